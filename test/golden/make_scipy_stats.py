@@ -1,0 +1,139 @@
+#!/usr/bin/python3
+"""Golden values for src/experiments/stats.ts, computed with scipy.
+
+Run with Debian's python3 (numpy 1.24, scipy 1.10):
+    /usr/bin/python3 test/golden/make_scipy_stats.py
+writes test/golden/scipy_stats.json. Non-finite floats are written as the strings
+"nan", "inf", "-inf" because JSON has no literal for them. 0/1 vectors are written as
+strings of '0'/'1' characters to keep the file small.
+"""
+import json
+import os
+import warnings
+
+import numpy as np
+import scipy
+import scipy.stats as st
+
+MAGIC = "spurlab-golden-scipy-stats"
+VERSION = 1
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scipy_stats.json")
+
+warnings.simplefilter("ignore")  # constant inputs warn; their nan results are the point
+
+
+def num(v):
+    v = float(v)
+    if np.isnan(v):
+        return "nan"
+    if np.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v
+
+
+def vec(x):
+    x = np.asarray(x)
+    if np.all((x == 0) | (x == 1)) and x.size > 50:
+        return "".join("1" if v else "0" for v in x)
+    return [num(v) for v in x]
+
+
+def welch_df(a, b):
+    # scipy 1.10's ttest_ind does not return df; this is its _unequal_var_ttest_denom.
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    vn1 = np.var(a, ddof=1) / a.size
+    vn2 = np.var(b, ddof=1) / b.size
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = (vn1 + vn2) ** 2 / (vn1 ** 2 / (a.size - 1) + vn2 ** 2 / (b.size - 1))
+    return 1.0 if np.isnan(df) else df
+
+
+def welch_case(name, a, b):
+    case = {"name": name, "a": vec(a), "b": vec(b), "df": num(welch_df(a, b))}
+    for alt in ("two-sided", "greater", "less"):
+        r = st.ttest_ind(np.asarray(a, float), np.asarray(b, float), equal_var=False, alternative=alt)
+        case[alt] = {"t": num(r.statistic), "pValue": num(r.pvalue)}
+    return case
+
+
+def corr_case(name, fn, x, y):
+    case = {"name": name, "x": vec(x), "y": vec(y)}
+    for alt in ("two-sided", "greater", "less"):
+        r = fn(np.asarray(x, float), np.asarray(y, float), alternative=alt)
+        case[alt] = {"r": num(r.statistic), "pValue": num(r.pvalue)}
+    return case
+
+
+def describe_case(name, x):
+    x = np.asarray(x, float)
+    return {"name": name, "x": vec(x), "mean": num(np.mean(x)), "std": num(np.std(x, ddof=1)),
+            "sem": num(st.sem(x)), "ranks": [num(v) for v in st.rankdata(x)] if x.size <= 50 else None}
+
+
+def main():
+    rng = np.random.RandomState(12345)
+    bern = lambda n, p: (rng.rand(n) < p).astype(np.uint8)
+
+    base = bern(10000, 0.030)
+    welch = [
+        welch_case("bernoulli 10000, p .033 vs .030", bern(10000, 0.033), base),
+        welch_case("bernoulli 10000, p .036 vs .030", bern(10000, 0.036), base),
+        welch_case("bernoulli 10000, p .5 vs .49", bern(10000, 0.5), bern(10000, 0.49)),
+        welch_case("bernoulli 20000 vs 10000 (unequal sizes)", bern(20000, 0.031), base),
+        welch_case("bernoulli 10000 identical groups", base, base.copy()),
+        welch_case("all ones vs all zeros (both variances 0)", np.ones(10000), np.zeros(10000)),
+        welch_case("all zeros vs all zeros (identical constants)", np.zeros(10000), np.zeros(10000)),
+        welch_case("bernoulli vs all zeros (one variance 0)", bern(10000, 0.002), np.zeros(10000)),
+        welch_case("tiny n=2 vs n=3", [1.0, 2.5], [0.5, 0.7, 3.1]),
+        welch_case("tiny n=3 with ties", [0.0, 1.0, 1.0], [0.0, 0.0, 0.0]),
+        welch_case("tiny n=2 identical", [0.2, 0.4], [0.2, 0.4]),
+        welch_case("normal 15 vs 40", rng.normal(0.3, 1, 15), rng.normal(0, 2, 40)),
+        welch_case("far apart (tiny p-value)", rng.normal(5, 1, 30), rng.normal(0, 1, 30)),
+    ]
+
+    x20 = rng.normal(size=20)
+    pearson = [
+        corr_case("normal n=20 weak", st.pearsonr, x20, 0.3 * x20 + rng.normal(size=20)),
+        corr_case("normal n=200 strong", st.pearsonr, *(lambda x: (x, x + 0.5 * rng.normal(size=200)))(rng.normal(size=200))),
+        corr_case("n=3", st.pearsonr, [1.0, 2.0, 4.0], [0.1, 0.5, 0.2]),
+        corr_case("n=2", st.pearsonr, [1.0, 2.0], [3.0, 1.0]),
+        corr_case("perfect n=5", st.pearsonr, [1.0, 2.0, 3.0, 4.0, 5.0], [2.0, 4.0, 6.0, 8.0, 10.0]),
+        corr_case("pattern norms vs scores (7 patterns)", st.pearsonr,
+                  [1.0, 3.0, 5.0, 4.12, 8.05, 15.9, 4.69], [0.02, 0.31, 0.55, 0.18, 0.47, 0.81, 0.12]),
+        corr_case("constant y", st.pearsonr, [1.0, 2.0, 3.0], [1.0, 1.0, 1.0]),
+    ]
+    spearman = [
+        corr_case("ties n=10", st.spearmanr, [1, 2, 2, 3, 3, 3, 4, 5, 5, 6], [2, 1, 4, 3, 3, 6, 5, 5, 8, 7]),
+        corr_case("normal n=30", st.spearmanr, *(lambda x: (x, x + rng.normal(size=30)))(rng.normal(size=30))),
+        corr_case("n=3 with ties", st.spearmanr, [1.0, 2.0, 3.0], [3.0, 1.0, 1.0]),
+        corr_case("n=3 perfect", st.spearmanr, [1.0, 2.0, 3.0], [10.0, 20.0, 30.0]),
+        corr_case("n=2", st.spearmanr, [1.0, 2.0], [3.0, 1.0]),
+        corr_case("constant x", st.spearmanr, [2.0, 2.0, 2.0, 2.0], [1.0, 2.0, 3.0, 4.0]),
+    ]
+    describe = [
+        describe_case("five scores", [0.12, 0.5, 0.33, 0.0, 0.91]),
+        describe_case("ties", [3.0, 1.0, 3.0, 2.0, 1.0, 3.0]),
+        describe_case("n=2", [1.0, 4.0]),
+        describe_case("n=1", [7.0]),
+        describe_case("bernoulli 10000", base),
+    ]
+
+    doc = {
+        "magic": MAGIC,
+        "version": VERSION,
+        "generator": "test/golden/make_scipy_stats.py",
+        "scipy": scipy.__version__,
+        "numpy": np.__version__,
+        "welch": welch,
+        "pearson": pearson,
+        "spearman": spearman,
+        "describe": describe,
+    }
+    with open(OUT, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

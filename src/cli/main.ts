@@ -1,0 +1,57 @@
+// spurlab's command-line entry: finds the command, parses its options, turns user
+// errors into one line and exit code 2.
+import { parseCommandArgs, type CliIo, type Command } from './command.ts';
+import { UserError } from '../util/errors.ts';
+import { commands } from './commands/index.ts';
+
+function helpText(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = ['usage: spurlab <command> [options]   (spurlab <command> --help for details)', '', 'commands:'];
+  for (const c of commands) lines.push(`  ${c.name.padEnd(width)}  ${c.summary}`);
+  return lines.join('\n');
+}
+
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  const debug = argv.includes('--debug');
+  const args = argv.filter((a) => a !== '--debug');
+  const [name, ...rest] = args;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(helpText());
+    return name ? 0 : 1;
+  }
+  if (name === '--version') {
+    const { version } = await import('../version.ts');
+    io.out(version);
+    return 0;
+  }
+  const cmd: Command | undefined = commands.find((c) => c.name === name);
+  if (!cmd) {
+    io.err(`spurlab: unknown command "${name}"; expected one of: ${commands.map((c) => c.name).join(', ')}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`usage: ${cmd.usage}\n\n${cmd.summary}`);
+    return 0;
+  }
+  try {
+    return await cmd.run(parseCommandArgs(cmd, rest), io);
+  } catch (e) {
+    if (e instanceof UserError) {
+      io.err(`spurlab ${name}: ${e.message}`);
+      if (debug) io.err(e.stack ?? '');
+      return e.exitCode;
+    }
+    io.err(`spurlab ${name}: internal error: ${(e as Error).message ?? e}`);
+    if (debug) io.err((e as Error).stack ?? '');
+    else io.err('(run again with --debug for the stack trace)');
+    return 1;
+  }
+}
+
+function defaultIo(): CliIo {
+  return {
+    out: (l) => process.stdout.write(l + '\n'),
+    err: (l) => process.stderr.write(l + '\n'),
+    isTTY: Boolean(process.stderr.isTTY),
+  };
+}

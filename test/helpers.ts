@@ -1,0 +1,33 @@
+// Shared test helpers: seeded random tensors and approximate comparison.
+import assert from 'node:assert/strict';
+import { Tensor, randn, uniform, type DType } from '../src/tensor/tensor.ts';
+import { SimpleRandom } from '../src/util/random.ts';
+import { nativeBackendOrNull } from '../src/backend/registry.ts';
+
+export function rng(seed = 1): SimpleRandom {
+  return new SimpleRandom(seed);
+}
+
+export function rand(shape: number[], seed = 1, dtype: DType = 'float64'): Tensor {
+  return randn(shape, rng(seed), dtype);
+}
+
+export function randUniform(shape: number[], lo: number, hi: number, seed = 1, dtype: DType = 'float64'): Tensor {
+  return uniform(shape, lo, hi, rng(seed), dtype);
+}
+
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-6, rtol = 1e-6, what = ''): void {
+  assert.equal(actual.length, expected.length, `${what} length ${actual.length} vs ${expected.length}`);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e)) && !(Number.isNaN(a) && Number.isNaN(e))) {
+      assert.fail(`${what} element ${i}: got ${a}, expected ${e} (atol ${atol}, rtol ${rtol})`);
+    }
+  }
+}
+
+/** The backends to run a suite on: ref always, native when it loads. */
+export function backendNames(): string[] {
+  return nativeBackendOrNull() ? ['ref', 'native'] : ['ref'];
+}

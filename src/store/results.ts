@@ -1,0 +1,500 @@
+/**
+ * The results store: one SQLite row per run, keyed by the sha256 of the run's complete
+ * configuration in canonical JSON, so rerunning a sweep finds finished runs and skips
+ * them. Several worker processes share one database file (WAL mode, busy timeout);
+ * claim() is the only way to start a run, and it is atomic, so a run is executed and
+ * recorded exactly once even when workers race or one is killed with kill -9.
+ */
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { UserError } from '../util/errors.ts';
+import { version } from '../version.ts';
+import { mean, standardError, welchTTest } from '../experiments/stats.ts';
+
+export const DEFAULT_RESULTS_PATH = join('spurlab-results', 'results.db');
+
+export type RunStatus = 'running' | 'done' | 'failed';
+
+/** Config fields copied into indexed columns for grouping and filtering (top-level config keys). */
+export const GROUP_COLUMNS = ['dataset', 'pattern', 'n', 'target', 'seed', 'model', 'optimizer'] as const;
+export type GroupColumn = (typeof GROUP_COLUMNS)[number];
+
+const GROUP_COLUMN_TYPES: Record<GroupColumn, 'TEXT' | 'INTEGER'> = {
+  dataset: 'TEXT', pattern: 'TEXT', n: 'INTEGER', target: 'INTEGER', seed: 'INTEGER', model: 'TEXT', optimizer: 'TEXT',
+};
+
+/**
+ * Schema migrations; MIGRATIONS[v] takes user_version v to v + 1. Append, never edit.
+ * The group columns are generated from the config, so they can never disagree with it;
+ * an optimizer given as an object is kept as its canonical JSON text.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE runs (
+    key TEXT PRIMARY KEY,
+    config TEXT NOT NULL CHECK (json_valid(config)),
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+    result TEXT CHECK (result IS NULL OR json_valid(result)),
+    error TEXT,
+    code_version TEXT,
+    host TEXT,
+    pid INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    started_at TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL,
+    finished_at TEXT,
+    seconds REAL,
+    ${GROUP_COLUMNS.map((c) => `${c} ${GROUP_COLUMN_TYPES[c]} GENERATED ALWAYS AS (json_extract(config, '$.${c}')) VIRTUAL`).join(',\n    ')}
+  );
+  CREATE INDEX runs_setting ON runs (dataset, pattern, model, optimizer, target, n, seed);
+  CREATE INDEX runs_kind_status ON runs (kind, status);
+  CREATE TABLE per_image (
+    key TEXT PRIMARY KEY REFERENCES runs (key) ON DELETE CASCADE,
+    length INTEGER NOT NULL,
+    indicator BLOB NOT NULL
+  );`,
+];
+
+/** Which process holds a claim; a run is owned by (host, pid). */
+export interface RunOwner {
+  host: string;
+  pid: number;
+}
+
+export interface RunRecord {
+  key: string;
+  config: Record<string, unknown>;
+  kind: string;
+  status: RunStatus;
+  result: Record<string, unknown> | null;
+  error: string | null;
+  codeVersion: string | null;
+  host: string | null;
+  pid: number | null;
+  attempts: number;
+  startedAt: string;
+  heartbeatAt: string;
+  finishedAt: string | null;
+  seconds: number | null;
+  dataset: string | null;
+  pattern: string | null;
+  n: number | null;
+  target: number | null;
+  seed: number | null;
+  model: string | null;
+  optimizer: string | null;
+}
+
+/** Equality filters on runs; `null` matches a missing value. */
+export type RunFilter = Partial<Record<GroupColumn | 'kind' | 'status', string | number | null>>;
+
+export interface ResultsStoreOptions {
+  /**
+   * A 'running' row whose heartbeat is older than this may be reclaimed by anyone (its
+   * owner may be on another host, where we cannot check its pid). Long runs should call
+   * heartbeat() more often than this. Default 6 hours.
+   */
+  leaseMs?: number;
+  /** Whether claim() restarts runs recorded as failed. Default true. */
+  retryFailed?: boolean;
+  /** Recorded with every claim; default the package version. */
+  codeVersion?: string;
+  /** How long a writer waits for another process's lock. Default 30 s. */
+  busyTimeoutMs?: number;
+}
+
+interface RunRow {
+  key: string; config: string; kind: string; status: RunStatus; result: string | null; error: string | null;
+  code_version: string | null; host: string | null; pid: number | null; attempts: number;
+  started_at: string; heartbeat_at: string; finished_at: string | null; seconds: number | null;
+  dataset: string | null; pattern: string | null; n: number | null; target: number | null; seed: number | null;
+  model: string | null; optimizer: string | null;
+}
+
+/**
+ * JSON with object keys sorted at every level, so equal configurations hash equally no
+ * matter how they were built. Rejects values JSON cannot represent faithfully.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(canonicalize(value, '$'));
+}
+
+function canonicalize(value: unknown, path: string): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new UserError(`config value at ${path} is ${value}; expected a finite number`);
+    return value;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => canonicalize(v, `${path}[${i}]`));
+  const proto: unknown = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+  if (proto === Object.prototype || proto === null) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value as object).sort()) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== undefined) out[k] = canonicalize(v, `${path}.${k}`);
+    }
+    return out;
+  }
+  throw new UserError(`config value at ${path} is a ${typeof value}; expected JSON data (null, boolean, number, string, array, plain object)`);
+}
+
+/** The stable key of a run: sha256 (hex) of its configuration's canonical JSON. */
+export function runKey(config: Record<string, unknown>): string {
+  return createHash('sha256').update(canonicalJson(config)).digest('hex');
+}
+
+export function currentOwner(): RunOwner {
+  return { host: hostname(), pid: process.pid };
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function toRecord(row: RunRow): RunRecord {
+  return {
+    key: row.key,
+    config: JSON.parse(row.config) as Record<string, unknown>,
+    kind: row.kind,
+    status: row.status,
+    result: row.result === null ? null : (JSON.parse(row.result) as Record<string, unknown>),
+    error: row.error,
+    codeVersion: row.code_version,
+    host: row.host,
+    pid: row.pid,
+    attempts: row.attempts,
+    startedAt: row.started_at,
+    heartbeatAt: row.heartbeat_at,
+    finishedAt: row.finished_at,
+    seconds: row.seconds,
+    dataset: row.dataset,
+    pattern: row.pattern,
+    n: row.n,
+    target: row.target,
+    seed: row.seed,
+    model: row.model,
+    optimizer: row.optimizer,
+  };
+}
+
+function checkIndicator(key: string, perImage: Uint8Array): void {
+  for (let i = 0; i < perImage.length; i++) {
+    if (perImage[i] > 1) throw new RangeError(`per-image indicator of run ${key} has value ${perImage[i]} at ${i}; expected 0 or 1`);
+  }
+}
+
+const FILTER_COLUMNS = new Set<string>([...GROUP_COLUMNS, 'kind', 'status']);
+
+export class ResultsStore {
+  readonly path: string;
+  /** Directory for run artifacts (checkpoints, histories), beside the database. */
+  readonly artifactsDir: string;
+  private readonly db: Database.Database;
+  private readonly leaseMs: number;
+  private readonly retryFailed: boolean;
+  private readonly codeVersion: string;
+
+  private constructor(path: string, db: Database.Database, options: ResultsStoreOptions) {
+    this.path = path;
+    this.artifactsDir = join(dirname(path), 'artifacts');
+    this.db = db;
+    this.leaseMs = options.leaseMs ?? 6 * 3600_000;
+    this.retryFailed = options.retryFailed ?? true;
+    this.codeVersion = options.codeVersion ?? version;
+  }
+
+  /**
+   * Opens (creating directories and schema as needed) the store at `path`. A file that
+   * is not a SQLite database, or a SQLite database of something else, is a UserError.
+   */
+  static open(path: string = DEFAULT_RESULTS_PATH, options: ResultsStoreOptions = {}): ResultsStore {
+    mkdirSync(dirname(path), { recursive: true });
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path, { timeout: options.busyTimeoutMs ?? 30_000 });
+      db.pragma('journal_mode = WAL');
+      // In WAL mode NORMAL survives any process crash (kill -9); only a power loss can
+      // drop the last commits, and then those runs are simply redone.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      migrate(db, path);
+    } catch (err) {
+      db?.close();
+      if (err instanceof UserError) throw err;
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('SQLITE_') && code !== 'SQLITE_BUSY') {
+        throw new UserError(`${path}: cannot open as a results store (${(err as Error).message}); expected a SQLite database made by spurlab or a new file path`);
+      }
+      throw err;
+    }
+    return new ResultsStore(path, db, options);
+  }
+
+  /**
+   * Atomically claims a run: records it as 'running' by `owner` and returns true, unless
+   * it is done, or running under a live claim, in which case returns false. A running
+   * claim is stale, and taken over, when its owner is on this host and its pid is dead,
+   * or when its heartbeat is older than the lease. Failed runs are retried if the store
+   * was opened with retryFailed (the default).
+   */
+  claim(key: string, config: Record<string, unknown>, kind: string, owner: RunOwner = currentOwner()): boolean {
+    const configJson = canonicalJson(config);
+    const tx = this.db.transaction((): boolean => {
+      const row = this.db.prepare<[string], Pick<RunRow, 'status' | 'host' | 'pid' | 'heartbeat_at'>>(
+        'SELECT status, host, pid, heartbeat_at FROM runs WHERE key = ?').get(key);
+      const now = new Date();
+      const stamp = now.toISOString();
+      if (!row) {
+        this.db.prepare(`INSERT INTO runs (key, config, kind, status, code_version, host, pid, attempts, started_at, heartbeat_at)
+          VALUES (?, ?, ?, 'running', ?, ?, ?, 1, ?, ?)`).run(key, configJson, kind, this.codeVersion, owner.host, owner.pid, stamp, stamp);
+        return true;
+      }
+      if (row.status === 'done') return false;
+      if (row.status === 'failed' && !this.retryFailed) return false;
+      if (row.status === 'running' && !this.isStale(row, now.getTime())) return false;
+      this.db.prepare(`UPDATE runs SET config = ?, kind = ?, status = 'running', result = NULL, error = NULL, code_version = ?,
+          host = ?, pid = ?, attempts = attempts + 1, started_at = ?, heartbeat_at = ?, finished_at = NULL, seconds = NULL
+        WHERE key = ?`).run(configJson, kind, this.codeVersion, owner.host, owner.pid, stamp, stamp, key);
+      this.db.prepare('DELETE FROM per_image WHERE key = ?').run(key);
+      return true;
+    });
+    // IMMEDIATE takes the write lock before reading, so two claimers cannot both see "free".
+    return tx.immediate();
+  }
+
+  private isStale(row: Pick<RunRow, 'host' | 'pid' | 'heartbeat_at'>, nowMs: number): boolean {
+    // A pid can be reused by an unrelated process after a crash; the lease covers that case.
+    if (row.host === hostname() && row.pid !== null && !isProcessAlive(row.pid)) return true;
+    return nowMs - Date.parse(row.heartbeat_at) > this.leaseMs;
+  }
+
+  /** Extends the owner's lease; false means the claim was lost (the run should stop). */
+  heartbeat(key: string, owner: RunOwner = currentOwner()): boolean {
+    return this.db.prepare(`UPDATE runs SET heartbeat_at = ? WHERE key = ? AND status = 'running' AND host = ? AND pid = ?`)
+      .run(new Date().toISOString(), key, owner.host, owner.pid).changes === 1;
+  }
+
+  /**
+   * Records a claimed run as done with its result (JSON) and, for spurious scores, the
+   * per-image 0/1 indicator. Returns false, recording nothing, if `owner` no longer holds
+   * the claim (it went stale and another worker took the run over).
+   */
+  complete(key: string, result: Record<string, unknown>, perImage?: Uint8Array, owner: RunOwner = currentOwner()): boolean {
+    const resultJson = canonicalJson(result);
+    if (perImage) checkIndicator(key, perImage);
+    const tx = this.db.transaction((): boolean => {
+      const now = new Date();
+      const changed = this.db.prepare(`UPDATE runs SET status = 'done', result = ?, error = NULL, finished_at = ?, heartbeat_at = ?,
+          seconds = (julianday(?) - julianday(started_at)) * 86400.0
+        WHERE key = ? AND status = 'running' AND host = ? AND pid = ?`)
+        .run(resultJson, now.toISOString(), now.toISOString(), now.toISOString(), key, owner.host, owner.pid).changes;
+      if (changed === 0) return false;
+      if (perImage) {
+        this.db.prepare('INSERT OR REPLACE INTO per_image (key, length, indicator) VALUES (?, ?, ?)')
+          .run(key, perImage.length, Buffer.from(perImage.buffer, perImage.byteOffset, perImage.byteLength));
+      }
+      return true;
+    });
+    return tx.immediate();
+  }
+
+  /** Records a claimed run as failed; false if `owner` no longer holds the claim. */
+  fail(key: string, error: unknown, owner: RunOwner = currentOwner()): boolean {
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const now = new Date().toISOString();
+    return this.db.prepare(`UPDATE runs SET status = 'failed', error = ?, finished_at = ?, heartbeat_at = ?,
+        seconds = (julianday(?) - julianday(started_at)) * 86400.0
+      WHERE key = ? AND status = 'running' AND host = ? AND pid = ?`)
+      .run(text, now, now, now, key, owner.host, owner.pid).changes === 1;
+  }
+
+  /** Gives a claim back (e.g. on Ctrl-C) so the run can be claimed again at once. */
+  release(key: string, owner: RunOwner = currentOwner()): boolean {
+    return this.db.prepare(`DELETE FROM runs WHERE key = ? AND status = 'running' AND host = ? AND pid = ?`)
+      .run(key, owner.host, owner.pid).changes === 1;
+  }
+
+  get(key: string): RunRecord | undefined {
+    const row = this.db.prepare<[string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE key = ?`).get(key);
+    return row && toRecord(row);
+  }
+
+  isDone(key: string): boolean {
+    return this.db.prepare<[string], { status: RunStatus }>('SELECT status FROM runs WHERE key = ?').get(key)?.status === 'done';
+  }
+
+  /** Runs matching every given column, oldest first. */
+  list(filter: RunFilter = {}): RunRecord[] {
+    const { where, params } = whereClause(filter);
+    return this.db.prepare<unknown[], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs ${where} ORDER BY started_at, key`)
+      .all(...params).map(toRecord);
+  }
+
+  /** The per-image 0/1 spurious-score indicator stored with a run, if any. */
+  perImage(key: string): Uint8Array | undefined {
+    const row = this.db.prepare<[string], { indicator: Buffer }>('SELECT indicator FROM per_image WHERE key = ?').get(key);
+    return row && new Uint8Array(row.indicator.buffer, row.indicator.byteOffset, row.indicator.byteLength);
+  }
+
+  /** A run's artifact directory (created), named by its key. */
+  artifactDir(key: string): string {
+    const dir = join(this.artifactsDir, key);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /**
+   * Done runs grouped by `groupBy`: each name is a grouping column (dataset, pattern, n,
+   * target, seed, model, optimizer), 'kind', or a dotted path into the config
+   * ('training.lr'). Per group: number of runs, mean and SEM (ddof 1) of result.score,
+   * and mean result.testAcc (over the runs that report them; NaN when none do).
+   */
+  groupedSummary(groupBy: string[], filter: RunFilter = {}): GroupSummary[] {
+    const expressions = groupBy.map(groupExpression);
+    const { where, params } = whereClause({ ...filter, status: 'done' });
+    const select = expressions.map((e, i) => `${e} AS g${i}`).join(', ');
+    const order = expressions.map((_, i) => `g${i}`).join(', ');
+    const rows = this.db.prepare<unknown[], Record<string, unknown> & { key: string; result: string }>(
+      `SELECT key, result${select ? `, ${select}` : ''} FROM runs ${where} ORDER BY ${order ? `${order}, ` : ''}key`).all(...params);
+    const groups = new Map<string, { values: unknown[]; keys: string[]; scores: number[]; accs: number[] }>();
+    for (const row of rows) {
+      const values = groupBy.map((_, i) => row[`g${i}`] ?? null);
+      const id = JSON.stringify(values);
+      let g = groups.get(id);
+      if (!g) groups.set(id, (g = { values, keys: [], scores: [], accs: [] }));
+      const result = JSON.parse(row.result) as Record<string, unknown>;
+      g.keys.push(row.key);
+      if (typeof result.score === 'number') g.scores.push(result.score);
+      if (typeof result.testAcc === 'number') g.accs.push(result.testAcc);
+    }
+    return [...groups.values()].map((g) => ({
+      group: Object.fromEntries(groupBy.map((name, i) => [name, g.values[i]])),
+      runs: g.keys.length,
+      meanScore: mean(g.scores),
+      semScore: standardError(g.scores),
+      meanTestAcc: mean(g.accs),
+      keys: g.keys,
+    }));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+export interface GroupSummary {
+  /** groupBy name -> value (null when the config lacks it). */
+  group: Record<string, unknown>;
+  runs: number;
+  meanScore: number;
+  semScore: number;
+  meanTestAcc: number;
+  keys: string[];
+}
+
+const RUN_COLUMNS = `key, config, kind, status, result, error, code_version, host, pid, attempts, started_at, heartbeat_at,
+  finished_at, seconds, ${GROUP_COLUMNS.join(', ')}`;
+
+const CONFIG_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+function groupExpression(name: string): string {
+  if (FILTER_COLUMNS.has(name)) return name;
+  if (!CONFIG_PATH.test(name)) {
+    throw new UserError(`group-by "${name}": expected one of ${[...FILTER_COLUMNS].join(', ')} or a dotted config path like training.lr`);
+  }
+  return `json_extract(config, '$.${name}')`;
+}
+
+function whereClause(filter: RunFilter): { where: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  for (const [column, value] of Object.entries(filter)) {
+    if (value === undefined) continue;
+    if (!FILTER_COLUMNS.has(column)) throw new UserError(`results filter "${column}": expected one of ${[...FILTER_COLUMNS].join(', ')}`);
+    if (value === null) {
+      parts.push(`${column} IS NULL`);
+    } else {
+      parts.push(`${column} = ?`);
+      params.push(value);
+    }
+  }
+  return { where: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+/** Brings the schema to the latest version inside one write transaction (safe when workers open concurrently). */
+function migrate(db: Database.Database, path: string): void {
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new UserError(`${path}: results schema version ${current} is newer than this spurlab understands (${MIGRATIONS.length}); upgrade spurlab`);
+    }
+    if (current === 0) {
+      const foreign = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all();
+      if (foreign.length > 0) {
+        throw new UserError(`${path}: is a SQLite database of something else (tables ${foreign.map((t) => t.name).join(', ')}); expected a spurlab results store or a new file path`);
+      }
+    }
+    for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
+}
+
+export interface BaselineSummary extends GroupSummary {
+  /** Done runs of the matching n = 0 group(s); 0 when there is none (or this is one). */
+  baselineRuns: number;
+  baselineMeanScore: number;
+  /** Welch's one-sided ("greater") test of the pooled per-image indicators; NaN without data. */
+  t: number;
+  df: number;
+  pValue: number;
+}
+
+/**
+ * groupedSummary plus, for every group with n > 0, Welch's one-sided t-test ("greater",
+ * PROTOCOL.md section 6) against its n = 0 baseline.
+ *
+ * The baseline of a group is every done run with n = 0 that agrees with it on all
+ * groupBy fields except n and seed: seeds are ignored because one baseline model per
+ * seed is compared with the pooled seeds of the group. The test compares the
+ * concatenation of the group's per-image 0/1 indicators (all its runs, all seeds) with
+ * the concatenation of the baseline runs' indicators; images of different seeds are
+ * thus treated as independent samples, which is the reference's per-model test applied
+ * to all seeds at once. Runs stored without an indicator are left out of the test (not
+ * of the means). groupBy must include 'n'.
+ */
+export function summarizeWithBaseline(store: ResultsStore, groupBy: string[], filter: RunFilter = {}): BaselineSummary[] {
+  if (!groupBy.includes('n')) throw new UserError(`group-by [${groupBy.join(', ')}]: must include "n" to compare with the n = 0 baseline`);
+  const summaries = store.groupedSummary(groupBy, filter);
+  const matchFields = groupBy.filter((f) => f !== 'n' && f !== 'seed');
+  const sameSetting = (a: GroupSummary, b: GroupSummary): boolean =>
+    matchFields.every((f) => JSON.stringify(a.group[f]) === JSON.stringify(b.group[f]));
+  const pooledIndicators = (keys: string[]): Uint8Array => {
+    const parts = keys.map((k) => store.perImage(k)).filter((v): v is Uint8Array => v !== undefined);
+    const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      out.set(p, offset);
+      offset += p.length;
+    }
+    return out;
+  };
+  return summaries.map((s) => {
+    const n = s.group.n;
+    const baselines = typeof n === 'number' && n > 0 ? summaries.filter((b) => b.group.n === 0 && sameSetting(s, b)) : [];
+    const baselineKeys = baselines.flatMap((b) => b.keys);
+    const baselineScores = baselineKeys.map((k) => store.get(k)?.result?.score).filter((v): v is number => typeof v === 'number');
+    const test = baselineKeys.length > 0
+      ? welchTTest(pooledIndicators(s.keys), pooledIndicators(baselineKeys), 'greater')
+      : { t: NaN, df: NaN, pValue: NaN };
+    return { ...s, baselineRuns: baselineKeys.length, baselineMeanScore: mean(baselineScores), ...test };
+  });
+}

@@ -118,23 +118,24 @@ interface RunRow {
  * JSON with object keys sorted at every level, so equal configurations hash equally no
  * matter how they were built. Rejects values JSON cannot represent faithfully.
  */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(canonicalize(value, '$'));
+export function canonicalJson(value: unknown, nonFinite: 'reject' | 'null' = 'reject'): string {
+  return JSON.stringify(canonicalize(value, '$', nonFinite));
 }
 
-function canonicalize(value: unknown, path: string): unknown {
+function canonicalize(value: unknown, path: string, nonFinite: 'reject' | 'null'): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new UserError(`config value at ${path} is ${value}; expected a finite number`);
-    return value;
+    if (Number.isFinite(value)) return value;
+    if (nonFinite === 'null') return null;
+    throw new UserError(`config value at ${path} is ${value}; expected a finite number`);
   }
-  if (Array.isArray(value)) return value.map((v, i) => canonicalize(v, `${path}[${i}]`));
+  if (Array.isArray(value)) return value.map((v, i) => canonicalize(v, `${path}[${i}]`, nonFinite));
   const proto: unknown = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
   if (proto === Object.prototype || proto === null) {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(value as object).sort()) {
       const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = canonicalize(v, `${path}.${k}`);
+      if (v !== undefined) out[k] = canonicalize(v, `${path}.${k}`, nonFinite);
     }
     return out;
   }
@@ -284,12 +285,14 @@ export class ResultsStore {
   }
 
   /**
-   * Records a claimed run as done with its result (JSON) and, for spurious scores, the
+   * Records a claimed run as done with its result (JSON; NaN and Infinity become null)
+ * and, for spurious scores, the
    * per-image 0/1 indicator. Returns false, recording nothing, if `owner` no longer holds
    * the claim (it went stale and another worker took the run over).
    */
   complete(key: string, result: Record<string, unknown>, perImage?: Uint8Array, owner: RunOwner = currentOwner()): boolean {
-    const resultJson = canonicalJson(result);
+    // A result may hold NaN (an undefined statistic); JSON cannot, so it is stored as null.
+    const resultJson = canonicalJson(result, 'null');
     if (perImage) checkIndicator(key, perImage);
     const tx = this.db.transaction((): boolean => {
       const now = new Date();

@@ -84,12 +84,12 @@ test('claim, complete, get, list: a done run is never claimed again', () => {
   assert.ok(store.claim(key, c, 'train'));
   assert.equal(store.claim(key, c, 'train'), false, 'our own live claim');
   assert.equal(store.isDone(key), false);
-  assert.ok(store.complete(key, { score: 0.5, testAcc: 0.98 }, Uint8Array.of(0, 1, 1)));
+  assert.ok(store.complete(key, { score: 0.5, testAcc: 0.98, pValue: NaN }, Uint8Array.of(0, 1, 1)));
   assert.equal(store.claim(key, c, 'train'), false);
   const rec = store.get(key)!;
   assert.equal(rec.status, 'done');
   assert.deepEqual(rec.config, c);
-  assert.deepEqual(rec.result, { score: 0.5, testAcc: 0.98 });
+  assert.deepEqual(rec.result, { score: 0.5, testAcc: 0.98, pValue: null });
   assert.equal(rec.codeVersion, 'test-1');
   assert.equal(rec.host, hostname());
   assert.equal(rec.pid, process.pid);

@@ -286,9 +286,9 @@ export class ResultsStore {
 
   /**
    * Records a claimed run as done with its result (JSON; NaN and Infinity become null)
- * and, for spurious scores, the
-   * per-image 0/1 indicator. Returns false, recording nothing, if `owner` no longer holds
-   * the claim (it went stale and another worker took the run over).
+   * and, for spurious scores, the per-image 0/1 indicator. Returns false, recording
+   * nothing, if `owner` no longer holds the claim (it went stale and another worker
+   * took the run over).
    */
   complete(key: string, result: Record<string, unknown>, perImage?: Uint8Array, owner: RunOwner = currentOwner()): boolean {
     // A result may hold NaN (an undefined statistic); JSON cannot, so it is stored as null.

@@ -74,3 +74,16 @@ export function tprAtFpr(scores: ArrayLike<number>, labels: ArrayLike<number>, m
   for (const p of rocCurve(scores, labels)) if (p.fpr <= maxFpr + 1e-12 && p.tpr > best) best = p.tpr;
   return best;
 }
+
+/**
+ * The score t such that calling "member" every score strictly above t flags at most
+ * maxFpr of the given non-member scores: the (k+1)-th largest of them, k = floor(maxFpr * N).
+ * Applying it to a subgroup of members (the spurious ones) gives that subgroup's TPR at
+ * the same FPR; on all members it agrees with tprAtFpr.
+ */
+export function scoreThresholdAtFpr(nonMemberScores: ArrayLike<number>, maxFpr: number): number {
+  if (!(maxFpr >= 0 && maxFpr <= 1)) throw new RangeError(`scoreThresholdAtFpr: maxFpr must be in [0, 1], got ${maxFpr}`);
+  const sorted = Float64Array.from(nonMemberScores).sort().reverse();
+  const k = Math.floor(maxFpr * sorted.length + 1e-9);
+  return k >= sorted.length ? -Infinity : sorted[k];
+}

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rocAuc, rocCurve, tprAtFpr } from '../../src/privacy/rocMetrics.ts';
+import { rocAuc, rocCurve, scoreThresholdAtFpr, tprAtFpr } from '../../src/privacy/rocMetrics.ts';
 
 test('AUC of small hand-computed cases', () => {
   // Pairs (member, non-member): (0.35, 0.1) yes, (0.35, 0.4) no, (0.8, *) yes: 3 of 4.
@@ -42,4 +42,15 @@ test('TPR at 1% FPR on a hand-computed case', () => {
   // A non-member above every member: nothing is usable at FPR 0.
   assert.equal(tprAtFpr([5, 1, 0], [0, 1, 0], 0), 0);
   assert.throws(() => tprAtFpr([1], [1], 2), /maxFpr must be in \[0, 1\]/);
+});
+
+test('the score threshold at 1% FPR reproduces tprAtFpr on all members', () => {
+  const nonMembers = Array.from({ length: 100 }, (_, i) => i / 100);
+  const members = [1.5, 1.4, 0.995, 0.985, 0.99, 0.5, 0.4];
+  const t = scoreThresholdAtFpr(nonMembers, 0.01);
+  assert.equal(t, 0.98);
+  const above = members.filter((s) => s > t).length / members.length;
+  assert.equal(above, tprAtFpr([...members, ...nonMembers], [...members.map(() => 1), ...nonMembers.map(() => 0)], 0.01));
+  assert.equal(scoreThresholdAtFpr(nonMembers, 0), 0.99);
+  assert.equal(scoreThresholdAtFpr(nonMembers, 1), -Infinity);
 });

@@ -1,0 +1,140 @@
+// `spurlab mia`: membership inference against a model trained with n rare spurious
+// examples (PROTOCOL section 8). Trains a target and a shadow model, fits the attack and
+// reports its accuracy on all examples and on the spurious ones, ROC AUC and TPR at 1%
+// FPR. Runs are recorded in the results store (kind 'mia'); an identical finished run is
+// reported from the store instead of being trained again.
+import { numberOption, stringOption, flag, type Command, type ParsedArgs } from '../command.ts';
+import { UserError } from '../../util/errors.ts';
+import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
+import { recordMembershipInference, runMembershipInference, type MembershipOptions, type MembershipResult } from '../../privacy/membershipInference.ts';
+
+const USAGE = [
+  'spurlab mia --dataset D --n N --seed S [--pattern R3] [--target 0] [--model LargeMLP] [--epochs 70]',
+  '       [--optimizer adam|sgd] [--lr 0.01] [--momentum M] [--weight-decay W] [--grad-clip C] [--input-noise SIGMA]',
+  '       [--batch-size 128] [--model-seed 0] [--no-scheduler] [--train-limit K] [--test-limit K] [--unbalanced]',
+  '       [--data-dir DIR] [--store PATH | --no-store] [--json]',
+  '  --train-limit/--test-limit: use K training/test images in all (both halves), for quick runs',
+  '  --unbalanced: train and evaluate the attack on all members instead of as many as there are non-members',
+].join('\n');
+
+const isCount = (v: number) => Number.isInteger(v) && v >= 0;
+const isPositive = (v: number) => v > 0;
+const isNonNegative = (v: number) => v >= 0;
+
+function required(args: ParsedArgs, name: string): void {
+  if (args.values[name] === undefined) throw new UserError(`--${name} is required\nusage: ${USAGE}`);
+}
+
+/** Only the options given: the rest take the library's defaults. */
+function optionsFrom(args: ParsedArgs): MembershipOptions {
+  for (const name of ['dataset', 'n', 'seed']) required(args, name);
+  if (args.positionals.length > 0) throw new UserError(`unexpected argument "${args.positionals[0]}"\nusage: ${USAGE}`);
+  const num = (name: string, check: (v: number) => boolean, expected: string) =>
+    args.values[name] === undefined ? undefined : numberOption(args, name, 0, check, expected);
+  const optimizer = stringOption(args, 'optimizer');
+  if (optimizer !== undefined && optimizer !== 'adam' && optimizer !== 'sgd') throw new UserError(`--optimizer: got "${optimizer}", expected adam or sgd`);
+  const opts: MembershipOptions = {
+    dataset: stringOption(args, 'dataset') as string,
+    pattern: stringOption(args, 'pattern'),
+    n: numberOption(args, 'n', 0, isCount, 'a non-negative integer'),
+    target: num('target', isCount, 'a class number'),
+    seed: numberOption(args, 'seed', 0, isCount, 'a non-negative integer'),
+    model: stringOption(args, 'model') ?? 'LargeMLP',
+    optimizer,
+    epochs: num('epochs', isCount, 'a non-negative integer'),
+    lr: num('lr', isPositive, 'a positive number'),
+    momentum: num('momentum', isNonNegative, 'a number in [0, 1)'),
+    weightDecay: num('weight-decay', isNonNegative, 'a non-negative number'),
+    gradClip: num('grad-clip', isNonNegative, 'a non-negative number (0 = no clipping)'),
+    inputNoise: num('input-noise', isNonNegative, 'a non-negative number'),
+    batchSize: num('batch-size', (v) => Number.isInteger(v) && v >= 1, 'a positive integer'),
+    modelSeed: num('model-seed', isCount, 'a non-negative integer'),
+    scheduler: flag(args, 'no-scheduler') ? false : undefined,
+    trainLimit: num('train-limit', isCount, 'a non-negative integer (0 = all)'),
+    testLimit: num('test-limit', isCount, 'a non-negative integer (0 = all)'),
+    balance: flag(args, 'unbalanced') ? false : undefined,
+    dataDir: stringOption(args, 'data-dir'),
+  };
+  // Absent options must not appear as explicit undefined keys in the stored configuration.
+  for (const k of Object.keys(opts) as (keyof MembershipOptions)[]) if (opts[k] === undefined) delete opts[k];
+  return opts;
+}
+
+const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');
+
+function printReport(io: { out: (l: string) => void }, opts: MembershipOptions, r: MembershipResult): void {
+  const d = r.details;
+  const spuriousHits = Math.round(r.attackAccSpurious * d.spuriousIndices.length);
+  io.out(`membership inference: ${opts.dataset}, pattern ${opts.pattern ?? 'R3'}, n = ${r.n}, target ${opts.target ?? 0}, seed ${opts.seed}, ${opts.model}`);
+  io.out(`  halves: target ${d.sizes.targetTrain} train / ${d.sizes.targetTest} test, shadow ${d.sizes.shadowTrain} / ${d.sizes.shadowTest}`);
+  io.out(`  target model: train acc ${f3(d.targetTrainAcc)}, test acc ${f3(r.targetTestAcc)}; shadow model: train acc ${f3(d.shadowTrainAcc)}, test acc ${f3(d.shadowTestAcc)}`);
+  io.out(`  attack: C = ${d.C} (3-fold CV accuracy ${d.cvScores.map(f3).join(' / ')} for C = ${d.cGrid.join(' / ')}), trained on ${d.attackTrainRows.members} members + ${d.attackTrainRows.nonMembers} non-members`);
+  io.out(`  attack accuracy: all ${f3(r.attackAcc)} (${d.members} members + ${d.nonMembers} non-members), spurious ${f3(r.attackAccSpurious)} (${r.n > 0 ? `${spuriousHits} of ${r.n} called members` : 'no spurious examples'})`);
+  io.out(`  ROC AUC ${f3(r.auc)}, TPR at 1% FPR ${f3(r.tprAt1Fpr)}; spurious examples against non-members: AUC ${f3(d.aucSpurious)}, TPR at 1% FPR ${f3(d.tprAt1FprSpurious)}`);
+}
+
+export const miaCommand: Command = {
+  name: 'mia',
+  summary: 'Membership inference: do rare spurious training examples leak membership? (shadow-model attack)',
+  usage: USAGE,
+  options: {
+    dataset: { type: 'string' },
+    pattern: { type: 'string' },
+    n: { type: 'string' },
+    target: { type: 'string' },
+    seed: { type: 'string' },
+    model: { type: 'string' },
+    epochs: { type: 'string' },
+    optimizer: { type: 'string' },
+    lr: { type: 'string' },
+    momentum: { type: 'string' },
+    'weight-decay': { type: 'string' },
+    'grad-clip': { type: 'string' },
+    'input-noise': { type: 'string' },
+    'batch-size': { type: 'string' },
+    'model-seed': { type: 'string' },
+    'no-scheduler': { type: 'boolean' },
+    'train-limit': { type: 'string' },
+    'test-limit': { type: 'string' },
+    unbalanced: { type: 'boolean' },
+    'data-dir': { type: 'string' },
+    store: { type: 'string' },
+    'no-store': { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  async run(args, io) {
+    const opts = optionsFrom(args);
+    const json = flag(args, 'json');
+    if (flag(args, 'no-store') && args.values.store !== undefined) throw new UserError('give --store PATH or --no-store, not both');
+    if (!json) {
+      opts.events = {
+        onPhase: (phase) => io.err(phase === 'attack' ? 'fitting the attack ...' : `training the ${phase} model ...`),
+        onEpoch: (phase, r) => io.err(`  ${phase} epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test acc ${r.testAcc.toFixed(4)} (${r.seconds.toFixed(1)} s)`),
+      };
+    }
+    let result: MembershipResult;
+    let storedNote = '';
+    if (flag(args, 'no-store')) {
+      result = await runMembershipInference(opts);
+    } else {
+      const path = stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH;
+      const store = ResultsStore.open(path);
+      try {
+        const stored = await recordMembershipInference(store, opts);
+        result = stored.result;
+        storedNote = stored.fromStore
+          ? `  (an identical run was already in ${path}: run ${stored.key.slice(0, 12)}; nothing was trained)`
+          : `  recorded in ${path} as run ${stored.key.slice(0, 12)} (kind mia)`;
+      } finally {
+        store.close();
+      }
+    }
+    if (json) {
+      io.out(JSON.stringify(result));
+      return 0;
+    }
+    printReport(io, opts, result);
+    if (storedNote) io.out(storedNote);
+    return 0;
+  },
+};

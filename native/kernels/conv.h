@@ -1,0 +1,23 @@
+#pragma once
+
+#include <cstdint>
+
+namespace spur {
+
+// Geometry of a 2-d convolution, NCHW input and OIHW weight (see src/backend/kernels.ts).
+struct ConvGeom {
+  int64_t n, c, h, w;   // input  [N, C, H, W]
+  int64_t oc, kh, kw;   // weight [OC, C, KH, KW]
+  int64_t strideH, strideW, padH, padW;
+  int64_t oh, ow;       // output [N, OC, OH, OW]
+};
+
+// All three accumulate into their (zero-filled) output, as the reference does.
+// x: [N, C, H, W], w: [OC, C, KH, KW] -> out: [N, OC, OH, OW]
+void conv2d(const float* x, const float* w, const ConvGeom& g, float* out);
+// dy: [N, OC, OH, OW], w: [OC, C, KH, KW] -> dx: [N, C, H, W]
+void conv2dBackwardInput(const float* dy, const float* w, const ConvGeom& g, float* dx);
+// x: [N, C, H, W], dy: [N, OC, OH, OW] -> dw: [OC, C, KH, KW]
+void conv2dBackwardWeight(const float* x, const float* dy, const ConvGeom& g, float* dw);
+
+}  // namespace spur

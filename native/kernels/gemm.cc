@@ -1,0 +1,200 @@
+#include "gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <vector>
+
+#include "cpu.h"
+#include "gemm_isa.h"
+#include "threadpool.h"
+
+namespace spur {
+namespace {
+
+// Below this many multiply-adds a GEMM stays on the calling thread: waking a worker costs
+// more than it saves (batch-1 matvecs of the Hessian-vector products live here).
+constexpr double kParallelMinMacs = 1 << 18;
+
+const GemmIsaKernels& isaKernels() {
+  switch (activeIsa()) {
+    case Isa::Avx512: return gemmKernelsAvx512();
+    case Isa::Avx2: return gemmKernelsAvx2();
+    default: return gemmKernelsGeneric();
+  }
+}
+
+// Per-thread packing buffers, grown on demand and kept: every GEMM after the first in a
+// training run allocates nothing.
+struct PackBuffer {
+  float* data = nullptr;
+  size_t cap = 0;
+  ~PackBuffer() { std::free(data); }
+  float* get(size_t n) {
+    if (n > cap) {
+      std::free(data);
+      size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+      data = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (data == nullptr) throw std::bad_alloc();
+      cap = n;
+    }
+    return data;
+  }
+};
+thread_local PackBuffer tPackA, tPackB, tVec, tOut;
+
+// Applies the epilogue to one value computed outside the micro-kernel.
+inline float finish(float acc, float old, const GemmEpilogue& ep, const float* bias, int64_t j) {
+  float v = ep.accumulate ? old + acc : acc;
+  if (bias != nullptr) v += bias[j];
+  if (ep.relu) v = v > 0.0f ? v : 0.0f;
+  return v;
+}
+
+// One row or one column of C as dot products or row sweeps; returns false when the
+// operand layout needs the packed path.
+bool gemvPath(const GemmIsaKernels& K, int64_t m, int64_t n, int64_t k, MatView a, MatView b,
+              float* c, int64_t ldc, const GemmEpilogue& ep) {
+  if (m == 1) {
+    const float* x = a.data;
+    if (a.cs != 1) {
+      float* t = tVec.get(k);
+      for (int64_t p = 0; p < k; ++p) t[p] = a.data[p * a.cs];
+      x = t;
+    }
+    float* out = tOut.get(n);
+    if (b.cs == 1) K.axpyRows(k, n, x, b.data, b.rs, out);
+    else if (b.rs == 1) K.dotRows(n, k, x, b.data, b.cs, out);
+    else return false;
+    for (int64_t j = 0; j < n; ++j) c[j] = finish(out[j], c[j], ep, ep.colBias, j);
+    return true;
+  }
+  if (n == 1) {
+    const float* y = b.data;
+    if (b.rs != 1) {
+      float* t = tVec.get(k);
+      for (int64_t p = 0; p < k; ++p) t[p] = b.data[p * b.rs];
+      y = t;
+    }
+    float* out = tOut.get(m);
+    if (a.cs == 1) K.dotRows(m, k, y, a.data, a.rs, out);
+    else if (a.rs == 1) K.axpyRows(k, m, y, a.data, a.cs, out);
+    else return false;
+    for (int64_t i = 0; i < m; ++i) c[i * ldc] = finish(out[i], c[i * ldc], ep, ep.colBias, 0);
+    return true;
+  }
+  return false;
+}
+
+// BLIS loop order: B panels (nc x kc) outermost, then A blocks (mc x kc), then micro-tiles.
+void gemmSerial(const GemmIsaKernels& K, int64_t m, int64_t n, int64_t k, MatView a, MatView b,
+                float* c, int64_t ldc, const GemmEpilogue& ep) {
+  if (m <= 0 || n <= 0) return;
+  if ((m == 1 || n == 1) && gemvPath(K, m, n, k, a, b, c, ldc, ep)) return;
+  const int mr = K.mr, nr = K.nr;
+  const int64_t kcMax = std::min<int64_t>(K.kc, k);
+  const int64_t ncMax = std::min<int64_t>(K.nc, (n + nr - 1) / nr * nr);
+  const int64_t mcMax = std::min<int64_t>(K.mc, (m + mr - 1) / mr * mr);
+  float* pb = tPackB.get(static_cast<size_t>(kcMax * ((ncMax + nr - 1) / nr * nr)));
+  float* pa = tPackA.get(static_cast<size_t>(kcMax * ((mcMax + mr - 1) / mr * mr)));
+  alignas(64) float edge[32 * 32];
+
+  for (int64_t jc = 0; jc < n; jc += K.nc) {
+    const int64_t nc = std::min<int64_t>(K.nc, n - jc);
+    for (int64_t pc = 0; pc < k; pc += K.kc) {
+      const int64_t kc = std::min<int64_t>(K.kc, k - pc);
+      const bool loadC = ep.accumulate || pc > 0;
+      const bool last = pc + kc >= k;
+      const int flags = (loadC ? kLoadC : 0) | (last && ep.relu ? kRelu : 0);
+      K.packB(kc, nc, b.data + pc * b.rs + jc * b.cs, b.rs, b.cs, pb);
+      for (int64_t ic = 0; ic < m; ic += K.mc) {
+        const int64_t mc = std::min<int64_t>(K.mc, m - ic);
+        K.packA(mc, kc, a.data + ic * a.rs + pc * a.cs, a.rs, a.cs, pa);
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+          const int64_t cols = std::min<int64_t>(nr, nc - jr);
+          const float* bsl = pb + jr * kc;
+          const int64_t j0 = jc + jr;
+          const float* bias = last && ep.colBias != nullptr ? ep.colBias + j0 : nullptr;
+          for (int64_t ir = 0; ir < mc; ir += mr) {
+            const int64_t rows = std::min<int64_t>(mr, mc - ir);
+            const float* asl = pa + ir * kc;
+            float* ct = c + (ic + ir) * ldc + j0;
+            if (rows == mr && cols == nr) {
+              K.micro(kc, asl, bsl, ct, ldc, flags, bias);
+              continue;
+            }
+            K.micro(kc, asl, bsl, edge, nr, 0, nullptr);
+            GemmEpilogue tail{loadC, bias, last && ep.relu};
+            for (int64_t i = 0; i < rows; ++i)
+              for (int64_t j = 0; j < cols; ++j)
+                ct[i * ldc + j] = finish(edge[i * nr + j], ct[i * ldc + j], tail, bias, j);
+          }
+        }
+      }
+    }
+  }
+}
+
+struct ParallelGemm {
+  const GemmIsaKernels* K;
+  int64_t m, n, k;
+  MatView a, b;
+  float* c;
+  int64_t ldc;
+  const GemmEpilogue* ep;
+  int tn;
+  int64_t rowsPer, colsPer;
+};
+
+void runTile(void* p, int chunk) {
+  const ParallelGemm& g = *static_cast<ParallelGemm*>(p);
+  const int64_t i0 = (chunk / g.tn) * g.rowsPer, j0 = (chunk % g.tn) * g.colsPer;
+  if (i0 >= g.m || j0 >= g.n) return;
+  const int64_t mi = std::min(g.rowsPer, g.m - i0), nj = std::min(g.colsPer, g.n - j0);
+  GemmEpilogue ep = *g.ep;
+  if (ep.colBias != nullptr) ep.colBias += j0;
+  MatView a{g.a.data + i0 * g.a.rs, g.a.rs, g.a.cs};
+  MatView b{g.b.data + j0 * g.b.cs, g.b.rs, g.b.cs};
+  gemmSerial(*g.K, mi, nj, g.k, a, b, g.c + i0 * g.ldc + j0, g.ldc, ep);
+}
+
+}  // namespace
+
+void sgemm(int64_t m, int64_t n, int64_t k, MatView a, MatView b, float* c, int64_t ldc,
+           const GemmEpilogue& ep, bool parallel) {
+  const GemmIsaKernels& K = isaKernels();
+  const int threads = parallel ? poolThreads() : 1;
+  if (threads <= 1 || static_cast<double>(m) * n * k < kParallelMinMacs) {
+    gemmSerial(K, m, n, k, a, b, c, ldc, ep);
+    return;
+  }
+  // Each thread owns a rectangle of C (no shared writes, so the result does not depend
+  // on timing); pick the grid whose tiles have the smallest perimeter, i.e. the least
+  // packing per thread.
+  int bestTm = 1;
+  double bestCost = -1;
+  for (int tm = 1; tm <= threads; ++tm) {
+    if (threads % tm != 0) continue;
+    const int tn = threads / tm;
+    if ((tm > 1 && m < tm * K.mr) || (tn > 1 && n < tn * K.nr)) continue;
+    const double cost = static_cast<double>(m) / tm + static_cast<double>(n) / tn;
+    if (bestCost < 0 || cost < bestCost) { bestCost = cost; bestTm = tm; }
+  }
+  if (bestCost < 0) {
+    gemmSerial(K, m, n, k, a, b, c, ldc, ep);
+    return;
+  }
+  const int tm = bestTm, tn = threads / tm;
+  const int64_t rowsPer = ((m + tm - 1) / tm + K.mr - 1) / K.mr * K.mr;
+  const int64_t colsPer = ((n + tn - 1) / tn + K.nr - 1) / K.nr * K.nr;
+  ParallelGemm g{&K, m, n, k, a, b, c, ldc, &ep, tn, rowsPer, colsPer};
+  poolRun(tm * tn, &runTile, &g);
+}
+
+void sgemmRowMajor(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a,
+                   const float* b, float* c, const GemmEpilogue& ep, bool parallel) {
+  MatView av = transA ? MatView{a, 1, m} : MatView{a, k, 1};
+  MatView bv = transB ? MatView{b, 1, k} : MatView{b, n, 1};
+  sgemm(m, n, k, av, bv, c, n, ep, parallel);
+}
+
+}  // namespace spur

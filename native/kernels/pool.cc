@@ -1,0 +1,123 @@
+#include "pool.h"
+
+#include <cmath>
+#include <limits>
+
+#include "threadpool.h"
+
+namespace spur {
+namespace {
+
+// Planes ([H, W] slices of one image and channel) per parallel chunk, at least.
+inline int64_t planeGrain(const PoolGeom& g) {
+  const int64_t work = g.oh * g.ow * g.kh * g.kw + g.h * g.w;
+  return work >= (1 << 14) ? 1 : (1 << 14) / (work > 0 ? work : 1);
+}
+
+struct Window {
+  int64_t y0, y1, x0, x1;  // clipped to the input
+  int64_t div;
+};
+
+// The reference's windows: adaptive ones span [floor(i*H/OH), ceil((i+1)*H/OH)); fixed
+// ones count padding in the divisor, clipped to the padded input.
+inline Window avgWindow(const PoolGeom& g, bool adaptive, int64_t y, int64_t x) {
+  Window w;
+  if (adaptive) {
+    w.y0 = y * g.h / g.oh;
+    w.y1 = ((y + 1) * g.h + g.oh - 1) / g.oh;
+    w.x0 = x * g.w / g.ow;
+    w.x1 = ((x + 1) * g.w + g.ow - 1) / g.ow;
+    w.div = (w.y1 - w.y0) * (w.x1 - w.x0);
+    return w;
+  }
+  const int64_t y0 = y * g.strideH - g.padH, x0 = x * g.strideW - g.padW;
+  const int64_t yEnd = y0 + g.kh < g.h + g.padH ? y0 + g.kh : g.h + g.padH;
+  const int64_t xEnd = x0 + g.kw < g.w + g.padW ? x0 + g.kw : g.w + g.padW;
+  w.div = (yEnd - y0) * (xEnd - x0);
+  w.y0 = y0 > 0 ? y0 : 0;
+  w.y1 = y0 + g.kh < g.h ? y0 + g.kh : g.h;
+  w.x0 = x0 > 0 ? x0 : 0;
+  w.x1 = x0 + g.kw < g.w ? x0 + g.kw : g.w;
+  return w;
+}
+
+}  // namespace
+
+void maxPool2d(const float* x, const PoolGeom& g, float* out, int32_t* argmax) {
+  parallelFor(g.n * g.c, planeGrain(g), [&](int64_t p0, int64_t p1, int) {
+    for (int64_t plane = p0; plane < p1; ++plane) {
+      const int64_t base = plane * g.h * g.w;
+      for (int64_t y = 0; y < g.oh; ++y)
+        for (int64_t xo = 0; xo < g.ow; ++xo) {
+          float best = -std::numeric_limits<float>::infinity();
+          int64_t bestIdx = -1;
+          for (int64_t ky = 0; ky < g.kh; ++ky) {
+            const int64_t iy = y * g.strideH - g.padH + ky;
+            if (iy < 0 || iy >= g.h) continue;
+            for (int64_t kx = 0; kx < g.kw; ++kx) {
+              const int64_t ix = xo * g.strideW - g.padW + kx;
+              if (ix < 0 || ix >= g.w) continue;
+              const int64_t xi = base + iy * g.w + ix;
+              const float v = x[xi];
+              // Strict > keeps the first maximum; NaN wins (the reference, like PyTorch).
+              if (bestIdx < 0 || v > best || v != v) {
+                best = v;
+                bestIdx = xi;
+                if (v != v) break;
+              }
+            }
+          }
+          const int64_t oi = (plane * g.oh + y) * g.ow + xo;
+          out[oi] = best;
+          argmax[oi] = static_cast<int32_t>(bestIdx);
+        }
+    }
+  });
+}
+
+// Serial: argmax may send several outputs to one input, and only one writer per input
+// keeps the sum order fixed.
+void maxPool2dBackward(const float* dy, const int32_t* argmax, int64_t len, float* dx) {
+  for (int64_t i = 0; i < len; ++i)
+    if (argmax[i] >= 0) dx[argmax[i]] += dy[i];
+}
+
+void gatherIndex(const float* src, const int32_t* index, int64_t len, float* out) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (int64_t i = 0; i < len; ++i) out[i] = index[i] >= 0 ? src[index[i]] : nan;
+}
+
+void avgPool2d(const float* x, const PoolGeom& g, bool adaptive, float* out) {
+  parallelFor(g.n * g.c, planeGrain(g), [&](int64_t p0, int64_t p1, int) {
+    for (int64_t plane = p0; plane < p1; ++plane) {
+      const float* xp = x + plane * g.h * g.w;
+      for (int64_t y = 0; y < g.oh; ++y)
+        for (int64_t xo = 0; xo < g.ow; ++xo) {
+          const Window w = avgWindow(g, adaptive, y, xo);
+          double acc = 0.0;
+          for (int64_t iy = w.y0; iy < w.y1; ++iy)
+            for (int64_t ix = w.x0; ix < w.x1; ++ix) acc += xp[iy * g.w + ix];
+          out[(plane * g.oh + y) * g.ow + xo] = static_cast<float>(acc / static_cast<double>(w.div));
+        }
+    }
+  });
+}
+
+void avgPool2dBackward(const float* dy, const PoolGeom& g, bool adaptive, float* dx) {
+  parallelFor(g.n * g.c, planeGrain(g), [&](int64_t p0, int64_t p1, int) {
+    for (int64_t plane = p0; plane < p1; ++plane) {
+      float* dp = dx + plane * g.h * g.w;
+      for (int64_t y = 0; y < g.oh; ++y)
+        for (int64_t xo = 0; xo < g.ow; ++xo) {
+          const Window w = avgWindow(g, adaptive, y, xo);
+          const float share = static_cast<float>(
+              static_cast<double>(dy[(plane * g.oh + y) * g.ow + xo]) / static_cast<double>(w.div));
+          for (int64_t iy = w.y0; iy < w.y1; ++iy)
+            for (int64_t ix = w.x0; ix < w.x1; ++ix) dp[iy * g.w + ix] += share;
+        }
+    }
+  });
+}
+
+}  // namespace spur

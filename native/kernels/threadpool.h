@@ -1,0 +1,49 @@
+// A persistent pool of worker threads, created once. Work is split statically into
+// contiguous chunks, chunk i always on the same thread, so every kernel that keeps one
+// writer per output element gives bit-identical results for a given thread count.
+#pragma once
+
+#include <cstdint>
+
+namespace spur {
+
+// Threads the pool uses, including the calling thread (>= 1).
+int poolThreads();
+// Resizes the pool; n <= 0 means all cores (or SPURLAB_THREADS when set).
+void setPoolThreads(int n);
+
+// Runs fn(ctx, chunk) for chunk in [0, chunks), chunks <= poolThreads(). Called from
+// inside a chunk (nesting) or concurrently from another thread it runs serially.
+void poolRun(int chunks, void (*fn)(void*, int), void* ctx);
+
+// Splits [0, n) into at most poolThreads() chunks of at least `grain` items and runs
+// f(begin, end, chunk) on each; small ranges stay on the calling thread.
+template <class F>
+void parallelFor(int64_t n, int64_t grain, F&& f) {
+  if (n <= 0) return;
+  int64_t maxChunks = grain > 0 ? (n + grain - 1) / grain : n;
+  int chunks = poolThreads();
+  if (maxChunks < chunks) chunks = static_cast<int>(maxChunks);
+  if (chunks <= 1) {
+    f(int64_t{0}, n, 0);
+    return;
+  }
+  struct Ctx { F* f; int64_t n; int chunks; };
+  Ctx ctx{&f, n, chunks};
+  poolRun(chunks, [](void* p, int chunk) {
+    Ctx* c = static_cast<Ctx*>(p);
+    int64_t begin = c->n * chunk / c->chunks;
+    int64_t end = c->n * (chunk + 1) / c->chunks;
+    if (begin < end) (*c->f)(begin, end, chunk);
+  }, &ctx);
+}
+
+// The number of chunks parallelFor(n, grain, ...) uses, for sizing per-chunk scratch.
+inline int parallelChunks(int64_t n, int64_t grain) {
+  if (n <= 0) return 1;
+  int64_t maxChunks = grain > 0 ? (n + grain - 1) / grain : n;
+  int chunks = poolThreads();
+  return maxChunks < chunks ? static_cast<int>(maxChunks < 1 ? 1 : maxChunks) : chunks;
+}
+
+}  // namespace spur

@@ -1,23 +1,31 @@
 // Direct convolution loops of the reference backend (NCHW input, OIHW weight).
+// The three kernels share one loop nest; only the accumulation differs.
 import type { ConvGeom, FloatArray } from '../kernels.ts';
 
-// Calls visit(xIndex, wIndex, yIndex) for every (input, weight, output) triple that
-// meets in the convolution; the three kernels below are the same loop nest.
-function forEachTap(g: ConvGeom, visit: (xi: number, wi: number, yi: number) => void): void {
-  const { n, c, h, w, oc, kh, kw, strideH, strideW, padH, padW, oh, ow } = g;
+type Mode = 'forward' | 'dInput' | 'dWeight';
+
+function convLoops(g: ConvGeom, mode: Mode, x: FloatArray, w: FloatArray, y: FloatArray): void {
+  const { n, c, h, w: width, oc, kh, kw, strideH, strideW, padH, padW, oh, ow } = g;
   for (let b = 0; b < n; b++) {
     for (let o = 0; o < oc; o++) {
-      for (let y = 0; y < oh; y++) {
-        for (let x = 0; x < ow; x++) {
-          const yi = ((b * oc + o) * oh + y) * ow + x;
-          for (let ci = 0; ci < c; ci++) {
-            for (let ky = 0; ky < kh; ky++) {
-              const iy = y * strideH - padH + ky;
+      for (let ci = 0; ci < c; ci++) {
+        const xBase = (b * c + ci) * h * width;
+        const wBase = (o * c + ci) * kh * kw;
+        const yBase = (b * oc + o) * oh * ow;
+        for (let ky = 0; ky < kh; ky++) {
+          for (let kx = 0; kx < kw; kx++) {
+            const wi = wBase + ky * kw + kx;
+            for (let oy = 0; oy < oh; oy++) {
+              const iy = oy * strideH - padH + ky;
               if (iy < 0 || iy >= h) continue;
-              for (let kx = 0; kx < kw; kx++) {
-                const ix = x * strideW - padW + kx;
-                if (ix < 0 || ix >= w) continue;
-                visit(((b * c + ci) * h + iy) * w + ix, ((o * c + ci) * kh + ky) * kw + kx, yi);
+              for (let ox = 0; ox < ow; ox++) {
+                const ix = ox * strideW - padW + kx;
+                if (ix < 0 || ix >= width) continue;
+                const xi = xBase + iy * width + ix;
+                const yi = yBase + oy * ow + ox;
+                if (mode === 'forward') y[yi] += x[xi] * w[wi];
+                else if (mode === 'dInput') x[xi] += y[yi] * w[wi];
+                else w[wi] += x[xi] * y[yi];
               }
             }
           }
@@ -29,21 +37,15 @@ function forEachTap(g: ConvGeom, visit: (xi: number, wi: number, yi: number) => 
 
 // x: [N, C, H, W], w: [OC, C, KH, KW] -> out: [N, OC, OH, OW]
 export function conv2d(x: FloatArray, w: FloatArray, g: ConvGeom, out: FloatArray): void {
-  forEachTap(g, (xi, wi, yi) => {
-    out[yi] += x[xi] * w[wi];
-  });
+  convLoops(g, 'forward', x, w, out);
 }
 
 // dy: [N, OC, OH, OW], w: [OC, C, KH, KW] -> dx: [N, C, H, W]
 export function conv2dBackwardInput(dy: FloatArray, w: FloatArray, g: ConvGeom, dx: FloatArray): void {
-  forEachTap(g, (xi, wi, yi) => {
-    dx[xi] += dy[yi] * w[wi];
-  });
+  convLoops(g, 'dInput', dx, w, dy);
 }
 
 // x: [N, C, H, W], dy: [N, OC, OH, OW] -> dw: [OC, C, KH, KW]
 export function conv2dBackwardWeight(x: FloatArray, dy: FloatArray, g: ConvGeom, dw: FloatArray): void {
-  forEachTap(g, (xi, wi, yi) => {
-    dw[wi] += x[xi] * dy[yi];
-  });
+  convLoops(g, 'dWeight', x, dw, dy);
 }

@@ -2,15 +2,15 @@
 // how large the pattern is, and a picture of it. The data set is named as the reference
 // does (mnistv8-3-0-0) or by options (--dataset mnist --pattern S3 --n 3 --target 0 --seed 0).
 import { writeFileSync } from 'node:fs';
-import { numberOption, stringOption, flag, type Command, type ParsedArgs } from '../command.ts';
+import { numberOption, stringOption, flag, type Command } from '../command.ts';
+import { dataSelectorFrom, SELECTOR, SELECTOR_OPTIONS } from '../dataSelector.ts';
 import { UserError } from '../../util/errors.ts';
 import { encodePng } from '../../util/png.ts';
 import { loadDataset } from '../../data/datasets.ts';
 import { patternNorm } from '../../data/patterns.ts';
 import { renderPreview } from '../../data/previewGrid.ts';
-import { makeSpuriousDataset, type SpuriousOptions } from '../../data/spurious.ts';
+import { makeSpuriousDataset } from '../../data/spurious.ts';
 
-const SELECTOR = '<name> | --dataset D --pattern P --n N --target T --seed S [--target-b B]';
 const USAGE = [
   `spurlab data inspect ${SELECTOR} [--data-dir DIR] [--json]`,
   `       spurlab data preview ${SELECTOR} --out grid.png [--data-dir DIR] [--max-train K] [--test-images K] [--scale F]`,
@@ -18,53 +18,12 @@ const USAGE = [
   '  patterns: S1 S2 S3 R1 R2 R3 Co (= v1 v3 v8 v18 v19 v20 v30), noise:l2=<norm>, noise:scale=<s>, file.json, mask.png',
 ].join('\n');
 
-const OPTION_NAMES = ['dataset', 'pattern', 'n', 'target', 'seed', 'target-b'] as const;
-
-const isCount = (v: number) => Number.isInteger(v) && v >= 0;
-
-function requiredInteger(args: ParsedArgs, name: string): number {
-  if (args.values[name] === undefined) throw new UserError(`--${name} is required when the data set is given by options (or give a name such as mnistv8-3-0-0)`);
-  return numberOption(args, name, 0, isCount, 'a non-negative integer');
-}
-
-/** The data set selector: one positional name, or the options (not both). */
-function selectorFrom(args: ParsedArgs): string | SpuriousOptions {
-  const name = args.positionals[1];
-  const given = OPTION_NAMES.filter((o) => args.values[o] !== undefined);
-  if (args.positionals.length > 2) throw new UserError(`unexpected argument "${args.positionals[2]}"\nusage: ${USAGE}`);
-  if (name !== undefined) {
-    if (given.length > 0) throw new UserError(`give either the name "${name}" or --${given[0]} and the other options, not both`);
-    return name;
-  }
-  if (given.length === 0) throw new UserError(`which data set? expected ${SELECTOR}\nusage: ${USAGE}`);
-  const dataset = stringOption(args, 'dataset');
-  const pattern = stringOption(args, 'pattern');
-  if (dataset === undefined || pattern === undefined) {
-    throw new UserError(`--${dataset === undefined ? 'dataset' : 'pattern'} is required when the data set is given by options`);
-  }
-  const targetB = args.values['target-b'] === undefined ? null : numberOption(args, 'target-b', 0, isCount, 'a class number');
-  return {
-    dataset,
-    pattern,
-    n: requiredInteger(args, 'n'),
-    target: requiredInteger(args, 'target'),
-    seed: requiredInteger(args, 'seed'),
-    targetB,
-  };
-}
-
 export const dataCommand: Command = {
   name: 'data',
   summary: 'Inspect or preview a spurious data set: patterned indices, pattern norm, an image grid.',
   usage: USAGE,
   options: {
-    dataset: { type: 'string' },
-    pattern: { type: 'string' },
-    n: { type: 'string' },
-    target: { type: 'string' },
-    'target-b': { type: 'string' },
-    seed: { type: 'string' },
-    'data-dir': { type: 'string' },
+    ...SELECTOR_OPTIONS,
     json: { type: 'boolean' },
     out: { type: 'string' },
     'max-train': { type: 'string' },
@@ -79,7 +38,7 @@ export const dataCommand: Command = {
     const out = stringOption(args, 'out');
     if (sub === 'preview' && out === undefined) throw new UserError(`preview needs --out FILE.png\nusage: ${USAGE}`);
     const dataDir = stringOption(args, 'data-dir');
-    const data = makeSpuriousDataset(selectorFrom(args), { dataDir });
+    const data = makeSpuriousDataset(dataSelectorFrom(args, 1, USAGE), { dataDir });
 
     if (sub === 'inspect') {
       const norm = patternNorm(data.pattern, data.test);

@@ -1,5 +1,9 @@
 // The command table: one module per command under this folder.
 import type { Command } from '../command.ts';
 import { doctorCommand } from './doctor.ts';
+import { dataCommand } from './data.ts';
+import { modelsCommand } from './models.ts';
+import { trainCommand } from './train.ts';
+import { scoreCommand } from './score.ts';
 
-export const commands: Command[] = [doctorCommand];
+export const commands: Command[] = [doctorCommand, dataCommand, modelsCommand, trainCommand, scoreCommand];

@@ -1,0 +1,114 @@
+// The layers the paper's models are built from.
+import { Tensor, zeros, type RandomSource } from '../tensor/tensor.ts';
+import * as ops from '../ops/index.ts';
+import { Module } from './module.ts';
+import { constant, torchDefaultUniform } from './init.ts';
+
+export class Linear extends Module {
+  weight: Tensor; // [out, in]
+  bias: Tensor | null; // [out]
+
+  constructor(inFeatures: number, outFeatures: number, rng: RandomSource, opts: { bias?: boolean } = {}) {
+    super();
+    this.weight = this.param('weight', torchDefaultUniform([outFeatures, inFeatures], inFeatures, rng));
+    this.bias = opts.bias === false ? null : this.param('bias', torchDefaultUniform([outFeatures], inFeatures, rng));
+  }
+
+  // x: [B, in] -> [B, out]
+  forward(x: Tensor): Tensor {
+    return ops.linear(x, this.weight, this.bias);
+  }
+
+  /** The layer followed by ReLU in one fused kernel. */
+  forwardRelu(x: Tensor): Tensor {
+    return ops.linear(x, this.weight, this.bias, true);
+  }
+}
+
+export class Conv2d extends Module {
+  weight: Tensor; // [out, in, k, k]
+  bias: Tensor | null; // [out]
+
+  constructor(inChannels: number, outChannels: number, kernel: number, rng: RandomSource,
+    readonly opts: { stride?: number; padding?: number; bias?: boolean } = {}) {
+    super();
+    const fanIn = inChannels * kernel * kernel;
+    this.weight = this.param('weight', torchDefaultUniform([outChannels, inChannels, kernel, kernel], fanIn, rng));
+    this.bias = opts.bias === false ? null : this.param('bias', torchDefaultUniform([outChannels], fanIn, rng));
+  }
+
+  // x: [N, in, H, W] -> [N, out, OH, OW]
+  forward(x: Tensor): Tensor {
+    const y = ops.conv2d(x, this.weight, { stride: this.opts.stride, padding: this.opts.padding });
+    return this.bias ? y.add(this.bias.reshape([1, -1, 1, 1])) : y;
+  }
+}
+
+export class BatchNorm2d extends Module {
+  weight: Tensor;
+  bias: Tensor;
+  runningMean: Tensor;
+  runningVar: Tensor;
+
+  constructor(channels: number, readonly momentum = 0.1, readonly eps = 1e-5) {
+    super();
+    this.weight = this.param('weight', constant([channels], 1));
+    this.bias = this.param('bias', zeros([channels]));
+    this.runningMean = this.buffer('running_mean', zeros([channels]));
+    this.runningVar = this.buffer('running_var', constant([channels], 1));
+  }
+
+  forward(x: Tensor): Tensor {
+    const state = { runningMean: this.runningMean, runningVar: this.runningVar, momentum: this.momentum, eps: this.eps };
+    return ops.batchNorm(x, this.weight, this.bias, state, this.training);
+  }
+}
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return x.relu();
+  }
+}
+
+export class MaxPool2d extends Module {
+  constructor(readonly kernel: number, readonly stride = kernel) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return ops.maxPool2d(x, { kernel: this.kernel, stride: this.stride });
+  }
+}
+
+export class Dropout extends Module {
+  /** The trainer points this at its checkpointed generator so resumed runs match. */
+  constructor(readonly p: number, public rng: RandomSource) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return ops.dropout(x, this.p, this.training, this.rng);
+  }
+}
+
+export class Flatten extends Module {
+  forward(x: Tensor): Tensor {
+    return x.flatten(1);
+  }
+}
+
+/** (x - mean) / std per channel, for the "Norm02" models. x: [N, C, H, W] */
+export class Normalize extends Module {
+  private readonly mean: Tensor;
+  private readonly std: Tensor;
+
+  constructor(mean: number[], std: number[]) {
+    super();
+    this.mean = new Tensor(Float32Array.from(mean), [1, mean.length, 1, 1]);
+    this.std = new Tensor(Float32Array.from(std), [1, std.length, 1, 1]);
+  }
+
+  forward(x: Tensor): Tensor {
+    return x.sub(this.mean).div(this.std);
+  }
+}

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.ts';
+
+async function run(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false });
+  return { code, out, err };
+}
+
+test('train --json then score --json on the run directory', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'spurlab-cli-')), 'run');
+  const t = await run(['train', '--dataset', 'mnist', '--pattern', 'R3', '--n', '3', '--target', '0', '--seed', '0', '--model', 'MLP',
+    '--epochs', '1', '--train-subset', '200', '--test-subset', '100', '--batch-size', '50', '--out', dir, '--json']);
+  assert.equal(t.code, 0, t.err.join('\n'));
+  const trained = JSON.parse(t.out[0]);
+  assert.deepEqual(Object.keys(trained).sort(), ['epochs', 'out', 'seconds', 'testAcc', 'trainAcc']);
+  assert.equal(trained.out, dir);
+  const s = await run(['score', dir, '--json']);
+  assert.equal(s.code, 0, s.err.join('\n'));
+  const score = JSON.parse(s.out[0]);
+  assert.equal(score.nTest, 100);
+  assert.equal(score.population, 'all');
+  assert.equal(score.threshold, 0.1);
+  assert.ok(score.score >= 0 && score.score <= 1);
+  assert.equal(score.testAcc, trained.testAcc);
+  const nt = JSON.parse((await run(['score', dir, '--population', 'non-target', '--json'])).out[0]);
+  assert.ok(nt.nTest < 100);
+});
+
+test('bad train and score input exits 2 with a one-line message naming the value', async () => {
+  const r1 = await run(['train', 'mnistv8-3-0-0', '--model', 'MLP', '--lr', 'fast', '--out', '/tmp/x']);
+  assert.equal(r1.code, 2);
+  assert.match(r1.err[0], /--lr: got "fast", expected a positive number/);
+  const r2 = await run(['train', 'mnistv8-3-0-0', '--model', 'Transformer', '--out', '/tmp/x']);
+  assert.equal(r2.code, 2);
+  assert.match(r2.err[0], /unknown model "Transformer"/);
+  const r3 = await run(['score', '/nonexistent/run']);
+  assert.equal(r3.code, 2);
+  assert.match(r3.err[0], /\/nonexistent\/run: no such run directory or checkpoint/);
+  const r4 = await run(['train', 'mnistv8-3-0-0', '--model', 'MLP']);
+  assert.match(r4.err[0], /--out DIR is required/);
+  const r5 = await run(['train', '--resume', '/tmp']);
+  assert.match(r5.err[0], /\/tmp: no model.safetensors here/);
+});
+
+test('models --json pins LargeMLP at 335,114 parameters', async () => {
+  const r = await run(['models', '--json']);
+  const rows = JSON.parse(r.out[0]) as { name: string; parameters: number }[];
+  assert.equal(rows.find((m) => m.name === 'LargeMLP')!.parameters, 335114);
+  assert.equal(rows.find((m) => m.name === 'ResNet20')!.parameters, 269722);
+});

@@ -1,0 +1,204 @@
+// The native layer kernels against the reference: convolution (CNN002 and ResNet shapes),
+// pooling, batch norm and the optimizer updates, forward and backward.
+import { test } from 'node:test';
+import type { ConvGeom, PoolGeom } from '../../src/backend/kernels.ts';
+import { refKernels as ref } from '../../src/backend/ref/index.ts';
+import { ISAS, assertClose, assertSame, nk, prng, randArray, skipReason, withIsa } from './native-helpers.ts';
+
+const opts = { skip: skipReason };
+
+function conv(n: number, c: number, h: number, w: number, oc: number, k: number, stride: number, pad: number, kw = k): ConvGeom {
+  const oh = Math.floor((h + 2 * pad - k) / stride) + 1;
+  const ow = Math.floor((w + 2 * pad - kw) / stride) + 1;
+  return { n, c, h, w, oc, kh: k, kw, strideH: stride, strideW: stride, padH: pad, padW: pad, oh, ow };
+}
+
+const CONVS: [string, ConvGeom][] = [
+  ['CNN002 conv1', conv(3, 1, 28, 28, 32, 3, 1, 0)],
+  ['CNN002 conv2', conv(2, 32, 26, 26, 32, 3, 1, 0)],
+  ['CNN002 conv3', conv(1, 32, 12, 12, 64, 3, 1, 0)],
+  ['ResNet stride 2', conv(2, 16, 32, 32, 32, 3, 2, 1)],
+  ['ResNet 64ch', conv(3, 64, 8, 8, 64, 3, 1, 1)],
+  ['1x1 shortcut', conv(2, 16, 9, 9, 32, 1, 2, 0)],
+  ['pointwise', conv(3, 5, 7, 6, 3, 1, 1, 0)],
+  ['odd kernel', { ...conv(2, 3, 7, 5, 4, 3, 1, 1, 2), strideW: 2, ow: Math.floor((5 + 2 - 2) / 2) + 1 }],
+  ['batch 128', conv(128, 3, 6, 6, 4, 3, 1, 1)],
+];
+
+for (const isa of ISAS) {
+  test(`conv2d and both backward passes match the reference (${isa})`, opts, () => {
+    withIsa(isa, () => {
+      const rng = prng(20);
+      for (const [what, g] of CONVS) {
+        const x = randArray(rng, g.n * g.c * g.h * g.w);
+        const w = randArray(rng, g.oc * g.c * g.kh * g.kw);
+        const dy = randArray(rng, g.n * g.oc * g.oh * g.ow);
+        const k = g.c * g.kh * g.kw;
+        const atol = 1e-5 * Math.sqrt(k);
+        const run = (kernels: typeof ref) => {
+          const y = new Float32Array(dy.length);
+          const dx = new Float32Array(x.length);
+          const dw = new Float32Array(w.length);
+          kernels.conv2d(x, w, g, y);
+          kernels.conv2dBackwardInput(dy, w, g, dx);
+          kernels.conv2dBackwardWeight(x, dy, g, dw);
+          return { y, dx, dw };
+        };
+        const want = run(ref);
+        const got = run(nk());
+        assertClose(got.y, want.y, atol, 1e-4, `conv2d ${what}`);
+        assertClose(got.dx, want.dx, 1e-5 * Math.sqrt(g.oc * g.kh * g.kw), 1e-4, `conv2dBackwardInput ${what}`);
+        assertClose(got.dw, want.dw, 1e-5 * Math.sqrt(g.n * g.oh * g.ow), 1e-4, `conv2dBackwardWeight ${what}`);
+      }
+    });
+  });
+}
+
+test('conv2dBackwardWeight is bit-identical on repeated calls', opts, () => {
+  const rng = prng(21);
+  const g = conv(16, 8, 12, 12, 16, 3, 1, 0);
+  const x = randArray(rng, g.n * g.c * g.h * g.w);
+  const dy = randArray(rng, g.n * g.oc * g.oh * g.ow);
+  const first = new Float32Array(g.oc * g.c * 9);
+  nk().conv2dBackwardWeight(x, dy, g, first);
+  const again = new Float32Array(first.length);
+  nk().conv2dBackwardWeight(x, dy, g, again);
+  assertSame(again, first, 'conv2dBackwardWeight');
+});
+
+function pool(n: number, c: number, h: number, w: number, k: number, stride: number, pad: number, ceil = false): PoolGeom {
+  const out = (size: number) => (ceil ? Math.ceil : Math.floor)((size + 2 * pad - k) / stride) + 1;
+  return { n, c, h, w, kh: k, kw: k, strideH: stride, strideW: stride, padH: pad, padW: pad, oh: out(h), ow: out(w) };
+}
+
+const POOLS: [string, PoolGeom][] = [
+  ['2x2 stride 2', pool(128, 32, 24, 24, 2, 2, 0)],
+  ['odd input 2x2', pool(3, 5, 7, 9, 2, 2, 0)],
+  ['3x3 stride 2 pad 1', pool(2, 3, 11, 10, 3, 2, 1)],
+  ['ceil mode', pool(2, 2, 7, 7, 2, 2, 0, true)],
+  ['1x1 input', pool(4, 3, 1, 1, 1, 1, 0)],
+];
+
+test('maxPool2d, its backward and gatherIndex match the reference', opts, () => {
+  const rng = prng(22);
+  for (const [what, g] of POOLS) {
+    const x = randArray(rng, g.n * g.c * g.h * g.w);
+    for (let i = 0; i < x.length; i += 7) x[i] = x[i + 1] ?? x[i]; // ties keep the first maximum
+    const outN = g.n * g.c * g.oh * g.ow;
+    const wantOut = new Float32Array(outN);
+    const wantArg = new Int32Array(outN);
+    const gotOut = new Float32Array(outN);
+    const gotArg = new Int32Array(outN);
+    ref.maxPool2d(x, g, wantOut, wantArg);
+    nk().maxPool2d(x, g, gotOut, gotArg);
+    assertClose(gotOut, wantOut, 0, 0, `maxPool2d ${what}`);
+    assertClose(gotArg, wantArg, 0, 0, `maxPool2d argmax ${what}`);
+    const dy = randArray(rng, outN);
+    const wantDx = new Float32Array(x.length);
+    const gotDx = new Float32Array(x.length);
+    ref.maxPool2dBackward(dy, wantArg, wantDx);
+    nk().maxPool2dBackward(dy, gotArg, gotDx);
+    assertClose(gotDx, wantDx, 0, 0, `maxPool2dBackward ${what}`);
+    const wantG = new Float32Array(outN);
+    const gotG = new Float32Array(outN);
+    ref.gatherIndex(wantDx, wantArg, wantG);
+    nk().gatherIndex(gotDx, gotArg, gotG);
+    assertClose(gotG, wantG, 0, 0, `gatherIndex ${what}`);
+  }
+});
+
+test('avgPool2d (fixed and adaptive) and its backward match the reference', opts, () => {
+  const rng = prng(23);
+  const cases: [string, PoolGeom, boolean][] = [
+    ...POOLS.map(([what, g]) => [what, g, false] as [string, PoolGeom, boolean]),
+    ['adaptive 7 -> 3', { ...pool(2, 3, 7, 7, 1, 1, 0), oh: 3, ow: 3 }, true],
+    ['adaptive 5x8 -> 2x3', { ...pool(3, 2, 5, 8, 1, 1, 0), oh: 2, ow: 3 }, true],
+    ['global 8 -> 1', { ...pool(128, 64, 8, 8, 1, 1, 0), oh: 1, ow: 1 }, true],
+  ];
+  for (const [what, g, adaptive] of cases) {
+    const x = randArray(rng, g.n * g.c * g.h * g.w);
+    const outN = g.n * g.c * g.oh * g.ow;
+    const want = new Float32Array(outN);
+    const got = new Float32Array(outN);
+    ref.avgPool2d(x, g, adaptive, want);
+    nk().avgPool2d(x, g, adaptive, got);
+    assertClose(got, want, 0, 1e-6, `avgPool2d ${what}`);
+    const dy = randArray(rng, outN);
+    const wantDx = new Float32Array(x.length);
+    const gotDx = new Float32Array(x.length);
+    ref.avgPool2dBackward(dy, g, adaptive, wantDx);
+    nk().avgPool2dBackward(dy, g, adaptive, gotDx);
+    assertClose(gotDx, wantDx, 1e-7, 1e-6, `avgPool2dBackward ${what}`);
+  }
+});
+
+test('batchNorm and batchNormBackward match the reference in training and eval', opts, () => {
+  const rng = prng(24);
+  for (const [n, c, s] of [[128, 3, 1], [4, 16, 25], [1, 1, 1], [128, 64, 64], [3, 129, 1]]) {
+    for (const training of [true, false]) {
+      const x = randArray(rng, n * c * s, -2, 3);
+      const gamma = randArray(rng, c, 0.5, 1.5);
+      const beta = randArray(rng, c);
+      const rm0 = randArray(rng, c);
+      const rv0 = randArray(rng, c, 0.5, 2);
+      const run = (k: typeof ref) => {
+        const rm = rm0.slice();
+        const rv = rv0.slice();
+        const out = new Float32Array(x.length);
+        const mean = new Float32Array(c);
+        const invStd = new Float32Array(c);
+        k.batchNorm(x, gamma, beta, n, c, s, training, 0.1, 1e-5, rm, rv, out, mean, invStd);
+        return { rm, rv, out, mean, invStd };
+      };
+      const want = run(ref);
+      const got = run(nk());
+      const what = `batchNorm [${n}, ${c}, ${s}] training=${training}`;
+      for (const key of ['rm', 'rv', 'out', 'mean', 'invStd'] as const) assertClose(got[key], want[key], 1e-6, 1e-5, `${what} ${key}`);
+      const dy = randArray(rng, x.length);
+      const back = (k: typeof ref) => {
+        const dx = new Float32Array(x.length);
+        const dgamma = new Float32Array(c);
+        const dbeta = new Float32Array(c);
+        k.batchNormBackward(x, dy, gamma, want.mean, want.invStd, n, c, s, training, dx, dgamma, dbeta);
+        return { dx, dgamma, dbeta };
+      };
+      const wantB = back(ref);
+      const gotB = back(nk());
+      const atol = 1e-6 * Math.sqrt(n * s);
+      for (const key of ['dx', 'dgamma', 'dbeta'] as const) assertClose(gotB[key], wantB[key], atol, 1e-4, `${what} backward ${key}`);
+    }
+  }
+});
+
+test('adamUpdate and sgdUpdate follow the reference over several steps', opts, () => {
+  const rng = prng(25);
+  for (const len of [1, 3, 257, 100_003]) {
+    for (const [wd, clip] of [[0, 0], [0.01, 0.05]]) {
+      const p0 = randArray(rng, len);
+      const grads = [0, 1, 2].map(() => randArray(rng, len, -0.1, 0.1));
+      const adam = (k: typeof ref) => {
+        const p = p0.slice();
+        const m = new Float32Array(len);
+        const v = new Float32Array(len);
+        grads.forEach((g, i) => k.adamUpdate(p, g, m, v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: wd, step: i + 1, clip }));
+        return { p, m, v };
+      };
+      const wantA = adam(ref);
+      const gotA = adam(nk());
+      for (const key of ['p', 'm', 'v'] as const) assertClose(gotA[key], wantA[key], 1e-7, 1e-5, `adam len=${len} wd=${wd} clip=${clip} ${key}`);
+      for (const [momentum, dampening, nesterov] of [[0, 0, false], [0.9, 0, false], [0.9, 0.1, false], [0.9, 0, true]] as const) {
+        const sgd = (k: typeof ref) => {
+          const p = p0.slice();
+          const buf = new Float32Array(momentum === 0 ? 0 : len);
+          grads.forEach((g, i) => k.sgdUpdate(p, g, buf, { lr: 0.1, momentum, dampening, weightDecay: wd, nesterov, firstStep: i === 0, clip }));
+          return { p, buf };
+        };
+        const wantS = sgd(ref);
+        const gotS = sgd(nk());
+        const what = `sgd len=${len} momentum=${momentum} dampening=${dampening} nesterov=${nesterov} wd=${wd}`;
+        assertClose(gotS.p, wantS.p, 1e-7, 1e-5, `${what} param`);
+        assertClose(gotS.buf, wantS.buf, 1e-7, 1e-5, `${what} buf`);
+      }
+    }
+  }
+});

@@ -9,7 +9,8 @@ It writes, next to this script:
                                 initial weights "init.*", five batches "batch.<k>.x",
                                 and the weights after five optimizer steps for each
                                 case "<case>.*" (Adam and SGD, with and without weight
-                                decay and gradient clipping by value)
+                                decay and gradient clipping by value); "trainer.*": a
+                                tiny data set and an MLP before and after a 20-epoch run
   torch_train.json              labels, per-step losses, clipping counts, case settings,
                                 the MultiStepLR learning rates per epoch, the parameter
                                 counts of the reference architectures, and the forward
@@ -266,14 +267,75 @@ def make_training():
         settings.update({"optimizer": optimizer, "weightDecay": wd, "clip": clip})
         cases[name] = {"settings": settings, "losses": losses, "clippedPerStep": clipped,
                        "float32VsFloat64MaxAbs": drift}
+    trainer = make_trainer(tensors)
     write_file("torch_train_mlp.safetensors", safetensors_bytes(tensors, file_metadata("train")))
     return {
+        "trainer": trainer,
         "shape": {"features": TRAIN_SHAPE[0], "widths": TRAIN_SHAPE[1], "classes": TRAIN_SHAPE[2]},
         "steps": TRAIN_STEPS, "batchSize": TRAIN_BATCH,
         "gradientCount": sum(v.numel() for v in init.values()),
         "labels": [y.tolist() for _, y in batches],
         "cases": cases,
     }
+
+
+# ---------------------------------------------------------------- a whole training run
+
+TRAINER = {"model": "MLP", "height": 2, "width": 3, "channels": 1, "classes": 3, "trainN": 12, "testN": 4,
+           "optimizer": "adam", "lr": 0.01, "weightDecay": 1e-3, "gradClip": 0.05, "batchSize": 5,
+           "epochs": 20, "modelSeed": 3}
+
+
+def trainer_run(init, flat, labels, orders, dtype):
+    c = TRAINER
+    model = TwinMLP(flat.shape[1], [256], c["classes"]).to(dtype)
+    model.load_state_dict(init)
+    opt = torch.optim.Adam(model.parameters(), lr=c["lr"], weight_decay=c["weightDecay"])
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=reference_milestones(c["epochs"]), gamma=0.1)
+    history = []
+    for epoch, order in enumerate(orders, start=1):
+        lr = opt.param_groups[0]["lr"]
+        loss_sum = 0.0
+        for start in range(0, len(order), c["batchSize"]):
+            idx = torch.tensor(order[start:start + c["batchSize"]])
+            opt.zero_grad()
+            loss = F.cross_entropy(model(flat[idx].to(dtype)), labels[idx])
+            loss.backward()
+            torch.nn.utils.clip_grad_value_(model.parameters(), c["gradClip"])
+            opt.step()
+            loss_sum += loss.item() * len(idx)
+        sched.step()
+        history.append({"epoch": epoch, "lr": lr, "loss": loss_sum / len(order)})
+    return OrderedDict((k, v.detach().clone()) for k, v in model.state_dict().items()), history
+
+
+def make_trainer(tensors):
+    """The reference's fit loop on a tiny data set: per-epoch order from numpy's
+    RandomState([modelSeed, 1]).permutation (as spurlab's trainer draws it), a partial last
+    batch, clipping, Adam with weight decay, MultiStepLR stepped after each epoch."""
+    import numpy as np
+
+    c = TRAINER
+    torch.manual_seed(99)
+    images = torch.rand(c["trainN"], c["height"], c["width"], c["channels"])
+    labels = torch.randint(0, c["classes"], (c["trainN"],))
+    test_images = torch.rand(c["testN"], c["height"], c["width"], c["channels"])
+    test_labels = torch.randint(0, c["classes"], (c["testN"],))
+    flat = images.reshape(c["trainN"], -1)
+    init = TwinMLP(flat.shape[1], [256], c["classes"]).state_dict()
+    rs = np.random.RandomState([c["modelSeed"], 1])
+    orders = [rs.permutation(c["trainN"]).tolist() for _ in range(c["epochs"])]
+    final, history = trainer_run(init, flat, labels, orders, torch.float32)
+    final64, _ = trainer_run(OrderedDict((k, v.double()) for k, v in init.items()), flat, labels, orders, torch.float64)
+    for k, v in init.items():
+        tensors[f"trainer.init.{k}"] = v.clone()
+    for k, v in final.items():
+        tensors[f"trainer.final.{k}"] = v
+    tensors["trainer.train_images"] = images
+    tensors["trainer.test_images"] = test_images
+    drift = max((final[k].double() - final64[k]).abs().max().item() for k in final)
+    return dict(c, labels=labels.tolist(), testLabels=test_labels.tolist(), orders=orders, history=history,
+                float32VsFloat64MaxAbs=drift)
 
 
 # ---------------------------------------------------------------- MultiStepLR

@@ -1,27 +1,46 @@
 // Training equivalence with PyTorch 1.13 (goldens from test/golden/make_torch_training.py):
 // optimizer steps of Adam and SGD (weight decay, clipping by value) on a 20-16-16-3 MLP,
-// and the MultiStepLR schedule with the reference's milestone table.
+// the MultiStepLR schedule with the reference's milestone table, and a whole 20-epoch run
+// of spurlab's trainer against the reference's fit loop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withBackend } from '../../src/backend/registry.ts';
+import type { Dataset } from '../../src/data/dataset.ts';
+import { RandomState } from '../../src/data/numpyRandom.ts';
+import type { SpuriousDataset } from '../../src/data/spurious.ts';
 import { MLP } from '../../src/nn/models/mlp.ts';
 import type { Module } from '../../src/nn/module.ts';
 import { Adam, SGD, type Optimizer } from '../../src/nn/optim/optimizer.ts';
 import { milestonesFor, multiStepLr } from '../../src/nn/optim/scheduler.ts';
 import * as ops from '../../src/ops/index.ts';
-import { loadCheckpoint, loadModelState, type Checkpoint } from '../../src/store/checkpoint.ts';
+import { loadCheckpoint, loadModelState, saveCheckpoint, type Checkpoint } from '../../src/store/checkpoint.ts';
+import { makeTrainConfig } from '../../src/train/config.ts';
+import { train } from '../../src/train/trainer.ts';
 import { SimpleRandom } from '../../src/util/random.ts';
 import { backendNames } from '../helpers.ts';
 
 const GOLDEN = fileURLToPath(new URL('../golden/', import.meta.url));
 const TOL = 1e-5; // max absolute error over every weight (weights are O(0.1..1))
+// 60 Adam steps amplify float32 rounding (m / sqrt(v) of near-zero gradients): torch's own
+// float32 run ends 9.3e-6 from its float64 run, so the whole-run check allows 1e-4.
+const RUN_TOL = 1e-4;
 
 interface CaseGolden {
   settings: { optimizer: 'adam' | 'sgd'; lr: number; momentum?: number; weightDecay: number; clip: number };
   losses: number[];
   clippedPerStep: number[];
+  float32VsFloat64MaxAbs: number;
+}
+
+interface TrainerGolden {
+  model: string; height: number; width: number; channels: number; classes: number; trainN: number; testN: number;
+  optimizer: 'adam'; lr: number; weightDecay: number; gradClip: number; batchSize: number; epochs: number; modelSeed: number;
+  labels: number[]; testLabels: number[]; orders: number[][];
+  history: { epoch: number; lr: number; loss: number }[];
   float32VsFloat64MaxAbs: number;
 }
 
@@ -35,6 +54,7 @@ interface Golden {
     labels: number[][];
     gradientCount: number;
     cases: Record<string, CaseGolden>;
+    trainer: TrainerGolden;
   };
   schedule: { epochs: number; lr0: number; milestones: number[]; lrs: number[] }[];
 }
@@ -137,3 +157,43 @@ test('MultiStepLR: milestones and per-epoch learning rates equal torch (bit for 
     assert.ok(s.lrs[s.lrs.length - 1] < s.lr0, `${s.epochs} epochs: the tested schedule never decays`);
   }
 });
+
+function fakeSplit(g: TrainerGolden, split: 'train' | 'test'): Dataset {
+  const images = file.tensors.get(`trainer.${split}_images`)!.values() as Float32Array;
+  const labels = Int32Array.from(split === 'train' ? g.labels : g.testLabels);
+  return { name: 'torch-golden', split, images, labels, n: labels.length, height: g.height, width: g.width, channels: g.channels, numClasses: g.classes };
+}
+
+for (const backend of backendNames()) {
+  test(`a 20-epoch run of the trainer (Adam, weight decay, clipping, partial batches, MultiStepLR) ends at torch's weights (${backend})`, async (t) => {
+    const g = golden.training.trainer;
+    // The trainer shuffles with numpy's RandomState([modelSeed, 1]); the generator drew the same orders.
+    const rs = new RandomState([g.modelSeed, 1]);
+    g.orders.forEach((order, e) => assert.deepEqual(rs.permutation(g.trainN), order, `epoch ${e + 1} order`));
+    const cfg = makeTrainConfig({
+      data: 'mnistv1-0-0-0', model: g.model, optimizer: g.optimizer, lr: g.lr, weightDecay: g.weightDecay,
+      gradClip: g.gradClip, batchSize: g.batchSize, epochs: g.epochs, modelSeed: g.modelSeed,
+    });
+    const data = { spec: {}, name: 'torch-golden', train: fakeSplit(g, 'train'), test: fakeSplit(g, 'test'), spuriousIndices: [], pattern: null, noise: null } as unknown as SpuriousDataset;
+    // Start from torch's initial weights: a checkpoint at epoch 0 with a fresh optimizer state.
+    const dir = mkdtempSync(join(tmpdir(), 'spurlab-torch-trainer-'));
+    try {
+      const start = new MLP(g.height * g.width * g.channels, [256], g.classes, new SimpleRandom(1));
+      loadModelState(start, section(file, 'trainer.init.'));
+      const fresh = new Adam(start.parameters(), { lr: g.lr });
+      saveCheckpoint(join(dir, 'start.safetensors'), start, fresh.stateTensors(), { config: JSON.stringify(cfg), epoch: '0', optimizer: JSON.stringify(fresh.stateScalars()) });
+      const result = await withBackend(backend, () => train(cfg, { data, continueFrom: join(dir, 'start.safetensors') }));
+      assert.equal(result.history.length, g.epochs);
+      result.history.forEach((h, i) => {
+        assert.equal(h.lr, g.history[i].lr, `epoch ${i + 1} learning rate`);
+        assert.ok(Math.abs(h.loss - g.history[i].loss) <= RUN_TOL, `epoch ${i + 1}: mean loss ${h.loss} vs torch ${g.history[i].loss}`);
+      });
+      const err = maxAbsDiff(result.model, section(file, 'trainer.final.'));
+      t.diagnostic(`trainer run [${backend}]: max |w - w_torch| after ${g.epochs} epochs = ${err.toExponential(2)} (torch float32 vs float64: ${g.float32VsFloat64MaxAbs.toExponential(2)})`);
+      assert.ok(err <= RUN_TOL, `trainer: max abs weight error ${err} > ${RUN_TOL}`);
+      assert.ok(maxAbsDiff(start, section(file, 'trainer.final.')) > 100 * RUN_TOL, 'the run must move the weights');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

@@ -1,0 +1,121 @@
+/**
+ * Shared pieces of the report's Vega-Lite charts: the look (one config for every
+ * figure), the row types the builders take, and error-bar bounds.
+ *
+ * Builders take plain typed rows (already aggregated over seeds) and return a spec; they
+ * never read the store, so the same chart can be drawn from any source.
+ */
+import type { VegaLiteSpec } from '../render.ts';
+
+/** Size of one panel (one facet cell) in pixels. */
+export const PANEL_WIDTH = 300;
+export const PANEL_HEIGHT = 200;
+/** Facet cells per row before wrapping. */
+export const FACET_COLUMNS = 3;
+
+/** The same look for every figure; white background so PNGs read well anywhere. */
+export const CHART_CONFIG = {
+  background: 'white',
+  padding: 8,
+  font: 'sans-serif',
+  view: { stroke: '#ddd' },
+  title: { fontSize: 14, anchor: 'start', subtitleFontSize: 11, subtitleColor: '#555', offset: 10 },
+  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#eee' },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320 },
+  header: { labelFontSize: 12, titleFontSize: 12 },
+  range: { category: { scheme: 'tableau10' } },
+} as const;
+
+/** A mean over seeds with its standard error, at one x, for one line. */
+export interface MeanPoint {
+  x: number;
+  mean: number;
+  /** Standard error of the mean (ddof 1); NaN or undefined when one seed only (no bar drawn). */
+  sem?: number;
+  /** The line this point belongs to (legend entry). */
+  series: string;
+  /** The panel, when a figure has several; undefined for a single panel. */
+  facet?: string;
+}
+
+/** One bar: a mean over seeds with its standard error. */
+export interface MeanBar {
+  /** Position on the x axis (a group of bars). */
+  group: string;
+  /** The bar inside the group (legend entry). */
+  series: string;
+  mean: number;
+  sem?: number;
+  facet?: string;
+}
+
+export interface ChartTitle {
+  title: string;
+  subtitle?: string;
+}
+
+/** Vega-Lite's title object; subtitle only when given. */
+export function titleSpec(t: ChartTitle): { text: string; subtitle?: string } {
+  return t.subtitle ? { text: t.title, subtitle: t.subtitle } : { text: t.title };
+}
+
+/** Lower and upper ends of a mean +- SEM bar; both equal the mean when the SEM is unknown (a bar of length 0). */
+export function errorBounds(mean: number, sem: number | undefined): { lo: number; hi: number } {
+  const s = sem !== undefined && Number.isFinite(sem) ? sem : 0;
+  return { lo: mean - s, hi: mean + s };
+}
+
+/** Whether any row has an error bar of positive length; vega warns about a layer left without data. */
+export function hasErrorBars(rows: { lo: number; hi: number }[]): boolean {
+  return rows.some((r) => r.hi > r.lo);
+}
+
+/** Distinct values in order of first appearance: the legend and axis order the caller chose. */
+export function distinctInOrder<T>(values: Iterable<T>): T[] {
+  return [...new Set(values)];
+}
+
+/**
+ * Wraps a single-panel spec (layers, size) into a facetted one when the rows carry
+ * several facets, else returns it with the data attached. `values` are the rows, each
+ * with an optional `facet` field.
+ */
+export function maybeFacet(
+  values: Record<string, unknown>[],
+  panel: Record<string, unknown>,
+  top: Record<string, unknown>,
+  facetOptions: { independentY?: boolean } = {},
+): VegaLiteSpec {
+  const facets = distinctInOrder(values.map((v) => v.facet).filter((f): f is string => typeof f === 'string'));
+  const data = { values };
+  if (facets.length <= 1) {
+    return asSpec({ ...top, data, ...panel, config: CHART_CONFIG });
+  }
+  return asSpec({
+    ...top,
+    data,
+    facet: { field: 'facet', type: 'nominal', title: null, sort: facets, header: { labelLimit: 0 } },
+    columns: Math.min(FACET_COLUMNS, facets.length),
+    spec: panel,
+    resolve: {
+      ...(facetOptions.independentY ? { scale: { y: 'independent' } } : {}),
+      // Wrapped facets otherwise draw the bottom row's x axis under empty cells too.
+      ...(facets.length > FACET_COLUMNS ? { axis: { x: 'independent' } } : {}),
+    },
+    config: CHART_CONFIG,
+  });
+}
+
+/**
+ * The builders assemble specs from loosely typed parts (vega-lite's own types make
+ * every shared fragment a union to be narrowed); compile() checks the result, and the
+ * tests compile every builder with a logger that fails on any warning.
+ */
+export function asSpec(spec: object): VegaLiteSpec {
+  return spec as unknown as VegaLiteSpec;
+}
+
+/** Whether a number is finite; non-finite means (a failed run) are left out of charts. */
+export function finite(v: number): boolean {
+  return Number.isFinite(v);
+}

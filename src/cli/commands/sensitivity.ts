@@ -1,0 +1,101 @@
+// `spurlab sensitivity <run DIR...>`: how strongly each trained model reacts to its input
+// (occlusion curve and its area, mean input-gradient norm), one row per run, measured on
+// the reference's 500 clean training images. With --store, rows are recorded as kind
+// 'sensitivity' so the report can relate them to spurious scores across architectures.
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { numberOption, stringOption, flag, type Command } from '../command.ts';
+import { UserError } from '../../util/errors.ts';
+import { loadDataset } from '../../data/datasets.ts';
+import { loadRun } from '../../train/trainer.ts';
+import { ResultsStore, runKey } from '../../store/results.ts';
+import { modelSensitivity, SENSITIVITY_DEFAULTS, type SensitivityResult } from '../../experiments/sensitivity.ts';
+
+const USAGE = [
+  'spurlab sensitivity <run DIR...> [--images 500] [--steps 50] [--data-dir DIR] [--store PATH] [--json]',
+  '  a run DIR is a training output directory (model.safetensors); p goes from 0 to 1 in steps of 1/steps',
+].join('\n');
+
+export interface SensitivityRow extends SensitivityResult {
+  run: string;
+  model: string;
+  dataset: string;
+  epoch: number;
+}
+
+/** A directory that holds a spurlab training checkpoint, or a UserError saying what is wrong. */
+export function checkRunDir(dir: string): void {
+  if (!existsSync(dir)) throw new UserError(`run directory ${dir} does not exist`);
+  if (!statSync(dir).isDirectory()) throw new UserError(`${dir} is not a directory; expected a run directory holding model.safetensors`);
+  if (!existsSync(join(dir, 'model.safetensors'))) throw new UserError(`${dir} is not a run directory: no model.safetensors in it`);
+}
+
+const isPositiveInt = (v: number) => Number.isInteger(v) && v >= 1;
+
+export const sensitivityCommand: Command = {
+  name: 'sensitivity',
+  summary: "Model sensitivity: occlusion curve, its area and the mean input-gradient norm, per trained run.",
+  usage: USAGE,
+  options: {
+    images: { type: 'string' },
+    steps: { type: 'string' },
+    'data-dir': { type: 'string' },
+    store: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(args, io) {
+    const dirs = args.positionals;
+    if (dirs.length === 0) throw new UserError(`which runs? expected one or more run directories\nusage: ${USAGE}`);
+    dirs.forEach(checkRunDir);
+    const images = numberOption(args, 'images', SENSITIVITY_DEFAULTS.images, isPositiveInt, 'a positive integer');
+    const steps = numberOption(args, 'steps', SENSITIVITY_DEFAULTS.steps, isPositiveInt, 'a positive integer');
+    const dataDir = stringOption(args, 'data-dir');
+    const storePath = stringOption(args, 'store');
+    const store = storePath === undefined ? null : ResultsStore.open(storePath);
+    const json = flag(args, 'json');
+    const rows: SensitivityRow[] = [];
+    try {
+      for (const dir of dirs) {
+        const run = loadRun(dir, dataDir);
+        const config = {
+          experiment: 'sensitivity', sensitivityVersion: 1, ...run.config, epoch: run.epoch,
+          images, steps, imageSeed: SENSITIVITY_DEFAULTS.imageSeed, maskSeed: SENSITIVITY_DEFAULTS.maskSeed,
+        };
+        const key = runKey(config);
+        const stored = store?.get(key);
+        let row: SensitivityRow;
+        if (stored?.status === 'done' && stored.result) {
+          row = { ...(stored.result as unknown as SensitivityRow), run: dir };
+        } else {
+          if (!json) io.err(`measuring ${dir} (${run.config.model}) ...`);
+          if (store && !store.claim(key, config, 'sensitivity')) throw new UserError(`${store.path}: the sensitivity of ${dir} is being measured by another process`);
+          try {
+            const clean = loadDataset(run.config.dataset, { dataDir }).train;
+            const m = modelSensitivity(run.model, run.layout, clean, { images, steps });
+            row = { run: dir, model: run.config.model, dataset: run.config.dataset, epoch: run.epoch, ...m };
+            store?.complete(key, { ...row, run: resolve(dir) } as unknown as Record<string, unknown>);
+          } catch (e) {
+            store?.fail(key, e);
+            throw e;
+          }
+        }
+        rows.push(row);
+      }
+    } finally {
+      store?.close();
+    }
+    if (json) {
+      io.out(JSON.stringify(rows));
+      return 0;
+    }
+    const width = Math.max(3, ...rows.map((r) => r.run.length));
+    const mid = Math.floor(steps / 2);
+    io.out(`${'run'.padEnd(width)}  ${'model'.padEnd(12)}  area   meanP  gradNorm  P(p=0)  P(p=${(mid / steps).toFixed(2)})  P(p=1)`);
+    for (const r of rows) {
+      io.out(`${r.run.padEnd(width)}  ${r.model.padEnd(12)}  ${r.area.toFixed(3)}  ${r.meanProb.toFixed(3)}  ${r.inputGradNorm.toFixed(4).padStart(8)}  ${r.curve[0].toFixed(3)}   ${r.curve[mid].toFixed(3)}      ${r.curve[r.curve.length - 1].toFixed(3)}`);
+    }
+    io.out(`(${rows[0].images} training images; a larger area means predictions survive more occlusion, i.e. a less input-sensitive model)`);
+    if (storePath !== undefined) io.out(`recorded in ${storePath} as kind sensitivity`);
+    return 0;
+  },
+};

@@ -1,0 +1,89 @@
+// `spurlab weights <run DIR> [--diff <clean run DIR>] --out map.png`: the MLP weight map
+// (max over hidden units of the first-layer weights per pixel) as a heat map with a colour
+// bar, or its absolute difference from a clean model's map; prints where the PNG is and
+// where the map is brightest (a learnt pattern shows up there).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { numberOption, stringOption, flag, type Command } from '../command.ts';
+import { UserError } from '../../util/errors.ts';
+import { encodePng } from '../../util/png.ts';
+import { DATASETS } from '../../data/datasets.ts';
+import { loadCheckpoint, loadModelState, metadataJson } from '../../store/checkpoint.ts';
+import { createModel } from '../../nn/models/index.ts';
+import { RandomState } from '../../data/numpyRandom.ts';
+import type { TrainConfig } from '../../train/config.ts';
+import { firstLayerWeightMap, renderWeightMap, requireMlp, weightMapDifference, weightMapStats, type ChannelMode, type WeightMap } from '../../experiments/weightmap.ts';
+import { checkRunDir } from './sensitivity.ts';
+
+const USAGE = [
+  'spurlab weights <run DIR> [--diff <clean run DIR>] --out map.png [--channels max|split] [--scale 10] [--vmin V] [--vmax V] [--json]',
+  '  the run must be an MLP; --diff draws |map(run) - map(clean run)|; --channels applies to colour images',
+].join('\n');
+
+// Only the weights are needed, so the run's data set is not loaded: its image shape comes from the registry.
+function runWeightMap(dir: string, channelMode: ChannelMode): { map: WeightMap; config: TrainConfig } {
+  checkRunDir(dir);
+  const ckpt = loadCheckpoint(join(dir, 'model.safetensors'));
+  const config = metadataJson<TrainConfig>(ckpt, 'config');
+  const info = DATASETS[config.dataset];
+  if (!info) throw new UserError(`${dir}: unknown data set "${config.dataset}" in the run's configuration`);
+  const shape = { height: info.height, width: info.width, channels: info.channels, numClasses: info.numClasses };
+  // The initial weights are replaced by the checkpoint's.
+  const model = createModel(config.model, shape, new RandomState(0));
+  // Checked before the weights are read, so a CNN run fails with the model's name, not a weight mismatch.
+  requireMlp(model, config.model);
+  loadModelState(model, ckpt);
+  return { map: firstLayerWeightMap(model, config.model, shape, channelMode), config };
+}
+
+export const weightsCommand: Command = {
+  name: 'weights',
+  summary: "MLP weight map: max first-layer weight per pixel as a heat map, or its difference from a clean model's.",
+  usage: USAGE,
+  options: {
+    diff: { type: 'string' },
+    out: { type: 'string' },
+    channels: { type: 'string' },
+    scale: { type: 'string' },
+    vmin: { type: 'string' },
+    vmax: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(args, io) {
+    if (args.positionals.length !== 1) {
+      throw new UserError(`${args.positionals.length === 0 ? 'which run? expected one run directory' : `expected one run directory, got ${args.positionals.length}`}\nusage: ${USAGE}`);
+    }
+    const dir = args.positionals[0];
+    const out = stringOption(args, 'out');
+    if (out === undefined) throw new UserError(`--out FILE.png is required\nusage: ${USAGE}`);
+    const channels = stringOption(args, 'channels', 'max');
+    if (channels !== 'max' && channels !== 'split') throw new UserError(`--channels: got "${channels}", expected max or split`);
+    const cleanDir = stringOption(args, 'diff');
+    const run = runWeightMap(dir, channels);
+    const clean = cleanDir === undefined ? null : runWeightMap(cleanDir, channels);
+    const map = clean ? weightMapDifference(run.map, clean.map) : run.map;
+    const vmin = args.values.vmin === undefined ? undefined : numberOption(args, 'vmin', 0);
+    const vmax = args.values.vmax === undefined ? undefined : numberOption(args, 'vmax', 0);
+    const image = renderWeightMap(map, { scale: numberOption(args, 'scale', 10, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer in 1..64'), vmin, vmax });
+    try {
+      writeFileSync(out, encodePng(image));
+    } catch (e) {
+      throw new UserError(`--out ${out}: cannot write (${(e as Error).message})`);
+    }
+    const stats = weightMapStats(map, 10);
+    if (flag(args, 'json')) {
+      io.out(JSON.stringify({
+        run: dir, model: run.config.model, clean: cleanDir ?? null, kind: clean ? 'difference' : 'map', out, width: image.width, height: image.height,
+        mapHeight: map.height, mapWidth: map.width, channelMode: map.channelMode, panels: map.panelNames,
+        min: stats.min, max: stats.max, mean: stats.mean, top: stats.top, values: map.panels.map((p) => Array.from(p)),
+      }));
+      return 0;
+    }
+    const what = clean ? `|weight map of ${dir} - weight map of ${cleanDir}|` : `weight map of ${dir}`;
+    io.out(`wrote ${out} (${image.width}x${image.height}): ${what} (${run.config.model}, ${map.panelNames.join(', ')})`);
+    io.out(`  range ${stats.min.toPrecision(4)} .. ${stats.max.toPrecision(4)}, mean ${stats.mean.toPrecision(4)}`);
+    const where = stats.top.slice(0, 5).map((e) => `(${e.row}, ${e.col}${map.panels.length > 1 ? `, ${map.panelNames[e.panel]}` : ''}) ${e.value.toPrecision(3)}`);
+    io.out(`  largest at (row, col): ${where.join('; ')}`);
+    return 0;
+  },
+};

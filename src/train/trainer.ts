@@ -110,7 +110,11 @@ function restore(ckpt: Checkpoint, model: Module, optimizer: Optimizer, sameRun:
   if (saved.optimizer !== optimizer.name) throw new UserError(`${ckpt.path}: the model was trained with ${saved.optimizer}, cannot continue with ${optimizer.name} (its state would be lost)`);
   loadModelState(model, ckpt);
   const scalars = metadataJson<Record<string, number>>(ckpt, 'optimizer');
-  optimizer.loadState(optimizerTensors(ckpt), scalars);
+  try {
+    optimizer.loadState(optimizerTensors(ckpt), scalars);
+  } catch (e) {
+    throw new UserError(`${ckpt.path}: ${(e as Error).message}; expected a checkpoint written by spurlab train`);
+  }
   if (!sameRun && cfg.lr !== saved.lr) optimizer.lr = cfg.lr;
   if (!sameRun) return { epoch: metadataJson<number>(ckpt, 'epoch'), history: [], rng: null };
   return { epoch: metadataJson<number>(ckpt, 'epoch'), history: metadataJson<EpochRecord[]>(ckpt, 'history'), rng: metadataJson<RandomStateSnapshot>(ckpt, 'rng') };

@@ -5,5 +5,7 @@ import { dataCommand } from './data.ts';
 import { modelsCommand } from './models.ts';
 import { trainCommand } from './train.ts';
 import { scoreCommand } from './score.ts';
+import { sweepCommand } from './sweep.ts';
+import { resultsCommand } from './results.ts';
 
-export const commands: Command[] = [doctorCommand, dataCommand, modelsCommand, trainCommand, scoreCommand];
+export const commands: Command[] = [doctorCommand, dataCommand, modelsCommand, trainCommand, scoreCommand, sweepCommand, resultsCommand];

@@ -1,6 +1,7 @@
 // Optimizers with torch.optim semantics on top of the fused update kernels.
 import { kernels } from '../../backend/registry.ts';
 import { Tensor, zeros } from '../../tensor/tensor.ts';
+import { UserError } from '../../util/errors.ts';
 
 export interface Optimizer {
   lr: number;
@@ -117,6 +118,6 @@ export class SGD implements Optimizer {
 }
 
 function copyInto(dst: Tensor, src: Tensor | undefined, name: string): void {
-  if (!src || src.size !== dst.size) throw new Error(`optimizer state "${name}" is missing or has the wrong size in the checkpoint`);
+  if (!src || src.size !== dst.size) throw new UserError(`optimizer state "${name}" is missing or has the wrong size (expected ${dst.size} values)`);
   dst.data.set(src.values());
 }

@@ -1,0 +1,58 @@
+// Sweep presets that reproduce the paper's grids (PROTOCOL sections 1, 5 and 6).
+import type { SweepSpec } from './sweepSpec.ts';
+
+const PATTERNS = ['S1', 'S2', 'S3', 'R1', 'R2', 'R3', 'Co'];
+const N_VALUES = [0, 1, 3, 5, 10, 20, 100, 2000, 5000];
+const SEEDS = [0, 1, 2, 3, 4];
+const MNIST_ADAM = { model: 'LargeMLP', optimizer: 'adam', lr: 0.01, epochs: 70 };
+
+export const PRESETS: SweepSpec[] = [
+  {
+    name: 'demo',
+    description: "The demo's grid: MNIST, LargeMLP, Adam, target 0, seed 0, S3 and R3, n = 0, 1, 3, 10, a short schedule",
+    grids: [{ dataset: 'mnist', pattern: ['S3', 'R3'], n: [0, 1, 3, 10], target: 0, seed: 0, ...MNIST_ADAM, epochs: 3 }],
+  },
+  {
+    name: 'paper-mnist-patterns',
+    description: 'Every pattern against n on MNIST (LargeMLP, Adam lr 0.01), target 0, seeds 0-4',
+    grids: [{ dataset: 'mnist', pattern: PATTERNS, n: N_VALUES, target: 0, seed: SEEDS, ...MNIST_ADAM }],
+  },
+  {
+    name: 'paper-fashion-patterns',
+    description: 'Every pattern against n on Fashion-MNIST (LargeMLP, Adam lr 0.01), target 0, seeds 0-4',
+    grids: [{ dataset: 'fashion', pattern: PATTERNS, n: N_VALUES, target: 0, seed: SEEDS, ...MNIST_ADAM }],
+  },
+  {
+    name: 'paper-architectures',
+    description: 'Architectures of different input sensitivity on MNIST: MLP, MLPv2, LargeMLP, LargeMLPv2, CNN002 with S3 and R3',
+    grids: [{ dataset: 'mnist', pattern: ['S3', 'R3'], n: [0, 1, 3, 5, 10, 20, 100], target: 0, seed: SEEDS, model: ['MLP', 'MLPv2', 'LargeMLP', 'LargeMLPv2', 'CNN002'], optimizer: 'adam', lr: 0.01, epochs: 70 }],
+  },
+  {
+    name: 'paper-optimizers',
+    description: 'Adam against SGD (momentum 0.9), each with gradient clipping by value, on MNIST with R3',
+    grids: [
+      { dataset: 'mnist', pattern: 'R3', n: [0, 1, 3, 5, 10, 20, 100], target: 0, seed: SEEDS, model: 'LargeMLP', optimizer: 'adam', lr: 0.01, gradClip: [0, 0.1, 0.01], epochs: 70 },
+      { dataset: 'mnist', pattern: 'R3', n: [0, 1, 3, 5, 10, 20, 100], target: 0, seed: SEEDS, model: 'LargeMLP', optimizer: 'sgd', lr: 0.01, momentum: 0.9, gradClip: [0, 0.1, 0.01], epochs: 70 },
+    ],
+  },
+  {
+    name: 'paper-cifar10',
+    description: 'CIFAR-10 with ResNet20 (SGD lr 0.1, momentum 0.9, weight decay 1e-4, aug01), S3 and R3',
+    grids: [{ dataset: 'cifar10', pattern: ['S3', 'R3'], n: [0, 1, 3, 5, 10, 20, 100], target: 0, seed: SEEDS, model: 'ResNet20', optimizer: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 1e-4, aug: 'aug01', epochs: 70 }],
+  },
+  {
+    name: 'paper-mitigation-weight-decay',
+    description: 'l2 regularization (weight decay 1e-5..1e-1) against the spurious score of R3 on MNIST',
+    grids: [{ dataset: 'mnist', pattern: 'R3', n: [0, 3, 10, 100], target: 0, seed: SEEDS, ...MNIST_ADAM, weightDecay: [0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1] }],
+  },
+  {
+    name: 'paper-mitigation-input-noise',
+    description: 'Gaussian input noise (sigma 0.05..5) during training against the spurious score of R3 on MNIST',
+    grids: [{ dataset: 'mnist', pattern: 'R3', n: [0, 3, 10, 100], target: 0, seed: SEEDS, ...MNIST_ADAM, inputNoise: [0, 0.05, 0.1, 0.5, 1, 5] }],
+  },
+  {
+    name: 'paper-mitigation-clipping',
+    description: 'Gradient clipping by value (1e-1..1e-5) against the spurious score of R3 on MNIST',
+    grids: [{ dataset: 'mnist', pattern: 'R3', n: [0, 3, 10, 100], target: 0, seed: SEEDS, ...MNIST_ADAM, gradClip: [0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5] }],
+  },
+];

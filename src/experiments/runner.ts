@@ -1,0 +1,44 @@
+// One experiment run: train a model on a spurious data set, then measure it. This is the
+// unit a sweep schedules and the results store records (kind 'train').
+import { mkdirSync } from 'node:fs';
+import { makeSpuriousDataset, type SpuriousDataset } from '../data/spurious.ts';
+import { patternNorm } from '../data/patterns.ts';
+import { spuriousSpecOf, type TrainConfig } from '../train/config.ts';
+import { train, type TrainEvents } from '../train/trainer.ts';
+import { spuriousScore } from './score.ts';
+
+export interface RunResult {
+  score: number; // population "all", threshold 0.1
+  scoreNonTarget: number;
+  testAcc: number;
+  patternedTestAcc: number;
+  targetRate: number;
+  patternNorm: number; // mean ||pattern(x) - x||_2 over the test images used
+  trainAcc: number;
+  nTest: number;
+  epochs: number;
+  seconds: number;
+  spuriousIndices: number[];
+}
+
+export interface RunOptions {
+  data?: SpuriousDataset;
+  dataDir?: string;
+  artifactDir?: string; // where the checkpoint goes (none when undefined)
+  events?: TrainEvents;
+}
+
+export async function runExperiment(cfg: TrainConfig, opts: RunOptions = {}): Promise<{ result: RunResult; perImage: Uint8Array }> {
+  const data = opts.data ?? makeSpuriousDataset(spuriousSpecOf(cfg), { dataDir: opts.dataDir });
+  if (opts.artifactDir) mkdirSync(opts.artifactDir, { recursive: true });
+  const r = await train(cfg, { data, outDir: opts.artifactDir, events: opts.events });
+  const measure = { pattern: data.pattern, target: cfg.target, indices: r.testIndices };
+  const all = spuriousScore(r.model, r.layout, data.test, measure);
+  const nonTarget = spuriousScore(r.model, r.layout, data.test, { ...measure, population: 'non-target' });
+  const result: RunResult = {
+    score: all.score, scoreNonTarget: nonTarget.score, testAcc: all.testAcc, patternedTestAcc: all.patternedTestAcc,
+    targetRate: all.targetRate, patternNorm: patternNorm(data.pattern, data.test), trainAcc: r.trainAcc, nTest: all.nTest,
+    epochs: cfg.epochs, seconds: r.seconds, spuriousIndices: data.spuriousIndices,
+  };
+  return { result, perImage: all.perImage };
+}

@@ -1,0 +1,67 @@
+// `spurlab report`: the paper's figures and tables from a results store, as one
+// self-contained HTML file plus every chart as SVG/PNG and every table as Markdown/LaTeX.
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from '../command.ts';
+import { flag, stringOption } from '../command.ts';
+import { UserError } from '../../util/errors.ts';
+import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
+import { buildReport } from '../../report/build.ts';
+import { sweepCommand } from '../../report/catalog.ts';
+
+const USAGE = 'spurlab report [--store PATH] --out DIR [--json]';
+
+/**
+ * The store's database file. A directory holding results.db is accepted too. A missing
+ * path is an error rather than a new empty store: a report of nothing is never wanted.
+ */
+function resolveStorePath(raw: string): string {
+  if (!existsSync(raw)) {
+    throw new UserError(`--store ${raw}: no results store there; expected the results.db written by \`spurlab sweep\` (default ${DEFAULT_RESULTS_PATH})`);
+  }
+  if (statSync(raw).isDirectory()) {
+    const inside = join(raw, 'results.db');
+    if (existsSync(inside)) return inside;
+    throw new UserError(`--store ${raw}: is a directory without results.db; expected a results store file`);
+  }
+  return raw;
+}
+
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'Write the report (HTML, SVG/PNG charts, Markdown/LaTeX tables) from a results store.',
+  usage: USAGE,
+  options: {
+    store: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(args, io) {
+    const out = stringOption(args, 'out');
+    if (!out) throw new UserError(`report: --out DIR is required\nusage: ${USAGE}`);
+    if (args.positionals.length > 0) throw new UserError(`report: unexpected argument "${args.positionals[0]}"\nusage: ${USAGE}`);
+    const storePath = resolveStorePath(stringOption(args, 'store', DEFAULT_RESULTS_PATH)!);
+    if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError(`--out ${out}: is a file; expected a directory (created if missing)`);
+    const store = ResultsStore.open(storePath);
+    try {
+      const result = await buildReport(store, out);
+      if (flag(args, 'json')) {
+        io.out(JSON.stringify({ out: result.out, sections: result.sections, missing: result.missing, files: result.files, warnings: result.warnings }));
+        return 0;
+      }
+      for (const w of result.warnings) io.err(`warning: ${w}`);
+      io.out(`report: ${result.html}`);
+      io.out(result.sections.length > 0 ? `sections filled: ${result.sections.join(', ')}` : 'sections filled: none (the store holds no finished runs the report draws)');
+      const charts = result.files.filter((f) => f.endsWith('.svg')).length;
+      const tables = result.files.filter((f) => f.endsWith('.md')).length;
+      io.out(`files: ${charts} charts (SVG${charts && result.files.some((f) => f.endsWith('.png')) ? ' + PNG' : ''}) in ${join(out, 'charts')}, ${tables} tables (Markdown + LaTeX) in ${join(out, 'tables')}`);
+      if (result.missing.length > 0) {
+        io.out('without data (run these, then report again):');
+        for (const m of result.missing) io.out(`  ${m.title}: ${m.presets.map(sweepCommand).join(' / ')}`);
+      }
+      return 0;
+    } finally {
+      store.close();
+    }
+  },
+};

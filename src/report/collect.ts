@@ -1,0 +1,260 @@
+/**
+ * Reads what a results store holds into typed, seed-aggregated rows for the report.
+ *
+ * Conventions for runs in the store (other commands write runs this way; a run that
+ * does not follow them is skipped, never fatal). Every kind may carry further keys.
+ *
+ * - kind 'train': config { dataset, pattern, n, target, seed, model,
+ *     optimizer: { name, lr, ... }, weightDecay, inputNoise, gradClip, epochs };
+ *   result { score, testAcc, patternNorm?, ... } plus the per-image 0/1 indicator of
+ *   the spurious score (store.complete's perImage) for the p-values. A regularizer that
+ *   is off may be omitted or 0. The n = 0 baseline runs carry the pattern they are
+ *   scored with, so each pattern has its own baseline. A setting is the config minus
+ *   seed; settings are compared with baselines by summarizeWithBaseline.
+ * - kind 'forget': the train config plus method ('incremental' | 'influence' | ...);
+ *   result { before: {score, testAcc}, after: {score, testAcc},
+ *   retrain: {score, testAcc} | null } (retrain: the model retrained from scratch
+ *   without the n examples, where the run computed it).
+ * - kind 'mia': config { dataset, pattern, n, seed, model, ... };
+ *   result { n, attackAcc, attackAccSpurious, auc, tprAt1Fpr, targetTestAcc }.
+ * - kind 'sensitivity': config { dataset, model, seed, ... };
+ *   result { model, curve: [{ p, prob }], area }.
+ * - kind 'weights': config { dataset, pattern, n, model, seed, ... };
+ *   result { model, map: number[784], diff?: number[784] } (diff: map minus a clean
+ *   model's map).
+ */
+import type { ResultsStore, RunRecord } from '../store/results.ts';
+import { type BaselineSummary, summarizeWithBaseline } from '../store/results.ts';
+import { mean, standardError } from '../experiments/stats.ts';
+import {
+  REGULARIZERS, type Regularizer, compareFields, optimizerName, orderedFields, settingFields, strengthOf,
+} from './settings.ts';
+
+export interface MeanSem {
+  mean: number;
+  sem: number;
+  /** Number of finite values averaged. */
+  count: number;
+}
+
+/** Mean and SEM (ddof 1) over the finite values; NaN when there are none (SEM: fewer than two). */
+export function meanSem(values: unknown[]): MeanSem {
+  const xs = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  return { mean: mean(xs), sem: standardError(xs), count: xs.length };
+}
+
+export interface TrainSetting {
+  /** Display values of every config field except seed and n. */
+  fields: Record<string, string>;
+  n: number;
+  strengths: Record<Regularizer, number>;
+  optimizerName: string;
+  runs: number;
+  score: MeanSem;
+  testAcc: MeanSem;
+  patternNorm: MeanSem;
+  /** Welch's one-sided p-value against the n = 0 baseline; NaN for baselines and settings without one. */
+  pValue: number;
+  summary: BaselineSummary;
+}
+
+export interface ForgetSeries {
+  /** 'before', a deletion method, or 'retrain'. */
+  name: string;
+  score: MeanSem;
+  testAcc: MeanSem;
+}
+
+export interface ForgetSetting {
+  /** Config display values except seed, method and n. */
+  fields: Record<string, string>;
+  n: number;
+  seeds: number;
+  series: ForgetSeries[];
+}
+
+export interface MiaSetting {
+  fields: Record<string, string>;
+  n: number;
+  attackAcc: MeanSem;
+  attackAccSpurious: MeanSem;
+  auc: MeanSem;
+  tprAt1Fpr: MeanSem;
+  targetTestAcc: MeanSem;
+}
+
+export interface SensitivityCurve {
+  /** Config display values except seed and model. */
+  fields: Record<string, string>;
+  model: string;
+  runs: number;
+  curve: { p: number; prob: MeanSem }[];
+  area: MeanSem;
+}
+
+export interface WeightMap {
+  fields: Record<string, string>;
+  model: string;
+  map: number[];
+  diff?: number[];
+}
+
+export interface ReportData {
+  train: TrainSetting[];
+  /** The rows `train` was made from, for tables in the same shape as `spurlab results`. */
+  trainSummaries: BaselineSummary[];
+  trainGroupBy: string[];
+  forget: ForgetSetting[];
+  mia: MiaSetting[];
+  sensitivity: SensitivityCurve[];
+  weights: WeightMap[];
+  /** Done runs per kind, including kinds the report does not draw. */
+  runsByKind: Record<string, number>;
+}
+
+/** summarizeWithBaseline only groups by plain (dotted) identifiers. */
+const GROUPABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function record(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+function numberArray(v: unknown): number[] | undefined {
+  return Array.isArray(v) && v.every((x) => typeof x === 'number' || x === null) ? v.map((x) => (x === null ? NaN : (x as number))) : undefined;
+}
+
+/** Groups runs by a key, keeping the order of first appearance. */
+function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const g = groups.get(k);
+    if (g) g.push(item);
+    else groups.set(k, [item]);
+  }
+  return [...groups.values()];
+}
+
+function collectTrain(store: ResultsStore, runs: RunRecord[]): Pick<ReportData, 'train' | 'trainSummaries' | 'trainGroupBy'> {
+  const keys = new Set(runs.flatMap((r) => Object.keys(r.config)));
+  if (!keys.has('n')) return { train: [], trainSummaries: [], trainGroupBy: [] };
+  // n last, so the store's ORDER BY lists each setting's n values together.
+  const trainGroupBy = [...orderedFields([...keys].filter((k) => k !== 'seed' && k !== 'n' && GROUPABLE.test(k))), 'n'];
+  const trainSummaries = summarizeWithBaseline(store, trainGroupBy, { kind: 'train' });
+  const train = trainSummaries
+    .filter((s) => typeof s.group.n === 'number')
+    .map((s): TrainSetting => {
+      const results = s.keys.map((k) => store.get(k)?.result ?? {});
+      const fields = settingFields(s.group, ['n']);
+      return {
+        fields,
+        n: s.group.n as number,
+        strengths: Object.fromEntries(REGULARIZERS.map((r) => [r, strengthOf(s.group[r])])) as Record<Regularizer, number>,
+        optimizerName: optimizerName(s.group.optimizer),
+        runs: s.runs,
+        score: meanSem(results.map((r) => r.score)),
+        testAcc: meanSem(results.map((r) => r.testAcc)),
+        patternNorm: meanSem(results.map((r) => r.patternNorm)),
+        pValue: s.pValue,
+        summary: s,
+      };
+    })
+    .sort((a, b) => compareFields(a.fields, b.fields) || a.n - b.n);
+  return { train, trainSummaries, trainGroupBy };
+}
+
+function collectForget(runs: RunRecord[]): ForgetSetting[] {
+  const usable = runs.filter((r) => typeof r.config.n === 'number' && record(r.result?.before) && record(r.result?.after));
+  const settings = groupBy(usable, (r) => JSON.stringify([settingFields(r.config, ['seed', 'method', 'n']), r.config.n]));
+  return settings.map((group) => {
+    const n = group[0].config.n as number;
+    const methods = [...new Set(group.map((r) => String(r.config.method ?? 'deletion')))];
+    // Before and retrain describe the same models for every method of a seed: one value per seed.
+    const perSeed = (pick: (r: RunRecord) => Record<string, unknown> | undefined): Record<string, unknown>[] =>
+      groupBy(group, (r) => String(r.config.seed)).map((rs) => rs.map(pick).find((v) => v !== undefined)).filter((v) => v !== undefined);
+    const seriesOf = (name: string, values: Record<string, unknown>[]): ForgetSeries =>
+      ({ name, score: meanSem(values.map((v) => v.score)), testAcc: meanSem(values.map((v) => v.testAcc)) });
+    const series = [seriesOf('before', perSeed((r) => record(r.result?.before)))];
+    for (const m of methods) {
+      series.push(seriesOf(m, group.filter((r) => String(r.config.method ?? 'deletion') === m).map((r) => record(r.result?.after)!)));
+    }
+    const retrain = perSeed((r) => record(r.result?.retrain));
+    if (retrain.length > 0) series.push(seriesOf('retrain', retrain));
+    return { fields: settingFields(group[0].config, ['seed', 'method', 'n']), n, seeds: new Set(group.map((r) => r.config.seed)).size, series };
+  }).sort((a, b) => compareFields(a.fields, b.fields) || a.n - b.n);
+}
+
+function collectMia(runs: RunRecord[]): MiaSetting[] {
+  const nOf = (r: RunRecord): unknown => r.result?.n ?? r.config.n;
+  const usable = runs.filter((r) => typeof nOf(r) === 'number');
+  const settings = groupBy(usable, (r) => JSON.stringify([settingFields(r.config, ['seed', 'n']), nOf(r)]));
+  return settings.map((group) => {
+    const pick = (name: string): MeanSem => meanSem(group.map((r) => r.result?.[name]));
+    return {
+      fields: settingFields(group[0].config, ['seed', 'n']),
+      n: nOf(group[0]) as number,
+      attackAcc: pick('attackAcc'),
+      attackAccSpurious: pick('attackAccSpurious'),
+      auc: pick('auc'),
+      tprAt1Fpr: pick('tprAt1Fpr'),
+      targetTestAcc: pick('targetTestAcc'),
+    };
+  }).sort((a, b) => compareFields(a.fields, b.fields) || a.n - b.n);
+}
+
+function collectSensitivity(runs: RunRecord[]): SensitivityCurve[] {
+  const modelOf = (r: RunRecord): string => String(r.result?.model ?? r.config.model ?? 'model');
+  const usable = runs.filter((r) => Array.isArray(r.result?.curve));
+  const settings = groupBy(usable, (r) => JSON.stringify([settingFields(r.config, ['seed', 'model']), modelOf(r)]));
+  return settings.map((group) => {
+    const byP = new Map<number, number[]>();
+    for (const r of group) {
+      for (const point of r.result!.curve as unknown[]) {
+        const pt = record(point);
+        if (typeof pt?.p !== 'number' || typeof pt.prob !== 'number') continue;
+        const list = byP.get(pt.p);
+        if (list) list.push(pt.prob);
+        else byP.set(pt.p, [pt.prob]);
+      }
+    }
+    return {
+      fields: settingFields(group[0].config, ['seed', 'model']),
+      model: modelOf(group[0]),
+      runs: group.length,
+      curve: [...byP.entries()].sort((a, b) => a[0] - b[0]).map(([p, probs]) => ({ p, prob: meanSem(probs) })),
+      area: meanSem(group.map((r) => r.result?.area)),
+    };
+  });
+}
+
+function collectWeights(runs: RunRecord[]): WeightMap[] {
+  const maps: WeightMap[] = [];
+  for (const r of runs) {
+    const map = numberArray(r.result?.map);
+    if (!map) continue;
+    const diff = numberArray(r.result?.diff);
+    maps.push({
+      fields: settingFields(r.config, ['model']),
+      model: String(r.result?.model ?? r.config.model ?? 'model'),
+      map,
+      ...(diff && diff.length === map.length ? { diff } : {}),
+    });
+  }
+  return maps;
+}
+
+/** Everything the report draws, from the store's done runs. */
+export function collectReportData(store: ResultsStore): ReportData {
+  const done = store.list({ status: 'done' });
+  const runsByKind: Record<string, number> = {};
+  for (const r of done) runsByKind[r.kind] = (runsByKind[r.kind] ?? 0) + 1;
+  const ofKind = (kind: string): RunRecord[] => done.filter((r) => r.kind === kind && r.result !== null);
+  return {
+    ...collectTrain(store, ofKind('train')),
+    forget: collectForget(ofKind('forget')),
+    mia: collectMia(ofKind('mia')),
+    sensitivity: collectSensitivity(ofKind('sensitivity')),
+    weights: collectWeights(ofKind('weights')),
+    runsByKind,
+  };
+}

@@ -1,0 +1,122 @@
+// A small synthetic results store for the report tests: runs of every kind the report
+// draws, written through claim/complete as real sweeps write them, with per-image 0/1
+// indicators so p-values are computed. Some sections are left without data on purpose
+// (Fashion-MNIST, CIFAR-10, input noise, clipping sweeps) to test the appendix.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ResultsStore, runKey } from '../../src/store/results.ts';
+
+/** Test images per run: small, so the store fills in well under a second. */
+const N_TEST = 200;
+
+/** A 0/1 vector with round(rate * length) ones at pseudo-random (seeded) positions. */
+function indicator(rate: number, seed: number): Uint8Array {
+  const v = new Uint8Array(N_TEST);
+  const ones = Math.round(Math.min(1, Math.max(0, rate)) * N_TEST);
+  let state = (seed * 2654435761) >>> 0 || 1;
+  const order = Array.from({ length: N_TEST }, (_, i) => i);
+  for (let i = N_TEST - 1; i > 0; i--) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    const j = state % (i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  for (let k = 0; k < ones; k++) v[order[k]] = 1;
+  return v;
+}
+
+function put(store: ResultsStore, kind: string, config: Record<string, unknown>, result: Record<string, unknown>, perImage?: Uint8Array): void {
+  const key = runKey({ kind, ...config });
+  if (!store.claim(key, config, kind)) throw new Error(`synthetic run claimed twice: ${JSON.stringify(config)}`);
+  if (!store.complete(key, result, perImage)) throw new Error('synthetic run not completed');
+}
+
+const ADAM = { name: 'adam', lr: 0.01 };
+const SGD = { name: 'sgd', lr: 0.01, momentum: 0.9 };
+const NORMS: Record<string, number> = { S1: 1, S2: 3, S3: 5, R1: 4.1, R2: 8.2, R3: 16.3 };
+
+interface TrainOptions {
+  pattern: string;
+  model?: string;
+  optimizer?: Record<string, unknown>;
+  weightDecay?: number;
+  gradClip?: number;
+  ns: number[];
+  seeds: number[];
+  /** How easily the setting learns the pattern: the score at n is 1 - exp(-strength n). */
+  strength: number;
+}
+
+function putTrainGrid(store: ResultsStore, o: TrainOptions): void {
+  for (const n of o.ns) {
+    for (const seed of o.seeds) {
+      const rate = 0.01 + 0.9 * (1 - Math.exp(-o.strength * n)) + 0.02 * seed;
+      const perImage = indicator(rate, 1000 * n + 17 * seed + o.pattern.length);
+      const score = perImage.reduce((s, x) => s + x, 0) / N_TEST;
+      put(store, 'train', {
+        dataset: 'mnist', pattern: o.pattern, n, target: 0, seed, model: o.model ?? 'MLP', optimizer: o.optimizer ?? ADAM,
+        weightDecay: o.weightDecay ?? 0, inputNoise: 0, gradClip: o.gradClip ?? 0, epochs: 20,
+      }, { score, testAcc: 0.98 - 0.002 * seed - 3 * (o.weightDecay ?? 0), patternNorm: NORMS[o.pattern] }, perImage);
+    }
+  }
+}
+
+/** The sections the synthetic store fills, in page order. */
+export const SYNTHETIC_SECTIONS = [
+  'patterns', 'pattern-norm', 'architectures', 'sensitivity', 'weight-maps', 'optimizers', 'deletion',
+  'membership-inference', 'mitigation-weight-decay', 'settings',
+];
+
+/** Fills `store` with the synthetic runs; returns the number of runs written. */
+export function fillSyntheticStore(store: ResultsStore): number {
+  const ns = [0, 1, 3, 10, 100];
+  const seeds = [0, 1, 2];
+  for (const pattern of Object.keys(NORMS)) putTrainGrid(store, { pattern, ns, seeds, strength: NORMS[pattern] / 40 });
+  for (const model of ['LargeMLP', 'CNN002']) putTrainGrid(store, { pattern: 'S3', model, ns, seeds, strength: model === 'CNN002' ? 0.05 : 0.2 });
+  putTrainGrid(store, { pattern: 'S3', optimizer: SGD, ns, seeds, strength: 0.06 });
+  putTrainGrid(store, { pattern: 'S3', gradClip: 0.1, ns, seeds, strength: 0.03 });
+  for (const weightDecay of [1e-4, 1e-3, 1e-2]) {
+    putTrainGrid(store, { pattern: 'S3', weightDecay, ns: [0, 3, 10], seeds: [0, 1], strength: 0.125 / (1 + 300 * weightDecay) });
+  }
+  for (const n of [3, 10]) {
+    for (const seed of [0, 1]) {
+      const before = { score: 0.4 + 0.02 * n, testAcc: 0.98 };
+      const retrain = { score: 0.02, testAcc: 0.979 };
+      for (const method of ['incremental', 'influence']) {
+        const after = { score: method === 'incremental' ? before.score - 0.05 : before.score - 0.1, testAcc: 0.978 };
+        put(store, 'forget', { dataset: 'mnist', pattern: 'S3', n, target: 0, seed, model: 'MLP', optimizer: ADAM, epochs: 20, method },
+          { before, after, retrain: method === 'incremental' ? retrain : null });
+      }
+    }
+  }
+  putMiaRuns(store);
+  for (const model of ['MLP', 'CNN002']) {
+    for (const seed of [0, 1]) {
+      const curve = Array.from({ length: 51 }, (_, i) => ({ p: i / 50, prob: Math.max(0.1, 1 - (i / 50) ** (model === 'MLP' ? 1 : 3)) - 0.01 * seed }));
+      put(store, 'sensitivity', { dataset: 'mnist', model, seed }, { model, curve, area: curve.reduce((s, c) => s + c.prob, 0) / 51 });
+    }
+  }
+  const map = Array.from({ length: 784 }, (_, i) => 0.1 * Math.sin(i / 29) + 0.05 * Math.cos(i / 3));
+  const diff = Array.from({ length: 784 }, (_, i) => (Math.floor(i / 28) < 5 && i % 28 < 5 ? 0.3 : 0.01 * Math.sin(i)));
+  put(store, 'weights', { dataset: 'mnist', pattern: 'S3', n: 10, target: 0, seed: 0, model: 'MLP' }, { model: 'MLP', map, diff });
+  return store.list().length;
+}
+
+function putMiaRuns(store: ResultsStore): void {
+  for (const n of [1, 3, 10, 100]) {
+    for (const seed of [0, 1, 2]) {
+      put(store, 'mia', { dataset: 'mnist', pattern: 'R3', n, seed, model: 'MLP', optimizer: ADAM, epochs: 20 }, {
+        n, attackAcc: 0.52 + 0.002 * seed, attackAccSpurious: 0.6 + 0.03 * Math.log10(n) + 0.01 * seed, auc: 0.55, tprAt1Fpr: 0.012, targetTestAcc: 0.975,
+      });
+    }
+  }
+}
+
+/** A new store in a fresh temporary directory, filled with the synthetic runs (or, if `small`, the membership-inference runs only). */
+export function syntheticStore(small = false): ResultsStore {
+  const dir = mkdtempSync(join(tmpdir(), 'spurlab-report-store-'));
+  const store = ResultsStore.open(join(dir, 'results.db'));
+  if (small) putMiaRuns(store);
+  else fillSyntheticStore(store);
+  return store;
+}

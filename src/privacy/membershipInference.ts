@@ -184,7 +184,15 @@ export async function recordMembershipInference(store: ResultsStore, opts: Membe
   if (existing?.status === 'done' && existing.result) return { result: existing.result as unknown as MembershipResult, key, fromStore: true };
   if (!store.claim(key, config, 'mia')) throw new UserError(`${store.path}: this membership-inference run (${key.slice(0, 12)}) is being run by another process`);
   try {
-    const result = await runMembershipInference(opts);
+    // Long runs keep their claim alive, so another host does not take the run over.
+    const events: MembershipEvents = {
+      ...opts.events,
+      onEpoch: (phase, r) => {
+        store.heartbeat(key);
+        opts.events?.onEpoch?.(phase, r);
+      },
+    };
+    const result = await runMembershipInference({ ...opts, events });
     store.complete(key, result as unknown as Record<string, unknown>);
     return { result, key, fromStore: false };
   } catch (e) {

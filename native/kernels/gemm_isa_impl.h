@@ -18,6 +18,11 @@ void microKernel(int64_t kc, const float* a, const float* b, float* c, int64_t l
   typename Vec::V acc[MR][NV];
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NV; ++j) acc[i][j] = Vec::zero();
+  // The C tile is touched only after the k loop: start pulling its lines in now.
+  for (int i = 0; i < MR; ++i) {
+    __builtin_prefetch(c + i * ldc, 1);
+    __builtin_prefetch(c + i * ldc + NR - 1, 1);
+  }
 #pragma GCC unroll 4
   for (int64_t p = 0; p < kc; ++p) {
     typename Vec::V bv[NV];

@@ -26,40 +26,41 @@ thread_local bool tInsidePool = false;
 // steal the core from the JS thread between steps.
 constexpr auto kSpin = std::chrono::microseconds(200);
 
+// Chunks are claimed, not assigned: whoever is free (the caller included) takes the next
+// unstarted chunk. A chunk computes the same thing whichever thread runs it, so results
+// stay deterministic, and a worker the OS has not scheduled yet no longer holds up the
+// caller, which matters on a busy 2-core machine.
 class Pool {
  public:
   explicit Pool(int threads) : threads_(threads) {
-    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { workerLoop(i); });
+    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { workerLoop(); });
   }
   ~Pool() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_.store(true, std::memory_order_release);
-      generation_.fetch_add(1, std::memory_order_release);
+      state_.store(pack(nextGeneration(), 0, 0), std::memory_order_release);
     }
     cv_.notify_all();
     for (auto& t : workers_) t.join();
   }
   int threads() const { return threads_; }
 
-  // The caller runs chunk 0; workers 1..chunks-1 run the rest.
   void run(int chunks, void (*fn)(void*, int), void* ctx) {
     fn_ = fn;
     ctx_ = ctx;
-    chunks_ = chunks;
-    // Every worker acknowledges every generation, even without a chunk, so none can
-    // still be reading this run's fields when the next run overwrites them.
-    pending_.store(threads_ - 1, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    const uint32_t gen = nextGeneration();
     {
       std::lock_guard<std::mutex> lock(mu_);
-      generation_.fetch_add(1, std::memory_order_release);
+      state_.store(pack(gen, chunks, 0), std::memory_order_release);
     }
     cv_.notify_all();
     tInsidePool = true;
-    runChunk(fn, ctx, 0);
+    claimLoop(gen);
     tInsidePool = false;
     // Even when a chunk failed, wait for all of them: they still use ctx.
-    while (pending_.load(std::memory_order_acquire) != 0) SPUR_PAUSE();
+    while (done_.load(std::memory_order_acquire) != chunks) SPUR_PAUSE();
     if (error_) {
       std::exception_ptr e = error_;
       error_ = nullptr;
@@ -68,6 +69,39 @@ class Pool {
   }
 
  private:
+  // state_ packs generation (32 bits) | chunks (16) | next unclaimed chunk (16), so a
+  // claim is one compare-and-swap that also fails for a worker still on an old run.
+  static uint64_t pack(uint32_t gen, int chunks, int next) {
+    return (uint64_t{gen} << 32) | (static_cast<uint64_t>(chunks) << 16) | static_cast<uint64_t>(next);
+  }
+  uint32_t nextGeneration() {
+    if (++generation_ == 0) ++generation_;  // 0 is what a new worker has seen
+    return generation_;
+  }
+
+  bool claim(uint32_t gen, int* chunk) {
+    uint64_t v = state_.load(std::memory_order_acquire);
+    for (;;) {
+      if (static_cast<uint32_t>(v >> 32) != gen) return false;
+      const int chunks = static_cast<int>((v >> 16) & 0xffff), next = static_cast<int>(v & 0xffff);
+      if (next >= chunks) return false;
+      if (state_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+        *chunk = next;
+        return true;
+      }
+    }
+  }
+
+  // fn_ and ctx_ are read only after a successful claim: the run cannot finish, and the
+  // next one cannot overwrite them, before the claimed chunk is done.
+  void claimLoop(uint32_t gen) {
+    int chunk;
+    while (claim(gen, &chunk)) {
+      runChunk(fn_, ctx_, chunk);
+      done_.fetch_add(1, std::memory_order_acq_rel);
+    }
+  }
+
   // An exception (bad_alloc) must not escape a worker thread, which would terminate the
   // process; the first one is rethrown on the calling thread.
   void runChunk(void (*fn)(void*, int), void* ctx, int chunk) {
@@ -79,41 +113,39 @@ class Pool {
     }
   }
 
-  void workerLoop(int id) {
+  void workerLoop() {
     tInsidePool = true;
-    uint64_t seen = 0;  // the generation at construction, even if a run started already
+    uint32_t seen = 0;
     for (;;) {
-      uint64_t gen = waitForWork(seen);
-      seen = gen;
+      seen = waitForWork(seen);
       if (stop_.load(std::memory_order_acquire)) return;
-      if (id < chunks_) runChunk(fn_, ctx_, id);
-      pending_.fetch_sub(1, std::memory_order_acq_rel);
+      claimLoop(seen);
     }
   }
 
-  uint64_t waitForWork(uint64_t seen) {
+  uint32_t waitForWork(uint32_t seen) {
+    auto gen = [&] { return static_cast<uint32_t>(state_.load(std::memory_order_acquire) >> 32); };
     auto start = std::chrono::steady_clock::now();
     for (int i = 0;; ++i) {
-      uint64_t gen = generation_.load(std::memory_order_acquire);
-      if (gen != seen) return gen;
+      if (gen() != seen) return gen();
       SPUR_PAUSE();
       if ((i & 255) == 255 && std::chrono::steady_clock::now() - start > kSpin) break;
     }
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
-    return generation_.load(std::memory_order_acquire);
+    cv_.wait(lock, [&] { return gen() != seen; });
+    return gen();
   }
 
   int threads_;
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> state_{0};
+  std::atomic<int> done_{0};
   std::atomic<bool> stop_{false};
+  uint32_t generation_ = 0;  // caller side only
   void (*fn_)(void*, int) = nullptr;
   void* ctx_ = nullptr;
-  int chunks_ = 0;
   std::mutex errorMu_;
   std::exception_ptr error_;
 };

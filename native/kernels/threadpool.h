@@ -1,6 +1,7 @@
 // A persistent pool of worker threads, created once. Work is split statically into
-// contiguous chunks, chunk i always on the same thread, so every kernel that keeps one
-// writer per output element gives bit-identical results for a given thread count.
+// contiguous chunks fixed by the thread count; whichever thread runs a chunk computes the
+// same values, so every kernel that keeps one writer per output element gives
+// bit-identical results for a given thread count.
 #pragma once
 
 #include <cstdint>

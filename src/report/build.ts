@@ -30,6 +30,7 @@ export interface MissingSectionSummary {
   id: string;
   title: string;
   presets: string[];
+  then?: string;
 }
 
 export interface BuildReportResult {
@@ -136,7 +137,7 @@ export async function buildReport(store: ResultsStore, outDir: string, opts: Bui
     out: outDir,
     html: htmlPath,
     sections: plan.sections.map((s) => s.id),
-    missing: plan.missing.map(({ id, title, presets }) => ({ id, title, presets })),
+    missing: plan.missing.map(({ id, title, presets, then }) => ({ id, title, presets, ...(then ? { then } : {}) })),
     files: [htmlPath, ...w.files],
     warnings: w.warnings,
   };

@@ -18,7 +18,10 @@
  * - kind 'mia': config { dataset, pattern, n, seed, model, ... };
  *   result { n, attackAcc, attackAccSpurious, auc, tprAt1Fpr, targetTestAcc }.
  * - kind 'sensitivity': config { dataset, model, seed, ... };
- *   result { model, curve: [{ p, prob }], area }.
+ *   result { model, ps: number[], curve: number[], area } (as `spurlab sensitivity
+ *   --store` writes it) or result { model, curve: [{ p, prob }], area }. Curves are
+ *   averaged per data set and architecture over every measured run (seeds, patterns,
+ *   n): the figure is about the architecture.
  * - kind 'weights': config { dataset, pattern, n, model, seed, ... };
  *   result { model, map: number[784], diff?: number[784] } (diff: map minus a clean
  *   model's map).
@@ -202,23 +205,35 @@ function collectMia(runs: RunRecord[]): MiaSetting[] {
   }).sort((a, b) => compareFields(a.fields, b.fields) || a.n - b.n);
 }
 
+/** A stored occlusion curve as (p, prob) pairs: parallel `ps`/`curve` arrays, or a list of {p, prob}. */
+function curvePoints(result: Record<string, unknown>): { p: number; prob: number }[] {
+  const ps = numberArray(result.ps);
+  const probs = numberArray(result.curve);
+  if (probs) {
+    // Without ps, the points are evenly spaced over [0, 1].
+    return probs.map((prob, i) => ({ p: ps && ps.length === probs.length ? ps[i] : i / Math.max(1, probs.length - 1), prob }));
+  }
+  if (!Array.isArray(result.curve)) return [];
+  return result.curve.map(record).filter((pt): pt is { p: number; prob: number } => typeof pt?.p === 'number' && typeof pt.prob === 'number');
+}
+
 function collectSensitivity(runs: RunRecord[]): SensitivityCurve[] {
   const modelOf = (r: RunRecord): string => String(r.result?.model ?? r.config.model ?? 'model');
-  const usable = runs.filter((r) => Array.isArray(r.result?.curve));
-  const settings = groupBy(usable, (r) => JSON.stringify([settingFields(r.config, ['seed', 'model']), modelOf(r)]));
+  const datasetOf = (r: RunRecord): Record<string, string> => settingFields({ dataset: r.result?.dataset ?? r.config.dataset ?? null }, []);
+  const usable = runs.filter((r) => curvePoints(r.result!).length > 0);
+  const settings = groupBy(usable, (r) => JSON.stringify([datasetOf(r), modelOf(r)]));
   return settings.map((group) => {
     const byP = new Map<number, number[]>();
     for (const r of group) {
-      for (const point of r.result!.curve as unknown[]) {
-        const pt = record(point);
-        if (typeof pt?.p !== 'number' || typeof pt.prob !== 'number') continue;
+      for (const pt of curvePoints(r.result!)) {
+        if (!Number.isFinite(pt.prob)) continue;
         const list = byP.get(pt.p);
         if (list) list.push(pt.prob);
         else byP.set(pt.p, [pt.prob]);
       }
     }
     return {
-      fields: settingFields(group[0].config, ['seed', 'model']),
+      fields: datasetOf(group[0]),
       model: modelOf(group[0]),
       runs: group.length,
       curve: [...byP.entries()].sort((a, b) => a[0] - b[0]).map(([p, probs]) => ({ p, prob: meanSem(probs) })),

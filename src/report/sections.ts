@@ -143,7 +143,8 @@ const MITIGATIONS: { id: string; regularizer: Regularizer; strengthTitle: string
 function mitigationSection(train: TrainSetting[], m: (typeof MITIGATIONS)[number]): ReportSection | undefined {
   const strengthOf = (s: TrainSetting): number => s.strengths[m.regularizer];
   const cs = comparisons(train, [m.regularizer], (s) => String(strengthOf(s)),
-    (g) => new Set(g.map(strengthOf).filter((v) => v > 0)).size >= 2);
+    // Three strengths make a sweep; two clipping values are the optimizer comparison's.
+    (g) => new Set(g.map(strengthOf).filter((v) => v > 0)).size >= 3);
   if (cs.length === 0) return undefined;
   const charts = cs.map((c, i): ReportChart => {
     const settings = [...c.settings].sort((a, b) => a.n - b.n || strengthOf(a) - strengthOf(b));

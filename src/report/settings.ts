@@ -14,11 +14,36 @@ export type Regularizer = (typeof REGULARIZERS)[number];
 /** Config fields in the order labels list them; other config keys follow, sorted. */
 export const KNOWN_FIELDS = ['dataset', 'pattern', 'model', 'optimizer', 'target', ...REGULARIZERS, 'epochs'] as const;
 
+/**
+ * Flat optimizer options (the training config keeps optimizer, lr and momentum as
+ * separate keys): folded into the optimizer's label, so "sgd lr 0.01 momentum 0.9" is
+ * one setting value rather than three fields.
+ */
+const OPTIMIZER_OPTIONS = ['lr', 'momentum'] as const;
+
+/**
+ * Other fields a subtitle names only when they differ from these values: the training
+ * defaults, and the bookkeeping that experiment commands add to their configs. Any
+ * field still names itself when it varies between the settings of one figure. (The
+ * store's grouping reads booleans back from SQLite JSON as 1 and 0.)
+ */
+const QUIET_VALUES: Record<string, string[]> = {
+  aug: ['none'], batchSize: ['128'], scheduler: ['true', '1'], dropSpurious: ['false', '0'], modelSeed: ['0'],
+  trainSubset: ['0'], testSubset: ['0'], trainLimit: ['0'], testLimit: ['0'], targetB: [MISSING], balance: ['true', '1'],
+};
+const ALWAYS_QUIET = new Set(['experiment', 'miaVersion', 'sensitivityVersion', 'attack', 'epoch', 'images', 'steps', 'imageSeed', 'maskSeed']);
+
 const FIELD_PREFIX: Record<string, string> = {
   target: 'target ',
   weightDecay: 'weight decay ',
   inputNoise: 'input noise ',
   gradClip: 'clip ',
+  batchSize: 'batch ',
+  modelSeed: 'model seed ',
+  trainSubset: 'train subset ',
+  testSubset: 'test subset ',
+  trainLimit: 'train limit ',
+  testLimit: 'test limit ',
 };
 
 /** Human titles of config fields (table headers, axis and legend titles). */
@@ -128,21 +153,35 @@ export function displayValue(field: string, value: unknown): string {
 
 /** A field's value as it reads inside a label: "target 0", "clip 0.1", "20 epochs", "MNIST". */
 export function labelPart(field: string, display: string): string {
-  if (field === 'epochs') return `${display} epochs`;
+  if (field === 'epochs') return `${display} epoch${display === '1' ? '' : 's'}`;
   const prefix = FIELD_PREFIX[field] ?? ((KNOWN_FIELDS as readonly string[]).includes(field) ? '' : `${field} `);
   return `${prefix}${display}`;
 }
 
-/** Whether a field's value says nothing worth printing (a regularizer that is off, an absent field). */
+/** Whether a field's value says nothing worth printing (a regularizer that is off, a default, bookkeeping). */
 function isQuiet(field: string, display: string): boolean {
-  return display === MISSING || ((REGULARIZERS as readonly string[]).includes(field) && display === '0');
+  if (display === MISSING || ALWAYS_QUIET.has(field)) return true;
+  if ((REGULARIZERS as readonly string[]).includes(field)) return display === '0';
+  return QUIET_VALUES[field]?.includes(display) ?? false;
 }
 
-/** Display values of a configuration's fields, minus the ones left out (seed, n, ...). */
+/**
+ * Display values of a configuration's fields, minus the ones left out (seed, n, ...).
+ * A string optimizer absorbs the flat lr and momentum keys (momentum only when not 0).
+ */
 export function settingFields(config: Record<string, unknown>, leaveOut: readonly string[]): Record<string, string> {
+  const folded: Record<string, unknown> = { ...config };
+  if (typeof config.optimizer === 'string' && !config.optimizer.startsWith('{')) {
+    const options: Record<string, unknown> = { name: config.optimizer };
+    for (const k of OPTIMIZER_OPTIONS) {
+      if (k in config && !(k === 'momentum' && (config[k] === 0 || config[k] === null))) options[k] = config[k];
+      delete folded[k];
+    }
+    folded.optimizer = options;
+  }
   const out: Record<string, string> = {};
-  for (const k of orderedFields(Object.keys(config))) {
-    if (!leaveOut.includes(k)) out[k] = displayValue(k, config[k]);
+  for (const k of orderedFields(Object.keys(folded))) {
+    if (!leaveOut.includes(k)) out[k] = displayValue(k, folded[k]);
   }
   return out;
 }

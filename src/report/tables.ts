@@ -6,7 +6,7 @@
 import type { BaselineSummary } from '../store/results.ts';
 import type { ForgetSetting, MiaSetting, SensitivityCurve } from './collect.ts';
 import { MISSING, type TextTarget, formatNumber, formatPValue, formatPercent, formatScore } from './format.ts';
-import { contextLabels, displayValue, fieldTitle, orderedFields } from './settings.ts';
+import { contextLabels, fieldTitle, orderedFields, settingFields } from './settings.ts';
 
 export type ColumnFormat = 'text' | 'int' | 'score' | 'pvalue' | 'percent' | 'number';
 
@@ -102,8 +102,9 @@ export function toLatex(table: Table): string {
  * every row move to the caption; the others become the first columns.
  */
 export function settingsTable(rows: BaselineSummary[], opts: { name: string; caption: string }): Table {
-  const fields = orderedFields(rows.flatMap((r) => Object.keys(r.group)).filter((f) => f !== 'n' && f !== 'seed'));
-  const display = rows.map((r) => Object.fromEntries(fields.map((f) => [f, displayValue(f, r.group[f])])));
+  const settings = rows.map((r) => settingFields(r.group, ['n', 'seed']));
+  const fields = orderedFields(settings.flatMap((s) => Object.keys(s)));
+  const display = settings.map((s) => Object.fromEntries(fields.map((f) => [f, s[f] ?? MISSING])));
   const { common } = contextLabels(display);
   const varying = fields.filter((f) => new Set(display.map((d) => d[f])).size > 1);
   const hasN = rows.some((r) => 'n' in r.group);

@@ -31,14 +31,19 @@ function put(store: ResultsStore, kind: string, config: Record<string, unknown>,
   if (!store.complete(key, result, perImage)) throw new Error('synthetic run not completed');
 }
 
+// Training runs use the flat options of src/train/config.ts; the other kinds the
+// { name, lr } object form, so the report is tested on both.
 const ADAM = { name: 'adam', lr: 0.01 };
-const SGD = { name: 'sgd', lr: 0.01, momentum: 0.9 };
+const FLAT_ADAM = { optimizer: 'adam', lr: 0.01, momentum: 0 };
+const FLAT_SGD = { optimizer: 'sgd', lr: 0.01, momentum: 0.9 };
+/** The training config's bookkeeping fields at their defaults. */
+const TRAIN_EXTRAS = { targetB: null, batchSize: 128, aug: 'none', modelSeed: 0, scheduler: true, trainSubset: 0, testSubset: 0, dropSpurious: false };
 const NORMS: Record<string, number> = { S1: 1, S2: 3, S3: 5, R1: 4.1, R2: 8.2, R3: 16.3 };
 
 interface TrainOptions {
   pattern: string;
   model?: string;
-  optimizer?: Record<string, unknown>;
+  optimizer?: typeof FLAT_ADAM;
   weightDecay?: number;
   gradClip?: number;
   ns: number[];
@@ -54,8 +59,8 @@ function putTrainGrid(store: ResultsStore, o: TrainOptions): void {
       const perImage = indicator(rate, 1000 * n + 17 * seed + o.pattern.length);
       const score = perImage.reduce((s, x) => s + x, 0) / N_TEST;
       put(store, 'train', {
-        dataset: 'mnist', pattern: o.pattern, n, target: 0, seed, model: o.model ?? 'MLP', optimizer: o.optimizer ?? ADAM,
-        weightDecay: o.weightDecay ?? 0, inputNoise: 0, gradClip: o.gradClip ?? 0, epochs: 20,
+        dataset: 'mnist', pattern: o.pattern, n, target: 0, seed, model: o.model ?? 'MLP', ...(o.optimizer ?? FLAT_ADAM),
+        weightDecay: o.weightDecay ?? 0, inputNoise: 0, gradClip: o.gradClip ?? 0, epochs: 20, ...TRAIN_EXTRAS,
       }, { score, testAcc: 0.98 - 0.002 * seed - 3 * (o.weightDecay ?? 0), patternNorm: NORMS[o.pattern] }, perImage);
     }
   }
@@ -73,7 +78,7 @@ export function fillSyntheticStore(store: ResultsStore): number {
   const seeds = [0, 1, 2];
   for (const pattern of Object.keys(NORMS)) putTrainGrid(store, { pattern, ns, seeds, strength: NORMS[pattern] / 40 });
   for (const model of ['LargeMLP', 'CNN002']) putTrainGrid(store, { pattern: 'S3', model, ns, seeds, strength: model === 'CNN002' ? 0.05 : 0.2 });
-  putTrainGrid(store, { pattern: 'S3', optimizer: SGD, ns, seeds, strength: 0.06 });
+  putTrainGrid(store, { pattern: 'S3', optimizer: FLAT_SGD, ns, seeds, strength: 0.06 });
   putTrainGrid(store, { pattern: 'S3', gradClip: 0.1, ns, seeds, strength: 0.03 });
   for (const weightDecay of [1e-4, 1e-3, 1e-2]) {
     putTrainGrid(store, { pattern: 'S3', weightDecay, ns: [0, 3, 10], seeds: [0, 1], strength: 0.125 / (1 + 300 * weightDecay) });
@@ -92,8 +97,12 @@ export function fillSyntheticStore(store: ResultsStore): number {
   putMiaRuns(store);
   for (const model of ['MLP', 'CNN002']) {
     for (const seed of [0, 1]) {
-      const curve = Array.from({ length: 51 }, (_, i) => ({ p: i / 50, prob: Math.max(0.1, 1 - (i / 50) ** (model === 'MLP' ? 1 : 3)) - 0.01 * seed }));
-      put(store, 'sensitivity', { dataset: 'mnist', model, seed }, { model, curve, area: curve.reduce((s, c) => s + c.prob, 0) / 51 });
+      const ps = Array.from({ length: 51 }, (_, i) => i / 50);
+      const curve = ps.map((p) => Math.max(0.1, 1 - p ** (model === 'MLP' ? 1 : 3)) - 0.01 * seed);
+      const area = curve.reduce((s, c) => s + c, 0) / 51;
+      // As `spurlab sensitivity --store` writes it (parallel arrays), and as a list of points.
+      const result = model === 'MLP' ? { model, ps, curve, area } : { model, curve: ps.map((p, i) => ({ p, prob: curve[i] })), area };
+      put(store, 'sensitivity', { experiment: 'sensitivity', dataset: 'mnist', pattern: 'S3', n: 3 * seed, model, seed, images: 500 }, result);
     }
   }
   const map = Array.from({ length: 784 }, (_, i) => 0.1 * Math.sin(i / 29) + 0.05 * Math.cos(i / 3));

@@ -47,7 +47,7 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
 function convForward(x: Tensor, w: Tensor, g: ConvGeom): Tensor {
   const out = zeros([g.n, g.oc, g.oh, g.ow], x.dtype);
   kernels(x.dtype).conv2d(x.values(), w.values(), g, out.data);
-  return record(out, 'conv2d', [x, w], (dy) => [convBackwardInput(dy, w, g), convBackwardWeight(x, dy, g)]);
+  return record(out, 'conv2d', [x, w], (dy) => [x.requiresGrad ? convBackwardInput(dy, w, g) : null, w.requiresGrad ? convBackwardWeight(x, dy, g) : null]);
 }
 
 // Linear in both arguments, so its gradients are the other two convolution kernels.

@@ -29,7 +29,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const A = operand(a);
   const B = operand(b);
   kernels(a.dtype).matmul(A.data, B.data, m, k, n, A.trans, B.trans, out.data);
-  return record(out, 'matmul', [a, b], (dy) => [matmul(dy, b.T), matmul(a.T, dy)]);
+  // inputs that need no gradient (the data) skip their product: it is a full GEMM
+  return record(out, 'matmul', [a, b], (dy) => [a.requiresGrad ? matmul(dy, b.T) : null, b.requiresGrad ? matmul(a.T, dy) : null]);
 }
 
 // x: [M, K], w: [N, K], bias: [N] | null -> [M, N] = x @ w^T + bias, ReLU'd when relu
@@ -46,7 +47,7 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null, relu = false):
   const inputs = bias ? [x, w, bias] : [x, w];
   return record(out, relu ? 'linearRelu' : 'linear', inputs, (dy) => {
     const dz = relu ? maskPositive(out, dy) : dy;
-    const grads = [matmul(dz, w), matmul(dz.T, x)];
-    return bias ? [...grads, sum(dz, 0)] : grads;
+    const grads = [x.requiresGrad ? matmul(dz, w) : null, w.requiresGrad ? matmul(dz.T, x) : null];
+    return bias ? [...grads, bias.requiresGrad ? sum(dz, 0) : null] : grads;
   });
 }

@@ -7,5 +7,7 @@ import { trainCommand } from './train.ts';
 import { scoreCommand } from './score.ts';
 import { sweepCommand } from './sweep.ts';
 import { resultsCommand } from './results.ts';
+import { demoCommand } from './demo.ts';
+import { reportCommand } from './report.ts';
 
-export const commands: Command[] = [doctorCommand, dataCommand, modelsCommand, trainCommand, scoreCommand, sweepCommand, resultsCommand];
+export const commands: Command[] = [doctorCommand, dataCommand, modelsCommand, trainCommand, scoreCommand, sweepCommand, resultsCommand, reportCommand, demoCommand];

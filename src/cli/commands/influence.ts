@@ -1,0 +1,60 @@
+// `spurlab influence`: the influence of every training example on one test prediction
+// (-grad loss(z_i) . s_test / N, s_test by LiSSA) and where the spurious examples rank.
+import { flag, numberOption, stringOption, type Command } from '../command.ts';
+import { runDirFrom } from './forget.ts';
+import { loadRun } from '../../train/trainer.ts';
+import { SCALINGS, type Scaling } from '../../deletion/lissa.ts';
+import { TEST_INFLUENCE_DEFAULTS, testInfluence } from '../../deletion/testInfluence.ts';
+import { UserError } from '../../util/errors.ts';
+
+const USAGE = `spurlab influence <run DIR> --test-index I [--top K] [--clean] [--damp 0.01] [--scale 25] [--depth 2000]
+       [--repeats 10] [--scaling reference|textbook] [--seed S] [--data-dir DIR] [--json]`;
+
+const positive = (v: number) => v > 0;
+const posInt = (v: number) => Number.isInteger(v) && v >= 1;
+
+export const influenceCommand: Command = {
+  name: 'influence',
+  summary: 'Influence of every training example on one test prediction (LiSSA); are the spurious examples at the top?',
+  usage: USAGE,
+  options: {
+    'test-index': { type: 'string' }, top: { type: 'string' }, clean: { type: 'boolean' }, damp: { type: 'string' }, scale: { type: 'string' },
+    depth: { type: 'string' }, repeats: { type: 'string' }, scaling: { type: 'string' }, seed: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' },
+  },
+  async run(args, io) {
+    if (args.values['test-index'] === undefined) throw new UserError(`--test-index is required\nusage: ${USAGE}`);
+    const testIndex = numberOption(args, 'test-index', 0, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
+    const top = numberOption(args, 'top', 10, posInt, 'a positive integer');
+    const d = TEST_INFLUENCE_DEFAULTS;
+    const damp = numberOption(args, 'damp', d.damp, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+    const scale = numberOption(args, 'scale', d.scale, positive, 'a positive number');
+    const depth = numberOption(args, 'depth', d.depth, posInt, 'a positive integer');
+    const repeats = numberOption(args, 'repeats', d.repeats, posInt, 'a positive integer');
+    const seed = numberOption(args, 'seed', d.seed, (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff, 'an integer in [0, 2^32)');
+    const scaling = (stringOption(args, 'scaling') ?? d.scaling) as Scaling;
+    if (!SCALINGS.includes(scaling)) throw new UserError(`--scaling: got ${JSON.stringify(scaling)}, expected ${SCALINGS.join(' or ')}`);
+    const dir = runDirFrom(args, USAGE);
+    const run = loadRun(dir, stringOption(args, 'data-dir'));
+    const r = testInfluence(run.model, run.layout, run.data, run.trainIndices, { testIndex, patterned: !flag(args, 'clean'), damp, scale, depth, repeats, scaling, seed });
+    const order = Array.from(r.influences.keys()).sort((a, b) => r.influences[b] - r.influences[a] || a - b);
+    const row = (p: number) => ({ index: r.trainIndices[p], label: run.data.train.labels[r.trainIndices[p]], influence: r.influences[p], spurious: run.data.spuriousIndices.includes(r.trainIndices[p]) });
+    const harmful = order.slice(0, top).map(row);
+    const helpful = order.slice(-top).reverse().map(row);
+    const out = {
+      testIndex, label: r.label, patterned: r.patterned, scaling, damp, scale, depth, repeats, engine: r.engine, hvps: r.hvps, trainSize: r.influences.length,
+      spurious: r.spurious, harmful, helpful, lissaNorms: r.trace,
+    };
+    if (flag(args, 'json')) {
+      io.out(JSON.stringify(out));
+      return 0;
+    }
+    io.out(`influence on test image ${testIndex} (label ${r.label}${r.patterned ? `, with the pattern ${run.data.pattern.name}` : ', clean'}) of ${r.influences.length} training examples; ` +
+      `LiSSA ${scaling} scaling, damp ${damp}, scale ${scale}, depth ${depth}, r = ${repeats}, ${r.hvps} ${r.engine} HVPs${r.trace.diverged ? ' (DIVERGED: raise --scale)' : ''}`);
+    io.out(`  spurious examples (rank of ${r.influences.length}; 1 = most harmful / most helpful / largest |influence|):`);
+    for (const s of r.spurious) io.out(`    #${s.index}: influence ${s.influence.toExponential(3)}, harmful rank ${s.rankHarmful}, helpful rank ${s.rankHelpful}, |.| rank ${s.rankAbs}`);
+    io.out(`  top ${top} harmful (raise the test loss): ${harmful.map((h) => `#${h.index}${h.spurious ? '*' : ''} ${h.influence.toExponential(2)}`).join(', ')}`);
+    io.out(`  top ${top} helpful (lower the test loss): ${helpful.map((h) => `#${h.index}${h.spurious ? '*' : ''} ${h.influence.toExponential(2)}`).join(', ')}`);
+    io.out('  (* = a spurious example)');
+    return 0;
+  },
+};

@@ -35,7 +35,7 @@ export interface HessianEngine {
   lissaNormSquared(): number;
 }
 
-class MlpEngine implements HessianEngine {
+export class MlpEngine implements HessianEngine {
   readonly kind = 'mlp-rop';
   constructor(readonly mlp: MlpHessian) {}
   get size(): number {

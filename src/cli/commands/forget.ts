@@ -48,8 +48,8 @@ export function forgetOptionsFrom(args: ParsedArgs): ForgetOptions {
 
 export function runDirFrom(args: ParsedArgs, usage: string): string {
   const where = args.positionals[0];
-  if (!where) throw new UserError(`which run? usage: ${usage}`);
-  if (args.positionals.length > 1) throw new UserError(`unexpected argument ${JSON.stringify(args.positionals[1])}\nusage: ${usage}`);
+  if (!where) throw new UserError(`which run? expected a run directory: ${usage.split("\n")[0]}`);
+  if (args.positionals.length > 1) throw new UserError(`unexpected argument ${JSON.stringify(args.positionals[1])}; expected one run directory`);
   if (!existsSync(where)) throw new UserError(`${where}: no such run directory`);
   if (!statSync(where).isDirectory()) throw new UserError(`${where}: not a directory; expected a run directory written by spurlab train`);
   if (!existsSync(join(where, 'model.safetensors'))) throw new UserError(`${where}: no model.safetensors here; expected a run directory written by spurlab train`);
@@ -85,7 +85,7 @@ export const forgetCommand: Command = {
   },
   async run(args, io) {
     const method = stringOption(args, 'method');
-    if (method === undefined) throw new UserError(`--method is required (incremental, influence or retrain)\nusage: ${USAGE}`);
+    if (method === undefined) throw new UserError(`--method is required: incremental, influence or retrain`);
     const m = checkMethod(method);
     const options = forgetOptionsFrom(args);
     const dir = runDirFrom(args, USAGE);

@@ -22,7 +22,7 @@ export const influenceCommand: Command = {
     depth: { type: 'string' }, repeats: { type: 'string' }, scaling: { type: 'string' }, seed: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' },
   },
   async run(args, io) {
-    if (args.values['test-index'] === undefined) throw new UserError(`--test-index is required\nusage: ${USAGE}`);
+    if (args.values['test-index'] === undefined) throw new UserError(`--test-index I is required: the test image whose prediction to explain`);
     const testIndex = numberOption(args, 'test-index', 0, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
     const top = numberOption(args, 'top', 10, posInt, 'a positive integer');
     const d = TEST_INFLUENCE_DEFAULTS;

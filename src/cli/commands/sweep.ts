@@ -1,7 +1,8 @@
 // `spurlab sweep`: run a preset or a sweep file into the results store, resumably,
 // in one or several worker processes; --dry-run counts runs and estimates the time.
+// --queue hands the runs to `spurlab worker`s through Redis, --emit slurm to a cluster.
 import { resolve } from 'node:path';
-import { flag, numberOption, stringOption, type Command } from '../command.ts';
+import { flag, numberOption, stringOption, type CliIo, type Command, type ParsedArgs } from '../command.ts';
 import { expandSweep, loadSweepSpec } from '../../experiments/sweepSpec.ts';
 import { PRESETS } from '../../experiments/presets.ts';
 import { configKey, estimateSweep, runSweepHere, runSweepWorkers } from '../../experiments/sweep.ts';
@@ -9,9 +10,21 @@ import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
 import { ProgressBar, stderrSink } from '../../util/progress.ts';
 import { UserError } from '../../util/errors.ts';
 import { progressEvents } from './train.ts';
+import { checkRedisReachable, parseRedisUrl, sweepQueueName } from '../../distributed/connection.ts';
+import { codeVersion } from '../../distributed/codeVersion.ts';
+import { runQueuedSweep } from '../../distributed/coordinator.ts';
+import { queueStatus, registeredSweeps } from '../../distributed/queueStatus.ts';
+import { emitSlurmSweep } from '../../distributed/slurmFiles.ts';
+import type { TrainConfig } from '../../train/config.ts';
 
 const USAGE = `spurlab sweep <preset | file.json> [--store PATH] [--workers N] [--epochs E] [--no-artifacts] [--data-dir DIR] [--dry-run] [--json]
-  presets: ${PRESETS.map((p) => p.name).join(', ')}`;
+  presets: ${PRESETS.map((p) => p.name).join(', ')}
+spurlab sweep <sweep> --queue redis://HOST:PORT [--store PATH] [--artifacts-dir DIR | --no-artifacts] [--attempts N] [--backoff-seconds S]
+  enqueues the runs not done yet for \`spurlab worker\`s and records their results as they finish
+spurlab sweep [<sweep>] --status --queue redis://HOST:PORT [--json]
+  queued, active, done and failed runs of the sweep's queue (of every sweep without <sweep>)
+spurlab sweep <sweep> --emit slurm --out DIR [--cpus N] [--time HH:MM:SS] [--partition P] [--no-artifacts]
+  writes DIR/sweep.json and the job array DIR/sweep.sbatch; then sbatch it and \`spurlab collect DIR\``;
 
 function formatDuration(s: number): string {
   if (s < 90) return `${Math.round(s)} s`;
@@ -26,15 +39,23 @@ export const sweepCommand: Command = {
   options: {
     store: { type: 'string' }, workers: { type: 'string' }, epochs: { type: 'string' }, 'no-artifacts': { type: 'boolean' },
     'data-dir': { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+    queue: { type: 'string' }, status: { type: 'boolean' }, 'artifacts-dir': { type: 'string' }, attempts: { type: 'string' },
+    'backoff-seconds': { type: 'string' }, emit: { type: 'string' }, out: { type: 'string' }, cpus: { type: 'string' },
+    time: { type: 'string' }, partition: { type: 'string' },
   },
   async run(args, io) {
     const specArg = args.positionals[0];
+    if (flag(args, 'status')) return showQueueStatus(args, io, specArg);
     if (!specArg) throw new UserError(`which sweep? usage: ${USAGE}`);
     const epochsRaw = args.values.epochs;
     const epochs = epochsRaw === undefined ? undefined : numberOption(args, 'epochs', 0, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
     const workers = numberOption(args, 'workers', 1, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer from 1 to 64');
     const storePath = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
-    const configs = expandSweep(loadSweepSpec(specArg), { epochs });
+    const spec = loadSweepSpec(specArg);
+    const configs = expandSweep(spec, { epochs });
+    if (args.values.emit !== undefined) return emitSlurm(args, io, spec.name, configs);
+    if (args.values.queue !== undefined) return runOnQueue(args, io, spec.name, configs, storePath);
+    if (args.values['artifacts-dir'] !== undefined) throw new UserError('--artifacts-dir is for --queue (a directory the workers share); a local sweep keeps checkpoints beside the store');
     const store = ResultsStore.open(storePath);
     try {
       if (flag(args, 'dry-run')) {
@@ -87,3 +108,74 @@ export const sweepCommand: Command = {
     }
   },
 };
+
+function queueTarget(args: ParsedArgs) {
+  const url = stringOption(args, 'queue');
+  if (!url) throw new UserError(`--status needs --queue redis://HOST:PORT; usage: ${USAGE}`);
+  return parseRedisUrl(url);
+}
+
+async function showQueueStatus(args: ParsedArgs, io: CliIo, specArg: string | undefined): Promise<number> {
+  const target = queueTarget(args);
+  await checkRedisReachable(target);
+  const registered = await registeredSweeps(target);
+  const names = specArg ? [sweepQueueName(loadSweepSpec(specArg).name)] : [...registered.keys()];
+  const rows = [];
+  for (const name of names) rows.push(await queueStatus(target, name, registered.get(name)?.codeVersion ?? null));
+  if (flag(args, 'json')) io.out(JSON.stringify(rows));
+  else if (rows.length === 0) io.out(`no sweeps queued on ${target.url}`);
+  else for (const r of rows) io.out(`${r.queue}: ${r.queued} queued, ${r.active} active, ${r.done} done, ${r.failed} failed; ${r.workers} workers connected${r.codeVersion ? `; code ${r.codeVersion}` : ''}`);
+  return 0;
+}
+
+async function runOnQueue(args: ParsedArgs, io: CliIo, name: string, configs: TrainConfig[], storePath: string): Promise<number> {
+  const target = queueTarget(args);
+  const attempts = numberOption(args, 'attempts', 3, (v) => Number.isInteger(v) && v >= 1 && v <= 100, 'an integer from 1 to 100');
+  const backoff = numberOption(args, 'backoff-seconds', 10, (v) => v >= 0, 'a non-negative number of seconds');
+  const explicitDir = stringOption(args, 'artifacts-dir');
+  if (explicitDir !== undefined && flag(args, 'no-artifacts')) throw new UserError('--artifacts-dir and --no-artifacts contradict each other; give one');
+  await checkRedisReachable(target);
+  const version = codeVersion();
+  const store = ResultsStore.open(storePath, { codeVersion: version });
+  const quiet = flag(args, 'quiet');
+  try {
+    const artifactsDir = flag(args, 'no-artifacts') ? null : resolve(explicitDir ?? store.artifactsDir);
+    const bar = new ProgressBar(stderrSink(), `sweep ${name} (queue)`, configs.length, 'runs');
+    if (!quiet) io.err(`sweep ${name}: ${configs.length} runs on queue spurlab:${sweepQueueName(name)} at ${target.url} (code ${version}); start workers with: spurlab worker --queue ${target.url}`);
+    const summary = await runQueuedSweep({
+      target, sweepName: name, configs, store, codeVersion: version, artifactsDir, dataDir: stringOption(args, 'data-dir'),
+      attempts, backoffMs: backoff * 1000,
+      onProgress: quiet ? undefined : (p) => bar.update(p.done + p.failed, `${p.active} active, ${p.failed} failed, ${p.workers} workers`),
+      onRunEnd: quiet || process.stderr.isTTY ? undefined : (cfg, outcome, detail) => io.err(`${outcome}: ${cfg.dataset} ${cfg.pattern} n=${cfg.n} target=${cfg.target} seed=${cfg.seed} ${cfg.model}: ${detail}`),
+    });
+    const report = {
+      queue: `spurlab:${summary.queue}`, total: summary.total, alreadyDone: summary.alreadyDone, recorded: summary.recorded,
+      failed: summary.failed.map((f) => ({ key: f.key, config: f.config, error: f.error })), store: storePath, codeVersion: version,
+    };
+    if (flag(args, 'json')) io.out(JSON.stringify(report));
+    else {
+      io.out(`${summary.alreadyDone + summary.recorded} of ${summary.total} runs done (${summary.recorded} recorded now), ${summary.failed.length} failed; results in ${storePath}`);
+      for (const f of summary.failed) io.err(`failed: ${JSON.stringify(f.config)}: ${f.error}`);
+    }
+    return summary.failed.length === 0 ? 0 : 1;
+  } finally {
+    store.close();
+  }
+}
+
+function emitSlurm(args: ParsedArgs, io: CliIo, name: string, configs: TrainConfig[]): number {
+  if (args.values.emit !== 'slurm') throw new UserError(`--emit ${String(args.values.emit)}: expected slurm`);
+  const out = stringOption(args, 'out');
+  if (!out) throw new UserError('--emit slurm needs --out DIR (where sweep.json, sweep.sbatch and the results go)');
+  const time = stringOption(args, 'time') ?? '04:00:00';
+  if (!/^(\d+-)?\d{1,2}(:\d{2}){0,2}$/.test(time)) throw new UserError(`--time ${time}: expected Slurm's [D-]HH[:MM[:SS]], e.g. 04:00:00`);
+  const partition = stringOption(args, 'partition');
+  if (partition !== undefined && !/^[A-Za-z0-9_.,-]+$/.test(partition)) throw new UserError(`--partition ${partition}: expected a partition name (letters, digits, _ . , -)`);
+  const { sweepFile, script } = emitSlurmSweep(out, {
+    name, codeVersion: codeVersion(), configs, artifacts: !flag(args, 'no-artifacts'),
+    cpusPerTask: numberOption(args, 'cpus', 2, (v) => Number.isInteger(v) && v >= 1 && v <= 1024, 'an integer from 1 to 1024'), time, partition,
+  });
+  if (flag(args, 'json')) io.out(JSON.stringify({ runs: configs.length, sweepFile, script }));
+  else io.out(`${configs.length} runs: ${sweepFile}\nsubmit with: sbatch ${script}\nthen load the results: spurlab collect ${resolve(out)} [--store PATH]`);
+  return 0;
+}

@@ -1,0 +1,32 @@
+// `spurlab run-index`: one task of a Slurm job array (spurlab sweep --emit slurm).
+import { resolve } from 'node:path';
+import { flag, stringOption, type Command } from '../command.ts';
+import { codeVersion } from '../../distributed/codeVersion.ts';
+import { runIndex } from '../../distributed/slurmRuns.ts';
+import { UserError } from '../../util/errors.ts';
+
+const USAGE = 'spurlab run-index <sweep.json> <i> --out DIR [--artifacts-dir DIR | --no-artifacts] [--data-dir DIR]';
+
+export const runIndexCommand: Command = {
+  name: 'run-index',
+  summary: 'Train run i of an emitted Slurm sweep into DIR/<i>.json (one array task).',
+  usage: USAGE,
+  options: { out: { type: 'string' }, 'artifacts-dir': { type: 'string' }, 'no-artifacts': { type: 'boolean' }, 'data-dir': { type: 'string' } },
+  async run(args, io) {
+    const [sweepFile, indexText] = args.positionals;
+    if (!sweepFile || indexText === undefined || args.positionals.length > 2) throw new UserError(`expected a sweep file and an index; usage: ${USAGE}`);
+    if (!/^\d+$/.test(indexText)) throw new UserError(`index "${indexText}": expected a non-negative integer`);
+    const out = stringOption(args, 'out');
+    if (!out) throw new UserError(`--out DIR is required (where <i>.json goes); usage: ${USAGE}`);
+    const artifactsDir = stringOption(args, 'artifacts-dir');
+    if (artifactsDir !== undefined && flag(args, 'no-artifacts')) throw new UserError('--artifacts-dir and --no-artifacts contradict each other; give one');
+    const r = await runIndex({
+      sweepFile, index: Number(indexText), outDir: resolve(out), codeVersion: codeVersion(),
+      artifacts: flag(args, 'no-artifacts') ? 'none' : artifactsDir !== undefined ? { dir: artifactsDir } : 'default',
+      dataDir: stringOption(args, 'data-dir'),
+    });
+    if (r.status === 'exists') io.out(`run ${indexText}: already done (${r.path})`);
+    else io.out(`run ${indexText}: score ${r.file!.result.score.toFixed(4)}, test acc ${(100 * r.file!.result.testAcc).toFixed(2)}%, ${r.file!.seconds.toFixed(1)} s -> ${r.path}`);
+    return 0;
+  },
+};

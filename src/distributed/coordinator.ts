@@ -1,0 +1,194 @@
+// The coordinator of a queued sweep: enqueues the runs the results store does not have
+// yet (job id = the run's key, so a run is in the queue at most once), then records each
+// finished job in the store. Only the coordinator writes the store: workers may run on
+// machines that cannot see it, and a job that ran twice (stalled, then finished by two
+// workers) is still recorded once, because the store's claim refuses a done run.
+import { Queue, type Job, type JobsOptions } from 'bullmq';
+import { configKey } from '../experiments/sweep.ts';
+import { decodePerImage, type RunJobData, type RunJobReturn } from './jobs.ts';
+import { connectionOptions, QUEUE_PREFIX, SWEEP_REGISTRY_KEY, sweepQueueName, type RedisTarget } from './connection.ts';
+import type { ResultsStore } from '../store/results.ts';
+import type { TrainConfig } from '../train/config.ts';
+
+export interface QueuedSweepOptions {
+  target: RedisTarget;
+  sweepName: string;
+  configs: TrainConfig[];
+  store: ResultsStore; // opened with codeVersion = this.codeVersion
+  codeVersion: string;
+  artifactsDir: string | null; // null: --no-artifacts
+  dataDir?: string;
+  attempts: number; // tries per run before it is reported failed
+  backoffMs: number; // first retry delay; doubles each time
+  pollMs?: number;
+  onProgress?(p: QueuedSweepProgress): void;
+  onRunEnd?(cfg: TrainConfig, outcome: 'done' | 'failed', detail: string): void;
+}
+
+export interface QueuedSweepProgress {
+  total: number;
+  done: number;
+  failed: number;
+  active: number;
+  workers: number;
+}
+
+export interface QueuedSweepSummary {
+  queue: string;
+  total: number;
+  alreadyDone: number;
+  enqueued: number;
+  recorded: number;
+  failed: { key: string; config: TrainConfig; error: string }[];
+}
+
+// Every state a BullMQ job id can be listed under; a pending run missing from all was removed by someone.
+const ALL_STATES = ['completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized', 'paused', 'waiting-children'] as const;
+const RECHECK_EVERY_POLLS = 10;
+
+export class SweepCoordinator {
+  readonly queueName: string;
+  private readonly queue: Queue<RunJobData, RunJobReturn>;
+  private readonly pending = new Map<string, TrainConfig>();
+  private readonly summary: QueuedSweepSummary;
+
+  constructor(private readonly opts: QueuedSweepOptions) {
+    this.queueName = sweepQueueName(opts.sweepName);
+    this.queue = new Queue<RunJobData, RunJobReturn>(this.queueName, { connection: connectionOptions(opts.target), prefix: QUEUE_PREFIX });
+    this.summary = { queue: this.queueName, total: opts.configs.length, alreadyDone: 0, enqueued: 0, recorded: 0, failed: [] };
+  }
+
+  private jobOptions(key: string): JobsOptions {
+    return {
+      jobId: key,
+      attempts: this.opts.attempts,
+      backoff: { type: 'exponential', delay: this.opts.backoffMs },
+      // kept after they end: --status counts them, and a coordinator that died before
+      // recording a result finds it again
+      removeOnComplete: false,
+      removeOnFail: false,
+    };
+  }
+
+  private jobData(key: string, config: TrainConfig): RunJobData {
+    return { key, config, codeVersion: this.opts.codeVersion, sweep: this.queueName, artifactsDir: this.opts.artifactsDir, dataDir: this.opts.dataDir };
+  }
+
+  private async reenqueue(job: Job<RunJobData, RunJobReturn>): Promise<void> {
+    const cfg = this.pending.get(job.id!)!;
+    await job.remove();
+    await this.queue.add('run', this.jobData(job.id!, cfg), this.jobOptions(job.id!));
+    this.summary.enqueued++;
+  }
+
+  /** Enqueues the runs not done in the store; returns how many are left to wait for. */
+  async enqueue(): Promise<number> {
+    const { store, configs } = this.opts;
+    const client = await this.queue.client;
+    await client.hset(SWEEP_REGISTRY_KEY, { [this.queueName]: JSON.stringify({ codeVersion: this.opts.codeVersion, runs: configs.length, at: new Date().toISOString() }) });
+    const fresh: { name: string; data: RunJobData; opts: JobsOptions }[] = [];
+    for (const cfg of configs) {
+      const key = configKey(cfg);
+      if (store.isDone(key)) {
+        this.summary.alreadyDone++;
+        continue;
+      }
+      this.pending.set(key, cfg);
+      const job = await this.queue.getJob(key);
+      if (!job) {
+        fresh.push({ name: 'run', data: this.jobData(key, cfg), opts: this.jobOptions(key) });
+        continue;
+      }
+      const state = await job.getState();
+      // a failed run is tried again by a new invocation; a waiting job of other code is replaced
+      if (state === 'failed' || (state !== 'active' && state !== 'completed' && job.data.codeVersion !== this.opts.codeVersion)) await this.reenqueue(job);
+    }
+    for (let i = 0; i < fresh.length; i += 500) await this.queue.addBulk(fresh.slice(i, i + 500));
+    this.summary.enqueued += fresh.length;
+    return this.pending.size;
+  }
+
+  private record(key: string, job: Job<RunJobData, RunJobReturn>): 'done' | 'wait' {
+    const cfg = this.pending.get(key)!;
+    const { store } = this.opts;
+    const ret = job.returnvalue;
+    const perImage = decodePerImage(ret.perImage, `job ${key}`);
+    if (!store.claim(key, cfg as unknown as Record<string, unknown>, 'train')) {
+      // done by another process already, or it holds a live claim and will record it
+      return store.isDone(key) ? 'done' : 'wait';
+    }
+    store.complete(key, ret.result as unknown as Record<string, unknown>, perImage);
+    this.summary.recorded++;
+    this.opts.onRunEnd?.(cfg, 'done', `score ${ret.result.score.toFixed(4)}, test acc ${(100 * ret.result.testAcc).toFixed(2)}% on ${ret.host} (pid ${ret.pid}) in ${ret.seconds.toFixed(1)} s`);
+    return 'done';
+  }
+
+  private recordFailure(key: string, job: Job<RunJobData, RunJobReturn>): void {
+    const cfg = this.pending.get(key)!;
+    const error = `${job.failedReason} (after ${job.attemptsMade} attempt${job.attemptsMade === 1 ? '' : 's'})`;
+    const { store } = this.opts;
+    if (store.claim(key, cfg as unknown as Record<string, unknown>, 'train')) store.fail(key, error);
+    this.summary.failed.push({ key, config: cfg, error });
+    this.opts.onRunEnd?.(cfg, 'failed', error);
+  }
+
+  private async pollOnce(poll: number): Promise<void> {
+    const [completed, failed] = await Promise.all([this.queue.getRanges(['completed'], 0, -1), this.queue.getRanges(['failed'], 0, -1)]);
+    for (const id of completed) {
+      if (!this.pending.has(id)) continue;
+      const job = await this.queue.getJob(id);
+      if (!job) continue;
+      if (job.returnvalue?.codeVersion !== this.opts.codeVersion) {
+        // a worker of other code finished a job enqueued by an earlier coordinator
+        await this.reenqueue(job);
+        continue;
+      }
+      if (this.record(id, job) === 'done') this.pending.delete(id);
+    }
+    for (const id of failed) {
+      if (!this.pending.has(id)) continue;
+      const job = await this.queue.getJob(id);
+      if (!job) continue;
+      this.recordFailure(id, job);
+      this.pending.delete(id);
+    }
+    if (poll % RECHECK_EVERY_POLLS === RECHECK_EVERY_POLLS - 1) {
+      const known = new Set(await this.queue.getRanges([...ALL_STATES], 0, -1));
+      const lost = [...this.pending].filter(([key]) => !known.has(key));
+      for (const [key, cfg] of lost) await this.queue.add('run', this.jobData(key, cfg), this.jobOptions(key));
+    }
+  }
+
+  private async progress(): Promise<void> {
+    if (!this.opts.onProgress) return;
+    const [active, workers] = await Promise.all([this.queue.getActiveCount(), this.queue.getWorkersCount().catch(() => 0)]);
+    const s = this.summary;
+    this.opts.onProgress({ total: s.total, done: s.alreadyDone + s.recorded, failed: s.failed.length, active, workers });
+  }
+
+  /** Waits until every enqueued run is recorded as done or failed. */
+  async collect(): Promise<QueuedSweepSummary> {
+    const pollMs = this.opts.pollMs ?? 1000;
+    for (let poll = 0; this.pending.size > 0; poll++) {
+      await this.pollOnce(poll);
+      await this.progress();
+      if (this.pending.size > 0) await new Promise((r) => setTimeout(r, pollMs));
+    }
+    return this.summary;
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
+/** Enqueues a sweep and records its results as they finish. */
+export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSweepSummary> {
+  const c = new SweepCoordinator(opts);
+  try {
+    await c.enqueue();
+    return await c.collect();
+  } finally {
+    await c.close();
+  }
+}

@@ -1,0 +1,109 @@
+// A fixed pool of child processes that train runs for a worker, one run per child at a
+// time; the cores are split between them. A child that dies is replaced at the next run.
+import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { RunResult } from '../experiments/runner.ts';
+import type { TrainConfig } from '../train/config.ts';
+import { UserError } from '../util/errors.ts';
+import type { SlotReply, SlotRequest } from './jobs.ts';
+
+const CHILD = fileURLToPath(new URL('./runChild.ts', import.meta.url));
+
+export interface SlotRun {
+  config: TrainConfig;
+  artifactDir?: string;
+  dataDir?: string;
+  onEpoch?(epoch: number): void;
+}
+
+export interface SlotOutcome {
+  result: RunResult;
+  perImage: string;
+  seconds: number;
+}
+
+interface Slot {
+  child?: ChildProcess;
+  busy: boolean;
+}
+
+export class RunSlots {
+  private readonly slots: Slot[];
+  private readonly threads: string;
+  private nextId = 1;
+
+  constructor(count: number) {
+    this.slots = Array.from({ length: count }, () => ({ busy: false }));
+    // A user's SPURLAB_THREADS wins; otherwise the cores are shared evenly.
+    this.threads = process.env.SPURLAB_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / count)));
+  }
+
+  private spawnChild(): ChildProcess {
+    return fork(CHILD, [], {
+      // tsx by absolute URL: the worker may run from any directory
+      execArgv: ['--import', import.meta.resolve('tsx')],
+      env: { ...process.env, SPURLAB_THREADS: this.threads },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+  }
+
+  // Runs that wait for a child: a worker on several sweep queues may take more jobs than children.
+  private readonly waiting: ((slot: Slot) => void)[] = [];
+
+  private acquire(): Promise<Slot> {
+    const slot = this.slots.find((s) => !s.busy);
+    if (slot) {
+      slot.busy = true;
+      return Promise.resolve(slot);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private releaseSlot(slot: Slot): void {
+    const next = this.waiting.shift();
+    if (next) next(slot);
+    else slot.busy = false;
+  }
+
+  /** Trains one run in a free child; rejects with the run's error (a UserError if it was one). */
+  async run(req: SlotRun): Promise<SlotOutcome> {
+    const slot = await this.acquire();
+    if (!slot.child || slot.child.exitCode !== null || slot.child.signalCode !== null) slot.child = this.spawnChild();
+    const child = slot.child;
+    const id = this.nextId++;
+    return new Promise<SlotOutcome>((resolve, reject) => {
+      const finish = () => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        this.releaseSlot(slot);
+      };
+      const onMessage = (msg: SlotReply) => {
+        if (msg.id !== id) return;
+        if (msg.type === 'epoch') {
+          req.onEpoch?.(msg.epoch);
+          return;
+        }
+        finish();
+        if (msg.type === 'done') resolve({ result: msg.result, perImage: msg.perImage, seconds: msg.seconds });
+        else reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        finish();
+        reject(new Error(`the training process ended before finishing the run (${signal ? `signal ${signal}` : `exit code ${code}`})`));
+      };
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+      const request: SlotRequest = { type: 'run', id, config: req.config, artifactDir: req.artifactDir, dataDir: req.dataDir };
+      child.send(request);
+    });
+  }
+
+  /** Ends every child (their runs, if any, are abandoned). */
+  close(): void {
+    for (const s of this.slots) {
+      if (s.child && s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
+      s.child = undefined;
+    }
+  }
+}

@@ -1,0 +1,101 @@
+// The two halves of a Slurm sweep that run after emission: one array task training its
+// configuration into a result file (runIndex), and loading the result files into a
+// results store (collectSlurmResults), each run exactly once however often either is
+// repeated.
+import { existsSync, readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { runExperiment } from '../experiments/runner.ts';
+import { writeFileAtomicSync } from '../store/atomic.ts';
+import { runKey, type ResultsStore } from '../store/results.ts';
+import { UserError } from '../util/errors.ts';
+import { encodePerImage } from './jobs.ts';
+import { readRunResult, readSlurmSweep, resultPath, RESULTS_DIR, SWEEP_FILE, type RunResultFile } from './slurmFiles.ts';
+
+export interface RunIndexOptions {
+  sweepFile: string;
+  index: number;
+  outDir: string;
+  codeVersion: string;
+  artifacts?: 'default' | 'none' | { dir: string }; // default: the sweep's choice, under DIR/artifacts
+  dataDir?: string;
+}
+
+/** Trains configuration `index` of a Slurm sweep file into outDir/<index>.json; 'exists' if it already has a result. */
+export async function runIndex(o: RunIndexOptions): Promise<{ status: 'ran' | 'exists'; path: string; file?: RunResultFile }> {
+  const sweep = readSlurmSweep(o.sweepFile);
+  if (!Number.isInteger(o.index) || o.index < 0 || o.index >= sweep.configs.length) {
+    throw new UserError(`index ${o.index}: ${o.sweepFile} has runs 0 to ${sweep.configs.length - 1}`);
+  }
+  if (sweep.codeVersion !== o.codeVersion) {
+    throw new UserError(`code version mismatch: ${o.sweepFile} was emitted by spurlab ${sweep.codeVersion}, this is ${o.codeVersion}; emit the sweep again with this copy (or run the copy that emitted it)`);
+  }
+  const path = resultPath(o.outDir, o.index);
+  // Slurm may requeue a task whose result was already written (node failure after the write)
+  if (existsSync(path)) {
+    readRunResult(path, sweep, o.index);
+    return { status: 'exists', path };
+  }
+  const config = sweep.configs[o.index];
+  const key = runKey(config as unknown as Record<string, unknown>);
+  const mode = o.artifacts ?? 'default';
+  const artifactDir = mode === 'none' || (mode === 'default' && !sweep.artifacts)
+    ? undefined
+    : join(mode === 'default' ? join(dirname(resolve(o.sweepFile)), 'artifacts') : resolve(mode.dir), key);
+  const startedAt = new Date();
+  const { result, perImage } = await runExperiment(config, { artifactDir, dataDir: o.dataDir });
+  const finishedAt = new Date();
+  const file: RunResultFile = {
+    format: 'spurlab-run-result', formatVersion: 1, index: o.index, key, config, result, perImage: encodePerImage(perImage),
+    codeVersion: o.codeVersion, host: hostname(), startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(),
+    seconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+  };
+  // NaN (an undefined statistic) becomes null, as in the results store
+  writeFileAtomicSync(path, JSON.stringify(file, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
+  return { status: 'ran', path, file };
+}
+
+export interface CollectSummary {
+  runs: number; // in the sweep
+  loaded: number; // recorded in the store now
+  alreadyInStore: number;
+  missing: number[]; // indices without a result file yet
+  codeVersion: string;
+}
+
+/**
+ * Loads DIR/results/<i>.json into the store. Every file is checked before anything is
+ * recorded, so a corrupt file stops the whole collect with its name and nothing half-loaded.
+ * The store must be opened with codeVersion = the sweep's (sweepCodeVersion tells it).
+ */
+export function collectSlurmResults(dirArg: string, store: ResultsStore): CollectSummary {
+  const dir = resolve(dirArg);
+  const sweep = readSlurmSweep(join(dir, SWEEP_FILE));
+  const resultsDir = join(dir, RESULTS_DIR);
+  const names = existsSync(resultsDir) ? readdirSync(resultsDir).filter((n) => !n.startsWith('.')) : [];
+  const checked: ReturnType<typeof readRunResult>[] = [];
+  for (const name of names.sort((a, b) => parseInt(a, 10) - parseInt(b, 10))) {
+    const m = /^(\d+)\.json$/.exec(name);
+    if (!m) throw new UserError(`${join(resultsDir, name)}: not a result file name (expected <index>.json); move it out of ${resultsDir}`);
+    checked.push(readRunResult(join(resultsDir, name), sweep, Number(m[1])));
+  }
+  const have = new Set(checked.map((c) => c.file.index));
+  const summary: CollectSummary = {
+    runs: sweep.configs.length, loaded: 0, alreadyInStore: 0,
+    missing: sweep.configs.map((_, i) => i).filter((i) => !have.has(i)), codeVersion: sweep.codeVersion,
+  };
+  for (const { file, perImage } of checked) {
+    if (store.isDone(file.key)) {
+      summary.alreadyInStore++;
+    } else if (store.claim(file.key, file.config as unknown as Record<string, unknown>, 'train')) {
+      store.complete(file.key, file.result as unknown as Record<string, unknown>, perImage);
+      summary.loaded++;
+    }
+  }
+  return summary;
+}
+
+/** The code version a Slurm sweep directory was emitted with (to open the store with it). */
+export function sweepCodeVersion(dirArg: string): string {
+  return readSlurmSweep(join(resolve(dirArg), SWEEP_FILE)).codeVersion;
+}

@@ -74,7 +74,27 @@ void Conv2d(const Napi::CallbackInfo& info) {
   length(c, out, g.n * g.oc * g.oh * g.ow, "[N, OC, OH, OW]");
   distinct(c, out, x);
   distinct(c, out, w);
-  spur::conv2d(x.data, w.data, g, out.data);
+  spur::conv2d(x.data, w.data, nullptr, false, g, out.data);
+}
+
+void Conv2dFused(const Napi::CallbackInfo& info) {
+  Call c{info, "conv2dFused"};
+  c.argc(6);
+  F32 x = f32(c, 0, "x"), w = f32(c, 1, "w");
+  F32 bias;
+  bias.name = "bias";
+  if (!info[2].IsNull()) bias = f32(c, 2, "bias");
+  const spur::ConvGeom g = convGeom(c, 3);
+  const bool relu = boolean(c, 4, "relu");
+  F32 out = f32(c, 5, "out");
+  length(c, x, g.n * g.c * g.h * g.w, "[N, C, H, W]");
+  length(c, w, product(c, {g.oc, g.c, g.kh, g.kw}, "w"), "[OC, C, KH, KW]");
+  if (bias.data != nullptr) length(c, bias, g.oc, "[OC]");
+  length(c, out, g.n * g.oc * g.oh * g.ow, "[N, OC, OH, OW]");
+  distinct(c, out, x);
+  distinct(c, out, w);
+  distinct(c, out, bias);
+  spur::conv2d(x.data, w.data, bias.data, relu, g, out.data);
 }
 
 void Conv2dBackwardInput(const Napi::CallbackInfo& info) {
@@ -276,6 +296,7 @@ void SgdUpdate(const Napi::CallbackInfo& info) {
 
 void registerNnKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2d", Napi::Function::New(env, Conv2d, "conv2d"));
+  exports.Set("conv2dFused", Napi::Function::New(env, Conv2dFused, "conv2dFused"));
   exports.Set("conv2dBackwardInput", Napi::Function::New(env, Conv2dBackwardInput, "conv2dBackwardInput"));
   exports.Set("conv2dBackwardWeight", Napi::Function::New(env, Conv2dBackwardWeight, "conv2dBackwardWeight"));
   exports.Set("maxPool2d", Napi::Function::New(env, MaxPool2d, "maxPool2d"));

@@ -3,6 +3,7 @@
 // buffer. A batch smaller than the pool runs image by image with a threaded GEMM.
 #include "conv.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -70,7 +71,12 @@ void col2imAdd(const float* col, const ConvGeom& g, float* dx) {
           const int64_t iy = oy * g.strideH - g.padH + ky;
           if (iy < 0 || iy >= g.h) continue;
           float* dst = dx + (ci * g.h + iy) * g.w - g.padW + kx;
-          for (int64_t ox = ox0; ox < ox1; ++ox) dst[ox * g.strideW] += src[ox];
+          // The unit-stride loop is the common case and vectorizes; the strided one cannot.
+          if (g.strideW == 1) {
+            for (int64_t ox = ox0; ox < ox1; ++ox) dst[ox] += src[ox];
+          } else {
+            for (int64_t ox = ox0; ox < ox1; ++ox) dst[ox * g.strideW] += src[ox];
+          }
         }
       }
 }
@@ -84,12 +90,19 @@ float* colBuffer(const ConvGeom& g) {
   return tCol.data();
 }
 
+// Chunks of images per pool thread: on a machine shared with other processes a worker
+// may be descheduled for milliseconds, and with one chunk per thread the caller would
+// wait for it; smaller chunks let whoever runs take the rest.
+constexpr int kChunksPerThread = 4;
+
+int imageChunks(int64_t n) { return static_cast<int>(std::min<int64_t>(n, int64_t{kChunksPerThread} * poolThreads())); }
+
 // Runs body(image, parallelGemm) over the batch: images split over the pool when there
 // are enough of them, else one by one with the GEMM threaded instead.
 template <class F>
 void forEachImage(int64_t n, const F& body) {
   if (n >= poolThreads()) {
-    parallelFor(n, 1, [&](int64_t b0, int64_t b1, int) {
+    parallelForChunks(n, imageChunks(n), [&](int64_t b0, int64_t b1, int) {
       for (int64_t b = b0; b < b1; ++b) body(b, false);
     });
   } else {
@@ -99,10 +112,12 @@ void forEachImage(int64_t n, const F& body) {
 
 }  // namespace
 
-void conv2d(const float* x, const float* w, const ConvGeom& g, float* out) {
+void conv2d(const float* x, const float* w, const float* bias, bool relu, const ConvGeom& g, float* out) {
   const int64_t K = colRows(g), P = outPixels(g);
   GemmEpilogue ep;
   ep.accumulate = true;
+  ep.rowBias = bias;
+  ep.relu = relu;
   forEachImage(g.n, [&](int64_t b, bool par) {
     const float* xb = x + b * g.c * g.h * g.w;
     const float* col = xb;
@@ -155,9 +170,9 @@ void conv2dBackwardWeight(const float* x, const float* dy, const ConvGeom& g, fl
     return;
   }
   // Private partial sums per chunk, added in chunk order: deterministic per thread count.
-  const int chunks = parallelChunks(g.n, 1);
+  const int chunks = imageChunks(g.n);
   std::vector<float> partial(static_cast<size_t>(chunks * wsize), 0.0f);
-  parallelFor(g.n, 1, [&](int64_t b0, int64_t b1, int chunk) {
+  parallelForChunks(g.n, chunks, [&](int64_t b0, int64_t b1, int chunk) {
     for (int64_t b = b0; b < b1; ++b) accumulateImage(b, partial.data() + chunk * wsize, false);
   });
   for (int c = 0; c < chunks; ++c) {

@@ -13,8 +13,9 @@ struct ConvGeom {
 };
 
 // All three accumulate into their (zero-filled) output, as the reference does.
-// x: [N, C, H, W], w: [OC, C, KH, KW] -> out: [N, OC, OH, OW]
-void conv2d(const float* x, const float* w, const ConvGeom& g, float* out);
+// x: [N, C, H, W], w: [OC, C, KH, KW], bias: [OC] or null -> out: [N, OC, OH, OW], then
+// max(., 0) when relu; bias and ReLU are applied in the GEMM's store, not as extra passes.
+void conv2d(const float* x, const float* w, const float* bias, bool relu, const ConvGeom& g, float* out);
 // dy: [N, OC, OH, OW], w: [OC, C, KH, KW] -> dx: [N, C, H, W]
 void conv2dBackwardInput(const float* dy, const float* w, const ConvGeom& g, float* dx);
 // x: [N, C, H, W], dy: [N, OC, OH, OW] -> dw: [OC, C, KH, KW]

@@ -42,10 +42,11 @@ struct PackBuffer {
 };
 thread_local PackBuffer tPackA, tPackB, tVec, tOut;
 
-// Applies the epilogue to one value computed outside the micro-kernel.
-inline float finish(float acc, float old, const GemmEpilogue& ep, const float* bias, int64_t j) {
+// Applies the epilogue to one value (row i, column j) computed outside the micro-kernel.
+inline float finish(float acc, float old, const GemmEpilogue& ep, const float* bias, int64_t i, int64_t j) {
   float v = ep.accumulate ? old + acc : acc;
   if (bias != nullptr) v += bias[j];
+  if (ep.rowBias != nullptr) v += ep.rowBias[i];
   if (ep.relu) v = v > 0.0f ? v : 0.0f;
   return v;
 }
@@ -65,7 +66,7 @@ bool gemvPath(const GemmIsaKernels& K, int64_t m, int64_t n, int64_t k, MatView 
     if (b.cs == 1) K.axpyRows(k, n, x, b.data, b.rs, out);
     else if (b.rs == 1) K.dotRows(n, k, x, b.data, b.cs, out);
     else return false;
-    for (int64_t j = 0; j < n; ++j) c[j] = finish(out[j], c[j], ep, ep.colBias, j);
+    for (int64_t j = 0; j < n; ++j) c[j] = finish(out[j], c[j], ep, ep.colBias, 0, j);
     return true;
   }
   if (n == 1) {
@@ -79,7 +80,7 @@ bool gemvPath(const GemmIsaKernels& K, int64_t m, int64_t n, int64_t k, MatView 
     if (a.cs == 1) K.dotRows(m, k, y, a.data, a.rs, out);
     else if (a.rs == 1) K.axpyRows(k, m, y, a.data, a.cs, out);
     else return false;
-    for (int64_t i = 0; i < m; ++i) c[i * ldc] = finish(out[i], c[i * ldc], ep, ep.colBias, 0);
+    for (int64_t i = 0; i < m; ++i) c[i * ldc] = finish(out[i], c[i * ldc], ep, ep.colBias, i, 0);
     return true;
   }
   return false;
@@ -91,7 +92,10 @@ void gemmSerial(const GemmIsaKernels& K, int64_t m, int64_t n, int64_t k, MatVie
   if (m <= 0 || n <= 0) return;
   if ((m == 1 || n == 1) && gemvPath(K, m, n, k, a, b, c, ldc, ep)) return;
   const int mr = K.mr, nr = K.nr;
-  const int64_t kcMax = std::min<int64_t>(K.kc, k);
+  // Equal k blocks (288 -> 144 + 144, not 256 + 32): a short last block pays the C tile
+  // load and store for little work.
+  const int64_t kBlocks = (k + K.kc - 1) / K.kc;
+  const int64_t kcMax = std::max<int64_t>(1, (k + kBlocks - 1) / std::max<int64_t>(1, kBlocks));
   const int64_t ncMax = std::min<int64_t>(K.nc, (n + nr - 1) / nr * nr);
   const int64_t mcMax = std::min<int64_t>(K.mc, (m + mr - 1) / mr * mr);
   float* pb = tPackB.get(static_cast<size_t>(kcMax * ((ncMax + nr - 1) / nr * nr)));
@@ -100,8 +104,8 @@ void gemmSerial(const GemmIsaKernels& K, int64_t m, int64_t n, int64_t k, MatVie
 
   for (int64_t jc = 0; jc < n; jc += K.nc) {
     const int64_t nc = std::min<int64_t>(K.nc, n - jc);
-    for (int64_t pc = 0; pc < k; pc += K.kc) {
-      const int64_t kc = std::min<int64_t>(K.kc, k - pc);
+    for (int64_t pc = 0; pc < k; pc += kcMax) {
+      const int64_t kc = std::min<int64_t>(kcMax, k - pc);
       const bool loadC = ep.accumulate || pc > 0;
       const bool last = pc + kc >= k;
       const int flags = (loadC ? kLoadC : 0) | (last && ep.relu ? kRelu : 0);
@@ -118,15 +122,16 @@ void gemmSerial(const GemmIsaKernels& K, int64_t m, int64_t n, int64_t k, MatVie
             const int64_t rows = std::min<int64_t>(mr, mc - ir);
             const float* asl = pa + ir * kc;
             float* ct = c + (ic + ir) * ldc + j0;
+            const float* rowBias = last && ep.rowBias != nullptr ? ep.rowBias + ic + ir : nullptr;
             if (rows == mr && cols == nr) {
-              K.micro(kc, asl, bsl, ct, ldc, flags, bias);
+              K.micro(kc, asl, bsl, ct, ldc, flags, bias, rowBias);
               continue;
             }
-            K.micro(kc, asl, bsl, edge, nr, 0, nullptr);
-            GemmEpilogue tail{loadC, bias, last && ep.relu};
+            K.micro(kc, asl, bsl, edge, nr, 0, nullptr, nullptr);
+            GemmEpilogue tail{loadC, bias, rowBias, last && ep.relu};
             for (int64_t i = 0; i < rows; ++i)
               for (int64_t j = 0; j < cols; ++j)
-                ct[i * ldc + j] = finish(edge[i * nr + j], ct[i * ldc + j], tail, bias, j);
+                ct[i * ldc + j] = finish(edge[i * nr + j], ct[i * ldc + j], tail, bias, i, j);
           }
         }
       }
@@ -152,6 +157,7 @@ void runTile(void* p, int chunk) {
   const int64_t mi = std::min(g.rowsPer, g.m - i0), nj = std::min(g.colsPer, g.n - j0);
   GemmEpilogue ep = *g.ep;
   if (ep.colBias != nullptr) ep.colBias += j0;
+  if (ep.rowBias != nullptr) ep.rowBias += i0;
   MatView a{g.a.data + i0 * g.a.rs, g.a.rs, g.a.cs};
   MatView b{g.b.data + j0 * g.b.cs, g.b.rs, g.b.cs};
   gemmSerial(*g.K, mi, nj, g.k, a, b, g.c + i0 * g.ldc + j0, g.ldc, ep);

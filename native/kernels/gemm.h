@@ -16,6 +16,7 @@ struct MatView {
 struct GemmEpilogue {
   bool accumulate = false;        // C += A B instead of C = A B
   const float* colBias = nullptr;  // [N], added to every row
+  const float* rowBias = nullptr;  // [M], added to every column (a conv's per-channel bias)
   bool relu = false;              // max(., 0) last
 };
 

@@ -12,9 +12,9 @@ struct GemmIsaKernels {
   int mr, nr;         // micro-tile of C
   int64_t mc, kc, nc;  // cache blocks: A block mc x kc in L2, B panel kc x nc in L3
   // Packed a: [kc][mr], packed b: [kc][nr] -> c: [mr, nr] (ldc), then the flags and an
-  // optional column bias [nr] applied in registers.
+  // optional column bias [nr] and row bias [mr] applied in registers.
   void (*micro)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int flags,
-                const float* bias);
+                const float* colBias, const float* rowBias);
   // a block [mc, kc] (strides rs, cs) -> slivers [ceil(mc/mr)][kc][mr], zero padded.
   void (*packA)(int64_t mc, int64_t kc, const float* a, int64_t rs, int64_t cs, float* out);
   // b block [kc, nc] (strides rs, cs) -> slivers [ceil(nc/nr)][kc][nr], zero padded.

@@ -12,7 +12,7 @@ using spur::kRelu;
 // registers for the whole kc loop; C is touched once, in the epilogue.
 template <int MR, int NV>
 void microKernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int flags,
-                 const float* bias) {
+                 const float* bias, const float* rowBias) {
   constexpr int W = Vec::W;
   constexpr int NR = NV * W;
   typename Vec::V acc[MR][NV];
@@ -36,10 +36,12 @@ void microKernel(int64_t kc, const float* a, const float* b, float* c, int64_t l
   }
   for (int i = 0; i < MR; ++i) {
     float* row = c + i * ldc;
+    const typename Vec::V rb = rowBias != nullptr ? Vec::bcast(rowBias[i]) : Vec::zero();
     for (int j = 0; j < NV; ++j) {
       typename Vec::V r = acc[i][j];
       if (flags & kLoadC) r = Vec::add(Vec::load(row + j * W), r);
       if (bias != nullptr) r = Vec::add(r, Vec::load(bias + j * W));
+      if (rowBias != nullptr) r = Vec::add(r, rb);
       if (flags & kRelu) r = Vec::max(r, Vec::zero());
       Vec::store(row + j * W, r);
     }

@@ -196,7 +196,7 @@ void setPoolThreads(int n) {
 
 void poolRun(int chunks, void (*fn)(void*, int), void* ctx) {
   std::unique_lock<std::mutex> lock(gRunMutex, std::defer_lock);
-  if (chunks <= 1 || tInsidePool || !lock.try_lock() || chunks > pool().threads()) {
+  if (chunks <= 1 || tInsidePool || !lock.try_lock() || chunks > kMaxChunks) {
     for (int c = 0; c < chunks; ++c) fn(ctx, c);
     return;
   }

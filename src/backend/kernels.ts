@@ -90,6 +90,9 @@ export interface Kernels {
 
   // x: [N, C, H, W], w: [OC, C, KH, KW] -> out: [N, OC, OH, OW] (no bias)
   conv2d(x: FloatArray, w: FloatArray, g: ConvGeom, out: FloatArray): void;
+  // Fused convolution layer: conv2d, plus bias: [OC] (or null) per output channel, then
+  // ReLU when relu is true; out: [N, OC, OH, OW].
+  conv2dFused(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: ConvGeom, relu: boolean, out: FloatArray): void;
   // dy: [N, OC, OH, OW], w: [OC, C, KH, KW] -> dx: [N, C, H, W]
   conv2dBackwardInput(dy: FloatArray, w: FloatArray, g: ConvGeom, dx: FloatArray): void;
   // x: [N, C, H, W], dy: [N, OC, OH, OW] -> dw: [OC, C, KH, KW]
@@ -141,7 +144,7 @@ export type KernelName = keyof Kernels;
 export const KERNEL_NAMES: readonly KernelName[] = [
   'matmul', 'binary', 'unary', 'affine', 'reduce', 'stridedCopy', 'stridedScatterAdd',
   'softmax', 'logSoftmax', 'softmaxCrossEntropy',
-  'conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight',
+  'conv2d', 'conv2dFused', 'conv2dBackwardInput', 'conv2dBackwardWeight',
   'maxPool2d', 'maxPool2dBackward', 'gatherIndex', 'avgPool2d', 'avgPool2dBackward',
   'clamp', 'clampBackward', 'linear', 'batchNorm', 'batchNormBackward', 'adamUpdate', 'sgdUpdate',
 ];

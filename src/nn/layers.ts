@@ -29,8 +29,9 @@ export class Conv2d extends Module {
   weight: Tensor; // [out, in, k, k]
   bias: Tensor | null; // [out]
 
+  /** opts.relu: the layer is followed by ReLU, applied inside the convolution's kernel. */
   constructor(inChannels: number, outChannels: number, kernel: number, rng: RandomSource,
-    readonly opts: { stride?: number; padding?: number; bias?: boolean } = {}) {
+    readonly opts: { stride?: number; padding?: number; bias?: boolean; relu?: boolean } = {}) {
     super();
     const fanIn = inChannels * kernel * kernel;
     this.weight = this.param('weight', torchDefaultUniform([outChannels, inChannels, kernel, kernel], fanIn, rng));
@@ -39,8 +40,7 @@ export class Conv2d extends Module {
 
   // x: [N, in, H, W] -> [N, out, OH, OW]
   forward(x: Tensor): Tensor {
-    const y = ops.conv2d(x, this.weight, { stride: this.opts.stride, padding: this.opts.padding });
-    return this.bias ? y.add(this.bias.reshape([1, -1, 1, 1])) : y;
+    return ops.conv2dFused(x, this.weight, this.bias, { stride: this.opts.stride, padding: this.opts.padding }, this.opts.relu ?? false);
   }
 }
 

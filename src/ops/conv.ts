@@ -9,7 +9,8 @@ import type { ConvGeom, PoolGeom } from '../backend/kernels.ts';
 import { Tensor, zeros } from '../tensor/tensor.ts';
 import { shapeStr } from '../tensor/shape.ts';
 import { ShapeError } from '../util/errors.ts';
-import { checkSameDtype } from './elementwise.ts';
+import { checkSameDtype, maskPositive } from './elementwise.ts';
+import { sum } from './reduce.ts';
 
 export interface Conv2dOptions {
   stride?: number | [number, number];
@@ -42,6 +43,29 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   checkSameDtype('conv2d', x, w);
   const g = convGeom(x, w, opts);
   return convForward(x, w, g);
+}
+
+/**
+ * A convolution layer in one kernel: conv2d(x, w) + bias per output channel, then ReLU
+ * when relu is true. Saves the two elementwise passes (and their tensors) of the composite.
+ * x: [N, C, H, W], w: [OC, C, KH, KW], bias: [OC] or null -> [N, OC, OH, OW]
+ */
+export function conv2dFused(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOptions = {}, relu = false): Tensor {
+  checkSameDtype('conv2d', x, w);
+  if (bias) checkSameDtype('conv2d', x, bias);
+  const g = convGeom(x, w, opts);
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== g.oc)) {
+    throw new ShapeError(`conv2d: bias ${shapeStr(bias.shape)} for weight ${shapeStr(w.shape)}: expected [${g.oc}]`);
+  }
+  const out = zeros([g.n, g.oc, g.oh, g.ow], x.dtype);
+  kernels(x.dtype).conv2dFused(x.values(), w.values(), bias ? bias.values() : null, g, relu, out.data);
+  const inputs = bias ? [x, w, bias] : [x, w];
+  // Expressed through differentiable ops, so second derivatives need no rule of their own.
+  return record(out, relu ? 'conv2dBiasRelu' : 'conv2dBias', inputs, (dy) => {
+    const dz = relu ? maskPositive(out, dy) : dy;
+    const grads = [x.requiresGrad ? convBackwardInput(dz, w, g) : null, w.requiresGrad ? convBackwardWeight(x, dz, g) : null];
+    return bias ? [...grads, bias.requiresGrad ? sum(dz, [0, 2, 3]) : null] : grads;
+  });
 }
 
 function convForward(x: Tensor, w: Tensor, g: ConvGeom): Tensor {

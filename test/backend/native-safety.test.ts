@@ -68,6 +68,8 @@ test('outputs that overlap inputs are rejected unless elementwise in place', opt
     ['unary partial overlap', call(k.unary, 'exp', buf.subarray(0, 10), buf.subarray(5, 15)), /native unary: out overlaps x/],
     ['binary shifted', call(k.binary, 'add', buf, 1, [1], buf, 0, [1], [10], buf.subarray(0, 10)), /native binary: out overlaps a other than element for element/],
     ['conv dw overlaps x', call(k.conv2dBackwardWeight, buf.subarray(0, 50), f32(36), { ...geom, n: 1, c: 2 }, buf.subarray(40, 112)), /native conv2dBackwardWeight: dw overlaps x/],
+    ['conv2dFused out overlaps bias', call(k.conv2dFused, f32(150), f32(108), buf.subarray(0, 4), geom, true, buf.subarray(0, 72)), /native conv2dFused: out overlaps bias/],
+    ['conv2dFused bias of the wrong length', call(k.conv2dFused, f32(150), f32(108), f32(3), geom, false, f32(72)), /native conv2dFused: bias/],
     ['adam m is grad', call(k.adamUpdate, buf.subarray(0, 3), buf.subarray(3, 6), buf.subarray(3, 6), buf.subarray(9, 12), adamArgs), /native adamUpdate: grad overlaps m/],
     ['batchNorm out overlaps running mean', call(k.batchNorm, f32(6), f32(2), f32(2), 3, 2, 1, true, 0.1, 1e-5, buf.subarray(0, 2), f32(2), buf.subarray(0, 6), f32(2), f32(2)), /native batchNorm: out overlaps runningMean/],
     ['cross-entropy loss inside probs', call(k.softmaxCrossEntropy, f32(20), Int32Array.from([0, 1]), 2, 10, buf.subarray(0, 2), buf.subarray(0, 20)), /native softmaxCrossEntropy: loss overlaps probs/],

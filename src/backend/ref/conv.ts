@@ -40,6 +40,17 @@ export function conv2d(x: FloatArray, w: FloatArray, g: ConvGeom, out: FloatArra
   convLoops(g, 'forward', x, w, out);
 }
 
+// conv2d, then + bias[o] on every output of channel o, then ReLU when relu.
+export function conv2dFused(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: ConvGeom, relu: boolean, out: FloatArray): void {
+  convLoops(g, 'forward', x, w, out);
+  const plane = g.oh * g.ow;
+  for (let i = 0; i < out.length; i++) {
+    let v = out[i] + (bias ? bias[Math.floor(i / plane) % g.oc] : 0);
+    if (relu && !(v > 0)) v = 0;
+    out[i] = v;
+  }
+}
+
 // dy: [N, OC, OH, OW], w: [OC, C, KH, KW] -> dx: [N, C, H, W]
 export function conv2dBackwardInput(dy: FloatArray, w: FloatArray, g: ConvGeom, dx: FloatArray): void {
   convLoops(g, 'dInput', dx, w, dy);

@@ -11,19 +11,20 @@ export class CNN002 extends Module {
 
   constructor(channels: number, numClasses: number, rng: RandomSource, dropout = 0.5) {
     super();
+    // Each convolution is followed by ReLU, fused into its kernel (relu: true).
     const conv = (cin: number, cout: number) => {
-      const c = new Conv2d(cin, cout, 3, rng);
+      const c = new Conv2d(cin, cout, 3, rng, { relu: true });
       // kaiming_normal_ (fan_in, ReLU gain) and zero bias, as the reference
       c.weight.data.set(kaimingNormal(c.weight.shape, 'fanIn', rng).data);
       c.bias!.data.fill(0);
       return c;
     };
     this.featureExtractor = this.child('feature_extractor', new Sequential([
-      ['conv1', conv(channels, 32)], ['relu1', new ReLU()],
-      ['conv2', conv(32, 32)], ['relu2', new ReLU()],
+      ['conv1', conv(channels, 32)],
+      ['conv2', conv(32, 32)],
       ['maxpool1', new MaxPool2d(2)],
-      ['conv3', conv(32, 64)], ['relu3', new ReLU()],
-      ['conv4', conv(64, 64)], ['relu4', new ReLU()],
+      ['conv3', conv(32, 64)],
+      ['conv4', conv(64, 64)],
       ['maxpool2', new MaxPool2d(2)],
     ]));
     const fc3 = new Linear(200, numClasses, rng);

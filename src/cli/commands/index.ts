@@ -1,13 +1,25 @@
 // The command table: one module per command under this folder.
 import type { Command } from '../command.ts';
-import { doctorCommand } from './doctor.ts';
+import { demoCommand } from './demo.ts';
 import { dataCommand } from './data.ts';
 import { modelsCommand } from './models.ts';
 import { trainCommand } from './train.ts';
 import { scoreCommand } from './score.ts';
 import { sweepCommand } from './sweep.ts';
 import { resultsCommand } from './results.ts';
-import { demoCommand } from './demo.ts';
 import { reportCommand } from './report.ts';
+import { forgetCommand } from './forget.ts';
+import { influenceCommand } from './influence.ts';
+import { miaCommand } from './mia.ts';
+import { sensitivityCommand } from './sensitivity.ts';
+import { weightsCommand } from './weights.ts';
+import { workerCommand } from './worker.ts';
+import { runIndexCommand } from './runIndex.ts';
+import { collectCommand } from './collect.ts';
+import { doctorCommand } from './doctor.ts';
 
-export const commands: Command[] = [doctorCommand, dataCommand, modelsCommand, trainCommand, scoreCommand, sweepCommand, resultsCommand, reportCommand, demoCommand];
+export const commands: Command[] = [
+  demoCommand, dataCommand, modelsCommand, trainCommand, scoreCommand, sweepCommand, resultsCommand, reportCommand,
+  forgetCommand, influenceCommand, miaCommand, sensitivityCommand, weightsCommand,
+  workerCommand, runIndexCommand, collectCommand, doctorCommand,
+];

@@ -275,43 +275,30 @@ export class MlpHessian {
   /**
    * One LiSSA step on the iterate h held as the direction: h <- v + (1 - damp) h -
    * (H_z h) / scale, H_z the Hessian of the loss on the batch (x, labels). v is a flat
-   * parameter vector. The update is fused with the rank-2B outer products of H_z h,
-   * so H_z h is never written out.
+   * parameter vector. Four native passes per weight block: the rank-2B outer products
+   * of H_z h (pre-scaled by -1/scale) into a scratch block, then scale h, add v, add the
+   * block; faster than one fused loop in JS, which does not vectorise.
    */
   lissaStep(x: FloatArray, labels: Int32Array, v: FloatArray, damp: number, scale: number): void {
     const b = labels.length;
+    const k = kernels(this.dtype);
     this.forward(x, b);
-    this.backward(labels, b, 1 / b, true);
-    const keep = 1 - damp;
-    const inv = 1 / scale;
+    this.backward(labels, b, -1 / (b * scale), true);
     this.layers.forEach((l, i) => {
-      const { inF, outF, wv, dRd, aRa } = l;
-      const n = outF * inF;
-      const vw = this.offsets[2 * i];
+      const n = l.outF * l.inF;
+      const h = l.wv.subarray(n, 2 * n);
       const rows = i === 0 ? b : 2 * b;
-      for (let o = 0; o < outF; o++) {
-        const base = n + o * inF;
-        const vbase = vw + o * inF;
-        if (rows === 1) {
-          const rd = dRd[o] * inv;
-          for (let j = 0; j < inF; j++) wv[base + j] = v[vbase + j] + keep * wv[base + j] - rd * aRa[j];
-        } else if (rows === 2) {
-          const rd = dRd[o] * inv;
-          const d = dRd[outF + o] * inv;
-          for (let j = 0; j < inF; j++) wv[base + j] = v[vbase + j] + keep * wv[base + j] - (rd * aRa[j] + d * aRa[inF + j]);
-        } else {
-          for (let j = 0; j < inF; j++) {
-            let hv = 0;
-            for (let r = 0; r < rows; r++) hv += dRd[r * outF + o] * aRa[r * inF + j];
-            wv[base + j] = v[vbase + j] + keep * wv[base + j] - hv * inv;
-          }
-        }
-      }
+      // l.dRd holds -R{d}/scale and -d/scale: the outer products give -(H_z h)/scale
+      k.matmul(l.dRd.subarray(0, rows * l.outF), l.aRa.subarray(0, rows * l.inF), l.outF, rows, l.inF, true, false, l.hv);
+      k.affine(h, 1 - damp, 0, h);
+      const flat = [1];
+      k.binary('add', h, 0, flat, v, this.offsets[2 * i], flat, [n], h);
+      k.binary('add', h, 0, flat, l.hv, 0, flat, [n], h);
       const vbOff = this.offsets[2 * i + 1];
-      for (let o = 0; o < outF; o++) {
+      for (let o = 0; o < l.outF; o++) {
         let hb = 0;
-        for (let r = 0; r < b; r++) hb += dRd[r * outF + o];
-        l.vb[o] = v[vbOff + o] + keep * l.vb[o] - hb * inv;
+        for (let r = 0; r < b; r++) hb += l.dRd[r * l.outF + o];
+        l.vb[o] = v[vbOff + o] + (1 - damp) * l.vb[o] + hb;
       }
     });
   }

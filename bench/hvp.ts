@@ -24,7 +24,8 @@ const rop = hessianEngineFor(model);
 const tape = new TapeEngine(model);
 const v = Float32Array.from({ length: rop.size }, () => rs.standardNormal());
 
-// d/de grad L(theta + e v) by central differences, in float64 (the float32 weights widened)
+// d/de grad L(theta + e v) by central differences, in float64 (the float32 weights widened);
+// the step is small enough that no ReLU pre-activation crosses zero (1e-5 crossed one)
 function finiteDifferenceHvp(h = 1e-7): Float64Array {
   const layers = mlpLayers(model)!;
   const at = (sign: number) => {

@@ -42,9 +42,44 @@ inline Window avgWindow(const PoolGeom& g, bool adaptive, int64_t y, int64_t x) 
   return w;
 }
 
+// The common 2x2, stride-2, unpadded window (CNN002's pools) without the bounds checks
+// and loop control of the general case: the same row-major order, first maximum and NaN
+// rule. x: [planes, H, W] -> out, argmax: [planes, OH, OW]
+void maxPool2x2(const float* x, const PoolGeom& g, float* out, int32_t* argmax) {
+  parallelFor(g.n * g.c, planeGrain(g), [&](int64_t p0, int64_t p1, int) {
+    for (int64_t plane = p0; plane < p1; ++plane) {
+      const int64_t base = plane * g.h * g.w;
+      for (int64_t y = 0; y < g.oh; ++y) {
+        const int64_t row = base + 2 * y * g.w;
+        float* o = out + (plane * g.oh + y) * g.ow;
+        int32_t* am = argmax + (plane * g.oh + y) * g.ow;
+        for (int64_t xo = 0; xo < g.ow; ++xo) {
+          const int64_t idx[4] = {row + 2 * xo, row + 2 * xo + 1, row + g.w + 2 * xo, row + g.w + 2 * xo + 1};
+          float best = x[idx[0]];
+          int64_t bestIdx = idx[0];
+          for (int k = 1; k < 4 && best == best; ++k) {
+            const float v = x[idx[k]];
+            if (v > best || v != v) {
+              best = v;
+              bestIdx = idx[k];
+            }
+          }
+          o[xo] = best;
+          am[xo] = static_cast<int32_t>(bestIdx);
+        }
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void maxPool2d(const float* x, const PoolGeom& g, float* out, int32_t* argmax) {
+  if (g.kh == 2 && g.kw == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0 &&
+      g.oh * 2 <= g.h && g.ow * 2 <= g.w) {
+    maxPool2x2(x, g, out, argmax);
+    return;
+  }
   parallelFor(g.n * g.c, planeGrain(g), [&](int64_t p0, int64_t p1, int) {
     for (int64_t plane = p0; plane < p1; ++plane) {
       const int64_t base = plane * g.h * g.w;

@@ -40,10 +40,10 @@ export function sourceTreeHash(root: string = ROOT): string {
   return h.digest('hex').slice(0, 12);
 }
 
-let cached: string | undefined;
-
-/** "0.1.0+src.1a2b3c4d5e6f": the package version and the source tree hash. */
+/**
+ * "0.1.0+src.1a2b3c4d5e6f": the package version and the source tree hash, read from disk
+ * at each call (not cached) so a long-lived process sees the code its children would load.
+ */
 export function codeVersion(): string {
-  cached ??= `${version}+src.${sourceTreeHash()}`;
-  return cached;
+  return `${version}+src.${sourceTreeHash()}`;
 }

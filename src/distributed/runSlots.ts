@@ -37,6 +37,8 @@ export class RunSlots {
     this.slots = Array.from({ length: count }, () => ({ busy: false }));
     // A user's SPURLAB_THREADS wins; otherwise the cores are shared evenly.
     this.threads = process.env.SPURLAB_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / count)));
+    // started now, when the worker computes its code version, so they load the code it announces
+    for (const s of this.slots) s.child = this.spawnChild();
   }
 
   private spawnChild(): ChildProcess {

@@ -124,7 +124,7 @@ async function showQueueStatus(args: ParsedArgs, io: CliIo, specArg: string | un
   for (const name of names) rows.push(await queueStatus(target, name, registered.get(name)?.codeVersion ?? null));
   if (flag(args, 'json')) io.out(JSON.stringify(rows));
   else if (rows.length === 0) io.out(`no sweeps queued on ${target.url}`);
-  else for (const r of rows) io.out(`${r.queue}: ${r.queued} queued, ${r.active} active, ${r.done} done, ${r.failed} failed; ${r.workers} workers connected${r.codeVersion ? `; code ${r.codeVersion}` : ''}`);
+  else for (const r of rows) io.out(`${r.queue}: ${r.queued} queued, ${r.active} active, ${r.done} done, ${r.failed} failed; ${r.workers} worker${r.workers === 1 ? '' : 's'} connected${r.codeVersion ? `; code ${r.codeVersion}` : ''}`);
   return 0;
 }
 

@@ -1,14 +1,14 @@
 // `spurlab worker`: trains runs from queued sweeps on this machine until stopped.
 import { resolve } from 'node:path';
 import { numberOption, stringOption, type Command } from '../command.ts';
-import { checkRedisReachable, parseRedisUrl } from '../../distributed/connection.ts';
+import { checkRedisReachable, parseRedisUrl, sweepQueueName } from '../../distributed/connection.ts';
 import { codeVersion } from '../../distributed/codeVersion.ts';
 import { RunWorker } from '../../distributed/worker.ts';
 import { UserError } from '../../util/errors.ts';
 
 const USAGE = `spurlab worker --queue redis://HOST:PORT [--concurrency N] [--sweep NAME ...] [--artifacts-dir DIR] [--data-dir DIR] [--lock-seconds S]
   --concurrency N    runs at once, each in its own process, sharing the cores (default 1)
-  --sweep NAME       only this sweep's queue (repeatable); default every sweep queued on the server
+  --sweep NAME       only this sweep's queue (its name or file; repeatable); default every sweep queued on the server
   --artifacts-dir    where this machine sees the shared checkpoint directory (default the coordinator's path)
   --lock-seconds S   a run whose worker is silent this long goes to another worker (default 30)
 Stop with Ctrl-C (or SIGTERM): runs under way finish first; a second signal abandons them to other workers.`;
@@ -35,7 +35,7 @@ export const workerCommand: Command = {
     const log = (line: string) => io.err(`${new Date().toISOString()} worker ${process.pid}: ${line}`);
     const worker = new RunWorker({
       target, codeVersion: version, concurrency, lockMs: lockSeconds * 1000,
-      sweeps: args.values.sweep as string[] | undefined,
+      sweeps: (args.values.sweep as string[] | undefined)?.map(sweepQueueName),
       artifactsDir: artifactsDir === undefined ? undefined : resolve(artifactsDir),
       dataDir: dataDir === undefined ? undefined : resolve(dataDir),
       onLog: log,

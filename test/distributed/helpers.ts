@@ -48,7 +48,7 @@ export async function startRedis(): Promise<TestRedis> {
   child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
   await new Promise<void>((ok, fail) => {
     child.once('error', (e: NodeJS.ErrnoException) =>
-      fail(new Error(e.code === 'ENOENT' ? 'redis-server is not installed: the distributed tests need it (run .ci/redis.sh, or apt-get install -y redis-server)' : `redis-server: ${e.message}`)));
+      fail(new Error(e.code === 'ENOENT' ? 'redis-server is not installed: the distributed tests need it (apt-get install -y redis-server; .ci/run installs it)' : `redis-server: ${e.message}`)));
     child.once('exit', (code) => fail(new Error(`redis-server exited with code ${code}: ${log}`)));
     const deadline = Date.now() + 10_000;
     const probe = () => {

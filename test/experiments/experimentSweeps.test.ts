@@ -38,3 +38,14 @@ test('experiment sweeps record deletion and membership runs once; a rerun reads 
   assert.equal(store.list({ kind: 'mia' }).length, 1);
   store.close();
 });
+
+test('spurlab sweep runs the experiment presets in-process and refuses queue mode for them', async () => {
+  const { main } = await import('../../src/cli/main.ts');
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), isTTY: false };
+  assert.equal(await main(['sweep', 'paper-deletion', '--dry-run', '--json'], io), 0);
+  assert.deepEqual(JSON.parse(out[0]), { runs: 90, kind: 'forget' });
+  assert.equal(await main(['sweep', 'paper-mia', '--emit', 'slurm', '--out', '/tmp/x'], io), 2);
+  assert.match(err[0], /--emit: paper-mia runs membership-inference experiments/);
+});

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { flag, numberOption, stringOption, type CliIo, type Command, type ParsedArgs } from '../command.ts';
 import { expandSweep, loadSweepSpec } from '../../experiments/sweepSpec.ts';
 import { PRESETS } from '../../experiments/presets.ts';
+import { EXPERIMENT_PRESETS, runExperimentSweep, type ExperimentPreset } from '../../experiments/experimentSweeps.ts';
 import { configKey, estimateSweep, runSweepHere, runSweepWorkers } from '../../experiments/sweep.ts';
 import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
 import { ProgressBar, stderrSink } from '../../util/progress.ts';
@@ -18,7 +19,7 @@ import { emitSlurmSweep } from '../../distributed/slurmFiles.ts';
 import type { TrainConfig } from '../../train/config.ts';
 
 const USAGE = `spurlab sweep <preset | file.json> [--store PATH] [--workers N] [--epochs E] [--no-artifacts] [--data-dir DIR] [--dry-run] [--json]
-  presets: ${PRESETS.map((p) => p.name).join(', ')}
+  presets: ${[...PRESETS, ...EXPERIMENT_PRESETS].map((p) => p.name).join(', ')}
 spurlab sweep <sweep> --queue redis://HOST:PORT [--store PATH] [--artifacts-dir DIR | --no-artifacts] [--attempts N] [--backoff-seconds S]
   enqueues the runs not done yet for \`spurlab worker\`s and records their results as they finish
 spurlab sweep [<sweep>] --status --queue redis://HOST:PORT [--json]
@@ -51,6 +52,8 @@ export const sweepCommand: Command = {
     const epochs = epochsRaw === undefined ? undefined : numberOption(args, 'epochs', 0, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
     const workers = numberOption(args, 'workers', 1, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer from 1 to 64');
     const storePath = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
+    const experiment = EXPERIMENT_PRESETS.find((p) => p.name === specArg);
+    if (experiment) return runExperimentPreset(args, io, experiment, storePath, epochs, workers);
     const spec = loadSweepSpec(specArg);
     const configs = expandSweep(spec, { epochs });
     if (args.values.emit !== undefined) return emitSlurm(args, io, spec.name, configs);
@@ -108,6 +111,36 @@ export const sweepCommand: Command = {
     }
   },
 };
+
+// Deletion and membership-inference presets run item by item in this process.
+async function runExperimentPreset(args: ParsedArgs, io: CliIo, preset: ExperimentPreset, storePath: string, epochs: number | undefined, workers: number): Promise<number> {
+  for (const opt of ['queue', 'emit'] as const) {
+    if (args.values[opt] !== undefined) throw new UserError(`--${opt}: ${preset.name} runs ${preset.kind === 'mia' ? 'membership-inference' : 'deletion'} experiments, which run in this process only; queue and Slurm modes take training sweeps`);
+  }
+  if (workers > 1) throw new UserError(`--workers: ${preset.name} runs in one process; start several \`spurlab sweep ${preset.name}\` on the same --store to share it`);
+  const items = preset.items({ epochs });
+  if (flag(args, 'dry-run')) {
+    io.out(flag(args, 'json') ? JSON.stringify({ runs: items.length, kind: preset.kind }) : `${preset.name}: ${items.length} ${preset.kind} experiments (${preset.description})`);
+    return 0;
+  }
+  const store = ResultsStore.open(storePath);
+  try {
+    const bar = new ProgressBar(stderrSink(), `sweep ${preset.name}`, items.length, 'runs');
+    const summary = await runExperimentSweep(preset, store, {
+      epochs,
+      dataDir: stringOption(args, 'data-dir'),
+      onItem: (i, total, label, outcome) => {
+        if (!flag(args, 'quiet')) process.stderr.write(`${i + 1}/${total} ${label}: ${outcome}\n`);
+        bar.update(i + 1);
+      },
+    });
+    if (flag(args, 'json')) io.out(JSON.stringify({ ...summary, store: storePath }));
+    else io.out(`${summary.done} of ${summary.total} done, ${summary.failed.length} failed; results in ${storePath}`);
+    return summary.failed.length === 0 ? 0 : 1;
+  } finally {
+    store.close();
+  }
+}
 
 function queueTarget(args: ParsedArgs) {
   const url = stringOption(args, 'queue');

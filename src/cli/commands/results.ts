@@ -49,7 +49,8 @@ export const resultsCommand: Command = {
           return 0;
         }
         const cols = Object.keys(rows[0]);
-        const cells = rows.map((r) => cols.map((c) => fmt(r[c])));
+        // a p-value that underflows double precision is below 1e-300, not zero
+        const cells = rows.map((r) => cols.map((c) => (c === 'pValue' && r[c] === 0 ? '< 1e-300' : fmt(r[c]))));
         const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
         io.out(cols.map((c, i) => c.padEnd(widths[i])).join('  '));
         for (const r of cells) io.out(r.map((v, i) => v.padEnd(widths[i])).join('  '));

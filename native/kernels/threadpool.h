@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 
 namespace spur {
 
@@ -21,28 +22,6 @@ constexpr int kMaxChunks = 0xffff;
 // deschedules a worker. Called from inside a chunk (nesting) or concurrently from another
 // thread it runs serially.
 void poolRun(int chunks, void (*fn)(void*, int), void* ctx);
-
-// Splits [0, n) into at most poolThreads() chunks of at least `grain` items and runs
-// f(begin, end, chunk) on each; small ranges stay on the calling thread.
-template <class F>
-void parallelFor(int64_t n, int64_t grain, F&& f) {
-  if (n <= 0) return;
-  int64_t maxChunks = grain > 0 ? (n + grain - 1) / grain : n;
-  int chunks = poolThreads();
-  if (maxChunks < chunks) chunks = static_cast<int>(maxChunks);
-  if (chunks <= 1) {
-    f(int64_t{0}, n, 0);
-    return;
-  }
-  struct Ctx { F* f; int64_t n; int chunks; };
-  Ctx ctx{&f, n, chunks};
-  poolRun(chunks, [](void* p, int chunk) {
-    Ctx* c = static_cast<Ctx*>(p);
-    int64_t begin = c->n * chunk / c->chunks;
-    int64_t end = c->n * (chunk + 1) / c->chunks;
-    if (begin < end) (*c->f)(begin, end, chunk);
-  }, &ctx);
-}
 
 // Splits [0, n) into exactly min(n, chunks) contiguous ranges and runs f(begin, end,
 // chunk) on each, on whichever thread claims it. The ranges depend only on n and chunks,
@@ -73,6 +52,14 @@ inline int parallelChunks(int64_t n, int64_t grain) {
   int64_t maxChunks = grain > 0 ? (n + grain - 1) / grain : n;
   int chunks = poolThreads();
   return maxChunks < chunks ? static_cast<int>(maxChunks < 1 ? 1 : maxChunks) : chunks;
+}
+
+// Splits [0, n) into at most poolThreads() chunks of at least `grain` items and runs
+// f(begin, end, chunk) on each; small ranges stay on the calling thread.
+template <class F>
+void parallelFor(int64_t n, int64_t grain, F&& f) {
+  if (n <= 0) return;
+  parallelForChunks(n, parallelChunks(n, grain), std::forward<F>(f));
 }
 
 }  // namespace spur

@@ -11,7 +11,7 @@ import { runKey, type ResultsStore } from '../store/results.ts';
 import { train, type TrainEvents } from '../train/trainer.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { UserError } from '../util/errors.ts';
-import { forgetRun, resolveForgetOptions, type ForgetMethod, type ForgetOptions, type ForgetResult } from './forget.ts';
+import { forgetRun, resolveForgetOptions, type ForgetMethod, type ForgetOptions, type ForgetResult, referenceScale } from './forget.ts';
 
 /** The options that define a deletion run for its method (the rest do not change its result). */
 export function forgetStoreConfig(cfg: TrainConfig, method: ForgetMethod, options: ForgetOptions): Record<string, unknown> {
@@ -92,25 +92,20 @@ export interface DeletionGrid {
  * influence with the reference's settings (damp 0.01, scale 25, depth by k, r = 10) in
  * the fast mode, and retraining from scratch. The Fashion-MNIST grid uses scale 100.
  */
+function paperDeletionGrid(dataset: string, title: string, scale: number): DeletionGrid {
+  return {
+    name: `paper-deletion-${dataset}`,
+    description: `Deleting n = 3, 10, 100 R3 examples from LargeMLP on ${title}: incremental retraining, group influence (LiSSA, scale ${scale}), retraining`,
+    base: { dataset, pattern: 'R3', n: [3, 10, 100], target: 0, seed: [0, 1, 2, 3, 4], model: 'LargeMLP', optimizer: 'adam', lr: 0.01, epochs: 70 },
+    methods: [
+      { method: 'incremental', options: {} },
+      { method: 'influence', options: { damp: 0.01, scale, repeats: 10, scaling: 'reference', mode: 'fast' } },
+      { method: 'retrain', options: {} },
+    ],
+  };
+}
+
 export const DELETION_PRESET_GRID: readonly DeletionGrid[] = [
-  {
-    name: 'paper-deletion-mnist',
-    description: 'Deleting n = 3, 10, 100 R3 examples from LargeMLP on MNIST: incremental retraining, group influence (LiSSA), retraining',
-    base: { dataset: 'mnist', pattern: 'R3', n: [3, 10, 100], target: 0, seed: [0, 1, 2, 3, 4], model: 'LargeMLP', optimizer: 'adam', lr: 0.01, epochs: 70 },
-    methods: [
-      { method: 'incremental', options: {} },
-      { method: 'influence', options: { damp: 0.01, scale: 25, repeats: 10, scaling: 'reference', mode: 'fast' } },
-      { method: 'retrain', options: {} },
-    ],
-  },
-  {
-    name: 'paper-deletion-fashion',
-    description: 'Deleting n = 3, 10, 100 R3 examples from LargeMLP on Fashion-MNIST: incremental retraining, group influence (LiSSA, scale 100), retraining',
-    base: { dataset: 'fashion', pattern: 'R3', n: [3, 10, 100], target: 0, seed: [0, 1, 2, 3, 4], model: 'LargeMLP', optimizer: 'adam', lr: 0.01, epochs: 70 },
-    methods: [
-      { method: 'incremental', options: {} },
-      { method: 'influence', options: { damp: 0.01, scale: 100, repeats: 10, scaling: 'reference', mode: 'fast' } },
-      { method: 'retrain', options: {} },
-    ],
-  },
+  paperDeletionGrid('mnist', 'MNIST', referenceScale('mnist')),
+  paperDeletionGrid('fashion', 'Fashion-MNIST', referenceScale('fashion')),
 ];

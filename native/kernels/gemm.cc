@@ -1,6 +1,7 @@
 #include "gemm.h"
 
 #include <algorithm>
+#include <utility>
 #include <cstdlib>
 #include <vector>
 
@@ -14,6 +15,9 @@ namespace {
 // Below this many multiply-adds a GEMM stays on the calling thread: waking a worker costs
 // more than it saves (batch-1 matvecs of the Hessian-vector products live here).
 constexpr double kParallelMinMacs = 1 << 18;
+// Skinny products stream B once and have no packing to amortise: two threads pay off
+// much earlier.
+constexpr double kSkinnyParallelMacs = 1 << 15;
 
 const GemmIsaKernels& isaKernels() {
   switch (activeIsa()) {
@@ -51,46 +55,96 @@ inline float finish(float acc, float old, const GemmEpilogue& ep, const float* b
   return v;
 }
 
-// One row or one column of C as dot products or row sweeps; returns false when the
-// operand layout needs the packed path.
-bool gemvPath(const GemmIsaKernels& K, int64_t m, int64_t n, int64_t k, MatView a, MatView b,
-              float* c, int64_t ldc, const GemmEpilogue& ep) {
-  if (m == 1) {
-    const float* x = a.data;
-    if (a.cs != 1) {
-      float* t = tVec.get(k);
-      for (int64_t p = 0; p < k; ++p) t[p] = a.data[p * a.cs];
-      x = t;
+// A product with at most kSkinnyRows rows of A, or columns of B (then computed as C^T =
+// B^T A^T), without packing: B streams past the few rows of A once. This is where the
+// batch-1 matvecs of Hessian-vector products live. Returns false when B's layout (neither
+// stride 1) needs the packed path.
+struct Skinny {
+  const GemmIsaKernels* K;
+  int64_t m, n, k;
+  const float* xs;  // the m rows of A, contiguous: xs[i * k + p]
+  MatView b;
+  float* c;
+  int64_t crs, ccs;  // C's strides (ccs = 1 unless the product was transposed)
+  const GemmEpilogue* ep;
+  float* tmp;  // [m, n] staging for the epilogue, or null to write C directly (ldo = crs)
+};
+
+constexpr int64_t kSkinnyStrip = 32;  // columns per work item: whole register strips
+
+void skinnyColumns(const Skinny& s, int64_t j0, int64_t j1) {
+  float* out = s.tmp != nullptr ? s.tmp + j0 : s.c + j0;
+  const int64_t ldo = s.tmp != nullptr ? s.n : s.crs;
+  const int rows = static_cast<int>(s.m) - 1;
+  if (s.b.rs == 1) s.K->dotRows[rows](j1 - j0, s.k, s.xs, s.b.data + j0 * s.b.cs, s.b.cs, out, ldo);
+  else s.K->axpyRows[rows](s.k, j1 - j0, s.xs, s.b.data + j0, s.b.rs, out, ldo);
+  if (s.tmp == nullptr) return;
+  for (int64_t i = 0; i < s.m; ++i)
+    for (int64_t j = j0; j < j1; ++j) {
+      float* dst = s.c + i * s.crs + j * s.ccs;
+      *dst = finish(s.tmp[i * s.n + j], *dst, *s.ep, s.ep->colBias, i, j);
     }
-    float* out = tOut.get(n);
-    if (b.cs == 1) K.axpyRows(k, n, x, b.data, b.rs, out);
-    else if (b.rs == 1) K.dotRows(n, k, x, b.data, b.cs, out);
-    else return false;
-    for (int64_t j = 0; j < n; ++j) c[j] = finish(out[j], c[j], ep, ep.colBias, 0, j);
-    return true;
+}
+
+bool skinnyGemm(const GemmIsaKernels& K, int64_t m, int64_t n, int64_t k, MatView a, MatView b,
+                float* c, int64_t ldc, const GemmEpilogue& ep, bool parallel) {
+  int64_t crs = ldc, ccs = 1;
+  GemmEpilogue e = ep;
+  if (m > kSkinnyRows) {  // few columns: C^T = B^T A^T, the biases trade places
+    std::swap(m, n);
+    std::swap(a, b);
+    std::swap(a.rs, a.cs);
+    std::swap(b.rs, b.cs);
+    std::swap(crs, ccs);
+    std::swap(e.colBias, e.rowBias);
   }
-  if (n == 1) {
-    const float* y = b.data;
-    if (b.rs != 1) {
-      float* t = tVec.get(k);
-      for (int64_t p = 0; p < k; ++p) t[p] = b.data[p * b.rs];
-      y = t;
+  if (b.rs != 1 && b.cs != 1) return false;
+  const float* xs = a.data;
+  if (!(a.cs == 1 && (a.rs == k || m == 1))) {
+    float* t = tVec.get(static_cast<size_t>(m * k));
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t p = 0; p < k; ++p) t[i * k + p] = a.data[i * a.rs + p * a.cs];
+    xs = t;
+  }
+  const bool plain = !e.accumulate && e.colBias == nullptr && e.rowBias == nullptr && !e.relu && ccs == 1;
+  float* tmp = plain ? nullptr : tOut.get(static_cast<size_t>(m * n));
+  Skinny s{&K, m, n, k, xs, b, c, crs, ccs, &e, tmp};
+  const int64_t strips = (n + kSkinnyStrip - 1) / kSkinnyStrip;
+  const int threads = parallel && static_cast<double>(m) * n * k >= kSkinnyParallelMacs ? poolThreads() : 1;
+  parallelForChunks(strips, threads, [&s](int64_t s0, int64_t s1, int) {
+    skinnyColumns(s, s0 * kSkinnyStrip, std::min(s.n, s1 * kSkinnyStrip));
+  });
+  return true;
+}
+
+// A product of rank k <= kSkinnyRows (the outer products of per-example gradients):
+// each row of C is a combination of the k rows of B, written once; rows are split over
+// the pool. Returns false unless B's rows are contiguous.
+bool outerGemm(const GemmIsaKernels& K, int64_t m, int64_t n, int64_t k, MatView a, MatView b,
+               float* c, int64_t ldc, const GemmEpilogue& ep, bool parallel) {
+  if (b.cs != 1 || k < 1) return false;
+  const bool plain = !ep.accumulate && ep.colBias == nullptr && ep.rowBias == nullptr && !ep.relu;
+  const int threads = parallel && static_cast<double>(m) * n * k >= kSkinnyParallelMacs ? poolThreads() : 1;
+  parallelForChunks(m, threads, [&](int64_t i0, int64_t i1, int) {
+    float coef[kSkinnyRows];
+    float* staged = plain ? nullptr : tOut.get(static_cast<size_t>(n));
+    for (int64_t i = i0; i < i1; ++i) {
+      for (int64_t p = 0; p < k; ++p) coef[p] = a.data[i * a.rs + p * a.cs];
+      float* row = c + i * ldc;
+      K.axpyRows[0](k, n, coef, b.data, b.rs, plain ? row : staged, n);
+      if (!plain)
+        for (int64_t j = 0; j < n; ++j) row[j] = finish(staged[j], row[j], ep, ep.colBias, i, j);
     }
-    float* out = tOut.get(m);
-    if (a.cs == 1) K.dotRows(m, k, y, a.data, a.rs, out);
-    else if (a.rs == 1) K.axpyRows(k, m, y, a.data, a.cs, out);
-    else return false;
-    for (int64_t i = 0; i < m; ++i) c[i * ldc] = finish(out[i], c[i * ldc], ep, ep.colBias, i, 0);
-    return true;
-  }
-  return false;
+  });
+  return true;
 }
 
 // BLIS loop order: B panels (nc x kc) outermost, then A blocks (mc x kc), then micro-tiles.
 void gemmSerial(const GemmIsaKernels& K, int64_t m, int64_t n, int64_t k, MatView a, MatView b,
                 float* c, int64_t ldc, const GemmEpilogue& ep) {
   if (m <= 0 || n <= 0) return;
-  if ((m == 1 || n == 1) && gemvPath(K, m, n, k, a, b, c, ldc, ep)) return;
+  if ((m <= kSkinnyRows || n <= kSkinnyRows) && skinnyGemm(K, m, n, k, a, b, c, ldc, ep, false)) return;
+  if (k <= kSkinnyRows && outerGemm(K, m, n, k, a, b, c, ldc, ep, false)) return;
   const int mr = K.mr, nr = K.nr;
   // Equal k blocks (288 -> 144 + 144, not 256 + 32): a short last block pays the C tile
   // load and store for little work.
@@ -168,6 +222,9 @@ void runTile(void* p, int chunk) {
 void sgemm(int64_t m, int64_t n, int64_t k, MatView a, MatView b, float* c, int64_t ldc,
            const GemmEpilogue& ep, bool parallel) {
   const GemmIsaKernels& K = isaKernels();
+  if (m <= 0 || n <= 0) return;
+  if ((m <= kSkinnyRows || n <= kSkinnyRows) && skinnyGemm(K, m, n, k, a, b, c, ldc, ep, parallel)) return;
+  if (k <= kSkinnyRows && outerGemm(K, m, n, k, a, b, c, ldc, ep, parallel)) return;
   const int threads = parallel ? poolThreads() : 1;
   if (threads <= 1 || static_cast<double>(m) * n * k < kParallelMinMacs) {
     gemmSerial(K, m, n, k, a, b, c, ldc, ep);

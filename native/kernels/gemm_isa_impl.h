@@ -88,77 +88,95 @@ void packB(int64_t kc, int64_t nc, const float* b, int64_t rs, int64_t cs, float
   }
 }
 
-// Four rows at a time share each load of x.
-void dotRows(int64_t rows, int64_t k, const float* x, const float* mat, int64_t ld, float* out) {
+// Skinny products with M <= 4 rows of A, where packing B would cost as much as the
+// product itself (the batch-1 matvecs of Hessian-vector products). xs: M vectors of
+// length k, xs[i * k + p]; out: [M, n] with row stride ldo.
+
+// mat: [n, k] (row stride ld), rows are dot products: out[i, r] = dot(xs[i], mat[r, :]).
+// Two rows of mat at a time share each load of the M vectors.
+template <int M>
+void dotRowsT(int64_t n, int64_t k, const float* xs, const float* mat, int64_t ld, float* out, int64_t ldo) {
   constexpr int W = Vec::W;
   int64_t r = 0;
-  for (; r + 4 <= rows; r += 4) {
+  for (; r + 2 <= n; r += 2) {
     const float* m0 = mat + r * ld;
-    typename Vec::V s0 = Vec::zero(), s1 = Vec::zero(), s2 = Vec::zero(), s3 = Vec::zero();
+    const float* m1 = m0 + ld;
+    typename Vec::V s0[M], s1[M];
+    for (int i = 0; i < M; ++i) s0[i] = s1[i] = Vec::zero();
     int64_t p = 0;
     for (; p + W <= k; p += W) {
-      typename Vec::V xv = Vec::load(x + p);
-      s0 = Vec::fma(xv, Vec::load(m0 + p), s0);
-      s1 = Vec::fma(xv, Vec::load(m0 + ld + p), s1);
-      s2 = Vec::fma(xv, Vec::load(m0 + 2 * ld + p), s2);
-      s3 = Vec::fma(xv, Vec::load(m0 + 3 * ld + p), s3);
+      const typename Vec::V a = Vec::load(m0 + p), b = Vec::load(m1 + p);
+      for (int i = 0; i < M; ++i) {
+        const typename Vec::V xv = Vec::load(xs + i * k + p);
+        s0[i] = Vec::fma(xv, a, s0[i]);
+        s1[i] = Vec::fma(xv, b, s1[i]);
+      }
     }
-    float t0 = Vec::hsum(s0), t1 = Vec::hsum(s1), t2 = Vec::hsum(s2), t3 = Vec::hsum(s3);
-    for (; p < k; ++p) {
-      t0 += x[p] * m0[p];
-      t1 += x[p] * m0[ld + p];
-      t2 += x[p] * m0[2 * ld + p];
-      t3 += x[p] * m0[3 * ld + p];
+    for (int i = 0; i < M; ++i) {
+      float t0 = Vec::hsum(s0[i]), t1 = Vec::hsum(s1[i]);
+      for (int64_t q = p; q < k; ++q) {
+        t0 += xs[i * k + q] * m0[q];
+        t1 += xs[i * k + q] * m1[q];
+      }
+      out[i * ldo + r] = t0;
+      out[i * ldo + r + 1] = t1;
     }
-    out[r] = t0; out[r + 1] = t1; out[r + 2] = t2; out[r + 3] = t3;
   }
-  for (; r < rows; ++r) {
+  for (; r < n; ++r) {
     const float* m0 = mat + r * ld;
-    typename Vec::V s0 = Vec::zero();
-    int64_t p = 0;
-    for (; p + W <= k; p += W) s0 = Vec::fma(Vec::load(x + p), Vec::load(m0 + p), s0);
-    float t0 = Vec::hsum(s0);
-    for (; p < k; ++p) t0 += x[p] * m0[p];
-    out[r] = t0;
+    for (int i = 0; i < M; ++i) {
+      typename Vec::V s = Vec::zero();
+      int64_t p = 0;
+      for (; p + W <= k; p += W) s = Vec::fma(Vec::load(xs + i * k + p), Vec::load(m0 + p), s);
+      float t = Vec::hsum(s);
+      for (; p < k; ++p) t += xs[i * k + p] * m0[p];
+      out[i * ldo + r] = t;
+    }
   }
 }
 
-// Column blocks of 4 vectors stay in registers while the k rows stream past.
-void axpyRows(int64_t k, int64_t n, const float* x, const float* mat, int64_t ld, float* out) {
+// mat: [k, n] (row stride ld), rows are swept: out[i, j] = sum_p xs[i][p] * mat[p, j].
+// A strip of NV vectors per output row stays in registers while the k rows stream past.
+template <int M, int NV>
+void axpyStrip(int64_t k, const float* xs, const float* mat, int64_t ld, float* out, int64_t ldo) {
   constexpr int W = Vec::W;
-  int64_t j = 0;
-  for (; j + 4 * W <= n; j += 4 * W) {
-    typename Vec::V s0 = Vec::zero(), s1 = Vec::zero(), s2 = Vec::zero(), s3 = Vec::zero();
-    for (int64_t p = 0; p < k; ++p) {
-      const float* row = mat + p * ld + j;
-      typename Vec::V xv = Vec::bcast(x[p]);
-      s0 = Vec::fma(xv, Vec::load(row), s0);
-      s1 = Vec::fma(xv, Vec::load(row + W), s1);
-      s2 = Vec::fma(xv, Vec::load(row + 2 * W), s2);
-      s3 = Vec::fma(xv, Vec::load(row + 3 * W), s3);
+  typename Vec::V s[M][NV];
+  for (int i = 0; i < M; ++i)
+    for (int v = 0; v < NV; ++v) s[i][v] = Vec::zero();
+  for (int64_t p = 0; p < k; ++p) {
+    const float* row = mat + p * ld;
+    typename Vec::V b[NV];
+    for (int v = 0; v < NV; ++v) b[v] = Vec::load(row + v * W);
+    for (int i = 0; i < M; ++i) {
+      const typename Vec::V xv = Vec::bcast(xs[i * k + p]);
+      for (int v = 0; v < NV; ++v) s[i][v] = Vec::fma(xv, b[v], s[i][v]);
     }
-    Vec::store(out + j, s0);
-    Vec::store(out + j + W, s1);
-    Vec::store(out + j + 2 * W, s2);
-    Vec::store(out + j + 3 * W, s3);
   }
-  for (; j + W <= n; j += W) {
-    typename Vec::V s0 = Vec::zero();
-    for (int64_t p = 0; p < k; ++p) s0 = Vec::fma(Vec::bcast(x[p]), Vec::load(mat + p * ld + j), s0);
-    Vec::store(out + j, s0);
-  }
-  for (; j < n; ++j) {
-    float s = 0.0f;
-    for (int64_t p = 0; p < k; ++p) s += x[p] * mat[p * ld + j];
-    out[j] = s;
-  }
+  for (int i = 0; i < M; ++i)
+    for (int v = 0; v < NV; ++v) Vec::store(out + i * ldo + v * W, s[i][v]);
+}
+
+template <int M>
+void axpyRowsT(int64_t k, int64_t n, const float* xs, const float* mat, int64_t ld, float* out, int64_t ldo) {
+  constexpr int W = Vec::W;
+  constexpr int NV = M <= 2 ? 4 : 2;  // M * NV accumulators + NV loads fit the registers
+  int64_t j = 0;
+  for (; j + NV * W <= n; j += NV * W) axpyStrip<M, NV>(k, xs, mat + j, ld, out + j, ldo);
+  for (; j + W <= n; j += W) axpyStrip<M, 1>(k, xs, mat + j, ld, out + j, ldo);
+  for (; j < n; ++j)
+    for (int i = 0; i < M; ++i) {
+      float t = 0.0f;
+      for (int64_t p = 0; p < k; ++p) t += xs[i * k + p] * mat[p * ld + j];
+      out[i * ldo + j] = t;
+    }
 }
 
 template <int MR, int NV>
 spur::GemmIsaKernels makeKernels(int64_t mc, int64_t kc, int64_t nc) {
   constexpr int NR = NV * Vec::W;
   return spur::GemmIsaKernels{MR, NR, mc, kc, nc, &microKernel<MR, NV>, &packA<MR>, &packB<NR>,
-                              &dotRows, &axpyRows};
+                              {&dotRowsT<1>, &dotRowsT<2>, &dotRowsT<3>, &dotRowsT<4>},
+                              {&axpyRowsT<1>, &axpyRowsT<2>, &axpyRowsT<3>, &axpyRowsT<4>}};
 }
 
 }  // namespace

@@ -13,6 +13,8 @@ const opts = { skip: skipReason };
 const MATMUL_SHAPES: [number, number, number][] = [
   [1, 1, 1], [1, 784, 256], [256, 784, 1], [3, 5, 7], [127, 129, 257], [257, 3, 129], [129, 257, 1],
   [1, 257, 3], [64, 1, 100], [128, 784, 256], [128, 256, 256], [256, 128, 784], [13, 300, 17],
+  // skinny (M or N <= 4: unpacked, threaded) and low-rank (K <= 4: outer products) paths
+  [2, 784, 512], [4, 257, 129], [3, 129, 33], [257, 300, 2], [129, 127, 4], [256, 2, 784], [257, 4, 129], [5, 3, 300],
 ];
 
 for (const isa of ISAS) {
@@ -38,7 +40,7 @@ for (const isa of ISAS) {
   test(`linear fuses bias and ReLU as the reference (${isa})`, opts, () => {
     withIsa(isa, () => {
       const rng = prng(2);
-      for (const [m, k, n] of [[1, 784, 256], [128, 256, 10], [127, 129, 257], [3, 1, 5], [128, 784, 256]]) {
+      for (const [m, k, n] of [[1, 784, 256], [128, 256, 10], [127, 129, 257], [3, 1, 5], [128, 784, 256], [2, 256, 512], [4, 129, 33], [300, 64, 3], [256, 2, 129]]) {
         for (const withBias of [false, true]) {
           for (const relu of [false, true]) {
             const x = randArray(rng, m * k);
@@ -75,7 +77,7 @@ test('matmul agrees with the reference on 1 and 3 threads too', opts, () => {
   try {
     for (const threads of [1, 3]) {
       setNativeThreads(threads);
-      for (const [m, k, n] of [[128, 784, 256], [257, 129, 127]]) {
+      for (const [m, k, n] of [[128, 784, 256], [257, 129, 127], [2, 784, 512], [300, 2, 257]]) {
         const a = randArray(rng, m * k);
         const b = randArray(rng, k * n);
         const want = new Float32Array(m * n);

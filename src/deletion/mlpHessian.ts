@@ -5,10 +5,12 @@
 // derivative is zero almost everywhere), with a handful of GEMM calls per layer instead
 // of hundreds of recorded ops, which is what makes LiSSA's thousands of products cheap.
 //
-// Each layer keeps W and the direction V stacked in one buffer WV = [W; V] ([2*out, in]),
-// so one GEMM computes the forward and R-forward products ([a; Ra] WV^T) and one GEMM the
-// backward and R-backward products ([Rd, d; d, 0] WV). A LiSSA iterate lives in the V
-// halves and is updated in place.
+// Per layer, one GEMM gives the forward and R-forward products with W ([a; Ra] W^T) and
+// one the a V^T part; backward, [Rd; d] W and d V. At batch 1 these are matvecs that
+// stream W and V once each (the native GEMM's skinny path). hvp() reads V straight from
+// the caller's vector and writes H v straight into the output: no copy of the weights
+// is made per product. A LiSSA iterate lives in the engine's own V and is updated in
+// place.
 import { kernels } from '../backend/registry.ts';
 import type { DType, FloatArray } from '../backend/kernels.ts';
 import { allocate, type Tensor } from '../tensor/tensor.ts';
@@ -18,14 +20,18 @@ import type { Module } from '../nn/module.ts';
 interface Layer {
   inF: number;
   outF: number;
-  wv: FloatArray; // [2*out, in]: W then V
+  w: FloatArray; // [out, in]
   bias: FloatArray; // [out]
-  vb: FloatArray; // [out]: the direction's bias part
+  v: FloatArray; // [out, in]: the direction's weight part (ownV, or a view of hvp()'s v)
+  vb: FloatArray; // [out]: the direction's bias part (ownVb, or a view)
+  ownV: FloatArray;
+  ownVb: FloatArray;
   aRa: FloatArray; // [2B, in]: the layer input a, then R{a}
   dRd: FloatArray; // [2B, out]: R{d}, then d (d = dLoss/dz of this layer's output)
-  zz: FloatArray; // [2B, 2*out]: [a; Ra] WV^T
-  back: FloatArray; // [2B, 2*out]: [Rd, d; d, 0] for the backward GEMM
-  hv: FloatArray; // [out, in]: R{dLoss/dW}
+  zz: FloatArray; // [2B, out]: [a; Ra] W^T
+  av: FloatArray; // [B, out]: a V^T
+  dv: FloatArray; // [B, in]: d V (the part of R{d} below that comes from V)
+  hv: FloatArray; // [out, in]: scratch for a weight block
 }
 
 /** The Linear layers of an MLP as (weight [out, in], bias [out]) pairs, or null for other models. */
@@ -55,14 +61,16 @@ export class MlpHessian {
     this.offsets = [];
     let offset = 0;
     this.layers = weights.map((w) => {
-      const wv = allocate(dtype, 2 * w.outF * w.inF);
-      wv.set(w.weight);
+      const weight = allocate(dtype, w.outF * w.inF);
+      weight.set(w.weight);
       const bias = allocate(dtype, w.outF);
       bias.set(w.bias);
       this.offsets.push(offset, offset + w.outF * w.inF);
       offset += w.outF * w.inF + w.outF;
-      return { inF: w.inF, outF: w.outF, wv, bias, vb: allocate(dtype, w.outF), aRa: allocate(dtype, 0), dRd: allocate(dtype, 0),
-        zz: allocate(dtype, 0), back: allocate(dtype, 0), hv: allocate(dtype, w.outF * w.inF) };
+      const ownV = allocate(dtype, w.outF * w.inF);
+      const ownVb = allocate(dtype, w.outF);
+      return { inF: w.inF, outF: w.outF, w: weight, bias, v: ownV, vb: ownVb, ownV, ownVb, aRa: allocate(dtype, 0),
+        dRd: allocate(dtype, 0), zz: allocate(dtype, 0), av: allocate(dtype, 0), dv: allocate(dtype, 0), hv: allocate(dtype, w.outF * w.inF) };
     });
     this.size = offset;
     this.numClasses = weights[weights.length - 1].outF;
@@ -85,54 +93,67 @@ export class MlpHessian {
     for (const l of this.layers) {
       l.aRa = allocate(this.dtype, 2 * b * l.inF);
       l.dRd = allocate(this.dtype, 2 * b * l.outF);
-      l.zz = allocate(this.dtype, 2 * b * 2 * l.outF);
-      l.back = allocate(this.dtype, 2 * b * 2 * l.outF);
+      l.zz = allocate(this.dtype, 2 * b * l.outF);
+      l.av = allocate(this.dtype, b * l.outF);
+      l.dv = allocate(this.dtype, b * l.inF);
     }
     this.probs = allocate(this.dtype, b * this.numClasses);
   }
 
-  /** Puts the direction v (a flat parameter vector) into the V halves. */
+  /** Puts the direction v (a flat parameter vector) into the engine's own V. */
   setDirection(v: FloatArray): void {
     this.layers.forEach((l, i) => {
-      const n = l.outF * l.inF;
-      l.wv.set(v.subarray(this.offsets[2 * i], this.offsets[2 * i] + n), n);
-      l.vb.set(v.subarray(this.offsets[2 * i + 1], this.offsets[2 * i + 1] + l.outF));
+      l.v = l.ownV;
+      l.vb = l.ownVb;
+      l.v.set(this.weightBlock(v, i));
+      l.vb.set(this.biasBlock(v, i));
     });
   }
 
-  /** Copies the V halves out as a flat parameter vector. */
+  /** Copies the direction out as a flat parameter vector. */
   getDirection(out: FloatArray): void {
     this.layers.forEach((l, i) => {
-      const n = l.outF * l.inF;
-      out.set(l.wv.subarray(n, 2 * n), this.offsets[2 * i]);
+      out.set(l.v, this.offsets[2 * i]);
       out.set(l.vb, this.offsets[2 * i + 1]);
     });
   }
 
-  // x: [B, in0], labels: [B]. Forward and R-forward; leaves a, Ra in each layer's aRa
-  // and the softmax probabilities in this.probs; returns R{logits} in the last zz rows.
+  // Layer i's weight and bias parts of a flat parameter vector, as views.
+  private weightBlock(flat: FloatArray, i: number): FloatArray {
+    const l = this.layers[i];
+    return flat.subarray(this.offsets[2 * i], this.offsets[2 * i] + l.outF * l.inF);
+  }
+
+  private biasBlock(flat: FloatArray, i: number): FloatArray {
+    return flat.subarray(this.offsets[2 * i + 1], this.offsets[2 * i + 1] + this.layers[i].outF);
+  }
+
+  // x: [B, in0]. Forward and R-forward; leaves a, Ra in each layer's aRa, the softmax
+  // probabilities in this.probs, the logits in the last layer's zz rows [0, B) and
+  // R{logits} in its av.
   private forward(x: FloatArray, b: number): void {
     this.ensureBatch(b);
     const k = kernels(this.dtype);
     const last = this.layers.length - 1;
     this.layers[0].aRa.set(x.length === b * this.inputSize ? x : x.subarray(0, b * this.inputSize));
     this.layers.forEach((l, i) => {
-      const { inF, outF, zz } = l;
+      const { inF, outF, zz, av } = l;
       // the first layer's input does not depend on the parameters: R{x} = 0, skip its rows
       const rows = i === 0 ? b : 2 * b;
-      k.matmul(l.aRa.subarray(0, rows * inF), l.wv, rows, inF, 2 * outF, false, true, zz.subarray(0, rows * 2 * outF));
+      k.matmul(l.aRa.subarray(0, rows * inF), l.w, rows, inF, outF, false, true, zz.subarray(0, rows * outF));
+      k.matmul(l.aRa.subarray(0, b * inF), l.v, b, inF, outF, false, true, av);
       const next = i < last ? this.layers[i + 1].aRa : null;
       for (let r = 0; r < b; r++) {
         for (let j = 0; j < outF; j++) {
-          const z = zz[r * 2 * outF + j] + l.bias[j];
-          const rz = zz[r * 2 * outF + outF + j] + (i === 0 ? 0 : zz[(b + r) * 2 * outF + j]) + l.vb[j];
+          const z = zz[r * outF + j] + l.bias[j];
+          const rz = av[r * outF + j] + (i === 0 ? 0 : zz[(b + r) * outF + j]) + l.vb[j];
           if (next) {
             const on = z > 0;
             next[r * outF + j] = on ? z : 0;
             next[(b + r) * outF + j] = on ? rz : 0;
           } else {
-            zz[r * 2 * outF + j] = z; // logits
-            zz[r * 2 * outF + outF + j] = rz; // R{logits}
+            zz[r * outF + j] = z; // logits
+            av[r * outF + j] = rz; // R{logits}
           }
         }
       }
@@ -140,12 +161,12 @@ export class MlpHessian {
     const top = this.layers[last];
     const c = this.numClasses;
     for (let r = 0; r < b; r++) {
-      const row = r * 2 * c;
+      const row = r * c;
       let max = -Infinity;
       for (let j = 0; j < c; j++) max = Math.max(max, top.zz[row + j]);
       let sum = 0;
-      for (let j = 0; j < c; j++) sum += (this.probs[r * c + j] = Math.exp(top.zz[row + j] - max));
-      for (let j = 0; j < c; j++) this.probs[r * c + j] /= sum;
+      for (let j = 0; j < c; j++) sum += (this.probs[row + j] = Math.exp(top.zz[row + j] - max));
+      for (let j = 0; j < c; j++) this.probs[row + j] /= sum;
     }
   }
 
@@ -158,47 +179,40 @@ export class MlpHessian {
     const c = this.numClasses;
     for (let r = 0; r < b; r++) {
       let pRz = 0;
-      for (let j = 0; j < c; j++) pRz += this.probs[r * c + j] * top.zz[r * 2 * c + c + j];
+      for (let j = 0; j < c; j++) pRz += this.probs[r * c + j] * top.av[r * c + j];
       for (let j = 0; j < c; j++) {
         const p = this.probs[r * c + j];
         top.dRd[(b + r) * c + j] = weight * (p - (j === labels[r] ? 1 : 0));
         // R{softmax} = p * (Rz - p . Rz)
-        top.dRd[r * c + j] = withR ? weight * p * (top.zz[r * 2 * c + c + j] - pRz) : 0;
+        top.dRd[r * c + j] = withR ? weight * p * (top.av[r * c + j] - pRz) : 0;
       }
     }
     for (let i = last; i > 0; i--) {
       const l = this.layers[i];
       const below = this.layers[i - 1];
-      const { outF, back } = l;
-      // [Rd, d; d, 0] [W; V] = [Rd W + d V; d W]
-      for (let r = 0; r < b; r++) {
-        for (let j = 0; j < outF; j++) {
-          const rd = l.dRd[r * outF + j];
-          const d = l.dRd[(b + r) * outF + j];
-          back[r * 2 * outF + j] = rd;
-          back[r * 2 * outF + outF + j] = d;
-          back[(b + r) * 2 * outF + j] = d;
-          back[(b + r) * 2 * outF + outF + j] = 0;
-        }
-      }
-      k.matmul(back, l.wv, 2 * b, 2 * outF, l.inF, false, false, below.dRd);
+      const { inF, outF, dv } = l;
+      // [Rd; d] W = [Rd W; d W], then R{d} below also gets d V
+      k.matmul(l.dRd, l.w, 2 * b, outF, inF, false, false, below.dRd);
+      if (withR) k.matmul(l.dRd.subarray(b * outF, 2 * b * outF), l.v, b, outF, inF, false, false, dv);
       const a = l.aRa; // this layer's input = the ReLU output below: the mask
       for (let r = 0; r < b; r++) {
-        for (let j = 0; j < l.inF; j++) {
-          if (!(a[r * l.inF + j] > 0)) {
-            below.dRd[r * l.inF + j] = 0;
-            below.dRd[(b + r) * l.inF + j] = 0;
+        for (let j = 0; j < inF; j++) {
+          if (!(a[r * inF + j] > 0)) {
+            below.dRd[r * inF + j] = 0;
+            below.dRd[(b + r) * inF + j] = 0;
+          } else if (withR) {
+            below.dRd[r * inF + j] += dv[r * inF + j];
           }
         }
       }
     }
   }
 
-  // R{dLoss/dW} = Rd^T a + d^T Ra into l.hv; R{dLoss/db} = sum of Rd rows into hb.
-  private hessianBlock(i: number, b: number, hb: FloatArray): void {
+  // R{dLoss/dW} = Rd^T a + d^T Ra into hw; R{dLoss/db} = sum of Rd rows into hb.
+  private hessianBlock(i: number, b: number, hw: FloatArray, hb: FloatArray): void {
     const l = this.layers[i];
     const rows = i === 0 ? b : 2 * b; // R{x} = 0: only Rd^T x
-    kernels(this.dtype).matmul(l.dRd.subarray(0, rows * l.outF), l.aRa.subarray(0, rows * l.inF), l.outF, rows, l.inF, true, false, l.hv);
+    kernels(this.dtype).matmul(l.dRd.subarray(0, rows * l.outF), l.aRa.subarray(0, rows * l.inF), l.outF, rows, l.inF, true, false, hw);
     hb.fill(0);
     for (let r = 0; r < b; r++) for (let j = 0; j < l.outF; j++) hb[j] += l.dRd[r * l.outF + j];
   }
@@ -211,15 +225,30 @@ export class MlpHessian {
     const b = labels.length;
     this.forward(x, b);
     this.backward(labels, b, 1 / b, true);
-    this.layers.forEach((l, i) => {
-      this.hessianBlock(i, b, out.subarray(this.offsets[2 * i + 1], this.offsets[2 * i + 1] + l.outF));
-      out.set(l.hv, this.offsets[2 * i]);
-    });
+    this.layers.forEach((_, i) => this.hessianBlock(i, b, this.weightBlock(out, i), this.biasBlock(out, i)));
   }
 
+  /** H v (see hvpCurrent), reading v in place: the engine's own direction is left as it was. */
   hvp(x: FloatArray, labels: Int32Array, v: FloatArray, out: FloatArray): void {
-    this.setDirection(v);
-    this.hvpCurrent(x, labels, out);
+    if (v.length !== this.size) throw new Error(`MlpHessian.hvp: v has ${v.length} values, the model has ${this.size} parameters`);
+    const sameType = this.dtype === 'float32' ? v instanceof Float32Array : v instanceof Float64Array;
+    if (!sameType) {
+      this.setDirection(v);
+      this.hvpCurrent(x, labels, out);
+      return;
+    }
+    const own = this.layers.map((l) => [l.v, l.vb]);
+    this.layers.forEach((l, i) => {
+      l.v = this.weightBlock(v, i);
+      l.vb = this.biasBlock(v, i);
+    });
+    try {
+      this.hvpCurrent(x, labels, out);
+    } finally {
+      this.layers.forEach((l, i) => {
+        [l.v, l.vb] = own[i];
+      });
+    }
   }
 
   /**
@@ -233,9 +262,8 @@ export class MlpHessian {
     const k = kernels(this.dtype);
     this.layers.forEach((l, i) => {
       // dW = d^T a: the d rows of dRd against the a rows of aRa
-      k.matmul(l.dRd.subarray(b * l.outF, 2 * b * l.outF), l.aRa.subarray(0, b * l.inF), l.outF, b, l.inF, true, false, l.hv);
-      out.set(l.hv, this.offsets[2 * i]);
-      const gb = out.subarray(this.offsets[2 * i + 1], this.offsets[2 * i + 1] + l.outF);
+      k.matmul(l.dRd.subarray(b * l.outF, 2 * b * l.outF), l.aRa.subarray(0, b * l.inF), l.outF, b, l.inF, true, false, this.weightBlock(out, i));
+      const gb = this.biasBlock(out, i);
       gb.fill(0);
       for (let r = 0; r < b; r++) for (let j = 0; j < l.outF; j++) gb[j] += l.dRd[(b + r) * l.outF + j];
     });
@@ -253,7 +281,7 @@ export class MlpHessian {
     const c = this.numClasses;
     for (let r = 0; r < b; r++) {
       let acc = 0;
-      for (let j = 0; j < c; j++) acc += (this.probs[r * c + j] - (j === labels[r] ? 1 : 0)) * top.zz[r * 2 * c + c + j];
+      for (let j = 0; j < c; j++) acc += (this.probs[r * c + j] - (j === labels[r] ? 1 : 0)) * top.av[r * c + j];
       out[r] = acc;
     }
   }
@@ -267,8 +295,8 @@ export class MlpHessian {
 
   clearDirection(): void {
     for (const l of this.layers) {
-      l.wv.fill(0, l.outF * l.inF);
-      l.vb.fill(0);
+      l.v = l.ownV.fill(0);
+      l.vb = l.ownVb.fill(0);
     }
   }
 
@@ -286,7 +314,7 @@ export class MlpHessian {
     this.backward(labels, b, -1 / (b * scale), true);
     this.layers.forEach((l, i) => {
       const n = l.outF * l.inF;
-      const h = l.wv.subarray(n, 2 * n);
+      const h = l.v;
       const rows = i === 0 ? b : 2 * b;
       // l.dRd holds -R{d}/scale and -d/scale: the outer products give -(H_z h)/scale
       k.matmul(l.dRd.subarray(0, rows * l.outF), l.aRa.subarray(0, rows * l.inF), l.outF, rows, l.inF, true, false, l.hv);
@@ -307,8 +335,7 @@ export class MlpHessian {
   directionNormSquared(): number {
     let s = 0;
     for (const l of this.layers) {
-      const n = l.outF * l.inF;
-      for (let j = n; j < 2 * n; j++) s += l.wv[j] * l.wv[j];
+      for (let j = 0; j < l.v.length; j++) s += l.v[j] * l.v[j];
       for (let j = 0; j < l.outF; j++) s += l.vb[j] * l.vb[j];
     }
     return s;

@@ -109,7 +109,8 @@ test('on LargeMLP (float32) the R-operator engine agrees with the tape engine: H
   assert.equal(rop.kind, 'mlp-rop');
   const rs = new RandomState(1);
   const dir = Float32Array.from({ length: rop.size }, () => rs.standardNormal());
-  for (const b of [1, 4]) {
+  // batch 1 and 2 take the GEMM's skinny (unpacked) path, batch 4 (8 rows) the packed one
+  for (const b of [1, 2, 4]) {
     const batch: Batch = { x: new Tensor(Float32Array.from({ length: 784 * b }, () => rs.random()), [b, 784]), y: Int32Array.from({ length: b }, (_, i) => (3 + 2 * i) % 10) };
     const a = new Float32Array(rop.size);
     const t = new Float32Array(rop.size);

@@ -33,7 +33,7 @@ export interface SlotRequest {
 }
 
 export type SlotReply =
-  | { type: 'done'; id: number; result: RunResult; perImage: string; seconds: number }
+  | { type: 'done'; id: number; result: RunResult; perImage: string; seconds: number; resumedFromEpoch: number }
   | { type: 'error'; id: number; message: string; userError: boolean }
   | { type: 'epoch'; id: number; epoch: number };
 

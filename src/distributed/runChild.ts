@@ -22,7 +22,7 @@ process.on('message', (msg: SlotRequest) => {
     artifactDir: msg.artifactDir,
     events: { onEpoch: (r) => send({ type: 'epoch', id: msg.id, epoch: r.epoch }) },
   }).then(
-    ({ result, perImage }) => send({ type: 'done', id: msg.id, result, perImage: encodePerImage(perImage), seconds: (performance.now() - t0) / 1000 }),
+    ({ result, perImage, resumedFromEpoch }) => send({ type: 'done', id: msg.id, result, perImage: encodePerImage(perImage), seconds: (performance.now() - t0) / 1000, resumedFromEpoch }),
     (e: unknown) => send({ type: 'error', id: msg.id, message: e instanceof Error ? e.message : String(e), userError: e instanceof UserError }),
   );
 });

@@ -21,6 +21,7 @@ export interface SlotOutcome {
   result: RunResult;
   perImage: string;
   seconds: number;
+  resumedFromEpoch: number; // > 0: a killed attempt's checkpoint was continued
 }
 
 interface Slot {
@@ -87,7 +88,7 @@ export class RunSlots {
           return;
         }
         finish();
-        if (msg.type === 'done') resolve({ result: msg.result, perImage: msg.perImage, seconds: msg.seconds });
+        if (msg.type === 'done') resolve({ result: msg.result, perImage: msg.perImage, seconds: msg.seconds, resumedFromEpoch: msg.resumedFromEpoch });
         else reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {

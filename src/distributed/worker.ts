@@ -50,7 +50,8 @@ export class RunWorker {
         dataDir: this.opts.dataDir ?? data.dataDir,
         onEpoch: (epoch) => void job.updateProgress(epoch).catch(() => undefined),
       });
-      this.log(`run ${what}: done in ${out.seconds.toFixed(1)} s`);
+      const resumed = out.resumedFromEpoch > 0 ? ` (continued from the checkpoint of epoch ${out.resumedFromEpoch})` : '';
+      this.log(`run ${what}: done in ${out.seconds.toFixed(1)} s${resumed}`);
       return { result: out.result, perImage: out.perImage, codeVersion: this.opts.codeVersion, host: hostname(), pid: process.pid, seconds: out.seconds };
     } catch (e) {
       this.log(`run ${what}: failed: ${(e as Error).message}`);

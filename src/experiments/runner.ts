@@ -21,17 +21,23 @@ export interface RunResult {
   spuriousIndices: number[];
 }
 
+export interface RunOutput {
+  result: RunResult;
+  perImage: Uint8Array;
+  resumedFromEpoch: number; // > 0 when a checkpoint left in artifactDir by a killed attempt was continued
+}
+
 export interface RunOptions {
   data?: SpuriousDataset;
   dataDir?: string;
-  artifactDir?: string; // where the checkpoint goes (none when undefined)
+  artifactDir?: string; // where the checkpoint goes (none when undefined); one left there by a killed attempt is continued
   events?: TrainEvents;
 }
 
-export async function runExperiment(cfg: TrainConfig, opts: RunOptions = {}): Promise<{ result: RunResult; perImage: Uint8Array }> {
+export async function runExperiment(cfg: TrainConfig, opts: RunOptions = {}): Promise<RunOutput> {
   const data = opts.data ?? makeSpuriousDataset(spuriousSpecOf(cfg), { dataDir: opts.dataDir });
   if (opts.artifactDir) mkdirSync(opts.artifactDir, { recursive: true });
-  const r = await train(cfg, { data, outDir: opts.artifactDir, events: opts.events });
+  const r = await train(cfg, { data, outDir: opts.artifactDir, events: opts.events, resumeIfPresent: true });
   const measure = { pattern: data.pattern, target: cfg.target, indices: r.testIndices };
   const all = spuriousScore(r.model, r.layout, data.test, measure);
   const nonTarget = spuriousScore(r.model, r.layout, data.test, { ...measure, population: 'non-target' });
@@ -40,5 +46,5 @@ export async function runExperiment(cfg: TrainConfig, opts: RunOptions = {}): Pr
     targetRate: all.targetRate, patternNorm: patternNorm(data.pattern, data.test), trainAcc: r.trainAcc, nTest: all.nTest,
     epochs: cfg.epochs, seconds: r.seconds, spuriousIndices: data.spuriousIndices,
   };
-  return { result, perImage: all.perImage };
+  return { result, perImage: all.perImage, resumedFromEpoch: r.resumedFromEpoch };
 }

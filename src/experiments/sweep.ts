@@ -52,10 +52,11 @@ export async function runSweepHere(configs: TrainConfig[], store: ResultsStore, 
       },
     };
     try {
-      const { result, perImage } = await runExperiment(cfg, { dataDir: opts.dataDir, artifactDir: opts.artifacts ? store.artifactDir(key) : undefined, events });
+      const { result, perImage, resumedFromEpoch } = await runExperiment(cfg, { dataDir: opts.dataDir, artifactDir: opts.artifacts ? store.artifactDir(key) : undefined, events });
       store.complete(key, result as unknown as Record<string, unknown>, perImage);
       summary.ran++;
-      opts.progress?.onRunEnd?.(cfg, 'done', `score ${result.score.toFixed(4)}, test acc ${(100 * result.testAcc).toFixed(2)}%`);
+      const resumed = resumedFromEpoch > 0 ? ` (continued from the checkpoint of epoch ${resumedFromEpoch})` : '';
+      opts.progress?.onRunEnd?.(cfg, 'done', `score ${result.score.toFixed(4)}, test acc ${(100 * result.testAcc).toFixed(2)}%${resumed}`);
     } catch (e) {
       const message = (e as Error).message ?? String(e);
       store.fail(key, message);

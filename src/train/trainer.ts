@@ -1,7 +1,7 @@
 // One training run with PyTorch semantics: per-epoch shuffling, mean cross-entropy,
 // gradient clipping by value, Adam or SGD, MultiStepLR stepped after each epoch.
 // Checkpoints are written atomically after every epoch, so --resume continues exactly.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RandomState, type RandomStateSnapshot } from '../data/numpyRandom.ts';
 import { makeSpuriousDataset, type SpuriousDataset } from '../data/spurious.ts';
@@ -37,6 +37,9 @@ export interface TrainEvents {
 export interface TrainOptions {
   outDir?: string; // where model.safetensors, history.json, metrics.json go
   resumeFrom?: string; // a checkpoint of this same config: continue to cfg.epochs
+  // continue from outDir's checkpoint when it holds one of this same config (a run killed
+  // part-way: a lost queue worker, a preempted Slurm task); otherwise start afresh
+  resumeIfPresent?: boolean;
   continueFrom?: string; // a checkpoint of another run: start from its model and optimizer state
   dataDir?: string;
   events?: TrainEvents;
@@ -58,6 +61,7 @@ export interface TrainResult {
   epochs: number;
   seconds: number;
   out: string | null;
+  resumedFromEpoch: number; // the checkpoint's epoch training continued from, 0 for a fresh run
 }
 
 const CHECKPOINT = 'model.safetensors';
@@ -126,6 +130,19 @@ function checkResumable(ckpt: Checkpoint, cfg: TrainConfig): void {
   if (diff.length > 0) throw new UserError(`${ckpt.path}: cannot resume, the checkpoint was trained with a different ${diff.map((k) => `${k} (${JSON.stringify(saved[k])} vs ${JSON.stringify(cfg[k])})`).join(', ')}`);
 }
 
+// outDir's checkpoint when it can be resumed for cfg; an unreadable one or one of another
+// config is trained over.
+function ownCheckpoint(outDir: string | undefined, cfg: TrainConfig): Checkpoint | null {
+  if (!outDir || !existsSync(join(outDir, CHECKPOINT))) return null;
+  try {
+    const ckpt = loadCheckpoint(join(outDir, CHECKPOINT));
+    checkResumable(ckpt, cfg);
+    return ckpt;
+  } catch {
+    return null;
+  }
+}
+
 export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<TrainResult> {
   const started = Date.now();
   const data = opts.data ?? makeSpuriousDataset(spuriousSpecOf(cfg), { dataDir: opts.dataDir });
@@ -141,8 +158,8 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
 
   let startEpoch = 0;
   let history: EpochRecord[] = [];
-  if (opts.resumeFrom) {
-    const ckpt = loadCheckpoint(opts.resumeFrom);
+  const ckpt = opts.resumeFrom ? loadCheckpoint(opts.resumeFrom) : opts.resumeIfPresent ? ownCheckpoint(opts.outDir, cfg) : null;
+  if (ckpt) {
     checkResumable(ckpt, cfg);
     const r = restore(ckpt, model, optimizer, true, cfg);
     startEpoch = r.epoch;
@@ -200,6 +217,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   const result: TrainResult = {
     config: cfg, model, layout, data, trainIndices: trainIdx, testIndices: testIdx, history,
     testAcc, trainAcc: last ? last.trainAcc : NaN, epochs: cfg.epochs, seconds: (Date.now() - started) / 1000, out: opts.outDir ?? null,
+    resumedFromEpoch: ckpt ? metadataJson<number>(ckpt, 'epoch') : 0,
   };
   if (opts.outDir) {
     const metrics = { testAcc, trainAcc: result.trainAcc, epochs: cfg.epochs, seconds: result.seconds, spuriousIndices: data.spuriousIndices, config: cfg, codeVersion: version };
@@ -209,7 +227,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
 }
 
 /** Loads a finished (or interrupted) run directory: its config and trained model. */
-export function loadRun(dir: string, dataDir?: string): Omit<TrainResult, 'history' | 'seconds'> & { epoch: number } {
+export function loadRun(dir: string, dataDir?: string): Omit<TrainResult, 'history' | 'seconds' | 'resumedFromEpoch'> & { epoch: number } {
   const ckpt = loadCheckpoint(join(dir, CHECKPOINT));
   const cfg = metadataJson<TrainConfig>(ckpt, 'config');
   const data = makeSpuriousDataset(spuriousSpecOf(cfg), { dataDir });

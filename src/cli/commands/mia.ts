@@ -5,12 +5,13 @@
 // reported from the store instead of being trained again.
 import { numberOption, stringOption, flag, type Command, type ParsedArgs } from '../command.ts';
 import { UserError } from '../../util/errors.ts';
+import { trainOverrides, TRAINING_OPTIONS } from './train.ts';
 import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
 import { recordMembershipInference, runMembershipInference, type MembershipOptions, type MembershipResult } from '../../privacy/membershipInference.ts';
 
 const USAGE = [
   'spurlab mia --dataset D --n N --seed S [--pattern R3] [--target 0] [--model LargeMLP] [--epochs 70]',
-  '       [--optimizer adam|sgd] [--lr 0.01] [--momentum M] [--weight-decay W] [--grad-clip C] [--input-noise SIGMA]',
+  '       [--optimizer adam|sgd] [--lr 0.01] [--momentum M] [--weight-decay W] [--grad-clip C] [--aug none|aug01] [--input-noise SIGMA]',
   '       [--batch-size 128] [--model-seed 0] [--no-scheduler] [--train-limit K] [--test-limit K] [--unbalanced]',
   '       [--data-dir DIR] [--store PATH | --no-store] [--json]',
   '  --train-limit/--test-limit: use K training/test images in all (both halves), for quick runs',
@@ -18,8 +19,6 @@ const USAGE = [
 ].join('\n');
 
 const isCount = (v: number) => Number.isInteger(v) && v >= 0;
-const isPositive = (v: number) => v > 0;
-const isNonNegative = (v: number) => v >= 0;
 
 function required(args: ParsedArgs, name: string): void {
   if (args.values[name] === undefined) throw new UserError(`--${name} is required\nusage: ${USAGE}`);
@@ -31,25 +30,14 @@ function optionsFrom(args: ParsedArgs): MembershipOptions {
   if (args.positionals.length > 0) throw new UserError(`unexpected argument "${args.positionals[0]}"\nusage: ${USAGE}`);
   const num = (name: string, check: (v: number) => boolean, expected: string) =>
     args.values[name] === undefined ? undefined : numberOption(args, name, 0, check, expected);
-  const optimizer = stringOption(args, 'optimizer');
-  if (optimizer !== undefined && optimizer !== 'adam' && optimizer !== 'sgd') throw new UserError(`--optimizer: got "${optimizer}", expected adam or sgd`);
   const opts: MembershipOptions = {
     dataset: stringOption(args, 'dataset') as string,
     pattern: stringOption(args, 'pattern'),
     n: numberOption(args, 'n', 0, isCount, 'a non-negative integer'),
     target: num('target', isCount, 'a class number'),
     seed: numberOption(args, 'seed', 0, isCount, 'a non-negative integer'),
+    ...trainOverrides(args),
     model: stringOption(args, 'model') ?? 'LargeMLP',
-    optimizer,
-    epochs: num('epochs', isCount, 'a non-negative integer'),
-    lr: num('lr', isPositive, 'a positive number'),
-    momentum: num('momentum', isNonNegative, 'a number in [0, 1)'),
-    weightDecay: num('weight-decay', isNonNegative, 'a non-negative number'),
-    gradClip: num('grad-clip', isNonNegative, 'a non-negative number (0 = no clipping)'),
-    inputNoise: num('input-noise', isNonNegative, 'a non-negative number'),
-    batchSize: num('batch-size', (v) => Number.isInteger(v) && v >= 1, 'a positive integer'),
-    modelSeed: num('model-seed', isCount, 'a non-negative integer'),
-    scheduler: flag(args, 'no-scheduler') ? false : undefined,
     trainLimit: num('train-limit', isCount, 'a non-negative integer (0 = all)'),
     testLimit: num('test-limit', isCount, 'a non-negative integer (0 = all)'),
     balance: flag(args, 'unbalanced') ? false : undefined,
@@ -83,17 +71,7 @@ export const miaCommand: Command = {
     n: { type: 'string' },
     target: { type: 'string' },
     seed: { type: 'string' },
-    model: { type: 'string' },
-    epochs: { type: 'string' },
-    optimizer: { type: 'string' },
-    lr: { type: 'string' },
-    momentum: { type: 'string' },
-    'weight-decay': { type: 'string' },
-    'grad-clip': { type: 'string' },
-    'input-noise': { type: 'string' },
-    'batch-size': { type: 'string' },
-    'model-seed': { type: 'string' },
-    'no-scheduler': { type: 'boolean' },
+    ...TRAINING_OPTIONS,
     'train-limit': { type: 'string' },
     'test-limit': { type: 'string' },
     unbalanced: { type: 'boolean' },

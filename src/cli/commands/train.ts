@@ -18,7 +18,8 @@ const USAGE = `spurlab train ${SELECTOR} --model M --out DIR [--optimizer adam|s
        spurlab train --resume DIR [--json]
        spurlab train --continue-from DIR --epochs E2 --out DIR2 [--lr X] [--no-scheduler] [--json]`;
 
-export const TRAIN_OPTIONS = {
+/** How a model is trained: shared by every command that trains (train, mia). */
+export const TRAINING_OPTIONS = {
   model: { type: 'string' },
   optimizer: { type: 'string' },
   lr: { type: 'string' },
@@ -30,18 +31,28 @@ export const TRAIN_OPTIONS = {
   aug: { type: 'string' },
   'input-noise': { type: 'string' },
   'model-seed': { type: 'string' },
-  'train-subset': { type: 'string' },
-  'test-subset': { type: 'string' },
   'no-scheduler': { type: 'boolean' },
 } as const;
+
+export const TRAIN_OPTIONS = {
+  ...TRAINING_OPTIONS,
+  'train-subset': { type: 'string' },
+  'test-subset': { type: 'string' },
+} as const;
+
+type TrainingKey = 'model' | 'optimizer' | 'aug' | 'lr' | 'momentum' | 'weightDecay' | 'gradClip' | 'batchSize' | 'epochs'
+  | 'inputNoise' | 'modelSeed' | 'scheduler' | 'trainSubset' | 'testSubset';
 
 const nonNeg = (v: number) => v >= 0;
 const count = (v: number) => Number.isInteger(v) && v >= 0;
 
-/** Training options given on the command line, over a base (defaults or a checkpoint's config). */
-export function trainOverrides(args: ParsedArgs): Partial<TrainConfig> {
-  const o: Partial<TrainConfig> = {};
-  const num = (key: keyof TrainConfig, opt: string, check: (v: number) => boolean, expected: string) => {
+/**
+ * Training options given on the command line (only those given), over a base (defaults or
+ * a checkpoint's config). The subsets appear only for commands that declare them.
+ */
+export function trainOverrides(args: ParsedArgs): Partial<Pick<TrainConfig, TrainingKey>> {
+  const o: Partial<Pick<TrainConfig, TrainingKey>> = {};
+  const num = (key: TrainingKey, opt: string, check: (v: number) => boolean, expected: string) => {
     if (args.values[opt] !== undefined) (o as Record<string, number>)[key] = numberOption(args, opt, 0, check, expected);
   };
   const model = stringOption(args, 'model');

@@ -54,6 +54,73 @@ for (const isa of ISAS) {
   });
 }
 
+// The gathered-tile paths of native/kernels/conv.cc: channel counts around the tile
+// widths (1, 3, 127, 129), batches below and above the thread count, padding, stride,
+// non-square kernels; bias and ReLU fused; outputs that already hold values, which every
+// kernel must add to, as the reference does.
+const AWKWARD_CONVS: [string, ConvGeom][] = [
+  ['1 -> 129 channels, batch 1', conv(1, 1, 9, 8, 129, 3, 1, 0)],
+  ['129 -> 127 channels', conv(2, 129, 5, 6, 127, 3, 1, 1)],
+  ['127 -> 3 channels, batch 1', conv(1, 127, 6, 5, 3, 3, 2, 1)],
+  ['3 -> 1 channel, batch 128', conv(128, 3, 5, 5, 1, 3, 1, 0)],
+  ['batch 128, 17 channels, stride 2', conv(128, 5, 7, 7, 17, 3, 2, 0)],
+  ['padding 2, 5x3 kernel', conv(3, 4, 6, 7, 6, 5, 1, 2, 3)],
+  ['padding wider than the kernel', conv(2, 2, 3, 3, 5, 1, 1, 2)],
+  ['1x1 stride 2 on 129 channels', conv(2, 129, 5, 5, 20, 1, 2, 0)],
+];
+
+for (const isa of ISAS) {
+  test(`conv2dFused and both backward passes match the reference on awkward shapes (${isa})`, opts, () => {
+    withIsa(isa, () => {
+      const rng = prng(22);
+      for (const [what, g] of AWKWARD_CONVS) {
+        const x = randArray(rng, g.n * g.c * g.h * g.w);
+        const w = randArray(rng, g.oc * g.c * g.kh * g.kw);
+        const bias = randArray(rng, g.oc);
+        const dy = randArray(rng, g.n * g.oc * g.oh * g.ow);
+        const start = { y: randArray(rng, dy.length), dx: randArray(rng, x.length), dw: randArray(rng, w.length) };
+        const run = (kernels: typeof ref) => {
+          const y = start.y.slice();
+          const plain = start.y.slice();
+          const dx = start.dx.slice();
+          const dw = start.dw.slice();
+          kernels.conv2dFused(x, w, bias, g, true, y);
+          kernels.conv2d(x, w, g, plain);
+          kernels.conv2dBackwardInput(dy, w, g, dx);
+          kernels.conv2dBackwardWeight(x, dy, g, dw);
+          return { y, plain, dx, dw };
+        };
+        const want = run(ref);
+        const got = run(nk());
+        assertClose(got.y, want.y, 1e-5 * Math.sqrt(g.c * g.kh * g.kw), 1e-4, `conv2dFused ${what}`);
+        assertClose(got.plain, want.plain, 1e-5 * Math.sqrt(g.c * g.kh * g.kw), 1e-4, `conv2d ${what}`);
+        assertClose(got.dx, want.dx, 1e-5 * Math.sqrt(g.oc * g.kh * g.kw), 1e-4, `conv2dBackwardInput ${what}`);
+        assertClose(got.dw, want.dw, 1e-5 * Math.sqrt(g.n * g.oh * g.ow), 1e-4, `conv2dBackwardWeight ${what}`);
+      }
+    });
+  });
+}
+
+test('the convolutions are bit-identical on repeated calls', opts, () => {
+  const rng = prng(23);
+  for (const g of [conv(16, 8, 12, 12, 16, 3, 1, 0), conv(1, 8, 12, 12, 16, 3, 1, 1)]) {
+    const x = randArray(rng, g.n * g.c * g.h * g.w);
+    const w = randArray(rng, g.oc * g.c * g.kh * g.kw);
+    const dy = randArray(rng, g.n * g.oc * g.oh * g.ow);
+    const run = () => {
+      const y = new Float32Array(dy.length);
+      const dx = new Float32Array(x.length);
+      const dw = new Float32Array(w.length);
+      nk().conv2dFused(x, w, null, g, false, y);
+      nk().conv2dBackwardInput(dy, w, g, dx);
+      nk().conv2dBackwardWeight(x, dy, g, dw);
+      return [y, dx, dw];
+    };
+    const first = run();
+    run().forEach((again, i) => assertSame(again, first[i], `${['conv2dFused', 'conv2dBackwardInput', 'conv2dBackwardWeight'][i]} n=${g.n}`));
+  }
+});
+
 test('conv2dBackwardWeight is bit-identical on repeated calls', opts, () => {
   const rng = prng(21);
   const g = conv(16, 8, 12, 12, 16, 3, 1, 0);

@@ -30,19 +30,39 @@ int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 struct Layout {
   int64_t hp, wp;               // padded height and width
   int64_t kdim, taps, pixels;   // C*KH*KW, KH*KW, OH*OW
-  std::vector<int64_t> tapOff;  // [C*KH*KW]: offset of (ci, ky, kx) from a window's origin
+  // Taps k are in OIHW order (ci, ky, kx), except with vertical padding: then kernel rows
+  // come first, (ky, ci, kx), so the taps of a kernel row are a contiguous range of k and
+  // a window whose row ky lies in the padding skips that range instead of multiplying
+  // zeros. (Unpadded, OIHW order measured ~8% faster on CNN002's conv3 and conv4.)
+  bool rowsFirst;
+  std::vector<int64_t> tapOff;  // [C*KH*KW]: offset of tap k from a window's origin
   std::vector<int64_t> pixOff;  // [OH*OW]: offset of output pixel (oy, ox)'s window origin
+  const ConvGeom& g;
 
   explicit Layout(const ConvGeom& g)
       : hp(g.h + 2 * g.padH), wp(g.w + 2 * g.padW), kdim(g.c * g.kh * g.kw), taps(g.kh * g.kw),
-        pixels(g.oh * g.ow), tapOff(static_cast<size_t>(kdim)), pixOff(static_cast<size_t>(pixels)) {
-    for (int64_t ci = 0; ci < g.c; ++ci)
-      for (int64_t ky = 0; ky < g.kh; ++ky)
-        for (int64_t kx = 0; kx < g.kw; ++kx) tapOff[(ci * g.kh + ky) * g.kw + kx] = (ci * hp + ky) * wp + kx;
+        pixels(g.oh * g.ow), rowsFirst(g.padH != 0), tapOff(static_cast<size_t>(kdim)),
+        pixOff(static_cast<size_t>(pixels)), g(g) {
+    for (int64_t k = 0; k < kdim; ++k) {
+      const int64_t t = oihw(k), ci = t / taps, ky = t / g.kw % g.kh, kx = t % g.kw;
+      tapOff[k] = (ci * hp + ky) * wp + kx;
+    }
     for (int64_t oy = 0; oy < g.oh; ++oy)
       for (int64_t ox = 0; ox < g.ow; ++ox) pixOff[oy * g.ow + ox] = oy * g.strideH * wp + ox * g.strideW;
   }
-  bool padded(const ConvGeom& g) const { return g.padH != 0 || g.padW != 0; }
+  bool padded() const { return g.padH != 0 || g.padW != 0; }
+  // The OIHW index (ci, ky, kx) of tap k.
+  int64_t oihw(int64_t k) const {
+    if (!rowsFirst) return k;
+    const int64_t kx = k % g.kw, ci = (k / g.kw) % g.c, ky = k / (g.kw * g.c);
+    return (ci * g.kh + ky) * g.kw + kx;
+  }
+  // The taps [k0, k1) that kernel rows [ky0, ky1) cover (all taps unless rowsFirst).
+  void tapRange(int64_t ky0, int64_t ky1, int64_t* k0, int64_t* k1) const {
+    const int64_t perRow = g.c * g.kw;
+    *k0 = rowsFirst ? ky0 * perRow : 0;
+    *k1 = rowsFirst ? ky1 * perRow : kdim;
+  }
 };
 
 // Per-thread buffers, grown on demand and kept between calls.
@@ -60,7 +80,7 @@ float* grow(std::vector<float>& v, int64_t n) {
 
 // xb: [C, H, W] -> [C, HP, WP] with zeros around, or xb itself when there is no padding.
 const float* paddedImage(const float* xb, const ConvGeom& g, const Layout& L, Scratch& s) {
-  if (!L.padded(g)) return xb;
+  if (!L.padded()) return xb;
   float* p = grow(s.image, g.c * L.hp * L.wp);
   std::memset(p, 0, static_cast<size_t>(g.c * L.hp * L.wp) * sizeof(float));
   for (int64_t ci = 0; ci < g.c; ++ci)
@@ -111,7 +131,7 @@ struct ForwardPass {
   const float* x;
   float* out;
   bool relu;
-  std::vector<float> wT;    // [OCP/nr][C*KH*KW][nr]: w^T in column slivers, zero beyond OC
+  std::vector<float> wT;    // [OCP/nr][taps k][nr]: w^T in column slivers, zero beyond OC
   std::vector<float> bias;  // [OCP] or empty
   int64_t ocp, pixelTiles;
 
@@ -120,7 +140,7 @@ struct ForwardPass {
         pixelTiles((L.pixels + K.mr - 1) / K.mr) {
     wT.assign(static_cast<size_t>(ocp * L.kdim), 0.0f);
     for (int64_t o = 0; o < g.oc; ++o)
-      for (int64_t p = 0; p < L.kdim; ++p) wT[((o / K.nr) * L.kdim + p) * K.nr + o % K.nr] = w[o * L.kdim + p];
+      for (int64_t k = 0; k < L.kdim; ++k) wT[((o / K.nr) * L.kdim + k) * K.nr + o % K.nr] = w[o * L.kdim + L.oihw(k)];
     if (b != nullptr) {
       bias.assign(static_cast<size_t>(ocp), 0.0f);
       std::copy(b, b + g.oc, bias.begin());
@@ -132,7 +152,7 @@ struct ForwardPass {
     grow(s.tile, pixelTiles * K.mr * ocp);  // out^T: [pixels][OCP]
   }
   void tiles(int64_t b, Scratch& s, int64_t t0, int64_t t1, int) const {
-    const float* src = L.padded(g) ? s.image.data() : x + b * g.c * g.h * g.w;
+    const float* src = L.padded() ? s.image.data() : x + b * g.c * g.h * g.w;
     const float* rows[kMaxMr];
     float* cRows[kMaxMr];
     for (int64_t t = t0; t < t1; ++t) {
@@ -141,7 +161,14 @@ struct ForwardPass {
         rows[i] = src + L.pixOff[std::min(p0 + i, L.pixels - 1)];
         cRows[i] = s.tile.data() + (p0 + i) * ocp + sliver * K.nr;
       }
-      K.micro(L.kdim, rows, L.tapOff.data(), wT.data() + sliver * L.kdim * K.nr, cRows, 0,
+      // Kernel rows [ky0, ky1) reach the image for some pixel of the tile; the others
+      // would only multiply padding.
+      const int64_t oyA = p0 / g.ow, oyB = std::min(p0 + K.mr - 1, L.pixels - 1) / g.ow;
+      const int64_t ky0 = std::max<int64_t>(0, g.padH - oyB * g.strideH);
+      const int64_t ky1 = std::max(ky0, std::min(g.kh, g.padH + g.h - oyA * g.strideH));
+      int64_t k0, k1;
+      L.tapRange(ky0, ky1, &k0, &k1);
+      K.micro(k1 - k0, rows, L.tapOff.data() + k0, wT.data() + (sliver * L.kdim + k0) * K.nr, cRows, 0,
               bias.empty() ? nullptr : bias.data() + sliver * K.nr);
     }
   }
@@ -199,7 +226,7 @@ struct BackwardInputPass {
   }
   void finish(int64_t b, Scratch& s) const {
     float* dxb = dx + b * g.c * g.h * g.w;
-    if (!L.padded(g)) {
+    if (!L.padded()) {
       K.transpose(g.h * g.w, g.c, s.tile.data(), cp, dxb, g.h * g.w, kTransposeAdd);
       return;
     }
@@ -236,7 +263,7 @@ struct BackwardWeightPass {
                   kTransposeCopy);
   }
   void tiles(int64_t b, Scratch& s, int64_t t0, int64_t t1, int chunk) const {
-    const float* src = L.padded(g) ? s.image.data() : x + b * g.c * g.h * g.w;
+    const float* src = L.padded() ? s.image.data() : x + b * g.c * g.h * g.w;
     float* dwT = acc + chunk * kp * ocp;
     const float* rows[kMaxMr];
     float* cRows[kMaxMr];
@@ -253,6 +280,18 @@ struct BackwardWeightPass {
   void finish(int64_t, Scratch&) const {}
 };
 
+// With unit strides dx is itself a convolution: of dy padded by k - 1 - pad, with w
+// flipped and its channel axes swapped. Its tiles reduce over OC*KH*KW instead of OC,
+// but its windows also cover the padding columns (rows are skipped): W/OW times the
+// work of the scattering tiles, whose reduction is only OC long and whose store (a
+// read-modify-write of dx) costs about as much as kScatterStoreSteps steps of it.
+constexpr int64_t kScatterStoreSteps = 12;
+
+bool backwardInputAsConvolution(const ConvGeom& g) {
+  return g.strideH == 1 && g.strideW == 1 && g.padH < g.kh && g.padW < g.kw &&
+         g.w * g.oc < g.ow * (g.oc + kScatterStoreSteps);
+}
+
 }  // namespace
 
 void conv2d(const float* x, const float* w, const float* bias, bool relu, const ConvGeom& g, float* out) {
@@ -261,6 +300,17 @@ void conv2d(const float* x, const float* w, const float* bias, bool relu, const 
 }
 
 void conv2dBackwardInput(const float* dy, const float* w, const ConvGeom& g, float* dx) {
+  if (backwardInputAsConvolution(g)) {
+    const ConvGeom t{g.n, g.oc, g.oh, g.ow, g.c, g.kh, g.kw, 1, 1, g.kh - 1 - g.padH, g.kw - 1 - g.padW, g.h, g.w};
+    std::vector<float> wt(static_cast<size_t>(g.oc * g.c * g.kh * g.kw));
+    for (int64_t o = 0; o < g.oc; ++o)
+      for (int64_t ci = 0; ci < g.c; ++ci)
+        for (int64_t ky = 0; ky < g.kh; ++ky)
+          for (int64_t kx = 0; kx < g.kw; ++kx)
+            wt[((ci * g.oc + o) * g.kh + ky) * g.kw + kx] = w[((o * g.c + ci) * g.kh + g.kh - 1 - ky) * g.kw + g.kw - 1 - kx];
+    conv2d(dy, wt.data(), nullptr, false, t, dx);
+    return;
+  }
   const Layout L(g);
   runPass(BackwardInputPass(g, L, dy, w, dx), g.n);
 }
@@ -276,8 +326,11 @@ void conv2dBackwardWeight(const float* x, const float* dy, const ConvGeom& g, fl
     const float* p = acc.data() + c * kp * ocp;
     for (int64_t i = 0; i < kp * ocp; ++i) acc[i] += p[i];
   }
-  // dw: [OC][C*KH*KW] += acc^T
-  K.transpose(L.kdim, g.oc, acc.data(), ocp, dw, L.kdim, kTransposeAdd);
+  // dw: [OC][C*KH*KW] += acc^T, taps back in OIHW order
+  for (int64_t k = 0; k < L.kdim; ++k) {
+    const int64_t col = L.oihw(k);
+    for (int64_t o = 0; o < g.oc; ++o) dw[o * L.kdim + col] += acc[k * ocp + o];
+  }
 }
 
 }  // namespace spur

@@ -52,12 +52,14 @@ inline float combine(int mode, float v, float old) {
 }
 
 // dst[c][r] (op)= src[r][c], in W x W blocks turned in registers; scalar at the edges.
+// Blocks go along dst rows (W rows of dst at a time, left to right): dst is the large
+// side (a batch's NCHW tensor), and W sequential streams keep its lines flowing.
 void transpose(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst, int64_t ldd, int mode) {
   constexpr int W = Vec::W;
-  int64_t r = 0;
-  for (; r + W <= rows; r += W) {
-    int64_t c = 0;
-    for (; c + W <= cols; c += W) {
+  int64_t c = 0;
+  for (; c + W <= cols; c += W) {
+    int64_t r = 0;
+    for (; r + W <= rows; r += W) {
       typename Vec::V t[W];
       Vec::transposeBlock(src + r * lds + c, lds, t);
       for (int j = 0; j < W; ++j) {
@@ -68,11 +70,11 @@ void transpose(int64_t rows, int64_t cols, const float* src, int64_t lds, float*
         Vec::store(d, v);
       }
     }
-    for (; c < cols; ++c)
-      for (int64_t i = r; i < r + W; ++i) dst[c * ldd + i] = combine(mode, src[i * lds + c], dst[c * ldd + i]);
+    for (int64_t j = c; j < c + W; ++j)
+      for (int64_t i = r; i < rows; ++i) dst[j * ldd + i] = combine(mode, src[i * lds + j], dst[j * ldd + i]);
   }
-  for (; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) dst[c * ldd + r] = combine(mode, src[r * lds + c], dst[c * ldd + r]);
+  for (; c < cols; ++c)
+    for (int64_t r = 0; r < rows; ++r) dst[c * ldd + r] = combine(mode, src[r * lds + c], dst[c * ldd + r]);
 }
 
 template <int MR, int NV>

@@ -292,6 +292,38 @@ bool backwardInputAsConvolution(const ConvGeom& g) {
          g.w * g.oc < g.ow * (g.oc + kScatterStoreSteps);
 }
 
+// Eight float lanes over one plane (a few hundred pixels), then their sum in double:
+// vectorizable, unlike one chain of double adds.
+constexpr int kLanes = 8;
+
+double laneSum(const float* lanes, double tail) {
+  double s = tail;
+  for (int j = 0; j < kLanes; ++j) s += lanes[j];
+  return s;
+}
+
+// dz[0, n) = out > 0 ? dy : 0 (NaN counts as not > 0); returns the sum of dz. Two
+// loops over a plane that stays in L1: each vectorizes, one fused loop did not.
+double sumPlane(const float* dy, int64_t n);
+
+double maskPlane(const float* out, const float* dy, int64_t n, float* dz) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float o = out[i], d = dy[i];  // both loaded, so the select needs no branch
+    dz[i] = o > 0.0f ? d : 0.0f;
+  }
+  return sumPlane(dz, n);
+}
+
+double sumPlane(const float* dy, int64_t n) {
+  float lanes[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) lanes[j] += dy[i + j];
+  double tail = 0.0;
+  for (; i < n; ++i) tail += dy[i];
+  return laneSum(lanes, tail);
+}
+
 }  // namespace
 
 void conv2d(const float* x, const float* w, const float* bias, bool relu, const ConvGeom& g, float* out) {
@@ -313,6 +345,36 @@ void conv2dBackwardInput(const float* dy, const float* w, const ConvGeom& g, flo
   }
   const Layout L(g);
   runPass(BackwardInputPass(g, L, dy, w, dx), g.n);
+}
+
+void conv2dFusedBackward(const float* x, const float* w, const float* out, const float* dy, const ConvGeom& g,
+                         bool relu, float* dx, float* dw, float* db) {
+  const int64_t P = g.oh * g.ow;
+  const float* dz = dy;
+  if (relu || db != nullptr) {
+    // One pass makes the masked dz (kept between calls: no fresh tensor to fault in) and
+    // per-chunk bias sums, added in chunk order.
+    thread_local std::vector<float> tDz;
+    float* masked = relu ? grow(tDz, g.n * g.oc * P) : nullptr;
+    const int chunks = imageChunks(g.n);
+    std::vector<double> sums(static_cast<size_t>(chunks * g.oc), 0.0);
+    parallelForChunks(g.n, chunks, [&](int64_t b0, int64_t b1, int chunk) {
+      for (int64_t plane = b0 * g.oc; plane < b1 * g.oc; ++plane) {
+        const int64_t at = plane * P;
+        const double s = relu ? maskPlane(out + at, dy + at, P, masked + at) : sumPlane(dy + at, P);
+        sums[chunk * g.oc + plane % g.oc] += s;
+      }
+    });
+    if (db != nullptr)
+      for (int64_t o = 0; o < g.oc; ++o) {
+        double t = 0.0;
+        for (int c = 0; c < chunks; ++c) t += sums[c * g.oc + o];
+        db[o] += static_cast<float>(t);
+      }
+    if (masked != nullptr) dz = masked;
+  }
+  if (dx != nullptr) conv2dBackwardInput(dz, w, g, dx);
+  if (dw != nullptr) conv2dBackwardWeight(x, dz, g, dw);
 }
 
 void conv2dBackwardWeight(const float* x, const float* dy, const ConvGeom& g, float* dw) {

@@ -20,5 +20,10 @@ void conv2d(const float* x, const float* w, const float* bias, bool relu, const 
 void conv2dBackwardInput(const float* dy, const float* w, const ConvGeom& g, float* dx);
 // x: [N, C, H, W], dy: [N, OC, OH, OW] -> dw: [OC, C, KH, KW]
 void conv2dBackwardWeight(const float* x, const float* dy, const ConvGeom& g, float* dw);
+// The backward of conv2d with bias and ReLU, with dz = dy, or dy where out > 0 when relu
+// (out: [N, OC, OH, OW], the forward's result): dx += conv2dBackwardInput(dz), dw +=
+// conv2dBackwardWeight(x, dz), db: [OC] += dz summed over N, OH, OW; null ones skipped.
+void conv2dFusedBackward(const float* x, const float* w, const float* out, const float* dy, const ConvGeom& g,
+                         bool relu, float* dx, float* dw, float* db);
 
 }  // namespace spur

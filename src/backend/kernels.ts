@@ -97,6 +97,11 @@ export interface Kernels {
   conv2dBackwardInput(dy: FloatArray, w: FloatArray, g: ConvGeom, dx: FloatArray): void;
   // x: [N, C, H, W], dy: [N, OC, OH, OW] -> dw: [OC, C, KH, KW]
   conv2dBackwardWeight(x: FloatArray, dy: FloatArray, g: ConvGeom, dw: FloatArray): void;
+  // The backward of conv2dFused in one call, with dz = dy, or out > 0 ? dy : 0 when relu
+  // (out: conv2dFused's output): dx += conv2dBackwardInput(dz), dw += conv2dBackwardWeight(x, dz),
+  // db: [OC] += dz summed over N, OH and OW. A null gradient is not computed.
+  conv2dFusedBackward(x: FloatArray, w: FloatArray, out: FloatArray, dy: FloatArray, g: ConvGeom, relu: boolean,
+    dx: FloatArray | null, dw: FloatArray | null, db: FloatArray | null): void;
 
   // x: [N, C, H, W] -> out: [N, C, OH, OW], argmax: [N, C, OH, OW] flat index into x.
   // Padding counts as -Infinity. Ties take the first maximum in row-major window order.
@@ -144,7 +149,7 @@ export type KernelName = keyof Kernels;
 export const KERNEL_NAMES: readonly KernelName[] = [
   'matmul', 'binary', 'unary', 'affine', 'reduce', 'stridedCopy', 'stridedScatterAdd',
   'softmax', 'logSoftmax', 'softmaxCrossEntropy',
-  'conv2d', 'conv2dFused', 'conv2dBackwardInput', 'conv2dBackwardWeight',
+  'conv2d', 'conv2dFused', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'conv2dFusedBackward',
   'maxPool2d', 'maxPool2dBackward', 'gatherIndex', 'avgPool2d', 'avgPool2dBackward',
   'clamp', 'clampBackward', 'linear', 'batchNorm', 'batchNormBackward', 'adamUpdate', 'sgdUpdate',
 ];

@@ -3,7 +3,7 @@
 // NCHW (not NHWC) because the paper's models are PyTorch models: weights load in their
 // native OIHW layout, flatten order before the classifier matches, and im2col + GEMM
 // works on it directly.
-import { record } from '../autograd/tape.ts';
+import { isGradEnabled, record } from '../autograd/tape.ts';
 import { kernels } from '../backend/registry.ts';
 import type { ConvGeom, PoolGeom } from '../backend/kernels.ts';
 import { Tensor, zeros } from '../tensor/tensor.ts';
@@ -60,12 +60,24 @@ export function conv2dFused(x: Tensor, w: Tensor, bias: Tensor | null, opts: Con
   const out = zeros([g.n, g.oc, g.oh, g.ow], x.dtype);
   kernels(x.dtype).conv2dFused(x.values(), w.values(), bias ? bias.values() : null, g, relu, out.data);
   const inputs = bias ? [x, w, bias] : [x, w];
-  // Expressed through differentiable ops, so second derivatives need no rule of their own.
   return record(out, relu ? 'conv2dBiasRelu' : 'conv2dBias', inputs, (dy) => {
+    if (!isGradEnabled()) return fusedBackward(x, w, bias, out, dy, g, relu);
+    // Recording a graph: through differentiable ops, so second derivatives need no rule
+    // of their own.
     const dz = relu ? maskPositive(out, dy) : dy;
     const grads = [x.requiresGrad ? convBackwardInput(dz, w, g) : null, w.requiresGrad ? convBackwardWeight(x, dz, g) : null];
     return bias ? [...grads, bias.requiresGrad ? sum(dz, [0, 2, 3]) : null] : grads;
   });
+}
+
+// The gradients of conv2dFused in one kernel, when no graph is recorded: the ReLU mask
+// and the bias sum never become tensors of their own.
+function fusedBackward(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, dy: Tensor, g: ConvGeom, relu: boolean): (Tensor | null)[] {
+  const dx = x.requiresGrad ? zeros(x.shape, x.dtype) : null;
+  const dw = w.requiresGrad ? zeros(w.shape, w.dtype) : null;
+  const db = bias?.requiresGrad ? zeros(bias.shape, bias.dtype) : null;
+  kernels(x.dtype).conv2dFusedBackward(x.values(), w.values(), out.values(), dy.values(), g, relu, dx?.data ?? null, dw?.data ?? null, db?.data ?? null);
+  return bias ? [dx, dw, db] : [dx, dw];
 }
 
 function convForward(x: Tensor, w: Tensor, g: ConvGeom): Tensor {

@@ -101,6 +101,39 @@ for (const isa of ISAS) {
   });
 }
 
+for (const isa of ISAS) {
+  test(`conv2dFusedBackward matches the reference, with and without ReLU and each gradient (${isa})`, opts, () => {
+    withIsa(isa, () => {
+      const rng = prng(25);
+      const cases: [string, ConvGeom][] = [['CNN002 conv2', conv(4, 32, 26, 26, 32, 3, 1, 0)], ...AWKWARD_CONVS];
+      cases.forEach(([what, g], i) => {
+        const x = randArray(rng, g.n * g.c * g.h * g.w);
+        const w = randArray(rng, g.oc * g.c * g.kh * g.kw);
+        const out = randArray(rng, g.n * g.oc * g.oh * g.ow);
+        for (let j = 0; j < out.length; j += 5) out[j] = 0; // ReLU's zeros pass no gradient
+        const dy = randArray(rng, out.length);
+        const relu = i % 2 === 0;
+        const want = { dx: randArray(rng, x.length), dw: randArray(rng, w.length), db: randArray(rng, g.oc) };
+        // every gradient, then each one alone (the others null)
+        for (const only of [null, 'dx', 'dw', 'db'] as const) {
+          const wanted = (k: 'dx' | 'dw' | 'db') => only === null || only === k;
+          const run = (kernels: typeof ref) => {
+            const got = { dx: want.dx.slice(), dw: want.dw.slice(), db: want.db.slice() };
+            kernels.conv2dFusedBackward(x, w, out, dy, g, relu, wanted('dx') ? got.dx : null, wanted('dw') ? got.dw : null, wanted('db') ? got.db : null);
+            return got;
+          };
+          const r = run(ref);
+          const n = run(nk());
+          const tag = `${what}, relu ${relu}, ${only ?? 'all'}`;
+          assertClose(n.dx, r.dx, 1e-5 * Math.sqrt(g.oc * g.kh * g.kw), 1e-4, `dx ${tag}`);
+          assertClose(n.dw, r.dw, 1e-5 * Math.sqrt(g.n * g.oh * g.ow), 1e-4, `dw ${tag}`);
+          assertClose(n.db, r.db, 1e-5 * Math.sqrt(g.n * g.oh * g.ow), 1e-4, `db ${tag}`);
+        }
+      });
+    });
+  });
+}
+
 test('the convolutions are bit-identical on repeated calls', opts, () => {
   const rng = prng(23);
   for (const g of [conv(16, 8, 12, 12, 16, 3, 1, 0), conv(1, 8, 12, 12, 16, 3, 1, 1)]) {
@@ -114,10 +147,13 @@ test('the convolutions are bit-identical on repeated calls', opts, () => {
       nk().conv2dFused(x, w, null, g, false, y);
       nk().conv2dBackwardInput(dy, w, g, dx);
       nk().conv2dBackwardWeight(x, dy, g, dw);
-      return [y, dx, dw];
+      const fused = [new Float32Array(x.length), new Float32Array(w.length), new Float32Array(g.oc)];
+      nk().conv2dFusedBackward(x, w, y, dy, g, true, fused[0], fused[1], fused[2]);
+      return [y, dx, dw, ...fused];
     };
     const first = run();
-    run().forEach((again, i) => assertSame(again, first[i], `${['conv2dFused', 'conv2dBackwardInput', 'conv2dBackwardWeight'][i]} n=${g.n}`));
+    const names = ['conv2dFused', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'fused dx', 'fused dw', 'fused db'];
+    run().forEach((again, i) => assertSame(again, first[i], `${names[i]} n=${g.n}`));
   }
 });
 

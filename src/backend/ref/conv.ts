@@ -60,3 +60,16 @@ export function conv2dBackwardInput(dy: FloatArray, w: FloatArray, g: ConvGeom, 
 export function conv2dBackwardWeight(x: FloatArray, dy: FloatArray, g: ConvGeom, dw: FloatArray): void {
   convLoops(g, 'dWeight', x, dw, dy);
 }
+
+// The backward of conv2dFused: dz = relu ? (out > 0 ? dy : 0) : dy, then the two
+// backward passes and db: [OC] += dz summed over N, OH, OW; null gradients are skipped.
+export function conv2dFusedBackward(x: FloatArray, w: FloatArray, out: FloatArray, dy: FloatArray, g: ConvGeom, relu: boolean,
+  dx: FloatArray | null, dw: FloatArray | null, db: FloatArray | null): void {
+  const dz = relu ? dy.map((v, i) => (out[i] > 0 ? v : 0)) : dy;
+  if (dx) conv2dBackwardInput(dz, w, g, dx);
+  if (dw) conv2dBackwardWeight(x, dz, g, dw);
+  if (db) {
+    const plane = g.oh * g.ow;
+    for (let i = 0; i < dz.length; i++) db[Math.floor(i / plane) % g.oc] += dz[i];
+  }
+}

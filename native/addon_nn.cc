@@ -77,7 +77,7 @@ void Conv2d(const Napi::CallbackInfo& info) {
   length(c, out, g.n * g.oc * g.oh * g.ow, "[N, OC, OH, OW]");
   distinct(c, out, x);
   distinct(c, out, w);
-  spur::conv2d(x.data, w.data, nullptr, false, g, out.data);
+  spur::conv2d(x.data, w.data, nullptr, false, spur::Store::Add, g, out.data);
 }
 
 void Conv2dFused(const Napi::CallbackInfo& info) {
@@ -97,7 +97,7 @@ void Conv2dFused(const Napi::CallbackInfo& info) {
   distinct(c, out, x);
   distinct(c, out, w);
   distinct(c, out, bias);
-  spur::conv2d(x.data, w.data, bias.data, relu, g, out.data);
+  spur::conv2d(x.data, w.data, bias.data, relu, spur::Store::Overwrite, g, out.data);
 }
 
 void Conv2dBackwardInput(const Napi::CallbackInfo& info) {
@@ -111,7 +111,7 @@ void Conv2dBackwardInput(const Napi::CallbackInfo& info) {
   length(c, dx, g.n * g.c * g.h * g.w, "[N, C, H, W]");
   distinct(c, dx, dy);
   distinct(c, dx, w);
-  spur::conv2dBackwardInput(dy.data, w.data, g, dx.data);
+  spur::conv2dBackwardInput(dy.data, w.data, g, spur::Store::Add, dx.data);
 }
 
 void Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
@@ -125,7 +125,7 @@ void Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
   length(c, dw, product(c, {g.oc, g.c, g.kh, g.kw}, "dw"), "[OC, C, KH, KW]");
   distinct(c, dw, x);
   distinct(c, dw, dy);
-  spur::conv2dBackwardWeight(x.data, dy.data, g, dw.data);
+  spur::conv2dBackwardWeight(x.data, dy.data, g, spur::Store::Add, dw.data);
 }
 
 // An F32 argument that may be null (a gradient not wanted).

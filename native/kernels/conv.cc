@@ -123,7 +123,7 @@ void runPass(const Pass& pass, int64_t n) {
   }
 }
 
-// out[b] += relu?(conv(x[b], w) + bias): tiles of mr output pixels x nr channels.
+// out[b] (+)= conv(x[b], w) + bias, then relu: tiles of mr output pixels x nr channels.
 struct ForwardPass {
   const ConvGeom& g;
   const Layout& L;
@@ -131,12 +131,14 @@ struct ForwardPass {
   const float* x;
   float* out;
   bool relu;
+  Store store;
   std::vector<float> wT;    // [OCP/nr][taps k][nr]: w^T in column slivers, zero beyond OC
   std::vector<float> bias;  // [OCP] or empty
   int64_t ocp, pixelTiles;
 
-  ForwardPass(const ConvGeom& g, const Layout& L, const float* x, const float* w, const float* b, bool relu, float* out)
-      : g(g), L(L), K(convKernels()), x(x), out(out), relu(relu), ocp(roundUp(g.oc, K.nr)),
+  ForwardPass(const ConvGeom& g, const Layout& L, const float* x, const float* w, const float* b, bool relu, Store store,
+              float* out)
+      : g(g), L(L), K(convKernels()), x(x), out(out), relu(relu), store(store), ocp(roundUp(g.oc, K.nr)),
         pixelTiles((L.pixels + K.mr - 1) / K.mr) {
     wT.assign(static_cast<size_t>(ocp * L.kdim), 0.0f);
     for (int64_t o = 0; o < g.oc; ++o)
@@ -174,11 +176,11 @@ struct ForwardPass {
   }
   void finish(int64_t b, Scratch& s) const {
     K.transpose(L.pixels, g.oc, s.tile.data(), ocp, out + b * g.oc * L.pixels, L.pixels,
-                relu ? kTransposeAddRelu : kTransposeAdd);
+                (store == Store::Add ? kTransposeAdd : kTransposeCopy) | (relu ? kTransposeRelu : 0));
   }
 };
 
-// dx[b] += conv^T(dy[b], w): tiles of mr output pixels x nr (tap, channel) columns, each
+// dx[b] (+)= conv^T(dy[b], w): tiles of mr output pixels x nr (tap, channel) columns, each
 // added into the pixel-major padded dx at its pixel + tap. Tiles that share a channel
 // block may hit the same element, so a tile index is a channel block (one writer each).
 struct BackwardInputPass {
@@ -187,12 +189,14 @@ struct BackwardInputPass {
   const ConvIsaKernels& K;
   const float* dy;
   float* dx;
+  int mode;                    // TransposeMode of the final store into dx
   std::vector<float> wB;       // [CP/nr][taps][OC][nr]: w with (tap, ci) columns, zero beyond C
   std::vector<int64_t> ocOff;  // [OC]: oc * OH*OW, the reduction's stride in dy
   int64_t cp;
 
-  BackwardInputPass(const ConvGeom& g, const Layout& L, const float* dy, const float* w, float* dx)
-      : g(g), L(L), K(convKernels()), dy(dy), dx(dx), ocOff(static_cast<size_t>(g.oc)), cp(roundUp(g.c, K.nr)) {
+  BackwardInputPass(const ConvGeom& g, const Layout& L, const float* dy, const float* w, Store store, float* dx)
+      : g(g), L(L), K(convKernels()), dy(dy), dx(dx), mode(store == Store::Add ? kTransposeAdd : kTransposeCopy),
+        ocOff(static_cast<size_t>(g.oc)), cp(roundUp(g.c, K.nr)) {
     wB.assign(static_cast<size_t>(cp * L.taps * g.oc), 0.0f);
     for (int64_t o = 0; o < g.oc; ++o)
       for (int64_t ci = 0; ci < g.c; ++ci)
@@ -227,12 +231,11 @@ struct BackwardInputPass {
   void finish(int64_t b, Scratch& s) const {
     float* dxb = dx + b * g.c * g.h * g.w;
     if (!L.padded()) {
-      K.transpose(g.h * g.w, g.c, s.tile.data(), cp, dxb, g.h * g.w, kTransposeAdd);
+      K.transpose(g.h * g.w, g.c, s.tile.data(), cp, dxb, g.h * g.w, mode);
       return;
     }
     for (int64_t y = 0; y < g.h; ++y)
-      K.transpose(g.w, g.c, s.tile.data() + ((y + g.padH) * L.wp + g.padW) * cp, cp, dxb + y * g.w, g.h * g.w,
-                  kTransposeAdd);
+      K.transpose(g.w, g.c, s.tile.data() + ((y + g.padH) * L.wp + g.padW) * cp, cp, dxb + y * g.w, g.h * g.w, mode);
   }
 };
 
@@ -326,12 +329,12 @@ double sumPlane(const float* dy, int64_t n) {
 
 }  // namespace
 
-void conv2d(const float* x, const float* w, const float* bias, bool relu, const ConvGeom& g, float* out) {
+void conv2d(const float* x, const float* w, const float* bias, bool relu, Store store, const ConvGeom& g, float* out) {
   const Layout L(g);
-  runPass(ForwardPass(g, L, x, w, bias, relu, out), g.n);
+  runPass(ForwardPass(g, L, x, w, bias, relu, store, out), g.n);
 }
 
-void conv2dBackwardInput(const float* dy, const float* w, const ConvGeom& g, float* dx) {
+void conv2dBackwardInput(const float* dy, const float* w, const ConvGeom& g, Store store, float* dx) {
   if (backwardInputAsConvolution(g)) {
     const ConvGeom t{g.n, g.oc, g.oh, g.ow, g.c, g.kh, g.kw, 1, 1, g.kh - 1 - g.padH, g.kw - 1 - g.padW, g.h, g.w};
     std::vector<float> wt(static_cast<size_t>(g.oc * g.c * g.kh * g.kw));
@@ -340,11 +343,11 @@ void conv2dBackwardInput(const float* dy, const float* w, const ConvGeom& g, flo
         for (int64_t ky = 0; ky < g.kh; ++ky)
           for (int64_t kx = 0; kx < g.kw; ++kx)
             wt[((ci * g.oc + o) * g.kh + ky) * g.kw + kx] = w[((o * g.c + ci) * g.kh + g.kh - 1 - ky) * g.kw + g.kw - 1 - kx];
-    conv2d(dy, wt.data(), nullptr, false, t, dx);
+    conv2d(dy, wt.data(), nullptr, false, store, t, dx);
     return;
   }
   const Layout L(g);
-  runPass(BackwardInputPass(g, L, dy, w, dx), g.n);
+  runPass(BackwardInputPass(g, L, dy, w, store, dx), g.n);
 }
 
 void conv2dFusedBackward(const float* x, const float* w, const float* out, const float* dy, const ConvGeom& g,
@@ -369,15 +372,15 @@ void conv2dFusedBackward(const float* x, const float* w, const float* out, const
       for (int64_t o = 0; o < g.oc; ++o) {
         double t = 0.0;
         for (int c = 0; c < chunks; ++c) t += sums[c * g.oc + o];
-        db[o] += static_cast<float>(t);
+        db[o] = static_cast<float>(t);
       }
     if (masked != nullptr) dz = masked;
   }
-  if (dx != nullptr) conv2dBackwardInput(dz, w, g, dx);
-  if (dw != nullptr) conv2dBackwardWeight(x, dz, g, dw);
+  if (dx != nullptr) conv2dBackwardInput(dz, w, g, Store::Overwrite, dx);
+  if (dw != nullptr) conv2dBackwardWeight(x, dz, g, Store::Overwrite, dw);
 }
 
-void conv2dBackwardWeight(const float* x, const float* dy, const ConvGeom& g, float* dw) {
+void conv2dBackwardWeight(const float* x, const float* dy, const ConvGeom& g, Store store, float* dw) {
   const Layout L(g);
   const ConvIsaKernels& K = convKernels();
   const int64_t kp = roundUp(L.kdim, K.mr), ocp = roundUp(g.oc, K.nr);
@@ -388,10 +391,13 @@ void conv2dBackwardWeight(const float* x, const float* dy, const ConvGeom& g, fl
     const float* p = acc.data() + c * kp * ocp;
     for (int64_t i = 0; i < kp * ocp; ++i) acc[i] += p[i];
   }
-  // dw: [OC][C*KH*KW] += acc^T, taps back in OIHW order
+  // dw: [OC][C*KH*KW] (+)= acc^T, taps back in OIHW order
   for (int64_t k = 0; k < L.kdim; ++k) {
     const int64_t col = L.oihw(k);
-    for (int64_t o = 0; o < g.oc; ++o) dw[o * L.kdim + col] += acc[k * ocp + o];
+    for (int64_t o = 0; o < g.oc; ++o) {
+      float& d = dw[o * L.kdim + col];
+      d = store == Store::Add ? d + acc[k * ocp + o] : acc[k * ocp + o];
+    }
   }
 }
 

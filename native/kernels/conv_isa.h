@@ -9,7 +9,8 @@
 namespace spur {
 
 enum ConvTileFlags { kTileAccumulate = 1, kTileRelu = 2 };
-enum TransposeMode { kTransposeCopy = 0, kTransposeAdd = 1, kTransposeAddRelu = 2 };
+// How a transpose stores: dst =, dst +=, each optionally followed by max(., 0).
+enum TransposeMode { kTransposeCopy = 0, kTransposeAdd = 1, kTransposeRelu = 2 };
 
 struct ConvIsaKernels {
   int mr, nr;  // tile: mr gathered rows x nr columns
@@ -18,8 +19,8 @@ struct ConvIsaKernels {
   // null), then max(., 0) when kTileRelu.
   void (*micro)(int64_t kc, const float* const* rows, const int64_t* koff, const float* b,
                 float* const* cRows, int flags, const float* colBias);
-  // src: [rows, cols] (row stride lds) -> dst: [cols, rows] (row stride ldd), stored,
-  // added, or added and then max(., 0), by the TransposeMode.
+  // src: [rows, cols] (row stride lds) -> dst: [cols, rows] (row stride ldd), stored or
+  // added, then max(., 0) when kTransposeRelu is set (mode: TransposeMode bits).
   void (*transpose)(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst, int64_t ldd, int mode);
 };
 

@@ -45,10 +45,9 @@ void gatherMicro(int64_t kc, const float* const* rows, const int64_t* koff, cons
 }
 
 inline float combine(int mode, float v, float old) {
-  if (mode == spur::kTransposeCopy) return v;
-  v += old;
+  if (mode & spur::kTransposeAdd) v += old;
   // NaN becomes 0 as in the reference's !(v > 0).
-  return mode == spur::kTransposeAddRelu && !(v > 0.0f) ? 0.0f : v;
+  return (mode & spur::kTransposeRelu) && !(v > 0.0f) ? 0.0f : v;
 }
 
 // dst[c][r] (op)= src[r][c], in W x W blocks turned in registers; scalar at the edges.
@@ -65,8 +64,8 @@ void transpose(int64_t rows, int64_t cols, const float* src, int64_t lds, float*
       for (int j = 0; j < W; ++j) {
         float* d = dst + (c + j) * ldd + r;
         typename Vec::V v = t[j];
-        if (mode != spur::kTransposeCopy) v = Vec::add(v, Vec::load(d));
-        if (mode == spur::kTransposeAddRelu) v = Vec::max(v, Vec::zero());
+        if (mode & spur::kTransposeAdd) v = Vec::add(v, Vec::load(d));
+        if (mode & spur::kTransposeRelu) v = Vec::max(v, Vec::zero());
         Vec::store(d, v);
       }
     }

@@ -6,7 +6,7 @@
 import { isGradEnabled, record } from '../autograd/tape.ts';
 import { kernels } from '../backend/registry.ts';
 import type { ConvGeom, PoolGeom } from '../backend/kernels.ts';
-import { Tensor, zeros } from '../tensor/tensor.ts';
+import { Tensor, uninitialized, zeros } from '../tensor/tensor.ts';
 import { shapeStr } from '../tensor/shape.ts';
 import { ShapeError } from '../util/errors.ts';
 import { checkSameDtype, maskPositive } from './elementwise.ts';
@@ -57,7 +57,7 @@ export function conv2dFused(x: Tensor, w: Tensor, bias: Tensor | null, opts: Con
   if (bias && (bias.rank !== 1 || bias.shape[0] !== g.oc)) {
     throw new ShapeError(`conv2d: bias ${shapeStr(bias.shape)} for weight ${shapeStr(w.shape)}: expected [${g.oc}]`);
   }
-  const out = zeros([g.n, g.oc, g.oh, g.ow], x.dtype);
+  const out = uninitialized([g.n, g.oc, g.oh, g.ow], x.dtype);
   kernels(x.dtype).conv2dFused(x.values(), w.values(), bias ? bias.values() : null, g, relu, out.data);
   const inputs = bias ? [x, w, bias] : [x, w];
   return record(out, relu ? 'conv2dBiasRelu' : 'conv2dBias', inputs, (dy) => {
@@ -73,9 +73,9 @@ export function conv2dFused(x: Tensor, w: Tensor, bias: Tensor | null, opts: Con
 // The gradients of conv2dFused in one kernel, when no graph is recorded: the ReLU mask
 // and the bias sum never become tensors of their own.
 function fusedBackward(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, dy: Tensor, g: ConvGeom, relu: boolean): (Tensor | null)[] {
-  const dx = x.requiresGrad ? zeros(x.shape, x.dtype) : null;
-  const dw = w.requiresGrad ? zeros(w.shape, w.dtype) : null;
-  const db = bias?.requiresGrad ? zeros(bias.shape, bias.dtype) : null;
+  const dx = x.requiresGrad ? uninitialized(x.shape, x.dtype) : null;
+  const dw = w.requiresGrad ? uninitialized(w.shape, w.dtype) : null;
+  const db = bias?.requiresGrad ? uninitialized(bias.shape, bias.dtype) : null;
   kernels(x.dtype).conv2dFusedBackward(x.values(), w.values(), out.values(), dy.values(), g, relu, dx?.data ?? null, dw?.data ?? null, db?.data ?? null);
   return bias ? [dx, dw, db] : [dx, dw];
 }
@@ -122,7 +122,7 @@ function poolGeom(op: string, x: Tensor, opts: Pool2dOptions): PoolGeom {
 // x: [N, C, H, W] -> [N, C, OH, OW]
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const g = poolGeom('maxPool2d', x, opts);
-  const out = zeros([g.n, g.c, g.oh, g.ow], x.dtype);
+  const out = uninitialized([g.n, g.c, g.oh, g.ow], x.dtype);
   const argmax = new Int32Array(out.size);
   kernels(x.dtype).maxPool2d(x.values(), g, out.data, argmax);
   return record(out, 'maxPool2d', [x], (dy) => [scatterArgmax(dy, argmax, x.shape)]);

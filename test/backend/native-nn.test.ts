@@ -56,8 +56,8 @@ for (const isa of ISAS) {
 
 // The gathered-tile paths of native/kernels/conv.cc: channel counts around the tile
 // widths (1, 3, 127, 129), batches below and above the thread count, padding, stride,
-// non-square kernels; bias and ReLU fused; outputs that already hold values, which every
-// kernel must add to, as the reference does.
+// non-square kernels; bias and ReLU fused; outputs that already hold values, which
+// conv2d and the backward passes add to and conv2dFused overwrites, as the reference.
 const AWKWARD_CONVS: [string, ConvGeom][] = [
   ['1 -> 129 channels, batch 1', conv(1, 1, 9, 8, 129, 3, 1, 0)],
   ['129 -> 127 channels', conv(2, 129, 5, 6, 127, 3, 1, 1)],
@@ -133,6 +133,42 @@ for (const isa of ISAS) {
     });
   });
 }
+
+test('the kernels that overwrite their outputs ignore what the outputs held', opts, () => {
+  // NaN survives any addition: an output element that is added to, or never written,
+  // stays NaN.
+  const rng = prng(26);
+  const nanLike = (n: number) => new Float32Array(n).fill(NaN);
+  for (const [what, g] of [['CNN002 conv2', conv(3, 32, 26, 26, 32, 3, 1, 0)], ...AWKWARD_CONVS] as [string, ConvGeom][]) {
+    const x = randArray(rng, g.n * g.c * g.h * g.w);
+    const w = randArray(rng, g.oc * g.c * g.kh * g.kw);
+    const bias = randArray(rng, g.oc);
+    const dy = randArray(rng, g.n * g.oc * g.oh * g.ow);
+    const out = nanLike(dy.length);
+    nk().conv2dFused(x, w, bias, g, true, out);
+    const wantOut = new Float32Array(dy.length);
+    ref.conv2dFused(x, w, bias, g, true, wantOut);
+    assertClose(out, wantOut, 1e-5 * Math.sqrt(g.c * g.kh * g.kw), 1e-4, `conv2dFused ${what}`);
+    const got = { dx: nanLike(x.length), dw: nanLike(w.length), db: nanLike(g.oc) };
+    nk().conv2dFusedBackward(x, w, out, dy, g, true, got.dx, got.dw, got.db);
+    const want = { dx: new Float32Array(x.length), dw: new Float32Array(w.length), db: new Float32Array(g.oc) };
+    ref.conv2dFusedBackward(x, w, out, dy, g, true, want.dx, want.dw, want.db);
+    assertClose(got.dx, want.dx, 1e-5 * Math.sqrt(g.oc * g.kh * g.kw), 1e-4, `conv2dFusedBackward dx ${what}`);
+    assertClose(got.dw, want.dw, 1e-5 * Math.sqrt(g.n * g.oh * g.ow), 1e-4, `conv2dFusedBackward dw ${what}`);
+    assertClose(got.db, want.db, 1e-5 * Math.sqrt(g.n * g.oh * g.ow), 1e-4, `conv2dFusedBackward db ${what}`);
+  }
+  const pg = pool(5, 3, 7, 9, 2, 2, 0);
+  const px = randArray(rng, pg.n * pg.c * pg.h * pg.w);
+  const outN = pg.n * pg.c * pg.oh * pg.ow;
+  const pout = nanLike(outN);
+  const parg = new Int32Array(outN).fill(-7);
+  nk().maxPool2d(px, pg, pout, parg);
+  const wantPool = new Float32Array(outN);
+  const wantArg = new Int32Array(outN);
+  ref.maxPool2d(px, pg, wantPool, wantArg);
+  assertClose(pout, wantPool, 0, 0, 'maxPool2d out');
+  assertClose(parg, wantArg, 0, 0, 'maxPool2d argmax');
+});
 
 test('the convolutions are bit-identical on repeated calls', opts, () => {
   const rng = prng(23);

@@ -78,16 +78,13 @@ float* grow(std::vector<float>& v, int64_t n) {
   return v.data();
 }
 
-// xb: [C, H, W] -> [C, HP, WP] with zeros around, or xb itself when there is no padding.
-const float* paddedImage(const float* xb, const ConvGeom& g, const Layout& L, Scratch& s) {
-  if (!L.padded()) return xb;
-  float* p = grow(s.image, g.c * L.hp * L.wp);
+// xb: [C, H, W] -> p: [C, HP, WP] with zeros around.
+void padImage(const float* xb, const ConvGeom& g, const Layout& L, float* p) {
   std::memset(p, 0, static_cast<size_t>(g.c * L.hp * L.wp) * sizeof(float));
   for (int64_t ci = 0; ci < g.c; ++ci)
     for (int64_t y = 0; y < g.h; ++y)
       std::memcpy(p + (ci * L.hp + y + g.padH) * L.wp + g.padW, xb + (ci * g.h + y) * g.w,
                   static_cast<size_t>(g.w) * sizeof(float));
-  return p;
 }
 
 // Chunks of images per pool thread: on a machine shared with other processes a worker
@@ -97,10 +94,11 @@ constexpr int kChunksPerThread = 4;
 
 int imageChunks(int64_t n) { return static_cast<int>(std::min<int64_t>(n, int64_t{kChunksPerThread} * poolThreads())); }
 
-// Runs a pass over the batch. A pass has tileCount(), prepare(b, scratch) for per-image
-// setup, tiles(b, scratch, t0, t1, chunk) for tiles [t0, t1) of image b (whose writes are
-// disjoint between tiles) and finish(b, scratch). Images go to the pool when there are
-// enough of them; otherwise each image's tiles are split over it.
+// Runs a pass over its items (an image, or a group of images). A pass has tileCount(),
+// prepare(item, scratch) for per-item setup, tiles(item, scratch, t0, t1, chunk) for tiles
+// [t0, t1) of the item (whose writes are disjoint between tiles) and finish(item,
+// scratch). Items go to the pool when there are enough of them; otherwise each item's
+// tiles are split over it.
 template <class Pass>
 void runPass(const Pass& pass, int64_t n) {
   const int64_t tiles = pass.tileCount();
@@ -150,7 +148,7 @@ struct ForwardPass {
   }
   int64_t tileCount() const { return pixelTiles * (ocp / K.nr); }
   void prepare(int64_t b, Scratch& s) const {
-    paddedImage(x + b * g.c * g.h * g.w, g, L, s);
+    if (L.padded()) padImage(x + b * g.c * g.h * g.w, g, L, grow(s.image, g.c * L.hp * L.wp));
     grow(s.tile, pixelTiles * K.mr * ocp);  // out^T: [pixels][OCP]
   }
   void tiles(int64_t b, Scratch& s, int64_t t0, int64_t t1, int) const {
@@ -240,8 +238,11 @@ struct BackwardInputPass {
 };
 
 // Per-chunk dw^T partials [KP][OCP] += tiles of mr taps x nr output channels, reduced over
-// the image's pixels; the chunks are summed in order afterwards (deterministic for a given
-// thread count).
+// the pixels of a group of images (a reduction of at least ~kWeightPixels, so small
+// images still amortize each tile's store); the chunks are summed in order afterwards
+// (deterministic for a given thread count).
+constexpr int64_t kWeightPixels = 256;
+
 struct BackwardWeightPass {
   const ConvGeom& g;
   const Layout& L;
@@ -250,23 +251,40 @@ struct BackwardWeightPass {
   const float* dy;
   float* acc;  // [chunks][KP][OCP]
   int64_t kp, ocp, tapTiles;
+  int64_t group;                 // images per item
+  int64_t imageSize;             // floats between the (padded) images of a group
+  std::vector<int64_t> pixOff;   // [group * OH*OW]: L.pixOff, shifted to each image
 
   BackwardWeightPass(const ConvGeom& g, const Layout& L, const float* x, const float* dy, float* acc)
-      : g(g), L(L), K(convKernels()), x(x), dy(dy), acc(acc), kp(roundUp(L.kdim, K.mr)),
-        ocp(roundUp(g.oc, K.nr)), tapTiles(kp / K.mr) {}
-  int64_t tileCount() const { return tapTiles * (ocp / K.nr); }
-  void prepare(int64_t b, Scratch& s) const {
-    paddedImage(x + b * g.c * g.h * g.w, g, L, s);
-    // dy^T in column slivers [OCP/nr][pixels][nr], zero beyond OC
-    float* t = grow(s.tile, ocp * L.pixels);
-    if (ocp != g.oc) std::memset(t + (ocp - K.nr) * L.pixels, 0, static_cast<size_t>(K.nr * L.pixels) * sizeof(float));
-    const float* dyb = dy + b * g.oc * L.pixels;
-    for (int64_t o0 = 0; o0 < g.oc; o0 += K.nr)
-      K.transpose(std::min<int64_t>(K.nr, g.oc - o0), L.pixels, dyb + o0 * L.pixels, L.pixels, t + o0 * L.pixels, K.nr,
-                  kTransposeCopy);
+      : g(g), L(L), K(convKernels()), x(x), dy(dy), acc(acc), kp(roundUp(L.kdim, K.mr)), ocp(roundUp(g.oc, K.nr)),
+        tapTiles(kp / K.mr), group(std::max<int64_t>(1, std::min<int64_t>(g.n, kWeightPixels / L.pixels))),
+        imageSize(L.padded() ? g.c * L.hp * L.wp : g.c * g.h * g.w),
+        pixOff(static_cast<size_t>(group * L.pixels)) {
+    for (int64_t j = 0; j < group; ++j)
+      for (int64_t p = 0; p < L.pixels; ++p) pixOff[j * L.pixels + p] = j * imageSize + L.pixOff[p];
   }
-  void tiles(int64_t b, Scratch& s, int64_t t0, int64_t t1, int chunk) const {
-    const float* src = L.padded() ? s.image.data() : x + b * g.c * g.h * g.w;
+  int64_t items() const { return (g.n + group - 1) / group; }
+  int64_t imagesIn(int64_t item) const { return std::min(group, g.n - item * group); }
+  int64_t tileCount() const { return tapTiles * (ocp / K.nr); }
+  void prepare(int64_t item, Scratch& s) const {
+    const int64_t b0 = item * group, images = imagesIn(item), pixels = images * L.pixels;
+    if (L.padded()) {
+      float* p = grow(s.image, group * imageSize);
+      for (int64_t j = 0; j < images; ++j) padImage(x + (b0 + j) * g.c * g.h * g.w, g, L, p + j * imageSize);
+    }
+    // dy^T in column slivers [OCP/nr][images * pixels][nr], zero beyond OC
+    float* t = grow(s.tile, ocp * pixels);
+    if (ocp != g.oc) std::memset(t + (ocp - K.nr) * pixels, 0, static_cast<size_t>(K.nr * pixels) * sizeof(float));
+    for (int64_t j = 0; j < images; ++j) {
+      const float* dyb = dy + (b0 + j) * g.oc * L.pixels;
+      for (int64_t o0 = 0; o0 < g.oc; o0 += K.nr)
+        K.transpose(std::min<int64_t>(K.nr, g.oc - o0), L.pixels, dyb + o0 * L.pixels, L.pixels,
+                    t + (o0 * images + j * K.nr) * L.pixels, K.nr, kTransposeCopy);
+    }
+  }
+  void tiles(int64_t item, Scratch& s, int64_t t0, int64_t t1, int chunk) const {
+    const int64_t pixels = imagesIn(item) * L.pixels;
+    const float* src = L.padded() ? s.image.data() : x + item * group * g.c * g.h * g.w;
     float* dwT = acc + chunk * kp * ocp;
     const float* rows[kMaxMr];
     float* cRows[kMaxMr];
@@ -276,8 +294,7 @@ struct BackwardWeightPass {
         rows[i] = src + L.tapOff[std::min(k0 + i, L.kdim - 1)];
         cRows[i] = dwT + (k0 + i) * ocp + sliver * K.nr;
       }
-      K.micro(L.pixels, rows, L.pixOff.data(), s.tile.data() + sliver * L.pixels * K.nr, cRows, kTileAccumulate,
-              nullptr);
+      K.micro(pixels, rows, pixOff.data(), s.tile.data() + sliver * pixels * K.nr, cRows, kTileAccumulate, nullptr);
     }
   }
   void finish(int64_t, Scratch&) const {}
@@ -384,9 +401,12 @@ void conv2dBackwardWeight(const float* x, const float* dy, const ConvGeom& g, St
   const Layout L(g);
   const ConvIsaKernels& K = convKernels();
   const int64_t kp = roundUp(L.kdim, K.mr), ocp = roundUp(g.oc, K.nr);
-  const int chunks = g.n >= poolThreads() ? imageChunks(g.n) : 1;
-  std::vector<float> acc(static_cast<size_t>(chunks * kp * ocp), 0.0f);
-  runPass(BackwardWeightPass(g, L, x, dy, acc.data()), g.n);
+  std::vector<float> acc;
+  BackwardWeightPass pass(g, L, x, dy, nullptr);
+  const int chunks = pass.items() >= poolThreads() ? imageChunks(pass.items()) : 1;
+  acc.assign(static_cast<size_t>(chunks * kp * ocp), 0.0f);
+  pass.acc = acc.data();
+  runPass(pass, pass.items());
   for (int c = 1; c < chunks; ++c) {
     const float* p = acc.data() + c * kp * ocp;
     for (int64_t i = 0; i < kp * ocp; ++i) acc[i] += p[i];

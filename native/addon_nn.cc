@@ -193,7 +193,7 @@ void MaxPool2dBackward(const Napi::CallbackInfo& info) {
   checkIndices(c, argmax, dx.len, "dx");
   distinct(c, dx, dy);
   distinct(c, dx, argmax);
-  spur::maxPool2dBackward(dy.data, argmax.data, dy.len, dx.data);
+  spur::maxPool2dBackward(dy.data, argmax.data, dy.len, dx.data, dx.len);
 }
 
 void GatherIndex(const Napi::CallbackInfo& info) {

@@ -1,6 +1,7 @@
 #include "pool.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "threadpool.h"
@@ -114,9 +115,13 @@ void maxPool2d(const float* x, const PoolGeom& g, float* out, int32_t* argmax) {
   });
 }
 
-// Serial: argmax may send several outputs to one input, and only one writer per input
-// keeps the sum order fixed.
-void maxPool2dBackward(const float* dy, const int32_t* argmax, int64_t len, float* dx) {
+// The scatter is serial: argmax may send several outputs to one input, and only one
+// writer per input keeps the sum order fixed. Zeroing dx first (in parallel) lets the
+// caller skip the zero fill of a fresh tensor.
+void maxPool2dBackward(const float* dy, const int32_t* argmax, int64_t len, float* dx, int64_t dxLen) {
+  parallelFor(dxLen, 1 << 16, [&](int64_t i0, int64_t i1, int) {
+    std::memset(dx + i0, 0, static_cast<size_t>(i1 - i0) * sizeof(float));
+  });
   for (int64_t i = 0; i < len; ++i)
     if (argmax[i] >= 0) dx[argmax[i]] += dy[i];
 }

@@ -109,7 +109,7 @@ export interface Kernels {
   // overwrites both. Padding counts as -Infinity. Ties take the first maximum in
   // row-major window order.
   maxPool2d(x: FloatArray, g: PoolGeom, out: FloatArray, argmax: Int32Array): void;
-  // dx[argmax[i]] += dy[i]; dx: [N, C, H, W]
+  // dx = 0, then dx[argmax[i]] += dy[i]; overwrites dx: [N, C, H, W]
   maxPool2dBackward(dy: FloatArray, argmax: Int32Array, dx: FloatArray): void;
   // out[i] = g[argmax[i]] (the adjoint of maxPool2dBackward)
   gatherIndex(g: FloatArray, index: Int32Array, out: FloatArray): void;

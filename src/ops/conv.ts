@@ -130,7 +130,7 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
 
 // dy: pooled shape -> shape, dy added at the argmax positions; adjoint of gatherArgmax
 function scatterArgmax(dy: Tensor, argmax: Int32Array, shape: number[]): Tensor {
-  const dx = zeros(shape, dy.dtype);
+  const dx = uninitialized(shape, dy.dtype);
   kernels(dy.dtype).maxPool2dBackward(dy.values(), argmax, dx.data);
   return record(dx, 'maxPool2dBackward', [dy], (g) => [gatherArgmax(g, argmax, dy.shape)]);
 }

@@ -168,6 +168,12 @@ test('the kernels that overwrite their outputs ignore what the outputs held', op
   ref.maxPool2d(px, pg, wantPool, wantArg);
   assertClose(pout, wantPool, 0, 0, 'maxPool2d out');
   assertClose(parg, wantArg, 0, 0, 'maxPool2d argmax');
+  const pdy = randArray(rng, outN);
+  const pdx = nanLike(px.length);
+  nk().maxPool2dBackward(pdy, parg, pdx);
+  const wantDx = new Float32Array(px.length);
+  ref.maxPool2dBackward(pdy, wantArg, wantDx);
+  assertClose(pdx, wantDx, 0, 0, 'maxPool2dBackward');
 });
 
 test('the convolutions are bit-identical on repeated calls', opts, () => {

@@ -57,11 +57,10 @@ struct Layout {
     const int64_t kx = k % g.kw, ci = (k / g.kw) % g.c, ky = k / (g.kw * g.c);
     return (ci * g.kh + ky) * g.kw + kx;
   }
-  // The taps [k0, k1) that kernel rows [ky0, ky1) cover (all taps unless rowsFirst).
+  // The taps [k0, k1) that kernel rows [ky0, ky1) cover (rowsFirst only).
   void tapRange(int64_t ky0, int64_t ky1, int64_t* k0, int64_t* k1) const {
-    const int64_t perRow = g.c * g.kw;
-    *k0 = rowsFirst ? ky0 * perRow : 0;
-    *k1 = rowsFirst ? ky1 * perRow : kdim;
+    *k0 = ky0 * g.c * g.kw;
+    *k1 = ky1 * g.c * g.kw;
   }
 };
 
@@ -163,11 +162,13 @@ struct ForwardPass {
       }
       // Kernel rows [ky0, ky1) reach the image for some pixel of the tile; the others
       // would only multiply padding.
-      const int64_t oyA = p0 / g.ow, oyB = std::min(p0 + K.mr - 1, L.pixels - 1) / g.ow;
-      const int64_t ky0 = std::max<int64_t>(0, g.padH - oyB * g.strideH);
-      const int64_t ky1 = std::max(ky0, std::min(g.kh, g.padH + g.h - oyA * g.strideH));
-      int64_t k0, k1;
-      L.tapRange(ky0, ky1, &k0, &k1);
+      int64_t k0 = 0, k1 = L.kdim;
+      if (L.rowsFirst) {
+        const int64_t oyA = p0 / g.ow, oyB = std::min(p0 + K.mr - 1, L.pixels - 1) / g.ow;
+        const int64_t ky0 = std::max<int64_t>(0, g.padH - oyB * g.strideH);
+        const int64_t ky1 = std::max(ky0, std::min(g.kh, g.padH + g.h - oyA * g.strideH));
+        L.tapRange(ky0, ky1, &k0, &k1);
+      }
       K.micro(k1 - k0, rows, L.tapOff.data() + k0, wT.data() + (sliver * L.kdim + k0) * K.nr, cRows, 0,
               bias.empty() ? nullptr : bias.data() + sliver * K.nr);
     }

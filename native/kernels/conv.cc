@@ -1,11 +1,12 @@
 // Convolutions as GEMMs whose column matrix is never built: each row of a micro-tile is
 // a pointer into the (padded) image and an offset table lists the shifts along the
 // reduction (conv_isa.h), so the only copies are small transposes between the NCHW
-// tensors and the pixel-major tiles. With T = KH*KW taps and pix an output pixel:
+// tensors and the pixel-major tiles. With pix an output pixel and tap = (ky, kx):
 //
 //   forward          out^T[pix][oc]     = sum_(ci,tap) x[ci][pix + tap] w^T[(ci,tap)][oc]
-//   backward input   dcol[pix][(tap,ci)] = sum_oc dy[oc][pix] w[oc][(ci,tap)], each tile
-//                    added straight into a pixel-major dx at pix + tap (col2im in the store)
+//   backward input   either the forward of the padded dy with w flipped (unit strides,
+//                    when cheaper), or dcol[pix][(tap,ci)] = sum_oc dy[oc][pix] w[oc][(ci,tap)]
+//                    with each tile added straight into a pixel-major dx at pix + tap
 //   backward weight  dw^T[(ci,tap)][oc]  = sum_pix x[ci][pix + tap] dy^T[pix][oc]
 //
 // Images are split over the pool, one writer per output; a batch smaller than the pool

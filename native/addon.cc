@@ -8,6 +8,7 @@
 #include "kernels/cpu.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
+#include "kernels/memory.h"
 #include "kernels/reduce.h"
 #include "kernels/softmax.h"
 #include "kernels/threadpool.h"
@@ -271,6 +272,7 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
 void registerNnKernels(Napi::Env env, Napi::Object exports);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  spur::keepFreedMemoryMapped();
   exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
   exports.Set("linear", Napi::Function::New(env, Linear, "linear"));
   exports.Set("binary", Napi::Function::New(env, Binary, "binary"));

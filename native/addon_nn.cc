@@ -35,6 +35,9 @@ spur::ConvGeom convGeom(const Call& c, size_t i) {
   product(c, {g.n, g.c, g.h, g.w}, "x");
   product(c, {g.n, g.oc, g.oh, g.ow}, "out");
   product(c, {g.c, g.kh, g.kw, g.oh, g.ow}, "the column matrix");
+  // the per-image buffers of native/kernels/conv.cc: padded input, padded dy, padded dx
+  product(c, {g.c + 32, g.h + 2 * g.padH, g.w + 2 * g.padW}, "the padded input");
+  product(c, {g.oc + 32, g.h + g.kh, g.w + g.kw}, "the padded dy");
   return g;
 }
 
@@ -74,7 +77,7 @@ void Conv2d(const Napi::CallbackInfo& info) {
   length(c, out, g.n * g.oc * g.oh * g.ow, "[N, OC, OH, OW]");
   distinct(c, out, x);
   distinct(c, out, w);
-  spur::conv2d(x.data, w.data, nullptr, false, g, out.data);
+  spur::conv2d(x.data, w.data, nullptr, false, spur::Store::Add, g, out.data);
 }
 
 void Conv2dFused(const Napi::CallbackInfo& info) {
@@ -94,7 +97,7 @@ void Conv2dFused(const Napi::CallbackInfo& info) {
   distinct(c, out, x);
   distinct(c, out, w);
   distinct(c, out, bias);
-  spur::conv2d(x.data, w.data, bias.data, relu, g, out.data);
+  spur::conv2d(x.data, w.data, bias.data, relu, spur::Store::Overwrite, g, out.data);
 }
 
 void Conv2dBackwardInput(const Napi::CallbackInfo& info) {
@@ -108,7 +111,7 @@ void Conv2dBackwardInput(const Napi::CallbackInfo& info) {
   length(c, dx, g.n * g.c * g.h * g.w, "[N, C, H, W]");
   distinct(c, dx, dy);
   distinct(c, dx, w);
-  spur::conv2dBackwardInput(dy.data, w.data, g, dx.data);
+  spur::conv2dBackwardInput(dy.data, w.data, g, spur::Store::Add, dx.data);
 }
 
 void Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
@@ -122,7 +125,38 @@ void Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
   length(c, dw, product(c, {g.oc, g.c, g.kh, g.kw}, "dw"), "[OC, C, KH, KW]");
   distinct(c, dw, x);
   distinct(c, dw, dy);
-  spur::conv2dBackwardWeight(x.data, dy.data, g, dw.data);
+  spur::conv2dBackwardWeight(x.data, dy.data, g, spur::Store::Add, dw.data);
+}
+
+// An F32 argument that may be null (a gradient not wanted).
+F32 optionalF32(const Call& c, size_t i, const char* name) {
+  F32 a;
+  a.name = name;
+  if (!c.info[i].IsNull()) a = f32(c, i, name);
+  return a;
+}
+
+void Conv2dFusedBackward(const Napi::CallbackInfo& info) {
+  Call c{info, "conv2dFusedBackward"};
+  c.argc(9);
+  F32 x = f32(c, 0, "x"), w = f32(c, 1, "w"), out = f32(c, 2, "out"), dy = f32(c, 3, "dy");
+  const spur::ConvGeom g = convGeom(c, 4);
+  const bool relu = boolean(c, 5, "relu");
+  F32 dx = optionalF32(c, 6, "dx"), dw = optionalF32(c, 7, "dw"), db = optionalF32(c, 8, "db");
+  length(c, x, g.n * g.c * g.h * g.w, "[N, C, H, W]");
+  length(c, w, product(c, {g.oc, g.c, g.kh, g.kw}, "w"), "[OC, C, KH, KW]");
+  length(c, out, g.n * g.oc * g.oh * g.ow, "[N, OC, OH, OW]");
+  length(c, dy, g.n * g.oc * g.oh * g.ow, "[N, OC, OH, OW]");
+  if (dx.data != nullptr) length(c, dx, g.n * g.c * g.h * g.w, "[N, C, H, W]");
+  if (dw.data != nullptr) length(c, dw, g.oc * g.c * g.kh * g.kw, "[OC, C, KH, KW]");
+  if (db.data != nullptr) length(c, db, g.oc, "[OC]");
+  for (const F32* grad : {&dx, &dw, &db}) {
+    for (const F32* in : {&x, &w, &out, &dy}) distinct(c, *grad, *in);
+  }
+  distinct(c, dx, dw);
+  distinct(c, dx, db);
+  distinct(c, dw, db);
+  spur::conv2dFusedBackward(x.data, w.data, out.data, dy.data, g, relu, dx.data, dw.data, db.data);
 }
 
 void MaxPool2d(const Napi::CallbackInfo& info) {
@@ -159,7 +193,7 @@ void MaxPool2dBackward(const Napi::CallbackInfo& info) {
   checkIndices(c, argmax, dx.len, "dx");
   distinct(c, dx, dy);
   distinct(c, dx, argmax);
-  spur::maxPool2dBackward(dy.data, argmax.data, dy.len, dx.data);
+  spur::maxPool2dBackward(dy.data, argmax.data, dy.len, dx.data, dx.len);
 }
 
 void GatherIndex(const Napi::CallbackInfo& info) {
@@ -299,6 +333,7 @@ void registerNnKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dFused", Napi::Function::New(env, Conv2dFused, "conv2dFused"));
   exports.Set("conv2dBackwardInput", Napi::Function::New(env, Conv2dBackwardInput, "conv2dBackwardInput"));
   exports.Set("conv2dBackwardWeight", Napi::Function::New(env, Conv2dBackwardWeight, "conv2dBackwardWeight"));
+  exports.Set("conv2dFusedBackward", Napi::Function::New(env, Conv2dFusedBackward, "conv2dFusedBackward"));
   exports.Set("maxPool2d", Napi::Function::New(env, MaxPool2d, "maxPool2d"));
   exports.Set("maxPool2dBackward", Napi::Function::New(env, MaxPool2dBackward, "maxPool2dBackward"));
   exports.Set("gatherIndex", Napi::Function::New(env, GatherIndex, "gatherIndex"));

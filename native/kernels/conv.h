@@ -12,13 +12,23 @@ struct ConvGeom {
   int64_t oh, ow;       // output [N, OC, OH, OW]
 };
 
-// All three accumulate into their (zero-filled) output, as the reference does.
+// How a kernel stores its result: added to the output (zero-filled by the caller, as
+// the reference does) or written over it (the output may be uninitialized).
+enum class Store { Add, Overwrite };
+
 // x: [N, C, H, W], w: [OC, C, KH, KW], bias: [OC] or null -> out: [N, OC, OH, OW], then
-// max(., 0) when relu; bias and ReLU are applied in the GEMM's store, not as extra passes.
-void conv2d(const float* x, const float* w, const float* bias, bool relu, const ConvGeom& g, float* out);
+// max(., 0) when relu (after the add when store is Add); bias and ReLU are applied as
+// the tiles are stored, not as extra passes.
+void conv2d(const float* x, const float* w, const float* bias, bool relu, Store store, const ConvGeom& g, float* out);
 // dy: [N, OC, OH, OW], w: [OC, C, KH, KW] -> dx: [N, C, H, W]
-void conv2dBackwardInput(const float* dy, const float* w, const ConvGeom& g, float* dx);
+void conv2dBackwardInput(const float* dy, const float* w, const ConvGeom& g, Store store, float* dx);
 // x: [N, C, H, W], dy: [N, OC, OH, OW] -> dw: [OC, C, KH, KW]
-void conv2dBackwardWeight(const float* x, const float* dy, const ConvGeom& g, float* dw);
+void conv2dBackwardWeight(const float* x, const float* dy, const ConvGeom& g, Store store, float* dw);
+// The backward of conv2d with bias and ReLU, with dz = dy, or dy where out > 0 when relu
+// (out: [N, OC, OH, OW], the forward's result): overwrites dx with
+// conv2dBackwardInput(dz), dw with conv2dBackwardWeight(x, dz) and db: [OC] with dz
+// summed over N, OH, OW; null ones are skipped.
+void conv2dFusedBackward(const float* x, const float* w, const float* out, const float* dy, const ConvGeom& g,
+                         bool relu, float* dx, float* dw, float* db);
 
 }  // namespace spur

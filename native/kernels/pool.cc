@@ -1,6 +1,7 @@
 #include "pool.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "threadpool.h"
@@ -53,19 +54,22 @@ void maxPool2x2(const float* x, const PoolGeom& g, float* out, int32_t* argmax) 
         const int64_t row = base + 2 * y * g.w;
         float* o = out + (plane * g.oh + y) * g.ow;
         int32_t* am = argmax + (plane * g.oh + y) * g.ow;
+        // Selects instead of branches: on real activations "v > best" is a coin toss,
+        // and mispredicted branches cost more than the whole window.
+        const float* r0 = x + row;
+        const float* r1 = r0 + g.w;
         for (int64_t xo = 0; xo < g.ow; ++xo) {
-          const int64_t idx[4] = {row + 2 * xo, row + 2 * xo + 1, row + g.w + 2 * xo, row + g.w + 2 * xo + 1};
-          float best = x[idx[0]];
-          int64_t bestIdx = idx[0];
-          for (int k = 1; k < 4 && best == best; ++k) {
-            const float v = x[idx[k]];
-            if (v > best || v != v) {
-              best = v;
-              bestIdx = idx[k];
-            }
+          const float v[4] = {r0[2 * xo], r0[2 * xo + 1], r1[2 * xo], r1[2 * xo + 1]};
+          const int32_t at[4] = {0, 1, static_cast<int32_t>(g.w), static_cast<int32_t>(g.w) + 1};
+          float best = v[0];
+          int32_t bestAt = 0;
+          for (int k = 1; k < 4; ++k) {
+            const bool take = best == best && (v[k] > best || v[k] != v[k]);
+            best = take ? v[k] : best;
+            bestAt = take ? at[k] : bestAt;
           }
           o[xo] = best;
-          am[xo] = static_cast<int32_t>(bestIdx);
+          am[xo] = static_cast<int32_t>(row + 2 * xo) + bestAt;
         }
       }
     }
@@ -111,9 +115,13 @@ void maxPool2d(const float* x, const PoolGeom& g, float* out, int32_t* argmax) {
   });
 }
 
-// Serial: argmax may send several outputs to one input, and only one writer per input
-// keeps the sum order fixed.
-void maxPool2dBackward(const float* dy, const int32_t* argmax, int64_t len, float* dx) {
+// The scatter is serial: argmax may send several outputs to one input, and only one
+// writer per input keeps the sum order fixed. Zeroing dx first (in parallel) lets the
+// caller skip the zero fill of a fresh tensor.
+void maxPool2dBackward(const float* dy, const int32_t* argmax, int64_t len, float* dx, int64_t dxLen) {
+  parallelFor(dxLen, 1 << 16, [&](int64_t i0, int64_t i1, int) {
+    std::memset(dx + i0, 0, static_cast<size_t>(i1 - i0) * sizeof(float));
+  });
   for (int64_t i = 0; i < len; ++i)
     if (argmax[i] >= 0) dx[argmax[i]] += dy[i];
 }

@@ -15,7 +15,7 @@ struct PoolGeom {
 // a window entirely in padding (whose out is -Infinity).
 void maxPool2d(const float* x, const PoolGeom& g, float* out, int32_t* argmax);
 // dy, argmax: [len] -> dx[argmax[i]] += dy[i]; index -1 is skipped.
-void maxPool2dBackward(const float* dy, const int32_t* argmax, int64_t len, float* dx);
+void maxPool2dBackward(const float* dy, const int32_t* argmax, int64_t len, float* dx, int64_t dxLen);
 // src: any, index: [len] -> out[i] = src[index[i]] (NaN for index -1, as the reference).
 void gatherIndex(const float* src, const int32_t* index, int64_t len, float* out);
 // x: [N, C, H, W] -> out: [N, C, OH, OW]

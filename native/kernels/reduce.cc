@@ -51,9 +51,11 @@ ReduceDims simplify(const int64_t* shape, const bool* mask, int ndim) {
   return r;
 }
 
-// Folds x rows whose first-axis index is in [b, e) into acc (indexed like out).
-template <class Acc, class Fold>
-void foldRange(const ReduceDims& r, const float* x, int64_t b, int64_t e, Acc* acc, const Fold& fold) {
+// Folds x rows whose first-axis index is in [b, e) into acc (indexed like out); a row
+// along a reduced inner axis goes through foldRow(acc, row, n).
+template <class Acc, class Fold, class FoldRow>
+void foldRange(const ReduceDims& r, const float* x, int64_t b, int64_t e, Acc* acc, const Fold& fold,
+               const FoldRow& foldRow) {
   const int last = r.nd - 1;
   const int64_t inner = r.shape[last];
   const bool innerReduced = r.reduced[last];
@@ -63,9 +65,7 @@ void foldRange(const ReduceDims& r, const float* x, int64_t b, int64_t e, Acc* a
   for (;;) {
     const float* row = x + xOff;
     if (innerReduced) {
-      Acc v = acc[oOff];
-      for (int64_t i = 0; i < inner; ++i) v = fold(v, row[i]);
-      acc[oOff] = v;
+      acc[oOff] = foldRow(acc[oOff], row, inner);
     } else {
       Acc* dst = acc + oOff;
       for (int64_t i = 0; i < inner; ++i) dst[i] = fold(dst[i], row[i]);
@@ -85,9 +85,9 @@ void foldRange(const ReduceDims& r, const float* x, int64_t b, int64_t e, Acc* a
   }
 }
 
-template <class Acc, class Fold, class Combine>
-void reduceImpl(const ReduceDims& r, const float* x, Acc init, const Fold& fold, const Combine& combine,
-                float* out) {
+template <class Acc, class Fold, class FoldRow, class Combine>
+void reduceImpl(const ReduceDims& r, const float* x, Acc init, const Fold& fold, const FoldRow& foldRow,
+                const Combine& combine, float* out) {
   int64_t total = 1;
   for (int d = 0; d < r.nd; ++d) total *= r.shape[d];
   const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, total / r.shape[0]));
@@ -97,7 +97,7 @@ void reduceImpl(const ReduceDims& r, const float* x, Acc init, const Fold& fold,
   const bool privateAcc = r.reduced[0] && chunks > 1;
   std::vector<Acc> acc(static_cast<size_t>(r.outSize) * (privateAcc ? chunks : 1), init);
   parallelFor(r.shape[0], grain, [&](int64_t b, int64_t e, int chunk) {
-    foldRange(r, x, b, e, acc.data() + (privateAcc ? chunk * r.outSize : 0), fold);
+    foldRange(r, x, b, e, acc.data() + (privateAcc ? chunk * r.outSize : 0), fold, foldRow);
   });
   for (int64_t i = 0; i < r.outSize; ++i) {
     Acc v = acc[i];
@@ -105,6 +105,18 @@ void reduceImpl(const ReduceDims& r, const float* x, Acc init, const Fold& fold,
       for (int c = 1; c < chunks; ++c) v = combine(v, acc[c * r.outSize + i]);
     out[i] = static_cast<float>(v);
   }
+}
+
+// acc + the sum of row[0, n) in four interleaved double accumulators: one chain of
+// dependent adds would cost an add latency per element (the bias gradient of a conv
+// layer sums planes of hundreds of pixels).
+double sumRow(double acc, const float* row, int64_t n) {
+  double s[4] = {0.0, 0.0, 0.0, 0.0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int j = 0; j < 4; ++j) s[j] += row[i + j];
+  for (; i < n; ++i) s[0] += row[i];
+  return acc + ((s[0] + s[1]) + (s[2] + s[3]));
 }
 
 }  // namespace
@@ -122,11 +134,15 @@ void reduce(ReduceOp op, const float* x, const int64_t* shape, const bool* mask,
   const ReduceDims r = simplify(shape, mask, ndim);
   if (op == ReduceOp::Sum) {
     auto add = [](double a, double v) { return a + v; };
-    reduceImpl<double>(r, x, 0.0, add, add, out);
+    reduceImpl<double>(r, x, 0.0, add, sumRow, add, out);
   } else {
-    // NaN wins, as Math.max.
+    // NaN wins, as Math.max; in order, so a tie keeps the first (the sign of a zero).
     auto mx = [](float a, float v) { return (v > a || v != v) ? v : a; };
-    reduceImpl<float>(r, x, -std::numeric_limits<float>::infinity(), mx, mx, out);
+    auto mxRow = [&](float a, const float* row, int64_t n) {
+      for (int64_t i = 0; i < n; ++i) a = mx(a, row[i]);
+      return a;
+    };
+    reduceImpl<float>(r, x, -std::numeric_limits<float>::infinity(), mx, mxRow, mx, out);
   }
 }
 

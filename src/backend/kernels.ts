@@ -2,7 +2,8 @@
 //
 // A kernel works on flat, contiguous typed arrays and plain integers; it never sees a
 // Tensor, never allocates its output (the caller passes `out`, zero-filled) and never
-// records gradients. Shapes, broadcasting and autograd live in the op layer (src/ops).
+// records gradients. A kernel marked "overwrites" writes every element of those outputs
+// instead, so the caller may pass them uninitialized (no zero fill of a large tensor). Shapes, broadcasting and autograd live in the op layer (src/ops).
 // The reference backend (src/backend/ref) implements every kernel with plain loops and
 // is the specification; a faster backend may implement a subset, for float32 only, and
 // the registry falls back to the reference for the rest.
@@ -91,17 +92,24 @@ export interface Kernels {
   // x: [N, C, H, W], w: [OC, C, KH, KW] -> out: [N, OC, OH, OW] (no bias)
   conv2d(x: FloatArray, w: FloatArray, g: ConvGeom, out: FloatArray): void;
   // Fused convolution layer: conv2d, plus bias: [OC] (or null) per output channel, then
-  // ReLU when relu is true; out: [N, OC, OH, OW].
+  // ReLU when relu is true; overwrites out: [N, OC, OH, OW].
   conv2dFused(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: ConvGeom, relu: boolean, out: FloatArray): void;
   // dy: [N, OC, OH, OW], w: [OC, C, KH, KW] -> dx: [N, C, H, W]
   conv2dBackwardInput(dy: FloatArray, w: FloatArray, g: ConvGeom, dx: FloatArray): void;
   // x: [N, C, H, W], dy: [N, OC, OH, OW] -> dw: [OC, C, KH, KW]
   conv2dBackwardWeight(x: FloatArray, dy: FloatArray, g: ConvGeom, dw: FloatArray): void;
+  // The backward of conv2dFused in one call, with dz = dy, or out > 0 ? dy : 0 when relu
+  // (out: conv2dFused's output); overwrites dx with conv2dBackwardInput(dz), dw with
+  // conv2dBackwardWeight(x, dz) and db: [OC] with dz summed over N, OH and OW. A null
+  // gradient is not computed.
+  conv2dFusedBackward(x: FloatArray, w: FloatArray, out: FloatArray, dy: FloatArray, g: ConvGeom, relu: boolean,
+    dx: FloatArray | null, dw: FloatArray | null, db: FloatArray | null): void;
 
-  // x: [N, C, H, W] -> out: [N, C, OH, OW], argmax: [N, C, OH, OW] flat index into x.
-  // Padding counts as -Infinity. Ties take the first maximum in row-major window order.
+  // x: [N, C, H, W] -> out: [N, C, OH, OW], argmax: [N, C, OH, OW] flat index into x;
+  // overwrites both. Padding counts as -Infinity. Ties take the first maximum in
+  // row-major window order.
   maxPool2d(x: FloatArray, g: PoolGeom, out: FloatArray, argmax: Int32Array): void;
-  // dx[argmax[i]] += dy[i]; dx: [N, C, H, W]
+  // dx = 0, then dx[argmax[i]] += dy[i]; overwrites dx: [N, C, H, W]
   maxPool2dBackward(dy: FloatArray, argmax: Int32Array, dx: FloatArray): void;
   // out[i] = g[argmax[i]] (the adjoint of maxPool2dBackward)
   gatherIndex(g: FloatArray, index: Int32Array, out: FloatArray): void;
@@ -144,7 +152,7 @@ export type KernelName = keyof Kernels;
 export const KERNEL_NAMES: readonly KernelName[] = [
   'matmul', 'binary', 'unary', 'affine', 'reduce', 'stridedCopy', 'stridedScatterAdd',
   'softmax', 'logSoftmax', 'softmaxCrossEntropy',
-  'conv2d', 'conv2dFused', 'conv2dBackwardInput', 'conv2dBackwardWeight',
+  'conv2d', 'conv2dFused', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'conv2dFusedBackward',
   'maxPool2d', 'maxPool2dBackward', 'gatherIndex', 'avgPool2d', 'avgPool2dBackward',
   'clamp', 'clampBackward', 'linear', 'batchNorm', 'batchNormBackward', 'adamUpdate', 'sgdUpdate',
 ];

@@ -3,10 +3,10 @@
 // NCHW (not NHWC) because the paper's models are PyTorch models: weights load in their
 // native OIHW layout, flatten order before the classifier matches, and im2col + GEMM
 // works on it directly.
-import { record } from '../autograd/tape.ts';
+import { isGradEnabled, record } from '../autograd/tape.ts';
 import { kernels } from '../backend/registry.ts';
 import type { ConvGeom, PoolGeom } from '../backend/kernels.ts';
-import { Tensor, zeros } from '../tensor/tensor.ts';
+import { Tensor, uninitialized, zeros } from '../tensor/tensor.ts';
 import { shapeStr } from '../tensor/shape.ts';
 import { ShapeError } from '../util/errors.ts';
 import { checkSameDtype, maskPositive } from './elementwise.ts';
@@ -57,15 +57,27 @@ export function conv2dFused(x: Tensor, w: Tensor, bias: Tensor | null, opts: Con
   if (bias && (bias.rank !== 1 || bias.shape[0] !== g.oc)) {
     throw new ShapeError(`conv2d: bias ${shapeStr(bias.shape)} for weight ${shapeStr(w.shape)}: expected [${g.oc}]`);
   }
-  const out = zeros([g.n, g.oc, g.oh, g.ow], x.dtype);
+  const out = uninitialized([g.n, g.oc, g.oh, g.ow], x.dtype);
   kernels(x.dtype).conv2dFused(x.values(), w.values(), bias ? bias.values() : null, g, relu, out.data);
   const inputs = bias ? [x, w, bias] : [x, w];
-  // Expressed through differentiable ops, so second derivatives need no rule of their own.
   return record(out, relu ? 'conv2dBiasRelu' : 'conv2dBias', inputs, (dy) => {
+    if (!isGradEnabled()) return fusedBackward(x, w, bias, out, dy, g, relu);
+    // Recording a graph: through differentiable ops, so second derivatives need no rule
+    // of their own.
     const dz = relu ? maskPositive(out, dy) : dy;
     const grads = [x.requiresGrad ? convBackwardInput(dz, w, g) : null, w.requiresGrad ? convBackwardWeight(x, dz, g) : null];
     return bias ? [...grads, bias.requiresGrad ? sum(dz, [0, 2, 3]) : null] : grads;
   });
+}
+
+// The gradients of conv2dFused in one kernel, when no graph is recorded: the ReLU mask
+// and the bias sum never become tensors of their own.
+function fusedBackward(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, dy: Tensor, g: ConvGeom, relu: boolean): (Tensor | null)[] {
+  const dx = x.requiresGrad ? uninitialized(x.shape, x.dtype) : null;
+  const dw = w.requiresGrad ? uninitialized(w.shape, w.dtype) : null;
+  const db = bias?.requiresGrad ? uninitialized(bias.shape, bias.dtype) : null;
+  kernels(x.dtype).conv2dFusedBackward(x.values(), w.values(), out.values(), dy.values(), g, relu, dx?.data ?? null, dw?.data ?? null, db?.data ?? null);
+  return bias ? [dx, dw, db] : [dx, dw];
 }
 
 function convForward(x: Tensor, w: Tensor, g: ConvGeom): Tensor {
@@ -110,7 +122,7 @@ function poolGeom(op: string, x: Tensor, opts: Pool2dOptions): PoolGeom {
 // x: [N, C, H, W] -> [N, C, OH, OW]
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const g = poolGeom('maxPool2d', x, opts);
-  const out = zeros([g.n, g.c, g.oh, g.ow], x.dtype);
+  const out = uninitialized([g.n, g.c, g.oh, g.ow], x.dtype);
   const argmax = new Int32Array(out.size);
   kernels(x.dtype).maxPool2d(x.values(), g, out.data, argmax);
   return record(out, 'maxPool2d', [x], (dy) => [scatterArgmax(dy, argmax, x.shape)]);
@@ -118,7 +130,7 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
 
 // dy: pooled shape -> shape, dy added at the argmax positions; adjoint of gatherArgmax
 function scatterArgmax(dy: Tensor, argmax: Int32Array, shape: number[]): Tensor {
-  const dx = zeros(shape, dy.dtype);
+  const dx = uninitialized(shape, dy.dtype);
   kernels(dy.dtype).maxPool2dBackward(dy.values(), argmax, dx.data);
   return record(dx, 'maxPool2dBackward', [dy], (g) => [gatherArgmax(g, argmax, dy.shape)]);
 }

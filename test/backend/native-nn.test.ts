@@ -54,6 +54,151 @@ for (const isa of ISAS) {
   });
 }
 
+// The gathered-tile paths of native/kernels/conv.cc: channel counts around the tile
+// widths (1, 3, 127, 129), batches below and above the thread count, padding, stride,
+// non-square kernels; bias and ReLU fused; outputs that already hold values, which
+// conv2d and the backward passes add to and conv2dFused overwrites, as the reference.
+const AWKWARD_CONVS: [string, ConvGeom][] = [
+  ['1 -> 129 channels, batch 1', conv(1, 1, 9, 8, 129, 3, 1, 0)],
+  ['129 -> 127 channels', conv(2, 129, 5, 6, 127, 3, 1, 1)],
+  ['127 -> 3 channels, batch 1', conv(1, 127, 6, 5, 3, 3, 2, 1)],
+  ['3 -> 1 channel, batch 128', conv(128, 3, 5, 5, 1, 3, 1, 0)],
+  ['batch 128, 17 channels, stride 2', conv(128, 5, 7, 7, 17, 3, 2, 0)],
+  ['padding 2, 5x3 kernel', conv(3, 4, 6, 7, 6, 5, 1, 2, 3)],
+  ['padding wider than the kernel', conv(2, 2, 3, 3, 5, 1, 1, 2)],
+  ['1x1 stride 2 on 129 channels', conv(2, 129, 5, 5, 20, 1, 2, 0)],
+];
+
+for (const isa of ISAS) {
+  test(`conv2dFused and both backward passes match the reference on awkward shapes (${isa})`, opts, () => {
+    withIsa(isa, () => {
+      const rng = prng(22);
+      for (const [what, g] of AWKWARD_CONVS) {
+        const x = randArray(rng, g.n * g.c * g.h * g.w);
+        const w = randArray(rng, g.oc * g.c * g.kh * g.kw);
+        const bias = randArray(rng, g.oc);
+        const dy = randArray(rng, g.n * g.oc * g.oh * g.ow);
+        const start = { y: randArray(rng, dy.length), dx: randArray(rng, x.length), dw: randArray(rng, w.length) };
+        const run = (kernels: typeof ref) => {
+          const y = start.y.slice();
+          const plain = start.y.slice();
+          const dx = start.dx.slice();
+          const dw = start.dw.slice();
+          kernels.conv2dFused(x, w, bias, g, true, y);
+          kernels.conv2d(x, w, g, plain);
+          kernels.conv2dBackwardInput(dy, w, g, dx);
+          kernels.conv2dBackwardWeight(x, dy, g, dw);
+          return { y, plain, dx, dw };
+        };
+        const want = run(ref);
+        const got = run(nk());
+        assertClose(got.y, want.y, 1e-5 * Math.sqrt(g.c * g.kh * g.kw), 1e-4, `conv2dFused ${what}`);
+        assertClose(got.plain, want.plain, 1e-5 * Math.sqrt(g.c * g.kh * g.kw), 1e-4, `conv2d ${what}`);
+        assertClose(got.dx, want.dx, 1e-5 * Math.sqrt(g.oc * g.kh * g.kw), 1e-4, `conv2dBackwardInput ${what}`);
+        assertClose(got.dw, want.dw, 1e-5 * Math.sqrt(g.n * g.oh * g.ow), 1e-4, `conv2dBackwardWeight ${what}`);
+      }
+    });
+  });
+}
+
+for (const isa of ISAS) {
+  test(`conv2dFusedBackward matches the reference, with and without ReLU and each gradient (${isa})`, opts, () => {
+    withIsa(isa, () => {
+      const rng = prng(25);
+      const cases: [string, ConvGeom][] = [['CNN002 conv2', conv(4, 32, 26, 26, 32, 3, 1, 0)], ...AWKWARD_CONVS];
+      cases.forEach(([what, g], i) => {
+        const x = randArray(rng, g.n * g.c * g.h * g.w);
+        const w = randArray(rng, g.oc * g.c * g.kh * g.kw);
+        const out = randArray(rng, g.n * g.oc * g.oh * g.ow);
+        for (let j = 0; j < out.length; j += 5) out[j] = 0; // ReLU's zeros pass no gradient
+        const dy = randArray(rng, out.length);
+        const relu = i % 2 === 0;
+        const want = { dx: randArray(rng, x.length), dw: randArray(rng, w.length), db: randArray(rng, g.oc) };
+        // every gradient, then each one alone (the others null)
+        for (const only of [null, 'dx', 'dw', 'db'] as const) {
+          const wanted = (k: 'dx' | 'dw' | 'db') => only === null || only === k;
+          const run = (kernels: typeof ref) => {
+            const got = { dx: want.dx.slice(), dw: want.dw.slice(), db: want.db.slice() };
+            kernels.conv2dFusedBackward(x, w, out, dy, g, relu, wanted('dx') ? got.dx : null, wanted('dw') ? got.dw : null, wanted('db') ? got.db : null);
+            return got;
+          };
+          const r = run(ref);
+          const n = run(nk());
+          const tag = `${what}, relu ${relu}, ${only ?? 'all'}`;
+          assertClose(n.dx, r.dx, 1e-5 * Math.sqrt(g.oc * g.kh * g.kw), 1e-4, `dx ${tag}`);
+          assertClose(n.dw, r.dw, 1e-5 * Math.sqrt(g.n * g.oh * g.ow), 1e-4, `dw ${tag}`);
+          assertClose(n.db, r.db, 1e-5 * Math.sqrt(g.n * g.oh * g.ow), 1e-4, `db ${tag}`);
+        }
+      });
+    });
+  });
+}
+
+test('the kernels that overwrite their outputs ignore what the outputs held', opts, () => {
+  // NaN survives any addition: an output element that is added to, or never written,
+  // stays NaN.
+  const rng = prng(26);
+  const nanLike = (n: number) => new Float32Array(n).fill(NaN);
+  for (const [what, g] of [['CNN002 conv2', conv(3, 32, 26, 26, 32, 3, 1, 0)], ...AWKWARD_CONVS] as [string, ConvGeom][]) {
+    const x = randArray(rng, g.n * g.c * g.h * g.w);
+    const w = randArray(rng, g.oc * g.c * g.kh * g.kw);
+    const bias = randArray(rng, g.oc);
+    const dy = randArray(rng, g.n * g.oc * g.oh * g.ow);
+    const out = nanLike(dy.length);
+    nk().conv2dFused(x, w, bias, g, true, out);
+    const wantOut = new Float32Array(dy.length);
+    ref.conv2dFused(x, w, bias, g, true, wantOut);
+    assertClose(out, wantOut, 1e-5 * Math.sqrt(g.c * g.kh * g.kw), 1e-4, `conv2dFused ${what}`);
+    const got = { dx: nanLike(x.length), dw: nanLike(w.length), db: nanLike(g.oc) };
+    nk().conv2dFusedBackward(x, w, out, dy, g, true, got.dx, got.dw, got.db);
+    const want = { dx: new Float32Array(x.length), dw: new Float32Array(w.length), db: new Float32Array(g.oc) };
+    ref.conv2dFusedBackward(x, w, out, dy, g, true, want.dx, want.dw, want.db);
+    assertClose(got.dx, want.dx, 1e-5 * Math.sqrt(g.oc * g.kh * g.kw), 1e-4, `conv2dFusedBackward dx ${what}`);
+    assertClose(got.dw, want.dw, 1e-5 * Math.sqrt(g.n * g.oh * g.ow), 1e-4, `conv2dFusedBackward dw ${what}`);
+    assertClose(got.db, want.db, 1e-5 * Math.sqrt(g.n * g.oh * g.ow), 1e-4, `conv2dFusedBackward db ${what}`);
+  }
+  const pg = pool(5, 3, 7, 9, 2, 2, 0);
+  const px = randArray(rng, pg.n * pg.c * pg.h * pg.w);
+  const outN = pg.n * pg.c * pg.oh * pg.ow;
+  const pout = nanLike(outN);
+  const parg = new Int32Array(outN).fill(-7);
+  nk().maxPool2d(px, pg, pout, parg);
+  const wantPool = new Float32Array(outN);
+  const wantArg = new Int32Array(outN);
+  ref.maxPool2d(px, pg, wantPool, wantArg);
+  assertClose(pout, wantPool, 0, 0, 'maxPool2d out');
+  assertClose(parg, wantArg, 0, 0, 'maxPool2d argmax');
+  const pdy = randArray(rng, outN);
+  const pdx = nanLike(px.length);
+  nk().maxPool2dBackward(pdy, parg, pdx);
+  const wantDx = new Float32Array(px.length);
+  ref.maxPool2dBackward(pdy, wantArg, wantDx);
+  assertClose(pdx, wantDx, 0, 0, 'maxPool2dBackward');
+});
+
+test('the convolutions are bit-identical on repeated calls', opts, () => {
+  const rng = prng(23);
+  for (const g of [conv(16, 8, 12, 12, 16, 3, 1, 0), conv(1, 8, 12, 12, 16, 3, 1, 1)]) {
+    const x = randArray(rng, g.n * g.c * g.h * g.w);
+    const w = randArray(rng, g.oc * g.c * g.kh * g.kw);
+    const dy = randArray(rng, g.n * g.oc * g.oh * g.ow);
+    const run = () => {
+      const y = new Float32Array(dy.length);
+      const dx = new Float32Array(x.length);
+      const dw = new Float32Array(w.length);
+      nk().conv2dFused(x, w, null, g, false, y);
+      nk().conv2dBackwardInput(dy, w, g, dx);
+      nk().conv2dBackwardWeight(x, dy, g, dw);
+      const fused = [new Float32Array(x.length), new Float32Array(w.length), new Float32Array(g.oc)];
+      nk().conv2dFusedBackward(x, w, y, dy, g, true, fused[0], fused[1], fused[2]);
+      return [y, dx, dw, ...fused];
+    };
+    const first = run();
+    const names = ['conv2dFused', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'fused dx', 'fused dw', 'fused db'];
+    run().forEach((again, i) => assertSame(again, first[i], `${names[i]} n=${g.n}`));
+  }
+});
+
 test('conv2dBackwardWeight is bit-identical on repeated calls', opts, () => {
   const rng = prng(21);
   const g = conv(16, 8, 12, 12, 16, 3, 1, 0);
@@ -84,6 +229,8 @@ test('maxPool2d, its backward and gatherIndex match the reference', opts, () => 
   for (const [what, g] of POOLS) {
     const x = randArray(rng, g.n * g.c * g.h * g.w);
     for (let i = 0; i < x.length; i += 7) x[i] = x[i + 1] ?? x[i]; // ties keep the first maximum
+    for (let i = 3; i < x.length; i += 53) x[i] = NaN; // the first NaN of a window wins
+    for (let i = 5; i < x.length; i += 97) x[i] = -0; // a signed zero ties with 0
     const outN = g.n * g.c * g.oh * g.ow;
     const wantOut = new Float32Array(outN);
     const wantArg = new Int32Array(outN);

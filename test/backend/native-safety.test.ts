@@ -16,6 +16,7 @@ const adamArgs = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0
 test('bad argument counts, types and values throw errors naming the kernel and argument', opts, () => {
   const k = nk();
   const a = f32(6);
+  const shared = f32(300);
   const cases: [string, () => void, RegExp, ErrorConstructor][] = [
     ['too few arguments', call(k.matmul, a, a, 2, 3, 2, false, false), /native matmul: expected 8 arguments, got 7/, TypeError],
     ['Float64Array', call(k.matmul, new Float64Array(6), a, 2, 3, 2, false, false, f32(4)), /native matmul: a must be a Float32Array/, TypeError],
@@ -42,6 +43,10 @@ test('bad argument counts, types and values throw errors naming the kernel and a
     ['conv output size', call(k.conv2d, f32(150), f32(108), { ...geom, oh: 4 }, f32(72)), /native conv2d: g.oh x g.ow is 4x3, expected 3x3/, RangeError],
     ['conv missing field', call(k.conv2d, f32(150), f32(108), { ...geom, kw: undefined }, f32(72)), /native conv2d: g.kw must be a number/, TypeError],
     ['conv geometry not an object', call(k.conv2dBackwardWeight, f32(150), f32(72), 7, f32(108)), /native conv2dBackwardWeight: g must be an object/, TypeError],
+    ['fused backward gradient length', call(k.conv2dFusedBackward, f32(150), f32(108), f32(72), f32(72), geom, true, f32(150), f32(107), null), /native conv2dFusedBackward: dw has length 107, expected 108/, RangeError],
+    ['fused backward dx over dy', call(k.conv2dFusedBackward, f32(150), f32(108), f32(72), shared.subarray(0, 72), geom, true, shared.subarray(50, 200), null, null), /native conv2dFusedBackward: dx overlaps dy in memory/, RangeError],
+    ['fused backward relu flag', call(k.conv2dFusedBackward, f32(150), f32(108), f32(72), f32(72), geom, 1, null, null, null), /native conv2dFusedBackward: relu must be a boolean/, TypeError],
+    ['fused backward argument count', call(k.conv2dFusedBackward, f32(150), f32(108), f32(72), f32(72), geom, true, null, null), /native conv2dFusedBackward: expected 9 arguments, got 8/, TypeError],
     ['conv zero stride', call(k.conv2dBackwardInput, f32(72), f32(108), { ...geom, strideH: 0 }, f32(150)), /native conv2dBackwardInput: g.strideH must be an integer in \[1/, RangeError],
     ['pool windows', call(k.maxPool2d, f32(32), { ...poolG, oh: 4 }, f32(16), new Int32Array(16)), /native maxPool2d: g.oh x g.ow is 4x2, at most 2x2/, RangeError],
     ['pool argmax type', call(k.maxPool2d, f32(32), poolG, f32(8), f32(8)), /native maxPool2d: argmax must be a Int32Array/, TypeError],

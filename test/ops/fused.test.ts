@@ -13,7 +13,7 @@ import { assertClose, backendNames, rand } from '../helpers.ts';
 const TOL = 1e-6;
 
 function weightedSum(t: Tensor, seed = 99): Tensor {
-  return t.mul(rand(t.shape, seed)).sum();
+  return t.mul(rand(t.shape, seed, t.dtype)).sum();
 }
 
 function composite(x: Tensor, w: Tensor, b: Tensor | null, opts: ops.Conv2dOptions, relu: boolean): Tensor {
@@ -63,6 +63,27 @@ describe('conv2dFused first derivatives', () => {
     });
   }
 });
+
+// Without createGraph the backward is one kernel (conv2dFusedBackward): on every backend
+// its float32 gradients match those of the composite, also when x needs none (a first layer).
+for (const backend of backendNames()) {
+  describe(`conv2dFused float32 gradients on ${backend}`, () => {
+    for (const c of cases) {
+      for (const xNeedsGrad of [true, false]) {
+        test(`${c.name}, x ${xNeedsGrad ? 'with' : 'without'} gradient`, () => withBackend(backend, () => {
+          const fresh = () => [rand(c.x, 1, 'float32'), rand(c.w, 2, 'float32').requireGrad(), ...(c.bias ? [rand([c.w[0]], 3, 'float32').requireGrad()] : [])];
+          const xs = fresh();
+          const ys = fresh();
+          if (xNeedsGrad) { xs[0].requireGrad(); ys[0].requireGrad(); }
+          const wanted = (ts: Tensor[]) => ts.filter((t) => t.requiresGrad);
+          const gf = grad(weightedSum(ops.conv2dFused(xs[0], xs[1], xs[2] ?? null, c.opts, c.relu)), wanted(xs));
+          const gc = grad(weightedSum(composite(ys[0], ys[1], ys[2] ?? null, c.opts, c.relu)), wanted(ys));
+          gf.forEach((g, i) => assertClose(g!.values(), gc[i]!.values(), 1e-5, 1e-4, `${backend} ${c.name} gradient ${i}`));
+        }));
+      }
+    }
+  });
+}
 
 // d/dx of <grad f(x), u>, squared so that the ReLU's piecewise-linear case still has a
 // non-zero second derivative.

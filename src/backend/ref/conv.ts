@@ -42,6 +42,7 @@ export function conv2d(x: FloatArray, w: FloatArray, g: ConvGeom, out: FloatArra
 
 // conv2d, then + bias[o] on every output of channel o, then ReLU when relu.
 export function conv2dFused(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: ConvGeom, relu: boolean, out: FloatArray): void {
+  out.fill(0);
   convLoops(g, 'forward', x, w, out);
   const plane = g.oh * g.ow;
   for (let i = 0; i < out.length; i++) {
@@ -59,4 +60,18 @@ export function conv2dBackwardInput(dy: FloatArray, w: FloatArray, g: ConvGeom, 
 // x: [N, C, H, W], dy: [N, OC, OH, OW] -> dw: [OC, C, KH, KW]
 export function conv2dBackwardWeight(x: FloatArray, dy: FloatArray, g: ConvGeom, dw: FloatArray): void {
   convLoops(g, 'dWeight', x, dw, dy);
+}
+
+// The backward of conv2dFused: dz = relu ? (out > 0 ? dy : 0) : dy, then the two
+// backward passes and db: [OC] = dz summed over N, OH, OW; null gradients are skipped.
+export function conv2dFusedBackward(x: FloatArray, w: FloatArray, out: FloatArray, dy: FloatArray, g: ConvGeom, relu: boolean,
+  dx: FloatArray | null, dw: FloatArray | null, db: FloatArray | null): void {
+  for (const grad of [dx, dw, db]) grad?.fill(0);
+  const dz = relu ? dy.map((v, i) => (out[i] > 0 ? v : 0)) : dy;
+  if (dx) conv2dBackwardInput(dz, w, g, dx);
+  if (dw) conv2dBackwardWeight(x, dz, g, dw);
+  if (db) {
+    const plane = g.oh * g.ow;
+    for (let i = 0; i < dz.length; i++) db[Math.floor(i / plane) % g.oc] += dz[i];
+  }
 }

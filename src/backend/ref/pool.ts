@@ -34,6 +34,7 @@ export function maxPool2d(x: FloatArray, g: PoolGeom, out: FloatArray, argmax: I
 
 // dy, argmax: [N, C, OH, OW] -> dx: [N, C, H, W]
 export function maxPool2dBackward(dy: FloatArray, argmax: Int32Array, dx: FloatArray): void {
+  dx.fill(0);
   for (let i = 0; i < dy.length; i++) dx[argmax[i]] += dy[i];
 }
 

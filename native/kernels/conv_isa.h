@@ -1,0 +1,34 @@
+// The per-ISA pieces of the convolutions: a micro-kernel whose A operand is gathered
+// through row pointers and an offset table (so no column matrix is ever built) and a
+// blocked transpose between the channel-major and pixel-major layouts.
+// conv_isa_impl.h instantiates them once per ISA in its own translation unit.
+#pragma once
+
+#include <cstdint>
+
+namespace spur {
+
+enum ConvTileFlags { kTileAccumulate = 1, kTileRelu = 2 };
+// How a transpose stores: dst =, dst +=, each optionally followed by max(., 0).
+enum TransposeMode { kTransposeCopy = 0, kTransposeAdd = 1, kTransposeRelu = 2 };
+
+struct ConvIsaKernels {
+  int mr, nr;  // tile: mr gathered rows x nr columns
+  // a[i][p] = rows[i][koff[p]] for i < mr, p < kc; b: packed [kc][nr] ->
+  // cRows[i][0, nr) = a b (+ cRows[i] when kTileAccumulate) (+ colBias [nr] when not
+  // null), then max(., 0) when kTileRelu.
+  void (*micro)(int64_t kc, const float* const* rows, const int64_t* koff, const float* b,
+                float* const* cRows, int flags, const float* colBias);
+  // src: [rows, cols] (row stride lds) -> dst: [cols, rows] (row stride ldd), stored or
+  // added, then max(., 0) when kTransposeRelu is set (mode: TransposeMode bits).
+  void (*transpose)(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst, int64_t ldd, int mode);
+};
+
+// The kernels of the active ISA (cpu.h).
+const ConvIsaKernels& convKernels();
+
+const ConvIsaKernels& convKernelsGeneric();
+const ConvIsaKernels& convKernelsAvx2();
+const ConvIsaKernels& convKernelsAvx512();
+
+}  // namespace spur

@@ -126,6 +126,21 @@ void Affine(const Napi::CallbackInfo& info) {
   spur::affine(x.data, x.len, alpha, beta, out.data);
 }
 
+void ScaledSum(const Napi::CallbackInfo& info) {
+  Call c{info, "scaledSum"};
+  c.argc(5);
+  F32 x = f32(c, 0, "x");
+  const double alpha = number(c, 1, "alpha");
+  F32 y = f32(c, 2, "y"), z = f32(c, 3, "z"), out = f32(c, 4, "out");
+  length(c, y, x.len, "x's length");
+  length(c, z, x.len, "x's length");
+  length(c, out, x.len, "x's length");
+  sameOrDistinct(c, out, x);
+  sameOrDistinct(c, out, y);
+  sameOrDistinct(c, out, z);
+  spur::scaledSum(x.data, alpha, y.data, z.data, x.len, out.data);
+}
+
 void Clamp(const Napi::CallbackInfo& info) {
   Call c{info, "clamp"};
   c.argc(4);
@@ -278,6 +293,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
   exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
   exports.Set("affine", Napi::Function::New(env, Affine, "affine"));
+  exports.Set("scaledSum", Napi::Function::New(env, ScaledSum, "scaledSum"));
   exports.Set("clamp", Napi::Function::New(env, Clamp, "clamp"));
   exports.Set("clampBackward", Napi::Function::New(env, ClampBackward, "clampBackward"));
   exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));

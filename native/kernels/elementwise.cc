@@ -107,6 +107,12 @@ void affine(const float* x, int64_t n, double alpha, double beta, float* out) {
   mapImpl([=](float v) { return viaDouble(double{v} * alpha + beta); }, x, n, out);
 }
 
+void scaledSum(const float* x, double alpha, const float* y, const float* z, int64_t n, float* out) {
+  parallelFor(n, kGrain, [&](int64_t i0, int64_t i1, int) {
+    for (int64_t i = i0; i < i1; ++i) out[i] = viaDouble(double{x[i]} * alpha + double{y[i]} + double{z[i]});
+  });
+}
+
 void clamp(const float* x, int64_t n, double lo, double hi, float* out) {
   const float flo = static_cast<float>(lo), fhi = static_cast<float>(hi);
   // The reference's order of tests: with lo > hi every x below lo gives lo; NaN stays NaN.

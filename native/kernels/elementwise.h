@@ -16,6 +16,8 @@ void binary(BinaryOp op, const float* a, const int64_t* aStrides, const float* b
 void unary(UnaryOp op, const float* x, int64_t n, float* out);
 // x, out: [n]; out = x * alpha + beta
 void affine(const float* x, int64_t n, double alpha, double beta, float* out);
+// x, y, z, out: [n]; out = x * alpha + y + z (in double, as the reference)
+void scaledSum(const float* x, double alpha, const float* y, const float* z, int64_t n, float* out);
 // x, out: [n]
 void clamp(const float* x, int64_t n, double lo, double hi, float* out);
 // x, dy, dx: [n]; dx = lo <= x <= hi ? dy : 0

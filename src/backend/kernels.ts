@@ -69,6 +69,10 @@ export interface Kernels {
   // out = x * alpha + beta, elementwise (scalar ops without a broadcast tensor).
   affine(x: FloatArray, alpha: number, beta: number, out: FloatArray): void;
 
+  // out = x * alpha + y + z, elementwise, all of one length (one pass where affine and two
+  // adds would make three: the LiSSA update h <- (1 - damp) h + v + H-term).
+  scaledSum(x: FloatArray, alpha: number, y: FloatArray, z: FloatArray, out: FloatArray): void;
+
   // Reduce x (contiguous, shape) over the axes where reduceMask is true; out has the
   // shape with those axes set to 1 (keepdims), contiguous.
   reduce(op: ReduceOp, x: FloatArray, shape: number[], reduceMask: boolean[], out: FloatArray): void;
@@ -150,7 +154,7 @@ export type KernelName = keyof Kernels;
 
 /** Every kernel a complete backend provides; the coverage test checks each backend. */
 export const KERNEL_NAMES: readonly KernelName[] = [
-  'matmul', 'binary', 'unary', 'affine', 'reduce', 'stridedCopy', 'stridedScatterAdd',
+  'matmul', 'binary', 'unary', 'affine', 'scaledSum', 'reduce', 'stridedCopy', 'stridedScatterAdd',
   'softmax', 'logSoftmax', 'softmaxCrossEntropy',
   'conv2d', 'conv2dFused', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'conv2dFusedBackward',
   'maxPool2d', 'maxPool2dBackward', 'gatherIndex', 'avgPool2d', 'avgPool2dBackward',

@@ -303,9 +303,9 @@ export class MlpHessian {
   /**
    * One LiSSA step on the iterate h held as the direction: h <- v + (1 - damp) h -
    * (H_z h) / scale, H_z the Hessian of the loss on the batch (x, labels). v is a flat
-   * parameter vector. Four native passes per weight block: the rank-2B outer products
-   * of H_z h (pre-scaled by -1/scale) into a scratch block, then scale h, add v, add the
-   * block; faster than one fused loop in JS, which does not vectorise.
+   * parameter vector. Two native passes per weight block: the rank-2B outer products of
+   * H_z h (pre-scaled by -1/scale) into a scratch block, then h <- (1 - damp) h + v +
+   * block in one sweep.
    */
   lissaStep(x: FloatArray, labels: Int32Array, v: FloatArray, damp: number, scale: number): void {
     const b = labels.length;
@@ -313,15 +313,11 @@ export class MlpHessian {
     this.forward(x, b);
     this.backward(labels, b, -1 / (b * scale), true);
     this.layers.forEach((l, i) => {
-      const n = l.outF * l.inF;
       const h = l.v;
       const rows = i === 0 ? b : 2 * b;
       // l.dRd holds -R{d}/scale and -d/scale: the outer products give -(H_z h)/scale
       k.matmul(l.dRd.subarray(0, rows * l.outF), l.aRa.subarray(0, rows * l.inF), l.outF, rows, l.inF, true, false, l.hv);
-      k.affine(h, 1 - damp, 0, h);
-      const flat = [1];
-      k.binary('add', h, 0, flat, v, this.offsets[2 * i], flat, [n], h);
-      k.binary('add', h, 0, flat, l.hv, 0, flat, [n], h);
+      k.scaledSum(h, 1 - damp, this.weightBlock(v, i), l.hv, h);
       const vbOff = this.offsets[2 * i + 1];
       for (let o = 0; o < l.outF; o++) {
         let hb = 0;

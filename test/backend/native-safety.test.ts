@@ -28,6 +28,8 @@ test('bad argument counts, types and values throw errors naming the kernel and a
     ['string dim', call(k.matmul, a, a, '2', 3, 2, false, false, f32(4)), /native matmul: m must be a number/, TypeError],
     ['non-boolean flag', call(k.matmul, a, a, 2, 3, 2, 0, false, f32(4)), /native matmul: transA must be a boolean/, TypeError],
     ['huge dims', call(k.matmul, a, a, 2 ** 30, 2 ** 30, 2, false, false, f32(4)), /native matmul: a has more than 2\^31 elements/, RangeError],
+    ['scaledSum length', call(k.scaledSum, a, 0.5, a, f32(5), f32(6)), /native scaledSum: z has length 5, expected 6/, RangeError],
+    ['scaledSum partial overlap', call(k.scaledSum, shared.subarray(0, 6), 0.5, a, a, shared.subarray(3, 9)), /native scaledSum: out overlaps x in memory/, RangeError],
     ['bias length', call(k.linear, a, a, f32(3), 2, 3, 2, false, f32(4)), /native linear: bias has length 3, expected 2/, RangeError],
     ['unknown op', call(k.binary, 'xor', a, 0, [1], a, 0, [1], [6], f32(6)), /native binary: op "xor" is not a known op/, RangeError],
     ['strides out of bounds', call(k.binary, 'add', a, 0, [2], a, 0, [1], [6], f32(6)), /native binary: a offset and strides reach elements \[0, 10\]/, RangeError],

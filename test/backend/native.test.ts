@@ -165,6 +165,11 @@ test('unary, affine, clamp and clampBackward match the reference', opts, () => {
     const dy = randArray(rng, n);
     for (const [name, run] of [
       ['affine', (k: typeof ref, out: Float32Array) => k.affine(x, -1.7, 0.25, out)],
+      ['scaledSum', (k: typeof ref, out: Float32Array) => k.scaledSum(x, 0.99, dy, x, out)],
+      ['scaledSum in place', (k: typeof ref, out: Float32Array) => {
+        out.set(x);
+        k.scaledSum(out, -1.7, dy, dy, out);
+      }],
       ['clamp', (k: typeof ref, out: Float32Array) => k.clamp(x, -0.5, 1.25, out)],
       ['clamp lo > hi', (k: typeof ref, out: Float32Array) => k.clamp(x, 1, -1, out)],
       ['clampBackward', (k: typeof ref, out: Float32Array) => k.clampBackward(x, dy, -0.5, 1.25, out)],

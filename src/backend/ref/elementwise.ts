@@ -63,6 +63,11 @@ export function affine(x: FloatArray, alpha: number, beta: number, out: FloatArr
   for (let i = 0; i < x.length; i++) out[i] = x[i] * alpha + beta;
 }
 
+// x, y, z, out: [len]; out = x * alpha + y + z
+export function scaledSum(x: FloatArray, alpha: number, y: FloatArray, z: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = x[i] * alpha + y[i] + z[i];
+}
+
 // x, out: [len]
 export function clamp(x: FloatArray, lo: number, hi: number, out: FloatArray): void {
   for (let i = 0; i < x.length; i++) out[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i];

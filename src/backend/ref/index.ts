@@ -4,7 +4,7 @@ import type { Backend } from '../backend.ts';
 import type { Kernels } from '../kernels.ts';
 import { batchNorm, batchNormBackward } from './batchnorm.ts';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dFused, conv2dFusedBackward } from './conv.ts';
-import { affine, binary, clamp, clampBackward, unary } from './elementwise.ts';
+import { affine, binary, clamp, clampBackward, scaledSum, unary } from './elementwise.ts';
 import { linear, matmul } from './linalg.ts';
 import { adamUpdate, sgdUpdate } from './optim.ts';
 import { avgPool2d, avgPool2dBackward, gatherIndex, maxPool2d, maxPool2dBackward } from './pool.ts';
@@ -12,7 +12,7 @@ import { logSoftmax, reduce, softmax, softmaxCrossEntropy } from './reduce.ts';
 import { stridedCopy, stridedScatterAdd } from './strided.ts';
 
 export const refKernels: Kernels = {
-  matmul, binary, unary, affine, reduce, stridedCopy, stridedScatterAdd,
+  matmul, binary, unary, affine, scaledSum, reduce, stridedCopy, stridedScatterAdd,
   softmax, logSoftmax, softmaxCrossEntropy,
   conv2d, conv2dFused, conv2dBackwardInput, conv2dBackwardWeight, conv2dFusedBackward,
   maxPool2d, maxPool2dBackward, gatherIndex, avgPool2d, avgPool2dBackward,

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import type { ConvGeom, PoolGeom } from '../../src/backend/kernels.ts';
 import { refKernels as ref } from '../../src/backend/ref/index.ts';
+import { setNativeThreads } from '../../src/backend/native/index.ts';
 import { ISAS, assertClose, assertSame, nk, prng, randArray, skipReason, withIsa } from './native-helpers.ts';
 
 const opts = { skip: skipReason };
@@ -133,6 +134,39 @@ for (const isa of ISAS) {
     });
   });
 }
+
+// Batches smaller than the pool split each image's tiles over it; larger ones split the
+// images (in more chunks than threads); the weight gradient reduces per-chunk partials.
+test('the convolutions match the reference on 1 and 3 threads, batches below and above the pool', opts, () => {
+  const rng = prng(27);
+  try {
+    for (const threads of [1, 3]) {
+      setNativeThreads(threads);
+      for (const g of [conv(1, 32, 26, 26, 32, 3, 1, 0), conv(2, 3, 9, 9, 8, 3, 2, 1), conv(7, 32, 12, 12, 64, 3, 1, 0)]) {
+        const x = randArray(rng, g.n * g.c * g.h * g.w);
+        const w = randArray(rng, g.oc * g.c * g.kh * g.kw);
+        const bias = randArray(rng, g.oc);
+        const dy = randArray(rng, g.n * g.oc * g.oh * g.ow);
+        const run = (kernels: typeof ref) => {
+          const y = new Float32Array(dy.length);
+          const got = { y, dx: new Float32Array(x.length), dw: new Float32Array(w.length), db: new Float32Array(g.oc) };
+          kernels.conv2dFused(x, w, bias, g, true, y);
+          kernels.conv2dFusedBackward(x, w, y, dy, g, true, got.dx, got.dw, got.db);
+          return got;
+        };
+        const want = run(ref);
+        const got = run(nk());
+        const tag = `${g.n}x${g.c}x${g.h} -> ${g.oc} on ${threads} threads`;
+        assertClose(got.y, want.y, 1e-5 * Math.sqrt(g.c * g.kh * g.kw), 1e-4, `conv2dFused ${tag}`);
+        assertClose(got.dx, want.dx, 1e-5 * Math.sqrt(g.oc * g.kh * g.kw), 1e-4, `dx ${tag}`);
+        assertClose(got.dw, want.dw, 1e-5 * Math.sqrt(g.n * g.oh * g.ow), 1e-4, `dw ${tag}`);
+        assertClose(got.db, want.db, 1e-5 * Math.sqrt(g.n * g.oh * g.ow), 1e-4, `db ${tag}`);
+      }
+    }
+  } finally {
+    setNativeThreads(0);
+  }
+});
 
 test('the kernels that overwrite their outputs ignore what the outputs held', opts, () => {
   // NaN survives any addition: an output element that is added to, or never written,

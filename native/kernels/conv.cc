@@ -348,7 +348,25 @@ double sumPlane(const float* dy, int64_t n) {
 
 }  // namespace
 
+namespace {
+// One input channel, unit strides, no padding and rows of at least a vector: the direct
+// kernels (conv_isa.h), which need neither tiles nor transposes. MNIST's first layer.
+bool direct(const ConvGeom& g, const ConvIsaKernels& K) {
+  return g.c == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0 && g.ow >= K.lanes &&
+         g.kh * g.kw <= kMaxDirectTaps;
+}
+}  // namespace
+
 void conv2d(const float* x, const float* w, const float* bias, bool relu, Store store, const ConvGeom& g, float* out) {
+  const ConvIsaKernels& K = convKernels();
+  if (direct(g, K)) {
+    const int flags = (store == Store::Add ? kTileAccumulate : 0) | (relu ? kTileRelu : 0);
+    parallelForChunks(g.n, imageChunks(g.n), [&](int64_t b0, int64_t b1, int) {
+      for (int64_t b = b0; b < b1; ++b)
+        K.directForward(x + b * g.h * g.w, g.h, g.w, g.kh, g.kw, w, bias, g.oc, flags, out + b * g.oc * g.oh * g.ow);
+    });
+    return;
+  }
   const Layout L(g);
   runPass(ForwardPass(g, L, x, w, bias, relu, store, out), g.n);
 }
@@ -400,8 +418,22 @@ void conv2dFusedBackward(const float* x, const float* w, const float* out, const
 }
 
 void conv2dBackwardWeight(const float* x, const float* dy, const ConvGeom& g, Store store, float* dw) {
-  const Layout L(g);
   const ConvIsaKernels& K = convKernels();
+  if (direct(g, K)) {
+    // per-chunk partials [chunks][OC][taps], summed in chunk order
+    const int64_t size = g.oc * g.kh * g.kw;
+    const int chunks = imageChunks(g.n);
+    std::vector<float> part(static_cast<size_t>(chunks * size), 0.0f);
+    parallelForChunks(g.n, chunks, [&](int64_t b0, int64_t b1, int chunk) {
+      for (int64_t b = b0; b < b1; ++b)
+        K.directWeight(x + b * g.h * g.w, g.h, g.w, g.kh, g.kw, dy + b * g.oc * g.oh * g.ow, g.oc, part.data() + chunk * size);
+    });
+    for (int c = 1; c < chunks; ++c)
+      for (int64_t i = 0; i < size; ++i) part[i] += part[c * size + i];
+    for (int64_t i = 0; i < size; ++i) dw[i] = store == Store::Add ? dw[i] + part[i] : part[i];
+    return;
+  }
+  const Layout L(g);
   const int64_t kp = roundUp(L.kdim, K.mr), ocp = roundUp(g.oc, K.nr);
   std::vector<float> acc;
   BackwardWeightPass pass(g, L, x, dy, nullptr);

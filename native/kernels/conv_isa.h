@@ -22,7 +22,19 @@ struct ConvIsaKernels {
   // src: [rows, cols] (row stride lds) -> dst: [cols, rows] (row stride ldd), stored or
   // added, then max(., 0) when kTransposeRelu is set (mode: TransposeMode bits).
   void (*transpose)(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst, int64_t ldd, int mode);
+  // One input channel, unit strides, no padding (a grayscale image's first layer), one
+  // image, vectorized along output rows of at least `lanes` pixels, taps <= kMaxDirectTaps:
+  // forward: x [H, W], w [OC][KH*KW], bias [OC] or null -> out [OC][OH][OW] (+= with
+  //   kTileAccumulate), then max(., 0) with kTileRelu;
+  // weight: dw [OC][KH*KW] += sum over pixels of dz [OC][OH][OW] times the shifted x.
+  int lanes;
+  void (*directForward)(const float* x, int64_t h, int64_t w, int64_t kh, int64_t kw, const float* wts,
+                        const float* bias, int64_t oc, int flags, float* out);
+  void (*directWeight)(const float* x, int64_t h, int64_t w, int64_t kh, int64_t kw, const float* dz, int64_t oc,
+                       float* dw);
 };
+
+constexpr int64_t kMaxDirectTaps = 25;
 
 // The kernels of the active ISA (cpu.h).
 const ConvIsaKernels& convKernels();

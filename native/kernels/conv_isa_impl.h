@@ -76,9 +76,95 @@ void transpose(int64_t rows, int64_t cols, const float* src, int64_t lds, float*
     for (int64_t r = 0; r < rows; ++r) dst[c * ldd + r] = combine(mode, src[r * lds + c], dst[c * ldd + r]);
 }
 
+// Output row chunks of W pixels; the last chunk of a row starts at OW - W and overlaps
+// the one before, so its first `skip` lanes were already done.
+inline void chunkAt(int64_t c0, int64_t ow, int64_t* c, int* skip) {
+  *c = c0 + Vec::W <= ow ? c0 : ow - Vec::W;
+  *skip = static_cast<int>(c0 - *c);
+}
+
+// KH, KW > 0 fix the kernel size at compile time (3x3: the taps stay in registers and the
+// loops unroll); 0 takes the runtime kh, kw.
+template <int KH, int KW>
+void directForwardT(const float* x, int64_t h, int64_t w, int64_t khArg, int64_t kwArg, const float* wts,
+                    const float* bias, int64_t oc, int flags, float* out) {
+  constexpr int W = Vec::W;
+  const int64_t kh = KH > 0 ? KH : khArg, kw = KW > 0 ? KW : kwArg;
+  const int64_t oh = h - kh + 1, ow = w - kw + 1, taps = kh * kw;
+  typename Vec::V xv[spur::kMaxDirectTaps];
+  for (int64_t oy = 0; oy < oh; ++oy)
+    for (int64_t c0 = 0; c0 < ow; c0 += W) {
+      int64_t c;
+      int skip;
+      chunkAt(c0, ow, &c, &skip);
+      for (int64_t ky = 0; ky < kh; ++ky)
+        for (int64_t kx = 0; kx < kw; ++kx) xv[ky * kw + kx] = Vec::load(x + (oy + ky) * w + c + kx);
+      for (int64_t o = 0; o < oc; ++o) {
+        const float* wo = wts + o * taps;
+        typename Vec::V acc = bias != nullptr ? Vec::bcast(bias[o]) : Vec::zero();
+        for (int64_t t = 0; t < taps; ++t) acc = Vec::fma(Vec::bcast(wo[t]), xv[t], acc);
+        float* dst = out + (o * oh + oy) * ow + c;
+        if (skip == 0) {
+          if (flags & kTileAccumulate) acc = Vec::add(Vec::load(dst), acc);
+          if (flags & kTileRelu) acc = Vec::max(acc, Vec::zero());
+          Vec::store(dst, acc);
+          continue;
+        }
+        alignas(64) float v[W];
+        Vec::store(v, acc);
+        for (int j = skip; j < W; ++j) {
+          float r = (flags & kTileAccumulate) ? dst[j] + v[j] : v[j];
+          if ((flags & kTileRelu) && !(r > 0.0f)) r = 0.0f;
+          dst[j] = r;
+        }
+      }
+    }
+}
+
+template <int KH, int KW>
+void directWeightT(const float* x, int64_t h, int64_t w, int64_t khArg, int64_t kwArg, const float* dz, int64_t oc,
+                   float* dw) {
+  constexpr int W = Vec::W;
+  const int64_t kh = KH > 0 ? KH : khArg, kw = KW > 0 ? KW : kwArg;
+  const int64_t oh = h - kh + 1, ow = w - kw + 1, taps = kh * kw;
+  typename Vec::V acc[spur::kMaxDirectTaps];
+  for (int64_t o = 0; o < oc; ++o) {
+    for (int64_t t = 0; t < taps; ++t) acc[t] = Vec::zero();
+    const float* dzo = dz + o * oh * ow;
+    for (int64_t oy = 0; oy < oh; ++oy)
+      for (int64_t c0 = 0; c0 < ow; c0 += W) {
+        int64_t c;
+        int skip;
+        chunkAt(c0, ow, &c, &skip);
+        typename Vec::V d = Vec::load(dzo + oy * ow + c);
+        if (skip > 0) {  // lanes already counted by the previous chunk pass nothing
+          alignas(64) float v[W];
+          Vec::store(v, d);
+          for (int j = 0; j < skip; ++j) v[j] = 0.0f;
+          d = Vec::load(v);
+        }
+        for (int64_t ky = 0; ky < kh; ++ky)
+          for (int64_t kx = 0; kx < kw; ++kx)
+            acc[ky * kw + kx] = Vec::fma(d, Vec::load(x + (oy + ky) * w + c + kx), acc[ky * kw + kx]);
+      }
+    for (int64_t t = 0; t < taps; ++t) dw[o * taps + t] += Vec::hsum(acc[t]);
+  }
+}
+
+void directForward(const float* x, int64_t h, int64_t w, int64_t kh, int64_t kw, const float* wts,
+                   const float* bias, int64_t oc, int flags, float* out) {
+  if (kh == 3 && kw == 3) return directForwardT<3, 3>(x, h, w, kh, kw, wts, bias, oc, flags, out);
+  directForwardT<0, 0>(x, h, w, kh, kw, wts, bias, oc, flags, out);
+}
+
+void directWeight(const float* x, int64_t h, int64_t w, int64_t kh, int64_t kw, const float* dz, int64_t oc, float* dw) {
+  if (kh == 3 && kw == 3) return directWeightT<3, 3>(x, h, w, kh, kw, dz, oc, dw);
+  directWeightT<0, 0>(x, h, w, kh, kw, dz, oc, dw);
+}
+
 template <int MR, int NV>
 spur::ConvIsaKernels makeConvKernels() {
-  return spur::ConvIsaKernels{MR, NV * Vec::W, &gatherMicro<MR, NV>, &transpose};
+  return spur::ConvIsaKernels{MR, NV * Vec::W, &gatherMicro<MR, NV>, &transpose, Vec::W, &directForward, &directWeight};
 }
 
 }  // namespace

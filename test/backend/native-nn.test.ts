@@ -68,6 +68,11 @@ const AWKWARD_CONVS: [string, ConvGeom][] = [
   ['padding 2, 5x3 kernel', conv(3, 4, 6, 7, 6, 5, 1, 2, 3)],
   ['padding wider than the kernel', conv(2, 2, 3, 3, 5, 1, 1, 2)],
   ['1x1 stride 2 on 129 channels', conv(2, 129, 5, 5, 20, 1, 2, 0)],
+  // one input channel, unit stride, no padding: the direct kernels, rows of exactly one
+  // vector (8 AVX2 lanes), just over one, and a 5x3 kernel on a batch of 128
+  ['1 channel, rows of 8', conv(3, 1, 10, 10, 5, 3, 1, 0)],
+  ['1 channel, rows of 17, 129 outputs', conv(2, 1, 19, 19, 129, 3, 1, 0)],
+  ['1 channel, 5x3 kernel, batch 128', conv(128, 1, 12, 23, 7, 5, 1, 0, 3)],
 ];
 
 for (const isa of ISAS) {

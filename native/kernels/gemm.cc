@@ -1,8 +1,8 @@
 #include "gemm.h"
 
 #include <algorithm>
-#include <utility>
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 #include "cpu.h"
@@ -122,7 +122,7 @@ bool skinnyGemm(const GemmIsaKernels& K, int64_t m, int64_t n, int64_t k, MatVie
 // the pool. Returns false unless B's rows are contiguous.
 bool outerGemm(const GemmIsaKernels& K, int64_t m, int64_t n, int64_t k, MatView a, MatView b,
                float* c, int64_t ldc, const GemmEpilogue& ep, bool parallel) {
-  if (b.cs != 1 || k < 1) return false;
+  if (b.cs != 1) return false;
   const bool plain = !ep.accumulate && ep.colBias == nullptr && ep.rowBias == nullptr && !ep.relu;
   const int threads = parallel && static_cast<double>(m) * n * k >= kSkinnyParallelMacs ? poolThreads() : 1;
   parallelForChunks(m, threads, [&](int64_t i0, int64_t i1, int) {

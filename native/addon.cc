@@ -49,9 +49,7 @@ void Linear(const Napi::CallbackInfo& info) {
   Call c{info, "linear"};
   c.argc(8);
   F32 x = f32(c, 0, "x"), w = f32(c, 1, "w");
-  F32 bias;
-  bias.name = "bias";
-  if (!info[2].IsNull()) bias = f32(c, 2, "bias");
+  F32 bias = optionalF32(c, 2, "bias");
   const int64_t m = integer(c, 3, "m", 1), k = integer(c, 4, "k", 1), n = integer(c, 5, "n", 1);
   const bool relu = boolean(c, 6, "relu");
   F32 out = f32(c, 7, "out");

@@ -60,6 +60,16 @@ Arr<T> typedArg(const Call& c, const Napi::Value& v, const char* name, napi_type
 inline F32 f32(const Call& c, size_t i, const char* name) {
   return typedArg<float>(c, c.info[i], name, napi_float32_array, "Float32Array");
 }
+// A Float32Array argument that may be null (an absent bias, a gradient not wanted): then
+// an empty F32 that still carries the name.
+inline F32 optionalF32(const Call& c, size_t i, const char* name) {
+  if (c.info[i].IsNull()) {
+    F32 a;
+    a.name = name;
+    return a;
+  }
+  return f32(c, i, name);
+}
 inline I32 i32(const Call& c, size_t i, const char* name) {
   return typedArg<int32_t>(c, c.info[i], name, napi_int32_array, "Int32Array");
 }

@@ -84,9 +84,7 @@ void Conv2dFused(const Napi::CallbackInfo& info) {
   Call c{info, "conv2dFused"};
   c.argc(6);
   F32 x = f32(c, 0, "x"), w = f32(c, 1, "w");
-  F32 bias;
-  bias.name = "bias";
-  if (!info[2].IsNull()) bias = f32(c, 2, "bias");
+  F32 bias = optionalF32(c, 2, "bias");
   const spur::ConvGeom g = convGeom(c, 3);
   const bool relu = boolean(c, 4, "relu");
   F32 out = f32(c, 5, "out");
@@ -126,14 +124,6 @@ void Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
   distinct(c, dw, x);
   distinct(c, dw, dy);
   spur::conv2dBackwardWeight(x.data, dy.data, g, spur::Store::Add, dw.data);
-}
-
-// An F32 argument that may be null (a gradient not wanted).
-F32 optionalF32(const Call& c, size_t i, const char* name) {
-  F32 a;
-  a.name = name;
-  if (!c.info[i].IsNull()) a = f32(c, i, name);
-  return a;
 }
 
 void Conv2dFusedBackward(const Napi::CallbackInfo& info) {

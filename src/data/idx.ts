@@ -75,6 +75,15 @@ export function readIdxDataset(spec: IdxPairSpec): Dataset {
     throw new UserError(`${labelsPath}: labels have dimensions ${labelsIdx.dims.join('x')}, expected one dimension [N]`);
   }
   const imagesIdx = readIdxFile(imagesPath, spec.hint);
+  return idxDataset(spec, labelsIdx, imagesIdx);
+}
+
+/** The Dataset of a parsed images file and labels file, checked against each other. */
+export function idxDataset(spec: IdxPairSpec, labelsIdx: IdxArray, imagesIdx: IdxArray): Dataset {
+  const { imagesPath, labelsPath } = spec;
+  if (labelsIdx.dims.length !== 1) {
+    throw new UserError(`${labelsPath}: labels have dimensions ${labelsIdx.dims.join('x')}, expected one dimension [N]`);
+  }
   const d = imagesIdx.dims;
   if (d.length !== 3 && d.length !== 4) {
     throw new UserError(`${imagesPath}: images have dimensions ${d.join('x')}, expected [N, height, width] or [N, height, width, channels]`);

@@ -55,6 +55,7 @@ export function parsesOrRefuses(sources: string[] | null, parse: () => unknown):
   try {
     parse();
   } catch (e) {
+    if (e instanceof FuzzFinding) throw e; // a target's own check on what parsed
     error = e;
   }
   const ms = performance.now() - start;

@@ -14,7 +14,7 @@ import { idxDataset, parseIdx } from '../../src/data/idx.ts';
 import { expandSweep, GRID_KEYS, loadSweepSpec } from '../../src/experiments/sweepSpec.ts';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../../src/store/safetensors.ts';
 import { crc32, decodePng, encodePng } from '../../src/util/png.ts';
-import { mutated, parsesOrRefuses, seededBytes } from './property.ts';
+import { FuzzFinding, mutated, parsesOrRefuses, seededBytes } from './property.ts';
 
 export interface FuzzTarget {
   name: string;
@@ -134,24 +134,58 @@ function framed({ header, metadata, data, lengthDelta }: { header: Record<string
   out.set(data, 8 + json.length);
   return out;
 }
-const validTensors = fc.dictionary(
-  fc.string({ minLength: 1, maxLength: 4 }),
-  fc.record({ dtype: fc.constantFrom('F32', 'F64', 'I32', 'U8' as const), shape: fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }) }),
-  { maxKeys: 3 },
+// Named entries rather than fc.dictionary: an own "__proto__" key needs defineProperty.
+const validTensors = fc.uniqueArray(
+  fc.tuple(
+    fc.oneof({ arbitrary: fc.string({ minLength: 1, maxLength: 4 }), weight: 8 }, fc.constantFrom('__proto__', 'constructor', 'hasOwnProperty')),
+    fc.record({ dtype: fc.constantFrom('F32', 'F64', 'I32', 'U8' as const), shape: fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }) }),
+  ),
+  { selector: (t) => t[0], maxLength: 3 },
 );
 const encoded = validTensors.map((spec) => {
   const tensors: Record<string, SafetensorsTensor> = {};
-  for (const [name, { dtype, shape }] of Object.entries(spec)) {
+  for (const [name, { dtype, shape }] of spec) {
     const n = shape.reduce((a, b) => a * b, 1);
     const data = dtype === 'F32' ? new Float32Array(n) : dtype === 'F64' ? new Float64Array(n) : dtype === 'I32' ? new Int32Array(n) : new Uint8Array(n);
-    tensors[name] = { dtype: dtype as SafetensorsTensor['dtype'], shape, data };
+    const value: SafetensorsTensor = { dtype: dtype as SafetensorsTensor['dtype'], shape, data };
+    Object.defineProperty(tensors, name, { value, enumerable: true, writable: true, configurable: true });
   }
   return new Uint8Array(encodeSafetensors(tensors));
 });
 const safetensorsInput = fc.oneof(mutated(encoded, 3, 16), forgedHeader.map(framed), mutated(forgedHeader.map(framed), 2, 16));
 
-const safetensors = target('safetensors', 'safetensors files (decodeSafetensors)', safetensorsInput, (bytes) =>
-  parsesOrRefuses(['model.safetensors'], () => decodeSafetensors(bytes, 'model.safetensors')),
+const safetensors = target('safetensors', 'safetensors files (decodeSafetensors; every header tensor comes out)', safetensorsInput, (bytes) =>
+  parsesOrRefuses(['model.safetensors'], () => {
+    const { tensors } = decodeSafetensors(bytes, 'model.safetensors');
+    // Parsed: the header was valid JSON, and each of its tensors must be an own key of the result.
+    const length = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+    const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + length)).toString('utf8')) as Record<string, unknown>;
+    const names = Object.keys(header).filter((k) => k !== '__metadata__');
+    const missing = names.filter((k) => !Object.hasOwn(tensors, k));
+    if (missing.length > 0 || Object.keys(tensors).length !== names.length) {
+      throw new FuzzFinding(`decodeSafetensors lost tensors ${JSON.stringify(missing)} of ${JSON.stringify(names)}`);
+    }
+  }),
+);
+
+// Writing then reading gives back every tensor, or the writer refuses.
+const safetensorsRoundTrip = target('safetensors-roundtrip', 'safetensors write then read (encodeSafetensors, decodeSafetensors)', validTensors, (spec) =>
+  parsesOrRefuses(['safetensors'], () => {
+    const tensors: Record<string, SafetensorsTensor> = {};
+    for (const [name, { dtype, shape }] of spec) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = dtype === 'F32' ? Float32Array.from({ length: n }, (_, i) => i + 0.5) : dtype === 'F64' ? Float64Array.from({ length: n }, (_, i) => -i) : dtype === 'I32' ? Int32Array.from({ length: n }, (_, i) => i * 7) : Uint8Array.from({ length: n }, (_, i) => i);
+      Object.defineProperty(tensors, name, { value: { dtype, shape, data }, enumerable: true, writable: true, configurable: true });
+    }
+    const back = decodeSafetensors(encodeSafetensors(tensors), 'roundtrip.safetensors').tensors;
+    for (const [name, t] of spec) {
+      const got = Object.hasOwn(back, name) ? back[name] : undefined;
+      const want = tensors[name];
+      if (!got || got.dtype !== t.dtype || JSON.stringify(got.shape) !== JSON.stringify(t.shape) || Buffer.compare(Buffer.from(got.data.buffer, got.data.byteOffset, got.data.byteLength), Buffer.from(want.data.buffer, want.data.byteOffset, want.data.byteLength)) !== 0) {
+        throw new FuzzFinding(`tensor ${JSON.stringify(name)} did not survive a write and read`);
+      }
+    }
+  }),
 );
 
 // ---- PNG ----
@@ -285,7 +319,7 @@ const sweep = target('sweep', 'sweep files (loadSweepSpec, expandSweep)', sweepI
   });
 });
 
-export const TARGETS: FuzzTarget[] = [idx, gzip, cifar, safetensors, png, patternJson, sweep];
+export const TARGETS: FuzzTarget[] = [idx, gzip, cifar, safetensors, safetensorsRoundTrip, png, patternJson, sweep];
 
 export function findTarget(name: string): FuzzTarget {
   const t = TARGETS.find((x) => x.name === name);

@@ -297,8 +297,24 @@ const grid = fc.oneof(
   fc.dictionary(fc.oneof(fc.constantFrom(...GRID_KEYS), fc.string({ maxLength: 5 })), gridValue, { maxKeys: 8 }),
   fc.record({ dataset: gridValue, pattern: gridValue, n: gridValue, target: gridValue, seed: gridValue, model: gridValue }, { requiredKeys: ['dataset', 'pattern', 'n', 'target', 'seed', 'model'] }),
 );
+// A valid grid with a few of its keys overridden (or added) by hostile values.
+const one = <T>(...values: T[]) => fc.oneof(fc.constantFrom(...values), fc.array(fc.constantFrom(...values), { minLength: 1, maxLength: 2 }));
+const validGrid = fc.record({
+  dataset: one('mnist', 'fashion', 'cifar10'),
+  pattern: one('S1', 'S3', 'Co', 'noise:l2=1'),
+  n: one(0, 3, 100),
+  target: one(0, 1, 9),
+  seed: one(0, 1),
+  model: one('LargeMLP', 'CNN002'),
+});
+const perturbedGrid = fc
+  .tuple(validGrid, fc.dictionary(fc.oneof({ arbitrary: fc.constantFrom(...GRID_KEYS), weight: 4 }, fc.string({ maxLength: 5 })), gridValue, { maxKeys: 2 }))
+  .map(([g, extra]) => ({ ...g, ...extra }));
 const sweepDoc = fc.oneof(
-  fc.record({ name: fc.oneof(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 0 })), description: fc.string({ maxLength: 6 }), grids: fc.oneof(fc.array(grid, { maxLength: 3 }), fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: ['grids'] }),
+  {
+    arbitrary: fc.record({ name: fc.oneof(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 0 })), description: fc.string({ maxLength: 6 }), grids: fc.oneof({ arbitrary: fc.array(fc.oneof({ arbitrary: perturbedGrid, weight: 3 }, grid), { maxLength: 3 }), weight: 5 }, fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: ['grids'] }),
+    weight: 5,
+  },
   fc.jsonValue({ maxDepth: 2 }),
 );
 const sweepInput = fc.oneof(sweepDoc.map((d) => JSON.stringify(d) ?? 'null'), fc.string({ maxLength: 40 }));

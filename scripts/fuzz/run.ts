@@ -28,7 +28,11 @@ function option(args: string[], name: string): string | undefined {
 
 /** JSON with typed arrays as {base64}: a counterexample a test can paste. */
 function describeInput(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? { base64: Buffer.from(x).toString('base64') } : x));
+  const isBufferJson = (x: unknown): x is { data: number[] } => (x as { type?: unknown })?.type === 'Buffer' && Array.isArray((x as { data?: unknown }).data);
+  // Buffers reach the replacer already as {type: 'Buffer', data: [...]} (their toJSON).
+  return JSON.stringify(v, (_k, x) =>
+    x instanceof Uint8Array ? { base64: Buffer.from(x).toString('base64') } : isBufferJson(x) ? { base64: Buffer.from(x.data).toString('base64') } : x,
+  );
 }
 
 function runChild(name: string, seconds: number, seed: number): Report {

@@ -1,12 +1,14 @@
-// Fuzzes the parsers: npm run fuzz -- [--seconds N] [--seed S] [--target NAME ...] [--verbose]
+// Fuzzes the parsers: npm run fuzz -- [--seconds N] [--seed S] [--target NAME ...] [--guided] [--verbose]
 // Each target runs for N seconds (default 120) in its own child process, so an
 // out-of-memory crash or a hang (killed after N + 60 s) is a finding too. Prints one line
 // per target (time, iterations, findings) and each finding's shrunk input, in base64 for
 // binary inputs, so it can become a regression test; --verbose lists the kinds of
-// refusal each target reached. Exits 1 when anything was found.
+// refusal each target reached. --guided: coverage-guided mutation of a corpus (guided.ts)
+// instead of fresh fast-check inputs. Exits 1 when anything was found.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { guidedFuzz } from './guided.ts';
 import { outcomes } from './property.ts';
 import { findTarget, TARGETS } from './targets.ts';
 
@@ -18,6 +20,9 @@ interface Report {
   parsed: number;
   /** Each kind of refusal seen (numbers and quotes blanked) and how often. */
   refusals: [string, number][];
+  /** Guided mode: corpus size and distinct coverage features (block x count bucket). */
+  corpus?: number;
+  features?: number;
   finding?: { error: string; input: string; path?: string };
 }
 
@@ -33,6 +38,15 @@ function describeInput(v: unknown): string {
   return JSON.stringify(v, (_k, x) =>
     x instanceof Uint8Array ? { base64: Buffer.from(x).toString('base64') } : isBufferJson(x) ? { base64: Buffer.from(x.data).toString('base64') } : x,
   );
+}
+
+function runGuided(name: string, seconds: number, seed: number): Report {
+  const start = performance.now();
+  const r = guidedFuzz(findTarget(name), seconds, seed);
+  const refusals = [...outcomes.refusals].sort((a, b) => b[1] - a[1]);
+  const report: Report = { target: name, seconds: (performance.now() - start) / 1000, iterations: r.iterations, seed, parsed: outcomes.parsed, refusals, corpus: r.corpus, features: r.features };
+  if (r.finding) report.finding = { error: r.finding.error, input: describeInput(r.finding.input) };
+  return report;
 }
 
 function runChild(name: string, seconds: number, seed: number): Report {
@@ -59,7 +73,8 @@ function main(): number {
   const child = option(args, '--child');
   const verbose = args.includes('--verbose');
   if (child) {
-    process.stdout.write(`${JSON.stringify(runChild(child, seconds, seed))}\n`);
+    const report = args.includes('--guided') ? runGuided(child, seconds, seed) : runChild(child, seconds, seed);
+    process.stdout.write(`${JSON.stringify(report)}\n`);
     return 0;
   }
   const names = args.flatMap((a, i) => (args[i - 1] === '--target' ? [a] : []));
@@ -67,7 +82,8 @@ function main(): number {
   const script = fileURLToPath(import.meta.url);
   let found = 0;
   for (const t of targets) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', script, '--child', t.name, '--seconds', String(seconds), '--seed', String(seed)], {
+    const mode = args.includes('--guided') ? ['--guided'] : [];
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script, '--child', t.name, '--seconds', String(seconds), '--seed', String(seed), ...mode], {
       encoding: 'utf8',
       timeout: (seconds + 60) * 1000,
       maxBuffer: 64 << 20,
@@ -81,7 +97,8 @@ function main(): number {
     const rep = JSON.parse(line) as Report;
     const rate = Math.round(rep.iterations / rep.seconds);
     process.stdout.write(
-      `${t.name}: ${rep.seconds.toFixed(0)} s, ${rep.iterations} inputs (${rate}/s; ${rep.parsed} parsed, ${rep.refusals.length} kinds of refusal), ` +
+      `${t.name}: ${rep.seconds.toFixed(0)} s, ${rep.iterations} inputs (${rate}/s; ${rep.parsed} parsed, ${rep.refusals.length} kinds of refusal` +
+        `${rep.corpus !== undefined ? `; corpus ${rep.corpus}, ${rep.features} coverage features` : ''}), ` +
         `seed ${seed}: ${rep.finding ? 'FINDING' : 'no findings'}  [${t.what}]\n`,
     );
     if (verbose) for (const [kind, n] of rep.refusals) process.stdout.write(`    ${n}  ${kind}\n`);

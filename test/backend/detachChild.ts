@@ -122,4 +122,11 @@ for (const kernel of KERNEL_NAMES) {
   run('stridedCopy', 'shape lengthened by its own getter', [f32(6), 0, [1, 2], shape, f32(6)]);
 }
 
+// A getter that throws: its error reaches the caller, nothing runs.
+{
+  const args = { ...sgd };
+  Object.defineProperty(args, 'lr', { get: () => { throw new Error('getter says no'); }, enumerable: true });
+  run('sgdUpdate', 'a throwing getter', [f32(3), f32(3), f32(3), args]);
+}
+
 process.stdout.write(`${JSON.stringify(outcomes)}\n`);

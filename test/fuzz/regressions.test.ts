@@ -1,5 +1,6 @@
 // Inputs the fuzzer (npm run fuzz) found that broke the property "parse, or a UserError
-// naming the file"; each is kept here, shrunk, so the bug stays fixed.
+// naming the file" (or, for idx, parsed when they should not), each kept here, shrunk,
+// so the bug stays fixed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
@@ -8,6 +9,7 @@ import { decodePng } from '../../src/util/png.ts';
 import { decodeDataBytes } from '../../src/data/fileBytes.ts';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../../src/store/safetensors.ts';
 import { makeTrainConfig } from '../../src/train/config.ts';
+import { idxDataset, parseIdx } from '../../src/data/idx.ts';
 
 function assertUserError(fn: () => unknown, ...parts: string[]): void {
   assert.throws(fn, (e: unknown) => {
@@ -60,4 +62,21 @@ test('gzip: data decompressing beyond the limit is refused, naming the file', ()
   assertUserError(() => decodeDataBytes(bomb, 'train-images.gz', 1 << 20), 'train-images.gz', 'decompresses to more than 1048576 bytes');
   assert.equal(decodeDataBytes(bomb, 'train-images.gz').length, 4 << 20, 'the default limit (1 GiB) lets real data sets through');
   assertUserError(() => decodeDataBytes(bomb.subarray(0, 100), 'cut.gz'), 'cut.gz', 'corrupt or truncated');
+});
+
+test('idx: an empty images file or zero-sized images are refused when the data set is built', () => {
+  // not a property violation: seen among the idx target's *parsed* inputs (0 images, 5x0
+  // pixels), which became data sets of nothing and would fail far from the file
+  const header = (dims: number[]) => {
+    const b = new Uint8Array(4 + 4 * dims.length + dims.reduce((a, x) => a * x, 1));
+    b[2] = 0x08;
+    b[3] = dims.length;
+    dims.forEach((v, i) => new DataView(b.buffer).setUint32(4 + 4 * i, v));
+    return b;
+  };
+  const spec = { name: 'toy', split: 'train' as const, imagesPath: 'img.idx', labelsPath: 'lab.idx', numClasses: 10 };
+  for (const [images, labels] of [[[0, 28, 28], [0]], [[2, 5, 0], [2]], [[2, 3, 3, 0], [2]]]) {
+    assertUserError(() => idxDataset(spec, parseIdx(header(labels), 'lab.idx'), parseIdx(header(images), 'img.idx')), 'img.idx', `dimensions ${images.join('x')}`, 'at least one image');
+  }
+  assert.equal(idxDataset(spec, parseIdx(header([1]), 'lab.idx'), parseIdx(header([1, 1, 1]), 'img.idx')).n, 1);
 });

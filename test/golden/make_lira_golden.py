@@ -4,8 +4,8 @@
 Run with Debian's python3 (numpy 1.24, scipy 1.10):
     /usr/bin/python3 test/golden/make_lira_golden.py
 writes test/golden/lira_golden.json. The LiRA scores are computed the slow, obvious way
-(for each target model, np.median / np.mean / np.std of the other models' in and out
-values, scipy.stats.norm.logpdf and logsf), independent of the TypeScript's running sums.
+(for each target model, np.median / np.mean / np.std of the first K/2 - 1 of the other
+models' in and out values, scipy.stats.norm.logpdf and logsf), independent of the TypeScript's running sums.
 """
 import json
 import os
@@ -39,8 +39,10 @@ def lira_scores(stats, keep, variant, global_variance, center):
         dev_in = [[] for _ in range(a_count)]
         dev_out = [[] for _ in range(a_count)]
         for i in range(n):
-            ins = stats[others[keep[others, i]], i, :]
-            outs = stats[others[~keep[others, i]], i, :]
+            # as the public code: every side truncated to the smallest count, K/2 - 1,
+            # keeping the first models in model order
+            ins = stats[others[keep[others, i]], i, :][: k_models // 2 - 1]
+            outs = stats[others[~keep[others, i]], i, :][: k_models // 2 - 1]
             pick = np.median if center == "median" else np.mean
             centre_in[i] = pick(ins, 0)
             centre_out[i] = pick(outs, 0)

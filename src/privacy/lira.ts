@@ -43,8 +43,8 @@ export function keepMatrix(shadows: number, poolSize: number, seed: number | rea
 }
 
 export function checkShadows(shadows: number): void {
-  if (!(Number.isInteger(shadows) && shadows >= 4 && shadows <= 256 && shadows % 2 === 0)) {
-    throw new UserError(`shadows: got ${shadows}, expected an even number of shadow models from 4 to 256 (16 or 64 usual)`);
+  if (!(Number.isInteger(shadows) && shadows >= 6 && shadows <= 256 && shadows % 2 === 0)) {
+    throw new UserError(`shadows: got ${shadows}, expected an even number of shadow models from 6 to 256 (16 or 64 usual; each Gaussian is fitted to K/2 - 1 of them)`);
   }
 }
 

@@ -41,7 +41,7 @@ test('keep matrix: the paper construction from numpy RandomState, every example 
     assert.ok(size > 430 && size < 570, `model ${k} trains on ${size} of 1000`);
   }
   assert.throws(() => keepMatrix(5, 10, 0), /even number of shadow models/);
-  assert.throws(() => keepMatrix(2, 10, 0), /from 4 to 256/);
+  assert.throws(() => keepMatrix(2, 10, 0), /from 6 to 256/);
 });
 
 test('LiRA scores (online/offline, per-example/global variance, median/mean) equal the numpy/scipy computation', () => {
@@ -61,9 +61,9 @@ test('LiRA scores (online/offline, per-example/global variance, median/mean) equ
 });
 
 test('LiRA rejects observations of the wrong size or with non-finite values', () => {
-  const base = { shadows: 4, poolSize: 2, queries: 1, stats: new Float64Array(8), keep: keepMatrix(4, 2, 0) };
-  assert.throws(() => liraScores({ ...base, stats: new Float64Array(7) }), /stats has 7 values, expected K\*N\*A = 4\*2\*1/);
-  const bad = new Float64Array(8);
+  const base = { shadows: 6, poolSize: 2, queries: 1, stats: new Float64Array(12), keep: keepMatrix(6, 2, 0) };
+  assert.throws(() => liraScores({ ...base, stats: new Float64Array(7) }), /stats has 7 values, expected K\*N\*A = 6\*2\*1/);
+  const bad = new Float64Array(12);
   bad[3] = NaN;
   assert.throws(() => liraScores({ ...base, stats: bad }), /stat 3 is NaN/);
 });

@@ -225,3 +225,20 @@ export async function runLira(opts: LiraOptions): Promise<LiraRun> {
   const attack = { variant: opts.variant ?? 'online', globalVariance: opts.globalVariance ?? false, center: opts.center ?? 'median', queries } as const;
   return analyzeLira(plan, outputs, data, attack, started);
 }
+
+/**
+ * The grid of issue 20's `paper-lira` (MNIST, LargeMLP, R3 and S3, n = 1, 3, 10, 100,
+ * K = 16, 20 epochs, Adam lr 0.01): data for a sweep preset once LiRA is a run kind.
+ */
+export const LIRA_GRID = {
+  dataset: ['mnist'],
+  pattern: ['R3', 'S3'],
+  n: [1, 3, 10, 100],
+  target: [0],
+  seed: [0],
+  model: ['LargeMLP'],
+  optimizer: 'adam',
+  lr: 0.01,
+  epochs: 20,
+  shadows: 16,
+} as const;

@@ -80,12 +80,6 @@ export function checkObservations(o: ShadowObservations): void {
 // Sigma of a fitted Gaussian; the public code's + 1e-30 keeps a zero spread finite.
 const SIGMA_FLOOR = 1e-30;
 
-interface Fit {
-  center: number;
-  ssd: number; // sum of squared deviations from the mean
-  count: number;
-}
-
 // Running sums of one side (in or out) of one example and query, shifted by its first
 // value so that leaving one value out does not cancel digits.
 interface Side {
@@ -107,16 +101,17 @@ function side(values: number[]): Side {
   return { sorted, shift, sum, sumSq };
 }
 
-function fitWithout(s: Side, leftOut: number, center: 'median' | 'mean'): Fit {
+// The Gaussian of one side with one value left out (the target's, or the side's last
+// model's), written at position j: centre and sum of squared deviations from the mean.
+function fitWithout(s: Side, leftOut: number, median: boolean, centers: Float64Array, ssds: Float64Array, j: number): void {
   const skip = sortedIndexOf(s.sorted, leftOut);
   if (skip < 0) throw new Error('LiRA: a left-out value is missing from its side');
   const count = s.sorted.length - 1;
   const sum = s.sum - (leftOut - s.shift);
   const sumSq = s.sumSq - (leftOut - s.shift) ** 2;
-  if (count <= 0) return { center: NaN, ssd: NaN, count: 0 };
   const mean = sum / count;
-  const ssd = Math.max(0, sumSq - sum * mean);
-  return { center: center === 'median' ? sortedMedianWithout(s.sorted, skip) : mean + s.shift, ssd, count };
+  ssds[j] = Math.max(0, sumSq - sum * mean);
+  centers[j] = median ? sortedMedianWithout(s.sorted, skip) : mean + s.shift;
 }
 
 /**
@@ -139,16 +134,22 @@ export function liraScores(o: ShadowObservations, opts: LiraScoreOptions = {}): 
     }
   }
   const scores = new Float64Array(K * N);
-  const inFits = new Array<Fit>(N * A);
-  const outFits = new Array<Fit>(N * A);
+  // Every side holds K/2 - 1 values once one is left out (checkObservations: K/2 per example).
+  const count = K / 2 - 1;
+  const median = center === 'median';
+  const inCenter = new Float64Array(N * A);
+  const inSsd = new Float64Array(N * A);
+  const outCenter = new Float64Array(N * A);
+  const outSsd = new Float64Array(N * A);
   for (let t = 0; t < K; t++) {
     for (let i = 0; i < N; i++) {
       const member = o.keep[t * N + i] === 1;
       for (let a = 0; a < A; a++) {
-        const { inSide, outSide, lastIn, lastOut } = sides[i * A + a];
+        const j = i * A + a;
+        const { inSide, outSide, lastIn, lastOut } = sides[j];
         const x = stat(t, i, a);
-        inFits[i * A + a] = fitWithout(inSide, member ? x : lastIn, center);
-        outFits[i * A + a] = fitWithout(outSide, member ? lastOut : x, center);
+        fitWithout(inSide, member ? x : lastIn, median, inCenter, inSsd, j);
+        fitWithout(outSide, member ? lastOut : x, median, outCenter, outSsd, j);
       }
     }
     // Global variance: one per side and query for this target, pooled over examples.
@@ -156,28 +157,26 @@ export function liraScores(o: ShadowObservations, opts: LiraScoreOptions = {}): 
     const globalOut = new Float64Array(A);
     if (opts.globalVariance) {
       for (let a = 0; a < A; a++) {
-        let ssdIn = 0, nIn = 0, ssdOut = 0, nOut = 0;
+        let ssdIn = 0;
+        let ssdOut = 0;
         for (let i = 0; i < N; i++) {
-          const fi = inFits[i * A + a];
-          const fo = outFits[i * A + a];
-          if (fi.count > 0) { ssdIn += fi.ssd; nIn += fi.count; }
-          if (fo.count > 0) { ssdOut += fo.ssd; nOut += fo.count; }
+          ssdIn += inSsd[i * A + a];
+          ssdOut += outSsd[i * A + a];
         }
-        globalIn[a] = Math.sqrt(ssdIn / nIn);
-        globalOut[a] = Math.sqrt(ssdOut / nOut);
+        globalIn[a] = Math.sqrt(ssdIn / (N * count));
+        globalOut[a] = Math.sqrt(ssdOut / (N * count));
       }
     }
     for (let i = 0; i < N; i++) {
       let total = 0;
       for (let a = 0; a < A; a++) {
-        const fi = inFits[i * A + a];
-        const fo = outFits[i * A + a];
-        const sdIn = (opts.globalVariance ? globalIn[a] : Math.sqrt(fi.ssd / fi.count)) + SIGMA_FLOOR;
-        const sdOut = (opts.globalVariance ? globalOut[a] : Math.sqrt(fo.ssd / fo.count)) + SIGMA_FLOOR;
+        const j = i * A + a;
+        const sdIn = (opts.globalVariance ? globalIn[a] : Math.sqrt(inSsd[j] / count)) + SIGMA_FLOOR;
+        const sdOut = (opts.globalVariance ? globalOut[a] : Math.sqrt(outSsd[j] / count)) + SIGMA_FLOOR;
         const x = stat(t, i, a);
         total += variant === 'online'
-          ? normalLogPdf(x, fi.center, sdIn) - normalLogPdf(x, fo.center, sdOut)
-          : -normalLogSf(x, fo.center, sdOut);
+          ? normalLogPdf(x, inCenter[j], sdIn) - normalLogPdf(x, outCenter[j], sdOut)
+          : -normalLogSf(x, outCenter[j], sdOut);
       }
       scores[t * N + i] = total / A;
     }

@@ -71,8 +71,12 @@ export function normalLogSf(x: number, mu: number, sigma: number): number {
 export function sortedMedianWithout(sorted: ArrayLike<number>, skip: number): number {
   const m = sorted.length - (skip >= 0 ? 1 : 0);
   if (m <= 0) return NaN;
-  const at = (r: number) => sorted[skip >= 0 && r >= skip ? r + 1 : r];
-  return m % 2 === 1 ? at((m - 1) / 2) : (at(m / 2 - 1) + at(m / 2)) / 2;
+  // Rank r of the remaining values sits at r, or at r + 1 from the left-out position on.
+  const hi = m >> 1;
+  const upper = sorted[skip >= 0 && hi >= skip ? hi + 1 : hi];
+  if (m % 2 === 1) return upper;
+  const lo = hi - 1;
+  return (sorted[skip >= 0 && lo >= skip ? lo + 1 : lo] + upper) / 2;
 }
 
 /** Position of a value in a sorted array (any one of equal values), or -1. */

@@ -201,9 +201,15 @@ export function analyzeLira(plan: ShadowPlan, outputs: ShadowOutput[], data: Spu
   };
 }
 
-/** Plans, trains the K shadow models one after another through the trainer, and attacks. */
-export async function runLira(opts: LiraOptions): Promise<LiraRun> {
-  const started = Date.now();
+export interface LiraPlan {
+  config: TrainConfig;
+  data: SpuriousDataset;
+  plan: ShadowPlan; // plan.runs: one training run per shadow model, to train anywhere
+  attack: Required<LiraScoreOptions> & { queries: LiraQueries };
+}
+
+/** Everything before training: the data, the pool, the keep matrix and the K runs. */
+export function planLira(opts: LiraOptions): LiraPlan {
   const { train: cfg, store } = liraConfig(opts);
   const data = opts.data ?? makeSpuriousDataset({ dataset: cfg.dataset, pattern: cfg.pattern, n: cfg.n, target: cfg.target, seed: cfg.seed }, { dataDir: opts.dataDir });
   if (data.spec.n !== cfg.n || data.spec.seed !== cfg.seed || data.spec.target !== cfg.target || data.spec.pattern !== cfg.pattern) {
@@ -214,6 +220,14 @@ export async function runLira(opts: LiraOptions): Promise<LiraRun> {
     shadows: store.shadows as number, trainLimit: store.trainLimit as number, testLimit: store.testLimit as number,
     matched: store.matched as number, queries,
   });
+  const attack = { variant: opts.variant ?? 'online', globalVariance: opts.globalVariance ?? false, center: opts.center ?? 'median', queries } as const;
+  return { config: cfg, data, plan, attack };
+}
+
+/** Plans, trains the K shadow models one after another through the trainer, and attacks. */
+export async function runLira(opts: LiraOptions): Promise<LiraRun> {
+  const started = Date.now();
+  const { data, plan, attack } = planLira(opts);
   const trainer = opts.trainShadow ?? trainShadowModel;
   const outputs: ShadowOutput[] = [];
   for (const run of plan.runs) {
@@ -222,7 +236,6 @@ export async function runLira(opts: LiraOptions): Promise<LiraRun> {
     outputs.push(out);
     opts.events?.onShadow?.(run.index, plan.runs.length, out);
   }
-  const attack = { variant: opts.variant ?? 'online', globalVariance: opts.globalVariance ?? false, center: opts.center ?? 'median', queries } as const;
   return analyzeLira(plan, outputs, data, attack, started);
 }
 

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileSystemUserError } from '../util/errors.ts';
+import { isProcessAlive } from '../util/processes.ts';
 
 export type AtomicData = string | Uint8Array | readonly Uint8Array[];
 
@@ -35,16 +36,6 @@ function safeHostname(): string {
 /** The temporary name used while writing `path`; hidden, and unique per process and call. */
 export function temporaryPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}@${safeHostname()}.${randomBytes(4).toString('hex')}.tmp`);
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

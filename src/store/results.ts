@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { openResultsDatabase } from './openDatabase.ts';
+import { isProcessAlive } from '../util/processes.ts';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors.ts';
@@ -152,16 +153,6 @@ export function runKey(config: Record<string, unknown>): string {
 
 export function currentOwner(): RunOwner {
   return { host: hostname(), pid: process.pid };
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function toRecord(row: RunRow): RunRecord {

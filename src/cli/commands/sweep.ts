@@ -16,6 +16,7 @@ import { codeVersion } from '../../distributed/codeVersion.ts';
 import { runQueuedSweep } from '../../distributed/coordinator.ts';
 import { queueStatus, registeredSweeps } from '../../distributed/queueStatus.ts';
 import { emitSlurmSweep } from '../../distributed/slurmFiles.ts';
+import { exitWithSpawningParent } from '../../distributed/parentWatch.ts';
 import type { TrainConfig } from '../../train/config.ts';
 
 const USAGE = `spurlab sweep <preset | file.json> [--store PATH] [--workers N] [--epochs E] [--no-artifacts] [--data-dir DIR] [--dry-run] [--json]
@@ -86,6 +87,8 @@ export const sweepCommand: Command = {
         io.out(flag(args, 'json') ? JSON.stringify(report) : `${done} of ${keys.length} runs done; results in ${storePath}`);
         return done === keys.length ? 0 : 1;
       }
+      // a child of `sweep --workers N`: stop when that parent dies, even by kill -9
+      exitWithSpawningParent('sweep worker');
       const bar = new ProgressBar(stderrSink(), `sweep ${specArg}`, configs.length, 'runs');
       const summary = await runSweepHere(configs, store, {
         artifacts: !flag(args, 'no-artifacts'),

@@ -107,3 +107,19 @@ test('results and report work on a store in a read-only directory, as a user who
   assert.equal(statSync(path).mtimeMs, before);
   chmodSync(dir, 0o755);
 });
+
+test('a full disk under the store names it and keeps what was recorded', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spurlab-opendb-'));
+  const path = makeStore(dir);
+  const store = ResultsStore.open(path);
+  // SQLite answers SQLITE_FULL, as on a full disk, once the file would pass max_page_count
+  const db = (store as unknown as { db: Database.Database }).db;
+  db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
+  assert.throws(() => store.claim('big', { n: 1, note: 'y'.repeat(100_000) }, 'train'),
+    (e: unknown) => e instanceof UserError && e.message.startsWith(`${path}: the disk holding the results store is full`) && /free some space/.test(e.message));
+  store.close();
+  const again = ResultsStore.open(path, { readonly: true });
+  assert.equal(again.list({ status: 'done' }).length, RUNS);
+  assert.equal(again.get('big'), undefined);
+  again.close();
+});

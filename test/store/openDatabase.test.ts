@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -89,20 +89,24 @@ test('a store opened read-only reads, and a write names the file instead of "att
   assert.throws(() => ResultsStore.open(join(dir, 'none.db'), { readonly: true }), /none\.db: no results store here/);
 });
 
-test('results and report work on a store in a read-only directory, as a user who may not write it', () => {
+test('results, report and sweep --dry-run work on a store in a read-only directory, as a user who may not write it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'spurlab-opendb-'));
   const path = makeStore(dir);
   const outDir = mkdtempSync(join(tmpdir(), 'spurlab-opendb-report-'));
   chmodSync(path, 0o444);
   chmodSync(dir, 0o555);
   chmodSync(outDir, 0o777);
+  const sweep = join(outDir, 'sweep.json');
+  writeFileSync(sweep, JSON.stringify({ name: 'ro', grids: [{ dataset: 'mnist', pattern: 'R3', n: 0, target: 0, seed: 0, model: 'MLP', epochs: 1, trainSubset: 100, testSubset: 100 }] }));
+  chmodSync(sweep, 0o644);
   const before = statSync(path).mtimeMs;
   // root ignores permissions: run the CLI as nobody then, as a user on a shared store would
   const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-  for (const argv of [['results', '--store', path, '--json'], ['report', '--store', path, '--out', join(outDir, 'r')]]) {
+  for (const argv of [['results', '--store', path, '--json'], ['report', '--store', path, '--out', join(outDir, 'r')], ['sweep', sweep, '--dry-run', '--store', path, '--json']]) {
     const r = spawnSync(process.execPath, [BIN, ...argv], { ...asUser, encoding: 'utf8', cwd: tmpdir(), timeout: 60_000 });
     assert.equal(r.status, 0, `${argv[0]}: ${r.stderr}`);
     if (argv[0] === 'results') assert.equal((JSON.parse(r.stdout) as unknown[]).length, RUNS);
+    if (argv[0] === 'sweep') assert.equal(JSON.parse(r.stdout).remaining, 1);
   }
   assert.equal(statSync(path).mtimeMs, before);
   chmodSync(dir, 0o755);

@@ -1,6 +1,7 @@
 // `spurlab sweep`: run a preset or a sweep file into the results store, resumably,
 // in one or several worker processes; --dry-run counts runs and estimates the time.
 // --queue hands the runs to `spurlab worker`s through Redis, --emit slurm to a cluster.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { flag, numberOption, stringOption, type CliIo, type Command, type ParsedArgs } from '../command.ts';
 import { expandSweep, loadSweepSpec } from '../../experiments/sweepSpec.ts';
@@ -60,7 +61,8 @@ export const sweepCommand: Command = {
     if (args.values.emit !== undefined) return emitSlurm(args, io, spec.name, configs);
     if (args.values.queue !== undefined) return runOnQueue(args, io, spec.name, configs, storePath);
     if (args.values['artifacts-dir'] !== undefined) throw new UserError('--artifacts-dir is for --queue (a directory the workers share); a local sweep keeps checkpoints beside the store');
-    const store = ResultsStore.open(storePath);
+    // a dry run only reads: an existing store is opened read-only (it may be someone else's)
+    const store = ResultsStore.open(storePath, { readonly: flag(args, 'dry-run') && existsSync(storePath) });
     try {
       if (flag(args, 'dry-run')) {
         const est = estimateSweep(configs, store);

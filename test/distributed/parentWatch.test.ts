@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ResultsStore } from '../../src/store/results.ts';
 import { isProcessAlive } from '../../src/util/processes.ts';
+import { readSafetensors } from '../../src/store/safetensors.ts';
 
 const BIN = new URL('../../bin/spurlab.mjs', import.meta.url).pathname;
 const RUN_SLOTS = new URL('../../src/distributed/runSlots.ts', import.meta.url).href;
@@ -59,13 +60,18 @@ test('kill -9 of `sweep --workers 2` stops its children; their claims are free t
   }
 });
 
-test('kill -9 of a worker process stops its run-slot child in the middle of a run', async () => {
+test('kill -9 of a worker process stops its run-slot child in the middle of an epoch', async () => {
+  // Epochs of a few seconds: without the watch the child would notice only when it
+  // reports the next epoch (its IPC send fails), after writing that epoch's checkpoint.
+  const artifactDir = mkdtempSync(join(tmpdir(), 'spurlab-parent-slot-'));
+  const config = { ...longRun, n: 3, epochs: 5, trainSubset: 40000 };
   const script = `
     import { RunSlots } from ${JSON.stringify(RUN_SLOTS)};
     import { makeTrainConfig } from ${JSON.stringify(CONFIG)};
-    const { dataset, pattern, n, target, seed, ...rest } = ${JSON.stringify({ ...longRun, n: 3 })};
+    const { dataset, pattern, n, target, seed, ...rest } = ${JSON.stringify(config)};
     const slots = new RunSlots(1);
-    slots.run({ config: makeTrainConfig({ data: { dataset, pattern, n, target, seed }, ...rest }), onEpoch: (e) => { if (e === 2) process.stdout.write('training\\n'); } });`;
+    slots.run({ config: makeTrainConfig({ data: { dataset, pattern, n, target, seed }, ...rest }), artifactDir: ${JSON.stringify(artifactDir)},
+      onEpoch: (e) => { if (e === 1) process.stdout.write('epoch 1\\n'); } });`;
   const worker = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -82,7 +88,9 @@ test('kill -9 of a worker process stops its run-slot child in the middle of a ru
     });
     assert.equal(children.length, 1, `children of the worker: ${children.join(', ')}`);
     worker.kill('SIGKILL');
-    await waitFor('the run-slot child to stop', 15, () => (isProcessAlive(children[0]) ? undefined : true));
+    await waitFor('the run-slot child to stop', 30, () => (isProcessAlive(children[0]) ? undefined : true));
+    const ckpt = readSafetensors(join(artifactDir, 'model.safetensors'));
+    assert.equal(ckpt.metadata.epoch, '1', 'the child trained on through epoch 2 after its worker died');
   } finally {
     worker.kill('SIGKILL');
   }

@@ -52,7 +52,7 @@ export function checkRunDirectory(outDir: string, config: Record<string, unknown
   const wantedEpochs = Number(config.epochs);
   const savedEpochs = Number(saved.epochs);
   const finished = epoch >= savedEpochs;
-  const state = finished ? `a finished run (${epoch} epochs)` : `an unfinished run (epoch ${epoch} of ${savedEpochs})`;
+  const state = finished ? `a finished run (${epoch} epoch${epoch === 1 ? '' : 's'})` : `an unfinished run (epoch ${epoch} of ${savedEpochs})`;
   const diff = configDifferences(saved, config);
   if (diff.length > 0) {
     const shown = diff.slice(0, 6).join('; ') + (diff.length > 6 ? `; and ${diff.length - 6} more` : '');

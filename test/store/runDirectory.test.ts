@@ -27,7 +27,7 @@ test('train --out refuses to replace a run of another config unless --force; the
   const other = await run(['train', ...base, '--epochs', '1', '--lr', '0.1', '--out', dir]);
   assert.equal(other.code, 2);
   assert.equal(other.err.length, 1);
-  assert.match(other.err[0], new RegExp(`--out ${dir}: holds a finished run \\(1 epochs\\) of another config \\(lr 0\\.01 there, 0\\.1 here\\); choose another --out, or add --force`));
+  assert.match(other.err[0], new RegExp(`--out ${dir}: holds a finished run \\(1 epoch\\) of another config \\(lr 0\\.01 there, 0\\.1 here\\); choose another --out, or add --force`));
   assert.deepEqual(readFileSync(ckpt), original, 'the refused run must not touch the finished one');
 
   const same = await run(['train', ...base, '--epochs', '1', '--out', dir, '--json']);

@@ -129,7 +129,7 @@ export const trainCommand: Command = {
     const finished = ownRun ? null : checkRunDirectory(outDir, cfg as unknown as Record<string, unknown>, flag(args, 'force'));
     if (finished) {
       if (flag(args, 'json')) io.out(JSON.stringify({ testAcc: finished.testAcc, trainAcc: finished.trainAcc, epochs: finished.epochs, seconds: 0, out: outDir, alreadyFinished: true }));
-      else io.out(`${outDir} already holds this finished run (${cfg.model} on ${cfg.dataset}, ${finished.epochs} epochs, test accuracy ${(100 * finished.testAcc).toFixed(2)}%); nothing to train (--force trains it again)`);
+      else io.out(`${outDir} already holds this finished run (${cfg.model} on ${cfg.dataset}, ${finished.epochs} epoch${finished.epochs === 1 ? '' : 's'}, test accuracy ${(100 * finished.testAcc).toFixed(2)}%); nothing to train (--force trains it again)`);
       return 0;
     }
     const r = await train(cfg, { outDir, dataDir, resumeFrom: resume ? join(resume, 'model.safetensors') : undefined, continueFrom: continueFrom ? join(continueFrom, 'model.safetensors') : undefined, events: progressEvents(cfg.epochs) });

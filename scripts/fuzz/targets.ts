@@ -98,7 +98,7 @@ const cifarInput = fc
 
 // Parameters of the harness (a layout index, an image shape) are clamped: the guided mode
 // mutates every field of an input, and only the files' contents are user input.
-const pick = <T>(list: readonly T[], i: number): T => list[Math.abs(Math.trunc(i) || 0) % list.length];
+const pick = <T>(list: readonly T[], i: number): T => list[Number.isFinite(i) ? Math.abs(Math.trunc(i)) % list.length : 0];
 
 const cifar = target('cifar', 'CIFAR-10/100 binary records (decodeCifar)', cifarInput, ({ layout, files }) =>
   parsesOrRefuses(['batch_0.bin', 'batch_1.bin'], () =>
@@ -176,6 +176,7 @@ const safetensors = target('safetensors', 'safetensors files (decodeSafetensors;
 // Writing then reading gives back every tensor, or the writer refuses.
 const safetensorsRoundTrip = target('safetensors-roundtrip', 'safetensors write then read (encodeSafetensors, decodeSafetensors)', validTensors, (spec) =>
   parsesOrRefuses(['safetensors'], () => {
+    if (new Set(spec.map(([name]) => name)).size !== spec.length) return; // a mutant with a name twice
     const tensors: Record<string, SafetensorsTensor> = {};
     for (const [name, { dtype, shape }] of spec) {
       const n = shape.reduce((a, b) => a * b, 1);

@@ -4,8 +4,8 @@
 // writes a page with the score-versus-n chart.
 import { resolve } from 'node:path';
 import { flag, numberOption, stringOption, type Command } from '../command.ts';
-import { PRESETS } from '../../experiments/presets.ts';
-import { expandSweep } from '../../experiments/sweepSpec.ts';
+import { PRESETS } from '../../experiments/grids/presets.ts';
+import { expandSweep } from '../../experiments/grids/spec.ts';
 import { configKey, runSweepHere } from '../../experiments/sweep.ts';
 import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
 import { summarizeWithBaseline, type BaselineSummary } from '../../experiments/summaries.ts';

@@ -10,12 +10,13 @@ import { train, type TrainEvents } from '../../train/trainer.ts';
 import { loadCheckpoint, metadataJson } from '../../store/checkpoint.ts';
 import { ProgressBar, stderrSink } from '../../util/progress.ts';
 import { UserError } from '../../util/errors.ts';
+import { trainIntoStore } from './trainStore.ts';
 
 const USAGE = `spurlab train ${SELECTOR} --model M --out DIR [--optimizer adam|sgd] [--lr X] [--momentum X]
        [--weight-decay X] [--grad-clip C] [--batch-size B] [--epochs E] [--aug none|aug01]
        [--input-noise SIGMA] [--model-seed S] [--train-subset K] [--test-subset K] [--no-scheduler]
-       [--data-dir DIR] [--json]
-       spurlab train --resume DIR [--json]
+       [--data-dir DIR] [--store PATH] [--json]
+       spurlab train --resume DIR [--store PATH] [--json]
        spurlab train --continue-from DIR --epochs E2 --out DIR2 [--lr X] [--no-scheduler] [--json]`;
 
 /** How a model is trained: shared by every command that trains (train, mia). */
@@ -105,7 +106,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a model on a spurious data set; write checkpoints, history and metrics.',
   usage: USAGE,
-  options: { ...SELECTOR_OPTIONS, ...TRAIN_OPTIONS, out: { type: 'string' }, resume: { type: 'string' }, 'continue-from': { type: 'string' }, json: { type: 'boolean' } },
+  options: { ...SELECTOR_OPTIONS, ...TRAIN_OPTIONS, out: { type: 'string' }, resume: { type: 'string' }, 'continue-from': { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' } },
   async run(args, io) {
     const resume = stringOption(args, 'resume');
     const continueFrom = stringOption(args, 'continue-from');
@@ -123,6 +124,11 @@ export const trainCommand: Command = {
       cfg = makeTrainConfig({ data: dataSelectorFrom(args, 0, USAGE), ...trainOverrides(args) });
     }
     if (!outDir) throw new UserError(`--out DIR is required\nusage: ${USAGE}`);
+    const storePath = stringOption(args, 'store');
+    if (storePath !== undefined) {
+      if (continueFrom) throw new UserError('--store records runs defined by their config alone; a run continued from another (--continue-from) is not one');
+      return trainIntoStore(io, cfg, { storePath, outDir, dataDir, events: progressEvents(cfg.epochs), json: flag(args, 'json') });
+    }
     const r = await train(cfg, { outDir, dataDir, resumeFrom: resume ? join(resume, 'model.safetensors') : undefined, continueFrom: continueFrom ? join(continueFrom, 'model.safetensors') : undefined, events: progressEvents(cfg.epochs) });
     if (flag(args, 'json')) io.out(JSON.stringify({ testAcc: r.testAcc, trainAcc: r.trainAcc, epochs: r.epochs, seconds: r.seconds, out: outDir }));
     else io.out(`trained ${cfg.model} on ${cfg.dataset} for ${cfg.epochs} epochs in ${r.seconds.toFixed(1)}s: test accuracy ${(100 * r.testAcc).toFixed(2)}%; run in ${outDir}`);

@@ -9,9 +9,10 @@ import { runPlannedHere } from '../../src/experiments/sweep.ts';
 import { loadDataset } from '../../src/data/datasets.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { main } from '../../src/cli/main.ts';
+import { EVERY_KIND, EVERY_KIND_ORDER, tinyTrain } from './everyKind.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'spurlab-kinds-'));
-const tiny = { dataset: 'mnist', target: 0, model: 'MLP', epochs: 1, trainSubset: 200, testSubset: 100, batchSize: 50, pattern: 'R3', seed: 0 };
+const tiny = tinyTrain;
 
 async function cli(argv: string[]) {
   const out: string[] = [];
@@ -19,15 +20,6 @@ async function cli(argv: string[]) {
   const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false });
   return { code, out, err };
 }
-
-/** One tiny grid of every kind: each needs (or, for mia, trains) its own models. */
-export const EVERY_KIND = [
-  { ...tiny, n: [0, 3] },
-  { ...tiny, kind: 'forget', n: 3, method: ['incremental', 'retrain'] },
-  { kind: 'mia', dataset: 'mnist', pattern: 'R3', n: 3, seed: 0, model: 'MLP', epochs: 1, batchSize: 50, trainLimit: 300, testLimit: 100 },
-  { ...tiny, kind: 'sensitivity', n: 3, images: 20, steps: 4 },
-  { ...tiny, kind: 'weights', n: 3, clean: true },
-];
 
 test('the deletion and membership-inference presets expand to the paper grids, dependencies first', () => {
   const deletion = planSweep(loadSweepSpec('paper-deletion'));
@@ -45,7 +37,7 @@ test('every kind: a tiny sweep records each run once with a typed result; a reru
   const store = ResultsStore.open(join(tmp(), 'r.db'));
   const runs = planSweep(validateSweepSpec({ name: 'every-kind', grids: EVERY_KIND }, 'inline'));
   // train n=0 and n=3 (the forget, sensitivity and weights runs share the n=3 model, weights also needs n=0)
-  assert.deepEqual(runs.map((r) => r.kind), ['train', 'train', 'mia', 'forget', 'forget', 'sensitivity', 'weights']);
+  assert.deepEqual(runs.map((r) => r.kind), EVERY_KIND_ORDER);
   const first = await runPlannedHere(runs, store, { artifacts: false });
   assert.deepEqual([first.ran, first.skipped, first.failed.map((f) => f.error)], [7, 0, []]);
   for (const kind of KINDS) {

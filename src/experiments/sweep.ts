@@ -211,8 +211,12 @@ export function estimateSweep(runs: PlannedRun[], store: ResultsStore): SweepEst
     const k = `${cfg.model}|${cfg.dataset}|${cfg.batchSize}`;
     if (!rates.has(k)) rates.set(k, measureThroughput(cfg));
     const info = DATASETS[cfg.dataset];
-    const trainImages = cfg.trainSubset > 0 ? Math.min(cfg.trainSubset, info.trainSize) : info.trainSize;
-    const testImages = cfg.testSubset > 0 ? Math.min(cfg.testSubset, info.testSize) : info.testSize;
+    // mia trains two models on halves of trainLimit (all images when 0)
+    const limits = run.config as { trainLimit?: number; testLimit?: number };
+    const trainLimit = run.kind === 'mia' ? limits.trainLimit ?? 0 : cfg.trainSubset;
+    const testLimit = run.kind === 'mia' ? limits.testLimit ?? 0 : cfg.testSubset;
+    const trainImages = trainLimit > 0 ? Math.min(trainLimit, info.trainSize) : info.trainSize;
+    const testImages = testLimit > 0 ? Math.min(testLimit, info.testSize) : info.testSize;
     // an epoch's evaluation and the final three test passes cost about a third of a training image each
     seconds += (cfg.epochs * (trainImages + testImages / 3) + testImages) / rates.get(k)!;
   }

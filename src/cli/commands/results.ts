@@ -37,6 +37,9 @@ function fmt(v: unknown): string {
   return Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : v.toFixed(4);
 }
 
+// a mean and its SEM always with the same decimals, so a column lines up
+const fixed = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(4) : fmt(v));
+
 export const resultsCommand: Command = {
   name: 'results',
   summary: 'Summarize the results store per setting and kind: runs, means and SEMs of the kind\'s columns (train: score, p-value vs n = 0, test accuracy).',
@@ -69,7 +72,7 @@ export const resultsCommand: Command = {
             if (c.endsWith('Sem') && `${c.slice(0, -3)}` in r) continue;
             const sem = r[`${c}Sem`];
             // a p-value that underflows double precision is below 1e-300, not zero
-            out[c] = c === 'pValue' && v === 0 ? '< 1e-300' : typeof sem === 'number' && Number.isFinite(sem) ? `${fmt(v)} ± ${fmt(sem)}` : fmt(v);
+            out[c] = c === 'pValue' && v === 0 ? '< 1e-300' : typeof sem === 'number' && Number.isFinite(sem) ? `${fixed(v)} ± ${fixed(sem)}` : fmt(v);
           }
           return out;
         });

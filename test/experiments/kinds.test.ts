@@ -107,3 +107,23 @@ test("the per-class sizes sweeps check n against are MNIST's label counts", () =
     assert.throws(() => plan(counts[c] + 1, c), new RegExp(`larger than class ${c} of mnist \\(${counts[c]} training images\\)`));
   }
 });
+
+test('every kind with --workers 2: two processes share the store, dependencies are waited for, each run recorded once', async () => {
+  const dir = tmp();
+  const db = join(dir, 'r.db');
+  const file = join(dir, 'every-kind.json');
+  writeFileSync(file, JSON.stringify({ name: 'every-kind-workers', grids: EVERY_KIND }));
+  const r = await cli(['sweep', file, '--workers', '2', '--store', db, '--no-artifacts', '--json']);
+  assert.equal(r.code, 0, r.err.join('\n'));
+  const report = JSON.parse(r.out[0]);
+  assert.deepEqual([report.total, report.done, report.workerExitCodes], [7, 7, [0, 0]]);
+  const store = ResultsStore.open(db);
+  const rows = store.list();
+  assert.deepEqual(rows.map((x) => x.kind).sort(), [...EVERY_KIND_ORDER].sort());
+  for (const x of rows) {
+    assert.equal(x.attempts, 1, `${x.kind} recorded once`);
+    findKind(x.kind).checkResult(x.result, x.key);
+  }
+  assert.equal(new Set(rows.map((x) => x.pid)).size, 2, 'both processes ran something');
+  store.close();
+});

@@ -127,3 +127,23 @@ test('every kind with --workers 2: two processes share the store, dependencies a
   assert.equal(new Set(rows.map((x) => x.pid)).size, 2, 'both processes ran something');
   store.close();
 });
+
+test('a mia run keeps its target and shadow checkpoints in its artifact directory and continues from them', async () => {
+  const kind = findKind('mia');
+  const config = kind.configure({ dataset: 'mnist', n: 3, seed: 0, model: 'MLP', epochs: 2, batchSize: 50, trainLimit: 300, testLimit: 100 });
+  const artifactDir = join(tmp(), 'mia');
+  const epochs: string[] = [];
+  const ctx = {
+    artifactDir,
+    events: { onEpoch: (phase: string, r: { epoch: number }) => epochs.push(`${phase} ${r.epoch}`) },
+    trainedModel: () => Promise.reject(new Error('mia needs no trained model')),
+  };
+  const first = await kind.run(config, ctx);
+  assert.deepEqual(epochs, ['target 1', 'target 2', 'shadow 1', 'shadow 2']);
+  epochs.length = 0;
+  // as after a kill once both models were trained: nothing is trained again, the result is the same
+  const again = await kind.run(config, ctx);
+  assert.deepEqual(epochs, []);
+  assert.deepEqual(again.result.attackAcc, first.result.attackAcc);
+  assert.deepEqual(again.result.auc, first.result.auc);
+});

@@ -73,7 +73,10 @@ export interface RunKind<C extends object, R extends object> {
   outcome(result: R): string;
 }
 
-// eslint-style escape hatch avoided: kinds of any config and result type in one registry
+/**
+ * A kind of any config and result type, as the registry holds them. Its methods take
+ * what its own configure and run produced; callers that know the kind use RunKind<C, R>.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRunKind = RunKind<any, any>;
 

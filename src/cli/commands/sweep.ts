@@ -55,6 +55,11 @@ export const sweepCommand: Command = {
     const storePath = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
     const spec = loadSweepSpec(specArg);
     const runs = planSweep(spec, { epochs });
+    const dependent = runs.find((r) => r.stage > 0);
+    if (dependent && flag(args, 'no-artifacts') && (args.values.emit !== undefined || args.values.queue !== undefined)) {
+      // locally the store's artifact directory keeps those checkpoints anyway
+      throw new UserError(`--no-artifacts: ${spec.name} has ${dependent.kind} runs, which need the checkpoints of the train runs they depend on in a directory every worker or task sees; leave --no-artifacts out${args.values.queue !== undefined ? ' (or give --artifacts-dir DIR)' : ''}`);
+    }
     if (args.values.emit !== undefined) return emitSlurm(args, io, spec.name, runs);
     if (args.values.queue !== undefined) return runOnQueue(args, io, spec.name, runs, storePath);
     if (args.values['artifacts-dir'] !== undefined) throw new UserError('--artifacts-dir is for --queue (a directory the workers share); a local sweep keeps checkpoints beside the store');

@@ -384,3 +384,4 @@ export function bootstrapMeanCI(x: ArrayLike<number>, opts: { level?: number; re
   const alpha = (1 - level) / 2;
   return [percentileSorted(means, 100 * alpha), percentileSorted(means, 100 * (1 - alpha))];
 }
+

@@ -122,6 +122,8 @@ def main():
         welch_case("tiny n=2 identical", [0.2, 0.4], [0.2, 0.4]),
         welch_case("normal 15 vs 40", rng.normal(0.3, 1, 15), rng.normal(0, 2, 40)),
         welch_case("far apart (tiny p-value)", rng.normal(5, 1, 30), rng.normal(0, 1, 30)),
+        welch_case("3 runs vs 3 baseline runs (per-run scores)", [0.8983, 0.8998, 0.9029], [0.0653, 0.0021, 0.3685]),
+        welch_case("3 runs vs 3 baseline runs of zero", [0.02, 0.05, 0.01], [0.0, 0.0, 0.0]),
     ]
 
     x20 = rng.normal(size=20)

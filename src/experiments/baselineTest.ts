@@ -22,6 +22,8 @@ export interface BaselineComparison {
   pValue: number;
   /** Exact one-sided permutation test and Mann-Whitney U over runs (NaN for 'per-image' or < 2 runs). */
   pPermutation: number;
+  /** The smallest p the permutation test can give with these counts (0.05 for 3 runs against 3). */
+  pPermutationMin: number;
   pMannWhitney: number;
   /** Why there is no p-value ('1 run', 'no baseline', ...), or '' when there is one. */
   note: string;
@@ -48,7 +50,7 @@ export function compareWithBaseline(
   const baselineRuns = baselineScores.length;
   const base = {
     runs, mean: mean(scores), sem: standardError(scores), ci: bootstrapMeanCI(scores),
-    baselineRuns, baselineMean: mean(baselineScores), pPermutation: NaN, pMannWhitney: NaN,
+    baselineRuns, baselineMean: mean(baselineScores), pPermutation: NaN, pPermutationMin: NaN, pMannWhitney: NaN,
   };
   const none = { t: NaN, df: NaN, pValue: NaN };
   if (perImage) {
@@ -62,19 +64,14 @@ export function compareWithBaseline(
   if (runs < 2) return { ...base, test: 'runs', ...none, note: `${runs} run` };
   if (baselineRuns < 2) return { ...base, test: 'runs', ...none, note: `baseline ${baselineRuns} run` };
   const w = welchTTest(scores, baselineScores, 'greater');
+  const perm = permutationTest(scores, baselineScores, 'greater');
   return {
     ...base, test: 'runs', ...w,
     pValue: Number.isNaN(w.pValue) ? 1 : w.pValue,
-    pPermutation: permutationTest(scores, baselineScores, 'greater').pValue,
+    pPermutation: perm.pValue,
+    pPermutationMin: perm.minP,
     pMannWhitney: mannWhitneyU(scores, baselineScores, 'greater').pValue,
     note: '',
   };
 }
 
-/** A p-value for tables: "n.s." at or above `alpha`, "1 run" (the note) when there is none. */
-export function formatPValue(p: number, note = '', alpha = 0.05): string {
-  if (Number.isNaN(p)) return note || 'n/a';
-  if (p >= alpha) return `${p.toFixed(2)} n.s.`;
-  if (p === 0) return '< 1e-300';
-  return p < 1e-3 ? p.toExponential(1) : p.toFixed(3);
-}

@@ -276,6 +276,8 @@ export interface PermutationResult {
   /** Every split of the pooled values was visited (else `resamples` random ones). */
   exact: boolean;
   resamples: number;
+  /** The smallest p-value the test can give with these sample sizes (1 / C(n1 + n2, n1) one-sided when exact). */
+  minP: number;
 }
 
 function binomial(n: number, k: number): number {
@@ -350,7 +352,8 @@ export function permutationTest(
   const pGreater = (ge + adjust) / (resamples + adjust);
   const pLess = (le + adjust) / (resamples + adjust);
   const pValue = alternative === 'greater' ? pGreater : alternative === 'less' ? pLess : Math.min(1, 2 * Math.min(pGreater, pLess));
-  return { statistic: observed, pValue, exact, resamples };
+  const minP = (exact ? 1 / splits : 1 / (resamples + 1)) * (alternative === 'two-sided' ? 2 : 1);
+  return { statistic: observed, pValue, exact, resamples, minP };
 }
 
 /** numpy.percentile's default (linear) interpolation on sorted values. */

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { compareWithBaseline, formatPValue } from '../../src/experiments/baselineTest.ts';
+import { compareWithBaseline } from '../../src/experiments/baselineTest.ts';
+import { formatTestP } from '../../src/report/format.ts';
 
 interface GoldenCase { name: string; a: number[]; b: number[]; greater: { t: number; pValue: number } }
 const golden = JSON.parse(readFileSync(new URL('../golden/scipy_stats.json', import.meta.url), 'utf8')) as {
@@ -37,7 +38,7 @@ test('one run has no p-value and says so; so does a missing baseline', () => {
   const one = compareWithBaseline([0.9], [0.1, 0.2, 0.0]);
   assert.ok(Number.isNaN(one.pValue));
   assert.equal(one.note, '1 run');
-  assert.equal(formatPValue(one.pValue, one.note), '1 run');
+  assert.equal(formatTestP(one.pValue, one.note), '1 run');
   assert.deepEqual(one.ci, [NaN, NaN]);
   assert.equal(compareWithBaseline([0.9, 0.8], []).note, 'no baseline');
   assert.equal(compareWithBaseline([0.9, 0.8], [0.1]).note, 'baseline 1 run');
@@ -47,7 +48,7 @@ test('identical constant samples give p = 1 ("n.s."), never a dash', () => {
   const c = compareWithBaseline([0, 0, 0], [0, 0, 0]);
   assert.equal(c.pValue, 1);
   assert.equal(c.pPermutation, 1);
-  assert.equal(formatPValue(c.pValue, c.note), '1.00 n.s.');
+  assert.equal(formatTestP(c.pValue, c.note), '1.00 n.s.');
   const images = compareWithBaseline([0.1], [0.1], { setting: new Uint8Array(50), baseline: new Uint8Array(50) });
   assert.equal(images.test, 'per-image');
   assert.equal(images.pValue, 1);
@@ -62,9 +63,11 @@ test("per-image mode is the reference's pooled test and leaves the run tests out
   assert.ok(Number.isNaN(c.pPermutation) && Number.isNaN(c.pMannWhitney));
 });
 
-test('formatPValue', () => {
-  assert.equal(formatPValue(0.2), '0.20 n.s.');
-  assert.equal(formatPValue(0.012), '0.012');
-  assert.equal(formatPValue(2e-7), '2.0e-7');
-  assert.equal(formatPValue(0), '< 1e-300');
+test('formatTestP: n.s. at 0.05 and above, the note when there is no test', () => {
+  assert.equal(formatTestP(0.2), '0.20 n.s.');
+  assert.equal(formatTestP(0.012), '0.012');
+  assert.equal(formatTestP(2e-7), '2.0e-7');
+  assert.equal(formatTestP(2e-7, '', 'latex'), '$2.0\\times 10^{-7}$');
+  assert.equal(formatTestP(NaN, 'baseline'), 'baseline');
+  assert.equal(formatTestP(NaN), '–');
 });

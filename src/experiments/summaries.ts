@@ -23,9 +23,10 @@ export interface GroupSummary {
  * ('training.lr'). Per group: number of runs, mean and SEM (ddof 1) of result.score,
  * and mean result.testAcc (over the runs that report them; NaN when none do).
  */
-export function groupedSummary(store: ResultsStore, groupBy: string[], filter: RunFilter = {}): GroupSummary[] {
+export function groupedSummary(store: ResultsStore, groupBy: string[], filter: RunFilter = {}, onlyKeys?: ReadonlySet<string>): GroupSummary[] {
   const groups = new Map<string, { values: unknown[]; keys: string[]; scores: number[]; accs: number[] }>();
   for (const row of store.groupRows(groupBy, { ...filter, status: 'done' })) {
+    if (onlyKeys && !onlyKeys.has(row.key)) continue;
     const id = JSON.stringify(row.values);
     let g = groups.get(id);
     if (!g) groups.set(id, (g = { values: row.values, keys: [], scores: [], accs: [] }));
@@ -61,6 +62,8 @@ export interface BaselineSummary extends GroupSummary {
 export interface BaselineOptions {
   /** 'runs' (default): per-run scores against the baseline's; 'per-image': the reference's pooled per-image test. */
   test?: BaselineTest;
+  /** Summarize these runs only (e.g. the demo's, in a store that holds others too). */
+  onlyKeys?: ReadonlySet<string>;
 }
 
 /**
@@ -78,7 +81,7 @@ export interface BaselineOptions {
  */
 export function summarizeWithBaseline(store: ResultsStore, groupBy: string[], filter: RunFilter = {}, opts: BaselineOptions = {}): BaselineSummary[] {
   if (!groupBy.includes('n')) throw new UserError(`group-by [${groupBy.join(', ')}]: must include "n" to compare with the n = 0 baseline`);
-  const summaries = groupedSummary(store, groupBy, filter);
+  const summaries = groupedSummary(store, groupBy, filter, opts.onlyKeys);
   const matchFields = groupBy.filter((f) => f !== 'n' && f !== 'seed');
   const sameSetting = (a: GroupSummary, b: GroupSummary): boolean =>
     matchFields.every((f) => JSON.stringify(a.group[f]) === JSON.stringify(b.group[f]));

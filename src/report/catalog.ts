@@ -91,6 +91,12 @@ export const SECTION_CATALOG: readonly SectionInfo[] = [
     presets: ['paper-mitigation-clipping'],
   },
   {
+    id: 'training-curves',
+    title: 'Training curves',
+    intro: 'Loss, training accuracy and test accuracy per epoch, from the history each run stores (mean ± SEM over the runs of a setting).',
+    presets: ['demo'],
+  },
+  {
     id: 'settings',
     title: 'All training settings',
     intro: 'Every training setting in the store: runs, mean spurious score, SEM, Welch one-sided p-value against the n = 0 baseline of the same setting, and test accuracy.',

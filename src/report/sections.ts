@@ -9,7 +9,7 @@
 import type { VegaLiteSpec } from './render.ts';
 import {
   type MeanBar, type MeanPoint, type MitigationPoint, type NormScoreGroup, deletionChart, membershipInferenceChart,
-  mitigationChart, normScatterChart, optimizerBarChart, scoreVsNChart, sensitivityChart, weightMapChart,
+  mitigationChart, normScatterChart, optimizerBarChart, scoreVsNChart, sensitivityChart, trainingCurvesChart, weightMapChart,
 } from './charts.ts';
 import type { ReportData, TrainSetting } from './collect.ts';
 import { PATTERN_PRESET_BY_DATASET, SECTION_CATALOG, type SectionInfo, sectionInfo, sweepCommand } from './catalog.ts';
@@ -50,7 +50,7 @@ interface Comparison {
 }
 
 /** Groups of settings equal except for the `compared` fields, keeping groups where `seriesOf` takes at least two values. */
-function comparisons(train: TrainSetting[], compared: string[], seriesOf: (s: TrainSetting) => string, keep = (_: TrainSetting[]) => true): Comparison[] {
+function comparisons(train: TrainSetting[], compared: string[], seriesOf: (s: TrainSetting) => string, keep = (_: TrainSetting[]) => true, minSeries = 2): Comparison[] {
   const groups = new Map<string, TrainSetting[]>();
   for (const s of train) {
     const k = contextKey(s.fields, compared);
@@ -59,7 +59,7 @@ function comparisons(train: TrainSetting[], compared: string[], seriesOf: (s: Tr
     else groups.set(k, [s]);
   }
   return [...groups.values()]
-    .filter((g) => new Set(g.map(seriesOf)).size >= 2 && keep(g))
+    .filter((g) => new Set(g.map(seriesOf)).size >= minSeries && keep(g))
     .map((settings) => ({
       context: Object.fromEntries(Object.entries(settings[0].fields).filter(([f]) => !compared.includes(f))),
       settings: [...settings].sort((a, b) => compareDisplay(seriesOf(a), seriesOf(b)) || a.n - b.n),
@@ -70,7 +70,7 @@ function comparisons(train: TrainSetting[], compared: string[], seriesOf: (s: Tr
 function comparisonPoints(cs: Comparison[], seriesOf: (s: TrainSetting) => string): { points: MeanPoint[]; subtitle: string } {
   const { labels, common } = contextLabels(cs.map((c) => c.context));
   const points = cs.flatMap((c, i) => c.settings.map((s) => ({
-    x: s.n, mean: s.score.mean, sem: s.score.sem, series: seriesOf(s), facet: cs.length > 1 ? labels[i] : undefined,
+    x: s.n, mean: s.score.mean, sem: s.score.sem, runs: s.summary.scores, series: seriesOf(s), facet: cs.length > 1 ? labels[i] : undefined,
   })));
   return { points, subtitle: common };
 }
@@ -83,9 +83,14 @@ function summaryTable(name: string, caption: string, settings: TrainSetting[]): 
   return settingsTable(settings.map((s) => s.summary), { name, caption });
 }
 
-function byFieldSection(id: string, train: TrainSetting[], field: string, seriesTitle: string, title: string): ReportSection | undefined {
-  const seriesOf = (s: TrainSetting): string => s.fields[field];
-  const cs = comparisons(train, [field], seriesOf);
+/**
+ * Score against n "by field". With minSeries 1 (the pattern section) every training
+ * setting is drawn, even a single pattern: settings that differ in anything else
+ * (epochs, subsets, learning rate) are separate panels, never merged or dropped.
+ */
+function byFieldSection(id: string, train: TrainSetting[], field: string, seriesTitle: string, title: string, minSeries = 2): ReportSection | undefined {
+  const seriesOf = (s: TrainSetting): string => s.fields[field] ?? '–';
+  const cs = comparisons(train, [field], seriesOf, undefined, minSeries);
   if (cs.length === 0) return undefined;
   const { points, subtitle } = comparisonPoints(cs, seriesOf);
   const chart = scoreVsNChart(points, { title, subtitle, seriesTitle });
@@ -189,9 +194,12 @@ function sensitivitySection(data: ReportData): ReportSection | undefined {
   const contexts = data.sensitivity.map((c) => c.fields);
   const { labels, common } = contextLabels(contexts);
   const several = new Set(labels).size > 1;
-  const curves = [...data.sensitivity].sort((a, b) => compareDisplay(a.model, b.model));
+  const curves = [...data.sensitivity].sort((a, b) => compareDisplay(a.model, b.model) || (a.trainedWith === 'clean' ? -1 : b.trainedWith === 'clean' ? 1 : compareDisplay(a.trainedWith, b.trainedWith)));
+  // Clean and patterned models of one architecture share its colour and differ in dash.
+  const mixed = new Set(curves.map((c) => c.trainedWith)).size > 1;
   const points: MeanPoint[] = curves.flatMap((c) => c.curve.map((pt) => ({
     x: pt.p, mean: pt.prob.mean, sem: pt.prob.sem, series: c.model, facet: several ? labels[data.sensitivity.indexOf(c)] : undefined,
+    ...(mixed ? { dash: c.trainedWith } : {}),
   })));
   const chart = sensitivityChart(points, { title: 'Occlusion curves', subtitle: common });
   return section('sensitivity', [{ name: 'sensitivity', spec: chart }],
@@ -212,10 +220,32 @@ function weightMapSection(data: ReportData): ReportSection | undefined {
   return section('weight-maps', charts, [], notes);
 }
 
+/** Settings per training-curves chart: more lines than this do not read. */
+export const MAX_CURVES_PER_CHART = 8;
+
+function trainingCurvesSection(train: TrainSetting[]): ReportSection | undefined {
+  const withHistory = train.filter((s) => s.history.length > 0);
+  if (withHistory.length === 0) return undefined;
+  const { labels, common } = contextLabels(withHistory.map((s) => s.fields));
+  const names = withHistory.map((s, i) => [labels[i], `n = ${s.n}`].filter(Boolean).join(', '));
+  const charts: ReportChart[] = [];
+  for (let start = 0; start < withHistory.length; start += MAX_CURVES_PER_CHART) {
+    const chunk = withHistory.slice(start, start + MAX_CURVES_PER_CHART);
+    const points: MeanPoint[] = chunk.flatMap((s, j) => s.history.flatMap((e) => [
+      { x: e.epoch, mean: e.loss.mean, sem: e.loss.sem, series: names[start + j], facet: 'training loss' },
+      { x: e.epoch, mean: e.trainAcc.mean, sem: e.trainAcc.sem, series: names[start + j], facet: 'training accuracy' },
+      { x: e.epoch, mean: e.testAcc.mean, sem: e.testAcc.sem, series: names[start + j], facet: 'test accuracy' },
+    ]));
+    const part = withHistory.length > MAX_CURVES_PER_CHART ? ` (${start / MAX_CURVES_PER_CHART + 1} of ${Math.ceil(withHistory.length / MAX_CURVES_PER_CHART)})` : '';
+    charts.push({ name: `training-curves-${charts.length + 1}`, spec: trainingCurvesChart(points, { title: `Training curves${part}`, subtitle: common || undefined }) });
+  }
+  return section('training-curves', charts, []);
+}
+
 /** Decides the report's sections from the data; sections without data go to `missing`, in catalog order. */
 export function planReport(data: ReportData): ReportPlan {
   const train = data.train;
-  const patterns = byFieldSection('patterns', train, 'pattern', 'pattern', 'Spurious score by pattern');
+  const patterns = byFieldSection('patterns', train, 'pattern', 'pattern', 'Spurious score by pattern', 1);
   if (patterns) patterns.notes.push(...missingPatternPresets(patterns, train));
   const built: (ReportSection | undefined)[] = [
     patterns,
@@ -228,6 +258,7 @@ export function planReport(data: ReportData): ReportPlan {
     deletionSection(data),
     membershipSection(data),
     ...MITIGATIONS.map((m) => mitigationSection(train, m)),
+    trainingCurvesSection(train),
     train.length > 0 ? section('settings', [], [summaryTable('settings', 'All training settings', train)]) : undefined,
   ];
   const sections = built.filter((s): s is ReportSection => s !== undefined);

@@ -177,9 +177,9 @@ export function sensitivityTable(curves: SensitivityCurve[], opts: { name: strin
   const several = new Set(labels).size > 1;
   const columns: TableColumn[] = [
     ...(several ? [{ header: 'setting', format: 'text' as const }] : []),
-    { header: 'architecture', format: 'text' }, { header: 'runs', format: 'int' },
+    { header: 'architecture', format: 'text' }, { header: 'trained with', format: 'text' }, { header: 'runs', format: 'int' },
     { header: 'area under curve', format: 'score' }, { header: 'SEM', format: 'score' },
   ];
-  const rows = curves.map((c, i) => [...(several ? [labels[i]] : []), c.model, c.runs, c.area.mean, c.area.sem]);
+  const rows = curves.map((c, i) => [...(several ? [labels[i]] : []), c.model, c.trainedWith, c.runs, c.area.mean, c.area.sem]);
   return { name: opts.name, caption: common ? `${opts.caption} (${common})` : opts.caption, columns, rows };
 }

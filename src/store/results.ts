@@ -213,7 +213,7 @@ export class ResultsStore {
    * or when its heartbeat is older than the lease. Failed runs are retried if the store
    * was opened with retryFailed (the default).
    */
-  claim(key: string, config: Record<string, unknown>, kind: string, owner: RunOwner = currentOwner()): boolean {
+  claim(key: string, config: object, kind: string, owner: RunOwner = currentOwner()): boolean {
     const configJson = canonicalJson(config);
     const tx = this.db.transaction((): boolean => {
       const row = this.db.prepare<[string], Pick<RunRow, 'status' | 'host' | 'pid' | 'heartbeat_at'>>(
@@ -256,7 +256,7 @@ export class ResultsStore {
    * nothing, if `owner` no longer holds the claim (it went stale and another worker
    * took the run over).
    */
-  complete(key: string, result: Record<string, unknown>, perImage?: Uint8Array, owner: RunOwner = currentOwner()): boolean {
+  complete(key: string, result: object, perImage?: Uint8Array, owner: RunOwner = currentOwner()): boolean {
     // A result may hold NaN (an undefined statistic); JSON cannot, so it is stored as null.
     const resultJson = canonicalJson(result, 'null');
     if (perImage) checkIndicator(key, perImage);
@@ -284,6 +284,50 @@ export class ResultsStore {
         seconds = (julianday(?) - julianday(started_at)) * 86400.0
       WHERE key = ? AND status = 'running' AND host = ? AND pid = ?`)
       .run(text, now, now, now, key, owner.host, owner.pid).changes === 1;
+  }
+
+  /**
+   * The one way every caller runs or records a run, exactly once: returns the stored
+   * record if the run is done; 'busy' if another live process holds it; otherwise claims
+   * it, calls `work` (which renews the lease through `lease.renew()` on progress, and a
+   * timer renews it while `work` awaits), and records its result, or its failure with
+   * the stack (and rethrows). 'lost' means the claim went stale meanwhile and another
+   * process took the run over: nothing was recorded by this one.
+   */
+  async runOnce<R extends object>(run: { key: string; config: object; kind: string }, work: (lease: RunLease) => Promise<RunProduct<R>> | RunProduct<R>,
+    options: { owner?: RunOwner; renewMs?: number } = {}): Promise<RunOnceOutcome<R>> {
+    const owner = options.owner ?? currentOwner();
+    const existing = this.get(run.key);
+    if (existing?.status === 'done') return { status: 'done', record: existing };
+    if (!this.claim(run.key, run.config, run.kind, owner)) {
+      const now = this.get(run.key);
+      if (now?.status === 'done') return { status: 'done', record: now };
+      // a failed run not retried (the store was opened with retryFailed: false)
+      return now?.status === 'failed' ? { status: 'failed', record: now } : { status: 'busy' };
+    }
+    let lost = false;
+    const lease: RunLease = {
+      renew: () => {
+        if (!lost && !this.heartbeat(run.key, owner)) lost = true;
+        return !lost;
+      },
+      get lost() {
+        return lost;
+      },
+    };
+    const timer = setInterval(() => lease.renew(), options.renewMs ?? Math.max(1000, Math.min(60_000, this.leaseMs / 4)));
+    timer.unref();
+    let product: RunProduct<R>;
+    try {
+      product = await work(lease);
+    } catch (e) {
+      clearInterval(timer);
+      this.fail(run.key, e, owner);
+      throw e;
+    }
+    clearInterval(timer);
+    if (!this.complete(run.key, product.result, product.perImage, owner)) return { status: 'lost' };
+    return { status: 'ran', result: product.result, record: this.get(run.key)! };
   }
 
   /** Gives a claim back (e.g. on Ctrl-C) so the run can be claimed again at once. */
@@ -345,6 +389,26 @@ export class ResultsStore {
     if (this.db.open) this.db.close();
   }
 }
+
+/** What a run's work returns: its result and, for spurious scores, the per-image indicator. */
+export interface RunProduct<R extends object> {
+  result: R;
+  perImage?: Uint8Array;
+}
+
+/** A claim being held by runOnce's work. */
+export interface RunLease {
+  /** Extends the lease; false once the claim was lost (the work may stop). */
+  renew(): boolean;
+  readonly lost: boolean;
+}
+
+export type RunOnceOutcome<R extends object> =
+  | { status: 'done'; record: RunRecord } // finished earlier: nothing was run
+  | { status: 'ran'; result: R; record: RunRecord }
+  | { status: 'busy' } // another live process holds the run
+  | { status: 'failed'; record: RunRecord } // failed earlier and the store does not retry failed runs
+  | { status: 'lost' }; // this process's claim went stale and was taken over; nothing recorded
 
 /** One run as groupRows returns it. */
 export interface GroupRow {

@@ -141,6 +141,9 @@ export interface ReportData {
   runsByKind: Record<string, number>;
 }
 
+/** Config fields that tell the runs of one setting apart. */
+const RUN_SEEDS = ['seed', 'modelSeed'];
+
 /** summarizeWithBaseline only groups by plain (dotted) identifiers. */
 const GROUPABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -168,7 +171,8 @@ function collectTrain(store: ResultsStore, runs: RunRecord[]): Pick<ReportData, 
   const keys = new Set(runs.flatMap((r) => Object.keys(r.config)));
   if (!keys.has('n')) return { train: [], trainSummaries: [], trainGroupBy: [] };
   // n last, so the store's ORDER BY lists each setting's n values together.
-  const trainGroupBy = [...orderedFields([...keys].filter((k) => k !== 'seed' && k !== 'n' && GROUPABLE.test(k))), 'n'];
+  // The data seed and the model seed both index runs of one setting: a setting is everything else.
+  const trainGroupBy = [...orderedFields([...keys].filter((k) => !RUN_SEEDS.includes(k) && k !== 'n' && GROUPABLE.test(k))), 'n'];
   const trainSummaries = summarizeWithBaseline(store, trainGroupBy, { kind: 'train' });
   const train = trainSummaries
     .filter((s) => typeof s.group.n === 'number')

@@ -223,21 +223,31 @@ function weightMapSection(data: ReportData): ReportSection | undefined {
 /** Settings per training-curves chart: more lines than this do not read. */
 export const MAX_CURVES_PER_CHART = 8;
 
+/**
+ * Training curves of every setting with stored histories. The colour is the pattern's
+ * (as in every other chart) and the dash tells the other differences (n, epochs, ...);
+ * at most MAX_CURVES_PER_CHART settings per chart.
+ */
 function trainingCurvesSection(train: TrainSetting[]): ReportSection | undefined {
   const withHistory = train.filter((s) => s.history.length > 0);
   if (withHistory.length === 0) return undefined;
-  const { labels, common } = contextLabels(withHistory.map((s) => s.fields));
-  const names = withHistory.map((s, i) => [labels[i], `n = ${s.n}`].filter(Boolean).join(', '));
+  const byPattern = new Set(withHistory.map((s) => s.fields.pattern)).size > 1;
+  const rest = (s: TrainSetting): Record<string, string> => Object.fromEntries(Object.entries(s.fields).filter(([f]) => !byPattern || f !== 'pattern'));
+  const { labels, common } = contextLabels(withHistory.map(rest));
+  const other = withHistory.map((s, i) => [labels[i], `n = ${s.n}`].filter(Boolean).join(', '));
   const charts: ReportChart[] = [];
   for (let start = 0; start < withHistory.length; start += MAX_CURVES_PER_CHART) {
     const chunk = withHistory.slice(start, start + MAX_CURVES_PER_CHART);
-    const points: MeanPoint[] = chunk.flatMap((s, j) => s.history.flatMap((e) => [
-      { x: e.epoch, mean: e.loss.mean, sem: e.loss.sem, series: names[start + j], facet: 'training loss' },
-      { x: e.epoch, mean: e.trainAcc.mean, sem: e.trainAcc.sem, series: names[start + j], facet: 'training accuracy' },
-      { x: e.epoch, mean: e.testAcc.mean, sem: e.testAcc.sem, series: names[start + j], facet: 'test accuracy' },
-    ]));
+    const points: MeanPoint[] = chunk.flatMap((s, j) => {
+      const line = byPattern ? { series: s.fields.pattern, dash: other[start + j] } : { series: other[start + j] };
+      return s.history.flatMap((e) => [
+        { x: e.epoch, mean: e.loss.mean, sem: e.loss.sem, ...line, facet: 'training loss' },
+        { x: e.epoch, mean: e.trainAcc.mean, sem: e.trainAcc.sem, ...line, facet: 'training accuracy' },
+        { x: e.epoch, mean: e.testAcc.mean, sem: e.testAcc.sem, ...line, facet: 'test accuracy' },
+      ]);
+    });
     const part = withHistory.length > MAX_CURVES_PER_CHART ? ` (${start / MAX_CURVES_PER_CHART + 1} of ${Math.ceil(withHistory.length / MAX_CURVES_PER_CHART)})` : '';
-    charts.push({ name: `training-curves-${charts.length + 1}`, spec: trainingCurvesChart(points, { title: `Training curves${part}`, subtitle: common || undefined }) });
+    charts.push({ name: `training-curves-${charts.length + 1}`, spec: trainingCurvesChart(points, { title: `Training curves${part}`, subtitle: common || undefined }, byPattern) });
   }
   return section('training-curves', charts, []);
 }

@@ -68,7 +68,8 @@ export function meanCurveChart(points: MeanPoint[], opts: CurveOptions): VegaLit
   const color = { field: 'series', type: 'nominal', title: opts.seriesTitle, scale: colorScale(seriesOrder) };
   const layer: Record<string, unknown>[] = [{
     transform: [{ filter: "datum.layer === 'curve'" }],
-    mark: { type: 'line', point: opts.showPoints ?? true, strokeWidth: 2, clip: opts.yDomain !== undefined },
+    // Dashed lines carry no point symbols, so that their legend draws the dashes.
+    mark: { type: 'line', point: dashes.length > 0 ? false : opts.showPoints ?? true, strokeWidth: 2, clip: opts.yDomain !== undefined },
     encoding: {
       x, y: { ...y, field: 'mean' }, color,
       ...(dashes.length > 0 ? { strokeDash: { field: 'dash', type: 'nominal', title: opts.dashTitle ?? null, scale: { domain: dashes } } } : {}),
@@ -144,12 +145,13 @@ export function sensitivityChart(points: MeanPoint[], opts: ChartTitle): VegaLit
  * Training curves: loss, train accuracy and test accuracy against the epoch, a panel per
  * quantity (own y scales), one line per setting (mean ± SEM over its runs).
  */
-export function trainingCurvesChart(points: MeanPoint[], opts: ChartTitle): VegaLiteSpec {
+export function trainingCurvesChart(points: MeanPoint[], opts: ChartTitle, byPattern = false): VegaLiteSpec {
   return meanCurveChart(points, {
     ...opts,
     xTitle: 'epoch',
     yTitle: 'mean over runs',
-    seriesTitle: 'setting',
+    seriesTitle: byPattern ? 'pattern' : 'setting',
+    dashTitle: 'setting',
     xScale: 'linear',
     yZero: false,
     independentY: true,

@@ -128,7 +128,9 @@ export class SweepStatus {
   text(): string {
     const elapsed = (this.now() - this.started) / 1000;
     const progress = this.done + this.currentFraction;
-    const eta = progress > 0 && elapsed >= MIN_RATE_SECONDS ? (elapsed / progress) * (this.total - progress) : Infinity;
+    // Before a run has finished, the first steps (data loading included) say little about the rest.
+    const measured = elapsed >= MIN_RATE_SECONDS && (this.done > 0 || this.currentFraction >= 0.2);
+    const eta = measured ? (elapsed / progress) * (this.total - progress) : Infinity;
     const width = 20;
     const filled = Math.round((width * Math.min(progress, this.total)) / Math.max(this.total, 1));
     const bar = this.sink.isTTY ? ` [${'#'.repeat(filled)}${'.'.repeat(width - filled)}]` : '';

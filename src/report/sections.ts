@@ -83,18 +83,33 @@ function summaryTable(name: string, caption: string, settings: TrainSetting[]): 
   return settingsTable(settings.map((s) => s.summary), { name, caption });
 }
 
-/**
- * Score against n "by field". With minSeries 1 (the pattern section) every training
- * setting is drawn, even a single pattern: settings that differ in anything else
- * (epochs, subsets, learning rate) are separate panels, never merged or dropped.
- */
-function byFieldSection(id: string, train: TrainSetting[], field: string, seriesTitle: string, title: string, minSeries = 2): ReportSection | undefined {
+/** Score against n "by field": a panel per group of settings that differ only in the field (and n, seed). */
+function byFieldSection(id: string, train: TrainSetting[], field: string, seriesTitle: string, title: string, drawn: Set<TrainSetting>): ReportSection | undefined {
   const seriesOf = (s: TrainSetting): string => s.fields[field] ?? '–';
-  const cs = comparisons(train, [field], seriesOf, undefined, minSeries);
+  const cs = comparisons(train, [field], seriesOf);
   if (cs.length === 0) return undefined;
+  for (const c of cs) for (const t of c.settings) drawn.add(t);
   const { points, subtitle } = comparisonPoints(cs, seriesOf);
   const chart = scoreVsNChart(points, { title, subtitle, seriesTitle });
   return section(id, [{ name: `score-vs-n-by-${field}`, spec: chart }], [summaryTable(id, title, cs.flatMap((c) => c.settings))]);
+}
+
+/**
+ * Settings no comparison drew (a single pattern, or settings that differ only in
+ * epochs or subsets): score against n all the same, a panel per setting, so every
+ * training setting the store holds is drawn and none is merged with another.
+ */
+function otherSettingsChart(train: TrainSetting[], drawn: Set<TrainSetting>): { chart: ReportChart; table: Table } | undefined {
+  const rest = train.filter((t) => !drawn.has(t));
+  if (rest.length === 0) return undefined;
+  const seriesOf = (s: TrainSetting): string => s.fields.pattern ?? '–';
+  const cs = comparisons(rest, ['pattern'], seriesOf, undefined, 1);
+  const { points, subtitle } = comparisonPoints(cs, seriesOf);
+  const title = drawn.size > 0 ? 'Spurious score of the other settings' : 'Spurious score by pattern';
+  return {
+    chart: { name: 'score-vs-n-other', spec: scoreVsNChart(points, { title, subtitle, seriesTitle: 'pattern' }) },
+    table: summaryTable('patterns-other', title, cs.flatMap((c) => c.settings)),
+  };
 }
 
 /** Presets that would add data sets missing from the pattern comparison. */
@@ -125,10 +140,11 @@ function normSection(train: TrainSetting[]): ReportSection | undefined {
   return charts.length > 0 ? section('pattern-norm', charts, []) : undefined;
 }
 
-function optimizerSection(train: TrainSetting[]): ReportSection | undefined {
+function optimizerSection(train: TrainSetting[], drawn: Set<TrainSetting>): ReportSection | undefined {
   const seriesOf = (s: TrainSetting): string => (s.strengths.gradClip > 0 ? `${s.fields.optimizer}, clip ${formatNumber(s.strengths.gradClip)}` : s.fields.optimizer);
   const cs = comparisons(train, ['optimizer', 'gradClip'], seriesOf, (g) => new Set(g.map((s) => s.fields.optimizer)).size >= 2);
   if (cs.length === 0) return undefined;
+  for (const c of cs) for (const t of c.settings) drawn.add(t);
   const { points, subtitle } = comparisonPoints(cs, seriesOf);
   const { labels } = contextLabels(cs.map((c) => c.context));
   const bars: MeanBar[] = cs.flatMap((c, i) => c.settings.filter((s) => s.n > 0).map((s) => ({
@@ -145,12 +161,13 @@ const MITIGATIONS: { id: string; regularizer: Regularizer; strengthTitle: string
   { id: 'mitigation-clipping', regularizer: 'gradClip', strengthTitle: 'gradient clip threshold' },
 ];
 
-function mitigationSection(train: TrainSetting[], m: (typeof MITIGATIONS)[number]): ReportSection | undefined {
+function mitigationSection(train: TrainSetting[], m: (typeof MITIGATIONS)[number], drawn: Set<TrainSetting>): ReportSection | undefined {
   const strengthOf = (s: TrainSetting): number => s.strengths[m.regularizer];
   const cs = comparisons(train, [m.regularizer], (s) => String(strengthOf(s)),
     // Three strengths make a sweep; two clipping values are the optimizer comparison's.
     (g) => new Set(g.map(strengthOf).filter((v) => v > 0)).size >= 3);
   if (cs.length === 0) return undefined;
+  for (const c of cs) for (const t of c.settings) drawn.add(t);
   const charts = cs.map((c, i): ReportChart => {
     const settings = [...c.settings].sort((a, b) => a.n - b.n || strengthOf(a) - strengthOf(b));
     const ordered: MitigationPoint[] = settings.flatMap((s) => [
@@ -255,20 +272,31 @@ function trainingCurvesSection(train: TrainSetting[]): ReportSection | undefined
 /** Decides the report's sections from the data; sections without data go to `missing`, in catalog order. */
 export function planReport(data: ReportData): ReportPlan {
   const train = data.train;
-  const patterns = byFieldSection('patterns', train, 'pattern', 'pattern', 'Spurious score by pattern', 1);
-  if (patterns) patterns.notes.push(...missingPatternPresets(patterns, train));
-  const built: (ReportSection | undefined)[] = [
-    patterns,
-    normSection(train),
-    byFieldSection('datasets', train, 'dataset', 'data set', 'Spurious score by data set'),
-    byFieldSection('architectures', train, 'model', 'architecture', 'Spurious score by architecture'),
+  const drawn = new Set<TrainSetting>();
+  const patterns = byFieldSection('patterns', train, 'pattern', 'pattern', 'Spurious score by pattern', drawn);
+  const later: (ReportSection | undefined)[] = [
+    byFieldSection('datasets', train, 'dataset', 'data set', 'Spurious score by data set', drawn),
+    byFieldSection('architectures', train, 'model', 'architecture', 'Spurious score by architecture', drawn),
     sensitivitySection(data),
     weightMapSection(data),
-    optimizerSection(train),
+    optimizerSection(train, drawn),
     deletionSection(data),
     membershipSection(data),
-    ...MITIGATIONS.map((m) => mitigationSection(train, m)),
+    ...MITIGATIONS.map((m) => mitigationSection(train, m, drawn)),
     trainingCurvesSection(train),
+  ];
+  // Whatever no comparison drew goes into the pattern section, which exists then.
+  const other = otherSettingsChart(train, drawn);
+  const patternSection = other
+    ? patterns
+      ? { ...patterns, charts: [...patterns.charts, other.chart], tables: [...patterns.tables, other.table] }
+      : section('patterns', [other.chart], [other.table])
+    : patterns;
+  if (patternSection) patternSection.notes.push(...missingPatternPresets(patternSection, train));
+  const built: (ReportSection | undefined)[] = [
+    patternSection,
+    normSection(train),
+    ...later,
     train.length > 0 ? section('settings', [], [summaryTable('settings', 'All training settings', train)]) : undefined,
   ];
   const sections = built.filter((s): s is ReportSection => s !== undefined);

@@ -121,6 +121,26 @@ export function distinctInOrder<T>(values: Iterable<T>): T[] {
   return [...new Set(values)];
 }
 
+/** Header lines at most this long: a longer panel label would widen its column and space the panels apart. */
+export const HEADER_LINE_CHARS = Math.round(PANEL_WIDTH / 7);
+
+/** Splits a label "a · b · c" into lines of at most `width` characters, breaking at the separators. */
+export function wrapLabel(label: string, width = HEADER_LINE_CHARS): string[] {
+  const lines: string[] = [];
+  for (const part of label.split(' · ')) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + 3 + part.length <= width) lines[last] += ` · ${part}`;
+    else lines.push(part);
+  }
+  return lines;
+}
+
+/** A vega expression mapping each facet label to its wrapped lines (a text mark draws an array as lines). */
+function wrappedLabels(facets: string[]): string {
+  const entries = facets.map((f) => `${JSON.stringify(f)}: ${JSON.stringify(wrapLabel(f))}`);
+  return `({${entries.join(', ')}})[datum.label]`;
+}
+
 /**
  * Wraps a single-panel spec (layers, size) into a facetted one when the rows carry
  * several facets, else returns it with the data attached. `values` are the rows, each
@@ -140,7 +160,7 @@ export function maybeFacet(
   return asSpec({
     ...top,
     data,
-    facet: { field: 'facet', type: 'nominal', title: null, sort: facets, header: { labelLimit: 0 } },
+    facet: { field: 'facet', type: 'nominal', title: null, sort: facets, header: { labelLimit: 0, labelExpr: wrappedLabels(facets) } },
     columns: Math.min(FACET_COLUMNS, facets.length),
     spec: panel,
     resolve: {

@@ -8,10 +8,14 @@ import {
   type ChartTitle, type MeanPoint, PANEL_HEIGHT, PANEL_WIDTH, colorScale, distinctInOrder, errorBounds, finite, hasErrorBars, maybeFacet, titleSpec,
 } from './common.ts';
 
-/** The axis title says when the scale is logarithmic (symlog: logarithmic above 1, with 0 kept at the left). */
+/**
+ * The axis title says when the scale is logarithmic (symlog too: logarithmic above 1,
+ * with 0 kept at the left). Titles stay within a panel's width: a longer one widens
+ * its column and spaces the panels apart.
+ */
 export function scaleTitle(title: string, scale: 'linear' | 'log' | 'symlog'): string {
-  if (scale === 'log') return `${title}, log scale`;
-  if (scale === 'symlog') return `${title}, log scale (0 kept)`;
+  if (scale === 'log') return `${title} (log scale)`;
+  if (scale === 'symlog') return `${title} (log scale)`;
   return title;
 }
 
@@ -108,7 +112,7 @@ export function meanCurveChart(points: MeanPoint[], opts: CurveOptions): VegaLit
 export function scoreVsNChart(points: MeanPoint[], opts: ChartTitle & { seriesTitle: string }): VegaLiteSpec {
   return meanCurveChart(points, {
     ...opts,
-    xTitle: 'n (spurious training examples)',
+    xTitle: 'n spurious examples',
     yTitle: 'spurious score',
     xScale: 'symlog',
   });
@@ -119,7 +123,7 @@ export function membershipInferenceChart(points: MeanPoint[], opts: ChartTitle):
   const facets = distinctInOrder(points.map((p) => p.facet));
   return meanCurveChart(points, {
     ...opts,
-    xTitle: 'n (spurious training examples)',
+    xTitle: 'n spurious examples',
     yTitle: 'attack accuracy',
     seriesTitle: 'examples attacked',
     xScale: 'symlog',

@@ -41,7 +41,7 @@ export const resultsCommand: Command = {
     const path = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
     if (!existsSync(path)) throw new UserError(`${path}: no results store here; run a sweep first or pass --store PATH`);
     const groupBy = stringOption(args, 'group-by')?.split(',').map((s) => s.trim()).filter(Boolean) ?? DEFAULT_GROUP;
-    const store = ResultsStore.open(path);
+    const store = ResultsStore.open(path, { readonly: true });
     try {
       const test = stringOption(args, 'test') ?? 'runs';
       if (test !== 'runs' && test !== 'per-image') throw new UserError(`--test ${test}: expected runs (Welch over per-run scores) or per-image (the reference's test)`);

@@ -19,6 +19,7 @@ import { buildDemoPage } from '../../report/build.ts';
 import { formatInterval, formatTestP } from '../../report/format.ts';
 import { SweepStatus, stderrSink } from '../../util/progress.ts';
 import { activeBackend } from '../../backend/registry.ts';
+import { version } from '../../version.ts';
 
 const GROUP = ['dataset', 'model', 'optimizer', 'target', 'epochs', 'pattern', 'n'];
 
@@ -149,7 +150,8 @@ export const demoCommand: Command = {
       const protocol = protocolText(configs[0], seeds);
       const page = await buildDemoPage(rows, outDir, {
         title: 'spurlab demo: rare spurious correlations on MNIST',
-        facts: [protocol, sentence],
+        facts: [`LargeMLP on MNIST, S3 and R3 at n = 0, 1, 3, 10, ${seeds.length} runs per setting`, `spurlab ${version}`],
+        notes: [sentence, protocol],
       });
       const seconds = (Date.now() - started) / 1000;
       if (flag(args, 'json')) {

@@ -11,7 +11,8 @@ import { CIFAR10_LAYOUT, CIFAR100_COARSE_LAYOUT, CIFAR100_FINE_LAYOUT, decodeCif
 import { parseInlineCustomPattern } from '../../src/data/customPatterns.ts';
 import { decodeDataBytes } from '../../src/data/fileBytes.ts';
 import { idxDataset, parseIdx } from '../../src/data/idx.ts';
-import { expandSweep, GRID_KEYS, loadSweepSpec } from '../../src/experiments/sweepSpec.ts';
+import { countSweep, loadSweepSpec, planSweep } from '../../src/experiments/grids/spec.ts';
+import { KINDS, KIND_NAMES } from '../../src/experiments/kinds/index.ts';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../../src/store/safetensors.ts';
 import { crc32, decodePng, encodePng } from '../../src/util/png.ts';
 import { FuzzFinding, mutated, parsesOrRefuses, seededBytes } from './property.ts';
@@ -293,8 +294,11 @@ const patternJson = target('pattern-json', 'custom pattern JSON (parseInlineCust
 
 // ---- sweep JSON ----
 
+// Every key any run kind accepts, and the kind key itself.
+const GRID_KEYS = ['kind', ...new Set(KINDS.flatMap((k) => k.keys))];
+
 const gridScalar = fc.oneof(
-  fc.constantFrom('mnist', 'fashion', 'cifar10', 'cifar100', 'bogus', 'S1', 'S3', 'noise:l2=1', 'noise:l2=x', '[]', 'LargeMLP', 'CNN002', 'adam', 'sgd'),
+  fc.constantFrom('mnist', 'fashion', 'cifar10', 'cifar100', 'bogus', 'S1', 'S3', 'noise:l2=1', 'noise:l2=x', '[]', 'LargeMLP', 'CNN002', 'adam', 'sgd', ...KIND_NAMES),
   fc.constantFrom(0, 1, 3, 100, 9000, -1, 1.5, 1e-3, 1e308, true, false, null),
   fc.string({ maxLength: 6 }),
   fc.double(),
@@ -330,15 +334,14 @@ let sweepDir: string | undefined;
 /** Grids expand only up to this many points per input (case 2's huge grids are not this target's). */
 const MAX_SWEEP_POINTS = 2000;
 
-const sweep = target('sweep', 'sweep files (loadSweepSpec, expandSweep)', sweepInput, (text) => {
+const sweep = target('sweep', 'sweep files (loadSweepSpec, countSweep, planSweep)', sweepInput, (text) => {
   sweepDir ??= mkdtempSync(join(tmpdir(), 'spurlab-fuzz-sweep-'));
   const path = join(sweepDir, 'sweep.json');
   writeFileSync(path, text);
-  // Errors from expandSweep name the sweep's "name", which the file sets: any UserError.
+  // Errors from planSweep name the sweep's "name", which the file sets: any UserError.
   parsesOrRefuses(null, () => {
     const spec = loadSweepSpec(path);
-    const points = spec.grids.reduce((a, g) => a + Object.values(g).reduce<number>((p, v) => p * (Array.isArray(v) ? v.length : 1), 1), 0);
-    if (points <= MAX_SWEEP_POINTS) expandSweep(spec);
+    if (countSweep(spec) <= MAX_SWEEP_POINTS) planSweep(spec);
   });
 });
 

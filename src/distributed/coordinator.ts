@@ -7,6 +7,8 @@ import { Queue, type Job, type JobsOptions } from 'bullmq';
 import { configKey } from '../experiments/sweep.ts';
 import { decodePerImage, type RunJobData, type RunJobReturn } from './jobs.ts';
 import { connectionOptions, QUEUE_PREFIX, SWEEP_REGISTRY_KEY, sweepQueueName, type RedisTarget } from './connection.ts';
+import { requeueMissing, restartMessage } from './queueRecovery.ts';
+import { DEFAULT_GIVE_UP_SECONDS, RedisWatch } from './redisWatch.ts';
 import type { ResultsStore } from '../store/results.ts';
 import type { TrainConfig } from '../train/config.ts';
 
@@ -21,6 +23,8 @@ export interface QueuedSweepOptions {
   attempts: number; // tries per run before it is reported failed
   backoffMs: number; // first retry delay; doubles each time
   pollMs?: number;
+  giveUpAfterMs?: number; // Redis unreachable this long: collect() rejects with a RedisGoneError
+  onLog?(line: string): void; // Redis lost, back, restarted
   onProgress?(p: QueuedSweepProgress): void;
   onRunEnd?(cfg: TrainConfig, outcome: 'done' | 'failed', detail: string): void;
 }
@@ -42,8 +46,6 @@ export interface QueuedSweepSummary {
   failed: { key: string; config: TrainConfig; error: string }[];
 }
 
-// Every state a BullMQ job id can be listed under; a pending run missing from all was removed by someone.
-const ALL_STATES = ['completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized', 'paused', 'waiting-children'] as const;
 const RECHECK_EVERY_POLLS = 10;
 
 export class SweepCoordinator {
@@ -51,6 +53,7 @@ export class SweepCoordinator {
   private readonly queue: Queue<RunJobData, RunJobReturn>;
   private readonly pending = new Map<string, TrainConfig>();
   private readonly summary: QueuedSweepSummary;
+  private restarted = false; // Redis restarted since the last poll: check for lost jobs now
 
   constructor(private readonly opts: QueuedSweepOptions) {
     this.queueName = sweepQueueName(opts.sweepName);
@@ -82,10 +85,25 @@ export class SweepCoordinator {
   }
 
   /** Enqueues the runs not done in the store; returns how many are left to wait for. */
+  /** Lists the sweep where workers look for queues (again after Redis lost it). */
+  private async register(): Promise<void> {
+    const client = await this.queue.client;
+    await client.hset(SWEEP_REGISTRY_KEY, { [this.queueName]: JSON.stringify({ codeVersion: this.opts.codeVersion, runs: this.opts.configs.length, at: new Date().toISOString() }) });
+  }
+
+  /** Puts back the pending runs the queue lost; says what it found after a restart. */
+  private async recover(afterRestart: boolean): Promise<void> {
+    if (afterRestart) await this.register();
+    const found = await requeueMissing(this.queue, this.pending, (key) => this.opts.store.isDone(key), async (key, cfg) => {
+      await this.queue.add('run', this.jobData(key, cfg), this.jobOptions(key));
+      this.summary.enqueued++;
+    });
+    if (afterRestart) this.opts.onLog?.(restartMessage(this.opts.target.url, found));
+  }
+
   async enqueue(): Promise<number> {
     const { store, configs } = this.opts;
-    const client = await this.queue.client;
-    await client.hset(SWEEP_REGISTRY_KEY, { [this.queueName]: JSON.stringify({ codeVersion: this.opts.codeVersion, runs: configs.length, at: new Date().toISOString() }) });
+    await this.register();
     const fresh: { name: string; data: RunJobData; opts: JobsOptions }[] = [];
     for (const cfg of configs) {
       const key = configKey(cfg);
@@ -152,10 +170,10 @@ export class SweepCoordinator {
       this.recordFailure(id, job);
       this.pending.delete(id);
     }
-    if (poll % RECHECK_EVERY_POLLS === RECHECK_EVERY_POLLS - 1) {
-      const known = new Set(await this.queue.getRanges([...ALL_STATES], 0, -1));
-      const lost = [...this.pending].filter(([key]) => !known.has(key));
-      for (const [key, cfg] of lost) await this.queue.add('run', this.jobData(key, cfg), this.jobOptions(key));
+    if (this.restarted || poll % RECHECK_EVERY_POLLS === RECHECK_EVERY_POLLS - 1) {
+      const afterRestart = this.restarted;
+      this.restarted = false;
+      await this.recover(afterRestart);
     }
   }
 
@@ -169,16 +187,31 @@ export class SweepCoordinator {
   /** Waits until every enqueued run is recorded as done or failed. */
   async collect(): Promise<QueuedSweepSummary> {
     const pollMs = this.opts.pollMs ?? 1000;
-    for (let poll = 0; this.pending.size > 0; poll++) {
-      await this.pollOnce(poll);
-      await this.progress();
-      if (this.pending.size > 0) await new Promise((r) => setTimeout(r, pollMs));
+    // while Redis is away the queue's commands wait for it; the watch says so and bounds the wait
+    const watch = new RedisWatch({
+      target: this.opts.target, giveUpAfterMs: this.opts.giveUpAfterMs ?? DEFAULT_GIVE_UP_SECONDS * 1000, onLog: this.opts.onLog,
+      onBack: ({ restarted }) => {
+        if (restarted) this.restarted = true;
+      },
+    });
+    await watch.start();
+    try {
+      for (let poll = 0; this.pending.size > 0; poll++) {
+        await watch.guard(this.pollOnce(poll));
+        await watch.guard(this.progress());
+        if (this.pending.size > 0) await new Promise((r) => setTimeout(r, pollMs));
+      }
+    } finally {
+      watch.close();
     }
     return this.summary;
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    // a Redis that is gone would hold a polite QUIT forever
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 3000)));
+    if ((await Promise.race([this.queue.close(), late]).finally(() => clearTimeout(timer))) === 'late') await this.queue.disconnect().catch(() => undefined);
   }
 }
 

@@ -3,8 +3,8 @@
 // of this (only a connection count), and a worker cut off from Redis looks like a live
 // one to it until its locks expire. Each worker writes one key, spurlab:workers:<host>:<pid>,
 // with a time to live, so a worker that vanished drops out after a while.
-import type { Redis } from 'ioredis';
-import { QUEUE_PREFIX } from './connection.ts';
+import { Redis } from 'ioredis';
+import { connectionOptions, QUEUE_PREFIX, type RedisTarget } from './connection.ts';
 
 export const WORKER_KEY_PREFIX = `${QUEUE_PREFIX}:workers:`;
 
@@ -80,4 +80,19 @@ export function describeWorkers(workers: WorkerInfo[], queue: string, now = Date
     for (const r of runs) lines.push(`${head}: run ${r.key.slice(0, 10)} (${r.label}), attempt ${r.attempt}, started ${ago(r.startedAt, now)}, lock renewed ${ago(r.lockRenewedAt, now)}`);
   }
   return lines;
+}
+
+/** For --status: the workers listening on each of `queues`, as entries and as text lines. */
+export async function workersOnQueues(target: RedisTarget, queues: string[]): Promise<{ perQueue: WorkerInfo[][]; lines: string[][] }> {
+  const redis = new Redis({ ...connectionOptions(target), maxRetriesPerRequest: 1 });
+  try {
+    const all = await listWorkers(redis);
+    const now = Date.now();
+    return {
+      perQueue: queues.map((q) => all.filter((w) => w.queues.includes(q)).map((w) => ({ ...w, runs: w.runs.filter((r) => r.queue === q) }))),
+      lines: queues.map((q) => describeWorkers(all, q, now)),
+    };
+  } finally {
+    redis.disconnect();
+  }
 }

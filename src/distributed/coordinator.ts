@@ -54,6 +54,7 @@ export class SweepCoordinator {
   private readonly pending = new Map<string, TrainConfig>();
   private readonly summary: QueuedSweepSummary;
   private restarted = false; // Redis restarted since the last poll: check for lost jobs now
+  private redisGone = false; // unreachable when collect() ended: close() need not ask it politely
 
   constructor(private readonly opts: QueuedSweepOptions) {
     this.queueName = sweepQueueName(opts.sweepName);
@@ -202,6 +203,7 @@ export class SweepCoordinator {
         if (this.pending.size > 0) await new Promise((r) => setTimeout(r, pollMs));
       }
     } finally {
+      this.redisGone = !watch.reachable;
       watch.close();
     }
     return this.summary;
@@ -209,9 +211,11 @@ export class SweepCoordinator {
 
   async close(): Promise<void> {
     // a Redis that is gone would hold a polite QUIT forever
+    if (this.redisGone) return (await this.queue.client).disconnect();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 3000)));
-    if ((await Promise.race([this.queue.close(), late]).finally(() => clearTimeout(timer))) === 'late') await this.queue.disconnect().catch(() => undefined);
+    // then drop the socket without waiting for its end (which never comes while ioredis is between retries)
+    if ((await Promise.race([this.queue.close(), late]).finally(() => clearTimeout(timer))) === 'late') (await this.queue.client).disconnect();
   }
 }
 

@@ -216,7 +216,8 @@ export class RunWorker {
       if (outcome === 'abandon') {
         abandoning();
         // drop the connections before ending the children, so an abandoned run is not reported as a failed attempt
-        await within(CLOSE_TIMEOUT_MS, Promise.allSettled(workers.map((w) => w.disconnect())));
+        // without waiting for the socket's end, which never comes while ioredis is between retries
+        await within(CLOSE_TIMEOUT_MS, Promise.allSettled(workers.map(async (w) => (await w.client).disconnect())));
         this.slots.close();
         if ((await within(CLOSE_TIMEOUT_MS, graceful.catch(() => undefined))) === 'timeout') this.log(`closing the Redis connections took over ${CLOSE_TIMEOUT_MS / 1000} s; left them`);
       }

@@ -3,11 +3,15 @@
 // notices the lost queue state and re-queues from its results store what it lacks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { sweepCommand } from '../../src/cli/commands/sweep.ts';
 import { expandSweep, loadSweepSpec } from '../../src/experiments/sweepSpec.ts';
 import { configKey } from '../../src/experiments/sweep.ts';
 import { ResultsStore } from '../../src/store/results.ts';
+import { parseRedisUrl } from '../../src/distributed/connection.ts';
+import { runQueuedSweep } from '../../src/distributed/coordinator.ts';
+import { GAVE_UP_EXIT_CODE, RedisGoneError } from '../../src/distributed/redisWatch.ts';
 import { restartableRedis, sleep } from './faultHelpers.ts';
 import { run, spawnWorker, stopWorkers, tiny, tmp, waitFor, writeSweep, type SpawnedSpurlab } from './helpers.ts';
 
@@ -80,4 +84,35 @@ test('Redis restarts mid-sweep without persistence: the coordinator re-queues fr
   assert.ok(Number(m[2]) <= 3 && Number(m[1]) >= 1, `runs recorded before the restart are not waited for, the others were re-queued: ${m[0]}`);
   assert.equal(report.recorded, 4);
   t.diagnostic(`${times}; ${m[0].slice(2)} (re-queued)`);
+});
+
+test('a coordinator whose Redis stays away gives up after --give-up-after with a clear error, and loses nothing recorded', { timeout: 60_000 }, async (t) => {
+  const redis = await restartableRedis({ persist: false });
+  const dir = tmp();
+  const file = writeSweep(dir, 'coord-gives-up', [{ ...tiny, pattern: 'S3', n: 0, seed: [0, 1] }]);
+  const store = ResultsStore.open(join(dir, 'r.db'));
+  const lines: string[] = [];
+  try {
+    // no worker: the runs stay queued while Redis goes away
+    const sweep = runQueuedSweep({
+      target: parseRedisUrl(redis.url), sweepName: 'coord-gives-up', configs: expandSweep(loadSweepSpec(file)), store,
+      codeVersion: 'test', artifactsDir: null, attempts: 1, backoffMs: 100, pollMs: 100, giveUpAfterMs: 1500, onLog: (l) => lines.push(l),
+    });
+    const outcome = sweep.then(() => 'finished', (e: unknown) => e);
+    await waitFor('the coordinator to enqueue', () => /^2$/.test(spawnSync('redis-cli', ['-p', String(redis.port), 'llen', 'spurlab:coord-gives-up:wait'], { encoding: 'utf8' }).stdout.trim()));
+    await redis.stop();
+    const t0 = performance.now();
+    const e = await outcome;
+    const s = (performance.now() - t0) / 1000;
+    assert.ok(e instanceof RedisGoneError, String(e));
+    assert.equal(e.exitCode, GAVE_UP_EXIT_CODE);
+    assert.match(e.message, /^giving up: Redis at redis:\/\/127\.0\.0\.1:\d+ unreachable since \S+Z \(\d+ s; --give-up-after 1\.5\)$/);
+    assert.equal(lines.filter((l) => /lost the connection/.test(l)).length, 1, lines.join('\n'));
+    assert.ok(s < 1.5 + 6, `gave up ${s.toFixed(1)} s after Redis stopped`);
+    assert.equal(store.list({ kind: 'train' }).length, 0);
+    t.diagnostic(`coordinator gave up ${s.toFixed(1)} s after Redis stopped (--give-up-after 1.5)`);
+  } finally {
+    store.close();
+    await redis.stop();
+  }
 });

@@ -42,9 +42,9 @@ export function parseRedisUrl(raw: string): RedisTarget {
   return { url: shown, host, port, db, username, password, tls: u.protocol === 'rediss:' };
 }
 
-/** Delay before the n-th reconnection attempt (n from 1): doubling from 0.4 s up to 4 s. */
+/** Delay before the n-th reconnection attempt (n from 1): doubling from 0.4 s up to 2 s (a connection attempt is cheap; a worker idling longer than needed is not). */
 export function reconnectDelayMs(attempt: number): number {
-  return Math.min(200 * 2 ** Math.min(attempt, 5), 4000);
+  return Math.min(200 * 2 ** Math.min(attempt, 4), 2000);
 }
 
 export interface ConnectionOptions {

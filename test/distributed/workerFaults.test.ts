@@ -3,6 +3,7 @@
 // bound whether or not Redis answers (the bug of issue 23: it never exited).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { sweepCommand } from '../../src/cli/commands/sweep.ts';
 import { GAVE_UP_EXIT_CODE } from '../../src/distributed/redisWatch.ts';
@@ -26,7 +27,7 @@ test('a worker losing Redis says so once, says when it is back, then trains agai
     const lostAt = performance.now();
     await waitFor('the worker to say Redis is lost', () => /lost the connection to Redis/.test(worker.stderr()), 15_000);
     const noticed = secondsSince(lostAt);
-    await sleep(3000);
+    await sleep(2000);
     const log = worker.stderr();
     assert.equal(count(log, /lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\) at \d{4}-\d\d-\d\dT[\d:]+Z; retrying/), 1, log);
     assert.equal(count(log, /ECONNREFUSED/), 1, `one line about the lost connection, not one per retry:\n${log}`);
@@ -39,6 +40,9 @@ test('a worker losing Redis says so once, says when it is back, then trains agai
     const r = await run(sweepCommand, [file, '--queue', redis.url, '--store', join(dir, 'r.db'), '--no-artifacts', '--json', '--quiet']);
     assert.equal(r.code, 0, r.err.join('\n'));
     assert.equal(JSON.parse(r.out[0]).recorded, 1);
+    const status = await run(sweepCommand, [file, '--status', '--queue', redis.url, '--json']);
+    const [row] = JSON.parse(status.out[0]);
+    assert.deepEqual(row.workerList.map((w: { host: string; pid: number; runs: unknown[]; lockMs: number }) => [w.host, w.pid, w.runs, w.lockMs]), [[hostname(), worker.child.pid, [], 3000]]);
     await redis.stop();
     await waitFor('the worker to notice the second outage', () => count(worker.stderr(), /lost the connection/) === 2, 15_000);
     const t0 = performance.now();

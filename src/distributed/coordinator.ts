@@ -7,7 +7,7 @@ import { Queue, type Job, type JobsOptions } from 'bullmq';
 import { configKey } from '../experiments/sweep.ts';
 import { decodePerImage, type RunJobData, type RunJobReturn } from './jobs.ts';
 import { connectionOptions, QUEUE_PREFIX, SWEEP_REGISTRY_KEY, sweepQueueName, type RedisTarget } from './connection.ts';
-import { requeueMissing, restartMessage } from './queueRecovery.ts';
+import { lostJobsMessage, requeueMissing, restartMessage } from './queueRecovery.ts';
 import { DEFAULT_GIVE_UP_SECONDS, RedisWatch } from './redisWatch.ts';
 import type { ResultsStore } from '../store/results.ts';
 import type { TrainConfig } from '../train/config.ts';
@@ -54,6 +54,8 @@ export class SweepCoordinator {
   private readonly pending = new Map<string, TrainConfig>();
   private readonly summary: QueuedSweepSummary;
   private restarted = false; // Redis restarted since the last poll: check for lost jobs now
+  private watch?: RedisWatch;
+  private requeuedSinceDown = 0;
   private redisGone = false; // unreachable when collect() ended: close() need not ask it politely
 
   constructor(private readonly opts: QueuedSweepOptions) {
@@ -99,7 +101,11 @@ export class SweepCoordinator {
       await this.queue.add('run', this.jobData(key, cfg), this.jobOptions(key));
       this.summary.enqueued++;
     });
-    if (afterRestart) this.opts.onLog?.(restartMessage(this.opts.target.url, found));
+    // a periodic check may have found the loss before the restart was known
+    this.requeuedSinceDown += found.missing;
+    if (afterRestart) this.opts.onLog?.(restartMessage(this.opts.target.url, { missing: this.requeuedSinceDown, pending: found.pending }));
+    else if (found.missing > 0) this.opts.onLog?.(lostJobsMessage(this.opts.target.url, found));
+    if (afterRestart) this.requeuedSinceDown = 0;
   }
 
   async enqueue(): Promise<number> {
@@ -172,6 +178,8 @@ export class SweepCoordinator {
       this.pending.delete(id);
     }
     if (this.restarted || poll % RECHECK_EVERY_POLLS === RECHECK_EVERY_POLLS - 1) {
+      // the queue's connection may be back before the watch's: let it tell a restart first
+      await this.watch?.checkNow();
       const afterRestart = this.restarted;
       this.restarted = false;
       await this.recover(afterRestart);
@@ -191,11 +199,13 @@ export class SweepCoordinator {
     // while Redis is away the queue's commands wait for it; the watch says so and bounds the wait
     const watch = new RedisWatch({
       target: this.opts.target, giveUpAfterMs: this.opts.giveUpAfterMs ?? DEFAULT_GIVE_UP_SECONDS * 1000, onLog: this.opts.onLog,
+      onDown: () => (this.requeuedSinceDown = 0),
       onBack: ({ restarted }) => {
         if (restarted) this.restarted = true;
       },
     });
     await watch.start();
+    this.watch = watch;
     try {
       for (let poll = 0; this.pending.size > 0; poll++) {
         await watch.guard(this.pollOnce(poll));
@@ -204,6 +214,7 @@ export class SweepCoordinator {
       }
     } finally {
       this.redisGone = !watch.reachable;
+      this.watch = undefined;
       watch.close();
     }
     return this.summary;

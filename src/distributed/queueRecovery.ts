@@ -34,8 +34,13 @@ export async function requeueMissing<C>(
   return { missing, pending: pending.size };
 }
 
-/** What the coordinator says after a Redis restart, from what requeueMissing found. */
+/** What the coordinator says after a Redis restart: `r.missing` counts every run re-queued since Redis went away. */
 export function restartMessage(url: string, r: Requeued): string {
   if (r.missing === 0) return `Redis at ${url} restarted with the queue intact (${r.pending} runs still to record)`;
   return `Redis at ${url} restarted without the queue's state (persistence off?): ${r.missing} of ${r.pending} runs still to record were missing; re-queued them from the results store`;
+}
+
+/** What the coordinator says when a routine check finds runs gone from the queue. */
+export function lostJobsMessage(url: string, r: Requeued): string {
+  return `the queue at ${url} had lost ${r.missing} of ${r.pending} runs still to record (a restart without persistence, or eviction: see maxmemory-policy); re-queued them from the results store`;
 }

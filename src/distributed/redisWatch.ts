@@ -84,6 +84,11 @@ export class RedisWatch {
     return /^run_id:(\S+)/m.exec(info)?.[1];
   }
 
+  /** Pings now: a restart is reported (onBack) before this resolves, if there was one. */
+  checkNow(): Promise<void> {
+    return this.check();
+  }
+
   private async check(): Promise<void> {
     let runId: string | undefined;
     try {

@@ -6,7 +6,7 @@
 // or not (runs under way are abandoned when their results could not be delivered).
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { connectionOptions, QUEUE_PREFIX, queueLabel, type RedisTarget } from './connection.ts';
 import { versionMismatchMessage, type RunJobData, type RunJobReturn } from './jobs.ts';
 import { registeredSweeps } from './queueStatus.ts';
@@ -51,6 +51,7 @@ export class RunWorker {
   private readonly host = hostname();
   private readonly startedAt = new Date().toISOString();
   private readonly runs = new Map<string, WorkerRun>(); // by queue and job id
+  private readonly abandon = new Map<string, (reachable: boolean) => void>(); // same keys
 
   constructor(private readonly opts: RunWorkerOptions) {
     this.slots = new RunSlots(opts.concurrency);
@@ -92,7 +93,7 @@ export class RunWorker {
 
   private attach(queueName: string): void {
     if (this.workers.has(queueName) || this.closing) return;
-    const w = new Worker<RunJobData, RunJobReturn>(queueName, (job) => this.tracked(queueName, job), {
+    const w = new Worker<RunJobData, RunJobReturn>(queueName, (job, token) => this.tracked(queueName, job, token), {
       connection: connectionOptions(this.opts.target),
       prefix: QUEUE_PREFIX,
       concurrency: this.opts.concurrency,
@@ -116,8 +117,12 @@ export class RunWorker {
     this.log(`listening on ${queueLabel(queueName)} (${this.opts.concurrency} at once)`);
   }
 
-  /** Runs a job, keeping it in the list this worker announces for --status. */
-  private async tracked(queueName: string, job: Job<RunJobData, RunJobReturn>): Promise<RunJobReturn> {
+  /**
+   * Runs a job, keeping it in the list this worker announces for --status, and lets
+   * shutDown abandon it: handed back to the queue (no attempt counted) when Redis answers,
+   * else left unsettled so nothing is reported and its lock lapses.
+   */
+  private tracked(queueName: string, job: Job<RunJobData, RunJobReturn>, token: string | undefined): Promise<RunJobReturn> {
     const id = `${queueName}\n${job.id}`;
     const now = new Date().toISOString();
     const c = job.data.config;
@@ -126,12 +131,25 @@ export class RunWorker {
       attempt: job.attemptsMade + 1, startedAt: now, lockRenewedAt: now,
     });
     void this.heartbeat();
-    try {
-      return await this.process(job);
-    } finally {
+    const forget = () => {
       this.runs.delete(id);
+      this.abandon.delete(id);
       void this.heartbeat();
-    }
+    };
+    return new Promise<RunJobReturn>((resolve, reject) => {
+      let abandoned = false;
+      this.abandon.set(id, (reachable) => {
+        abandoned = true;
+        forget();
+        // a WaitingError after moveToWait tells BullMQ the job went back on purpose; a failed
+        // hand-back leaves the job to its lapsing lock (BullMQ would retry a rejection forever while closing)
+        if (reachable) job.moveToWait(token).then(() => reject(new WaitingError()), () => undefined);
+      });
+      this.process(job).then(
+        (v) => abandoned || (forget(), resolve(v)),
+        (e: unknown) => abandoned || (forget(), reject(e)),
+      );
+    });
   }
 
   private async heartbeat(): Promise<void> {
@@ -201,11 +219,7 @@ export class RunWorker {
 
   private async shutDown(force: boolean): Promise<void> {
     const workers = [...this.workers.values()];
-    const abandoning = () => {
-      if (this.runs.size === 0) return;
-      const n = this.runs.size;
-      this.log(`abandoning ${n} run${n === 1 ? '' : 's'} under way${this.watch.reachable ? '' : ' (Redis is unreachable: the results could not be delivered)'}; another worker takes ${n === 1 ? 'it' : 'them'} over when the lock lapses`);
-    };
+    const late = (what: string) => this.log(`${what} took over ${CLOSE_TIMEOUT_MS / 1000} s; left it`);
     if (!force && this.watch.reachable) {
       const graceful = Promise.all(workers.map((w) => w.close(false)));
       const outcome = await new Promise<'finished' | 'abandon'>((resolve) => {
@@ -214,19 +228,28 @@ export class RunWorker {
         graceful.then(() => resolve('finished'), () => resolve('finished'));
       });
       if (outcome === 'abandon') {
-        abandoning();
-        // drop the connections before ending the children, so an abandoned run is not reported as a failed attempt
-        // without waiting for the socket's end, which never comes while ioredis is between retries
-        await within(CLOSE_TIMEOUT_MS, Promise.allSettled(workers.map(async (w) => (await w.client).disconnect())));
+        this.abandonRuns();
         this.slots.close();
-        if ((await within(CLOSE_TIMEOUT_MS, graceful.catch(() => undefined))) === 'timeout') this.log(`closing the Redis connections took over ${CLOSE_TIMEOUT_MS / 1000} s; left them`);
+        // with Redis away, BullMQ's polite close would only wait for it
+        if (this.watch.reachable && (await within(CLOSE_TIMEOUT_MS, graceful.catch(() => undefined))) === 'timeout') late('closing the Redis connections');
       }
     } else {
-      abandoning();
-      if ((await within(CLOSE_TIMEOUT_MS, Promise.all(workers.map((w) => w.close(true))).catch(() => undefined))) === 'timeout') this.log(`closing the Redis connections took over ${CLOSE_TIMEOUT_MS / 1000} s; left them`);
+      this.abandonRuns();
+      if ((await within(CLOSE_TIMEOUT_MS, Promise.all(workers.map((w) => w.close(true))).catch(() => undefined))) === 'timeout') late('closing the Redis connections');
     }
     this.slots.close();
     if (this.watch.reachable) await within(1000, removeWorkerInfo(this.watch.redis, this.host, process.pid).catch(() => undefined));
     this.watch.close();
+  }
+
+  private abandonRuns(): void {
+    const n = this.abandon.size;
+    if (n === 0) return;
+    const reachable = this.watch.reachable;
+    const runs = `${n} run${n === 1 ? '' : 's'} under way`;
+    this.log(reachable
+      ? `abandoning ${runs}: handed back to the queue for another worker`
+      : `abandoning ${runs} (Redis is unreachable: the results could not be delivered); another worker takes ${n === 1 ? 'it' : 'them'} over when the lock lapses`);
+    for (const give of [...this.abandon.values()]) give(reachable);
   }
 }

@@ -75,3 +75,16 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Seconds from `from` (a performance.now() value) to now, for the reported recovery times. */
 export const secondsSince = (from: number) => (performance.now() - from) / 1000;
+
+/** SIGTERM, then SIGKILL after `graceMs`: a stuck worker must fail its test, not hang the suite. */
+export async function stopOrKill(procs: { child: ChildProcess; exited: Promise<number> }[], graceMs = 15_000): Promise<void> {
+  await Promise.all(procs.map(async (p) => {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+    p.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), graceMs)));
+    if ((await Promise.race([p.exited, late])) === 'late') p.child.kill('SIGKILL');
+    clearTimeout(timer);
+    await p.exited;
+  }));
+}

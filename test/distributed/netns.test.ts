@@ -3,7 +3,7 @@
 // never routed, only inside namespaces made here), so a link can be cut like a cable.
 // One worker's link is cut mid-run: the other worker takes its job over once the lock
 // lapses, and the cut worker, when its link comes back, does not get a second result in.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -82,6 +82,10 @@ function redisCli(...args: string[]): string {
 }
 
 const skip = namespacesUnavailable();
+// also when the test times out with an await still pending (its finally would not run)
+after(() => {
+  if (!skip) tearDownNetwork();
+});
 
 test('separate hosts in network namespaces: a worker cut off mid-run loses its job to the other, and records nothing when its link returns', { skip, timeout: 240_000 }, async (t) => {
   const dir = tmp();

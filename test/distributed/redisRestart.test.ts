@@ -12,8 +12,8 @@ import { ResultsStore } from '../../src/store/results.ts';
 import { parseRedisUrl } from '../../src/distributed/connection.ts';
 import { runQueuedSweep } from '../../src/distributed/coordinator.ts';
 import { GAVE_UP_EXIT_CODE, RedisGoneError } from '../../src/distributed/redisWatch.ts';
-import { restartableRedis, sleep } from './faultHelpers.ts';
-import { run, spawnWorker, stopWorkers, tiny, tmp, waitFor, writeSweep, type SpawnedSpurlab } from './helpers.ts';
+import { restartableRedis, sleep, stopOrKill } from './faultHelpers.ts';
+import { run, spawnWorker, tiny, tmp, waitFor, writeSweep, type SpawnedSpurlab } from './helpers.ts';
 
 const OUTAGE_MS = 1500;
 
@@ -65,7 +65,7 @@ async function sweepThroughRestart(persist: boolean, name: string) {
     const times = `coordinator back ${delayOf(coordLog, /is back after|restarted/, backAt)?.toFixed(1)} s and workers back ${workerBack.map((x) => x.toFixed(1)).join(' s, ')} s after Redis restarted; sweep finished ${((doneAt - backAt) / 1000).toFixed(1)} s after`;
     return { coordLog, report, times };
   } finally {
-    await stopWorkers(workers);
+    await stopOrKill(workers);
     await redis.stop();
   }
 }

@@ -5,11 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { sweepCommand } from '../../src/cli/commands/sweep.ts';
+import { codeVersion } from '../../src/distributed/codeVersion.ts';
+import { connectionOptions, parseRedisUrl, QUEUE_PREFIX } from '../../src/distributed/connection.ts';
+import { SweepCoordinator } from '../../src/distributed/coordinator.ts';
+import { expandSweep, loadSweepSpec } from '../../src/experiments/sweepSpec.ts';
 import { GAVE_UP_EXIT_CODE } from '../../src/distributed/redisWatch.ts';
 import { ResultsStore } from '../../src/store/results.ts';
-import { restartableRedis, secondsSince, sleep } from './faultHelpers.ts';
-import { run, spawnWorker, stopWorkers, tiny, tmp, waitFor, writeSweep } from './helpers.ts';
+import { restartableRedis, secondsSince, sleep, stopOrKill } from './faultHelpers.ts';
+import { run, spawnWorker, tiny, tmp, waitFor, writeSweep } from './helpers.ts';
 
 // what "bounded" means here: closing takes at most 3 s, the exit backstop 2 s, plus a loaded machine
 const STOP_BOUND_S = 8;
@@ -54,7 +59,7 @@ test('a worker losing Redis says so once, says when it is back, then trains agai
     assert.match(worker.stderr(), /SIGTERM: finishing the runs under way[\s\S]*stopped/);
     t.diagnostic(`lost noticed after ${noticed.toFixed(1)} s, back noticed ${back.toFixed(1)} s after Redis restarted, SIGTERM with Redis gone: exit after ${stopS.toFixed(1)} s`);
   } finally {
-    await stopWorkers([worker]);
+    await stopOrKill([worker]);
     await redis.stop();
   }
 });
@@ -88,7 +93,7 @@ test('SIGTERM with Redis gone mid-run: the run is abandoned and the worker exits
     assert.deepEqual(rows.map((x) => [x.status, x.attempts]), [['done', 1]]);
     t.diagnostic(`SIGTERM mid-run with Redis gone: exit after ${stopS.toFixed(1)} s`);
   } finally {
-    await stopWorkers([worker, ...(second ? [second] : [])]);
+    await stopOrKill([worker, ...(second ? [second] : [])]);
     await redis.stop();
   }
 });
@@ -107,7 +112,43 @@ test('--give-up-after: a worker whose Redis stays away exits with its own code a
     assert.ok(s >= 2 && s < 2 + STOP_BOUND_S, `gave up ${s.toFixed(1)} s after Redis stopped`);
     t.diagnostic(`gave up and exited ${s.toFixed(1)} s after Redis stopped (--give-up-after 2)`);
   } finally {
-    await stopWorkers([worker]);
+    await stopOrKill([worker]);
+    await redis.stop();
+  }
+});
+
+test('a second SIGTERM abandons the run under way at once: the process ends, and the run is not counted as a failed attempt', { timeout: 90_000 }, async (t) => {
+  const redis = await restartableRedis({ persist: false });
+  const dir = tmp();
+  const file = writeSweep(dir, 'second-signal', [{ ...slowRun, pattern: 'S3', n: 0, seed: 0 }]);
+  const store = ResultsStore.open(join(dir, 'r.db'));
+  const worker = spawnWorker(redis.url, 'second-signal');
+  const queue = new Queue('second-signal', { connection: connectionOptions(parseRedisUrl(redis.url)), prefix: QUEUE_PREFIX });
+  try {
+    const coordinator = new SweepCoordinator({
+      target: parseRedisUrl(redis.url), sweepName: 'second-signal', configs: expandSweep(loadSweepSpec(file)), store,
+      codeVersion: codeVersion(), artifactsDir: null, attempts: 3, backoffMs: 100,
+    });
+    await coordinator.enqueue();
+    await coordinator.close();
+    await waitFor('the worker to start the run', () => /: started, attempt 1/.test(worker.stderr()));
+    const t0 = performance.now();
+    worker.child.kill('SIGTERM');
+    await waitFor('the first signal to be heard', () => /SIGTERM: finishing the runs under way/.test(worker.stderr()), 10_000);
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+    const s = secondsSince(t0);
+    assert.ok(s < STOP_BOUND_S, `exited ${s.toFixed(1)} s after the first SIGTERM, bound ${STOP_BOUND_S} s`);
+    assert.match(worker.stderr(), /SIGTERM: abandoning the runs under way[\s\S]*abandoning 1 run under way: handed back to the queue for another worker/);
+    assert.doesNotMatch(worker.stderr(), /done in/, 'the run was abandoned, not finished');
+    const [job] = await queue.getJobs(['waiting']);
+    assert.ok(job, 'the run is waiting in the queue for another worker');
+    assert.equal(job.attemptsMade, 0, 'an abandoned run is not a failed attempt');
+    t.diagnostic(`two SIGTERMs mid-run: exit ${s.toFixed(1)} s after the first`);
+  } finally {
+    await queue.close();
+    store.close();
+    await stopOrKill([worker]);
     await redis.stop();
   }
 });

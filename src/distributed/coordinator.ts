@@ -56,7 +56,6 @@ export class SweepCoordinator {
   private restarted = false; // Redis restarted since the last poll: check for lost jobs now
   private watch?: RedisWatch;
   private requeuedSinceDown = 0;
-  private redisGone = false; // unreachable when collect() ended: close() need not ask it politely
 
   constructor(private readonly opts: QueuedSweepOptions) {
     this.queueName = sweepQueueName(opts.sweepName);
@@ -108,7 +107,27 @@ export class SweepCoordinator {
     if (afterRestart) this.requeuedSinceDown = 0;
   }
 
+  /** The watch on the Redis connection, started on first use and ended by close(). */
+  private async watching(): Promise<RedisWatch> {
+    if (this.watch) return this.watch;
+    // while Redis is away the queue's commands wait for it; the watch says so and bounds the wait
+    this.watch = new RedisWatch({
+      target: this.opts.target, giveUpAfterMs: this.opts.giveUpAfterMs ?? DEFAULT_GIVE_UP_SECONDS * 1000, onLog: this.opts.onLog,
+      onDown: () => (this.requeuedSinceDown = 0),
+      onBack: ({ restarted }) => {
+        if (restarted) this.restarted = true;
+      },
+    });
+    await this.watch.start();
+    return this.watch;
+  }
+
   async enqueue(): Promise<number> {
+    const watch = await this.watching();
+    return watch.guard(this.enqueueRuns());
+  }
+
+  private async enqueueRuns(): Promise<number> {
     const { store, configs } = this.opts;
     await this.register();
     const fresh: { name: string; data: RunJobData; opts: JobsOptions }[] = [];
@@ -196,33 +215,21 @@ export class SweepCoordinator {
   /** Waits until every enqueued run is recorded as done or failed. */
   async collect(): Promise<QueuedSweepSummary> {
     const pollMs = this.opts.pollMs ?? 1000;
-    // while Redis is away the queue's commands wait for it; the watch says so and bounds the wait
-    const watch = new RedisWatch({
-      target: this.opts.target, giveUpAfterMs: this.opts.giveUpAfterMs ?? DEFAULT_GIVE_UP_SECONDS * 1000, onLog: this.opts.onLog,
-      onDown: () => (this.requeuedSinceDown = 0),
-      onBack: ({ restarted }) => {
-        if (restarted) this.restarted = true;
-      },
-    });
-    await watch.start();
-    this.watch = watch;
-    try {
-      for (let poll = 0; this.pending.size > 0; poll++) {
-        await watch.guard(this.pollOnce(poll));
-        await watch.guard(this.progress());
-        if (this.pending.size > 0) await new Promise((r) => setTimeout(r, pollMs));
-      }
-    } finally {
-      this.redisGone = !watch.reachable;
-      this.watch = undefined;
-      watch.close();
+    const watch = await this.watching();
+    for (let poll = 0; this.pending.size > 0; poll++) {
+      await watch.guard(this.pollOnce(poll));
+      await watch.guard(this.progress());
+      if (this.pending.size > 0) await new Promise((r) => setTimeout(r, pollMs));
     }
     return this.summary;
   }
 
   async close(): Promise<void> {
+    const redisGone = this.watch !== undefined && !this.watch.reachable;
+    this.watch?.close();
+    this.watch = undefined;
     // a Redis that is gone would hold a polite QUIT forever
-    if (this.redisGone) return (await this.queue.client).disconnect();
+    if (redisGone) return (await this.queue.client).disconnect();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 3000)));
     // then drop the socket without waiting for its end (which never comes while ioredis is between retries)

@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { expandSweep, loadSweepSpec } from '../../src/experiments/sweepSpec.ts';
+import { expandSweep, loadSweepSpec } from '../../src/experiments/grids/spec.ts';
 import { configKey } from '../../src/experiments/sweep.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { restartableRedis, secondsSince } from './faultHelpers.ts';
@@ -127,7 +127,7 @@ test('separate hosts in network namespaces: a worker cut off mid-run loses its j
     const keys = expandSweep(loadSweepSpec(file)).map(configKey);
     assert.deepEqual(rows.map((x) => x.key).sort(), [...keys].sort());
     assert.ok(rows.every((x) => x.status === 'done' && x.attempts === 1), 'each run recorded once');
-    const cutJob = keys.find((k) => k.startsWith(cutKey))!;
+    const cutJob = keys.find((k: string) => k.startsWith(cutKey))!;
     const ret = JSON.parse(redisCli('hget', `spurlab:${name}:${cutJob}`, 'returnvalue')) as { pid: number };
     assert.equal(ret.pid, w2.child.pid, 'the completed job carries the result of the worker that took it over');
     assert.match(w1.stderr(), /lost the connection to Redis at redis:\/\/169\.254\.23\.5:6379/);

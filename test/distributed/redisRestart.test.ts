@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { sweepCommand } from '../../src/cli/commands/sweep.ts';
-import { expandSweep, loadSweepSpec } from '../../src/experiments/sweepSpec.ts';
+import { expandSweep, loadSweepSpec, planSweep } from '../../src/experiments/grids/spec.ts';
 import { configKey } from '../../src/experiments/sweep.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { parseRedisUrl } from '../../src/distributed/connection.ts';
@@ -95,7 +95,7 @@ test('a coordinator whose Redis stays away gives up after --give-up-after with a
   try {
     // no worker: the runs stay queued while Redis goes away
     const sweep = runQueuedSweep({
-      target: parseRedisUrl(redis.url), sweepName: 'coord-gives-up', configs: expandSweep(loadSweepSpec(file)), store,
+      target: parseRedisUrl(redis.url), sweepName: 'coord-gives-up', runs: planSweep(loadSweepSpec(file)), store,
       codeVersion: 'test', artifactsDir: null, attempts: 1, backoffMs: 100, pollMs: 100, giveUpAfterMs: 1500, onLog: (l) => lines.push(l),
     });
     const outcome = sweep.then(() => 'finished', (e: unknown) => e);

@@ -10,7 +10,7 @@ import { sweepCommand } from '../../src/cli/commands/sweep.ts';
 import { codeVersion } from '../../src/distributed/codeVersion.ts';
 import { connectionOptions, parseRedisUrl, QUEUE_PREFIX } from '../../src/distributed/connection.ts';
 import { SweepCoordinator } from '../../src/distributed/coordinator.ts';
-import { expandSweep, loadSweepSpec } from '../../src/experiments/sweepSpec.ts';
+import { loadSweepSpec, planSweep } from '../../src/experiments/grids/spec.ts';
 import { GAVE_UP_EXIT_CODE } from '../../src/distributed/redisWatch.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { restartableRedis, secondsSince, sleep, stopOrKill } from './faultHelpers.ts';
@@ -126,7 +126,7 @@ test('a second SIGTERM abandons the run under way at once: the process ends, and
   const queue = new Queue('second-signal', { connection: connectionOptions(parseRedisUrl(redis.url)), prefix: QUEUE_PREFIX });
   try {
     const coordinator = new SweepCoordinator({
-      target: parseRedisUrl(redis.url), sweepName: 'second-signal', configs: expandSweep(loadSweepSpec(file)), store,
+      target: parseRedisUrl(redis.url), sweepName: 'second-signal', runs: planSweep(loadSweepSpec(file)), store,
       codeVersion: codeVersion(), artifactsDir: null, attempts: 3, backoffMs: 100,
     });
     await coordinator.enqueue();

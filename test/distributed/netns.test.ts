@@ -132,7 +132,7 @@ test('separate hosts in network namespaces: a worker cut off mid-run loses its j
     assert.equal(ret.pid, w2.child.pid, 'the completed job carries the result of the worker that took it over');
     assert.match(w1.stderr(), /lost the connection to Redis at redis:\/\/169\.254\.23\.5:6379/);
     // --status while the link was down: the cut worker's last word is stale, its lock renewal older than the lock
-    const cutLine = new RegExp(`worker \\S+ pid ${w1.child.pid} \\(seen ([\\d.]+) s ago\\): run ${cutKey} \\(mnist S3 n=\\d seed=0 MLP\\), attempt 1, started [\\d.]+ s ago, lock renewed ([\\d.]+) s ago`).exec(status.stdout);
+    const cutLine = new RegExp(`worker \\S+ pid ${w1.child.pid} \\(seen ([\\d.]+) s ago\\): run ${cutKey} \\(train mnist S3 n=\\d seed=0 MLP\\), attempt 1, started [\\d.]+ s ago, lock renewed ([\\d.]+) s ago`).exec(status.stdout);
     assert.ok(cutLine, status.stdout + status.stderr);
     assert.ok(Number(cutLine[2]) >= 3, `the cut worker's lock renewal is older than the 3 s lock: ${cutLine[0]}`);
     assert.match(status.stdout, new RegExp(`worker \\S+ pid ${w2.child.pid} \\(seen [\\d.]+ s ago\\): (idle|run \\w{10} )`));

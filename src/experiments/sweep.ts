@@ -57,6 +57,23 @@ export async function trainedModelInStore(store: ResultsStore, cfg: TrainConfig,
   return dir;
 }
 
+/**
+ * The result of an input run (another kind's run a run reads, e.g. a LiRA shadow model):
+ * from the store when done, otherwise run and recorded here (or waited for while another
+ * process holds it). A failed input is an error naming it.
+ */
+export async function inputResultInStore(store: ResultsStore, kindName: string, config: object, opts: LocalRunOptions): Promise<object> {
+  const kind = findKind(kindName);
+  const cfg = kind.configure({ ...config });
+  for (;;) {
+    const o = await runInStore(store, kind, cfg, { ...opts, artifactDir: undefined, trainedModel: undefined });
+    if (o.status === 'ran') return o.result;
+    if (o.status === 'done') return kind.checkResult(o.record.result, `run ${o.record.key.slice(0, 12)} (kind ${kind.name})`);
+    if (o.status === 'failed') throw new UserError(`the ${kind.name} run ${kindKey(kind, cfg).slice(0, 12)} this run needs failed before (${o.record.error?.split('\n')[0]}); the store does not retry failed runs`);
+    await new Promise((r) => setTimeout(r, opts.waitMs ?? 2000));
+  }
+}
+
 /** Runs (or finds) one run of any kind in the store, exactly once, its dependencies first. */
 export async function runInStore<C extends object, R extends object>(store: ResultsStore, kind: RunKind<C, R>, config: C, opts: LocalRunOptions & { artifactDir?: string; trainedModel?: RunContext['trainedModel'] }): Promise<LocalOutcome<R>> {
   const key = kindKey(kind, config);
@@ -73,6 +90,7 @@ export async function runInStore<C extends object, R extends object>(store: Resu
         },
       },
       trainedModel: opts.trainedModel ?? ((cfg) => trainedModelInStore(store, cfg, opts)),
+      resultOf: (kindName, cfg) => inputResultInStore(store, kindName, cfg, opts),
     };
     const out = await kind.run(config, ctx);
     resumedFromEpoch = out.resumedFromEpoch ?? 0;

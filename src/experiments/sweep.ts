@@ -225,16 +225,18 @@ export function estimateSweep(runs: PlannedRun[], store: ResultsStore): SweepEst
   let seconds = 0;
   for (const run of remaining) {
     // every kind but sensitivity and weights trains about one model's worth (mia: two halves; forget: E more epochs or a retraining)
-    if (run.kind === 'sensitivity' || run.kind === 'weights') continue;
+    if (run.kind === 'sensitivity' || run.kind === 'weights' || run.kind === 'lira') continue;
     const cfg = trainPart(run.config as TrainConfig);
     const k = `${cfg.model}|${cfg.dataset}|${cfg.batchSize}`;
     if (!rates.has(k)) rates.set(k, measureThroughput(cfg));
     const info = DATASETS[cfg.dataset];
     // mia trains two models on halves of trainLimit (all images when 0)
     const limits = run.config as { trainLimit?: number; testLimit?: number };
-    const trainLimit = run.kind === 'mia' ? limits.trainLimit ?? 0 : cfg.trainSubset;
-    const testLimit = run.kind === 'mia' ? limits.testLimit ?? 0 : cfg.testSubset;
-    const trainImages = trainLimit > 0 ? Math.min(trainLimit, info.trainSize) : info.trainSize;
+    // a LiRA shadow model trains one model on half of its pool (trainLimit)
+    const limited = run.kind === 'mia' || run.kind === 'lira-shadow';
+    const trainLimit = limited ? limits.trainLimit ?? 0 : cfg.trainSubset;
+    const testLimit = limited ? limits.testLimit ?? 0 : cfg.testSubset;
+    const trainImages = (trainLimit > 0 ? Math.min(trainLimit, info.trainSize) : info.trainSize) * (run.kind === 'lira-shadow' ? 0.5 : 1);
     const testImages = testLimit > 0 ? Math.min(testLimit, info.testSize) : info.testSize;
     // an epoch's evaluation and the final three test passes cost about a third of a training image each
     seconds += (cfg.epochs * (trainImages + testImages / 3) + testImages) / rates.get(k)!;

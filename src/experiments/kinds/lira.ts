@@ -175,11 +175,7 @@ export const liraKind: RunKind<LiraConfig, LiraResult> = {
   inputs: (c): RunRef[] => Array.from({ length: c.shadows }, (_, k) => ({ kind: 'lira-shadow', config: { ...shadowConfigOf(c, k) } })),
   async run(c, ctx: RunContext) {
     const started = Date.now();
-    const shadow = async (sc: LiraShadowConfig) => {
-      ctx.events?.onPhase?.(`shadow ${sc.shadow + 1}/${sc.shadows}`);
-      return (await inputOf(ctx, liraShadowKind, sc)) as LiraShadowResult;
-    };
-    const { result } = await liraFromShadows(c, shadow, ctx.dataDir, started);
+    const { result } = await liraFromShadows(c, (sc) => inputOf(ctx, liraShadowKind, sc), ctx.dataDir, started);
     return { result };
   },
   checkResult(value, where) {

@@ -7,7 +7,7 @@
 import { makeSpuriousDataset } from '../../data/spurious.ts';
 import { analyzeLira, liraConfig, planLira, type LiraOptions, type LiraResult, type LiraRun } from '../../privacy/liraRun.ts';
 import { queryCount, trainShadowModel, type LiraQueries, type ShadowOutput } from '../../privacy/liraShadows.ts';
-import type { LiraVariant } from '../../privacy/lira.ts';
+import { checkShadows, type LiraVariant } from '../../privacy/lira.ts';
 import type { TrainConfig } from '../../train/config.ts';
 import { UserError } from '../../util/errors.ts';
 import { checkRunnable, TRAINING_KEYS } from './train.ts';
@@ -56,6 +56,7 @@ function configureSetting(input: Record<string, unknown>): LiraConfig {
   const opts = given(input) as unknown as LiraOptions;
   const { train: cfg, store } = liraConfig(opts);
   checkRunnable(cfg);
+  checkShadows(store.shadows as number);
   return {
     dataset: cfg.dataset, pattern: cfg.pattern, n: cfg.n, target: cfg.target, seed: cfg.seed, model: cfg.model,
     optimizer: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, gradClip: cfg.gradClip,

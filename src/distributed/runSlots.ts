@@ -14,6 +14,7 @@ export interface SlotRun {
   key: string;
   artifactsDir?: string; // shared: this run's artifacts go to <dir>/<key>
   dataDir?: string;
+  inputs?: Record<string, object>; // results of the run's input runs, by key
   onEpoch?(epoch: number): void;
 }
 
@@ -97,7 +98,7 @@ export class RunSlots {
       };
       child.on('message', onMessage);
       child.on('exit', onExit);
-      const request: SlotRequest = { type: 'run', id, kind: req.kind, config: req.config, key: req.key, artifactsDir: req.artifactsDir, dataDir: req.dataDir };
+      const request: SlotRequest = { type: 'run', id, kind: req.kind, config: req.config, key: req.key, artifactsDir: req.artifactsDir, dataDir: req.dataDir, inputs: req.inputs };
       child.send(request);
     });
   }

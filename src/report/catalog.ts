@@ -73,6 +73,12 @@ export const SECTION_CATALOG: readonly SectionInfo[] = [
     presets: ['paper-mia'],
   },
   {
+    id: 'lira',
+    title: 'Membership inference with LiRA, and memorization',
+    intro: 'The likelihood-ratio attack (Carlini et al. 2022) on K shadow models, every training example in half of them and each model the target in turn: ROC curves on log-log axes, the true-positive rate at 0.1% and 1% false-positive rate against n for the spurious examples, clean examples of the target class and all examples, and the Feldman-Zhang memorization estimate from the same models (accuracy on an example when trained on it minus when not).',
+    presets: ['paper-lira'],
+  },
+  {
     id: 'mitigation-weight-decay',
     title: 'Mitigation: weight decay',
     intro: 'Spurious score and test accuracy against the l2 regularization strength (log axis); dashed lines show the model without it.',

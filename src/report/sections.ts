@@ -15,6 +15,7 @@ import type { ReportData, TrainSetting } from './collect.ts';
 import { PATTERN_PRESET_BY_DATASET, SECTION_CATALOG, type SectionInfo, sectionInfo, sweepCommand } from './catalog.ts';
 import { pearson } from '../experiments/stats.ts';
 import { formatNumber } from './format.ts';
+import { liraSection } from './lira.ts';
 import { type Regularizer, compareDisplay, contextKey, contextLabels, datasetTitle, describe } from './settings.ts';
 import {
   type Table, deletionTable, membershipInferenceTable, sensitivityTable, settingsTable,
@@ -282,6 +283,7 @@ export function planReport(data: ReportData): ReportPlan {
     optimizerSection(train, drawn),
     deletionSection(data),
     membershipSection(data),
+    liraSection(data.lira),
     ...MITIGATIONS.map((m) => mitigationSection(train, m, drawn)),
     trainingCurvesSection(train),
   ];

@@ -40,7 +40,8 @@ test('every kind: a tiny sweep records each run once with a typed result; a reru
   assert.deepEqual(runs.map((r) => r.kind), EVERY_KIND_ORDER);
   const first = await runPlannedHere(runs, store, { artifacts: false });
   assert.deepEqual([first.ran, first.skipped, first.failed.map((f) => f.error)], [7, 0, []]);
-  for (const kind of KINDS) {
+  // LiRA's two kinds have their own sweep tests (liraKind.test.ts)
+  for (const kind of KINDS.filter((k) => !k.name.startsWith('lira'))) {
     const rows = store.list({ kind: kind.name });
     assert.ok(rows.length > 0, kind.name);
     for (const r of rows) {

@@ -1,6 +1,8 @@
 // Sweep presets that reproduce the paper's grids (PROTOCOL sections 1, 5 to 8): training
-// grids, the deletion grid (kind forget) and the membership-inference grid (kind mia).
-import type { Grid, SweepSpec } from './spec.ts';
+// grids, the deletion grid (kind forget), the membership-inference grid (kind mia) and
+// issue 20's LiRA grid (kind lira, whose shadow models are runs of their own).
+import type { Grid, GridValue, SweepSpec } from './spec.ts';
+import { LIRA_GRID } from '../../privacy/liraRun.ts';
 import { DEMO_SWEEP } from '../demo.ts';
 
 const PATTERNS = ['S1', 'S2', 'S3', 'R1', 'R2', 'R3', 'Co'];
@@ -33,6 +35,9 @@ const MIA_BASE: Grid = {
   kind: 'mia', dataset: ['mnist', 'fashion'], pattern: 'R3', n: [1, 3, 5, 10, 20, 100, 1000], target: [0, 1],
   seed: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], model: 'LargeMLP', epochs: 70,
 };
+
+// LIRA_GRID's readonly lists as a grid's lists
+const LIRA: Grid = Object.fromEntries(Object.entries(LIRA_GRID).map(([k, v]) => [k, Array.isArray(v) ? [...(v as readonly GridValue[])] : (v as GridValue)]));
 
 export const PRESETS: SweepSpec[] = [
   DEMO_SWEEP,
@@ -91,5 +96,10 @@ export const PRESETS: SweepSpec[] = [
       { ...MIA_BASE, optimizer: 'adam', lr: 0.01 },
       { ...MIA_BASE, optimizer: 'sgd', lr: 0.01, momentum: 0.9 },
     ],
+  },
+  {
+    name: 'paper-lira',
+    description: 'LiRA (K = 16 shadow models, 20 epochs) with R3 and S3 for n = 1, 3, 10, 100 on MNIST with LargeMLP (Adam lr 0.01): AUC and TPR at low FPR for the spurious examples against matched clean ones, and their memorization',
+    grids: [{ kind: 'lira', ...LIRA }],
   },
 ];

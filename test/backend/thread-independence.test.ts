@@ -34,7 +34,7 @@ function trainedWeights(c: Case): Float32Array[] {
     ops.crossEntropy(m.forward(x), y).backward();
     opt.step();
   }
-  return m.parameters().map((p) => p.values().slice());
+  return m.parameters().map((p) => Float32Array.from(p.values()));
 }
 
 function sameBits(a: Float32Array[], b: Float32Array[], what: string): void {

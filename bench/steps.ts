@@ -12,6 +12,7 @@ import { noGrad } from '../src/autograd/tape.ts';
 import { hessianVectorProduct } from '../src/autograd/hvp.ts';
 import { hessianEngineFor } from '../src/deletion/hessianEngine.ts';
 import { Tensor, uniform } from '../src/tensor/tensor.ts';
+import { StorageArena } from '../src/tensor/arena.ts';
 
 const MNIST = { height: 28, width: 28, channels: 1, numClasses: 10 };
 const CIFAR = { height: 32, width: 32, channels: 3, numClasses: 10 };
@@ -111,19 +112,28 @@ export function rate(fn: () => void, iters: number, unitsPerCall: number, warmup
   return (iters * unitsPerCall) / ((performance.now() - t0) / 1000);
 }
 
-/** Images per second of training steps on one random batch. */
+/** Images per second of training steps on one random batch, on recycled storage as the trainer runs them. */
 export function trainRate(w: StepWorkload, iters: number): number {
   const m = model(w.model);
   const opt = optimizerFor(w, m);
   const { x, y } = batch(w.shape, 1);
-  return rate(() => trainStep(m, opt, x, y), iters, w.shape[0]);
+  const arena = new StorageArena();
+  return rate(() => {
+    arena.run(() => trainStep(m, opt, x, y));
+    m.zeroGrad();
+    arena.recycle();
+  }, iters, w.shape[0]);
 }
 
-/** Images per second of eval-mode forward passes. */
+/** Images per second of eval-mode forward passes, on recycled storage as predict() runs them. */
 export function evalRate(name: string, shape: number[], iters: number): number {
   const m = model(name).eval();
   const { x } = batch(shape, 2);
-  return rate(() => noGrad(() => m.forward(x)), iters, shape[0]);
+  const arena = new StorageArena();
+  return rate(() => {
+    arena.run(() => noGrad(() => m.forward(x)));
+    arena.recycle();
+  }, iters, shape[0]);
 }
 
 /**

@@ -196,9 +196,15 @@ async function main(): Promise<void> {
     const b = peakMemory(RESNET_STEPS);
     if (b !== null) r.workloads.peakMemoryMB_train_ResNet20_batch128 = b;
   }
-  if (want('startup')) r.workloads.startup_s = startupSeconds();
+  if (want('startup')) {
+    const s = startupSeconds();
+    r.workloads.startup_s = s.spurlab;
+    r.peer.startup_s = s.peer;
+    r.peerConfig.startup_s = 'python3 -c "import torch"';
+  }
   paired(r);
-  for (const k of Object.keys(r.workloads)) if (r.peer[k]) r.ratio[k] = r.workloads[k] / r.peer[k];
+  // ratios are speed-ups: rates over the peer's, and the peer's time over ours for times
+  for (const k of Object.keys(r.workloads)) if (r.peer[k]) r.ratio[k] = k.endsWith('_s') ? r.peer[k] / r.workloads[k] : r.workloads[k] / r.peer[k];
   for (const [k, p] of Object.entries(r.paired)) if (k !== 'grid') r.ratio[k] = p.ratio;
   if (r.paired.grid) r.ratio.grid_runs_per_hour = r.paired.grid.ratio;
   if (json) process.stdout.write(`${JSON.stringify(r)}\n`);

@@ -156,8 +156,16 @@ export function grid(cores: number, o: RunOptions): PairedResult & { runsPerHour
   };
 }
 
-/** Median seconds of `spurlab --version` (Node, the loader, the CLI's imports) over 3 runs. */
-export function startupSeconds(): number {
-  const ts = [0, 1, 2].map(() => timeJobs([{ cmd: process.execPath, args: [BIN, '--version'], env: {} }]));
-  return median(ts);
+/**
+ * Median seconds over 3 alternated runs of `spurlab --version` (Node, the loader, the
+ * CLI's imports) and of the peer's `import torch`.
+ */
+export function startupSeconds(): { spurlab: number; peer: number } {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    a.push(timeJobs([{ cmd: process.execPath, args: [BIN, '--version'], env: {} }]));
+    b.push(timeJobs([{ cmd: '/usr/bin/python3', args: ['-c', 'import torch'], env: {} }]));
+  }
+  return { spurlab: median(a), peer: median(b) };
 }

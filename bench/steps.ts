@@ -10,7 +10,7 @@ import { Adam, SGD, type Optimizer } from '../src/nn/optim/optimizer.ts';
 import * as ops from '../src/ops/index.ts';
 import { noGrad } from '../src/autograd/tape.ts';
 import { hessianVectorProduct } from '../src/autograd/hvp.ts';
-import { hessianEngineFor } from '../src/deletion/hessianEngine.ts';
+import { hessianEngineFor } from '../src/forget/hessianEngine.ts';
 import { Tensor, uniform } from '../src/tensor/tensor.ts';
 import { StorageArena } from '../src/tensor/arena.ts';
 

@@ -11,10 +11,12 @@ import { createModel, findModel } from '../nn/models/index.ts';
 import { Adam } from '../nn/optim/optimizer.ts';
 import * as ops from '../ops/index.ts';
 import { Tensor, uniform } from '../tensor/tensor.ts';
-import { runKey, type ResultsStore } from '../store/results.ts';
+import { type ResultsStore } from '../store/results.ts';
+import { runKey } from '../store/runKey.ts';
 import type { TrainConfig } from '../train/config.ts';
 import type { TrainEvents } from '../train/trainer.ts';
 import { runExperiment } from './runner.ts';
+import { PARENT_PID_ENV } from '../distributed/parentWatch.ts';
 
 export interface SweepProgress {
   onRunStart?(cfg: TrainConfig, index: number, total: number): void;
@@ -81,7 +83,7 @@ export async function runSweepWorkers(opts: WorkerPoolOptions): Promise<number[]
   const threads = Math.max(1, Math.floor(availableParallelism() / opts.workers));
   const children = Array.from({ length: opts.workers }, () =>
     spawn(process.execPath, [bin, 'sweep', opts.sweepArg, '--store', opts.storePath, '--workers', '1', '--quiet', ...opts.extraArgs], {
-      env: { ...process.env, SPURLAB_THREADS: String(threads) },
+      env: { ...process.env, SPURLAB_THREADS: String(threads), [PARENT_PID_ENV]: String(process.pid) },
       stdio: ['ignore', 'ignore', 'inherit'],
     }));
   const timer = setInterval(() => opts.onPoll?.(), 1000);

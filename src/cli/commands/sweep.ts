@@ -1,6 +1,7 @@
 // `spurlab sweep`: run a preset or a sweep file into the results store, resumably,
 // in one or several worker processes; --dry-run counts runs and estimates the time.
 // --queue hands the runs to `spurlab worker`s through Redis, --emit slurm to a cluster.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { flag, numberOption, stringOption, type CliIo, type Command, type ParsedArgs } from '../command.ts';
 import { expandSweep, loadSweepSpec } from '../../experiments/sweepSpec.ts';
@@ -8,14 +9,14 @@ import { PRESETS } from '../../experiments/presets.ts';
 import { EXPERIMENT_PRESETS, runExperimentSweep, type ExperimentPreset } from '../../experiments/experimentSweeps.ts';
 import { configKey, estimateSweep, runSweepHere, runSweepWorkers } from '../../experiments/sweep.ts';
 import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
-import { ProgressBar, stderrSink } from '../../util/progress.ts';
+import { ProgressBar, SweepStatus, stderrSink } from '../../util/progress.ts';
 import { UserError } from '../../util/errors.ts';
-import { progressEvents } from './train.ts';
 import { checkRedisReachable, parseRedisUrl, sweepQueueName } from '../../distributed/connection.ts';
 import { codeVersion } from '../../distributed/codeVersion.ts';
 import { runQueuedSweep } from '../../distributed/coordinator.ts';
 import { queueStatus, registeredSweeps } from '../../distributed/queueStatus.ts';
 import { emitSlurmSweep } from '../../distributed/slurmFiles.ts';
+import { exitWithSpawningParent } from '../../distributed/parentWatch.ts';
 import type { TrainConfig } from '../../train/config.ts';
 
 const USAGE = `spurlab sweep <preset | file.json> [--store PATH] [--workers N] [--epochs E] [--no-artifacts] [--data-dir DIR] [--dry-run] [--json]
@@ -59,7 +60,8 @@ export const sweepCommand: Command = {
     if (args.values.emit !== undefined) return emitSlurm(args, io, spec.name, configs);
     if (args.values.queue !== undefined) return runOnQueue(args, io, spec.name, configs, storePath);
     if (args.values['artifacts-dir'] !== undefined) throw new UserError('--artifacts-dir is for --queue (a directory the workers share); a local sweep keeps checkpoints beside the store');
-    const store = ResultsStore.open(storePath);
+    // a dry run only reads: an existing store is opened read-only (it may be someone else's)
+    const store = ResultsStore.open(storePath, { readonly: flag(args, 'dry-run') && existsSync(storePath) });
     try {
       if (flag(args, 'dry-run')) {
         const est = estimateSweep(configs, store);
@@ -86,19 +88,29 @@ export const sweepCommand: Command = {
         io.out(flag(args, 'json') ? JSON.stringify(report) : `${done} of ${keys.length} runs done; results in ${storePath}`);
         return done === keys.length ? 0 : 1;
       }
-      const bar = new ProgressBar(stderrSink(), `sweep ${specArg}`, configs.length, 'runs');
+      // a child of `sweep --workers N`: stop when that parent dies, even by kill -9
+      exitWithSpawningParent('sweep worker');
+      // One status line (runs done, overall ETA, the current run's epoch) stays in view; run and epoch lines go above it.
+      const status = new SweepStatus(stderrSink(), `sweep ${specArg}`, configs.length);
+      status.skip(configs.filter((c) => store.isDone(configKey(c))).length);
+      let current = '';
       const summary = await runSweepHere(configs, store, {
         artifacts: !flag(args, 'no-artifacts'),
         dataDir: stringOption(args, 'data-dir'),
         progress: quiet ? undefined : {
-          onRunStart: (cfg, i, total) => process.stderr.write(`run ${i + 1}/${total}: ${cfg.dataset} ${cfg.pattern} n=${cfg.n} target=${cfg.target} seed=${cfg.seed} ${cfg.model} ${cfg.optimizer}\n`),
-          onRunEnd: (_cfg, outcome, detail) => {
-            process.stderr.write(`  ${outcome}: ${detail}\n`);
-            bar.update(configs.filter((c) => store.isDone(configKey(c))).length);
+          onRunStart: (cfg) => {
+            current = `${cfg.dataset} ${cfg.pattern} n=${cfg.n} seed=${cfg.seed} ${cfg.model}`;
+            status.startRun(`${current} target=${cfg.target} ${cfg.optimizer}`);
           },
-          trainEvents: progressEvents(configs[0]?.epochs ?? 0, '  train'),
+          onRunEnd: (_cfg, outcome, detail) => status.endRun(`  ${outcome}: ${detail}`),
+          trainEvents: {
+            onStep: (epoch, step, steps, loss) => status.runProgress(((epoch - 1) + step / steps) / Math.max(1, configs[0]?.epochs ?? 1),
+              `${current}: epoch ${epoch} step ${step}/${steps} loss ${loss.toFixed(4)}`),
+            onEpoch: (r) => status.log(`  epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, train acc ${(100 * r.trainAcc).toFixed(2)}%, test acc ${(100 * r.testAcc).toFixed(2)}%, ${r.seconds.toFixed(1)}s`),
+          },
         },
       });
+      if (!quiet) status.finish();
       const out = { total: summary.total, ran: summary.ran, skipped: summary.skipped, failed: summary.failed.map((f) => ({ key: configKey(f.config), error: f.error })), store: storePath };
       if (flag(args, 'json')) io.out(JSON.stringify(out));
       else if (!quiet) {

@@ -4,7 +4,7 @@
 // the peer alternate (A B A B) so that both see the same machine, and the median of the
 // pair ratios counts: on a shared machine absolute times move by 1.5x within minutes.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,8 +98,11 @@ function gridSweepFile(dir: string, epochs: number): string {
   return file;
 }
 
+// Each sweep gets a directory of its own: run artifacts live beside the store, and a
+// sweep finding another's finished checkpoints would skip their training.
 function spurlabGrid(dir: string, tag: string, file: string, workers: number): Job {
-  return { cmd: process.execPath, args: [BIN, 'sweep', file, '--store', join(dir, `${tag}.db`), '--workers', String(workers), '--quiet'], env: {} };
+  mkdirSync(join(dir, tag));
+  return { cmd: process.execPath, args: [BIN, 'sweep', file, '--store', join(dir, tag, 'results.db'), '--workers', String(workers), '--quiet'], env: {} };
 }
 
 /**

@@ -7,6 +7,7 @@ import type { GradNode } from '../autograd/tape.ts';
 import { backward as runBackward } from '../autograd/tape.ts';
 import { ShapeError } from '../util/errors.ts';
 import { checkShape, contiguousStrides, shapeSize, shapeStr, type Shape } from './shape.ts';
+import { arenaStorage } from './arena.ts';
 import * as ew from '../ops/elementwise.ts';
 import * as mv from '../ops/movement.ts';
 import * as rd from '../ops/reduce.ts';
@@ -16,6 +17,8 @@ export type { DType, FloatArray };
 export type TensorLike = Tensor | number;
 
 export function allocate(dtype: DType, size: number): FloatArray {
+  const recycled = arenaStorage(dtype, size, true); // inside a training step (arena.ts)
+  if (recycled) return recycled;
   return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
 }
 
@@ -25,6 +28,8 @@ export function allocate(dtype: DType, size: number): FloatArray {
  * activations of a conv net costs as much as some of the kernels.
  */
 export function allocateUninitialized(dtype: DType, size: number): FloatArray {
+  const recycled = arenaStorage(dtype, size, false);
+  if (recycled) return recycled;
   const bytes = Buffer.allocUnsafeSlow(size * (dtype === 'float64' ? 8 : 4));
   return dtype === 'float64' ? new Float64Array(bytes.buffer, bytes.byteOffset, size) : new Float32Array(bytes.buffer, bytes.byteOffset, size);
 }

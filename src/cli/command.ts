@@ -42,15 +42,16 @@ export interface ParsedArgs {
 
 const NEGATIVE_NUMBER = /^-(\d|\.\d|Infinity$)/;
 
-/** Edit distance, for "did you mean": options and commands are short words. */
+/** Edit distance with adjacent transpositions ("trian" is one edit from "train"), for "did you mean". */
 export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
   }
-  return prev[b.length];
+  return d[a.length][b.length];
 }
 
 /** The closest candidate within a small distance (or one that starts with the word), else undefined. */
@@ -61,7 +62,7 @@ export function closest(word: string, candidates: string[]): string | undefined 
     const d = c.startsWith(word) || word.startsWith(c) ? Math.min(1, editDistance(word, c)) : editDistance(word, c);
     if (d < bestD) [best, bestD] = [c, d];
   }
-  return bestD <= Math.max(1, Math.min(3, Math.floor(word.length / 3))) ? best : undefined;
+  return bestD <= (word.length <= 3 ? 1 : word.length <= 7 ? 2 : 3) ? best : undefined;
 }
 
 /**
@@ -119,7 +120,7 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
 export function commandHelp(cmd: Command): string {
   const lines = [`usage: ${cmd.usage}`, '', cmd.summary];
   const rows = Object.entries(cmd.options).map(([name, s]) => {
-    const m = s.help ? /^([A-Z][A-Z0-9_|.]*): (.*)$/.exec(s.help) : null;
+    const m = s.help && s.type === 'string' ? /^([A-Za-z][\w|.-]*): (.*)$/.exec(s.help) : null;
     const left = `--${name}${s.type === 'string' ? ` ${m ? m[1] : 'X'}` : ''}`;
     const text = m ? m[2] : (s.help ?? '');
     const def = s.defaultText ?? (s.type === 'boolean' ? 'off' : undefined);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { flag, numberOption, stringOption, type Command, type OptionSpecs, type ParsedArgs } from '../command.ts';
 import { dataSelectorFrom, SELECTOR, SELECTOR_OPTIONS } from '../dataSelector.ts';
 import { makeTrainConfig, spuriousSpecOf, TRAIN_DEFAULTS as D, type TrainConfig } from '../../train/config.ts';
-import { buildModel, train, type TrainEvents } from '../../train/trainer.ts';
+import { buildModel, runIndices, train, type TrainEvents } from '../../train/trainer.ts';
 import { makeSpuriousDataset, type SpuriousDataset } from '../../data/spurious.ts';
 import { spuriousScore } from '../../experiments/score.ts';
 import { backendSummary } from '../../diagnostics/selfcheck.ts';
@@ -103,7 +103,8 @@ function startLine(cfg: TrainConfig, data: SpuriousDataset): string {
   const { model } = buildModel(cfg, data.train);
   const idx = data.spuriousIndices;
   const shown = idx.length > 12 ? `${idx.slice(0, 12).join(', ')}, ... (${idx.length})` : idx.join(', ') || 'none';
-  const images = cfg.trainSubset > 0 ? `${Math.min(cfg.trainSubset, data.train.n)} of ${data.train.n}` : String(data.train.n);
+  const used = runIndices(cfg, data).train.length;
+  const images = used < data.train.n ? `${used} of ${data.train.n}` : String(data.train.n);
   return `train ${cfg.model} (${model.parameterCount().toLocaleString('en-US')} parameters) on ${data.name} (${images} training images, pattern ${data.pattern.name}, ` +
     `n = ${data.spec.n} spurious: ${shown}), ${cfg.epochs} epochs, backend ${backendSummary().description}`;
 }

@@ -15,10 +15,11 @@ if (!existsSync(entry)) {
 // code without notice; the check stats the source files only, a few milliseconds.
 if (existsSync(new URL('../.git', import.meta.url)) && existsSync(new URL('../src', import.meta.url))) {
   const built = statSync(entry).mtimeMs;
-  const newer = (dir) => readdirSync(dir, { withFileTypes: true }).some((e) => {
-    const p = `${dir}/${e.name}`;
-    return e.isDirectory() ? newer(p) : statSync(p).mtimeMs > built;
-  });
+  const newer = (dir) =>
+    readdirSync(dir, { withFileTypes: true }).some((e) => {
+      const p = `${dir}/${e.name}`;
+      return e.isDirectory() ? newer(p) : statSync(p).mtimeMs > built;
+    });
   if (newer(fileURLToPath(new URL('../src', import.meta.url)))) {
     process.stderr.write('spurlab: WARNING: src/ changed after the last build; run `npm run build` (this runs the old dist/)\n');
   }

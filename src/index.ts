@@ -4,8 +4,19 @@
 
 // --- Tensor engine: tensors, ops, autograd, backends ---------------------------------
 export {
-  Tensor, tensor, fromArray, zeros, ones, full, scalar, randn, uniform,
-  type NestedArray, type RandomSource, type DType, type FloatArray,
+  Tensor,
+  tensor,
+  fromArray,
+  zeros,
+  ones,
+  full,
+  scalar,
+  randn,
+  uniform,
+  type NestedArray,
+  type RandomSource,
+  type DType,
+  type FloatArray,
 } from './tensor/tensor.ts';
 export * as ops from './ops/index.ts';
 export { grad, backward, noGrad, withGradMode, isGradEnabled } from './autograd/tape.ts';
@@ -25,12 +36,29 @@ export { imageView, cloneDataset, classCounts, classIndices, type Dataset, type 
  * `'[{"row":0,"col":0,"height":3,"width":3,"value":1}]'`. Any of these strings is a
  * data set's `pattern`.
  */
-export { BUILTIN_PATTERNS, makePattern, applyPattern, applyPatternToIndices, patternNorm, noiseImage, type Pattern, type PatternOptions, type ImageShape } from './data/patterns.ts';
+export {
+  BUILTIN_PATTERNS,
+  makePattern,
+  applyPattern,
+  applyPatternToIndices,
+  patternNorm,
+  noiseImage,
+  type Pattern,
+  type PatternOptions,
+  type ImageShape,
+} from './data/patterns.ts';
 export { loadCustomPattern, parseInlineCustomPattern, type PixelAssignment } from './data/customPatterns.ts';
 /** Spurious data sets: a base data set with a pattern on `n` training images of one class. */
 export {
-  makeSpuriousDataset, parseSpuriousName, spuriousName, resolveSpuriousSpec, chooseSpuriousIndices,
-  type SpuriousDataset, type SpuriousSpec, type SpuriousOptions, type SpuriousLoadOptions,
+  makeSpuriousDataset,
+  parseSpuriousName,
+  spuriousName,
+  resolveSpuriousSpec,
+  chooseSpuriousIndices,
+  type SpuriousDataset,
+  type SpuriousSpec,
+  type SpuriousOptions,
+  type SpuriousLoadOptions,
 } from './data/spurious.ts';
 
 // --- Models ---------------------------------------------------------------------------
@@ -45,7 +73,17 @@ export { makeTrainConfig, validateTrainConfig, spuriousSpecOf, TRAIN_DEFAULTS, t
  * Its result holds the model and `testIndices`, the test images the run evaluates on:
  * pass them to spuriousScore so a `testSubset` run is scored on its own images.
  */
-export { train, loadRun, buildModel, runIndices, subsetIndices, type TrainOptions, type TrainResult, type TrainEvents, type EpochRecord } from './train/trainer.ts';
+export {
+  train,
+  loadRun,
+  buildModel,
+  runIndices,
+  subsetIndices,
+  type TrainOptions,
+  type TrainResult,
+  type TrainEvents,
+  type EpochRecord,
+} from './train/trainer.ts';
 export { predict, accuracy } from './train/evaluate.ts';
 export type { Layout } from './train/batches.ts';
 export { spuriousScore, scoreRun, type SpuriousScore, type ScoreOptions, type ScorableRun, type Population } from './experiments/score.ts';
@@ -55,23 +93,64 @@ export { saveCheckpoint, loadCheckpoint, loadModelState, metadataJson, type Chec
 
 // --- Results store, summaries, sweeps -------------------------------------------------
 export {
-  ResultsStore, DEFAULT_RESULTS_PATH, GROUP_COLUMNS, runKey, canonicalJson, summarizeWithBaseline,
-  type RunRecord, type RunFilter, type RunStatus, type GroupSummary, type BaselineSummary, type ResultsStoreOptions,
+  ResultsStore,
+  DEFAULT_RESULTS_PATH,
+  GROUP_COLUMNS,
+  runKey,
+  canonicalJson,
+  summarizeWithBaseline,
+  type RunRecord,
+  type RunFilter,
+  type RunStatus,
+  type GroupSummary,
+  type BaselineSummary,
+  type ResultsStoreOptions,
 } from './store/results.ts';
-export { loadSweepSpec, validateSweepSpec, expandSweep, GRID_KEYS, type SweepSpec, type Grid, type GridValue, type ExpandOptions } from './experiments/sweepSpec.ts';
+export {
+  loadSweepSpec,
+  validateSweepSpec,
+  expandSweep,
+  GRID_KEYS,
+  type SweepSpec,
+  type Grid,
+  type GridValue,
+  type ExpandOptions,
+} from './experiments/sweepSpec.ts';
 export { PRESETS } from './experiments/presets.ts';
 export { runSweepHere, estimateSweep, configKey, type SweepSummary, type SweepProgress, type SweepEstimate } from './experiments/sweep.ts';
-export { mean, sampleStd, standardError, welchTTest, pearson, spearman, type TTestResult, type CorrelationResult, type Alternative } from './experiments/stats.ts';
+export {
+  mean,
+  sampleStd,
+  standardError,
+  welchTTest,
+  pearson,
+  spearman,
+  type TTestResult,
+  type CorrelationResult,
+  type Alternative,
+} from './experiments/stats.ts';
 
 // --- Deletion, influence, membership inference, sensitivity ---------------------------
 export { forgetRun, FORGET_METHODS, type ForgetMethod, type ForgetOptions, type ForgetResult } from './deletion/forget.ts';
 export { runDeletionExperiment, recordForget, type StoredForget } from './deletion/experiment.ts';
 export { testInfluence, TEST_INFLUENCE_DEFAULTS, type TestInfluence, type TestInfluenceOptions } from './deletion/testInfluence.ts';
 export {
-  runMembershipInference, recordMembershipInference, membershipConfig,
-  type MembershipOptions, type MembershipResult, type MembershipSummary, type MembershipEvents,
+  runMembershipInference,
+  recordMembershipInference,
+  membershipConfig,
+  type MembershipOptions,
+  type MembershipResult,
+  type MembershipSummary,
+  type MembershipEvents,
 } from './privacy/membershipInference.ts';
-export { modelSensitivity, occlusionCurve, meanInputGradientNorm, SENSITIVITY_DEFAULTS, type SensitivityOptions, type SensitivityResult } from './experiments/sensitivity.ts';
+export {
+  modelSensitivity,
+  occlusionCurve,
+  meanInputGradientNorm,
+  SENSITIVITY_DEFAULTS,
+  type SensitivityOptions,
+  type SensitivityResult,
+} from './experiments/sensitivity.ts';
 
 // --- The report -----------------------------------------------------------------------
 import type { ResultsStore } from './store/results.ts';

@@ -44,7 +44,9 @@ const NEGATIVE_NUMBER = /^-(\d|\.\d|Infinity$)/;
 
 /** Edit distance with adjacent transpositions ("trian" is one edit from "train"), for "did you mean". */
 export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
@@ -106,7 +108,8 @@ function normalizeArgv(cmd: Command, argv: string[]): { args: string[]; negative
 export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
   const { args, negatives } = normalizeArgv(cmd, argv);
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
-  for (const [name, s] of Object.entries(cmd.options)) options[name] = { type: s.type, ...(s.short ? { short: s.short } : {}), ...(s.multiple ? { multiple: true } : {}) };
+  for (const [name, s] of Object.entries(cmd.options))
+    options[name] = { type: s.type, ...(s.short ? { short: s.short } : {}), ...(s.multiple ? { multiple: true } : {}) };
   try {
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
     const restored = positionals.map((p) => (p.startsWith('\u0000') ? negatives[Number(p.slice(1))] : p));

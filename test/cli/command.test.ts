@@ -13,8 +13,14 @@ async function run(argv: string[]) {
 }
 
 const probe: Command = {
-  name: 'probe', summary: 'a test command', usage: 'spurlab probe [--lr X] [--json]',
-  options: { lr: { type: 'string', help: 'X: learning rate', defaultText: '0.01' }, 'batch-size': { type: 'string' }, json: { type: 'boolean', help: 'JSON output' } },
+  name: 'probe',
+  summary: 'a test command',
+  usage: 'spurlab probe [--lr X] [--json]',
+  options: {
+    lr: { type: 'string', help: 'X: learning rate', defaultText: '0.01' },
+    'batch-size': { type: 'string' },
+    json: { type: 'boolean', help: 'JSON output' },
+  },
   example: 'spurlab probe --lr 0.1',
   run: async () => 0,
 };
@@ -34,7 +40,10 @@ test('negative numbers reach the command as values, whether after an option or a
   assert.deepEqual(parseCommandArgs(probe, ['--lr=-2e-3']).values.lr, '-2e-3');
   assert.deepEqual(parseCommandArgs(probe, ['a', '-3', 'b']).positionals, ['a', '-3', 'b']);
   assert.deepEqual(parseCommandArgs(probe, ['--', '--lr']).positionals, ['--lr']);
-  assert.throws(() => parseCommandArgs(probe, ['--lr']), (e: unknown) => e instanceof UserError && /--lr/.test(e.message));
+  assert.throws(
+    () => parseCommandArgs(probe, ['--lr']),
+    (e: unknown) => e instanceof UserError && /--lr/.test(e.message),
+  );
 });
 
 test('unknown options and commands get "did you mean"', async () => {
@@ -52,7 +61,10 @@ test('--epochs -1, --lr -1 and other negative values get the range error, not th
   const cases: [string[], RegExp][] = [
     [['train', 'mnistv8-3-0-0', '--epochs', '-1', '--out', '/tmp/x'], /^spurlab train: --epochs: got "-1", expected a non-negative integer$/],
     [['train', 'mnistv8-3-0-0', '--lr', '-1', '--out', '/tmp/x'], /^spurlab train: --lr: got "-1", expected a positive number$/],
-    [['train', '--dataset', 'mnist', '--pattern', 'S3', '--n', '-3', '--target', '0', '--seed', '0', '--out', '/tmp/x'], /^spurlab train: --n: got "-3", expected a non-negative integer$/],
+    [
+      ['train', '--dataset', 'mnist', '--pattern', 'S3', '--n', '-3', '--target', '0', '--seed', '0', '--out', '/tmp/x'],
+      /^spurlab train: --n: got "-3", expected a non-negative integer$/,
+    ],
     [['score', '/tmp', '--threshold', '-0.1'], /^spurlab score: /],
   ];
   for (const [argv, expected] of cases) {
@@ -67,9 +79,9 @@ test('--epochs -1, --lr -1 and other negative values get the range error, not th
 test('--help lists every option of every command; the library-and-CLI commands give each a default and an example', async () => {
   const help = commandHelp(probe);
   assert.match(help, /^usage: spurlab probe/);
-  assert.match(help, /\n  --lr X          learning rate \(default: 0.01\)\n/);
-  assert.match(help, /\n  --json          JSON output \(default: off\)\n/);
-  assert.match(help, /\nexample:\n  spurlab probe --lr 0.1$/);
+  assert.match(help, /\n {2}--lr X {10}learning rate \(default: 0.01\)\n/);
+  assert.match(help, /\n {2}--json {10}JSON output \(default: off\)\n/);
+  assert.match(help, /\nexample:\n {2}spurlab probe --lr 0.1$/);
   for (const cmd of commands) {
     const r = await run([cmd.name, '--help']);
     assert.equal(r.code, 0, cmd.name);

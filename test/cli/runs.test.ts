@@ -15,12 +15,34 @@ function syntheticStore(): { path: string; keys: string[]; dir: string } {
   const store = ResultsStore.open(path);
   const keys: string[] = [];
   const runs = [
-    { lr: 0.01, n: 3, score: 0.25, testAcc: 0.915, history: [[1.2, 0.85], [0.4, 0.9]] },
-    { lr: 0.001, n: 3, score: 0.125, testAcc: 0.886, history: [[1.6, 0.77], [0.6, 0.82], [0.4, 0.886]] },
+    {
+      lr: 0.01,
+      n: 3,
+      score: 0.25,
+      testAcc: 0.915,
+      history: [
+        [1.2, 0.85],
+        [0.4, 0.9],
+      ],
+    },
+    {
+      lr: 0.001,
+      n: 3,
+      score: 0.125,
+      testAcc: 0.886,
+      history: [
+        [1.6, 0.77],
+        [0.6, 0.82],
+        [0.4, 0.886],
+      ],
+    },
     { lr: 0.01, n: 0, score: 0.0625, testAcc: 0.92, history: null },
   ];
   for (const r of runs) {
-    const config = makeTrainConfig({ data: `mnistv8-${r.n}-0-0`, lr: r.lr, epochs: r.history?.length ?? 2, testSubset: 1000 }) as unknown as Record<string, unknown>;
+    const config = makeTrainConfig({ data: `mnistv8-${r.n}-0-0`, lr: r.lr, epochs: r.history?.length ?? 2, testSubset: 1000 }) as unknown as Record<
+      string,
+      unknown
+    >;
     const key = runKey(config);
     keys.push(key);
     assert.ok(store.claim(key, config, 'train'));
@@ -28,7 +50,10 @@ function syntheticStore(): { path: string; keys: string[]; dir: string } {
     if (r.history) {
       const art = join(store.artifactsDir, key);
       mkdirSync(art, { recursive: true });
-      writeFileSync(join(art, 'history.json'), JSON.stringify(r.history.map(([loss, testAcc], i) => ({ epoch: i + 1, loss, trainAcc: testAcc, testAcc, lr: r.lr, seconds: 1 }))));
+      writeFileSync(
+        join(art, 'history.json'),
+        JSON.stringify(r.history.map(([loss, testAcc], i) => ({ epoch: i + 1, loss, trainAcc: testAcc, testAcc, lr: r.lr, seconds: 1 }))),
+      );
     }
   }
   const failed = makeTrainConfig({ data: 'mnistv8-10-0-0', epochs: 1, testSubset: 1000 }) as unknown as Record<string, unknown>;
@@ -44,18 +69,48 @@ test('runs lists every run with settings that vary, status, score, accuracy in %
   const all = await runCommandDirect(runsCommand, ['--store', path]);
   assert.equal(all.code, 0, all.err.join('\n'));
   const header = all.out[0].split(/\s+/);
-  assert.deepEqual(header, ['key', 'kind', 'status', 'dataset', 'pattern', 'n', 'target', 'seed', 'model', 'optimizer', 'epochs', 'lr', 'score', 'testAcc', 'artifacts']);
+  assert.deepEqual(header, [
+    'key',
+    'kind',
+    'status',
+    'dataset',
+    'pattern',
+    'n',
+    'target',
+    'seed',
+    'model',
+    'optimizer',
+    'epochs',
+    'lr',
+    'score',
+    'testAcc',
+    'artifacts',
+  ]);
   assert.equal(all.out.length, 1 + 4 + 1);
   // list() orders by start time, then key: runs claimed in the same millisecond come by key
   const rowOf = (key: string) => all.out.find((l) => l.startsWith(key.slice(0, 12))) ?? '';
-  assert.match(rowOf(keys[0]), new RegExp(`^${keys[0].slice(0, 12)}\\s+train\\s+done\\s+mnist\\s+S3\\s+3\\s+0\\s+0\\s+LargeMLP\\s+adam\\s+2\\s+0.01\\s+0.2500\\s+91.50%\\s+\\S+artifacts/${keys[0]}$`));
+  assert.match(
+    rowOf(keys[0]),
+    new RegExp(
+      `^${keys[0].slice(0, 12)}\\s+train\\s+done\\s+mnist\\s+S3\\s+3\\s+0\\s+0\\s+LargeMLP\\s+adam\\s+2\\s+0.01\\s+0.2500\\s+91.50%\\s+\\S+artifacts/${keys[0]}$`,
+    ),
+  );
   assert.match(rowOf(keys[2]), /\s+0.0625\s+92.00%\s+-$/, 'a run without artifacts says so');
   assert.match(rowOf(keys[3]), /\sfailed\s/);
 
   const some = await runCommandDirect(runsCommand, ['--store', path, '--where', 'lr=0.01,status=done']);
-  assert.deepEqual(some.out.slice(1, -1).map((l) => l.slice(0, 12)).sort(), [keys[0].slice(0, 12), keys[2].slice(0, 12)].sort());
+  assert.deepEqual(
+    some.out
+      .slice(1, -1)
+      .map((l) => l.slice(0, 12))
+      .sort(),
+    [keys[0].slice(0, 12), keys[2].slice(0, 12)].sort(),
+  );
   const byResult = await runCommandDirect(runsCommand, ['--store', path, '--where', 'result.score=0.125', '--json']);
-  assert.deepEqual(JSON.parse(byResult.out[0]).map((r: { key: string }) => r.key), [keys[1]]);
+  assert.deepEqual(
+    JSON.parse(byResult.out[0]).map((r: { key: string }) => r.key),
+    [keys[1]],
+  );
   const typo = await runCommandDirect(runsCommand, ['--store', path, '--where', 'patern=S3']);
   assert.equal(typo.code, 2);
   assert.match(typo.err[0], /no run has a setting "patern"; did you mean "pattern"\?/);
@@ -69,7 +124,8 @@ test('runs show prints the full config, result and history of a key prefix or an
   assert.equal(r.code, 0, r.err.join('\n'));
   assert.equal(r.out[0], `run ${keys[1]} (train, done)`);
   const text = r.out.join('\n');
-  for (const line of ['  lr = 0.001', '  weightDecay = 0', '  testSubset = 1000', '  score = 0.1250', '  testAcc = 88.60%']) assert.ok(r.out.includes(line), `missing "${line}" in\n${text}`);
+  for (const line of ['  lr = 0.001', '  weightDecay = 0', '  testSubset = 1000', '  score = 0.1250', '  testAcc = 88.60%'])
+    assert.ok(r.out.includes(line), `missing "${line}" in\n${text}`);
   assert.match(text, /history:\n\s+epoch\s+loss\s+trainAcc\s+testAcc\s+lr\s+seconds\n\s+1\s+1.6000\s+77.00%/);
   const dir = join(path, '..', 'artifacts', keys[0]);
   const byDir = JSON.parse((await runCommandDirect(runsCommand, ['show', dir, '--store', path, '--json'])).out[0]);
@@ -94,7 +150,10 @@ test('runs compare shows the config difference, both results and both training c
   assert.match(text, /\n\s+epochs\s+2\s+3\n/);
   assert.match(text, /\n\s+lr\s+0.01\s+0.001\n/);
   assert.match(text, /\n\s+testAcc\s+91.50%\s+88.60%\n/);
-  assert.match(text, /training curves:\n\s+epoch\s+A loss\s+B loss\s+A testAcc\s+B testAcc\n\s+1\s+1.2000\s+1.6000\s+85.00%\s+77.00%\n\s+2\s+0.4000\s+0.6000\s+90.00%\s+82.00%\n\s+3\s+-\s+0.4000\s+-\s+88.60%/);
+  assert.match(
+    text,
+    /training curves:\n\s+epoch\s+A loss\s+B loss\s+A testAcc\s+B testAcc\n\s+1\s+1.2000\s+1.6000\s+85.00%\s+77.00%\n\s+2\s+0.4000\s+0.6000\s+90.00%\s+82.00%\n\s+3\s+-\s+0.4000\s+-\s+88.60%/,
+  );
   assert.match(text, /loss\s+A \S{2}\s+B \S{3}/);
   const same = await runCommandDirect(runsCommand, ['compare', keys[0], keys[0], '--store', path]);
   assert.ok(same.out.includes('config: identical'));
@@ -109,7 +168,8 @@ test('runs export writes every config column and result as CSV or JSON lines', a
   const header = csv.out[0].split(',');
   const cfg = makeTrainConfig({ data: 'mnistv8-3-0-0' });
   for (const k of Object.keys(cfg)) assert.ok(header.includes(`config.${k}`), `no config.${k} column`);
-  for (const k of ['result.score', 'result.testAcc', 'result.nTest', 'result.spuriousIndices', 'key', 'status']) assert.ok(header.includes(k), `no ${k} column`);
+  for (const k of ['result.score', 'result.testAcc', 'result.nTest', 'result.spuriousIndices', 'key', 'status'])
+    assert.ok(header.includes(k), `no ${k} column`);
   assert.equal(csv.out.length, 5);
   const row = csv.out.find((l) => l.startsWith(keys[0]))!.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/);
   const at = (c: string) => row[header.indexOf(c)];
@@ -120,7 +180,10 @@ test('runs export writes every config column and result as CSV or JSON lines', a
   const out = join(dir, 'runs.jsonl');
   const jl = await runCommandDirect(runsCommand, ['export', '--format', 'jsonl', '--where', 'status=done', '--store', path, '--out', out]);
   assert.deepEqual(jl.out, [`wrote 3 run(s) to ${out}`]);
-  const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.deepEqual(lines.map((l) => l.key).sort(), keys.slice(0, 3).sort());
   const second = lines.find((l) => l.key === keys[1]);
   assert.equal(second.config.lr, 0.001);

@@ -24,7 +24,7 @@ export function readmeExample(readme: string): string {
   const section = readme.split(/^## /m).find((s) => s.startsWith('Library'));
   assert.ok(section, 'README.md has no "## Library" section');
   const m = /```js\n([\s\S]*?)```/.exec(section);
-  assert.ok(m, 'the README\'s Library section has no ```js example');
+  assert.ok(m, "the README's Library section has no ```js example");
   return m[1];
 }
 
@@ -40,7 +40,9 @@ test('the README example runs from the packed package with plain Node, and its t
   const work = mkdtempSync(join(tmpdir(), 'spurlab-pack-'));
   try {
     // npm pack runs `prepare`, so the tarball holds a fresh dist/
-    const packed = JSON.parse(execFileSync(NPM, ['pack', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string; files: { path: string }[] }[];
+    const packed = JSON.parse(
+      execFileSync(NPM, ['pack', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    ) as { filename: string; files: { path: string }[] }[];
     const tarball = join(work, packed[0].filename);
     const inTarball = new Set(packed[0].files.map((f) => f.path));
     for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'bin/spurlab.mjs', 'docs/PROTOCOL.md', 'scripts/build-native.mjs']) {
@@ -48,12 +50,18 @@ test('the README example runs from the packed package with plain Node, and its t
     }
     const nativeSources = filesUnder(join(ROOT, 'native'), ['build']).map((p) => relative(ROOT, p).split('\\').join('/'));
     for (const f of nativeSources) assert.ok(inTarball.has(f), `the tarball lacks ${f}, which the install script compiles`);
-    assert.ok(![...inTarball].some((f) => f.startsWith('native/build/') || f.startsWith('node_modules/') || f.startsWith('test/')), 'the tarball holds build outputs or tests');
+    assert.ok(
+      ![...inTarball].some((f) => f.startsWith('native/build/') || f.startsWith('node_modules/') || f.startsWith('test/')),
+      'the tarball holds build outputs or tests',
+    );
 
     const project = join(work, 'project');
     mkdirSync(project);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'uses-spurlab', private: true, type: 'module' }));
-    const install = spawnSync(NPM, ['install', tarball, '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: project, encoding: 'utf8' });
+    const install = spawnSync(NPM, ['install', tarball, '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'], {
+      cwd: project,
+      encoding: 'utf8',
+    });
     assert.equal(install.status, 0, install.stderr);
     const installed = join(project, 'node_modules', 'spurlab');
     const addon = join(ROOT, 'native', 'build', 'Release', 'spurlab.node');
@@ -81,23 +89,35 @@ test('the README example runs from the packed package with plain Node, and its t
     assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
 
     // TypeScript sees real types: the @ts-expect-error lines fail the check if any were `any`
-    writeFileSync(join(project, 'check.ts'), [
-      "import { makeTrainConfig, tensor, scoreRun, ResultsStore, type TrainConfig, type SpuriousScore } from 'spurlab';",
-      "const config: TrainConfig = makeTrainConfig({ data: 'mnistv8-3-0-0', epochs: 1 });",
-      'const epochs: number = config.epochs;',
-      'const shape: readonly number[] = tensor([[1, 2], [3, 4]]).shape;',
-      "type Score = ReturnType<typeof scoreRun>['score'];",
-      'const s: Score = 0.5;',
-      'let store: ResultsStore | undefined;',
-      '// @ts-expect-error: epochs is a number',
-      'const wrong: string = config.epochs;',
-      '// @ts-expect-error: no such option',
-      "makeTrainConfig({ data: 'mnistv8-3-0-0', epoch: 1 });",
-      'export const used: unknown[] = [epochs, shape, s, store, wrong, null as SpuriousScore | null];',
-      '',
-    ].join('\n'));
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: [] }, files: ['check.ts'] }));
-    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: project, encoding: 'utf8' });
+    writeFileSync(
+      join(project, 'check.ts'),
+      [
+        "import { makeTrainConfig, tensor, scoreRun, ResultsStore, type TrainConfig, type SpuriousScore } from 'spurlab';",
+        "const config: TrainConfig = makeTrainConfig({ data: 'mnistv8-3-0-0', epochs: 1 });",
+        'const epochs: number = config.epochs;',
+        'const shape: readonly number[] = tensor([[1, 2], [3, 4]]).shape;',
+        "type Score = ReturnType<typeof scoreRun>['score'];",
+        'const s: Score = 0.5;',
+        'let store: ResultsStore | undefined;',
+        '// @ts-expect-error: epochs is a number',
+        'const wrong: string = config.epochs;',
+        '// @ts-expect-error: no such option',
+        "makeTrainConfig({ data: 'mnistv8-3-0-0', epoch: 1 });",
+        'export const used: unknown[] = [epochs, shape, s, store, wrong, null as SpuriousScore | null];',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: [] },
+        files: ['check.ts'],
+      }),
+    );
+    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], {
+      cwd: project,
+      encoding: 'utf8',
+    });
     assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
   } finally {
     rmSync(work, { recursive: true, force: true });

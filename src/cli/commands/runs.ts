@@ -31,7 +31,16 @@ const pct = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? `${(1
 /** A setting exactly as configured (1e-5 stays 1e-5). */
 const raw = (v: unknown) => (v === undefined || v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 /** A measured number, to four decimals. */
-const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : v === undefined || v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+const num = (v: unknown) =>
+  typeof v === 'number' && Number.isFinite(v)
+    ? Number.isInteger(v)
+      ? String(v)
+      : v.toFixed(4)
+    : v === undefined || v === null
+      ? '-'
+      : typeof v === 'object'
+        ? JSON.stringify(v)
+        : String(v);
 /** Accuracies are shown as percentages in text, as everywhere in the CLI. */
 const isAccuracy = (name: string) => /acc$/i.test(name) || /Acc[A-Z]/.test(name);
 const show = (name: string, v: unknown) => (isAccuracy(name) && typeof v === 'number' ? pct(v) : num(v));
@@ -58,7 +67,15 @@ function fromDirectory(dir: string): FoundRun | undefined {
     const { config, ...result } = metrics;
     return { key: dir, kind: 'train', status: 'done', config: config as Record<string, unknown>, result, dir };
   }
-  if (existsSync(ckpt)) return { key: dir, kind: 'train', status: 'running', config: metadataJson<Record<string, unknown>>(loadCheckpoint(ckpt), 'config'), result: null, dir };
+  if (existsSync(ckpt))
+    return {
+      key: dir,
+      kind: 'train',
+      status: 'running',
+      config: metadataJson<Record<string, unknown>>(loadCheckpoint(ckpt), 'config'),
+      result: null,
+      dir,
+    };
   return undefined;
 }
 
@@ -98,7 +115,12 @@ class RunSource {
     const matches = store.list().filter((r) => r.key.startsWith(ref));
     if (matches.length === 1) return fromRecord(store, matches[0]);
     if (matches.length === 0) throw new UserError(`${ref}: no run of ${this.storePath} has a key starting so (spurlab runs lists them)`);
-    throw new UserError(`${ref}: ${matches.length} runs have keys starting so (${matches.slice(0, 4).map((m) => m.key.slice(0, 12)).join(', ')}, ...); give more digits`);
+    throw new UserError(
+      `${ref}: ${matches.length} runs have keys starting so (${matches
+        .slice(0, 4)
+        .map((m) => m.key.slice(0, 12))
+        .join(', ')}, ...); give more digits`,
+    );
   }
 
   close(): void {
@@ -129,11 +151,15 @@ interface Condition {
 
 function parseWhere(raw: string | undefined): Condition[] {
   if (raw === undefined) return [];
-  return raw.split(',').map((s) => s.trim()).filter(Boolean).map((part) => {
-    const eq = part.indexOf('=');
-    if (eq <= 0) throw new UserError(`--where: got "${part}", expected key=value (e.g. --where pattern=S3,n=3,status=done)`);
-    return { name: part.slice(0, eq).trim(), value: part.slice(eq + 1).trim() };
-  });
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const eq = part.indexOf('=');
+      if (eq <= 0) throw new UserError(`--where: got "${part}", expected key=value (e.g. --where pattern=S3,n=3,status=done)`);
+      return { name: part.slice(0, eq).trim(), value: part.slice(eq + 1).trim() };
+    });
 }
 
 function fieldOf(run: FoundRun, name: string): unknown {
@@ -153,7 +179,12 @@ function matches(run: FoundRun, c: Condition): boolean {
 }
 
 function filterRuns(runs: FoundRun[], conditions: Condition[]): FoundRun[] {
-  const known = new Set(['status', 'kind', 'key', ...runs.flatMap((r) => [...Object.keys(flatten(r.config)), ...Object.keys(flatten(r.result)).map((k) => `result.${k}`)])]);
+  const known = new Set([
+    'status',
+    'kind',
+    'key',
+    ...runs.flatMap((r) => [...Object.keys(flatten(r.config)), ...Object.keys(flatten(r.result)).map((k) => `result.${k}`)]),
+  ]);
   for (const c of conditions) {
     if (runs.length > 0 && !known.has(c.name)) {
       const guess = closest(c.name, [...known]);
@@ -165,7 +196,12 @@ function filterRuns(runs: FoundRun[], conditions: Condition[]): FoundRun[] {
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  return [header, ...rows].map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function listRuns(runs: FoundRun[], io: { out: (l: string) => void }, json: boolean): void {
@@ -182,7 +218,15 @@ function listRuns(runs: FoundRun[], io: { out: (l: string) => void }, json: bool
   const names = [...new Set(flat.flatMap((f) => Object.keys(f)))];
   const varying = names.filter((n) => !(GROUP_COLUMNS as readonly string[]).includes(n) && new Set(flat.map((f) => JSON.stringify(f[n]))).size > 1);
   const settings = [...GROUP_COLUMNS.filter((c) => flat.some((f) => f[c] !== undefined)), ...varying];
-  const rows = runs.map((r, i) => [r.key.slice(0, 12), r.kind, r.status, ...settings.map((s) => raw(flat[i][s])), num(r.result?.score), pct(r.result?.testAcc), r.dir ?? '-']);
+  const rows = runs.map((r, i) => [
+    r.key.slice(0, 12),
+    r.kind,
+    r.status,
+    ...settings.map((s) => raw(flat[i][s])),
+    num(r.result?.score),
+    pct(r.result?.testAcc),
+    r.dir ?? '-',
+  ]);
   for (const l of table(['key', 'kind', 'status', ...settings, 'score', 'testAcc', 'artifacts'], rows)) io.out(l);
   io.out(`${runs.length} run(s); spurlab runs show KEY for one in full`);
 }
@@ -196,12 +240,35 @@ function showRun(run: FoundRun, io: { out: (l: string) => void }, json: boolean)
   const h = history(run);
   const rec = run.record;
   if (json) {
-    io.out(JSON.stringify({ key: run.key, kind: run.kind, status: run.status, config: run.config, result: run.result, history: h ?? null, artifactDir: run.dir,
-      ...(rec ? { error: rec.error, codeVersion: rec.codeVersion, host: rec.host, attempts: rec.attempts, startedAt: rec.startedAt, finishedAt: rec.finishedAt, seconds: rec.seconds } : {}) }));
+    io.out(
+      JSON.stringify({
+        key: run.key,
+        kind: run.kind,
+        status: run.status,
+        config: run.config,
+        result: run.result,
+        history: h ?? null,
+        artifactDir: run.dir,
+        ...(rec
+          ? {
+              error: rec.error,
+              codeVersion: rec.codeVersion,
+              host: rec.host,
+              attempts: rec.attempts,
+              startedAt: rec.startedAt,
+              finishedAt: rec.finishedAt,
+              seconds: rec.seconds,
+            }
+          : {}),
+      }),
+    );
     return;
   }
   io.out(`run ${run.key} (${run.kind}, ${run.status})`);
-  if (rec) io.out(`  started ${rec.startedAt}${rec.finishedAt ? `, finished ${rec.finishedAt}` : ''}${rec.seconds !== null ? ` (${rec.seconds.toFixed(1)} s)` : ''}, host ${rec.host ?? '-'}, code ${rec.codeVersion ?? '-'}, attempts ${rec.attempts}`);
+  if (rec)
+    io.out(
+      `  started ${rec.startedAt}${rec.finishedAt ? `, finished ${rec.finishedAt}` : ''}${rec.seconds !== null ? ` (${rec.seconds.toFixed(1)} s)` : ''}, host ${rec.host ?? '-'}, code ${rec.codeVersion ?? '-'}, attempts ${rec.attempts}`,
+    );
   if (rec?.error) io.out(`  error: ${rec.error.split('\n')[0]}`);
   io.out(`  artifacts: ${run.dir ?? 'none kept'}`);
   io.out('config:');
@@ -211,7 +278,12 @@ function showRun(run: FoundRun, io: { out: (l: string) => void }, json: boolean)
   for (const [k, v] of Object.entries(flatten(run.result))) io.out(`  ${k} = ${show(k, v)}`);
   io.out('history:');
   if (!h) io.out('  (no history.json: the run kept no artifacts)');
-  else for (const l of table(['epoch', 'loss', 'trainAcc', 'testAcc', 'lr', 'seconds'], h.map((e) => [String(e.epoch), e.loss.toFixed(4), pct(e.trainAcc), pct(e.testAcc), String(e.lr), e.seconds.toFixed(1)]))) io.out(`  ${l}`);
+  else
+    for (const l of table(
+      ['epoch', 'loss', 'trainAcc', 'testAcc', 'lr', 'seconds'],
+      h.map((e) => [String(e.epoch), e.loss.toFixed(4), pct(e.trainAcc), pct(e.testAcc), String(e.lr), e.seconds.toFixed(1)]),
+    ))
+      io.out(`  ${l}`);
 }
 
 /** A row of block characters for a series: the curve at a glance, beside the numbers. */
@@ -228,12 +300,20 @@ function compareRuns(a: FoundRun, b: FoundRun, io: { out: (l: string) => void })
   const names = [...new Set([...Object.keys(fa), ...Object.keys(fb)])].sort();
   const differ = names.filter((n) => JSON.stringify(fa[n]) !== JSON.stringify(fb[n]));
   io.out(differ.length === 0 ? 'config: identical' : `config: ${differ.length} difference(s), ${names.length - differ.length} setting(s) equal`);
-  for (const l of table(['setting', 'A', 'B'], differ.map((n) => [n, raw(fa[n]), raw(fb[n])]))) if (differ.length > 0) io.out(`  ${l}`);
+  for (const l of table(
+    ['setting', 'A', 'B'],
+    differ.map((n) => [n, raw(fa[n]), raw(fb[n])]),
+  ))
+    if (differ.length > 0) io.out(`  ${l}`);
   const ra = flatten(a.result);
   const rb = flatten(b.result);
   const results = [...new Set([...Object.keys(ra), ...Object.keys(rb)])].filter((k) => !Array.isArray(ra[k]) && !Array.isArray(rb[k]));
   io.out('results:');
-  for (const l of table(['', 'A', 'B'], results.map((k) => [k, show(k, ra[k]), show(k, rb[k])]))) io.out(`  ${l}`);
+  for (const l of table(
+    ['', 'A', 'B'],
+    results.map((k) => [k, show(k, ra[k]), show(k, rb[k])]),
+  ))
+    io.out(`  ${l}`);
   const ha = history(a) ?? [];
   const hb = history(b) ?? [];
   io.out('training curves:');
@@ -243,14 +323,39 @@ function compareRuns(a: FoundRun, b: FoundRun, io: { out: (l: string) => void })
   }
   const epochs = Math.max(ha.length, hb.length);
   const cell = (h: EpochRecord[], i: number, f: (e: EpochRecord) => string) => (h[i] ? f(h[i]) : '-');
-  const rows = Array.from({ length: epochs }, (_, i) => [String(i + 1),
-    cell(ha, i, (e) => e.loss.toFixed(4)), cell(hb, i, (e) => e.loss.toFixed(4)), cell(ha, i, (e) => pct(e.testAcc)), cell(hb, i, (e) => pct(e.testAcc))]);
+  const rows = Array.from({ length: epochs }, (_, i) => [
+    String(i + 1),
+    cell(ha, i, (e) => e.loss.toFixed(4)),
+    cell(hb, i, (e) => e.loss.toFixed(4)),
+    cell(ha, i, (e) => pct(e.testAcc)),
+    cell(hb, i, (e) => pct(e.testAcc)),
+  ]);
   for (const l of table(['epoch', 'A loss', 'B loss', 'A testAcc', 'B testAcc'], rows)) io.out(`  ${l}`);
   const losses = [...ha, ...hb].map((e) => e.loss);
   const accs = [...ha, ...hb].map((e) => e.testAcc);
   const [lLo, lHi, aLo, aHi] = [Math.min(...losses), Math.max(...losses), Math.min(...accs), Math.max(...accs)];
-  io.out(`  loss     A ${sparkline(ha.map((e) => e.loss), lLo, lHi).padEnd(epochs)}  B ${sparkline(hb.map((e) => e.loss), lLo, lHi)}   (${lLo.toFixed(4)} to ${lHi.toFixed(4)})`);
-  io.out(`  testAcc  A ${sparkline(ha.map((e) => e.testAcc), aLo, aHi).padEnd(epochs)}  B ${sparkline(hb.map((e) => e.testAcc), aLo, aHi)}   (${pct(aLo)} to ${pct(aHi)})`);
+  io.out(
+    `  loss     A ${sparkline(
+      ha.map((e) => e.loss),
+      lLo,
+      lHi,
+    ).padEnd(epochs)}  B ${sparkline(
+      hb.map((e) => e.loss),
+      lLo,
+      lHi,
+    )}   (${lLo.toFixed(4)} to ${lHi.toFixed(4)})`,
+  );
+  io.out(
+    `  testAcc  A ${sparkline(
+      ha.map((e) => e.testAcc),
+      aLo,
+      aHi,
+    ).padEnd(epochs)}  B ${sparkline(
+      hb.map((e) => e.testAcc),
+      aLo,
+      aHi,
+    )}   (${pct(aLo)} to ${pct(aHi)})`,
+  );
 }
 
 function csvCell(v: unknown): string {
@@ -260,11 +365,25 @@ function csvCell(v: unknown): string {
 
 /** Every config column and result: CSV with config.* and result.* columns, or one JSON object per line. */
 function exportRuns(runs: FoundRun[], format: string): string[] {
-  const meta = (r: FoundRun) => ({ key: r.key, kind: r.kind, status: r.status, startedAt: r.record?.startedAt ?? null, finishedAt: r.record?.finishedAt ?? null,
-    seconds: r.record?.seconds ?? null, codeVersion: r.record?.codeVersion ?? null, artifactDir: r.dir });
+  const meta = (r: FoundRun) => ({
+    key: r.key,
+    kind: r.kind,
+    status: r.status,
+    startedAt: r.record?.startedAt ?? null,
+    finishedAt: r.record?.finishedAt ?? null,
+    seconds: r.record?.seconds ?? null,
+    codeVersion: r.record?.codeVersion ?? null,
+    artifactDir: r.dir,
+  });
   if (format === 'jsonl') return runs.map((r) => JSON.stringify({ ...meta(r), config: r.config, result: r.result }));
-  const rows = runs.map((r) => ({ ...meta(r), ...Object.fromEntries(Object.entries(flatten(r.config)).map(([k, v]) => [`config.${k}`, v])),
-    ...Object.fromEntries(Object.entries(flatten(r.result)).map(([k, v]) => [`result.${k}`, v])) }) as Record<string, unknown>);
+  const rows = runs.map(
+    (r) =>
+      ({
+        ...meta(r),
+        ...Object.fromEntries(Object.entries(flatten(r.config)).map(([k, v]) => [`config.${k}`, v])),
+        ...Object.fromEntries(Object.entries(flatten(r.result)).map(([k, v]) => [`result.${k}`, v])),
+      }) as Record<string, unknown>,
+  );
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const fixed = Object.keys(meta({ key: '', kind: '', status: '', config: {}, result: null, dir: null }));
   const ordered = [...fixed, ...cols.filter((c) => c.startsWith('config.')).sort(), ...cols.filter((c) => c.startsWith('result.')).sort()];
@@ -282,7 +401,11 @@ export const runsCommand: Command = {
   summary: 'Find runs: list them with settings, status, score and artifacts; show one; compare two; export all as CSV or JSON lines.',
   usage: USAGE,
   options: {
-    where: { type: 'string', help: 'K=V,...: keep runs whose setting K (a config key, dotted path, status, kind, key or result.NAME) equals V', defaultText: 'all runs' },
+    where: {
+      type: 'string',
+      help: 'K=V,...: keep runs whose setting K (a config key, dotted path, status, kind, key or result.NAME) equals V',
+      defaultText: 'all runs',
+    },
     store: { type: 'string', help: 'PATH: the results store', defaultText: DEFAULT_RESULTS_PATH },
     format: { type: 'string', help: 'csv|jsonl: export format', defaultText: 'required for export' },
     out: { type: 'string', help: 'FILE: export: write there instead of to stdout', defaultText: 'stdout' },
@@ -312,7 +435,8 @@ export const runsCommand: Command = {
       } else {
         positionals(args, 0, 'no arguments');
         const format = stringOption(args, 'format');
-        if (format !== 'csv' && format !== 'jsonl') throw new UserError(`--format: got ${format === undefined ? 'nothing' : JSON.stringify(format)}, expected csv or jsonl`);
+        if (format !== 'csv' && format !== 'jsonl')
+          throw new UserError(`--format: got ${format === undefined ? 'nothing' : JSON.stringify(format)}, expected csv or jsonl`);
         const lines = exportRuns(filterRuns(source.all(), where), format);
         const out = stringOption(args, 'out');
         if (out === undefined) for (const l of lines) io.out(l);

@@ -1,5 +1,5 @@
 // Hessian-vector products per second on LargeMLP, batch 1: the MLP R-operator
-// (src/deletion/mlpHessian.ts), one fused LiSSA step on it, and the tape's generic
+// (src/forget/mlpHessian.ts), one fused LiSSA step on it, and the tape's generic
 // double backward, against PyTorch's double backward (../shared/bench/torch_peer.py,
 // hvp_LargeMLP) measured in the same run. Each engine is first validated against
 // central differences of float64 gradients. Variants are interleaved, each round runs a
@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { createModel } from '../src/nn/models/index.ts';
 import { RandomState } from '../src/data/numpyRandom.ts';
 import { Tensor } from '../src/tensor/tensor.ts';
-import { MlpHessian, mlpLayers } from '../src/deletion/mlpHessian.ts';
-import { hessianEngineFor, TapeEngine, type Batch, type HessianEngine } from '../src/deletion/hessianEngine.ts';
+import { MlpHessian, mlpLayers } from '../src/forget/mlpHessian.ts';
+import { hessianEngineFor, TapeEngine, type Batch, type HessianEngine } from '../src/forget/hessianEngine.ts';
 import { activeBackend } from '../src/backend/registry.ts';
 
 const json = process.argv.includes('--json');

@@ -15,7 +15,7 @@ import { Adam } from '../src/nn/optim/optimizer.ts';
 import * as ops from '../src/ops/index.ts';
 import { noGrad } from '../src/autograd/tape.ts';
 import { hessianVectorProduct } from '../src/autograd/hvp.ts';
-import { hessianEngineFor } from '../src/deletion/hessianEngine.ts';
+import { hessianEngineFor } from '../src/forget/hessianEngine.ts';
 import { Tensor, uniform } from '../src/tensor/tensor.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomicSync } from '../store/atomic.ts';
-import { runKey } from '../store/results.ts';
+import { runKey } from '../store/runKey.ts';
 import type { RunResult } from '../experiments/runner.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { UserError } from '../util/errors.ts';

@@ -1,8 +1,8 @@
 // Sweep presets of the paper's deletion (section 7) and membership-inference (section 8)
 // grids. Each item is recorded in the results store (kind 'forget' or 'mia') through the
 // same claims as training runs, so reruns skip finished items and a killed item is redone.
-import { DELETION_PRESET_GRID, runDeletionExperiment } from '../deletion/experiment.ts';
-import type { ForgetMethod, ForgetOptions } from '../deletion/forget.ts';
+import { DELETION_PRESET_GRID, runDeletionExperiment } from '../forget/experiment.ts';
+import type { ForgetMethod, ForgetOptions } from '../forget/forget.ts';
 import { MIA_GRID, recordMembershipInference, type MembershipOptions } from '../privacy/membershipInference.ts';
 import type { ResultsStore } from '../store/results.ts';
 import type { TrainConfig } from '../train/config.ts';

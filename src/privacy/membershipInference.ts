@@ -5,7 +5,8 @@
 // evaluates it on the target model's. Optionally records the run in the results store.
 import { RandomState } from '../data/numpyRandom.ts';
 import { makeSpuriousDataset, type SpuriousDataset } from '../data/spurious.ts';
-import { ResultsStore, runKey } from '../store/results.ts';
+import { ResultsStore } from '../store/results.ts';
+import { runKey } from '../store/runKey.ts';
 import { makeTrainConfig, type TrainConfig, type TrainConfigInput } from '../train/config.ts';
 import { train, type EpochRecord } from '../train/trainer.ts';
 import { batchLabels } from '../train/batches.ts';

@@ -6,7 +6,8 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { BaselineSummary, ResultsStore } from '../store/results.ts';
+import type { ResultsStore } from '../store/results.ts';
+import type { BaselineSummary } from '../experiments/summaries.ts';
 import { temporaryPathFor } from '../store/atomic.ts';
 import { version } from '../version.ts';
 import { scoreVsNChart } from './charts.ts';

@@ -27,7 +27,7 @@
  *   model's map).
  */
 import type { ResultsStore, RunRecord } from '../store/results.ts';
-import { type BaselineSummary, summarizeWithBaseline } from '../store/results.ts';
+import { type BaselineSummary, summarizeWithBaseline } from '../experiments/summaries.ts';
 import { mean, standardError } from '../experiments/stats.ts';
 import {
   REGULARIZERS, type Regularizer, compareFields, optimizerName, orderedFields, settingFields, strengthOf,

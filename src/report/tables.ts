@@ -3,7 +3,7 @@
  * values) and one writer per output format, Markdown and LaTeX (booktabs) here, HTML in
  * html.ts, so every format shows the same numbers formatted the same way.
  */
-import type { BaselineSummary } from '../store/results.ts';
+import type { BaselineSummary } from '../experiments/summaries.ts';
 import type { ForgetSetting, MiaSetting, SensitivityCurve } from './collect.ts';
 import { MISSING, type TextTarget, formatNumber, formatPValue, formatPercent, formatScore } from './format.ts';
 import { contextLabels, fieldTitle, orderedFields, settingFields } from './settings.ts';

@@ -1,18 +1,17 @@
 /**
  * The results store: one SQLite row per run, keyed by the sha256 of the run's complete
- * configuration in canonical JSON, so rerunning a sweep finds finished runs and skips
+ * configuration in canonical JSON (runKey.ts), so rerunning a sweep finds finished runs and skips
  * them. Several worker processes share one database file (WAL mode, busy timeout);
  * claim() is the only way to start a run, and it is atomic, so a run is executed and
  * recorded exactly once even when workers race or one is killed with kill -9.
  */
 import Database from 'better-sqlite3';
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { version } from '../version.ts';
-import { mean, standardError, welchTTest } from '../experiments/stats.ts';
+import { canonicalJson } from './runKey.ts';
 
 export const DEFAULT_RESULTS_PATH = join('spurlab-results', 'results.db');
 
@@ -112,39 +111,6 @@ interface RunRow {
   started_at: string; heartbeat_at: string; finished_at: string | null; seconds: number | null;
   dataset: string | null; pattern: string | null; n: number | null; target: number | null; seed: number | null;
   model: string | null; optimizer: string | null;
-}
-
-/**
- * JSON with object keys sorted at every level, so equal configurations hash equally no
- * matter how they were built. Rejects values JSON cannot represent faithfully.
- */
-export function canonicalJson(value: unknown, nonFinite: 'reject' | 'null' = 'reject'): string {
-  return JSON.stringify(canonicalize(value, '$', nonFinite));
-}
-
-function canonicalize(value: unknown, path: string, nonFinite: 'reject' | 'null'): unknown {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') {
-    if (Number.isFinite(value)) return value;
-    if (nonFinite === 'null') return null;
-    throw new UserError(`config value at ${path} is ${value}; expected a finite number`);
-  }
-  if (Array.isArray(value)) return value.map((v, i) => canonicalize(v, `${path}[${i}]`, nonFinite));
-  const proto: unknown = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
-  if (proto === Object.prototype || proto === null) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value as object).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = canonicalize(v, `${path}.${k}`, nonFinite);
-    }
-    return out;
-  }
-  throw new UserError(`config value at ${path} is a ${typeof value}; expected JSON data (null, boolean, number, string, array, plain object)`);
-}
-
-/** The stable key of a run: sha256 (hex) of its configuration's canonical JSON. */
-export function runKey(config: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson(config)).digest('hex');
 }
 
 export function currentOwner(): RunOwner {
@@ -247,7 +213,7 @@ export class ResultsStore {
    * or when its heartbeat is older than the lease. Failed runs are retried if the store
    * was opened with retryFailed (the default).
    */
-  claim(key: string, config: Record<string, unknown>, kind: string, owner: RunOwner = currentOwner()): boolean {
+  claim(key: string, config: object, kind: string, owner: RunOwner = currentOwner()): boolean {
     const configJson = canonicalJson(config);
     const tx = this.db.transaction((): boolean => {
       const row = this.db.prepare<[string], Pick<RunRow, 'status' | 'host' | 'pid' | 'heartbeat_at'>>(
@@ -290,7 +256,7 @@ export class ResultsStore {
    * nothing, if `owner` no longer holds the claim (it went stale and another worker
    * took the run over).
    */
-  complete(key: string, result: Record<string, unknown>, perImage?: Uint8Array, owner: RunOwner = currentOwner()): boolean {
+  complete(key: string, result: object, perImage?: Uint8Array, owner: RunOwner = currentOwner()): boolean {
     // A result may hold NaN (an undefined statistic); JSON cannot, so it is stored as null.
     const resultJson = canonicalJson(result, 'null');
     if (perImage) checkIndicator(key, perImage);
@@ -318,6 +284,50 @@ export class ResultsStore {
         seconds = (julianday(?) - julianday(started_at)) * 86400.0
       WHERE key = ? AND status = 'running' AND host = ? AND pid = ?`)
       .run(text, now, now, now, key, owner.host, owner.pid).changes === 1;
+  }
+
+  /**
+   * The one way every caller runs or records a run, exactly once: returns the stored
+   * record if the run is done; 'busy' if another live process holds it; otherwise claims
+   * it, calls `work` (which renews the lease through `lease.renew()` on progress, and a
+   * timer renews it while `work` awaits), and records its result, or its failure with
+   * the stack (and rethrows). 'lost' means the claim went stale meanwhile and another
+   * process took the run over: nothing was recorded by this one.
+   */
+  async runOnce<R extends object>(run: { key: string; config: object; kind: string }, work: (lease: RunLease) => Promise<RunProduct<R>> | RunProduct<R>,
+    options: { owner?: RunOwner; renewMs?: number } = {}): Promise<RunOnceOutcome<R>> {
+    const owner = options.owner ?? currentOwner();
+    const existing = this.get(run.key);
+    if (existing?.status === 'done') return { status: 'done', record: existing };
+    if (!this.claim(run.key, run.config, run.kind, owner)) {
+      const now = this.get(run.key);
+      if (now?.status === 'done') return { status: 'done', record: now };
+      // a failed run not retried (the store was opened with retryFailed: false)
+      return now?.status === 'failed' ? { status: 'failed', record: now } : { status: 'busy' };
+    }
+    let lost = false;
+    const lease: RunLease = {
+      renew: () => {
+        if (!lost && !this.heartbeat(run.key, owner)) lost = true;
+        return !lost;
+      },
+      get lost() {
+        return lost;
+      },
+    };
+    const timer = setInterval(() => lease.renew(), options.renewMs ?? Math.max(1000, Math.min(60_000, this.leaseMs / 4)));
+    timer.unref();
+    let product: RunProduct<R>;
+    try {
+      product = await work(lease);
+    } catch (e) {
+      clearInterval(timer);
+      this.fail(run.key, e, owner);
+      throw e;
+    }
+    clearInterval(timer);
+    if (!this.complete(run.key, product.result, product.perImage, owner)) return { status: 'lost' };
+    return { status: 'ran', result: product.result, record: this.get(run.key)! };
   }
 
   /** Gives a claim back (e.g. on Ctrl-C) so the run can be claimed again at once. */
@@ -356,36 +366,22 @@ export class ResultsStore {
   }
 
   /**
-   * Done runs grouped by `groupBy`: each name is a grouping column (dataset, pattern, n,
-   * target, seed, model, optimizer), 'kind', or a dotted path into the config
-   * ('training.lr'). Per group: number of runs, mean and SEM (ddof 1) of result.score,
-   * and mean result.testAcc (over the runs that report them; NaN when none do).
+   * Done runs (or those matching `filter`) with the values of `groupBy`: each name is a
+   * grouping column (dataset, pattern, n, target, seed, model, optimizer), 'kind', or a
+   * dotted path into the config ('training.lr'); a missing value is null. Ordered by the
+   * group values, then key. The experiments layer summarizes them (summaries.ts).
    */
-  groupedSummary(groupBy: string[], filter: RunFilter = {}): GroupSummary[] {
+  groupRows(groupBy: string[], filter: RunFilter = {}): GroupRow[] {
     const expressions = groupBy.map(groupExpression);
-    const { where, params } = whereClause({ ...filter, status: 'done' });
+    const { where, params } = whereClause({ status: 'done', ...filter });
     const select = expressions.map((e, i) => `${e} AS g${i}`).join(', ');
     const order = expressions.map((_, i) => `g${i}`).join(', ');
-    const rows = this.db.prepare<unknown[], Record<string, unknown> & { key: string; result: string }>(
+    const rows = this.db.prepare<unknown[], Record<string, unknown> & { key: string; result: string | null }>(
       `SELECT key, result${select ? `, ${select}` : ''} FROM runs ${where} ORDER BY ${order ? `${order}, ` : ''}key`).all(...params);
-    const groups = new Map<string, { values: unknown[]; keys: string[]; scores: number[]; accs: number[] }>();
-    for (const row of rows) {
-      const values = groupBy.map((_, i) => row[`g${i}`] ?? null);
-      const id = JSON.stringify(values);
-      let g = groups.get(id);
-      if (!g) groups.set(id, (g = { values, keys: [], scores: [], accs: [] }));
-      const result = JSON.parse(row.result) as Record<string, unknown>;
-      g.keys.push(row.key);
-      if (typeof result.score === 'number') g.scores.push(result.score);
-      if (typeof result.testAcc === 'number') g.accs.push(result.testAcc);
-    }
-    return [...groups.values()].map((g) => ({
-      group: Object.fromEntries(groupBy.map((name, i) => [name, g.values[i]])),
-      runs: g.keys.length,
-      meanScore: mean(g.scores),
-      semScore: standardError(g.scores),
-      meanTestAcc: mean(g.accs),
-      keys: g.keys,
+    return rows.map((row) => ({
+      key: row.key,
+      values: groupBy.map((_, i) => row[`g${i}`] ?? null),
+      result: row.result === null ? null : (JSON.parse(row.result) as Record<string, unknown>),
     }));
   }
 
@@ -394,14 +390,32 @@ export class ResultsStore {
   }
 }
 
-export interface GroupSummary {
-  /** groupBy name -> value (null when the config lacks it). */
-  group: Record<string, unknown>;
-  runs: number;
-  meanScore: number;
-  semScore: number;
-  meanTestAcc: number;
-  keys: string[];
+/** What a run's work returns: its result and, for spurious scores, the per-image indicator. */
+export interface RunProduct<R extends object> {
+  result: R;
+  perImage?: Uint8Array;
+}
+
+/** A claim being held by runOnce's work. */
+export interface RunLease {
+  /** Extends the lease; false once the claim was lost (the work may stop). */
+  renew(): boolean;
+  readonly lost: boolean;
+}
+
+export type RunOnceOutcome<R extends object> =
+  | { status: 'done'; record: RunRecord } // finished earlier: nothing was run
+  | { status: 'ran'; result: R; record: RunRecord }
+  | { status: 'busy' } // another live process holds the run
+  | { status: 'failed'; record: RunRecord } // failed earlier and the store does not retry failed runs
+  | { status: 'lost' }; // this process's claim went stale and was taken over; nothing recorded
+
+/** One run as groupRows returns it. */
+export interface GroupRow {
+  key: string;
+  /** The groupBy values, in order (null when the config lacks one). */
+  values: unknown[];
+  result: Record<string, unknown> | null;
 }
 
 const RUN_COLUMNS = `key, config, kind, status, result, error, code_version, host, pid, attempts, started_at, heartbeat_at,
@@ -449,55 +463,4 @@ function migrate(db: Database.Database, path: string): void {
     for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]);
     db.pragma(`user_version = ${MIGRATIONS.length}`);
   }).immediate();
-}
-
-export interface BaselineSummary extends GroupSummary {
-  /** Done runs of the matching n = 0 group(s); 0 when there is none (or this is one). */
-  baselineRuns: number;
-  baselineMeanScore: number;
-  /** Welch's one-sided ("greater") test of the pooled per-image indicators; NaN without data. */
-  t: number;
-  df: number;
-  pValue: number;
-}
-
-/**
- * groupedSummary plus, for every group with n > 0, Welch's one-sided t-test ("greater",
- * PROTOCOL.md section 6) against its n = 0 baseline.
- *
- * The baseline of a group is every done run with n = 0 that agrees with it on all
- * groupBy fields except n and seed: seeds are ignored because one baseline model per
- * seed is compared with the pooled seeds of the group. The test compares the
- * concatenation of the group's per-image 0/1 indicators (all its runs, all seeds) with
- * the concatenation of the baseline runs' indicators; images of different seeds are
- * thus treated as independent samples, which is the reference's per-model test applied
- * to all seeds at once. Runs stored without an indicator are left out of the test (not
- * of the means). groupBy must include 'n'.
- */
-export function summarizeWithBaseline(store: ResultsStore, groupBy: string[], filter: RunFilter = {}): BaselineSummary[] {
-  if (!groupBy.includes('n')) throw new UserError(`group-by [${groupBy.join(', ')}]: must include "n" to compare with the n = 0 baseline`);
-  const summaries = store.groupedSummary(groupBy, filter);
-  const matchFields = groupBy.filter((f) => f !== 'n' && f !== 'seed');
-  const sameSetting = (a: GroupSummary, b: GroupSummary): boolean =>
-    matchFields.every((f) => JSON.stringify(a.group[f]) === JSON.stringify(b.group[f]));
-  const pooledIndicators = (keys: string[]): Uint8Array => {
-    const parts = keys.map((k) => store.perImage(k)).filter((v): v is Uint8Array => v !== undefined);
-    const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-    let offset = 0;
-    for (const p of parts) {
-      out.set(p, offset);
-      offset += p.length;
-    }
-    return out;
-  };
-  return summaries.map((s) => {
-    const n = s.group.n;
-    const baselines = typeof n === 'number' && n > 0 ? summaries.filter((b) => b.group.n === 0 && sameSetting(s, b)) : [];
-    const baselineKeys = baselines.flatMap((b) => b.keys);
-    const baselineScores = baselineKeys.map((k) => store.get(k)?.result?.score).filter((v): v is number => typeof v === 'number');
-    const test = baselineKeys.length > 0
-      ? welchTTest(pooledIndicators(s.keys), pooledIndicators(baselineKeys), 'greater')
-      : { t: NaN, df: NaN, pValue: NaN };
-    return { ...s, baselineRuns: baselineKeys.length, baselineMeanScore: mean(baselineScores), ...test };
-  });
 }

@@ -3,7 +3,7 @@
 
 A LargeMLP-shaped MLP (3 hidden ReLU layers) of widths 12-8-8-8-4, in float64, with
 weights, input, label and direction v given by closed formulas (repeated in
-test/deletion/hvp.test.ts), so no random generator has to match. Writes
+test/forget/hvp.test.ts), so no random generator has to match. Writes
 torch_hvp.json beside this script: the cross-entropy loss, its gradient and H v (the
 loss on one example, then the mean over a batch of three), flattened in
 model.parameters() order (weight [out, in] row-major, then bias, per layer).

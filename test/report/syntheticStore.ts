@@ -5,7 +5,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ResultsStore, runKey } from '../../src/store/results.ts';
+import { ResultsStore } from '../../src/store/results.ts';
+import { runKey } from '../../src/store/runKey.ts';
 
 /** Test images per run: small, so the store fills in well under a second. */
 const N_TEST = 200;

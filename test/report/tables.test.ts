@@ -2,7 +2,7 @@
 // built from summarizeWithBaseline rows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BaselineSummary } from '../../src/store/results.ts';
+import type { BaselineSummary } from '../../src/experiments/summaries.ts';
 import { formatNumber, formatPValue, formatPercent, formatScore } from '../../src/report/format.ts';
 import { type Table, escapeLatex, formatCell, settingsTable, toLatex, toMarkdown } from '../../src/report/tables.ts';
 import { optimizerLabel } from '../../src/report/settings.ts';

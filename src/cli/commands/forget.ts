@@ -4,10 +4,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { flag, numberOption, stringOption, type Command, type ParsedArgs } from '../command.ts';
 import { progressEvents } from './train.ts';
-import { checkMethod, forgetRun, type ForgetOptions, type ForgetResult } from '../../deletion/forget.ts';
-import { recordForget } from '../../deletion/experiment.ts';
-import { SCALINGS, type Scaling } from '../../deletion/lissa.ts';
-import { INFLUENCE_MODES, type InfluenceMode } from '../../deletion/groupInfluence.ts';
+import { checkMethod, forgetRun, type ForgetOptions, type ForgetResult } from '../../forget/forget.ts';
+import { recordForget } from '../../forget/experiment.ts';
+import { SCALINGS, type Scaling } from '../../forget/lissa.ts';
+import { INFLUENCE_MODES, type InfluenceMode } from '../../forget/groupInfluence.ts';
 import { loadCheckpoint, metadataJson } from '../../store/checkpoint.ts';
 import { ResultsStore } from '../../store/results.ts';
 import type { TrainConfig } from '../../train/config.ts';

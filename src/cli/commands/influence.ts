@@ -3,8 +3,8 @@
 import { flag, numberOption, stringOption, type Command } from '../command.ts';
 import { runDirFrom } from './forget.ts';
 import { loadRun } from '../../train/trainer.ts';
-import { SCALINGS, type Scaling } from '../../deletion/lissa.ts';
-import { TEST_INFLUENCE_DEFAULTS, testInfluence } from '../../deletion/testInfluence.ts';
+import { SCALINGS, type Scaling } from '../../forget/lissa.ts';
+import { TEST_INFLUENCE_DEFAULTS, testInfluence } from '../../forget/testInfluence.ts';
 import { UserError } from '../../util/errors.ts';
 
 const USAGE = `spurlab influence <run DIR> --test-index I [--top K] [--clean] [--damp 0.01] [--scale 25] [--depth 2000]

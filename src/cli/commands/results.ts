@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { flag, stringOption, type Command } from '../command.ts';
-import { DEFAULT_RESULTS_PATH, ResultsStore, summarizeWithBaseline, type BaselineSummary } from '../../store/results.ts';
+import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
+import { summarizeWithBaseline, type BaselineSummary } from '../../experiments/summaries.ts';
 import { UserError } from '../../util/errors.ts';
 
 const USAGE = 'spurlab results [--store PATH] [--json | --csv] [--group-by dataset,pattern,model,optimizer,n] [--kind train]';

@@ -8,7 +8,8 @@ import { numberOption, stringOption, flag, type Command } from '../command.ts';
 import { UserError } from '../../util/errors.ts';
 import { loadDataset } from '../../data/datasets.ts';
 import { loadRun } from '../../train/trainer.ts';
-import { ResultsStore, runKey } from '../../store/results.ts';
+import { ResultsStore } from '../../store/results.ts';
+import { runKey } from '../../store/runKey.ts';
 import { modelSensitivity, SENSITIVITY_DEFAULTS, type SensitivityResult } from '../../experiments/sensitivity.ts';
 
 const USAGE = [

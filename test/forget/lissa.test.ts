@@ -2,10 +2,10 @@
 // two group-influence modes against each other, on a tiny MLP in float64.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MlpHessian } from '../../src/deletion/mlpHessian.ts';
-import { MlpEngine, type Batch } from '../../src/deletion/hessianEngine.ts';
-import { largestEigenvalue, lissaInverseHvp, looksDiverged, type ExamplePool } from '../../src/deletion/lissa.ts';
-import { firstOrderGroupInfluence } from '../../src/deletion/groupInfluence.ts';
+import { MlpHessian } from '../../src/forget/mlpHessian.ts';
+import { MlpEngine, type Batch } from '../../src/forget/hessianEngine.ts';
+import { largestEigenvalue, lissaInverseHvp, looksDiverged, type ExamplePool } from '../../src/forget/lissa.ts';
+import { firstOrderGroupInfluence } from '../../src/forget/groupInfluence.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { assertClose } from '../helpers.ts';
 

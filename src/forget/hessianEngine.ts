@@ -1,7 +1,7 @@
 // The second-order operations deletion needs (gradients, exact Hessian-vector products,
 // a LiSSA iterate, per-example directional derivatives of the loss) over the model's
 // parameters as one flat vector in model.parameters() order. MLPs get the R-operator
-// engine (src/deletion/mlpHessian.ts); every other model the tape's double backward.
+// engine (src/forget/mlpHessian.ts); every other model the tape's double backward.
 import type { DType, FloatArray } from '../backend/kernels.ts';
 import { grad, noGrad } from '../autograd/tape.ts';
 import { hessianVectorProduct } from '../autograd/hvp.ts';

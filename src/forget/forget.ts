@@ -2,7 +2,7 @@
 // - incremental: restore the model AND optimizer state after E epochs, drop the n
 //   spurious examples, train on to epoch 2E without the LR scheduler (the learning rate
 //   stays where the schedule left it), or at a fresh rate with lr;
-// - influence: first-order group influence with LiSSA (src/deletion/groupInfluence.ts);
+// - influence: first-order group influence with LiSSA (src/forget/groupInfluence.ts);
 // - retrain: from scratch on the cleaned data with the original configuration and
 //   seeds, the ground truth the other two are measured against.
 import { join } from 'node:path';

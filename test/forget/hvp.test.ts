@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { MlpHessian } from '../../src/deletion/mlpHessian.ts';
-import { hessianEngineFor, TapeEngine, type Batch } from '../../src/deletion/hessianEngine.ts';
+import { MlpHessian } from '../../src/forget/mlpHessian.ts';
+import { hessianEngineFor, TapeEngine, type Batch } from '../../src/forget/hessianEngine.ts';
 import { hessianVectorProduct } from '../../src/autograd/hvp.ts';
 import { grad } from '../../src/autograd/tape.ts';
 import { hvpCheck } from '../../src/autograd/gradcheck.ts';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forgetCommand } from '../../src/cli/commands/forget.ts';
 import { influenceCommand } from '../../src/cli/commands/influence.ts';
-import { DELETION_PRESET_GRID, runDeletionExperiment } from '../../src/deletion/experiment.ts';
+import { DELETION_PRESET_GRID, runDeletionExperiment } from '../../src/forget/experiment.ts';
 import { makeTrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/trainer.ts';
 import { ResultsStore } from '../../src/store/results.ts';

@@ -96,16 +96,14 @@ export {
   ResultsStore,
   DEFAULT_RESULTS_PATH,
   GROUP_COLUMNS,
-  runKey,
-  canonicalJson,
-  summarizeWithBaseline,
   type RunRecord,
   type RunFilter,
   type RunStatus,
-  type GroupSummary,
-  type BaselineSummary,
   type ResultsStoreOptions,
 } from './store/results.ts';
+export { runKey, canonicalJson } from './store/runKey.ts';
+/** Per-setting summaries of a store: mean score, SEM, test accuracy, and Welch's test against n = 0. */
+export { groupedSummary, summarizeWithBaseline, type GroupSummary, type BaselineSummary } from './experiments/summaries.ts';
 export {
   loadSweepSpec,
   validateSweepSpec,
@@ -131,9 +129,9 @@ export {
 } from './experiments/stats.ts';
 
 // --- Deletion, influence, membership inference, sensitivity ---------------------------
-export { forgetRun, FORGET_METHODS, type ForgetMethod, type ForgetOptions, type ForgetResult } from './deletion/forget.ts';
-export { runDeletionExperiment, recordForget, type StoredForget } from './deletion/experiment.ts';
-export { testInfluence, TEST_INFLUENCE_DEFAULTS, type TestInfluence, type TestInfluenceOptions } from './deletion/testInfluence.ts';
+export { forgetRun, FORGET_METHODS, type ForgetMethod, type ForgetOptions, type ForgetResult } from './forget/forget.ts';
+export { runDeletionExperiment, recordForget, type StoredForget } from './forget/experiment.ts';
+export { testInfluence, TEST_INFLUENCE_DEFAULTS, type TestInfluence, type TestInfluenceOptions } from './forget/testInfluence.ts';
 export {
   runMembershipInference,
   recordMembershipInference,

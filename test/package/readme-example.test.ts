@@ -4,9 +4,11 @@
 //
 // The install skips install scripts (--ignore-scripts): compiling better-sqlite3 and the
 // native addon again would take minutes of the suite's budget. What the install scripts
-// need is checked instead (every native source is in the tarball), and the addon this
-// checkout built is copied in, so the example runs on the native backend as it would
-// after a full install. Dependencies come from npm's cache when it has them
+// need is checked instead (every native source is in the tarball), and the binaries this
+// checkout built are copied in (better-sqlite3 pinned to this checkout's version), so the
+// example runs on the native backend as it would after a full install. tsx, a dev
+// dependency, is not installed there: the CLI and its sweep children must run as compiled
+// JavaScript. Dependencies come from npm's cache when it has them
 // (--prefer-offline): `npm ci` of this repository fills it with the same packages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,7 +59,11 @@ test('the README example runs from the packed package with plain Node, and its t
 
     const project = join(work, 'project');
     mkdirSync(project);
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'uses-spurlab', private: true, type: 'module' }));
+    const sqliteVersion = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8')).version;
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'uses-spurlab', private: true, type: 'module', overrides: { 'better-sqlite3': sqliteVersion } }),
+    );
     const install = spawnSync(NPM, ['install', tarball, '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'], {
       cwd: project,
       encoding: 'utf8',
@@ -69,6 +75,11 @@ test('the README example runs from the packed package with plain Node, and its t
       mkdirSync(join(installed, 'native', 'build', 'Release'), { recursive: true });
       copyFileSync(addon, join(installed, 'native', 'build', 'Release', 'spurlab.node'));
     }
+
+    const sqliteBinary = join('build', 'Release', 'better_sqlite3.node');
+    mkdirSync(join(project, 'node_modules', 'better-sqlite3', 'build', 'Release'), { recursive: true });
+    copyFileSync(join(ROOT, 'node_modules', 'better-sqlite3', sqliteBinary), join(project, 'node_modules', 'better-sqlite3', sqliteBinary));
+    assert.ok(!existsSync(join(project, 'node_modules', 'tsx')), 'tsx is a dev dependency: users do not get it');
 
     writeFileSync(join(project, 'example.mjs'), readmeExample(readFileSync(join(ROOT, 'README.md'), 'utf8')));
     const env = { ...process.env, NODE_OPTIONS: '' };
@@ -87,6 +98,28 @@ test('the README example runs from the packed package with plain Node, and its t
     // the CLI of the installed package runs the compiled code
     const version = spawnSync(process.execPath, [join(installed, 'bin', 'spurlab.mjs'), '--version'], { encoding: 'utf8', env });
     assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+
+    // a sweep with --workers 2: its children are spawned from the installed, compiled CLI
+    const sweep = join(project, 'sweep.json');
+    writeFileSync(
+      sweep,
+      JSON.stringify({
+        name: 'pack',
+        grids: [{ dataset: 'mnist', pattern: 'S3', n: [0, 3], target: 0, seed: 0, model: 'LargeMLP', epochs: 1, trainSubset: 500, testSubset: 200 }],
+      }),
+    );
+    const storePath = join(project, 'store', 'results.db');
+    const cli = (argv: string[]) =>
+      spawnSync(process.execPath, [join(installed, 'bin', 'spurlab.mjs'), ...argv], { cwd: project, encoding: 'utf8', env });
+    const swept = cli(['sweep', sweep, '--store', storePath, '--workers', '2', '--quiet']);
+    assert.equal(swept.status, 0, swept.stderr);
+    const listed = cli(['runs', '--store', storePath, '--json']);
+    assert.equal(listed.status, 0, listed.stderr);
+    const runs = JSON.parse(listed.stdout) as { status: string; config: { n: number }; result: { score: number } }[];
+    assert.deepEqual(runs.map((r) => [r.config.n, r.status]).sort(), [
+      [0, 'done'],
+      [3, 'done'],
+    ]);
 
     // TypeScript sees real types: the @ts-expect-error lines fail the check if any were `any`
     writeFileSync(

@@ -48,6 +48,7 @@ export {
   type ImageShape,
 } from './data/patterns.ts';
 export { loadCustomPattern, parseInlineCustomPattern, type PixelAssignment } from './data/customPatterns.ts';
+export { customPattern, type Patch, type Mask } from './data/patternSpec.ts';
 /** Spurious data sets: a base data set with a pattern on `n` training images of one class. */
 export {
   makeSpuriousDataset,

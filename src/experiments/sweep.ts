@@ -16,6 +16,7 @@ import { runKey } from '../store/runKey.ts';
 import type { TrainConfig } from '../train/config.ts';
 import type { TrainEvents } from '../train/trainer.ts';
 import { runExperiment } from './runner.ts';
+import { PARENT_PID_ENV } from '../distributed/parentWatch.ts';
 
 export interface SweepProgress {
   onRunStart?(cfg: TrainConfig, index: number, total: number): void;
@@ -82,7 +83,7 @@ export async function runSweepWorkers(opts: WorkerPoolOptions): Promise<number[]
   const threads = Math.max(1, Math.floor(availableParallelism() / opts.workers));
   const children = Array.from({ length: opts.workers }, () =>
     spawn(process.execPath, [bin, 'sweep', opts.sweepArg, '--store', opts.storePath, '--workers', '1', '--quiet', ...opts.extraArgs], {
-      env: { ...process.env, SPURLAB_THREADS: String(threads) },
+      env: { ...process.env, SPURLAB_THREADS: String(threads), [PARENT_PID_ENV]: String(process.pid) },
       stdio: ['ignore', 'ignore', 'inherit'],
     }));
   const timer = setInterval(() => opts.onPoll?.(), 1000);

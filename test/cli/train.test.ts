@@ -59,11 +59,20 @@ test('models --json pins LargeMLP at 335,114 parameters', async () => {
 
 test('train prints one start line (model, parameters, data, spurious indices, backend) and its spurious score at the end', async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'spurlab-cli-')), 'run');
-  const t = await run(['train', 'mnistv8-3-0-0', '--model', 'MLP', '--epochs', '1', '--train-subset', '200', '--test-subset', '100', '--out', dir]);
+  // the start line is written to stderr with the progress lines, not through the CLI's io
+  const written: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
+  let t;
+  try {
+    t = await run(['train', 'mnistv8-3-0-0', '--model', 'MLP', '--epochs', '1', '--train-subset', '200', '--test-subset', '100', '--out', dir]);
+  } finally {
+    process.stderr.write = write;
+  }
   assert.equal(t.code, 0, t.err.join('\n'));
-  const starts = t.err.filter((l) => l.startsWith('train '));
-  assert.equal(starts.length, 1, t.err.join('\n'));
-  assert.match(starts[0], /^train MLP \([\d,]+ parameters\) on mnistv8-3-0-0 \(200 of 60000 training images, pattern S3, n = 3 spurious: \d+, \d+, \d+\), 1 epochs, backend \S+/);
+  const starts = written.join('').split('\n').filter((l) => /^train \S+ \(/.test(l));
+  assert.equal(starts.length, 1, written.join(''));
+  assert.match(starts[0], /^train MLP \([\d,]+ parameters\) on mnistv8-3-0-0 \(200 of 60000 training images, pattern S3, n = 3 spurious: \d+, \d+, \d+\), 1 epoch, backend \S+/);
   assert.equal(t.out.length, 1);
-  assert.match(t.out[0], /^trained MLP on mnistv8-3-0-0 for 1 epochs in [\d.]+s: spurious score \d\.\d{4} \(S3 -> class 0, 100 test images\), test accuracy [\d.]+%; run in /);
+  assert.match(t.out[0], /^trained MLP on mnistv8-3-0-0 for 1 epoch in [\d.]+s: spurious score \d\.\d{4} \(S3 -> class 0, 100 test images\), test accuracy [\d.]+%; run in /);
 });

@@ -35,7 +35,7 @@ export const resultsCommand: Command = {
     const path = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
     if (!existsSync(path)) throw new UserError(`${path}: no results store here; run a sweep first or pass --store PATH`);
     const groupBy = stringOption(args, 'group-by')?.split(',').map((s) => s.trim()).filter(Boolean) ?? DEFAULT_GROUP;
-    const store = ResultsStore.open(path);
+    const store = ResultsStore.open(path, { readonly: true });
     try {
       const rows = summarizeWithBaseline(store, groupBy, { kind: stringOption(args, 'kind') ?? 'train', status: 'done' }).map((s) => row(s, groupBy));
       if (flag(args, 'json')) {

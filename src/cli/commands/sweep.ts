@@ -1,6 +1,7 @@
 // `spurlab sweep`: run a preset or a sweep file into the results store, resumably,
 // in one or several worker processes; --dry-run counts runs and estimates the time.
 // --queue hands the runs to `spurlab worker`s through Redis, --emit slurm to a cluster.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { flag, numberOption, stringOption, type CliIo, type Command, type ParsedArgs } from '../command.ts';
 import { expandSweep, loadSweepSpec } from '../../experiments/sweepSpec.ts';
@@ -16,6 +17,7 @@ import { codeVersion } from '../../distributed/codeVersion.ts';
 import { runQueuedSweep } from '../../distributed/coordinator.ts';
 import { queueStatus, registeredSweeps } from '../../distributed/queueStatus.ts';
 import { emitSlurmSweep } from '../../distributed/slurmFiles.ts';
+import { exitWithSpawningParent } from '../../distributed/parentWatch.ts';
 import type { TrainConfig } from '../../train/config.ts';
 
 const USAGE = `spurlab sweep <preset | file.json> [--store PATH] [--workers N] [--epochs E] [--no-artifacts] [--data-dir DIR] [--dry-run] [--json]
@@ -59,7 +61,8 @@ export const sweepCommand: Command = {
     if (args.values.emit !== undefined) return emitSlurm(args, io, spec.name, configs);
     if (args.values.queue !== undefined) return runOnQueue(args, io, spec.name, configs, storePath);
     if (args.values['artifacts-dir'] !== undefined) throw new UserError('--artifacts-dir is for --queue (a directory the workers share); a local sweep keeps checkpoints beside the store');
-    const store = ResultsStore.open(storePath);
+    // a dry run only reads: an existing store is opened read-only (it may be someone else's)
+    const store = ResultsStore.open(storePath, { readonly: flag(args, 'dry-run') && existsSync(storePath) });
     try {
       if (flag(args, 'dry-run')) {
         const est = estimateSweep(configs, store);
@@ -86,6 +89,8 @@ export const sweepCommand: Command = {
         io.out(flag(args, 'json') ? JSON.stringify(report) : `${done} of ${keys.length} runs done; results in ${storePath}`);
         return done === keys.length ? 0 : 1;
       }
+      // a child of `sweep --workers N`: stop when that parent dies, even by kill -9
+      exitWithSpawningParent('sweep worker');
       const bar = new ProgressBar(stderrSink(), `sweep ${specArg}`, configs.length, 'runs');
       const summary = await runSweepHere(configs, store, {
         artifacts: !flag(args, 'no-artifacts'),

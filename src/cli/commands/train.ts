@@ -2,7 +2,7 @@
 // checkpoints, history and metrics in --out; --resume continues an interrupted run and
 // --continue-from trains an existing model further (its optimizer state included).
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { flag, numberOption, stringOption, type Command, type OptionSpecs, type ParsedArgs } from '../command.ts';
 import { dataSelectorFrom, SELECTOR, SELECTOR_OPTIONS } from '../dataSelector.ts';
 import { makeTrainConfig, spuriousSpecOf, TRAIN_DEFAULTS as D, type TrainConfig } from '../../train/config.ts';
@@ -13,11 +13,12 @@ import { backendSummary } from '../../diagnostics/selfcheck.ts';
 import { loadCheckpoint, metadataJson } from '../../store/checkpoint.ts';
 import { ProgressBar, stderrSink } from '../../util/progress.ts';
 import { UserError } from '../../util/errors.ts';
+import { checkRunDirectory } from '../../store/runDirectory.ts';
 
 const USAGE = `spurlab train ${SELECTOR} --model M --out DIR [--optimizer adam|sgd] [--lr X] [--momentum X]
        [--weight-decay X] [--grad-clip C] [--batch-size B] [--epochs E] [--aug none|aug01]
        [--input-noise SIGMA] [--model-seed S] [--train-subset K] [--test-subset K] [--no-scheduler]
-       [--data-dir DIR] [--json]
+       [--data-dir DIR] [--force] [--json]
        spurlab train --resume DIR [--json]
        spurlab train --continue-from DIR --epochs E2 --out DIR2 [--lr X] [--no-scheduler] [--json]`;
 
@@ -98,6 +99,8 @@ export function progressEvents(epochs: number, label = 'train'): TrainEvents {
   };
 }
 
+const epochsText = (e: number) => `${e} epoch${e === 1 ? '' : 's'}`;
+
 /** "LargeMLP (1,238,730 parameters) on mnistv8-3-0-0 ...": what is about to be trained, in one line. */
 function startLine(cfg: TrainConfig, data: SpuriousDataset): string {
   const { model } = buildModel(cfg, data.train);
@@ -106,7 +109,7 @@ function startLine(cfg: TrainConfig, data: SpuriousDataset): string {
   const used = runIndices(cfg, data).train.length;
   const images = used < data.train.n ? `${used} of ${data.train.n}` : String(data.train.n);
   return `train ${cfg.model} (${model.parameterCount().toLocaleString('en-US')} parameters) on ${data.name} (${images} training images, pattern ${data.pattern.name}, ` +
-    `n = ${data.spec.n} spurious: ${shown}), ${cfg.epochs} epochs, backend ${backendSummary().description}`;
+    `n = ${data.spec.n} spurious: ${shown}), ${epochsText(cfg.epochs)}, backend ${backendSummary().description}`;
 }
 
 function checkpointConfig(dir: string): TrainConfig {
@@ -125,6 +128,7 @@ export const trainCommand: Command = {
     out: { type: 'string', help: 'DIR: the run directory (checkpoints, history.json, metrics.json)', defaultText: 'required' },
     resume: { type: 'string', help: 'DIR: continue an interrupted run from its last checkpoint', defaultText: 'none' },
     'continue-from': { type: 'string', help: 'DIR: train a finished run further, to --epochs E2 in --out', defaultText: 'none' },
+    force: { type: 'boolean', help: 'replace a finished run (of any config) in --out instead of refusing' },
     json: { type: 'boolean', help: 'print the result as one JSON line' },
   },
   example: 'spurlab train mnistv8-3-0-0 --model LargeMLP --epochs 3 --train-subset 2000 --test-subset 1000 --out runs/s3-n3',
@@ -145,15 +149,32 @@ export const trainCommand: Command = {
       cfg = makeTrainConfig({ data: dataSelectorFrom(args, 0, USAGE), ...trainOverrides(args) });
     }
     if (!outDir) throw new UserError(`--out DIR is required\nusage: ${USAGE}`);
+    // --out naming the run being resumed or continued is that run, not one to protect
+    const ownRun = [resume, continueFrom].some((d) => d !== undefined && resolve(d) === resolve(outDir!));
+    const finished = ownRun ? null : checkRunDirectory(outDir, cfg as unknown as Record<string, unknown>, flag(args, 'force'));
     const json = flag(args, 'json');
+    if (finished) {
+      if (json) io.out(JSON.stringify({ testAcc: finished.testAcc, trainAcc: finished.trainAcc, epochs: finished.epochs, seconds: 0, out: outDir, alreadyFinished: true }));
+      else io.out(`${outDir} already holds this finished run (${cfg.model} on ${cfg.dataset}, ${epochsText(finished.epochs)}, test accuracy ${(100 * finished.testAcc).toFixed(2)}%); nothing to train (--force trains it again)`);
+      return 0;
+    }
     const data = makeSpuriousDataset(spuriousSpecOf(cfg), { dataDir });
-    // the start line goes to stderr with the progress, so stdout keeps only the result
-    if (!json) io.err(startLine(cfg, data));
-    const r = await train(cfg, { outDir, data, resumeFrom: resume ? join(resume, 'model.safetensors') : undefined, continueFrom: continueFrom ? join(continueFrom, 'model.safetensors') : undefined, events: progressEvents(cfg.epochs) });
+    // The start line goes to stderr with the progress (stdout keeps only the result), at
+    // the first step: once the run directory is made and a checkpoint resumed, so that a
+    // refused --out is still a one-line error.
+    const events = progressEvents(cfg.epochs);
+    const progress = events.onStep;
+    let started = false;
+    events.onStep = (...step) => {
+      if (!started) process.stderr.write(`${startLine(cfg, data)}\n`);
+      started = true;
+      progress?.(...step);
+    };
+    const r = await train(cfg, { outDir, data, resumeFrom: resume ? join(resume, 'model.safetensors') : undefined, continueFrom: continueFrom ? join(continueFrom, 'model.safetensors') : undefined, events });
     const s = spuriousScore(r.model, r.layout, data.test, { pattern: data.pattern, target: cfg.target, indices: r.testIndices });
     if (json) io.out(JSON.stringify({ score: s.score, testAcc: r.testAcc, trainAcc: r.trainAcc, nTest: s.nTest, epochs: r.epochs, seconds: r.seconds, out: outDir }));
     else {
-      io.out(`trained ${cfg.model} on ${data.name} for ${cfg.epochs} epochs in ${r.seconds.toFixed(1)}s: spurious score ${s.score.toFixed(4)} ` +
+      io.out(`trained ${cfg.model} on ${data.name} for ${epochsText(cfg.epochs)} in ${r.seconds.toFixed(1)}s: spurious score ${s.score.toFixed(4)} ` +
         `(${data.pattern.name} -> class ${cfg.target}, ${s.nTest} test images), test accuracy ${(100 * r.testAcc).toFixed(2)}%; run in ${outDir}`);
     }
     return 0;

@@ -63,7 +63,7 @@ test('train prints one start line (model, parameters, data, spurious indices, ba
   const written: string[] = [];
   const write = process.stderr.write;
   process.stderr.write = ((chunk: string | Uint8Array) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
-  let t;
+  let t: Awaited<ReturnType<typeof run>>;
   try {
     t = await run(['train', 'mnistv8-3-0-0', '--model', 'MLP', '--epochs', '1', '--train-subset', '200', '--test-subset', '100', '--out', dir]);
   } finally {

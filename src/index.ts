@@ -142,6 +142,19 @@ export {
   type MembershipSummary,
   type MembershipEvents,
 } from './privacy/membershipInference.ts';
+/** LiRA (likelihood-ratio attack over shadow models): runLira in one go, or planLira, train the shadows anywhere, then analyzeLira. */
+export {
+  runLira,
+  planLira,
+  analyzeLira,
+  type LiraOptions,
+  type LiraPlan,
+  type LiraResult,
+  type LiraRun,
+  type LiraEvents,
+} from './privacy/liraRun.ts';
+export { liraScores, keepMatrix, type LiraVariant, type LiraScoreOptions } from './privacy/lira.ts';
+export { memorizationScores } from './privacy/memorization.ts';
 export {
   modelSensitivity,
   occlusionCurve,

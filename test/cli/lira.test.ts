@@ -74,7 +74,7 @@ test('spurlab lira refuses bad options before training anything', async (t) => {
     [[...SMALL, '--center', 'mode'], /--center: got "mode", expected median or mean/],
     [[...SMALL, '--queries', 'rotate'], /--queries: got "rotate", expected none or flip/],
     [['--n', '3', '--seed', '0'], /--dataset is required/],
-    [[...SMALL, '--store', 'x.db'], /Unknown option '--store'/],
+    [[...SMALL, '--store', 'x.db'], /unknown option --store/],
   ];
   for (const [argv, message] of cases) {
     const r = await runCommandDirect(liraCommand, argv);

@@ -1,5 +1,6 @@
 // Sweep presets that reproduce the paper's grids (PROTOCOL sections 1, 5 and 6).
 import type { SweepSpec } from './sweepSpec.ts';
+import { DEMO_SWEEP } from './demo.ts';
 
 const PATTERNS = ['S1', 'S2', 'S3', 'R1', 'R2', 'R3', 'Co'];
 const N_VALUES = [0, 1, 3, 5, 10, 20, 100, 2000, 5000];
@@ -7,11 +8,7 @@ const SEEDS = [0, 1, 2, 3, 4];
 const MNIST_ADAM = { model: 'LargeMLP', optimizer: 'adam', lr: 0.01, epochs: 70 };
 
 export const PRESETS: SweepSpec[] = [
-  {
-    name: 'demo',
-    description: "The demo's grid: MNIST, LargeMLP, Adam, target 0, seed 0, S3 and R3, n = 0, 1, 3, 10, a short schedule",
-    grids: [{ dataset: 'mnist', pattern: ['S3', 'R3'], n: [0, 1, 3, 10], target: 0, seed: 0, ...MNIST_ADAM, epochs: 3 }],
-  },
+  DEMO_SWEEP,
   {
     name: 'paper-mnist-patterns',
     description: 'Every pattern against n on MNIST (LargeMLP, Adam lr 0.01), target 0, seeds 0-4',

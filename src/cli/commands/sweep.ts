@@ -9,9 +9,8 @@ import { PRESETS } from '../../experiments/presets.ts';
 import { EXPERIMENT_PRESETS, runExperimentSweep, type ExperimentPreset } from '../../experiments/experimentSweeps.ts';
 import { configKey, estimateSweep, runSweepHere, runSweepWorkers } from '../../experiments/sweep.ts';
 import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
-import { ProgressBar, stderrSink } from '../../util/progress.ts';
+import { ProgressBar, SweepStatus, stderrSink } from '../../util/progress.ts';
 import { UserError } from '../../util/errors.ts';
-import { progressEvents } from './train.ts';
 import { checkRedisReachable, parseRedisUrl, sweepQueueName } from '../../distributed/connection.ts';
 import { codeVersion } from '../../distributed/codeVersion.ts';
 import { runQueuedSweep } from '../../distributed/coordinator.ts';
@@ -91,19 +90,27 @@ export const sweepCommand: Command = {
       }
       // a child of `sweep --workers N`: stop when that parent dies, even by kill -9
       exitWithSpawningParent('sweep worker');
-      const bar = new ProgressBar(stderrSink(), `sweep ${specArg}`, configs.length, 'runs');
+      // One status line (runs done, overall ETA, the current run's epoch) stays in view; run and epoch lines go above it.
+      const status = new SweepStatus(stderrSink(), `sweep ${specArg}`, configs.length);
+      status.skip(configs.filter((c) => store.isDone(configKey(c))).length);
+      let current = '';
       const summary = await runSweepHere(configs, store, {
         artifacts: !flag(args, 'no-artifacts'),
         dataDir: stringOption(args, 'data-dir'),
         progress: quiet ? undefined : {
-          onRunStart: (cfg, i, total) => process.stderr.write(`run ${i + 1}/${total}: ${cfg.dataset} ${cfg.pattern} n=${cfg.n} target=${cfg.target} seed=${cfg.seed} ${cfg.model} ${cfg.optimizer}\n`),
-          onRunEnd: (_cfg, outcome, detail) => {
-            process.stderr.write(`  ${outcome}: ${detail}\n`);
-            bar.update(configs.filter((c) => store.isDone(configKey(c))).length);
+          onRunStart: (cfg) => {
+            current = `${cfg.dataset} ${cfg.pattern} n=${cfg.n} seed=${cfg.seed} ${cfg.model}`;
+            status.startRun(`${current} target=${cfg.target} ${cfg.optimizer}`);
           },
-          trainEvents: progressEvents(configs[0]?.epochs ?? 0, '  train'),
+          onRunEnd: (_cfg, outcome, detail) => status.endRun(`  ${outcome}: ${detail}`),
+          trainEvents: {
+            onStep: (epoch, step, steps, loss) => status.runProgress(((epoch - 1) + step / steps) / Math.max(1, configs[0]?.epochs ?? 1),
+              `${current}: epoch ${epoch} step ${step}/${steps} loss ${loss.toFixed(4)}`),
+            onEpoch: (r) => status.log(`  epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, train acc ${(100 * r.trainAcc).toFixed(2)}%, test acc ${(100 * r.testAcc).toFixed(2)}%, ${r.seconds.toFixed(1)}s`),
+          },
         },
       });
+      if (!quiet) status.finish();
       const out = { total: summary.total, ran: summary.ran, skipped: summary.skipped, failed: summary.failed.map((f) => ({ key: configKey(f.config), error: f.error })), store: storePath };
       if (flag(args, 'json')) io.out(JSON.stringify(out));
       else if (!quiet) {

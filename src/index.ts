@@ -105,18 +105,31 @@ export {
 export { runKey, canonicalJson } from './store/runKey.ts';
 /** Per-setting summaries of a store: mean score, SEM, test accuracy, and Welch's test against n = 0. */
 export { groupedSummary, summarizeWithBaseline, type GroupSummary, type BaselineSummary } from './experiments/summaries.ts';
+/** Sweeps: grids of runs of any kind (train, forget, mia, sensitivity, weights), planned, estimated and run into a store. */
 export {
   loadSweepSpec,
   validateSweepSpec,
+  planSweep,
   expandSweep,
-  GRID_KEYS,
+  countSweep,
+  MAX_SWEEP_RUNS,
   type SweepSpec,
   type Grid,
   type GridValue,
   type ExpandOptions,
-} from './experiments/sweepSpec.ts';
-export { PRESETS } from './experiments/presets.ts';
-export { runSweepHere, estimateSweep, configKey, type SweepSummary, type SweepProgress, type SweepEstimate } from './experiments/sweep.ts';
+} from './experiments/grids/spec.ts';
+export { PRESETS } from './experiments/grids/presets.ts';
+export { KINDS, KIND_NAMES, findKind, planRun, type PlannedRun, type RunKind, type AnyRunKind } from './experiments/kinds/index.ts';
+export {
+  runPlannedHere,
+  runSweepHere,
+  runInStore,
+  estimateSweep,
+  configKey,
+  type SweepSummary,
+  type SweepProgress,
+  type SweepEstimate,
+} from './experiments/sweep.ts';
 export {
   mean,
   sampleStd,
@@ -131,11 +144,10 @@ export {
 
 // --- Deletion, influence, membership inference, sensitivity ---------------------------
 export { forgetRun, FORGET_METHODS, type ForgetMethod, type ForgetOptions, type ForgetResult } from './forget/forget.ts';
-export { runDeletionExperiment, recordForget, type StoredForget } from './forget/experiment.ts';
+export { forgetConfig, forgetKind, type ForgetConfig } from './experiments/kinds/forget.ts';
 export { testInfluence, TEST_INFLUENCE_DEFAULTS, type TestInfluence, type TestInfluenceOptions } from './forget/testInfluence.ts';
 export {
   runMembershipInference,
-  recordMembershipInference,
   membershipConfig,
   type MembershipOptions,
   type MembershipResult,

@@ -4,7 +4,7 @@
 // seed and model seed 0, 1, 2), LargeMLP with Adam on a seeded 10,000-image subset of
 // MNIST's training set (the patterned images always in), 10 epochs, every test image.
 import type { BaselineSummary } from './summaries.ts';
-import type { SweepSpec } from './sweepSpec.ts';
+import type { SweepSpec } from './grids/spec.ts';
 
 export const DEMO_SEEDS = [0, 1, 2];
 export const DEMO_PATTERNS = ['S3', 'R3'];

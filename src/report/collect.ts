@@ -1,30 +1,14 @@
 /**
  * Reads what a results store holds into typed, seed-aggregated rows for the report.
  *
- * Conventions for runs in the store (other commands write runs this way; a run that
- * does not follow them is skipped, never fatal). Every kind may carry further keys.
- *
- * - kind 'train': config { dataset, pattern, n, target, seed, model,
- *     optimizer: { name, lr, ... }, weightDecay, inputNoise, gradClip, epochs };
- *   result { score, testAcc, patternNorm?, ... } plus the per-image 0/1 indicator of
- *   the spurious score (store.complete's perImage) for the p-values. A regularizer that
- *   is off may be omitted or 0. The n = 0 baseline runs carry the pattern they are
- *   scored with, so each pattern has its own baseline. A setting is the config minus
- *   seed; settings are compared with baselines by summarizeWithBaseline.
- * - kind 'forget': the train config plus method ('incremental' | 'influence' | ...);
- *   result { before: {score, testAcc}, after: {score, testAcc},
- *   retrain: {score, testAcc} | null } (retrain: the model retrained from scratch
- *   without the n examples, where the run computed it).
- * - kind 'mia': config { dataset, pattern, n, seed, model, ... };
- *   result { n, attackAcc, attackAccSpurious, auc, tprAt1Fpr, targetTestAcc }.
- * - kind 'sensitivity': config { dataset, model, seed, ... };
- *   result { model, ps: number[], curve: number[], area } (as `spurlab sensitivity
- *   --store` writes it) or result { model, curve: [{ p, prob }], area }. Curves are
- *   averaged per data set and architecture over every measured run (seeds, patterns,
- *   n): the figure is about the architecture.
- * - kind 'weights': config { dataset, pattern, n, model, seed, ... };
- *   result { model, map: number[784], diff?: number[784] } (diff: map minus a clean
- *   model's map).
+ * Each kind of run declares its config and result in src/experiments/kinds/ (train:
+ * RunResult, forget: ForgetResult, mia: MembershipResult, sensitivity:
+ * SensitivityRecord, weights: WeightsRecord); `reportSections` there names the fields of
+ * ReportData each kind feeds. The readers below are tolerant on purpose: a run whose
+ * result lacks a field (an older spurlab, a hand-made store) is skipped, never fatal;
+ * sensitivity curves may also be stored as [{ p, prob }], and forget runs' before and
+ * retrain describe the same models for every method of a seed. Groups that never mix
+ * settings, for any kind, come from experiments/resultGroups.ts (resultGroups).
  */
 import type { ResultsStore, RunRecord } from '../store/results.ts';
 import { type BaselineSummary, summarizeWithBaseline } from '../experiments/summaries.ts';

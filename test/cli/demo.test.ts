@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoCommand } from '../../src/cli/commands/demo.ts';
 import { DEMO_SWEEP } from '../../src/experiments/demo.ts';
-import { expandSweep } from '../../src/experiments/sweepSpec.ts';
+import { expandSweep } from '../../src/experiments/grids/spec.ts';
 import { configKey } from '../../src/experiments/sweep.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { runCommandDirect } from './runCommandDirect.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { compareWithBaseline } from '../../src/experiments/baselineTest.ts';
 import { DEMO_SWEEP, demoFinding } from '../../src/experiments/demo.ts';
 import type { BaselineSummary } from '../../src/experiments/summaries.ts';
-import { expandSweep } from '../../src/experiments/sweepSpec.ts';
+import { expandSweep } from '../../src/experiments/grids/spec.ts';
 import { mean, standardError } from '../../src/experiments/stats.ts';
 
 /** summarizeWithBaseline-shaped rows from per-run scores, with the real test over runs. */

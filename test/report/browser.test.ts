@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { type BuildReportResult, buildReport } from '../../src/report/build.ts';
 import { ResultsStore } from '../../src/store/results.ts';
-import { expandSweep, validateSweepSpec } from '../../src/experiments/sweepSpec.ts';
+import { expandSweep, validateSweepSpec } from '../../src/experiments/grids/spec.ts';
 import { runSweepHere } from '../../src/experiments/sweep.ts';
 import { SYNTHETIC_SECTIONS, syntheticStore } from './syntheticStore.ts';
 

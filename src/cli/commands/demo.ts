@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { flag, numberOption, stringOption, type Command } from '../command.ts';
 import { DEMO_ALPHA, DEMO_PATTERNS, DEMO_SWEEP, DEMO_TRAIN_SUBSET, demoFinding } from '../../experiments/demo.ts';
-import { expandSweep } from '../../experiments/sweepSpec.ts';
+import { expandSweep } from '../../experiments/grids/spec.ts';
 import { configKey, runSweepHere } from '../../experiments/sweep.ts';
 import { measureRun } from '../../experiments/runner.ts';
 import { summarizeWithBaseline, type BaselineSummary } from '../../experiments/summaries.ts';

@@ -14,12 +14,13 @@ import { loadCheckpoint, metadataJson } from '../../store/checkpoint.ts';
 import { ProgressBar, stderrSink } from '../../util/progress.ts';
 import { UserError } from '../../util/errors.ts';
 import { checkRunDirectory } from '../../store/runDirectory.ts';
+import { trainIntoStore } from './trainStore.ts';
 
 const USAGE = `spurlab train ${SELECTOR} --model M --out DIR [--optimizer adam|sgd] [--lr X] [--momentum X]
        [--weight-decay X] [--grad-clip C] [--batch-size B] [--epochs E] [--aug none|aug01]
        [--input-noise SIGMA] [--model-seed S] [--train-subset K] [--test-subset K] [--no-scheduler]
-       [--data-dir DIR] [--force] [--json]
-       spurlab train --resume DIR [--json]
+       [--data-dir DIR] [--force] [--store PATH] [--json]
+       spurlab train --resume DIR [--store PATH] [--json]
        spurlab train --continue-from DIR --epochs E2 --out DIR2 [--lr X] [--no-scheduler] [--json]`;
 
 /** How a model is trained: shared by every command that trains (train, mia). */
@@ -129,6 +130,7 @@ export const trainCommand: Command = {
     resume: { type: 'string', help: 'DIR: continue an interrupted run from its last checkpoint', defaultText: 'none' },
     'continue-from': { type: 'string', help: 'DIR: train a finished run further, to --epochs E2 in --out', defaultText: 'none' },
     force: { type: 'boolean', help: 'replace a finished run (of any config) in --out instead of refusing' },
+    store: { type: 'string', help: 'PATH: also record the run in this results store (a finished run in --out is scored and recorded)', defaultText: 'none' },
     json: { type: 'boolean', help: 'print the result as one JSON line' },
   },
   example: 'spurlab train mnistv8-3-0-0 --model LargeMLP --epochs 3 --train-subset 2000 --test-subset 1000 --out runs/s3-n3',
@@ -149,10 +151,14 @@ export const trainCommand: Command = {
       cfg = makeTrainConfig({ data: dataSelectorFrom(args, 0, USAGE), ...trainOverrides(args) });
     }
     if (!outDir) throw new UserError(`--out DIR is required\nusage: ${USAGE}`);
+    const storePath = stringOption(args, 'store');
+    if (storePath !== undefined && continueFrom) throw new UserError('--store records runs defined by their config alone; a run continued from another (--continue-from) is not one');
     // --out naming the run being resumed or continued is that run, not one to protect
     const ownRun = [resume, continueFrom].some((d) => d !== undefined && resolve(d) === resolve(outDir!));
     const finished = ownRun ? null : checkRunDirectory(outDir, cfg as unknown as Record<string, unknown>, flag(args, 'force'));
     const json = flag(args, 'json');
+    // with --store, a finished run of this config in --out is scored and recorded, not trained again
+    if (storePath !== undefined) return trainIntoStore(io, cfg, { storePath, outDir, dataDir, events: progressEvents(cfg.epochs), json });
     if (finished) {
       if (json) io.out(JSON.stringify({ testAcc: finished.testAcc, trainAcc: finished.trainAcc, epochs: finished.epochs, seconds: 0, out: outDir, alreadyFinished: true }));
       else io.out(`${outDir} already holds this finished run (${cfg.model} on ${cfg.dataset}, ${epochsText(finished.epochs)}, test accuracy ${(100 * finished.testAcc).toFixed(2)}%); nothing to train (--force trains it again)`);

@@ -122,6 +122,7 @@ test('the README example runs from the packed package with plain Node, and its t
     ]);
 
     // TypeScript sees real types: the @ts-expect-error lines fail the check if any were `any`
+    // (a TypeScript project on Node has @types/node, as spurlab's declarations name Buffer)
     writeFileSync(
       join(project, 'check.ts'),
       [
@@ -143,7 +144,7 @@ test('the README example runs from the packed package with plain Node, and its t
     writeFileSync(
       join(project, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: [] },
+        compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')] },
         files: ['check.ts'],
       }),
     );

@@ -50,7 +50,7 @@ test('the README example runs from the packed package with plain Node, and its t
     for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'bin/spurlab.mjs', 'docs/PROTOCOL.md', 'scripts/build-native.mjs']) {
       assert.ok(inTarball.has(f), `the tarball lacks ${f}`);
     }
-    const nativeSources = filesUnder(join(ROOT, 'native'), ['build']).map((p) => relative(ROOT, p).split('\\').join('/'));
+    const nativeSources = filesUnder(join(ROOT, 'native'), ['build', 'node_modules']).filter((p) => /\.(cc|h|gyp)$/.test(p)).map((p) => relative(ROOT, p).split('\\').join('/'));
     for (const f of nativeSources) assert.ok(inTarball.has(f), `the tarball lacks ${f}, which the install script compiles`);
     assert.ok(
       ![...inTarball].some((f) => f.startsWith('native/build/') || f.startsWith('node_modules/') || f.startsWith('test/')),

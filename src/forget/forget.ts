@@ -196,7 +196,7 @@ export async function forgetRun(dir: string, method: ForgetMethod, options: Forg
   if (unlearnOpts && isUnlearnMethod(method)) {
     const spec = methodSpec(method);
     const trace = spec.run({
-      model, layout, train: data.train, forget: forgetIdx, retain: spec.needsRetain ? cleanTrain : new Int32Array(0), seed: opts.seed, makeModel: fresh,
+      model, layout, train: data.train, forget: forgetIdx, retain: cleanTrain, seed: opts.seed, makeModel: fresh,
       onStep: ctx.events?.onStep ? (step, loss) => ctx.events!.onStep!(1, step, 0, loss) : undefined,
     }, unlearnOpts);
     const { steps, lossFirst, lossLast, extra = {} } = trace;

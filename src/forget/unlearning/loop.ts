@@ -17,7 +17,7 @@ export interface UnlearnInput {
   layout: Layout;
   train: Dataset;
   forget: Int32Array; // training indices to forget (the n spurious examples)
-  retain: Int32Array; // the rest of the run's training indices
+  retain: Int32Array; // the rest of the run's training indices (gradient-ascent never reads it; SSD only for its Fisher)
   seed: number; // batch order, random labels, dropout
   /** A fresh model of the same architecture (SCRUB's teacher is a copy into one). */
   makeModel(): Module;

@@ -46,7 +46,7 @@ const LABELS = Int32Array.from([2, 2, 0, 1, 2, 1]);
 const DATA: Dataset = { name: 'tiny', split: 'train', images: IMAGES, labels: LABELS, n: N, height: 2, width: 2, channels: 1, numClasses: C };
 
 // ---- the hand computation -------------------------------------------------------------
-type Theta = Float64Array;
+type Theta = Float64Array<ArrayBuffer>;
 const at = { w1: 0, b1: H * D, w2: H * D + H, b2: H * D + H + C * H };
 
 function forward(t: Theta, i: number): { h: number[]; z: number[]; x: number[] } {
@@ -64,7 +64,7 @@ function softmax(z: number[], temperature = 1): number[] {
 }
 
 /** The gradient of sum_i L_i(z_i) given dL_i/dz_i for each example. */
-function backprop(t: Theta, rows: number[], dz: (i: number, z: number[]) => number[]): Float64Array {
+function backprop(t: Theta, rows: number[], dz: (i: number, z: number[]) => number[]): Theta {
   const g = new Float64Array(t.length);
   for (const i of rows) {
     const { h, z, x } = forward(t, i);

@@ -1,7 +1,7 @@
 // spurlab's command-line entry: finds the command, parses its options, turns user
 // errors into one line and exit code 2.
 import { parseCommandArgs, type CliIo, type Command } from './command.ts';
-import { UserError } from '../util/errors.ts';
+import { userFacingError } from '../util/errors.ts';
 import { commands } from './commands/index.ts';
 
 function helpText(): string {
@@ -36,10 +36,11 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   try {
     return await cmd.run(parseCommandArgs(cmd, rest), io);
   } catch (e) {
-    if (e instanceof UserError) {
-      io.err(`spurlab ${name}: ${e.message}`);
-      if (debug) io.err(e.stack ?? '');
-      return e.exitCode;
+    const user = userFacingError(e);
+    if (user) {
+      io.err(`spurlab ${name}: ${user.message}`);
+      if (debug) io.err((e as Error).stack ?? '');
+      return user.exitCode;
     }
     io.err(`spurlab ${name}: internal error: ${(e as Error).message ?? e}`);
     if (debug) io.err((e as Error).stack ?? '');

@@ -6,6 +6,8 @@
 // workers) is still recorded once, because the store's claim refuses a done run.
 import { Queue, type Job, type JobsOptions } from 'bullmq';
 import { findKind, type PlannedRun } from '../experiments/kinds/index.ts';
+import { configKey } from '../experiments/sweep.ts';
+import type { TrainConfig } from '../train/config.ts';
 import { decodePerImage, type RunJobData, type RunJobReturn } from './jobs.ts';
 import { connectionOptions, QUEUE_PREFIX, SWEEP_REGISTRY_KEY, sweepQueueName, type RedisTarget } from './connection.ts';
 import type { ResultsStore } from '../store/results.ts';
@@ -93,10 +95,19 @@ export class SweepCoordinator {
     const client = await this.queue.client;
     await client.hset(SWEEP_REGISTRY_KEY, { [this.queueName]: JSON.stringify({ codeVersion: this.opts.codeVersion, runs: this.opts.runs.length, at: new Date().toISOString() }) });
     const fresh: { name: string; data: RunJobData; opts: JobsOptions }[] = [];
+    const failedKeys = new Set(this.summary.failed.map((f) => f.key));
     for (const run of runs) {
       const key = run.key;
       if (store.isDone(key)) {
         this.summary.alreadyDone++;
+        continue;
+      }
+      // a run whose train run failed would only fail the same way (or train it again)
+      const failedDep = findKind(run.kind).dependencies(run.config).map((c: TrainConfig) => configKey(c)).find((k: string) => failedKeys.has(k));
+      if (failedDep !== undefined) {
+        const error = `not run: the train run it needs (${failedDep.slice(0, 12)}) failed`;
+        this.summary.failed.push({ key, run, error });
+        this.opts.onRunEnd?.(run, 'failed', error);
         continue;
       }
       this.pending.set(key, run);

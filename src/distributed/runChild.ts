@@ -6,13 +6,16 @@ import { runDetached } from './execute.ts';
 import { UserError } from '../util/errors.ts';
 import type { SlotReply, SlotRequest } from './jobs.ts';
 import { encodePerImage } from './jobs.ts';
+import { exitWhenParentDies } from './parentWatch.ts';
 
 function send(reply: SlotReply): void {
   process.send?.(reply);
 }
 
-// The worker died (even by SIGKILL): its jobs go back to the queue, so stop computing.
+// The worker died (even by SIGKILL): its jobs go back to the queue, so stop computing,
+// between runs on the IPC channel's end, during one (the main thread is busy) by the watcher.
 process.on('disconnect', () => process.exit(0));
+exitWhenParentDies(process.ppid, 'run slot of a spurlab worker');
 
 process.on('message', (msg: SlotRequest) => {
   if (msg.type !== 'run') return;

@@ -18,6 +18,7 @@ import { Tensor, uniform } from '../tensor/tensor.ts';
 import type { ResultsStore, RunOnceOutcome } from '../store/results.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { train, type TrainEvents } from '../train/trainer.ts';
+import { PARENT_PID_ENV } from '../distributed/parentWatch.ts';
 import { findKind, kindKey, planRun, trainKind, type PlannedRun, type RunContext, type RunEvents, type RunKind } from './kinds/index.ts';
 import { finishedRunIn, trainPart } from './kinds/train.ts';
 import { UserError } from '../util/errors.ts';
@@ -157,7 +158,7 @@ export async function runSweepWorkers(opts: WorkerPoolOptions): Promise<number[]
   const threads = Math.max(1, Math.floor(availableParallelism() / opts.workers));
   const children = Array.from({ length: opts.workers }, () =>
     spawn(process.execPath, [bin, 'sweep', opts.sweepArg, '--store', opts.storePath, '--workers', '1', '--quiet', ...opts.extraArgs], {
-      env: { ...process.env, SPURLAB_THREADS: String(threads) },
+      env: { ...process.env, SPURLAB_THREADS: String(threads), [PARENT_PID_ENV]: String(process.pid) },
       stdio: ['ignore', 'ignore', 'inherit'],
     }));
   const timer = setInterval(() => opts.onPoll?.(), 1000);

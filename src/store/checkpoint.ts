@@ -42,8 +42,26 @@ export function loadCheckpoint(path: string): Checkpoint {
   return { path, tensors: out, metadata };
 }
 
-/** Copies a checkpoint's weights into the model; every parameter and buffer must be present with its shape. */
+/** The first NaN or infinite value of `values`, as its index, or -1. */
+function firstNonFinite(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
+  return -1;
+}
+
+/**
+ * Copies a checkpoint's weights into the model; every parameter and buffer must be
+ * present with its shape, and finite: a NaN or infinite weight (a diverged run, a damaged
+ * file) would be scored, deleted or attacked silently, with meaningless numbers.
+ */
 export function loadModelState(model: Module, ckpt: Checkpoint): void {
+  for (const name of model.stateDict().keys()) {
+    const values = ckpt.tensors.get(name)?.values();
+    const bad = values ? firstNonFinite(values) : -1;
+    if (values && bad >= 0) {
+      const count = Array.prototype.filter.call(values, (v: number) => !Number.isFinite(v)).length;
+      throw new UserError(`${ckpt.path}: tensor "${name}" holds ${count} non-finite value${count === 1 ? '' : 's'} (the first, ${values[bad]}, at index ${bad}); expected finite weights, so this model cannot be used (retrain it, or resume from an earlier checkpoint)`);
+    }
+  }
   const problems: string[] = [];
   for (const [name, t] of model.stateDict()) {
     const src = ckpt.tensors.get(name);

@@ -7,6 +7,8 @@
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { openResultsDatabase } from './openDatabase.ts';
+import { isProcessAlive } from '../util/processes.ts';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors.ts';
@@ -103,6 +105,8 @@ export interface ResultsStoreOptions {
   codeVersion?: string;
   /** How long a writer waits for another process's lock. Default 30 s. */
   busyTimeoutMs?: number;
+  /** Open an existing store without writing it (for commands that only read). */
+  readonly?: boolean;
 }
 
 interface RunRow {
@@ -115,16 +119,6 @@ interface RunRow {
 
 export function currentOwner(): RunOwner {
   return { host: hostname(), pid: process.pid };
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function toRecord(row: RunRow): RunRecord {
@@ -180,29 +174,16 @@ export class ResultsStore {
   }
 
   /**
-   * Opens (creating directories and schema as needed) the store at `path`. A file that
-   * is not a SQLite database, or a SQLite database of something else, is a UserError.
+   * Opens (creating directories and schema as needed) the store at `path`, or with
+   * `readonly` an existing store without writing it. A file that is not a SQLite
+   * database, a damaged one, one of something else or one this user may not write is a
+   * UserError naming the file (see openDatabase.ts).
    */
   static open(path: string = DEFAULT_RESULTS_PATH, options: ResultsStoreOptions = {}): ResultsStore {
-    mkdirSync(dirname(path), { recursive: true });
-    let db: Database.Database | undefined;
-    try {
-      db = new Database(path, { timeout: options.busyTimeoutMs ?? 30_000 });
-      db.pragma('journal_mode = WAL');
-      // In WAL mode NORMAL survives any process crash (kill -9); only a power loss can
-      // drop the last commits, and then those runs are simply redone.
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
-      migrate(db, path);
-    } catch (err) {
-      db?.close();
-      if (err instanceof UserError) throw err;
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'string' && code.startsWith('SQLITE_') && code !== 'SQLITE_BUSY') {
-        throw new UserError(`${path}: cannot open as a results store (${(err as Error).message}); expected a SQLite database made by spurlab or a new file path`);
-      }
-      throw err;
-    }
+    const db = openResultsDatabase(path, {
+      schemaVersion: MIGRATIONS.length, readonly: options.readonly, busyTimeoutMs: options.busyTimeoutMs,
+      prepare: (d) => (options.readonly ? checkSchemaVersion(d, path) : migrate(d, path)),
+    });
     return new ResultsStore(path, db, options);
   }
 
@@ -445,6 +426,13 @@ function whereClause(filter: RunFilter): { where: string; params: unknown[] } {
     }
   }
   return { where: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+/** A store opened read-only cannot be migrated: it must have this spurlab's schema. */
+function checkSchemaVersion(db: Database.Database, path: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) throw new UserError(`${path}: results schema version ${current} is newer than this spurlab understands (${MIGRATIONS.length}); upgrade spurlab`);
+  if (current < MIGRATIONS.length) throw new UserError(`${path}: results schema version ${current} is older than this spurlab's (${MIGRATIONS.length}), and this command only reads; run a command that records runs (e.g. spurlab sweep --dry-run) on it once to upgrade it`);
 }
 
 /** Brings the schema to the latest version inside one write transaction (safe when workers open concurrently). */

@@ -118,3 +118,26 @@ test('Slurm: every kind in two stages (submit.sh, --dependency=afterok), collect
   const again = await run(collectCommand, [out, '--store', db, '--json']);
   assert.deepEqual([JSON.parse(again.out[0]).loaded, JSON.parse(again.out[0]).alreadyInStore], [0, 7]);
 });
+
+test('queue: a run whose train run failed is reported, not run; --no-artifacts is refused for runs that need trained models', async () => {
+  const dir = tmp();
+  const file = writeSweep(dir, 'failed-dependency', [{ ...EVERY_KIND[1], dataset: 'cifar10', method: 'retrain' }]);
+  const workers = [spawnWorker(redis.url, 'failed-dependency')];
+  try {
+    const r = await run(sweepCommand, [file, '--queue', redis.url, '--store', join(dir, 'r.db'), '--artifacts-dir', join(dir, 'shared'), '--attempts', '1', '--json', '--quiet']);
+    assert.equal(r.code, 1);
+    const failed = JSON.parse(r.out[0]).failed as { kind: string; error: string }[];
+    assert.deepEqual(failed.map((f) => f.kind), ['train', 'forget']);
+    assert.match(failed[0].error, /CIFAR-10 needs a data directory/);
+    assert.match(failed[1].error, /not run: the train run it needs \([0-9a-f]{12}\) failed/);
+    assert.equal((workers[0].stderr().match(/: started, attempt/g) ?? []).length, 1, 'only the train run was tried');
+  } finally {
+    await stopWorkers(workers);
+  }
+  const every = writeSweep(dir, 'every-kind-no-artifacts', EVERY_KIND);
+  for (const mode of [['--queue', redis.url], ['--emit', 'slurm', '--out', join(dir, 'slurm')]]) {
+    const r = await run(sweepCommand, [every, ...mode, '--no-artifacts', '--store', join(dir, 'r2.db')]);
+    assert.equal(r.code, 2);
+    assert.match(r.err[0], /--no-artifacts: every-kind-no-artifacts has forget runs, which need the checkpoints of the train runs/);
+  }
+});

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomicSync } from '../../src/store/atomic.ts';
+import { FOREIGN_TEMPORARY_MAX_AGE_MS, removeStaleTemporaries, writeFileAtomicSync } from '../../src/store/atomic.ts';
+import { UserError } from '../../src/util/errors.ts';
 
 const ATOMIC_MODULE = new URL('../../src/store/atomic.ts', import.meta.url).href;
 
@@ -58,4 +59,44 @@ test('a writer killed with SIGKILL never leaves a partial file', async () => {
   // Only the target and at most one orphaned temporary file (the interrupted write).
   const others = readdirSync(dir).filter((f) => f !== 'big.bin');
   assert.ok(others.length <= 1 && others.every((f) => f.startsWith('.big.bin.') && f.endsWith('.tmp')), others.join(', '));
+});
+
+test('the next write removes the temporaries of dead writers and keeps those of live ones', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spurlab-atomic-'));
+  // a writer that really died mid-write: its pid is free now
+  const dead = spawn(process.execPath, ['-e', '0']);
+  const deadPid = await new Promise<number>((resolve) => dead.once('exit', () => resolve(dead.pid!)));
+  const host = hostname().replace(/[^A-Za-z0-9._-]/g, '_');
+  const stale = [`.model.safetensors.${deadPid}.0badc0de.tmp`, `.history.json.${deadPid}@${host}.12345678.tmp`];
+  const live = `.model.safetensors.${process.pid}@${host}.abcdef01.tmp`; // a write under way in this process
+  const foreignFresh = `.model.safetensors.${deadPid}@another-machine.0a0b0c0d.tmp`; // may be under way there
+  const foreignOld = `.model.safetensors.${deadPid}@another-machine.deadbeef.tmp`;
+  const unrelated = '.model.safetensors.notes.tmp';
+  for (const f of [...stale, live, foreignFresh, foreignOld, unrelated]) writeFileSync(join(dir, f), 'partial');
+  const dayAgo = (Date.now() - FOREIGN_TEMPORARY_MAX_AGE_MS - 60_000) / 1000;
+  utimesSync(join(dir, foreignOld), dayAgo, dayAgo);
+  writeFileAtomicSync(join(dir, 'model.safetensors'), 'complete');
+  assert.deepEqual(readdirSync(dir).sort(), ['model.safetensors', live, foreignFresh, unrelated].sort());
+  assert.equal(readFileSync(join(dir, 'model.safetensors'), 'utf8'), 'complete');
+  assert.deepEqual(removeStaleTemporaries(dir), []);
+});
+
+test('a machine-caused write failure names the file, says what to do, and loses nothing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spurlab-atomic-'));
+  const path = join(dir, 'f.txt');
+  writeFileSync(path, 'old');
+  // ENOTDIR: a file where the directory should be
+  assert.throws(() => writeFileAtomicSync(join(path, 'inside.txt'), 'x'),
+    (e: unknown) => e instanceof UserError && e.exitCode === 2 && e.message.includes(path) && /not a directory/.test(e.message));
+  // ENOSPC: write(2) knows only a file descriptor; the message must still name the file
+  const failing = new Proxy([Uint8Array.of(1), Uint8Array.of(2)], {
+    get(target, key, receiver) {
+      if (key === '1') throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  assert.throws(() => writeFileAtomicSync(path, failing),
+    (e: unknown) => e instanceof UserError && e.message.startsWith(`${path}: write failed`) && /no space left.*\(ENOSPC\).*intact/.test(e.message));
+  assert.equal(readFileSync(path, 'utf8'), 'old');
+  assert.deepEqual(readdirSync(dir), ['f.txt']);
 });

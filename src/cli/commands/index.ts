@@ -11,6 +11,7 @@ import { reportCommand } from './report.ts';
 import { forgetCommand } from './forget.ts';
 import { influenceCommand } from './influence.ts';
 import { miaCommand } from './mia.ts';
+import { liraCommand } from './lira.ts';
 import { sensitivityCommand } from './sensitivity.ts';
 import { weightsCommand } from './weights.ts';
 import { workerCommand } from './worker.ts';
@@ -20,6 +21,6 @@ import { doctorCommand } from './doctor.ts';
 
 export const commands: Command[] = [
   demoCommand, dataCommand, modelsCommand, trainCommand, scoreCommand, sweepCommand, resultsCommand, reportCommand,
-  forgetCommand, influenceCommand, miaCommand, sensitivityCommand, weightsCommand,
+  forgetCommand, influenceCommand, miaCommand, liraCommand, sensitivityCommand, weightsCommand,
   workerCommand, runIndexCommand, collectCommand, doctorCommand,
 ];

@@ -42,7 +42,7 @@ export const reportCommand: Command = {
     if (args.positionals.length > 0) throw new UserError(`report: unexpected argument "${args.positionals[0]}"\nusage: ${USAGE}`);
     const storePath = resolveStorePath(stringOption(args, 'store', DEFAULT_RESULTS_PATH)!);
     if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError(`--out ${out}: is a file; expected a directory (created if missing)`);
-    const store = ResultsStore.open(storePath);
+    const store = ResultsStore.open(storePath, { readonly: true });
     try {
       const result = await buildReport(store, out);
       if (flag(args, 'json')) {

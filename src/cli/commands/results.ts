@@ -50,7 +50,7 @@ export const resultsCommand: Command = {
     const path = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
     if (!existsSync(path)) throw new UserError(`${path}: no results store here; run a sweep first or pass --store PATH`);
     const asked = stringOption(args, 'group-by')?.split(',').map((s) => s.trim()).filter(Boolean);
-    const store = ResultsStore.open(path);
+    const store = ResultsStore.open(path, { readonly: true });
     try {
       const { groupBy, groups } = resultGroups(store, kind.name, { groupBy: asked });
       const rows = groups.map((g) => (g.baseline ? trainRow(g, groupBy) : kindRow(g, groupBy)));

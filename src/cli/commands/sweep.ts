@@ -2,6 +2,7 @@
 // results store, resumably, in one or several worker processes; --dry-run counts and
 // checks every run and estimates the time.
 // --queue hands the runs to `spurlab worker`s through Redis, --emit slurm to a cluster.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { flag, numberOption, stringOption, type CliIo, type Command, type ParsedArgs } from '../command.ts';
 import { loadSweepSpec, planSweep } from '../../experiments/grids/spec.ts';
@@ -17,6 +18,7 @@ import { codeVersion } from '../../distributed/codeVersion.ts';
 import { runQueuedSweep } from '../../distributed/coordinator.ts';
 import { queueStatus, registeredSweeps } from '../../distributed/queueStatus.ts';
 import { emitSlurmSweep } from '../../distributed/slurmFiles.ts';
+import { exitWithSpawningParent } from '../../distributed/parentWatch.ts';
 
 const USAGE = `spurlab sweep <preset | file.json> [--store PATH] [--workers N] [--epochs E] [--no-artifacts] [--data-dir DIR] [--dry-run] [--json]
   presets: ${PRESETS.map((p) => p.name).join(', ')}
@@ -55,10 +57,16 @@ export const sweepCommand: Command = {
     const storePath = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
     const spec = loadSweepSpec(specArg);
     const runs = planSweep(spec, { epochs });
+    const dependent = runs.find((r) => r.stage > 0);
+    if (dependent && flag(args, 'no-artifacts') && (args.values.emit !== undefined || args.values.queue !== undefined)) {
+      // locally the store's artifact directory keeps those checkpoints anyway
+      throw new UserError(`--no-artifacts: ${spec.name} has ${dependent.kind} runs, which need the checkpoints of the train runs they depend on in a directory every worker or task sees; leave --no-artifacts out${args.values.queue !== undefined ? ' (or give --artifacts-dir DIR)' : ''}`);
+    }
     if (args.values.emit !== undefined) return emitSlurm(args, io, spec.name, runs);
     if (args.values.queue !== undefined) return runOnQueue(args, io, spec.name, runs, storePath);
     if (args.values['artifacts-dir'] !== undefined) throw new UserError('--artifacts-dir is for --queue (a directory the workers share); a local sweep keeps checkpoints beside the store');
-    const store = ResultsStore.open(storePath);
+    // a dry run only reads: an existing store is opened read-only (it may be someone else's)
+    const store = ResultsStore.open(storePath, { readonly: flag(args, 'dry-run') && existsSync(storePath) });
     try {
       if (flag(args, 'dry-run')) {
         const est = estimateSweep(runs, store);
@@ -86,6 +94,8 @@ export const sweepCommand: Command = {
         io.out(flag(args, 'json') ? JSON.stringify(report) : `${done} of ${keys.length} runs done; results in ${storePath}`);
         return done === keys.length ? 0 : 1;
       }
+      // a child of `sweep --workers N`: stop when that parent dies, even by kill -9
+      exitWithSpawningParent('sweep worker');
       const bar = new ProgressBar(stderrSink(), `sweep ${specArg}`, runs.length, 'runs');
       const epochsOf = (r: PlannedRun | undefined) => Number((r?.config as { epochs?: number } | undefined)?.epochs ?? 0);
       const shown = progressEvents(epochsOf(runs[0]), '  train');

@@ -2,7 +2,7 @@
 // checkpoints, history and metrics in --out; --resume continues an interrupted run and
 // --continue-from trains an existing model further (its optimizer state included).
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { flag, numberOption, stringOption, type Command, type ParsedArgs } from '../command.ts';
 import { dataSelectorFrom, SELECTOR, SELECTOR_OPTIONS } from '../dataSelector.ts';
 import { makeTrainConfig, type TrainConfig } from '../../train/config.ts';
@@ -10,12 +10,13 @@ import { train, type TrainEvents } from '../../train/trainer.ts';
 import { loadCheckpoint, metadataJson } from '../../store/checkpoint.ts';
 import { ProgressBar, stderrSink } from '../../util/progress.ts';
 import { UserError } from '../../util/errors.ts';
+import { checkRunDirectory } from '../../store/runDirectory.ts';
 import { trainIntoStore } from './trainStore.ts';
 
 const USAGE = `spurlab train ${SELECTOR} --model M --out DIR [--optimizer adam|sgd] [--lr X] [--momentum X]
        [--weight-decay X] [--grad-clip C] [--batch-size B] [--epochs E] [--aug none|aug01]
        [--input-noise SIGMA] [--model-seed S] [--train-subset K] [--test-subset K] [--no-scheduler]
-       [--data-dir DIR] [--store PATH] [--json]
+       [--data-dir DIR] [--force] [--store PATH] [--json]
        spurlab train --resume DIR [--store PATH] [--json]
        spurlab train --continue-from DIR --epochs E2 --out DIR2 [--lr X] [--no-scheduler] [--json]`;
 
@@ -106,7 +107,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a model on a spurious data set; write checkpoints, history and metrics.',
   usage: USAGE,
-  options: { ...SELECTOR_OPTIONS, ...TRAIN_OPTIONS, out: { type: 'string' }, resume: { type: 'string' }, 'continue-from': { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' } },
+  options: { ...SELECTOR_OPTIONS, ...TRAIN_OPTIONS, out: { type: 'string' }, resume: { type: 'string' }, 'continue-from': { type: 'string' }, force: { type: 'boolean' }, store: { type: 'string' }, json: { type: 'boolean' } },
   async run(args, io) {
     const resume = stringOption(args, 'resume');
     const continueFrom = stringOption(args, 'continue-from');
@@ -125,9 +126,16 @@ export const trainCommand: Command = {
     }
     if (!outDir) throw new UserError(`--out DIR is required\nusage: ${USAGE}`);
     const storePath = stringOption(args, 'store');
-    if (storePath !== undefined) {
-      if (continueFrom) throw new UserError('--store records runs defined by their config alone; a run continued from another (--continue-from) is not one');
-      return trainIntoStore(io, cfg, { storePath, outDir, dataDir, events: progressEvents(cfg.epochs), json: flag(args, 'json') });
+    if (storePath !== undefined && continueFrom) throw new UserError('--store records runs defined by their config alone; a run continued from another (--continue-from) is not one');
+    // --out naming the run being resumed or continued is that run, not one to protect
+    const ownRun = [resume, continueFrom].some((d) => d !== undefined && resolve(d) === resolve(outDir!));
+    const finished = ownRun ? null : checkRunDirectory(outDir, cfg as unknown as Record<string, unknown>, flag(args, 'force'));
+    // with --store, a finished run of this config in --out is scored and recorded, not trained again
+    if (storePath !== undefined) return trainIntoStore(io, cfg, { storePath, outDir, dataDir, events: progressEvents(cfg.epochs), json: flag(args, 'json') });
+    if (finished) {
+      if (flag(args, 'json')) io.out(JSON.stringify({ testAcc: finished.testAcc, trainAcc: finished.trainAcc, epochs: finished.epochs, seconds: 0, out: outDir, alreadyFinished: true }));
+      else io.out(`${outDir} already holds this finished run (${cfg.model} on ${cfg.dataset}, ${finished.epochs} epoch${finished.epochs === 1 ? '' : 's'}, test accuracy ${(100 * finished.testAcc).toFixed(2)}%); nothing to train (--force trains it again)`);
+      return 0;
     }
     const r = await train(cfg, { outDir, dataDir, resumeFrom: resume ? join(resume, 'model.safetensors') : undefined, continueFrom: continueFrom ? join(continueFrom, 'model.safetensors') : undefined, events: progressEvents(cfg.epochs) });
     if (flag(args, 'json')) io.out(JSON.stringify({ testAcc: r.testAcc, trainAcc: r.trainAcc, epochs: r.epochs, seconds: r.seconds, out: outDir }));

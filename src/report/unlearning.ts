@@ -4,7 +4,8 @@
 // line at its score, a vertical one at its training time), and the table behind it.
 // It reads forget runs whose result carries the unlearning fields (forget/forget.ts).
 import { UNLEARN_METHODS } from '../forget/unlearning/methods.ts';
-import { meanSem, type MeanSem } from './collect.ts';
+import { mean, standardError } from '../experiments/stats.ts';
+import type { MeanSem } from './collect.ts';
 import type { Table } from './tables.ts';
 
 export const UNLEARNING_SECTION = { id: 'unlearning', title: 'Unlearning methods against retraining' } as const;
@@ -34,6 +35,10 @@ interface ForgetRun {
 }
 
 type R = Record<string, unknown>;
+function meanSem(values: unknown[]): MeanSem {
+  const xs = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  return { mean: mean(xs), sem: standardError(xs), count: xs.length };
+}
 const obj = (v: unknown): R | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as R) : undefined);
 const at = (v: unknown, ...path: string[]): unknown => path.reduce<unknown>((o, k) => obj(o)?.[k], v);
 

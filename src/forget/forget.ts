@@ -17,7 +17,7 @@ import type { Module } from '../nn/module.ts';
 import { loadCheckpoint, loadModelState } from '../store/checkpoint.ts';
 import { UserError } from '../util/errors.ts';
 import { distanceTo, makeProbe, measureModel, parameterDistance, type Distance, type Measured, type Probe } from './unlearning/measure.ts';
-import { isUnlearnMethod, methodSpec, resolveUnlearnOptions, UNLEARN_METHODS, type UnlearnMethod, type UnlearnOptions } from './unlearning/methods.ts';
+import { expectedSteps, isUnlearnMethod, methodSpec, resolveUnlearnOptions, UNLEARN_METHODS, type UnlearnMethod, type UnlearnOptions } from './unlearning/methods.ts';
 import { copyState, flatCopy } from './unlearning/loop.ts';
 import { flatParameters, hessianEngineFor, setFlatParameters, type EngineKind } from './hessianEngine.ts';
 import { examplePool, exampleBatch, firstOrderGroupInfluence, INFLUENCE_MODES, type InfluenceMode } from './groupInfluence.ts';
@@ -195,9 +195,10 @@ export async function forgetRun(dir: string, method: ForgetMethod, options: Forg
   const t0 = Date.now();
   if (unlearnOpts && isUnlearnMethod(method)) {
     const spec = methodSpec(method);
+    const total = expectedSteps(method, unlearnOpts, forgetIdx.length, cleanTrain.length);
     const trace = spec.run({
       model, layout, train: data.train, forget: forgetIdx, retain: cleanTrain, seed: opts.seed, makeModel: fresh,
-      onStep: ctx.events?.onStep ? (step, loss) => ctx.events!.onStep!(1, step, 0, loss) : undefined,
+      onStep: ctx.events?.onStep ? (step, loss) => ctx.events!.onStep!(1, step, total, loss) : undefined,
     }, unlearnOpts);
     const { steps, lossFirst, lossLast, extra = {} } = trace;
     result = { method, ...base, after: measureModel(model, probe), retrain: null, seconds: 0, methodSeconds: (Date.now() - t0) / 1000,

@@ -95,6 +95,19 @@ export const METHODS: readonly MethodSpec[] = [
   },
 ];
 
+/** The optimizer steps a method takes on forget and retain sets of these sizes (progress bars; the tests check it). */
+export function expectedSteps(m: UnlearnMethod, o: Required<UnlearnOptions>, forget: number, retain: number): number {
+  const batches = (n: number, b: number) => Math.ceil(n / b);
+  switch (m) {
+    case 'finetune': case 'l1-sparse': case 'neggrad-plus': return o.epochs * batches(retain, o.batch);
+    case 'gradient-ascent': return o.epochs * batches(forget, o.batch);
+    case 'scrub': return Math.min(o.maxSteps, o.epochs) * batches(forget, o.forgetBatch) + o.epochs * batches(retain, o.batch);
+    case 'random-label': return o.epochs * batches(forget + retain, o.batch);
+    case 'salun': return o.epochs * (batches(forget, o.batch) + batches(retain, o.batch));
+    case 'ssd': return 0;
+  }
+}
+
 export function isUnlearnMethod(m: string): m is UnlearnMethod {
   return (UNLEARN_METHODS as readonly string[]).includes(m);
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forgetCommand } from '../../../src/cli/commands/forget.ts';
 import { forgetConfig, forgetKind } from '../../../src/experiments/kinds/forget.ts';
-import { UNLEARN_METHODS } from '../../../src/forget/unlearning/methods.ts';
+import { expectedSteps, UNLEARN_METHODS } from '../../../src/forget/unlearning/methods.ts';
 import { ResultsStore } from '../../../src/store/results.ts';
 import { makeTrainConfig } from '../../../src/train/config.ts';
 import { train } from '../../../src/train/trainer.ts';
@@ -44,6 +44,7 @@ for (const method of UNLEARN_METHODS) {
     assert.notEqual(out.distance.after.paramL2, out.distance.before.paramL2);
     assert.ok(out.methodSeconds > 0 && out.retrainSeconds > 0 && out.relativeTime > 0);
     assert.ok(out.unlearning.steps > 0 || method === 'ssd');
+    assert.equal(out.unlearning.steps, expectedSteps(method, out.unlearning.options, 5, 295));
     if (method === 'ssd') assert.ok(out.unlearning.extra.selected > 0);
     assert.equal(out.unlearning.needsRetain, !['gradient-ascent', 'ssd'].includes(method));
   });

@@ -8,7 +8,7 @@ import { canonicalJson } from '../store/runKey.ts';
 import { UserError } from '../util/errors.ts';
 import { findKind, type AnyRunKind } from './kinds/index.ts';
 import { mean, standardError } from './stats.ts';
-import { summarizeWithBaseline, type BaselineSummary } from './summaries.ts';
+import { summarizeWithBaseline, type BaselineSummary, type BaselineOptions } from './summaries.ts';
 
 /** Config keys that are replicates, averaged over within a group. */
 export const REPLICATE_KEYS = ['seed'] as const;
@@ -68,9 +68,9 @@ function typedResult(kind: AnyRunKind, r: RunRecord): object | undefined {
 /**
  * The done runs of `kindName` (matching `filter`) in groups that each hold one setting.
  * groupBy: the grouping asked for (it must cover every differing key); default the
- * kind's keys plus every differing key, n last.
+ * kind's keys plus every differing key, n last. test: kind train's test against n = 0.
  */
-export function resultGroups(store: ResultsStore, kindName: string, opts: { groupBy?: string[]; filter?: RunFilter } = {}): ResultGroups {
+export function resultGroups(store: ResultsStore, kindName: string, opts: { groupBy?: string[]; filter?: RunFilter; test?: BaselineOptions['test'] } = {}): ResultGroups {
   const kind = findKind(kindName, '--kind');
   const filter: RunFilter = { ...opts.filter, kind: kind.name, status: 'done' };
   const runs = store.list(filter);
@@ -89,7 +89,7 @@ export function resultGroups(store: ResultsStore, kindName: string, opts: { grou
     groupBy = [...base.filter((k) => k !== 'n'), ...extra, ...(base.includes('n') ? ['n'] : [])];
   }
   if (kind.name === 'train' && groupBy.includes('n')) {
-    const summaries = summarizeWithBaseline(store, groupBy, filter);
+    const summaries = summarizeWithBaseline(store, groupBy, filter, { test: opts.test });
     const byKey = new Map(runs.map((r) => [r.key, r]));
     return {
       kind: kind.name, groupBy, differing,

@@ -45,6 +45,30 @@ export interface TrainSetting {
   /** Welch's one-sided p-value against the n = 0 baseline; NaN for baselines and settings without one. */
   pValue: number;
   summary: BaselineSummary;
+  /** Per epoch over the runs that stored a history: loss, train and test accuracy. */
+  history: EpochSummary[];
+}
+
+export interface EpochSummary {
+  epoch: number;
+  loss: MeanSem;
+  trainAcc: MeanSem;
+  testAcc: MeanSem;
+}
+
+/** The runs' per-epoch records (result.history), averaged epoch by epoch. */
+function epochSummaries(results: Record<string, unknown>[]): EpochSummary[] {
+  const byEpoch = new Map<number, Record<string, unknown>[]>();
+  for (const r of results) {
+    if (!Array.isArray(r.history)) continue;
+    for (const e of r.history.map(record)) {
+      if (typeof e?.epoch !== 'number') continue;
+      byEpoch.set(e.epoch, [...(byEpoch.get(e.epoch) ?? []), e]);
+    }
+  }
+  return [...byEpoch.entries()].sort((a, b) => a[0] - b[0]).map(([epoch, es]) => ({
+    epoch, loss: meanSem(es.map((e) => e.loss)), trainAcc: meanSem(es.map((e) => e.trainAcc)), testAcc: meanSem(es.map((e) => e.testAcc)),
+  }));
 }
 
 export interface ForgetSeries {
@@ -76,6 +100,8 @@ export interface SensitivityCurve {
   /** Config display values except seed and model. */
   fields: Record<string, string>;
   model: string;
+  /** "clean" (n = 0) or the pattern and n the model was trained with. */
+  trainedWith: string;
   runs: number;
   curve: { p: number; prob: MeanSem }[];
   area: MeanSem;
@@ -102,6 +128,9 @@ export interface ReportData {
   /** Done runs per kind, including kinds the report does not draw. */
   runsByKind: Record<string, number>;
 }
+
+/** Config fields that tell the runs of one setting apart. */
+const RUN_SEEDS = ['seed', 'modelSeed'];
 
 /** summarizeWithBaseline only groups by plain (dotted) identifiers. */
 const GROUPABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -130,7 +159,8 @@ function collectTrain(store: ResultsStore, runs: RunRecord[]): Pick<ReportData, 
   const keys = new Set(runs.flatMap((r) => Object.keys(r.config)));
   if (!keys.has('n')) return { train: [], trainSummaries: [], trainGroupBy: [] };
   // n last, so the store's ORDER BY lists each setting's n values together.
-  const trainGroupBy = [...orderedFields([...keys].filter((k) => k !== 'seed' && k !== 'n' && GROUPABLE.test(k))), 'n'];
+  // The data seed and the model seed both index runs of one setting: a setting is everything else.
+  const trainGroupBy = [...orderedFields([...keys].filter((k) => !RUN_SEEDS.includes(k) && k !== 'n' && GROUPABLE.test(k))), 'n'];
   const trainSummaries = summarizeWithBaseline(store, trainGroupBy, { kind: 'train' });
   const train = trainSummaries
     .filter((s) => typeof s.group.n === 'number')
@@ -148,6 +178,7 @@ function collectTrain(store: ResultsStore, runs: RunRecord[]): Pick<ReportData, 
         patternNorm: meanSem(results.map((r) => r.patternNorm)),
         pValue: s.pValue,
         summary: s,
+        history: epochSummaries(results),
       };
     })
     .sort((a, b) => compareFields(a.fields, b.fields) || a.n - b.n);
@@ -205,11 +236,18 @@ function curvePoints(result: Record<string, unknown>): { p: number; prob: number
   return result.curve.map(record).filter((pt): pt is { p: number; prob: number } => typeof pt?.p === 'number' && typeof pt.prob === 'number');
 }
 
+/** "clean" for a model trained without the pattern (n = 0), else "R3, n = 3": occlusion curves of the two are kept apart. */
+function trainedWith(r: RunRecord): string {
+  const n = r.config.n;
+  if (typeof n !== 'number') return 'model';
+  return n === 0 ? 'clean' : `${String(r.config.pattern ?? 'pattern')}, n = ${n}`;
+}
+
 function collectSensitivity(runs: RunRecord[]): SensitivityCurve[] {
   const modelOf = (r: RunRecord): string => String(r.result?.model ?? r.config.model ?? 'model');
   const datasetOf = (r: RunRecord): Record<string, string> => settingFields({ dataset: r.result?.dataset ?? r.config.dataset ?? null }, []);
   const usable = runs.filter((r) => curvePoints(r.result!).length > 0);
-  const settings = groupBy(usable, (r) => JSON.stringify([datasetOf(r), modelOf(r)]));
+  const settings = groupBy(usable, (r) => JSON.stringify([datasetOf(r), modelOf(r), trainedWith(r)]));
   return settings.map((group) => {
     const byP = new Map<number, number[]>();
     for (const r of group) {
@@ -223,6 +261,7 @@ function collectSensitivity(runs: RunRecord[]): SensitivityCurve[] {
     return {
       fields: datasetOf(group[0]),
       model: modelOf(group[0]),
+      trainedWith: trainedWith(group[0]),
       runs: group.length,
       curve: [...byP.entries()].sort((a, b) => a[0] - b[0]).map(([p, probs]) => ({ p, prob: meanSem(probs) })),
       area: meanSem(group.map((r) => r.result?.area)),

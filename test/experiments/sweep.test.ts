@@ -117,7 +117,9 @@ test('two worker processes share a sweep; results and dry-run report on it', asy
   assert.ok(Number.isNaN(table[0].pValue ?? NaN) || table[0].pValue === null);
   assert.ok(table[1].pValue >= 0 && table[1].pValue <= 1);
   const csv = await cli(['results', '--store', db, '--csv']);
-  assert.match(csv.out[0], /^dataset,pattern,model,optimizer,target,n,runs,meanScore,sem,pValue,meanTestAcc$/);
+  assert.match(csv.out[0], /^dataset,pattern,model,optimizer,target,n,runs,meanScore,sem,ciLow,ciHigh,pValue,pPermutation,note,meanTestAcc$/);
+  const perImage = JSON.parse((await cli(['results', '--store', db, '--json', '--test', 'per-image'])).out[0]) as Record<string, unknown>[];
+  assert.ok('pValuePerImage' in perImage[1] && !('pValue' in perImage[1]), 'the per-image test is named as such');
   const missing = await cli(['results', '--store', join(dir, 'none.db')]);
   assert.equal(missing.code, 2);
   assert.match(missing.err[0], /none\.db: no results store here/);

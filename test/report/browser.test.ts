@@ -85,7 +85,7 @@ test('the report renders offline in headless Chromium', { skip: existsSync(CHROM
   const real = await realSweepStore();
   const realReport = await buildReport(real, mkdtempSync(join(tmpdir(), 'spurlab-report-browser-real-')));
   real.close();
-  assert.deepEqual(realReport.sections, ['patterns', 'pattern-norm', 'settings']);
+  assert.deepEqual(realReport.sections, ['patterns', 'pattern-norm', 'training-curves', 'settings']);
 
   const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'spurlab-chromium-profile-')), {
     executablePath: CHROMIUM,

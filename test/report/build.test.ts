@@ -47,7 +47,7 @@ test('files: report.html, an SVG and a PNG per chart, Markdown and LaTeX per tab
     assert.ok(svgs.includes(join(outDir, 'charts', `${name}.svg`)), name);
   }
   const md = readFileSync(join(outDir, 'tables', 'settings.md'), 'utf8');
-  assert.match(md, /\| S3 \| MLP \| adam lr 0\.01 \| 0 \| 0 \| 3 \| 3 \| 0\.\d{3} \| 0\.\d{3} \| [\d.]+e-\d+ \| 9\d\.\d% \|/);
+  assert.match(md, /\| S3 \| MLP \| adam lr 0\.01 \| 0 \| 0 \| 3 \| 3 \| 0\.\d{3} \| 0\.\d{3} \| 0\.\d{3}–0\.\d{3} \| [\d.]+e-\d+ \| 0\.050 \(min\.\) \| 9\d\.\d% \|/);
   assert.match(readFileSync(join(outDir, 'tables', 'settings.tex'), 'utf8'), /\\toprule[\s\S]*\\bottomrule/);
 });
 

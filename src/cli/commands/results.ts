@@ -11,13 +11,19 @@ import { findKind, KIND_NAMES } from '../../experiments/kinds/index.ts';
 import { resultGroups, type ResultGroup } from '../../experiments/resultGroups.ts';
 import { UserError } from '../../util/errors.ts';
 
-const USAGE = `spurlab results [--store PATH] [--kind ${KIND_NAMES.join('|')}] [--group-by KEY,...] [--json | --csv]
+const USAGE = `spurlab results [--store PATH] [--kind ${KIND_NAMES.join('|')}] [--group-by KEY,...] [--test runs|per-image] [--json | --csv]
   rows are grouped by the kind's keys and every other config key that differs among the runs;
   --group-by must name every key that differs (it is refused otherwise, naming them)`;
 
+// pValue is Welch over runs unless --test per-image (the reference's test); the column names the test.
 function trainRow(s: ResultGroup, groupBy: string[]): Record<string, unknown> {
   const b = s.baseline!;
-  return { ...Object.fromEntries(groupBy.map((g) => [g, s.group[g] ?? null])), runs: s.runs, meanScore: b.meanScore, sem: b.semScore, pValue: b.pValue, meanTestAcc: b.meanTestAcc };
+  const c = b.comparison;
+  const tests = c.test === 'runs' ? { pValue: b.pValue, pPermutation: c.pPermutation } : { pValuePerImage: b.pValue };
+  return {
+    ...Object.fromEntries(groupBy.map((g) => [g, s.group[g] ?? null])), runs: s.runs, meanScore: b.meanScore, sem: b.semScore,
+    ciLow: c.ci[0], ciHigh: c.ci[1], ...tests, note: c.note, meanTestAcc: b.meanTestAcc,
+  };
 }
 
 function kindRow(s: ResultGroup, groupBy: string[]): Record<string, unknown> {
@@ -44,7 +50,7 @@ export const resultsCommand: Command = {
   name: 'results',
   summary: 'Summarize the results store per setting and kind: runs, means and SEMs of the kind\'s columns (train: score, p-value vs n = 0, test accuracy).',
   usage: USAGE,
-  options: { store: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' }, 'group-by': { type: 'string' }, kind: { type: 'string' } },
+  options: { store: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' }, 'group-by': { type: 'string' }, kind: { type: 'string' }, test: { type: 'string' } },
   async run(args, io) {
     const kind = findKind(stringOption(args, 'kind') ?? 'train', '--kind');
     const path = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
@@ -52,7 +58,9 @@ export const resultsCommand: Command = {
     const asked = stringOption(args, 'group-by')?.split(',').map((s) => s.trim()).filter(Boolean);
     const store = ResultsStore.open(path, { readonly: true });
     try {
-      const { groupBy, groups } = resultGroups(store, kind.name, { groupBy: asked });
+      const test = stringOption(args, 'test') ?? 'runs';
+      if (test !== 'runs' && test !== 'per-image') throw new UserError(`--test ${test}: expected runs (Welch over per-run scores) or per-image (the reference's test)`);
+      const { groupBy, groups } = resultGroups(store, kind.name, { groupBy: asked, test });
       const rows = groups.map((g) => (g.baseline ? trainRow(g, groupBy) : kindRow(g, groupBy)));
       if (flag(args, 'json')) {
         io.out(JSON.stringify(rows));
@@ -72,7 +80,7 @@ export const resultsCommand: Command = {
             if (c.endsWith('Sem') && `${c.slice(0, -3)}` in r) continue;
             const sem = r[`${c}Sem`];
             // a p-value that underflows double precision is below 1e-300, not zero
-            out[c] = c === 'pValue' && v === 0 ? '< 1e-300' : typeof sem === 'number' && Number.isFinite(sem) ? `${fixed(v)} ± ${fixed(sem)}` : fmt(v);
+            out[c] = (c === 'pValue' || c === 'pValuePerImage') && v === 0 ? '< 1e-300' : typeof sem === 'number' && Number.isFinite(sem) ? `${fixed(v)} ± ${fixed(sem)}` : fmt(v);
           }
           return out;
         });

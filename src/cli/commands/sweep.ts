@@ -10,9 +10,8 @@ import { PRESETS } from '../../experiments/grids/presets.ts';
 import { findKind, type PlannedRun } from '../../experiments/kinds/index.ts';
 import { estimateSweep, runPlannedHere, runSweepWorkers } from '../../experiments/sweep.ts';
 import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
-import { ProgressBar, stderrSink } from '../../util/progress.ts';
+import { ProgressBar, SweepStatus, stderrSink } from '../../util/progress.ts';
 import { UserError } from '../../util/errors.ts';
-import { progressEvents } from './train.ts';
 import { checkRedisReachable, parseRedisUrl, sweepQueueName } from '../../distributed/connection.ts';
 import { codeVersion } from '../../distributed/codeVersion.ts';
 import { runQueuedSweep } from '../../distributed/coordinator.ts';
@@ -96,21 +95,29 @@ export const sweepCommand: Command = {
       }
       // a child of `sweep --workers N`: stop when that parent dies, even by kill -9
       exitWithSpawningParent('sweep worker');
-      const bar = new ProgressBar(stderrSink(), `sweep ${specArg}`, runs.length, 'runs');
-      const epochsOf = (r: PlannedRun | undefined) => Number((r?.config as { epochs?: number } | undefined)?.epochs ?? 0);
-      const shown = progressEvents(epochsOf(runs[0]), '  train');
+      // One status line (runs done, overall ETA, the current run's epoch) stays in view; run and epoch lines go above it.
+      const status = new SweepStatus(stderrSink(), `sweep ${specArg}`, runs.length);
+      status.skip(runs.filter((r) => store.isDone(r.key)).length);
+      let current = '';
+      let currentEpochs = 1;
       const summary = await runPlannedHere(runs, store, {
         artifacts: !flag(args, 'no-artifacts'),
         dataDir: stringOption(args, 'data-dir'),
         progress: quiet ? undefined : {
-          onRunStart: (run, i, total) => process.stderr.write(`run ${i + 1}/${total}: ${findKind(run.kind).label(run.config)}\n`),
-          onRunEnd: (_run, outcome, detail) => {
-            process.stderr.write(`  ${outcome}: ${detail}\n`);
-            bar.update(runs.filter((r) => store.isDone(r.key)).length);
+          onRunStart: (run) => {
+            current = findKind(run.kind).label(run.config);
+            currentEpochs = Math.max(1, Number((run.config as { epochs?: number }).epochs ?? 1));
+            status.startRun(current);
           },
-          events: { onStep: shown.onStep, onEpoch: (_phase, r) => shown.onEpoch?.(r) },
+          onRunEnd: (_run, outcome, detail) => status.endRun(`  ${outcome}: ${detail}`),
+          events: {
+            onStep: (epoch, step, steps, loss) => status.runProgress(((epoch - 1) + step / steps) / currentEpochs,
+              `${current}: epoch ${epoch} step ${step}/${steps} loss ${loss.toFixed(4)}`),
+            onEpoch: (phase, r) => status.log(`  ${phase} epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, train acc ${(100 * r.trainAcc).toFixed(2)}%, test acc ${(100 * r.testAcc).toFixed(2)}%, ${r.seconds.toFixed(1)}s`),
+          },
         },
       });
+      if (!quiet) status.finish();
       const out = { total: summary.total, ran: summary.ran, skipped: summary.skipped, failed: summary.failed.map((f) => ({ key: f.run.key, kind: f.run.kind, error: f.error })), store: storePath };
       if (flag(args, 'json')) io.out(JSON.stringify(out));
       else if (!quiet) {

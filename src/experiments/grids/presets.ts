@@ -1,6 +1,7 @@
 // Sweep presets that reproduce the paper's grids (PROTOCOL sections 1, 5 to 8): training
 // grids, the deletion grid (kind forget) and the membership-inference grid (kind mia).
 import type { Grid, SweepSpec } from './spec.ts';
+import { DEMO_SWEEP } from '../demo.ts';
 
 const PATTERNS = ['S1', 'S2', 'S3', 'R1', 'R2', 'R3', 'Co'];
 const N_VALUES = [0, 1, 3, 5, 10, 20, 100, 2000, 5000];
@@ -51,11 +52,7 @@ export const PRESETS: SweepSpec[] = [
     description: 'Unlearning methods (finetune, gradient-ascent, neggrad-plus, scrub, random-label, salun, l1-sparse, ssd) against retraining: MNIST, LargeMLP and CNN002, R3 and S3, n = 3, 10, 100, seeds 0-2, 20 epochs',
     grids: [UNLEARNING_GRID],
   },
-  {
-    name: 'demo',
-    description: "The demo's grid: MNIST, LargeMLP, Adam, target 0, seed 0, S3 and R3, n = 0, 1, 3, 10, a short schedule",
-    grids: [{ dataset: 'mnist', pattern: ['S3', 'R3'], n: [0, 1, 3, 10], target: 0, seed: 0, ...MNIST_ADAM, epochs: 3 }],
-  },
+  DEMO_SWEEP,
   {
     name: 'paper-mnist-patterns',
     description: 'Every pattern against n on MNIST (LargeMLP, Adam lr 0.01), target 0, seeds 0-4',

@@ -67,6 +67,12 @@ export const SECTION_CATALOG: readonly SectionInfo[] = [
     presets: ['paper-deletion'],
   },
   {
+    id: 'unlearning',
+    title: 'Unlearning methods against retraining',
+    intro: "Spurious score after each of today's unlearning methods (their papers' defaults) against the method's wall time; dashed lines mark the model retrained without the examples (its score and its training time). A method that forgets the correlation reaches the retrained score in less time.",
+    presets: ['unlearning'],
+  },
+  {
     id: 'membership-inference',
     title: 'Membership inference',
     intro: 'Accuracy of a shadow-model membership-inference attack on the spurious training examples and on all examples (0.5 is chance). The paper finds the spurious examples are easier to identify: rare spurious correlations hurt privacy.',

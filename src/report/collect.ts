@@ -11,6 +11,8 @@
  * settings, for any kind, come from experiments/resultGroups.ts (resultGroups).
  */
 import type { ResultsStore, RunRecord } from '../store/results.ts';
+import { isUnlearnMethod } from '../forget/unlearning/methods.ts';
+import { unlearningRows, type UnlearningRow } from './unlearning.ts';
 import { type BaselineSummary, summarizeWithBaseline } from '../experiments/summaries.ts';
 import { mean, standardError } from '../experiments/stats.ts';
 import { collectLira, type LiraSetting } from './lira.ts';
@@ -119,6 +121,8 @@ export interface ReportData {
   trainSummaries: BaselineSummary[];
   trainGroupBy: string[];
   forget: ForgetSetting[];
+  /** Forget runs of the unlearning methods (report/unlearning.ts); the deletion section shows the others. */
+  unlearning: UnlearningRow[];
   mia: MiaSetting[];
   sensitivity: SensitivityCurve[];
   weights: WeightMap[];
@@ -291,7 +295,8 @@ export function collectReportData(store: ResultsStore): ReportData {
   const ofKind = (kind: string): RunRecord[] => done.filter((r) => r.kind === kind && r.result !== null);
   return {
     ...collectTrain(store, ofKind('train')),
-    forget: collectForget(ofKind('forget')),
+    forget: collectForget(ofKind('forget').filter((r) => !isUnlearnMethod(String(r.config.method)))),
+    unlearning: unlearningRows(ofKind('forget')),
     mia: collectMia(ofKind('mia')),
     sensitivity: collectSensitivity(ofKind('sensitivity')),
     weights: collectWeights(ofKind('weights')),

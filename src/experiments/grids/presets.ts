@@ -39,7 +39,24 @@ const MIA_BASE: Grid = {
 // LIRA_GRID's readonly lists as a grid's lists
 const LIRA: Grid = Object.fromEntries(Object.entries(LIRA_GRID).map(([k, v]) => [k, Array.isArray(v) ? [...(v as readonly GridValue[])] : (v as GridValue)]));
 
+/**
+ * Today's unlearning methods against retraining (issue 19): MNIST, LargeMLP and CNN002
+ * (Adam lr 0.01, 20 epochs), R3 and S3, n = 3, 10, 100, target 0, seeds 0-2, each method
+ * with its paper's defaults. Every forget run depends on its base train run and on the
+ * train run retrained without the spurious examples; both are trained once per setting.
+ */
+const UNLEARNING_GRID: Grid = {
+  kind: 'forget', dataset: 'mnist', pattern: ['R3', 'S3'], n: [3, 10, 100], target: 0, seed: [0, 1, 2],
+  model: ['LargeMLP', 'CNN002'], optimizer: 'adam', lr: 0.01, epochs: 20,
+  method: ['finetune', 'gradient-ascent', 'neggrad-plus', 'scrub', 'random-label', 'salun', 'l1-sparse', 'ssd'],
+};
+
 export const PRESETS: SweepSpec[] = [
+  {
+    name: 'unlearning',
+    description: 'Unlearning methods (finetune, gradient-ascent, neggrad-plus, scrub, random-label, salun, l1-sparse, ssd) against retraining: MNIST, LargeMLP and CNN002, R3 and S3, n = 3, 10, 100, seeds 0-2, 20 epochs',
+    grids: [UNLEARNING_GRID],
+  },
   DEMO_SWEEP,
   {
     name: 'paper-mnist-patterns',

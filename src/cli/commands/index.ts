@@ -6,6 +6,7 @@ import { modelsCommand } from './models.ts';
 import { trainCommand } from './train.ts';
 import { scoreCommand } from './score.ts';
 import { sweepCommand } from './sweep.ts';
+import { reproduceCommand } from './reproduce.ts';
 import { resultsCommand } from './results.ts';
 import { reportCommand } from './report.ts';
 import { forgetCommand } from './forget.ts';
@@ -20,7 +21,7 @@ import { collectCommand } from './collect.ts';
 import { doctorCommand } from './doctor.ts';
 
 export const commands: Command[] = [
-  demoCommand, dataCommand, modelsCommand, trainCommand, scoreCommand, sweepCommand, resultsCommand, reportCommand,
+  demoCommand, dataCommand, modelsCommand, trainCommand, scoreCommand, sweepCommand, reproduceCommand, resultsCommand, reportCommand,
   forgetCommand, influenceCommand, miaCommand, liraCommand, sensitivityCommand, weightsCommand,
   workerCommand, runIndexCommand, collectCommand, doctorCommand,
 ];

@@ -8,6 +8,7 @@ import { UserError } from '../../util/errors.ts';
 import type { TrainConfig } from '../../train/config.ts';
 import { findKind, planRun, withDependencies, type PlannedRun } from '../kinds/index.ts';
 import { PRESETS } from './presets.ts';
+import { reproductionPresets } from './reproduction.ts';
 
 export type GridValue = string | number | boolean | null;
 export type Grid = Record<string, GridValue | GridValue[]>;
@@ -54,7 +55,7 @@ export function validateSweepSpec(doc: unknown, where: string): SweepSpec {
 
 /** A preset name or the path of a JSON sweep file. */
 export function loadSweepSpec(nameOrPath: string): SweepSpec {
-  const preset = PRESETS.find((p) => p.name === nameOrPath);
+  const preset = PRESETS.find((p) => p.name === nameOrPath) ?? (nameOrPath.startsWith('reproduce-') ? reproductionPresets().find((p) => p.name === nameOrPath) : undefined);
   if (preset) return preset;
   let text: string;
   try {

@@ -61,7 +61,7 @@ export function loadSweepSpec(nameOrPath: string): SweepSpec {
   try {
     text = readFileSync(nameOrPath, 'utf8');
   } catch {
-    throw new UserError(`"${nameOrPath}" is neither a sweep preset (${PRESETS.map((p) => p.name).join(', ')}) nor a readable sweep file`);
+    throw new UserError(`"${nameOrPath}" is neither a sweep preset (${PRESETS.map((p) => p.name).join(', ')}, reproduce-<fast|paper>-<finding>) nor a readable sweep file`);
   }
   let doc: unknown;
   try {

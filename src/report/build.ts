@@ -31,7 +31,7 @@ export interface MissingSectionSummary {
   id: string;
   title: string;
   presets: string[];
-  then?: string;
+  afterwards?: string;
 }
 
 export interface BuildReportResult {
@@ -138,7 +138,7 @@ export async function buildReport(store: ResultsStore, outDir: string, opts: Bui
     out: outDir,
     html: htmlPath,
     sections: plan.sections.map((s) => s.id),
-    missing: plan.missing.map(({ id, title, presets, then }) => ({ id, title, presets, ...(then ? { then } : {}) })),
+    missing: plan.missing.map(({ id, title, presets, afterwards }) => ({ id, title, presets, ...(afterwards ? { afterwards } : {}) })),
     files: [htmlPath, ...w.files],
     warnings: w.warnings,
   };

@@ -12,7 +12,7 @@ export interface SectionInfo {
   /** Sweep presets (`spurlab sweep <preset>`) whose runs fill the section. */
   presets: string[];
   /** A further step after the sweep, when the sweep alone does not fill the section. */
-  then?: string;
+  afterwards?: string;
 }
 
 export const SECTION_CATALOG: readonly SectionInfo[] = [
@@ -45,14 +45,14 @@ export const SECTION_CATALOG: readonly SectionInfo[] = [
     title: 'Model sensitivity: occlusion curves',
     intro: 'Mean probability of the true class on training images when each non-zero pixel is zeroed with probability p; a curve that falls faster belongs to a model more sensitive to its input.',
     presets: ['paper-architectures'],
-    then: 'then `spurlab sensitivity <run dirs> --store PATH` on its runs',
+    afterwards: 'then `spurlab sensitivity <run dirs> --store PATH` on its runs',
   },
   {
     id: 'weight-maps',
     title: 'First-layer weight maps',
     intro: 'For MLPs, the maximum over hidden units of the first-layer weights of each pixel, and its difference from a model trained without the pattern: a learnt pattern shows up where it was drawn.',
     presets: ['paper-architectures'],
-    then: 'then store weight maps of its MLP runs as runs of kind `weights`',
+    afterwards: 'then store weight maps of its MLP runs as runs of kind `weights`',
   },
   {
     id: 'optimizers',

@@ -120,7 +120,7 @@ function sectionHtml(s: HtmlSection): string {
 
 function appendixHtml(missing: SectionInfo[]): string {
   if (missing.length === 0) return '';
-  const rows = missing.map((m) => `<tr><td>${escapeHtml(m.title)}</td><td>${m.presets.map((p) => `<code>${escapeHtml(sweepCommand(p))}</code>`).join('<br>')}${m.then ? `<br>${inlineText(m.then)}` : ''}</td></tr>`);
+  const rows = missing.map((m) => `<tr><td>${escapeHtml(m.title)}</td><td>${m.presets.map((p) => `<code>${escapeHtml(sweepCommand(p))}</code>`).join('<br>')}${m.afterwards ? `<br>${inlineText(m.afterwards)}` : ''}</td></tr>`);
   return [
     '<section id="appendix-missing">',
     '<h2>Appendix: sections without data</h2>',

@@ -57,7 +57,7 @@ export const reportCommand: Command = {
       io.out(`files: ${charts} charts (SVG${charts && result.files.some((f) => f.endsWith('.png')) ? ' + PNG' : ''}) in ${join(out, 'charts')}, ${tables} tables (Markdown + LaTeX) in ${join(out, 'tables')}`);
       if (result.missing.length > 0) {
         io.out('without data (run these, then report again):');
-        for (const m of result.missing) io.out(`  ${m.title}: ${m.presets.map(sweepCommand).join(' / ')}${m.then ? `, ${m.then.replace(/`/g, '')}` : ''}`);
+        for (const m of result.missing) io.out(`  ${m.title}: ${m.presets.map(sweepCommand).join(' / ')}${m.afterwards ? `, ${m.afterwards.replace(/`/g, '')}` : ''}`);
       }
       return 0;
     } finally {

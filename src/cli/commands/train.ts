@@ -15,7 +15,7 @@ import { checkRunDirectory } from '../../store/runDirectory.ts';
 const USAGE = `spurlab train ${SELECTOR} --model M --out DIR [--optimizer adam|sgd] [--lr X] [--momentum X]
        [--weight-decay X] [--grad-clip C] [--batch-size B] [--epochs E] [--aug none|aug01]
        [--input-noise SIGMA] [--model-seed S] [--train-subset K] [--test-subset K] [--no-scheduler]
-       [--data-dir DIR] [--force] [--json]
+       [--keep-checkpoints E] [--data-dir DIR] [--force] [--json]
        spurlab train --resume DIR [--json]
        spurlab train --continue-from DIR --epochs E2 --out DIR2 [--lr X] [--no-scheduler] [--json]`;
 
@@ -39,10 +39,11 @@ export const TRAIN_OPTIONS = {
   ...TRAINING_OPTIONS,
   'train-subset': { type: 'string' },
   'test-subset': { type: 'string' },
+  'keep-checkpoints': { type: 'string' },
 } as const;
 
 type TrainingKey = 'model' | 'optimizer' | 'aug' | 'lr' | 'momentum' | 'weightDecay' | 'gradClip' | 'batchSize' | 'epochs'
-  | 'inputNoise' | 'modelSeed' | 'scheduler' | 'trainSubset' | 'testSubset';
+  | 'inputNoise' | 'modelSeed' | 'scheduler' | 'trainSubset' | 'testSubset' | 'keepCheckpoints';
 
 const nonNeg = (v: number) => v >= 0;
 const count = (v: number) => Number.isInteger(v) && v >= 0;
@@ -78,6 +79,7 @@ export function trainOverrides(args: ParsedArgs): Partial<Pick<TrainConfig, Trai
   num('modelSeed', 'model-seed', count, 'a non-negative integer');
   num('trainSubset', 'train-subset', count, 'a non-negative integer (0 = all)');
   num('testSubset', 'test-subset', count, 'a non-negative integer (0 = all)');
+  num('keepCheckpoints', 'keep-checkpoints', count, 'a non-negative integer (keep every E-th epoch for detect tracin/trak; 0 = none)');
   if (flag(args, 'no-scheduler')) o.scheduler = false;
   return o;
 }

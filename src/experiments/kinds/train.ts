@@ -10,7 +10,7 @@ import { checkKeys, resultWithNumbers, type RunKind } from './types.ts';
 
 export const DATA_KEYS = ['dataset', 'pattern', 'n', 'target', 'targetB', 'seed'] as const;
 export const TRAINING_KEYS = ['model', 'optimizer', 'lr', 'momentum', 'weightDecay', 'gradClip', 'batchSize', 'epochs', 'aug', 'inputNoise', 'modelSeed', 'scheduler'] as const;
-export const TRAIN_KEYS: readonly string[] = [...DATA_KEYS, ...TRAINING_KEYS, 'trainSubset', 'testSubset', 'dropSpurious'];
+export const TRAIN_KEYS: readonly string[] = [...DATA_KEYS, ...TRAINING_KEYS, 'trainSubset', 'testSubset', 'dropSpurious', 'keepCheckpoints'];
 export const TRAIN_REQUIRED = ['dataset', 'pattern', 'n', 'target', 'seed', 'model'] as const;
 
 /**

@@ -1,19 +1,21 @@
-// The coordinator of a queued sweep: enqueues the runs the results store does not have
-// yet (job id = the run's key, so a run is in the queue at most once), then records each
-// finished job in the store. Only the coordinator writes the store: workers may run on
+// The coordinator of a queued sweep: enqueues the runs (of any kind) the results store
+// does not have yet (job id = the run's key, so a run is in the queue at most once),
+// stage by stage (the train runs others depend on first, then those), and records each
+// finished job in the store through runOnce, after its kind has checked the result. Only the coordinator writes the store: workers may run on
 // machines that cannot see it, and a job that ran twice (stalled, then finished by two
 // workers) is still recorded once, because the store's claim refuses a done run.
 import { Queue, type Job, type JobsOptions } from 'bullmq';
+import { findKind, type PlannedRun } from '../experiments/kinds/index.ts';
 import { configKey } from '../experiments/sweep.ts';
+import type { TrainConfig } from '../train/config.ts';
 import { decodePerImage, type RunJobData, type RunJobReturn } from './jobs.ts';
 import { connectionOptions, QUEUE_PREFIX, SWEEP_REGISTRY_KEY, sweepQueueName, type RedisTarget } from './connection.ts';
 import type { ResultsStore } from '../store/results.ts';
-import type { TrainConfig } from '../train/config.ts';
 
 export interface QueuedSweepOptions {
   target: RedisTarget;
   sweepName: string;
-  configs: TrainConfig[];
+  runs: PlannedRun[]; // planSweep's: dependencies first, by stage
   store: ResultsStore; // opened with codeVersion = this.codeVersion
   codeVersion: string;
   artifactsDir: string | null; // null: --no-artifacts
@@ -22,7 +24,7 @@ export interface QueuedSweepOptions {
   backoffMs: number; // first retry delay; doubles each time
   pollMs?: number;
   onProgress?(p: QueuedSweepProgress): void;
-  onRunEnd?(cfg: TrainConfig, outcome: 'done' | 'failed', detail: string): void;
+  onRunEnd?(run: PlannedRun, outcome: 'done' | 'failed', detail: string): void;
 }
 
 export interface QueuedSweepProgress {
@@ -39,7 +41,7 @@ export interface QueuedSweepSummary {
   alreadyDone: number;
   enqueued: number;
   recorded: number;
-  failed: { key: string; config: TrainConfig; error: string }[];
+  failed: { key: string; run: PlannedRun; error: string }[];
 }
 
 // Every state a BullMQ job id can be listed under; a pending run missing from all was removed by someone.
@@ -49,13 +51,13 @@ const RECHECK_EVERY_POLLS = 10;
 export class SweepCoordinator {
   readonly queueName: string;
   private readonly queue: Queue<RunJobData, RunJobReturn>;
-  private readonly pending = new Map<string, TrainConfig>();
+  private readonly pending = new Map<string, PlannedRun>();
   private readonly summary: QueuedSweepSummary;
 
   constructor(private readonly opts: QueuedSweepOptions) {
     this.queueName = sweepQueueName(opts.sweepName);
     this.queue = new Queue<RunJobData, RunJobReturn>(this.queueName, { connection: connectionOptions(opts.target), prefix: QUEUE_PREFIX });
-    this.summary = { queue: this.queueName, total: opts.configs.length, alreadyDone: 0, enqueued: 0, recorded: 0, failed: [] };
+    this.summary = { queue: this.queueName, total: opts.runs.length, alreadyDone: 0, enqueued: 0, recorded: 0, failed: [] };
   }
 
   private jobOptions(key: string): JobsOptions {
@@ -70,33 +72,48 @@ export class SweepCoordinator {
     };
   }
 
-  private jobData(key: string, config: TrainConfig): RunJobData {
-    return { key, config, codeVersion: this.opts.codeVersion, sweep: this.queueName, artifactsDir: this.opts.artifactsDir, dataDir: this.opts.dataDir };
+  private jobData(run: PlannedRun): RunJobData {
+    return { key: run.key, kind: run.kind, config: run.config, codeVersion: this.opts.codeVersion, sweep: this.queueName, artifactsDir: this.opts.artifactsDir, dataDir: this.opts.dataDir };
   }
 
   private async reenqueue(job: Job<RunJobData, RunJobReturn>): Promise<void> {
-    const cfg = this.pending.get(job.id!)!;
+    const run = this.pending.get(job.id!)!;
     await job.remove();
-    await this.queue.add('run', this.jobData(job.id!, cfg), this.jobOptions(job.id!));
+    await this.queue.add('run', this.jobData(run), this.jobOptions(job.id!));
     this.summary.enqueued++;
   }
 
-  /** Enqueues the runs not done in the store; returns how many are left to wait for. */
-  async enqueue(): Promise<number> {
-    const { store, configs } = this.opts;
+  /** The stages of the sweep in order (0: runs that need nothing; 1: runs that need stage 0's). */
+  stages(): number[] {
+    return [...new Set(this.opts.runs.map((r) => r.stage))].sort((a, b) => a - b);
+  }
+
+  /** Enqueues the runs of `stage` (every stage if omitted) not done in the store; returns how many are left to wait for. */
+  async enqueue(stage?: number): Promise<number> {
+    const { store } = this.opts;
+    const runs = this.opts.runs.filter((r) => stage === undefined || r.stage === stage);
     const client = await this.queue.client;
-    await client.hset(SWEEP_REGISTRY_KEY, { [this.queueName]: JSON.stringify({ codeVersion: this.opts.codeVersion, runs: configs.length, at: new Date().toISOString() }) });
+    await client.hset(SWEEP_REGISTRY_KEY, { [this.queueName]: JSON.stringify({ codeVersion: this.opts.codeVersion, runs: this.opts.runs.length, at: new Date().toISOString() }) });
     const fresh: { name: string; data: RunJobData; opts: JobsOptions }[] = [];
-    for (const cfg of configs) {
-      const key = configKey(cfg);
+    const failedKeys = new Set(this.summary.failed.map((f) => f.key));
+    for (const run of runs) {
+      const key = run.key;
       if (store.isDone(key)) {
         this.summary.alreadyDone++;
         continue;
       }
-      this.pending.set(key, cfg);
+      // a run whose train run failed would only fail the same way (or train it again)
+      const failedDep = findKind(run.kind).dependencies(run.config).map((c: TrainConfig) => configKey(c)).find((k: string) => failedKeys.has(k));
+      if (failedDep !== undefined) {
+        const error = `not run: the train run it needs (${failedDep.slice(0, 12)}) failed`;
+        this.summary.failed.push({ key, run, error });
+        this.opts.onRunEnd?.(run, 'failed', error);
+        continue;
+      }
+      this.pending.set(key, run);
       const job = await this.queue.getJob(key);
       if (!job) {
-        fresh.push({ name: 'run', data: this.jobData(key, cfg), opts: this.jobOptions(key) });
+        fresh.push({ name: 'run', data: this.jobData(run), opts: this.jobOptions(key) });
         continue;
       }
       const state = await job.getState();
@@ -108,28 +125,33 @@ export class SweepCoordinator {
     return this.pending.size;
   }
 
-  private record(key: string, job: Job<RunJobData, RunJobReturn>): 'done' | 'wait' {
-    const cfg = this.pending.get(key)!;
-    const { store } = this.opts;
+  private async record(key: string, job: Job<RunJobData, RunJobReturn>): Promise<'done' | 'wait'> {
+    const run = this.pending.get(key)!;
+    const kind = findKind(run.kind);
     const ret = job.returnvalue;
-    const perImage = decodePerImage(ret.perImage, `job ${key}`);
-    if (!store.claim(key, cfg as unknown as Record<string, unknown>, 'train')) {
-      // done by another process already, or it holds a live claim and will record it
-      return store.isDone(key) ? 'done' : 'wait';
+    const result = kind.checkResult(ret.result, `job ${key} (kind ${run.kind})`);
+    const perImage = ret.perImage === null ? undefined : decodePerImage(ret.perImage, `job ${key}`);
+    const o = await this.opts.store.runOnce({ key, config: kind.storeConfig(run.config), kind: run.kind }, () => ({ result, perImage }));
+    // 'busy': another process holds a live claim and will record it
+    if (o.status === 'busy') return 'wait';
+    if (o.status === 'ran') {
+      this.summary.recorded++;
+      this.opts.onRunEnd?.(run, 'done', `${kind.outcome(result)} on ${ret.host} (pid ${ret.pid}) in ${ret.seconds.toFixed(1)} s`);
     }
-    store.complete(key, ret.result as unknown as Record<string, unknown>, perImage);
-    this.summary.recorded++;
-    this.opts.onRunEnd?.(cfg, 'done', `score ${ret.result.score.toFixed(4)}, test acc ${(100 * ret.result.testAcc).toFixed(2)}% on ${ret.host} (pid ${ret.pid}) in ${ret.seconds.toFixed(1)} s`);
     return 'done';
   }
 
-  private recordFailure(key: string, job: Job<RunJobData, RunJobReturn>): void {
-    const cfg = this.pending.get(key)!;
+  private async recordFailure(key: string, job: Job<RunJobData, RunJobReturn>): Promise<void> {
+    const run = this.pending.get(key)!;
     const error = `${job.failedReason} (after ${job.attemptsMade} attempt${job.attemptsMade === 1 ? '' : 's'})`;
-    const { store } = this.opts;
-    if (store.claim(key, cfg as unknown as Record<string, unknown>, 'train')) store.fail(key, error);
-    this.summary.failed.push({ key, config: cfg, error });
-    this.opts.onRunEnd?.(cfg, 'failed', error);
+    const failure = new Error(error);
+    // the worker's stack (BullMQ keeps one per attempt) is the useful one
+    failure.stack = [error, ...(job.stacktrace ?? []).slice(-1)].join('\n');
+    await this.opts.store.runOnce({ key, config: findKind(run.kind).storeConfig(run.config), kind: run.kind }, () => {
+      throw failure;
+    }).catch(() => undefined);
+    this.summary.failed.push({ key, run, error });
+    this.opts.onRunEnd?.(run, 'failed', error);
   }
 
   private async pollOnce(poll: number): Promise<void> {
@@ -143,19 +165,19 @@ export class SweepCoordinator {
         await this.reenqueue(job);
         continue;
       }
-      if (this.record(id, job) === 'done') this.pending.delete(id);
+      if ((await this.record(id, job)) === 'done') this.pending.delete(id);
     }
     for (const id of failed) {
       if (!this.pending.has(id)) continue;
       const job = await this.queue.getJob(id);
       if (!job) continue;
-      this.recordFailure(id, job);
+      await this.recordFailure(id, job);
       this.pending.delete(id);
     }
     if (poll % RECHECK_EVERY_POLLS === RECHECK_EVERY_POLLS - 1) {
       const known = new Set(await this.queue.getRanges([...ALL_STATES], 0, -1));
       const lost = [...this.pending].filter(([key]) => !known.has(key));
-      for (const [key, cfg] of lost) await this.queue.add('run', this.jobData(key, cfg), this.jobOptions(key));
+      for (const [key, run] of lost) await this.queue.add('run', this.jobData(run), this.jobOptions(key));
     }
   }
 
@@ -182,12 +204,20 @@ export class SweepCoordinator {
   }
 }
 
-/** Enqueues a sweep and records its results as they finish. */
+/**
+ * Enqueues a sweep and records its results as they finish, stage by stage: a run that
+ * needs a trained model is queued once that model's train run is recorded (a worker
+ * finds its checkpoint in the shared artifacts directory, or trains it if it is missing).
+ */
 export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSweepSummary> {
   const c = new SweepCoordinator(opts);
   try {
-    await c.enqueue();
-    return await c.collect();
+    let summary: QueuedSweepSummary | undefined;
+    for (const stage of c.stages()) {
+      await c.enqueue(stage);
+      summary = await c.collect();
+    }
+    return summary ?? (await c.collect());
   } finally {
     await c.close();
   }

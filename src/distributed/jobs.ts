@@ -1,13 +1,13 @@
-// What travels through the queue: a run's job (its configuration and where its
-// artifacts go) and what a worker returns (the result, the per-image indicator as
-// base64, and who computed it with which code).
-import type { RunResult } from '../experiments/runner.ts';
-import type { TrainConfig } from '../train/config.ts';
+// What travels through the queue: a run's job (its kind, its configuration as the kind
+// normalizes it, and where its artifacts go) and what a worker returns (the result, the
+// per-image indicator as base64 if the kind has one, and who computed it with which
+// code). The receiving side checks both through the kind's declaration.
 import { UserError } from '../util/errors.ts';
 
 export interface RunJobData {
-  key: string; // configKey(config): also the job id, so a run is enqueued at most once
-  config: TrainConfig;
+  key: string; // the run's store key: also the job id, so a run is enqueued at most once
+  kind: string;
+  config: object;
   codeVersion: string; // the coordinator's; a worker with another version refuses the job
   sweep: string;
   artifactsDir: string | null; // shared directory for checkpoints; null: --no-artifacts
@@ -15,8 +15,9 @@ export interface RunJobData {
 }
 
 export interface RunJobReturn {
-  result: RunResult;
-  perImage: string; // base64 of the 0/1 indicator bytes
+  kind: string;
+  result: object;
+  perImage: string | null; // base64 of the 0/1 indicator bytes (kinds that score per image)
   codeVersion: string;
   host: string;
   pid: number;
@@ -27,15 +28,24 @@ export interface RunJobReturn {
 export interface SlotRequest {
   type: 'run';
   id: number;
-  config: TrainConfig;
-  artifactDir?: string;
+  kind: string;
+  config: object;
+  key: string;
+  /** The shared artifacts directory: this run's is <dir>/<key>, a dependency's <dir>/<its key>. */
+  artifactsDir?: string;
   dataDir?: string;
 }
 
 export type SlotReply =
-  | { type: 'done'; id: number; result: RunResult; perImage: string; seconds: number; resumedFromEpoch: number }
+  | { type: 'done'; id: number; result: object; perImage: string | null; seconds: number; resumedFromEpoch: number }
   | { type: 'error'; id: number; message: string; userError: boolean }
   | { type: 'epoch'; id: number; epoch: number };
+
+/** A few words naming a job in a worker's log (a job of older code may lack fields). */
+export function describeJob(data: RunJobData): string {
+  const c = data.config as Record<string, unknown>;
+  return `${data.kind ?? 'train'} ${String(c.dataset)} ${String(c.pattern)} n=${String(c.n)} seed=${String(c.seed)} ${String(c.model)}`;
+}
 
 export const VERSION_MISMATCH = 'code version mismatch';
 

@@ -1,8 +1,8 @@
-// A run slot's child process: trains the runs its worker sends over IPC, one at a time.
+// A run slot's child process: runs the runs (of any kind) its worker sends over IPC, one at a time.
 // Training is synchronous and would block the worker's event loop, so BullMQ could not
 // renew its job locks and would hand the job to another worker; here it blocks only
 // this process. Data sets stay cached between runs of one child.
-import { runExperiment } from '../experiments/runner.ts';
+import { runDetached } from './execute.ts';
 import { UserError } from '../util/errors.ts';
 import type { SlotReply, SlotRequest } from './jobs.ts';
 import { encodePerImage } from './jobs.ts';
@@ -20,12 +20,13 @@ exitWhenParentDies(process.ppid, 'run slot of a spurlab worker');
 process.on('message', (msg: SlotRequest) => {
   if (msg.type !== 'run') return;
   const t0 = performance.now();
-  runExperiment(msg.config, {
-    dataDir: msg.dataDir,
-    artifactDir: msg.artifactDir,
-    events: { onEpoch: (r) => send({ type: 'epoch', id: msg.id, epoch: r.epoch }) },
+  runDetached({
+    kind: msg.kind, config: msg.config, key: msg.key, artifactsDir: msg.artifactsDir, dataDir: msg.dataDir,
+    events: { onEpoch: (_phase, r) => send({ type: 'epoch', id: msg.id, epoch: r.epoch }) },
   }).then(
-    ({ result, perImage, resumedFromEpoch }) => send({ type: 'done', id: msg.id, result, perImage: encodePerImage(perImage), seconds: (performance.now() - t0) / 1000, resumedFromEpoch }),
+    ({ result, perImage, resumedFromEpoch }) => send({
+      type: 'done', id: msg.id, result, perImage: perImage ? encodePerImage(perImage) : null, seconds: (performance.now() - t0) / 1000, resumedFromEpoch: resumedFromEpoch ?? 0,
+    }),
     (e: unknown) => send({ type: 'error', id: msg.id, message: e instanceof Error ? e.message : String(e), userError: e instanceof UserError }),
   );
 });

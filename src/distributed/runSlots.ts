@@ -1,25 +1,25 @@
-// A fixed pool of child processes that train runs for a worker, one run per child at a
-// time; the cores are split between them. A child that dies is replaced at the next run.
+// A fixed pool of child processes that execute runs (of any kind) for a worker, one run
+// per child at a time; the cores are split between them. A child that dies is replaced at the next run.
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { RunResult } from '../experiments/runner.ts';
-import type { TrainConfig } from '../train/config.ts';
 import { UserError } from '../util/errors.ts';
 import type { SlotReply, SlotRequest } from './jobs.ts';
 
 const CHILD = fileURLToPath(new URL('./runChild.ts', import.meta.url));
 
 export interface SlotRun {
-  config: TrainConfig;
-  artifactDir?: string;
+  kind: string;
+  config: object;
+  key: string;
+  artifactsDir?: string; // shared: this run's artifacts go to <dir>/<key>
   dataDir?: string;
   onEpoch?(epoch: number): void;
 }
 
 export interface SlotOutcome {
-  result: RunResult;
-  perImage: string;
+  result: object;
+  perImage: string | null;
   seconds: number;
   resumedFromEpoch: number; // > 0: a killed attempt's checkpoint was continued
 }
@@ -69,7 +69,7 @@ export class RunSlots {
     else slot.busy = false;
   }
 
-  /** Trains one run in a free child; rejects with the run's error (a UserError if it was one). */
+  /** Executes one run in a free child; rejects with the run's error (a UserError if it was one). */
   async run(req: SlotRun): Promise<SlotOutcome> {
     const slot = await this.acquire();
     if (!slot.child || slot.child.exitCode !== null || slot.child.signalCode !== null) slot.child = this.spawnChild();
@@ -97,7 +97,7 @@ export class RunSlots {
       };
       child.on('message', onMessage);
       child.on('exit', onExit);
-      const request: SlotRequest = { type: 'run', id, config: req.config, artifactDir: req.artifactDir, dataDir: req.dataDir };
+      const request: SlotRequest = { type: 'run', id, kind: req.kind, config: req.config, key: req.key, artifactsDir: req.artifactsDir, dataDir: req.dataDir };
       child.send(request);
     });
   }

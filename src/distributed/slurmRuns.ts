@@ -1,14 +1,14 @@
-// The two halves of a Slurm sweep that run after emission: one array task training its
-// configuration into a result file (runIndex), and loading the result files into a
+// The two halves of a Slurm sweep that run after emission: one array task running its
+// run (of any kind) into a result file (runIndex), and loading the result files into a
 // results store (collectSlurmResults), each run exactly once however often either is
 // repeated.
 import { existsSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { runExperiment } from '../experiments/runner.ts';
+import { findKind } from '../experiments/kinds/index.ts';
 import { writeFileAtomicSync } from '../store/atomic.ts';
-import { type ResultsStore } from '../store/results.ts';
-import { runKey } from '../store/runKey.ts';
+import type { ResultsStore } from '../store/results.ts';
+import { runDetached } from './execute.ts';
 import { UserError } from '../util/errors.ts';
 import { encodePerImage } from './jobs.ts';
 import { readRunResult, readSlurmSweep, resultPath, RESULTS_DIR, SWEEP_FILE, type RunResultFile } from './slurmFiles.ts';
@@ -22,11 +22,11 @@ export interface RunIndexOptions {
   dataDir?: string;
 }
 
-/** Trains configuration `index` of a Slurm sweep file into outDir/<index>.json; 'exists' if it already has a result. */
+/** Runs run `index` of a Slurm sweep file into outDir/<index>.json; 'exists' if it already has a result. */
 export async function runIndex(o: RunIndexOptions): Promise<{ status: 'ran' | 'exists'; path: string; file?: RunResultFile }> {
   const sweep = readSlurmSweep(o.sweepFile);
-  if (!Number.isInteger(o.index) || o.index < 0 || o.index >= sweep.configs.length) {
-    throw new UserError(`index ${o.index}: ${o.sweepFile} has runs 0 to ${sweep.configs.length - 1}`);
+  if (!Number.isInteger(o.index) || o.index < 0 || o.index >= sweep.runs.length) {
+    throw new UserError(`index ${o.index}: ${o.sweepFile} has runs 0 to ${sweep.runs.length - 1}`);
   }
   if (sweep.codeVersion !== o.codeVersion) {
     throw new UserError(`code version mismatch: ${o.sweepFile} was emitted by spurlab ${sweep.codeVersion}, this is ${o.codeVersion}; emit the sweep again with this copy (or run the copy that emitted it)`);
@@ -37,17 +37,17 @@ export async function runIndex(o: RunIndexOptions): Promise<{ status: 'ran' | 'e
     readRunResult(path, sweep, o.index);
     return { status: 'exists', path };
   }
-  const config = sweep.configs[o.index];
-  const key = runKey(config as unknown as Record<string, unknown>);
+  const { kind, config, key } = sweep.runs[o.index];
   const mode = o.artifacts ?? 'default';
-  const artifactDir = mode === 'none' || (mode === 'default' && !sweep.artifacts)
+  // runs that depend on a trained model find it under its key here, where its task put it
+  const artifactsDir = mode === 'none' || (mode === 'default' && !sweep.artifacts)
     ? undefined
-    : join(mode === 'default' ? join(dirname(resolve(o.sweepFile)), 'artifacts') : resolve(mode.dir), key);
+    : mode === 'default' ? join(dirname(resolve(o.sweepFile)), 'artifacts') : resolve(mode.dir);
   const startedAt = new Date();
-  const { result, perImage } = await runExperiment(config, { artifactDir, dataDir: o.dataDir });
+  const { result, perImage } = await runDetached({ kind, config, key, artifactsDir, dataDir: o.dataDir });
   const finishedAt = new Date();
   const file: RunResultFile = {
-    format: 'spurlab-run-result', formatVersion: 1, index: o.index, key, config, result, perImage: encodePerImage(perImage),
+    format: 'spurlab-run-result', formatVersion: 2, index: o.index, key, kind, config, result, perImage: perImage ? encodePerImage(perImage) : null,
     codeVersion: o.codeVersion, host: hostname(), startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(),
     seconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
   };
@@ -69,7 +69,7 @@ export interface CollectSummary {
  * recorded, so a corrupt file stops the whole collect with its name and nothing half-loaded.
  * The store must be opened with codeVersion = the sweep's (sweepCodeVersion tells it).
  */
-export function collectSlurmResults(dirArg: string, store: ResultsStore): CollectSummary {
+export async function collectSlurmResults(dirArg: string, store: ResultsStore): Promise<CollectSummary> {
   const dir = resolve(dirArg);
   const sweep = readSlurmSweep(join(dir, SWEEP_FILE));
   const resultsDir = join(dir, RESULTS_DIR);
@@ -82,16 +82,14 @@ export function collectSlurmResults(dirArg: string, store: ResultsStore): Collec
   }
   const have = new Set(checked.map((c) => c.file.index));
   const summary: CollectSummary = {
-    runs: sweep.configs.length, loaded: 0, alreadyInStore: 0,
-    missing: sweep.configs.map((_, i) => i).filter((i) => !have.has(i)), codeVersion: sweep.codeVersion,
+    runs: sweep.runs.length, loaded: 0, alreadyInStore: 0,
+    missing: sweep.runs.map((_, i) => i).filter((i) => !have.has(i)), codeVersion: sweep.codeVersion,
   };
   for (const { file, perImage } of checked) {
-    if (store.isDone(file.key)) {
-      summary.alreadyInStore++;
-    } else if (store.claim(file.key, file.config as unknown as Record<string, unknown>, 'train')) {
-      store.complete(file.key, file.result as unknown as Record<string, unknown>, perImage);
-      summary.loaded++;
-    }
+    const kind = findKind(file.kind);
+    const o = await store.runOnce({ key: file.key, config: kind.storeConfig(kind.configure({ ...file.config })), kind: file.kind }, () => ({ result: file.result, perImage }));
+    if (o.status === 'ran') summary.loaded++;
+    else if (o.status === 'done') summary.alreadyInStore++;
   }
   return summary;
 }

@@ -1,11 +1,10 @@
-// A queue worker: takes runs from the sweep queues on a Redis server and trains them in
-// child processes (RunSlots), returning the result as the job's return value. It never
+// A queue worker: takes runs of any kind from the sweep queues on a Redis server and
+// executes them in child processes (RunSlots), returning the result as the job's return value. It never
 // touches a results store; the coordinator records what it returns.
-import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { connectionOptions, QUEUE_PREFIX, queueLabel, type RedisTarget } from './connection.ts';
-import { versionMismatchMessage, type RunJobData, type RunJobReturn } from './jobs.ts';
+import { describeJob, versionMismatchMessage, type RunJobData, type RunJobReturn } from './jobs.ts';
 import { registeredSweeps } from './queueStatus.ts';
 import { RunSlots } from './runSlots.ts';
 
@@ -40,19 +39,18 @@ export class RunWorker {
     // refused without retry: no other attempt of this worker could succeed
     if (data.codeVersion !== this.opts.codeVersion) throw new UnrecoverableError(versionMismatchMessage(data.codeVersion, this.opts.codeVersion));
     const base = data.artifactsDir === null ? undefined : (this.opts.artifactsDir ?? data.artifactsDir);
-    const cfg = data.config;
-    const what = `${data.key.slice(0, 10)} (${cfg.dataset} ${cfg.pattern} n=${cfg.n} seed=${cfg.seed} ${cfg.model})`;
+    const what = `${data.key.slice(0, 10)} (${describeJob(data)})`;
     this.log(`run ${what}: started, attempt ${job.attemptsMade + 1}`);
     try {
       const out = await this.slots.run({
-        config: cfg,
-        artifactDir: base === undefined ? undefined : join(base, data.key),
+        kind: data.kind, config: data.config, key: data.key,
+        artifactsDir: base,
         dataDir: this.opts.dataDir ?? data.dataDir,
         onEpoch: (epoch) => void job.updateProgress(epoch).catch(() => undefined),
       });
       const resumed = out.resumedFromEpoch > 0 ? ` (continued from the checkpoint of epoch ${out.resumedFromEpoch})` : '';
       this.log(`run ${what}: done in ${out.seconds.toFixed(1)} s${resumed}`);
-      return { result: out.result, perImage: out.perImage, codeVersion: this.opts.codeVersion, host: hostname(), pid: process.pid, seconds: out.seconds };
+      return { kind: data.kind, result: out.result, perImage: out.perImage, codeVersion: this.opts.codeVersion, host: hostname(), pid: process.pid, seconds: out.seconds };
     } catch (e) {
       this.log(`run ${what}: failed: ${(e as Error).message}`);
       throw e;

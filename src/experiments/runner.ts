@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { makeSpuriousDataset, type SpuriousDataset } from '../data/spurious.ts';
 import { patternNorm } from '../data/patterns.ts';
 import { spuriousSpecOf, type TrainConfig } from '../train/config.ts';
-import { train, type TrainEvents } from '../train/trainer.ts';
+import { type EpochRecord, train, type TrainEvents, type TrainResult } from '../train/trainer.ts';
 import { spuriousScore } from './score.ts';
 
 export interface RunResult {
@@ -19,6 +19,8 @@ export interface RunResult {
   epochs: number;
   seconds: number;
   spuriousIndices: number[];
+  /** Per epoch: loss, train and test accuracy (the report's training curves). */
+  history: EpochRecord[];
 }
 
 export interface RunOutput {
@@ -38,13 +40,22 @@ export async function runExperiment(cfg: TrainConfig, opts: RunOptions = {}): Pr
   const data = opts.data ?? makeSpuriousDataset(spuriousSpecOf(cfg), { dataDir: opts.dataDir });
   if (opts.artifactDir) mkdirSync(opts.artifactDir, { recursive: true });
   const r = await train(cfg, { data, outDir: opts.artifactDir, events: opts.events, resumeIfPresent: true });
+  return { ...measureRun(cfg, data, r), resumedFromEpoch: r.resumedFromEpoch };
+}
+
+/**
+ * The measurements of a trained model for the run `cfg` on `data`. The demo also scores
+ * one n = 0 model with several patterns this way: at n = 0 every pattern's training
+ * split is the same clean data, so the model is the same.
+ */
+export function measureRun(cfg: TrainConfig, data: SpuriousDataset, r: TrainResult): Omit<RunOutput, 'resumedFromEpoch'> {
   const measure = { pattern: data.pattern, target: cfg.target, indices: r.testIndices };
   const all = spuriousScore(r.model, r.layout, data.test, measure);
   const nonTarget = spuriousScore(r.model, r.layout, data.test, { ...measure, population: 'non-target' });
   const result: RunResult = {
     score: all.score, scoreNonTarget: nonTarget.score, testAcc: all.testAcc, patternedTestAcc: all.patternedTestAcc,
     targetRate: all.targetRate, patternNorm: patternNorm(data.pattern, data.test), trainAcc: r.trainAcc, nTest: all.nTest,
-    epochs: cfg.epochs, seconds: r.seconds, spuriousIndices: data.spuriousIndices,
+    epochs: cfg.epochs, seconds: r.seconds, spuriousIndices: data.spuriousIndices, history: r.history,
   };
-  return { result, perImage: all.perImage, resumedFromEpoch: r.resumedFromEpoch };
+  return { result, perImage: all.perImage };
 }

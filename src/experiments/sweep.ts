@@ -1,9 +1,13 @@
-// Running a sweep: every configuration not yet done is claimed in the results store,
-// trained, measured and recorded. Claims make it resumable and exactly-once: a rerun
-// skips finished runs and reclaims the runs of a killed process. Several worker
-// processes share one store the same way.
+// Running runs of any kind in this process: each is looked up or claimed in the results
+// store, run and recorded through the store's runOnce, so a rerun skips finished runs,
+// a killed process's runs are redone and every run is recorded exactly once. Several
+// worker processes (--workers N) share one store the same way. A run that needs a
+// trained model (forget, sensitivity, weights) finds it in the artifact directory of
+// its train run, or has it trained (and recorded) first, once.
 import { spawn } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DATASETS } from '../data/datasets.ts';
 import { RandomState } from '../data/numpyRandom.ts';
@@ -11,62 +15,133 @@ import { createModel, findModel } from '../nn/models/index.ts';
 import { Adam } from '../nn/optim/optimizer.ts';
 import * as ops from '../ops/index.ts';
 import { Tensor, uniform } from '../tensor/tensor.ts';
-import { type ResultsStore } from '../store/results.ts';
-import { runKey } from '../store/runKey.ts';
+import type { ResultsStore, RunOnceOutcome } from '../store/results.ts';
 import type { TrainConfig } from '../train/config.ts';
-import type { TrainEvents } from '../train/trainer.ts';
-import { runExperiment } from './runner.ts';
+import { train, type TrainEvents } from '../train/trainer.ts';
 import { PARENT_PID_ENV } from '../distributed/parentWatch.ts';
+import { findKind, kindKey, planRun, trainKind, type PlannedRun, type RunContext, type RunEvents, type RunKind } from './kinds/index.ts';
+import { finishedRunIn, trainPart } from './kinds/train.ts';
+import { UserError } from '../util/errors.ts';
+
+export function configKey(cfg: TrainConfig): string {
+  return kindKey(trainKind, cfg);
+}
+
+export interface LocalRunOptions {
+  dataDir?: string;
+  /** Keep checkpoints in the store's artifact directory (DIR/artifacts/<key>) and continue from them. */
+  artifacts: boolean;
+  events?: RunEvents;
+  /** How long to wait between looks at a dependency another process is training. Default 2 s. */
+  waitMs?: number;
+}
+
+/** Outcome of one run in the store, with the run's own continuation note. */
+export type LocalOutcome<R extends object> = RunOnceOutcome<R> & { resumedFromEpoch?: number };
+
+/**
+ * The directory of a finished train run of cfg for a dependent run: the store's artifact
+ * directory of that run, reused when it holds the checkpoint; otherwise the run is
+ * trained and recorded there (or waited for, while another process holds it), or, if
+ * the store has it done without a checkpoint, trained there again unrecorded.
+ */
+export async function trainedModelInStore(store: ResultsStore, cfg: TrainConfig, opts: LocalRunOptions): Promise<string> {
+  const dir = store.artifactDir(configKey(cfg));
+  if (finishedRunIn(dir, cfg)) return dir;
+  for (;;) {
+    const o = await runInStore(store, trainKind, cfg, { ...opts, artifacts: true });
+    if (o.status !== 'busy') break;
+    await new Promise((r) => setTimeout(r, opts.waitMs ?? 2000));
+  }
+  if (!finishedRunIn(dir, cfg)) await train(cfg, { outDir: dir, dataDir: opts.dataDir, resumeIfPresent: true });
+  return dir;
+}
+
+/** Runs (or finds) one run of any kind in the store, exactly once, its dependencies first. */
+export async function runInStore<C extends object, R extends object>(store: ResultsStore, kind: RunKind<C, R>, config: C, opts: LocalRunOptions & { artifactDir?: string; trainedModel?: RunContext['trainedModel'] }): Promise<LocalOutcome<R>> {
+  const key = kindKey(kind, config);
+  let resumedFromEpoch = 0;
+  const outcome = await store.runOnce({ key, config: kind.storeConfig(config), kind: kind.name }, async (lease) => {
+    const ctx: RunContext = {
+      dataDir: opts.dataDir,
+      artifactDir: opts.artifactDir ?? (opts.artifacts ? store.artifactDir(key) : undefined),
+      events: {
+        ...opts.events,
+        onEpoch: (phase, r) => {
+          lease.renew();
+          opts.events?.onEpoch?.(phase, r);
+        },
+      },
+      trainedModel: opts.trainedModel ?? ((cfg) => trainedModelInStore(store, cfg, opts)),
+    };
+    const out = await kind.run(config, ctx);
+    resumedFromEpoch = out.resumedFromEpoch ?? 0;
+    return { result: out.result, perImage: out.perImage };
+  });
+  return { ...outcome, resumedFromEpoch };
+}
 
 export interface SweepProgress {
-  onRunStart?(cfg: TrainConfig, index: number, total: number): void;
-  onRunEnd?(cfg: TrainConfig, outcome: 'done' | 'failed', detail: string): void;
-  trainEvents?: TrainEvents;
+  onRunStart?(run: PlannedRun, index: number, total: number): void;
+  onRunEnd?(run: PlannedRun, outcome: 'done' | 'failed', detail: string): void;
+  events?: RunEvents;
 }
 
 export interface SweepSummary {
   total: number;
   ran: number;
   skipped: number; // already done, or claimed by another live worker
-  failed: { config: TrainConfig; error: string }[];
+  failed: { run: PlannedRun; error: string }[];
 }
 
-export function configKey(cfg: TrainConfig): string {
-  return runKey(cfg as unknown as Record<string, unknown>);
-}
-
-/** Runs the sweep in this process. */
-export async function runSweepHere(configs: TrainConfig[], store: ResultsStore, opts: { artifacts: boolean; dataDir?: string; progress?: SweepProgress }): Promise<SweepSummary> {
-  const summary: SweepSummary = { total: configs.length, ran: 0, skipped: 0, failed: [] };
-  for (let i = 0; i < configs.length; i++) {
-    const cfg = configs[i];
-    const key = configKey(cfg);
-    if (store.isDone(key) || !store.claim(key, cfg as unknown as Record<string, unknown>, 'train')) {
+/** Runs a planned sweep (planSweep: dependencies first) in this process. */
+export async function runPlannedHere(runs: PlannedRun[], store: ResultsStore, opts: { artifacts: boolean; dataDir?: string; progress?: SweepProgress }): Promise<SweepSummary> {
+  const summary: SweepSummary = { total: runs.length, ran: 0, skipped: 0, failed: [] };
+  // train runs others depend on keep their checkpoint even without artifacts
+  const needed = new Set(runs.flatMap((r) => findKind(r.kind).dependencies(r.config).map((c: TrainConfig) => configKey(trainPart(c)))));
+  for (let i = 0; i < runs.length; i++) {
+    const run = runs[i];
+    const kind = findKind(run.kind);
+    if (store.isDone(run.key)) {
       summary.skipped++;
       continue;
     }
-    opts.progress?.onRunStart?.(cfg, i, configs.length);
-    const events: TrainEvents = {
-      onStep: opts.progress?.trainEvents?.onStep,
-      onEpoch: (r) => {
-        store.heartbeat(key);
-        opts.progress?.trainEvents?.onEpoch?.(r);
-      },
-    };
+    opts.progress?.onRunStart?.(run, i, runs.length);
     try {
-      const { result, perImage, resumedFromEpoch } = await runExperiment(cfg, { dataDir: opts.dataDir, artifactDir: opts.artifacts ? store.artifactDir(key) : undefined, events });
-      store.complete(key, result as unknown as Record<string, unknown>, perImage);
-      summary.ran++;
-      const resumed = resumedFromEpoch > 0 ? ` (continued from the checkpoint of epoch ${resumedFromEpoch})` : '';
-      opts.progress?.onRunEnd?.(cfg, 'done', `score ${result.score.toFixed(4)}, test acc ${(100 * result.testAcc).toFixed(2)}%${resumed}`);
+      const o = await runInStore(store, kind, run.config, { artifacts: opts.artifacts || needed.has(run.key), dataDir: opts.dataDir, events: opts.progress?.events });
+      if (o.status === 'ran') {
+        summary.ran++;
+        const resumed = o.resumedFromEpoch ? ` (continued from the checkpoint of epoch ${o.resumedFromEpoch})` : '';
+        opts.progress?.onRunEnd?.(run, 'done', `${kind.outcome(o.result)}${resumed}`);
+      } else {
+        summary.skipped++;
+      }
     } catch (e) {
       const message = (e as Error).message ?? String(e);
-      store.fail(key, message);
-      summary.failed.push({ config: cfg, error: message });
-      opts.progress?.onRunEnd?.(cfg, 'failed', message);
+      summary.failed.push({ run, error: message });
+      opts.progress?.onRunEnd?.(run, 'failed', message);
     }
   }
   return summary;
+}
+
+/** Trains a list of training configurations (the demo's way in). */
+export async function runSweepHere(configs: TrainConfig[], store: ResultsStore, opts: { artifacts: boolean; dataDir?: string; progress?: {
+  onRunStart?(cfg: TrainConfig, index: number, total: number): void;
+  onRunEnd?(cfg: TrainConfig, outcome: 'done' | 'failed', detail: string): void;
+  trainEvents?: TrainEvents;
+}; }): Promise<SweepSummary> {
+  const runs = configs.map((c) => planRun('train', { ...c }));
+  const p = opts.progress;
+  const t = p?.trainEvents;
+  return runPlannedHere(runs, store, {
+    artifacts: opts.artifacts, dataDir: opts.dataDir,
+    progress: p && {
+      onRunStart: (r, i, total) => p.onRunStart?.(r.config as TrainConfig, i, total),
+      onRunEnd: (r, outcome, detail) => p.onRunEnd?.(r.config as TrainConfig, outcome, detail),
+      events: t && { onStep: t.onStep, onEpoch: (_phase, rec) => t.onEpoch?.(rec) },
+    },
+  });
 }
 
 export interface WorkerPoolOptions {
@@ -126,16 +201,23 @@ function measureThroughput(cfg: TrainConfig): number {
 }
 
 /** How many runs remain and roughly how long they take here (a few timed steps per model). */
-export function estimateSweep(configs: TrainConfig[], store: ResultsStore): SweepEstimate {
-  const remaining = configs.filter((c) => !store.isDone(configKey(c)));
+export function estimateSweep(runs: PlannedRun[], store: ResultsStore): SweepEstimate {
+  const remaining = runs.filter((r) => !store.isDone(r.key));
   const rates = new Map<string, number>();
   let seconds = 0;
-  for (const cfg of remaining) {
+  for (const run of remaining) {
+    // every kind but sensitivity and weights trains about one model's worth (mia: two halves; forget: E more epochs or a retraining)
+    if (run.kind === 'sensitivity' || run.kind === 'weights') continue;
+    const cfg = trainPart(run.config as TrainConfig);
     const k = `${cfg.model}|${cfg.dataset}|${cfg.batchSize}`;
     if (!rates.has(k)) rates.set(k, measureThroughput(cfg));
     const info = DATASETS[cfg.dataset];
-    const trainImages = cfg.trainSubset > 0 ? Math.min(cfg.trainSubset, info.trainSize) : info.trainSize;
-    const testImages = cfg.testSubset > 0 ? Math.min(cfg.testSubset, info.testSize) : info.testSize;
+    // mia trains two models on halves of trainLimit (all images when 0)
+    const limits = run.config as { trainLimit?: number; testLimit?: number };
+    const trainLimit = run.kind === 'mia' ? limits.trainLimit ?? 0 : cfg.trainSubset;
+    const testLimit = run.kind === 'mia' ? limits.testLimit ?? 0 : cfg.testSubset;
+    const trainImages = trainLimit > 0 ? Math.min(trainLimit, info.trainSize) : info.trainSize;
+    const testImages = testLimit > 0 ? Math.min(testLimit, info.testSize) : info.testSize;
     // an epoch's evaluation and the final three test passes cost about a third of a training image each
     seconds += (cfg.epochs * (trainImages + testImages / 3) + testImages) / rates.get(k)!;
   }
@@ -143,5 +225,32 @@ export function estimateSweep(configs: TrainConfig[], store: ResultsStore): Swee
     const [model, dataset] = k.split('|');
     return { model, dataset, imagesPerSecond: r };
   });
-  return { runs: configs.length, done: configs.length - remaining.length, remaining: remaining.length, seconds, perModel };
+  return { runs: runs.length, done: runs.length - remaining.length, remaining: remaining.length, seconds, perModel };
+}
+
+/**
+ * The typed result of a run a command asked for (runInStore), from the store when it was
+ * done before; a run another live process holds, or one taken over meanwhile, is a UserError.
+ */
+export function resultOf<C extends object, R extends object>(kind: RunKind<C, R>, outcome: LocalOutcome<R>, storePath: string): { result: R; fromStore: boolean } {
+  switch (outcome.status) {
+    case 'ran':
+      return { result: outcome.result, fromStore: false };
+    case 'done':
+      return { result: kind.checkResult(outcome.record.result, `${storePath}: run ${outcome.record.key.slice(0, 12)}`), fromStore: true };
+    case 'failed':
+      throw new UserError(`${storePath}: this ${kind.name} run failed before (${outcome.record.error?.split('\n')[0]}); the store does not retry failed runs`);
+    case 'busy':
+      throw new UserError(`${storePath}: this ${kind.name} run is being run by another process; wait for it (spurlab results --kind ${kind.name})`);
+    case 'lost':
+      throw new UserError(`${storePath}: another process took this ${kind.name} run over while it ran here (its lease expired); its result is recorded by that process`);
+  }
+}
+
+/** A trainedModel for commands given a run directory: that directory, for its own config only. */
+export function givenRunDir(dir: string, config: TrainConfig): RunContext['trainedModel'] {
+  return async (cfg) => {
+    if (configKey(cfg) !== configKey(config)) throw new UserError(`${dir}: holds a run of another configuration than the one asked for (${cfg.dataset} ${cfg.pattern} n=${cfg.n} seed=${cfg.seed} ${cfg.model})`);
+    return dir;
+  };
 }

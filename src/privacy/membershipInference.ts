@@ -2,11 +2,11 @@
 // 8): do the n patterned training images leak their membership more than the others?
 // Trains a target model on target-train (which holds the n spurious examples) and a
 // shadow model on shadow-train, fits the attack on the shadow model's outputs and
-// evaluates it on the target model's. Optionally records the run in the results store.
+// evaluates it on the target model's. Recorded in the results store as kind 'mia'
+// (experiments/kinds/mia.ts).
 import { RandomState } from '../data/numpyRandom.ts';
 import { makeSpuriousDataset, type SpuriousDataset } from '../data/spurious.ts';
-import { ResultsStore } from '../store/results.ts';
-import { runKey } from '../store/runKey.ts';
+import { join } from 'node:path';
 import { makeTrainConfig, type TrainConfig, type TrainConfigInput } from '../train/config.ts';
 import { train, type EpochRecord } from '../train/trainer.ts';
 import { batchLabels } from '../train/batches.ts';
@@ -36,6 +36,8 @@ export interface MembershipOptions extends MiaTrainingOptions {
   /** Equal numbers of members and non-members for training and evaluating the attack (default true). */
   balance?: boolean;
   dataDir?: string;
+  /** Checkpoints of the target and shadow models go to DIR/target and DIR/shadow; a killed run continues from them. */
+  artifactDir?: string;
   data?: SpuriousDataset; // already loaded (sweeps, tests)
   events?: MembershipEvents;
 }
@@ -75,7 +77,7 @@ export interface MembershipResult extends MembershipSummary {
 
 /** The flat configuration of a run: the training config plus the attack's settings. */
 export function membershipConfig(opts: MembershipOptions): { train: TrainConfig; store: Record<string, unknown> } {
-  const { dataset, pattern, n, target, seed, trainLimit, testLimit, balance, dataDir: _d, data: _data, events: _e, ...training } = opts;
+  const { dataset, pattern, n, target, seed, trainLimit, testLimit, balance, dataDir: _d, artifactDir: _a, data: _data, events: _e, ...training } = opts;
   const cfg = makeTrainConfig({ ...training, data: { dataset, pattern: pattern ?? 'R3', n, target: target ?? 0, seed } });
   for (const [name, v] of [['trainLimit', trainLimit], ['testLimit', testLimit]] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new UserError(`${name}: got ${v}, expected a non-negative integer (0 = all)`);
@@ -128,8 +130,9 @@ export async function runMembershipInference(opts: MembershipOptions): Promise<M
   const splits = membershipSplits(data.train.n, data.test.n, data.spuriousIndices, cfg.seed, { train: opts.trainLimit, test: opts.testLimit });
 
   opts.events?.onPhase?.('target');
+  const checkpointDir = (model: string) => (opts.artifactDir === undefined ? {} : { outDir: join(opts.artifactDir, model), resumeIfPresent: true });
   const target = await train(cfg, {
-    data, trainIndices: splits.targetTrain, testIndices: splits.targetTest,
+    data, trainIndices: splits.targetTrain, testIndices: splits.targetTest, ...checkpointDir('target'),
     events: { onEpoch: (r) => opts.events?.onEpoch?.('target', r) },
   });
   // A different initialisation and batch order for the shadow model, as the reference's two
@@ -137,7 +140,7 @@ export async function runMembershipInference(opts: MembershipOptions): Promise<M
   const shadowCfg: TrainConfig = { ...cfg, modelSeed: (cfg.modelSeed + 1) >>> 0 };
   opts.events?.onPhase?.('shadow');
   const shadow = await train(shadowCfg, {
-    data, trainIndices: splits.shadowTrain, testIndices: splits.shadowTest,
+    data, trainIndices: splits.shadowTrain, testIndices: splits.shadowTest, ...checkpointDir('shadow'),
     events: { onEpoch: (r) => opts.events?.onEpoch?.('shadow', r) },
   });
 
@@ -167,53 +170,3 @@ export async function runMembershipInference(opts: MembershipOptions): Promise<M
     },
   };
 }
-
-export interface StoredMembership {
-  result: MembershipResult;
-  key: string;
-  fromStore: boolean; // true: an earlier identical run's result, nothing was trained
-}
-
-/**
- * Runs (or finds) a membership-inference run in the store as kind 'mia'. An identical
- * finished run is returned as is; a run another live process holds is a UserError.
- */
-export async function recordMembershipInference(store: ResultsStore, opts: MembershipOptions): Promise<StoredMembership> {
-  const config = membershipConfig(opts).store;
-  const key = runKey(config);
-  const existing = store.get(key);
-  if (existing?.status === 'done' && existing.result) return { result: existing.result as unknown as MembershipResult, key, fromStore: true };
-  if (!store.claim(key, config, 'mia')) throw new UserError(`${store.path}: this membership-inference run (${key.slice(0, 12)}) is being run by another process`);
-  try {
-    // Long runs keep their claim alive, so another host does not take the run over.
-    const events: MembershipEvents = {
-      ...opts.events,
-      onEpoch: (phase, r) => {
-        store.heartbeat(key);
-        opts.events?.onEpoch?.(phase, r);
-      },
-    };
-    const result = await runMembershipInference({ ...opts, events });
-    store.complete(key, result as unknown as Record<string, unknown>);
-    return { result, key, fromStore: false };
-  } catch (e) {
-    store.fail(key, e);
-    throw e;
-  }
-}
-
-/**
- * The paper's membership-inference grid (reference params.py, MemInference): R3 on MNIST
- * and Fashion-MNIST, targets 0 and 1, 10 seeds, LargeMLP with Adam (lr 0.01) or SGD
- * (lr 0.01, momentum 0.9), 70 epochs. Data for the sweep presets.
- */
-export const MIA_GRID = {
-  dataset: ['mnist', 'fashion'],
-  pattern: ['R3'],
-  n: [1, 3, 5, 10, 20, 100, 1000],
-  target: [0, 1],
-  seed: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-  model: ['LargeMLP'],
-  optimizers: [{ optimizer: 'adam', lr: 0.01 }, { optimizer: 'sgd', lr: 0.01, momentum: 0.9 }],
-  epochs: 70,
-} as const;

@@ -148,8 +148,10 @@ export interface DemoPageOptions {
   /** The group field whose values are the lines (default 'pattern'). */
   seriesField?: string;
   title?: string;
-  /** Sentences under the title (what was run, what the table shows). */
+  /** Short facts under the title (what was run). */
   facts?: string[];
+  /** Paragraphs under the chart's introduction: what the table shows, how it was tested. */
+  notes?: string[];
   /** HTML file name inside outDir (default 'demo.html'). */
   fileName?: string;
   png?: boolean;
@@ -177,7 +179,7 @@ export async function buildDemoPage(rows: BaselineSummary[], outDir: string, opt
   const { labels, common } = contextLabels(contexts);
   const several = new Set(labels).size > 1;
   const points = usable.map((r, i) => ({
-    x: r.group.n as number, mean: r.meanScore, sem: r.semScore,
+    x: r.group.n as number, mean: r.meanScore, sem: r.semScore, runs: r.scores,
     series: displayValue(seriesField, r.group[seriesField]), facet: several ? labels[i] : undefined,
   }));
   const spec = scoreVsNChart(points, { title: 'Spurious score against n', subtitle: common, seriesTitle: fieldTitle(seriesField) });
@@ -191,8 +193,8 @@ export async function buildDemoPage(rows: BaselineSummary[], outDir: string, opt
     sections: [{
       id: 'patterns',
       title: 'Spurious score against n',
-      intro: 'The share of test images whose target-class probability rises by more than 0.1 when the pattern is added (mean ± SEM over seeds; n = 0 is the clean baseline), with Welch\'s one-sided p-value against n = 0 in the table. `spurlab report` draws the full report from a results store.',
-      notes: [],
+      intro: 'The share of test images whose target-class probability rises by more than 0.1 when the pattern is added: one dot per run, the line through the means, error bars ± SEM over runs (n = 0 is the clean baseline). The table tests each setting\'s per-run scores against the n = 0 runs (one-sided Welch, exact permutation test beside it) and gives a bootstrap interval of the mean. `spurlab report` draws the full report from a results store.',
+      notes: opts.notes ?? [],
       charts: [chart],
       tables: [table],
     }],

@@ -19,7 +19,7 @@ export const SECTION_CATALOG: readonly SectionInfo[] = [
   {
     id: 'patterns',
     title: 'Spurious score against n, by pattern',
-    intro: 'The share of test images whose target-class probability rises by more than 0.1 when the pattern is added, against the number n of patterned training images (mean ± SEM over seeds; n = 0 is the clean baseline). The paper finds that a handful of examples suffices.',
+    intro: 'The share of test images whose target-class probability rises by more than 0.1 when the pattern is added, against the number n of patterned training images: one dot per run, lines through the means, error bars ± SEM over runs (n = 0 is the clean baseline). Settings that differ in anything but the pattern (epochs, subsets, optimizer) are separate panels. The paper finds that a handful of examples suffices.',
     presets: ['paper-mnist-patterns', 'paper-fashion-patterns', 'paper-cifar10'],
   },
   {
@@ -91,9 +91,15 @@ export const SECTION_CATALOG: readonly SectionInfo[] = [
     presets: ['paper-mitigation-clipping'],
   },
   {
+    id: 'training-curves',
+    title: 'Training curves',
+    intro: 'Loss, training accuracy and test accuracy per epoch, from the history each run stores (mean ± SEM over the runs of a setting).',
+    presets: ['demo'],
+  },
+  {
     id: 'settings',
     title: 'All training settings',
-    intro: 'Every training setting in the store: runs, mean spurious score, SEM, Welch one-sided p-value against the n = 0 baseline of the same setting, and test accuracy.',
+    intro: 'Every training setting in the store: runs, mean spurious score, SEM, a 95% bootstrap interval of the mean, the one-sided test of the per-run scores against the n = 0 runs of the same setting (Welch, with the exact permutation test beside it; "n.s." at p ≥ 0.05, "(min.)" where the permutation test is at the smallest p its run counts allow), and test accuracy.',
     presets: ['paper-mnist-patterns'],
   },
 ];

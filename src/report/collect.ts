@@ -1,30 +1,14 @@
 /**
  * Reads what a results store holds into typed, seed-aggregated rows for the report.
  *
- * Conventions for runs in the store (other commands write runs this way; a run that
- * does not follow them is skipped, never fatal). Every kind may carry further keys.
- *
- * - kind 'train': config { dataset, pattern, n, target, seed, model,
- *     optimizer: { name, lr, ... }, weightDecay, inputNoise, gradClip, epochs };
- *   result { score, testAcc, patternNorm?, ... } plus the per-image 0/1 indicator of
- *   the spurious score (store.complete's perImage) for the p-values. A regularizer that
- *   is off may be omitted or 0. The n = 0 baseline runs carry the pattern they are
- *   scored with, so each pattern has its own baseline. A setting is the config minus
- *   seed; settings are compared with baselines by summarizeWithBaseline.
- * - kind 'forget': the train config plus method ('incremental' | 'influence' | ...);
- *   result { before: {score, testAcc}, after: {score, testAcc},
- *   retrain: {score, testAcc} | null } (retrain: the model retrained from scratch
- *   without the n examples, where the run computed it).
- * - kind 'mia': config { dataset, pattern, n, seed, model, ... };
- *   result { n, attackAcc, attackAccSpurious, auc, tprAt1Fpr, targetTestAcc }.
- * - kind 'sensitivity': config { dataset, model, seed, ... };
- *   result { model, ps: number[], curve: number[], area } (as `spurlab sensitivity
- *   --store` writes it) or result { model, curve: [{ p, prob }], area }. Curves are
- *   averaged per data set and architecture over every measured run (seeds, patterns,
- *   n): the figure is about the architecture.
- * - kind 'weights': config { dataset, pattern, n, model, seed, ... };
- *   result { model, map: number[784], diff?: number[784] } (diff: map minus a clean
- *   model's map).
+ * Each kind of run declares its config and result in src/experiments/kinds/ (train:
+ * RunResult, forget: ForgetResult, mia: MembershipResult, sensitivity:
+ * SensitivityRecord, weights: WeightsRecord); `reportSections` there names the fields of
+ * ReportData each kind feeds. The readers below are tolerant on purpose: a run whose
+ * result lacks a field (an older spurlab, a hand-made store) is skipped, never fatal;
+ * sensitivity curves may also be stored as [{ p, prob }], and forget runs' before and
+ * retrain describe the same models for every method of a seed. Groups that never mix
+ * settings, for any kind, come from experiments/resultGroups.ts (resultGroups).
  */
 import type { ResultsStore, RunRecord } from '../store/results.ts';
 import { type BaselineSummary, summarizeWithBaseline } from '../experiments/summaries.ts';
@@ -59,6 +43,30 @@ export interface TrainSetting {
   /** Welch's one-sided p-value against the n = 0 baseline; NaN for baselines and settings without one. */
   pValue: number;
   summary: BaselineSummary;
+  /** Per epoch over the runs that stored a history: loss, train and test accuracy. */
+  history: EpochSummary[];
+}
+
+export interface EpochSummary {
+  epoch: number;
+  loss: MeanSem;
+  trainAcc: MeanSem;
+  testAcc: MeanSem;
+}
+
+/** The runs' per-epoch records (result.history), averaged epoch by epoch. */
+function epochSummaries(results: Record<string, unknown>[]): EpochSummary[] {
+  const byEpoch = new Map<number, Record<string, unknown>[]>();
+  for (const r of results) {
+    if (!Array.isArray(r.history)) continue;
+    for (const e of r.history.map(record)) {
+      if (typeof e?.epoch !== 'number') continue;
+      byEpoch.set(e.epoch, [...(byEpoch.get(e.epoch) ?? []), e]);
+    }
+  }
+  return [...byEpoch.entries()].sort((a, b) => a[0] - b[0]).map(([epoch, es]) => ({
+    epoch, loss: meanSem(es.map((e) => e.loss)), trainAcc: meanSem(es.map((e) => e.trainAcc)), testAcc: meanSem(es.map((e) => e.testAcc)),
+  }));
 }
 
 export interface ForgetSeries {
@@ -90,6 +98,8 @@ export interface SensitivityCurve {
   /** Config display values except seed and model. */
   fields: Record<string, string>;
   model: string;
+  /** "clean" (n = 0) or the pattern and n the model was trained with. */
+  trainedWith: string;
   runs: number;
   curve: { p: number; prob: MeanSem }[];
   area: MeanSem;
@@ -114,6 +124,9 @@ export interface ReportData {
   /** Done runs per kind, including kinds the report does not draw. */
   runsByKind: Record<string, number>;
 }
+
+/** Config fields that tell the runs of one setting apart. */
+const RUN_SEEDS = ['seed', 'modelSeed'];
 
 /** summarizeWithBaseline only groups by plain (dotted) identifiers. */
 const GROUPABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -142,7 +155,8 @@ function collectTrain(store: ResultsStore, runs: RunRecord[]): Pick<ReportData, 
   const keys = new Set(runs.flatMap((r) => Object.keys(r.config)));
   if (!keys.has('n')) return { train: [], trainSummaries: [], trainGroupBy: [] };
   // n last, so the store's ORDER BY lists each setting's n values together.
-  const trainGroupBy = [...orderedFields([...keys].filter((k) => k !== 'seed' && k !== 'n' && GROUPABLE.test(k))), 'n'];
+  // The data seed and the model seed both index runs of one setting: a setting is everything else.
+  const trainGroupBy = [...orderedFields([...keys].filter((k) => !RUN_SEEDS.includes(k) && k !== 'n' && GROUPABLE.test(k))), 'n'];
   const trainSummaries = summarizeWithBaseline(store, trainGroupBy, { kind: 'train' });
   const train = trainSummaries
     .filter((s) => typeof s.group.n === 'number')
@@ -160,6 +174,7 @@ function collectTrain(store: ResultsStore, runs: RunRecord[]): Pick<ReportData, 
         patternNorm: meanSem(results.map((r) => r.patternNorm)),
         pValue: s.pValue,
         summary: s,
+        history: epochSummaries(results),
       };
     })
     .sort((a, b) => compareFields(a.fields, b.fields) || a.n - b.n);
@@ -217,11 +232,18 @@ function curvePoints(result: Record<string, unknown>): { p: number; prob: number
   return result.curve.map(record).filter((pt): pt is { p: number; prob: number } => typeof pt?.p === 'number' && typeof pt.prob === 'number');
 }
 
+/** "clean" for a model trained without the pattern (n = 0), else "R3, n = 3": occlusion curves of the two are kept apart. */
+function trainedWith(r: RunRecord): string {
+  const n = r.config.n;
+  if (typeof n !== 'number') return 'model';
+  return n === 0 ? 'clean' : `${String(r.config.pattern ?? 'pattern')}, n = ${n}`;
+}
+
 function collectSensitivity(runs: RunRecord[]): SensitivityCurve[] {
   const modelOf = (r: RunRecord): string => String(r.result?.model ?? r.config.model ?? 'model');
   const datasetOf = (r: RunRecord): Record<string, string> => settingFields({ dataset: r.result?.dataset ?? r.config.dataset ?? null }, []);
   const usable = runs.filter((r) => curvePoints(r.result!).length > 0);
-  const settings = groupBy(usable, (r) => JSON.stringify([datasetOf(r), modelOf(r)]));
+  const settings = groupBy(usable, (r) => JSON.stringify([datasetOf(r), modelOf(r), trainedWith(r)]));
   return settings.map((group) => {
     const byP = new Map<number, number[]>();
     for (const r of group) {
@@ -235,6 +257,7 @@ function collectSensitivity(runs: RunRecord[]): SensitivityCurve[] {
     return {
       fields: datasetOf(group[0]),
       model: modelOf(group[0]),
+      trainedWith: trainedWith(group[0]),
       runs: group.length,
       curve: [...byP.entries()].sort((a, b) => a[0] - b[0]).map(([p, probs]) => ({ p, prob: meanSem(probs) })),
       area: meanSem(group.map((r) => r.result?.area)),

@@ -42,3 +42,19 @@ export function formatNumber(v: number): string {
   if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return v.toExponential().replace('e+', 'e');
   return String(Number(v.toPrecision(4)));
 }
+
+/**
+ * The p-value of a test against the baseline as tables and the demo print it: "0.31 n.s."
+ * at or above alpha, else formatPValue; without a test, the reason ("1 run", "baseline").
+ */
+export function formatTestP(p: number, note = '', target: TextTarget = 'plain', alpha = 0.05): string {
+  if (Number.isNaN(p)) return note || MISSING;
+  if (p >= alpha) return `${p.toFixed(2)} n.s.`;
+  return formatPValue(p, target);
+}
+
+/** A 95% interval "0.021–0.368" (three decimals, as scores). */
+export function formatInterval(lo: number, hi: number): string {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return MISSING;
+  return `${formatScore(lo)}–${formatScore(hi)}`;
+}

@@ -9,7 +9,7 @@
 import type { VegaLiteSpec } from './render.ts';
 import {
   type MeanBar, type MeanPoint, type MitigationPoint, type NormScoreGroup, deletionChart, membershipInferenceChart,
-  mitigationChart, normScatterChart, optimizerBarChart, scoreVsNChart, sensitivityChart, weightMapChart,
+  mitigationChart, normScatterChart, optimizerBarChart, scoreVsNChart, sensitivityChart, trainingCurvesChart, weightMapChart,
 } from './charts.ts';
 import type { ReportData, TrainSetting } from './collect.ts';
 import { PATTERN_PRESET_BY_DATASET, SECTION_CATALOG, type SectionInfo, sectionInfo, sweepCommand } from './catalog.ts';
@@ -50,7 +50,7 @@ interface Comparison {
 }
 
 /** Groups of settings equal except for the `compared` fields, keeping groups where `seriesOf` takes at least two values. */
-function comparisons(train: TrainSetting[], compared: string[], seriesOf: (s: TrainSetting) => string, keep = (_: TrainSetting[]) => true): Comparison[] {
+function comparisons(train: TrainSetting[], compared: string[], seriesOf: (s: TrainSetting) => string, keep = (_: TrainSetting[]) => true, minSeries = 2): Comparison[] {
   const groups = new Map<string, TrainSetting[]>();
   for (const s of train) {
     const k = contextKey(s.fields, compared);
@@ -59,7 +59,7 @@ function comparisons(train: TrainSetting[], compared: string[], seriesOf: (s: Tr
     else groups.set(k, [s]);
   }
   return [...groups.values()]
-    .filter((g) => new Set(g.map(seriesOf)).size >= 2 && keep(g))
+    .filter((g) => new Set(g.map(seriesOf)).size >= minSeries && keep(g))
     .map((settings) => ({
       context: Object.fromEntries(Object.entries(settings[0].fields).filter(([f]) => !compared.includes(f))),
       settings: [...settings].sort((a, b) => compareDisplay(seriesOf(a), seriesOf(b)) || a.n - b.n),
@@ -70,7 +70,7 @@ function comparisons(train: TrainSetting[], compared: string[], seriesOf: (s: Tr
 function comparisonPoints(cs: Comparison[], seriesOf: (s: TrainSetting) => string): { points: MeanPoint[]; subtitle: string } {
   const { labels, common } = contextLabels(cs.map((c) => c.context));
   const points = cs.flatMap((c, i) => c.settings.map((s) => ({
-    x: s.n, mean: s.score.mean, sem: s.score.sem, series: seriesOf(s), facet: cs.length > 1 ? labels[i] : undefined,
+    x: s.n, mean: s.score.mean, sem: s.score.sem, runs: s.summary.scores, series: seriesOf(s), facet: cs.length > 1 ? labels[i] : undefined,
   })));
   return { points, subtitle: common };
 }
@@ -83,13 +83,33 @@ function summaryTable(name: string, caption: string, settings: TrainSetting[]): 
   return settingsTable(settings.map((s) => s.summary), { name, caption });
 }
 
-function byFieldSection(id: string, train: TrainSetting[], field: string, seriesTitle: string, title: string): ReportSection | undefined {
-  const seriesOf = (s: TrainSetting): string => s.fields[field];
+/** Score against n "by field": a panel per group of settings that differ only in the field (and n, seed). */
+function byFieldSection(id: string, train: TrainSetting[], field: string, seriesTitle: string, title: string, drawn: Set<TrainSetting>): ReportSection | undefined {
+  const seriesOf = (s: TrainSetting): string => s.fields[field] ?? '–';
   const cs = comparisons(train, [field], seriesOf);
   if (cs.length === 0) return undefined;
+  for (const c of cs) for (const t of c.settings) drawn.add(t);
   const { points, subtitle } = comparisonPoints(cs, seriesOf);
   const chart = scoreVsNChart(points, { title, subtitle, seriesTitle });
   return section(id, [{ name: `score-vs-n-by-${field}`, spec: chart }], [summaryTable(id, title, cs.flatMap((c) => c.settings))]);
+}
+
+/**
+ * Settings no comparison drew (a single pattern, or settings that differ only in
+ * epochs or subsets): score against n all the same, a panel per setting, so every
+ * training setting the store holds is drawn and none is merged with another.
+ */
+function otherSettingsChart(train: TrainSetting[], drawn: Set<TrainSetting>): { chart: ReportChart; table: Table } | undefined {
+  const rest = train.filter((t) => !drawn.has(t));
+  if (rest.length === 0) return undefined;
+  const seriesOf = (s: TrainSetting): string => s.fields.pattern ?? '–';
+  const cs = comparisons(rest, ['pattern'], seriesOf, undefined, 1);
+  const { points, subtitle } = comparisonPoints(cs, seriesOf);
+  const title = drawn.size > 0 ? 'Spurious score of the other settings' : 'Spurious score by pattern';
+  return {
+    chart: { name: 'score-vs-n-other', spec: scoreVsNChart(points, { title, subtitle, seriesTitle: 'pattern' }) },
+    table: summaryTable('patterns-other', title, cs.flatMap((c) => c.settings)),
+  };
 }
 
 /** Presets that would add data sets missing from the pattern comparison. */
@@ -120,10 +140,11 @@ function normSection(train: TrainSetting[]): ReportSection | undefined {
   return charts.length > 0 ? section('pattern-norm', charts, []) : undefined;
 }
 
-function optimizerSection(train: TrainSetting[]): ReportSection | undefined {
+function optimizerSection(train: TrainSetting[], drawn: Set<TrainSetting>): ReportSection | undefined {
   const seriesOf = (s: TrainSetting): string => (s.strengths.gradClip > 0 ? `${s.fields.optimizer}, clip ${formatNumber(s.strengths.gradClip)}` : s.fields.optimizer);
   const cs = comparisons(train, ['optimizer', 'gradClip'], seriesOf, (g) => new Set(g.map((s) => s.fields.optimizer)).size >= 2);
   if (cs.length === 0) return undefined;
+  for (const c of cs) for (const t of c.settings) drawn.add(t);
   const { points, subtitle } = comparisonPoints(cs, seriesOf);
   const { labels } = contextLabels(cs.map((c) => c.context));
   const bars: MeanBar[] = cs.flatMap((c, i) => c.settings.filter((s) => s.n > 0).map((s) => ({
@@ -140,12 +161,13 @@ const MITIGATIONS: { id: string; regularizer: Regularizer; strengthTitle: string
   { id: 'mitigation-clipping', regularizer: 'gradClip', strengthTitle: 'gradient clip threshold' },
 ];
 
-function mitigationSection(train: TrainSetting[], m: (typeof MITIGATIONS)[number]): ReportSection | undefined {
+function mitigationSection(train: TrainSetting[], m: (typeof MITIGATIONS)[number], drawn: Set<TrainSetting>): ReportSection | undefined {
   const strengthOf = (s: TrainSetting): number => s.strengths[m.regularizer];
   const cs = comparisons(train, [m.regularizer], (s) => String(strengthOf(s)),
     // Three strengths make a sweep; two clipping values are the optimizer comparison's.
     (g) => new Set(g.map(strengthOf).filter((v) => v > 0)).size >= 3);
   if (cs.length === 0) return undefined;
+  for (const c of cs) for (const t of c.settings) drawn.add(t);
   const charts = cs.map((c, i): ReportChart => {
     const settings = [...c.settings].sort((a, b) => a.n - b.n || strengthOf(a) - strengthOf(b));
     const ordered: MitigationPoint[] = settings.flatMap((s) => [
@@ -189,9 +211,12 @@ function sensitivitySection(data: ReportData): ReportSection | undefined {
   const contexts = data.sensitivity.map((c) => c.fields);
   const { labels, common } = contextLabels(contexts);
   const several = new Set(labels).size > 1;
-  const curves = [...data.sensitivity].sort((a, b) => compareDisplay(a.model, b.model));
+  const curves = [...data.sensitivity].sort((a, b) => compareDisplay(a.model, b.model) || (a.trainedWith === 'clean' ? -1 : b.trainedWith === 'clean' ? 1 : compareDisplay(a.trainedWith, b.trainedWith)));
+  // Clean and patterned models of one architecture share its colour and differ in dash.
+  const mixed = new Set(curves.map((c) => c.trainedWith)).size > 1;
   const points: MeanPoint[] = curves.flatMap((c) => c.curve.map((pt) => ({
     x: pt.p, mean: pt.prob.mean, sem: pt.prob.sem, series: c.model, facet: several ? labels[data.sensitivity.indexOf(c)] : undefined,
+    ...(mixed ? { dash: c.trainedWith } : {}),
   })));
   const chart = sensitivityChart(points, { title: 'Occlusion curves', subtitle: common });
   return section('sensitivity', [{ name: 'sensitivity', spec: chart }],
@@ -212,22 +237,66 @@ function weightMapSection(data: ReportData): ReportSection | undefined {
   return section('weight-maps', charts, [], notes);
 }
 
+/** Settings per training-curves chart: more lines than this do not read. */
+export const MAX_CURVES_PER_CHART = 8;
+
+/**
+ * Training curves of every setting with stored histories. The colour is the pattern's
+ * (as in every other chart) and the dash tells the other differences (n, epochs, ...);
+ * at most MAX_CURVES_PER_CHART settings per chart.
+ */
+function trainingCurvesSection(train: TrainSetting[]): ReportSection | undefined {
+  const withHistory = train.filter((s) => s.history.length > 0);
+  if (withHistory.length === 0) return undefined;
+  const byPattern = new Set(withHistory.map((s) => s.fields.pattern)).size > 1;
+  const rest = (s: TrainSetting): Record<string, string> => Object.fromEntries(Object.entries(s.fields).filter(([f]) => !byPattern || f !== 'pattern'));
+  const { labels, common } = contextLabels(withHistory.map(rest));
+  const other = withHistory.map((s, i) => [labels[i], `n = ${s.n}`].filter(Boolean).join(', '));
+  const charts: ReportChart[] = [];
+  for (let start = 0; start < withHistory.length; start += MAX_CURVES_PER_CHART) {
+    const chunk = withHistory.slice(start, start + MAX_CURVES_PER_CHART);
+    const points: MeanPoint[] = chunk.flatMap((s, j) => {
+      const line = byPattern ? { series: s.fields.pattern, dash: other[start + j] } : { series: other[start + j] };
+      return s.history.flatMap((e) => [
+        { x: e.epoch, mean: e.loss.mean, sem: e.loss.sem, ...line, facet: 'training loss' },
+        { x: e.epoch, mean: e.trainAcc.mean, sem: e.trainAcc.sem, ...line, facet: 'training accuracy' },
+        { x: e.epoch, mean: e.testAcc.mean, sem: e.testAcc.sem, ...line, facet: 'test accuracy' },
+      ]);
+    });
+    const part = withHistory.length > MAX_CURVES_PER_CHART ? ` (${start / MAX_CURVES_PER_CHART + 1} of ${Math.ceil(withHistory.length / MAX_CURVES_PER_CHART)})` : '';
+    charts.push({ name: `training-curves-${charts.length + 1}`, spec: trainingCurvesChart(points, { title: `Training curves${part}`, subtitle: common || undefined }, byPattern) });
+  }
+  return section('training-curves', charts, []);
+}
+
 /** Decides the report's sections from the data; sections without data go to `missing`, in catalog order. */
 export function planReport(data: ReportData): ReportPlan {
   const train = data.train;
-  const patterns = byFieldSection('patterns', train, 'pattern', 'pattern', 'Spurious score by pattern');
-  if (patterns) patterns.notes.push(...missingPatternPresets(patterns, train));
-  const built: (ReportSection | undefined)[] = [
-    patterns,
-    normSection(train),
-    byFieldSection('datasets', train, 'dataset', 'data set', 'Spurious score by data set'),
-    byFieldSection('architectures', train, 'model', 'architecture', 'Spurious score by architecture'),
+  const drawn = new Set<TrainSetting>();
+  const patterns = byFieldSection('patterns', train, 'pattern', 'pattern', 'Spurious score by pattern', drawn);
+  const later: (ReportSection | undefined)[] = [
+    byFieldSection('datasets', train, 'dataset', 'data set', 'Spurious score by data set', drawn),
+    byFieldSection('architectures', train, 'model', 'architecture', 'Spurious score by architecture', drawn),
     sensitivitySection(data),
     weightMapSection(data),
-    optimizerSection(train),
+    optimizerSection(train, drawn),
     deletionSection(data),
     membershipSection(data),
-    ...MITIGATIONS.map((m) => mitigationSection(train, m)),
+    ...MITIGATIONS.map((m) => mitigationSection(train, m, drawn)),
+    trainingCurvesSection(train),
+  ];
+  // Whatever no comparison drew goes into the pattern section, which exists then.
+  const other = otherSettingsChart(train, drawn);
+  const patternSection = other
+    ? patterns
+      ? { ...patterns, charts: [...patterns.charts, other.chart], tables: [...patterns.tables, other.table] }
+      : section('patterns', [other.chart], [other.table])
+    : patterns;
+  if (patternSection) patternSection.notes.push(...missingPatternPresets(patternSection, train));
+  const built: (ReportSection | undefined)[] = [
+    patternSection,
+    normSection(train),
+    ...later,
     train.length > 0 ? section('settings', [], [summaryTable('settings', 'All training settings', train)]) : undefined,
   ];
   const sections = built.filter((s): s is ReportSection => s !== undefined);

@@ -5,7 +5,7 @@
  */
 import type { BaselineSummary } from '../experiments/summaries.ts';
 import type { ForgetSetting, MiaSetting, SensitivityCurve } from './collect.ts';
-import { MISSING, type TextTarget, formatNumber, formatPValue, formatPercent, formatScore } from './format.ts';
+import { MISSING, type TextTarget, formatInterval, formatNumber, formatPValue, formatPercent, formatScore, formatTestP } from './format.ts';
 import { contextLabels, fieldTitle, orderedFields, settingFields } from './settings.ts';
 
 export type ColumnFormat = 'text' | 'int' | 'score' | 'pvalue' | 'percent' | 'number';
@@ -97,9 +97,11 @@ export function toLatex(table: Table): string {
 }
 
 /**
- * Per setting: runs, mean spurious score, SEM, p-value against the n = 0 baseline, and
- * test accuracy, from summarizeWithBaseline rows. Group fields that take one value in
- * every row move to the caption; the others become the first columns.
+ * Per setting: runs, mean spurious score, SEM, 95% bootstrap interval, the p-value
+ * against the n = 0 baseline (Welch over runs with the exact permutation test beside it,
+ * or the reference's per-image test, named so in the header), and test accuracy, from
+ * summarizeWithBaseline rows. Group fields that take one value in every row move to the
+ * caption; the others become the first columns.
  */
 export function settingsTable(rows: BaselineSummary[], opts: { name: string; caption: string }): Table {
   const settings = rows.map((r) => settingFields(r.group, ['n', 'seed']));
@@ -108,19 +110,30 @@ export function settingsTable(rows: BaselineSummary[], opts: { name: string; cap
   const { common } = contextLabels(display);
   const varying = fields.filter((f) => new Set(display.map((d) => d[f])).size > 1);
   const hasN = rows.some((r) => 'n' in r.group);
+  const perImage = rows.some((r) => r.comparison.test === 'per-image');
   const columns: TableColumn[] = [
     ...varying.map((f) => ({ header: fieldTitle(f), format: 'text' as const })),
     ...(hasN ? [{ header: 'n', format: 'int' as const }] : []),
     { header: 'runs', format: 'int' },
     { header: 'score', format: 'score' },
     { header: 'SEM', format: 'score' },
-    { header: 'p (vs n = 0)', format: 'pvalue' },
+    { header: '95% CI (bootstrap)', format: 'text' },
+    ...(perImage
+      ? [{ header: 'p vs n = 0 (per-image, reference test)', format: 'pvalue' as const }]
+      : [{ header: 'p vs n = 0 (Welch over runs)', format: 'pvalue' as const }, { header: 'p (permutation)', format: 'pvalue' as const }]),
     { header: 'test acc.', format: 'percent' },
   ];
+  // Numbers keep their LaTeX form; "n.s." and the reasons for no test are text.
+  const pCell = (p: number, note: string): CellValue => (Number.isNaN(p) ? note || null : p >= 0.05 ? formatTestP(p) : p);
   const body = rows.map((r, i) => [
     ...varying.map((f) => display[i][f]),
     ...(hasN ? [typeof r.group.n === 'number' ? r.group.n : null] : []),
-    r.runs, r.meanScore, r.semScore, r.pValue, r.meanTestAcc,
+    r.runs, r.meanScore, r.semScore, formatInterval(r.comparison.ci[0], r.comparison.ci[1]),
+    pCell(r.pValue, r.comparison.note),
+    ...(perImage ? [] : [r.comparison.pPermutation === r.comparison.pPermutationMin
+      // With 3 runs against 3 no split is more extreme than all-above: say that the test is at its floor.
+      ? `${r.comparison.pPermutation.toFixed(3)} (min.)` : pCell(r.comparison.pPermutation, r.comparison.note)]),
+    r.meanTestAcc,
   ]);
   return { name: opts.name, caption: common ? `${opts.caption} (${common})` : opts.caption, columns, rows: body };
 }
@@ -164,9 +177,9 @@ export function sensitivityTable(curves: SensitivityCurve[], opts: { name: strin
   const several = new Set(labels).size > 1;
   const columns: TableColumn[] = [
     ...(several ? [{ header: 'setting', format: 'text' as const }] : []),
-    { header: 'architecture', format: 'text' }, { header: 'runs', format: 'int' },
+    { header: 'architecture', format: 'text' }, { header: 'trained with', format: 'text' }, { header: 'runs', format: 'int' },
     { header: 'area under curve', format: 'score' }, { header: 'SEM', format: 'score' },
   ];
-  const rows = curves.map((c, i) => [...(several ? [labels[i]] : []), c.model, c.runs, c.area.mean, c.area.sem]);
+  const rows = curves.map((c, i) => [...(several ? [labels[i]] : []), c.model, c.trainedWith, c.runs, c.area.mean, c.area.sem]);
   return { name: opts.name, caption: common ? `${opts.caption} (${common})` : opts.caption, columns, rows };
 }

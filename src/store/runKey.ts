@@ -33,6 +33,6 @@ function canonicalize(value: unknown, path: string, nonFinite: 'reject' | 'null'
 }
 
 /** The stable key of a run: sha256 (hex) of its configuration's canonical JSON. */
-export function runKey(config: Record<string, unknown>): string {
+export function runKey(config: object): string {
   return createHash('sha256').update(canonicalJson(config)).digest('hex');
 }

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { miaCommand } from '../../src/cli/commands/mia.ts';
-import { recordMembershipInference } from '../../src/privacy/membershipInference.ts';
+import { miaKind } from '../../src/experiments/kinds/index.ts';
+import { resultOf, runInStore } from '../../src/experiments/sweep.ts';
 import { makeSpuriousDataset } from '../../src/data/spurious.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { runCommandDirect } from './runCommandDirect.ts';
@@ -46,7 +47,10 @@ test('spurlab mia trains, attacks, reports numbers in [0, 1] and records the run
     assert.deepEqual([runs[0].dataset, runs[0].pattern, runs[0].n, runs[0].target, runs[0].seed, runs[0].model, runs[0].optimizer], ['mnist', 'R3', 10, 0, 0, 'MLP', 'adam']);
     assert.equal(runs[0].config.experiment, 'mia');
     // The same options through the API find the finished run instead of training again.
-    const again = await recordMembershipInference(store, { dataset: 'mnist', n: 10, seed: 0, model: 'MLP', epochs: 2, trainLimit: 600, testLimit: 300 });
+    const config = miaKind.configure({ dataset: 'mnist', n: 10, seed: 0, model: 'MLP', epochs: 2, trainLimit: 600, testLimit: 300 });
+    const outcome = await runInStore(store, miaKind, config, { artifacts: false });
+    assert.equal(outcome.status, 'done');
+    const again = resultOf(miaKind, outcome, storePath);
     assert.equal(again.fromStore, true);
     assert.equal(again.result.attackAcc, res.attackAcc);
   } finally {

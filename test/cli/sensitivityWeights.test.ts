@@ -131,3 +131,29 @@ test('spurlab weights: a CNN run, a missing run, or no --out are clear errors', 
   assert.equal(notDir.code, 2);
   assert.match(notDir.err[0], /is not a directory/);
 });
+
+test('spurlab weights --store records the map and its difference from the clean run once (kind weights)', async () => {
+  const storePath = join(dir, 'weights.db');
+  const out = join(dir, 'diff-stored.png');
+  const r = await runCommandDirect(weightsCommand, [patternRun, '--diff', cleanRun, '--out', out, '--store', storePath]);
+  assert.equal(r.code, 0, r.err.join('\n'));
+  assert.match(r.out.join('\n'), /recorded in .*weights\.db as run [0-9a-f]{12} \(kind weights\)/);
+  const again = await runCommandDirect(weightsCommand, [patternRun, '--diff', cleanRun, '--out', out, '--store', storePath]);
+  assert.match(again.out.join('\n'), /an identical map was already in/);
+  const store = ResultsStore.open(storePath);
+  try {
+    const [row] = store.list({ kind: 'weights' });
+    assert.equal(store.list().length, 1);
+    assert.equal(row.attempts, 1);
+    const result = row.result as { map: number[]; diff: number[]; maxDiff: number };
+    assert.equal(result.map.length, 784);
+    assert.equal(result.diff.length, 784);
+    assert.ok(result.maxDiff > 0);
+  } finally {
+    store.close();
+  }
+  // the store keys the clean model by config: n = 0 of the same run, not any run
+  const wrong = await runCommandDirect(weightsCommand, [cleanRun, '--diff', patternRun, '--out', out, '--store', storePath]);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.err[0], /--diff .*s3: with --store the clean run must be .*clean's configuration with n = 0/);
+});

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { ResultsStore } from '../../src/store/results.ts';
 import { isProcessAlive } from '../../src/util/processes.ts';
 import { readSafetensors } from '../../src/store/safetensors.ts';
+import { kindKey, trainKind } from '../../src/experiments/kinds/index.ts';
 
 const BIN = new URL('../../bin/spurlab.mjs', import.meta.url).pathname;
 const RUN_SLOTS = new URL('../../src/distributed/runSlots.ts', import.meta.url).href;
-const CONFIG = new URL('../../src/train/config.ts', import.meta.url).href;
 
 async function waitFor<T>(what: string, seconds: number, probe: () => T | undefined): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
@@ -64,13 +64,12 @@ test('kill -9 of a worker process stops its run-slot child in the middle of an e
   // Epochs of a few seconds: without the watch the child would notice only when it
   // reports the next epoch (its IPC send fails), after writing that epoch's checkpoint.
   const artifactDir = mkdtempSync(join(tmpdir(), 'spurlab-parent-slot-'));
-  const config = { ...longRun, n: 3, epochs: 5, trainSubset: 40000 };
+  const config = trainKind.configure({ ...longRun, n: 3, epochs: 5, trainSubset: 40000 });
+  const key = kindKey(trainKind, config);
   const script = `
     import { RunSlots } from ${JSON.stringify(RUN_SLOTS)};
-    import { makeTrainConfig } from ${JSON.stringify(CONFIG)};
-    const { dataset, pattern, n, target, seed, ...rest } = ${JSON.stringify(config)};
     const slots = new RunSlots(1);
-    slots.run({ config: makeTrainConfig({ data: { dataset, pattern, n, target, seed }, ...rest }), artifactDir: ${JSON.stringify(artifactDir)},
+    slots.run({ kind: 'train', config: ${JSON.stringify(config)}, key: ${JSON.stringify(key)}, artifactsDir: ${JSON.stringify(artifactDir)},
       onEpoch: (e) => { if (e === 1) process.stdout.write('epoch 1\\n'); } });`;
   const worker = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
@@ -89,7 +88,7 @@ test('kill -9 of a worker process stops its run-slot child in the middle of an e
     assert.equal(children.length, 1, `children of the worker: ${children.join(', ')}`);
     worker.kill('SIGKILL');
     await waitFor('the run-slot child to stop', 30, () => (isProcessAlive(children[0]) ? undefined : true));
-    const ckpt = readSafetensors(join(artifactDir, 'model.safetensors'));
+    const ckpt = readSafetensors(join(artifactDir, key, 'model.safetensors'));
     assert.equal(ckpt.metadata.epoch, '1', 'the child trained on through epoch 2 after its worker died');
   } finally {
     worker.kill('SIGKILL');

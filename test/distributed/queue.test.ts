@@ -11,7 +11,7 @@ import { codeVersion } from '../../src/distributed/codeVersion.ts';
 import { QUEUE_PREFIX, parseRedisUrl } from '../../src/distributed/connection.ts';
 import { runQueuedSweep } from '../../src/distributed/coordinator.ts';
 import type { RunJobData, RunJobReturn } from '../../src/distributed/jobs.ts';
-import { expandSweep, loadSweepSpec } from '../../src/experiments/sweepSpec.ts';
+import { expandSweep, loadSweepSpec, planSweep } from '../../src/experiments/grids/spec.ts';
 import { configKey } from '../../src/experiments/sweep.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { run, spawnWorker, startRedis, stopWorkers, tiny, tmp, waitFor, writeSweep, type TestRedis } from './helpers.ts';
@@ -150,7 +150,7 @@ test('a worker refuses a run enqueued by other code, without retrying, naming bo
   const workers = [spawnWorker(redis.url, 'versions')];
   try {
     const summary = await runQueuedSweep({
-      target: parseRedisUrl(redis.url), sweepName: 'versions', configs: expandSweep(loadSweepSpec(file)), store,
+      target: parseRedisUrl(redis.url), sweepName: 'versions', runs: planSweep(loadSweepSpec(file)), store,
       codeVersion: '0.0.1+src.000000000000', artifactsDir: null, attempts: 3, backoffMs: 100, pollMs: 100,
     });
     assert.equal(summary.failed.length, 1);

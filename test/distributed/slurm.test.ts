@@ -10,7 +10,7 @@ import { runIndexCommand } from '../../src/cli/commands/runIndex.ts';
 import { sweepCommand } from '../../src/cli/commands/sweep.ts';
 import { commands } from '../../src/cli/commands/index.ts';
 import { codeVersion } from '../../src/distributed/codeVersion.ts';
-import { expandSweep, loadSweepSpec } from '../../src/experiments/sweepSpec.ts';
+import { expandSweep, loadSweepSpec } from '../../src/experiments/grids/spec.ts';
 import { configKey } from '../../src/experiments/sweep.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { ROOT, run, spurlabArgv, tiny, tmp, writeSweep } from './helpers.ts';
@@ -39,14 +39,14 @@ test('emit a Slurm array, run its tasks, collect each result once; corrupt files
   assert.equal(runs, 3);
   const sweep = JSON.parse(readFileSync(sweepFile, 'utf8'));
   assert.equal(sweep.codeVersion, codeVersion());
-  assert.deepEqual(sweep.configs.map(configKey), expandSweep(loadSweepSpec(file)).map(configKey));
+  assert.deepEqual(sweep.runs.map((r: { key: string }) => r.key), expandSweep(loadSweepSpec(file)).map(configKey));
   const text = readFileSync(script, 'utf8');
   for (const line of ['#SBATCH --array=0-2', '#SBATCH --cpus-per-task=4', '#SBATCH --time=00:30:00', '#   sbatch ']) assert.ok(text.includes(line), line);
 
   for (const i of [0, 1]) {
     const r = await runTask(script, i);
     assert.equal(r.code, 0, r.out);
-    assert.match(r.out, new RegExp(`run ${i}: score `));
+    assert.match(r.out, new RegExp(`run ${i} \\(train\\): score `));
   }
   const again = await runTask(script, 1);
   assert.match(again.out, /run 1: already done/, 'a requeued task does not train again');
@@ -77,7 +77,7 @@ test('emit a Slurm array, run its tasks, collect each result once; corrupt files
   assert.match(corrupt.err[0], /results\/2\.json: the run result is not valid JSON .*delete it/);
   writeFileSync(join(out, 'results', '2.json'), JSON.stringify({ ...result, index: 2 }));
   const mismatched = await run(collectCommand, [out, '--store', db]);
-  assert.match(mismatched.err[0], /results\/2\.json: its configuration or key is not configuration 2 of the sweep; delete the file and rerun task 2/);
+  assert.match(mismatched.err[0], /results\/2\.json: its kind, configuration or key is not run 2 of the sweep; delete the file and rerun task 2/);
 });
 
 test('run-index refuses a sweep emitted by other code and an index out of range', async () => {

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  averageRanks, mean, pearson, sampleStd, spearman, standardError, welchTTest, type Alternative,
+  averageRanks, bootstrapMeanCI, mannWhitneyU, mean, pearson, permutationTest, sampleStd, spearman, standardError,
+  welchTTest, type Alternative,
 } from '../../src/experiments/stats.ts';
 
 // Tolerances: statistics (means, t, df, r) are plain float64 arithmetic and must match
@@ -21,6 +22,8 @@ interface DescribeCase { name: string; x: GoldenVector; mean: GoldenNumber; std:
 const golden = JSON.parse(readFileSync(new URL('../golden/scipy_stats.json', import.meta.url), 'utf8')) as {
   magic: string; version: number; generator: string;
   welch: WelchCase[]; pearson: CorrCase[]; spearman: CorrCase[]; describe: DescribeCase[];
+  mannwhitneyu: CorrCase[]; permutation: CorrCase[];
+  bootstrap: { name: string; x: GoldenVector; level: number; low: number; high: number; std: number }[];
 };
 
 function num(v: GoldenNumber): number {
@@ -47,7 +50,7 @@ function assertClose(actual: number, expected: number, rtol: number, what: strin
 
 test('golden file identifies itself', () => {
   assert.equal(golden.magic, 'spurlab-golden-scipy-stats');
-  assert.equal(golden.version, 1);
+  assert.equal(golden.version, 2);
   assert.equal(golden.generator, 'test/golden/make_scipy_stats.py');
 });
 
@@ -105,4 +108,55 @@ test('mean, sample std, SEM and average ranks match numpy/scipy', () => {
     if (c.ranks) assert.deepEqual(Array.from(averageRanks(x)), c.ranks.map(num), `${c.name} ranks`);
   }
   assert.ok(Number.isNaN(mean([])));
+});
+
+test('Mann-Whitney U matches scipy.stats.mannwhitneyu (exact without ties, asymptotic with them)', () => {
+  for (const c of golden.mannwhitneyu) {
+    for (const alt of ALTERNATIVES) {
+      const expected = c[alt] as { u: GoldenNumber; pValue: GoldenNumber };
+      const got = mannWhitneyU(vector(c.x), vector(c.y), alt);
+      assertClose(got.u, num(expected.u), STAT_RTOL, `${c.name} [${alt}] U`);
+      assertClose(got.pValue, num(expected.pValue), P_RTOL, `${c.name} [${alt}] p (${got.method})`);
+    }
+  }
+  assert.equal(mannWhitneyU([3, 4, 5], [0, 1, 2], 'greater').method, 'exact');
+  assert.equal(mannWhitneyU([0, 0, 1], [0, 0, 0], 'greater').method, 'asymptotic');
+});
+
+test('exact permutation test matches scipy.stats.permutation_test over every split', () => {
+  for (const c of golden.permutation) {
+    for (const alt of ALTERNATIVES) {
+      const expected = c[alt] as { statistic: GoldenNumber; pValue: GoldenNumber };
+      const got = permutationTest(vector(c.x), vector(c.y), alt);
+      assert.ok(got.exact, `${c.name}: exact`);
+      assertClose(got.statistic, num(expected.statistic), STAT_RTOL, `${c.name} [${alt}] statistic`);
+      assertClose(got.pValue, num(expected.pValue), STAT_RTOL, `${c.name} [${alt}] p`);
+    }
+  }
+});
+
+test('permutation test falls back to seeded random splits beyond maxExact, close to the exact p', () => {
+  const x = [0.31, 0.12, 0.55, 0.47, 0.2, 0.4, 0.38];
+  const y = [0.05, 0.11, 0.02, 0.3, 0.25, 0.1, 0.33];
+  const exact = permutationTest(x, y, 'greater');
+  const random = permutationTest(x, y, 'greater', { maxExact: 10, resamples: 20000, seed: 3 });
+  assert.ok(exact.exact && !random.exact);
+  assert.equal(random.resamples, 20000);
+  // binomial Monte Carlo error of a p near 0.01 with 2e4 draws is about 7e-4
+  assert.ok(Math.abs(random.pValue - exact.pValue) < 4e-3, `random ${random.pValue} vs exact ${exact.pValue}`);
+  assert.deepEqual(permutationTest(x, y, 'greater', { maxExact: 10, seed: 3 }), permutationTest(x, y, 'greater', { maxExact: 10, seed: 3 }));
+});
+
+test('percentile bootstrap interval agrees with scipy.stats.bootstrap within Monte Carlo error', () => {
+  for (const c of golden.bootstrap) {
+    const x = vector(c.x);
+    const [low, high] = bootstrapMeanCI(x, { level: c.level, resamples: 100_000, seed: 1 });
+    // scipy used 10^6 resamples; the percentiles of 10^5 move by well under a tenth of the sample std
+    const tol = 0.1 * c.std + 1e-12;
+    assert.ok(Math.abs(low - c.low) <= tol, `${c.name}: low ${low} vs scipy ${c.low}`);
+    assert.ok(Math.abs(high - c.high) <= tol, `${c.name}: high ${high} vs scipy ${c.high}`);
+    assert.ok(low <= mean(x) && mean(x) <= high, `${c.name}: the interval holds the mean`);
+  }
+  assert.deepEqual(bootstrapMeanCI([0.5]), [NaN, NaN]);
+  assert.deepEqual(bootstrapMeanCI([0.25, 0.25, 0.25]), [0.25, 0.25]);
 });

@@ -44,9 +44,17 @@ test('grouped summaries and Welch p-values against the n = 0 baseline (known num
   const row = withBaseline.find((s) => s.group.pattern === 'S3' && s.group.n === 3)!;
   assert.equal(row.baselineRuns, 3);
   assert.ok(Math.abs(row.baselineMeanScore - 0.02) < 1e-15);
+  assert.equal(row.comparison.test, 'runs');
+  assert.deepEqual(row.scores, [0.2, 0.3, 0.4]);
+  // scipy.stats.ttest_ind([.2, .3, .4], [.01, .02, .03], equal_var=False, alternative='greater'), permutation_test exact:
+  assert.ok(Math.abs(row.t - 4.825673912819979) < 1e-12);
+  assert.ok(Math.abs(row.pValue / 0.01940384813491437 - 1) < 1e-9);
+  assert.equal(row.comparison.pPermutation, 0.05);
+  const perImage = summarizeWithBaseline(store, ['dataset', 'pattern', 'n'], {}, { test: 'per-image' }).find((s) => s.group.pattern === 'S3' && s.group.n === 3)!;
+  assert.equal(perImage.comparison.test, 'per-image');
   // scipy.stats.ttest_ind(group, baseline, equal_var=False, alternative='greater') on the pooled vectors:
-  assert.ok(Math.abs(row.t - 1.96638416050035) < 1e-12);
-  assert.ok(Math.abs(row.pValue / 0.02740893562425083 - 1) < 1e-9);
+  assert.ok(Math.abs(perImage.t - 1.96638416050035) < 1e-12);
+  assert.ok(Math.abs(perImage.pValue / 0.02740893562425083 - 1) < 1e-9);
   const r3 = withBaseline.find((s) => s.group.pattern === 'R3')!;
   assert.equal(r3.baselineRuns, 0, 'no n = 0 run with pattern R3');
   assert.ok(Number.isNaN(r3.pValue));
@@ -55,6 +63,8 @@ test('grouped summaries and Welch p-values against the n = 0 baseline (known num
   const perSeed = summarizeWithBaseline(store, ['pattern', 'n', 'seed']).find((s) => s.group.pattern === 'S3' && s.group.n === 3 && s.group.seed === 1)!;
   assert.equal(perSeed.runs, 1);
   assert.equal(perSeed.baselineRuns, 3, 'seeds are ignored when matching the baseline');
+  assert.ok(Number.isNaN(perSeed.pValue));
+  assert.equal(perSeed.comparison.note, '1 run', 'one run has no test over runs');
   assert.equal(groupedSummary(store, ['optimizer.lr'])[0].group['optimizer.lr'], 0.01);
   assert.throws(() => summarizeWithBaseline(store, ['pattern']), /must include "n"/);
   assert.throws(() => groupedSummary(store, ['n; DROP TABLE runs']), /group-by "n; DROP TABLE runs"/);

@@ -4,8 +4,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expandSweep, loadSweepSpec, validateSweepSpec } from '../../src/experiments/sweepSpec.ts';
-import { PRESETS } from '../../src/experiments/presets.ts';
+import { expandSweep, loadSweepSpec, planSweep, validateSweepSpec } from '../../src/experiments/grids/spec.ts';
+import { PRESETS } from '../../src/experiments/grids/presets.ts';
 import { configKey, runSweepHere } from '../../src/experiments/sweep.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { main } from '../../src/cli/main.ts';
@@ -29,7 +29,7 @@ test('grids expand to the Cartesian product, without duplicates, with an epochs 
   assert.equal(configs.length, 8);
   assert.equal(new Set(configs.map(configKey)).size, 8);
   assert.ok(expandSweep(spec, { epochs: 5 }).every((c) => c.epochs === 5));
-  for (const p of PRESETS) assert.ok(expandSweep(p).length > 0, p.name);
+  for (const p of PRESETS) assert.ok(planSweep(p).length > 0, p.name);
   assert.equal(expandSweep(loadSweepSpec('paper-mnist-patterns')).length, 7 * 9 * 5);
 });
 
@@ -39,7 +39,7 @@ test('bad sweep files are named with the grid and key', () => {
     writeFileSync(join(dir, name), text);
     return join(dir, name);
   };
-  assert.throws(() => loadSweepSpec(write('a.json', '{"grids": [{"dataset": "mnist", "lrr": 1}]}')), /a\.json: grid 1: unknown key "lrr", expected one of/);
+  assert.throws(() => loadSweepSpec(write('a.json', '{"grids": [{"dataset": "mnist", "lrr": 1}]}')), /a\.json: grid 1: unknown key "lrr" for kind train, expected one of/);
   assert.throws(() => loadSweepSpec(write('b.json', '{"grids": [')), /b\.json: not valid JSON/);
   assert.throws(() => loadSweepSpec(write('c.json', '{"grids": [{"dataset": "mnist", "pattern": [], "n": 0, "target": 0, "seed": 0, "model": "MLP"}]}')), /grid 1: "pattern" is an empty list/);
   assert.throws(() => loadSweepSpec(write('d.json', '{"grids": [{"dataset": "mnist", "pattern": "S3", "n": 0, "target": 0, "seed": 0}]}')), /grid 1: missing "model"/);
@@ -117,7 +117,9 @@ test('two worker processes share a sweep; results and dry-run report on it', asy
   assert.ok(Number.isNaN(table[0].pValue ?? NaN) || table[0].pValue === null);
   assert.ok(table[1].pValue >= 0 && table[1].pValue <= 1);
   const csv = await cli(['results', '--store', db, '--csv']);
-  assert.match(csv.out[0], /^dataset,pattern,model,optimizer,target,n,runs,meanScore,sem,pValue,meanTestAcc$/);
+  assert.match(csv.out[0], /^dataset,pattern,model,optimizer,target,n,runs,meanScore,sem,ciLow,ciHigh,pValue,pPermutation,note,meanTestAcc$/);
+  const perImage = JSON.parse((await cli(['results', '--store', db, '--json', '--test', 'per-image'])).out[0]) as Record<string, unknown>[];
+  assert.ok('pValuePerImage' in perImage[1] && !('pValue' in perImage[1]), 'the per-image test is named as such');
   const missing = await cli(['results', '--store', join(dir, 'none.db')]);
   assert.equal(missing.code, 2);
   assert.match(missing.err[0], /none\.db: no results store here/);

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forgetCommand } from '../../src/cli/commands/forget.ts';
 import { influenceCommand } from '../../src/cli/commands/influence.ts';
-import { DELETION_PRESET_GRID, runDeletionExperiment } from '../../src/forget/experiment.ts';
+import { forgetConfig, forgetKind } from '../../src/experiments/kinds/forget.ts';
+import { givenRunDir, resultOf, runInStore } from '../../src/experiments/sweep.ts';
+import { loadSweepSpec, planSweep } from '../../src/experiments/grids/spec.ts';
 import { makeTrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/trainer.ts';
 import { ResultsStore } from '../../src/store/results.ts';
@@ -94,17 +96,21 @@ test('influence --test-index ranks the spurious examples among all training exam
 test('runDeletionExperiment reuses a finished base run and records kind forget', async () => {
   const store = ResultsStore.open(join(root, 'sweep', 'results.db'));
   try {
-    const r = await runDeletionExperiment(cfg, 'influence', { depth: 10, repeats: 1 }, { store, baseDir: runDir });
+    const config = forgetConfig(cfg, 'influence', { depth: 10, repeats: 1 });
+    const run = () => runInStore(store, forgetKind, config, { artifacts: false, trainedModel: givenRunDir(runDir, cfg) });
+    const r = resultOf(forgetKind, await run(), store.path);
     assert.equal(r.fromStore, false);
     assert.equal(r.result.removed, 5);
     assert.equal(store.list({ kind: 'forget' }).length, 1);
-    const again = await runDeletionExperiment(cfg, 'influence', { depth: 10, repeats: 1 }, { store, baseDir: runDir });
+    const again = resultOf(forgetKind, await run(), store.path);
     assert.equal(again.fromStore, true);
+    assert.equal(again.result.after.score, r.result.after.score);
   } finally {
     store.close();
   }
-  assert.deepEqual(DELETION_PRESET_GRID[0].base.n, [3, 10, 100]);
-  assert.deepEqual(DELETION_PRESET_GRID[0].methods.map((m) => m.method), ['incremental', 'influence', 'retrain']);
+  const preset = planSweep(loadSweepSpec('paper-deletion')).filter((p) => p.kind === 'forget');
+  assert.deepEqual([...new Set(preset.map((p) => (p.config as { n: number }).n))], [3, 10, 100]);
+  assert.deepEqual([...new Set(preset.map((p) => (p.config as { method: string }).method))], ['incremental', 'influence', 'retrain']);
 });
 
 test('bad input: one line naming the value, exit code 2', async () => {

@@ -16,7 +16,7 @@ import scipy
 import scipy.stats as st
 
 MAGIC = "spurlab-golden-scipy-stats"
-VERSION = 1
+VERSION = 2
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scipy_stats.json")
 
 warnings.simplefilter("ignore")  # constant inputs warn; their nan results are the point
@@ -65,6 +65,38 @@ def corr_case(name, fn, x, y):
     return case
 
 
+def mwu_case(name, x, y):
+    case = {"name": name, "x": vec(x), "y": vec(y)}
+    for alt in ("two-sided", "greater", "less"):
+        r = st.mannwhitneyu(np.asarray(x, float), np.asarray(y, float), alternative=alt, method="auto", use_continuity=True)
+        case[alt] = {"u": num(r.statistic), "pValue": num(r.pvalue)}
+    return case
+
+
+def mean_diff(a, b, axis=-1):
+    return np.mean(a, axis=axis) - np.mean(b, axis=axis)
+
+
+def permutation_case(name, x, y):
+    # n_resamples = inf: scipy enumerates every split (exact), as spurlab does for small counts.
+    case = {"name": name, "x": vec(x), "y": vec(y)}
+    for alt in ("two-sided", "greater", "less"):
+        r = st.permutation_test((np.asarray(x, float), np.asarray(y, float)), mean_diff, permutation_type="independent",
+                                alternative=alt, n_resamples=np.inf, vectorized=True)
+        case[alt] = {"statistic": num(r.statistic), "pValue": num(r.pvalue)}
+    return case
+
+
+def bootstrap_case(name, x, level=0.95):
+    # Percentile intervals from 10^6 resamples: spurlab's own seeded resamples must land
+    # within Monte Carlo error of these.
+    x = np.asarray(x, float)
+    r = st.bootstrap((x,), np.mean, confidence_level=level, n_resamples=1_000_000, method="percentile",
+                     vectorized=True, random_state=np.random.RandomState(7))
+    return {"name": name, "x": vec(x), "level": level, "low": num(r.confidence_interval.low),
+            "high": num(r.confidence_interval.high), "std": num(np.std(x, ddof=1))}
+
+
 def describe_case(name, x):
     x = np.asarray(x, float)
     return {"name": name, "x": vec(x), "mean": num(np.mean(x)), "std": num(np.std(x, ddof=1)),
@@ -90,6 +122,8 @@ def main():
         welch_case("tiny n=2 identical", [0.2, 0.4], [0.2, 0.4]),
         welch_case("normal 15 vs 40", rng.normal(0.3, 1, 15), rng.normal(0, 2, 40)),
         welch_case("far apart (tiny p-value)", rng.normal(5, 1, 30), rng.normal(0, 1, 30)),
+        welch_case("3 runs vs 3 baseline runs (per-run scores)", [0.8983, 0.8998, 0.9029], [0.0653, 0.0021, 0.3685]),
+        welch_case("3 runs vs 3 baseline runs of zero", [0.02, 0.05, 0.01], [0.0, 0.0, 0.0]),
     ]
 
     x20 = rng.normal(size=20)
@@ -119,6 +153,31 @@ def main():
         describe_case("bernoulli 10000", base),
     ]
 
+    # Per-run spurious scores as the demo and sweeps produce them: 3-5 runs a setting.
+    runs_r3 = [0.8983, 0.8998, 0.9029]
+    runs_base = [0.0653, 0.0021, 0.3685]
+    mwu = [
+        mwu_case("3 runs vs 3 baseline runs, no ties", runs_r3, runs_base),
+        mwu_case("5 vs 4, no ties", [0.31, 0.12, 0.55, 0.47, 0.2], [0.05, 0.11, 0.02, 0.3]),
+        mwu_case("3 vs 3 with ties (zeros)", [0.0, 0.02, 0.05], [0.0, 0.0, 0.01]),
+        mwu_case("identical samples", [0.1, 0.2, 0.3], [0.1, 0.2, 0.3]),
+        mwu_case("10 vs 12 normal (asymptotic)", rng.normal(0.5, 1, 10), rng.normal(0, 1, 12)),
+    ]
+    permutation = [
+        permutation_case("3 runs vs 3 baseline runs", runs_r3, runs_base),
+        permutation_case("5 vs 4", [0.31, 0.12, 0.55, 0.47, 0.2], [0.05, 0.11, 0.02, 0.3]),
+        permutation_case("3 vs 3 with ties", [0.0, 0.02, 0.05], [0.0, 0.0, 0.01]),
+        permutation_case("identical constant samples", [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]),
+        permutation_case("2 vs 3", [0.4, 0.6], [0.1, 0.5, 0.2]),
+        permutation_case("6 vs 6 normal", rng.normal(0.3, 1, 6), rng.normal(0, 1, 6)),
+    ]
+    bootstrap = [
+        bootstrap_case("3 runs", runs_r3),
+        bootstrap_case("3 baseline runs (one outlier)", runs_base),
+        bootstrap_case("5 runs", [0.31, 0.12, 0.55, 0.47, 0.2]),
+        bootstrap_case("20 normal, 90%", rng.normal(0.4, 0.1, 20), level=0.9),
+    ]
+
     doc = {
         "magic": MAGIC,
         "version": VERSION,
@@ -129,6 +188,9 @@ def main():
         "pearson": pearson,
         "spearman": spearman,
         "describe": describe,
+        "mannwhitneyu": mwu,
+        "permutation": permutation,
+        "bootstrap": bootstrap,
     }
     with open(OUT, "w") as f:
         json.dump(doc, f, indent=1)

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { type BuildReportResult, buildReport } from '../../src/report/build.ts';
 import { ResultsStore } from '../../src/store/results.ts';
-import { expandSweep, validateSweepSpec } from '../../src/experiments/sweepSpec.ts';
+import { expandSweep, validateSweepSpec } from '../../src/experiments/grids/spec.ts';
 import { runSweepHere } from '../../src/experiments/sweep.ts';
 import { SYNTHETIC_SECTIONS, syntheticStore } from './syntheticStore.ts';
 
@@ -85,7 +85,7 @@ test('the report renders offline in headless Chromium', { skip: existsSync(CHROM
   const real = await realSweepStore();
   const realReport = await buildReport(real, mkdtempSync(join(tmpdir(), 'spurlab-report-browser-real-')));
   real.close();
-  assert.deepEqual(realReport.sections, ['patterns', 'pattern-norm', 'settings']);
+  assert.deepEqual(realReport.sections, ['patterns', 'pattern-norm', 'training-curves', 'settings']);
 
   const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'spurlab-chromium-profile-')), {
     executablePath: CHROMIUM,

@@ -47,7 +47,7 @@ test('files: report.html, an SVG and a PNG per chart, Markdown and LaTeX per tab
     assert.ok(svgs.includes(join(outDir, 'charts', `${name}.svg`)), name);
   }
   const md = readFileSync(join(outDir, 'tables', 'settings.md'), 'utf8');
-  assert.match(md, /\| S3 \| MLP \| adam lr 0\.01 \| 0 \| 0 \| 3 \| 3 \| 0\.\d{3} \| 0\.\d{3} \| [\d.]+e-\d+ \| 9\d\.\d% \|/);
+  assert.match(md, /\| S3 \| MLP \| adam lr 0\.01 \| 0 \| 0 \| 3 \| 3 \| 0\.\d{3} \| 0\.\d{3} \| 0\.\d{3}–0\.\d{3} \| [\d.]+e-\d+ \| 0\.050 \(min\.\) \| 9\d\.\d% \|/);
   assert.match(readFileSync(join(outDir, 'tables', 'settings.tex'), 'utf8'), /\\toprule[\s\S]*\\bottomrule/);
 });
 
@@ -77,7 +77,7 @@ test('an empty store gives a page with only the appendix', async () => {
   const r = await buildReport(empty, tempDir('spurlab-report-empty-out-'));
   empty.close();
   assert.deepEqual(r.sections, []);
-  assert.equal(r.missing.length, 13);
+  assert.equal(r.missing.length, 14);
   assert.deepEqual(r.files, [r.html]);
   assert.match(readFileSync(r.html, 'utf8'), /spurlab sweep paper-deletion/);
 });
@@ -112,7 +112,7 @@ test('spurlab report --json lists the sections, the missing ones and the files',
   const json = JSON.parse(cap.out.join('\n')) as { out: string; sections: string[]; missing: { id: string }[]; files: string[] };
   assert.equal(json.out, dir);
   assert.deepEqual(json.sections, ['membership-inference']);
-  assert.equal(json.missing.length, 12);
+  assert.equal(json.missing.length, 13);
   assert.deepEqual(json.files.map((f) => f.slice(dir.length + 1)), [
     'report.html', 'charts/membership-inference.svg', 'charts/membership-inference.png',
     'tables/membership-inference.md', 'tables/membership-inference.tex',

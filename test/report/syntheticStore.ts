@@ -62,7 +62,13 @@ function putTrainGrid(store: ResultsStore, o: TrainOptions): void {
       put(store, 'train', {
         dataset: 'mnist', pattern: o.pattern, n, target: 0, seed, model: o.model ?? 'MLP', ...(o.optimizer ?? FLAT_ADAM),
         weightDecay: o.weightDecay ?? 0, inputNoise: 0, gradClip: o.gradClip ?? 0, epochs: 20, ...TRAIN_EXTRAS,
-      }, { score, testAcc: 0.98 - 0.002 * seed - 3 * (o.weightDecay ?? 0), patternNorm: NORMS[o.pattern] }, perImage);
+      }, {
+        score, testAcc: 0.98 - 0.002 * seed - 3 * (o.weightDecay ?? 0), patternNorm: NORMS[o.pattern],
+        // Per-epoch histories for the S3 runs only, so the training-curves section has one chart.
+        ...(o.pattern === 'S3' && !o.model && !o.weightDecay && !o.gradClip && !o.optimizer ? { history: [1, 2, 3].map((epoch) => ({
+          epoch, loss: 0.5 / epoch + 0.01 * seed, trainAcc: 0.9 + 0.02 * epoch, testAcc: 0.89 + 0.02 * epoch - 0.001 * seed, lr: 0.01, seconds: 1,
+        })) } : {}),
+      }, perImage);
     }
   }
 }
@@ -70,7 +76,7 @@ function putTrainGrid(store: ResultsStore, o: TrainOptions): void {
 /** The sections the synthetic store fills, in page order. */
 export const SYNTHETIC_SECTIONS = [
   'patterns', 'pattern-norm', 'architectures', 'sensitivity', 'weight-maps', 'optimizers', 'deletion',
-  'membership-inference', 'mitigation-weight-decay', 'settings',
+  'membership-inference', 'mitigation-weight-decay', 'training-curves', 'settings',
 ];
 
 /** Fills `store` with the synthetic runs; returns the number of runs written. */

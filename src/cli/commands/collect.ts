@@ -30,7 +30,7 @@ export const collectCommand: Command = {
     // the runs were computed by the code that emitted the sweep (run-index refuses any other)
     const store = ResultsStore.open(storePath, { codeVersion: sweepCodeVersion(dir) });
     try {
-      const s = collectSlurmResults(dir, store);
+      const s = await collectSlurmResults(dir, store);
       if (flag(args, 'json')) io.out(JSON.stringify({ ...s, store: storePath }));
       else {
         io.out(`${s.loaded} runs loaded, ${s.alreadyInStore} already in the store, ${s.missing.length} of ${s.runs} not finished yet; results in ${storePath}`);

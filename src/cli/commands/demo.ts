@@ -1,92 +1,174 @@
-// `spurlab demo` (= npm start): the paper's central experiment in a few minutes. Real
-// MNIST, LargeMLP, Adam, target 0, seed 0, patterns S3 and R3 in n = 0, 1, 3, 10
-// training images, a short schedule; prints the table with p-values against n = 0 and
-// writes a page with the score-versus-n chart.
+// `spurlab demo` (= npm start): the paper's central experiment in a few minutes, with
+// statistics over runs. Real MNIST, LargeMLP, Adam, target 0, patterns S3 and R3 in
+// n = 0, 1, 3, 10 training images, 3 runs per setting (src/experiments/demo.ts fixes the
+// protocol); prints the table with the test over runs against n = 0 and one sentence
+// computed from it, and writes a page with one dot per run and the mean ± SEM.
 import { resolve } from 'node:path';
 import { flag, numberOption, stringOption, type Command } from '../command.ts';
-import { PRESETS } from '../../experiments/presets.ts';
-import { expandSweep } from '../../experiments/sweepSpec.ts';
+import { DEMO_ALPHA, DEMO_PATTERNS, DEMO_SWEEP, DEMO_TRAIN_SUBSET, demoFinding } from '../../experiments/demo.ts';
+import { expandSweep } from '../../experiments/grids/spec.ts';
 import { configKey, runSweepHere } from '../../experiments/sweep.ts';
-import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
+import { measureRun } from '../../experiments/runner.ts';
 import { summarizeWithBaseline, type BaselineSummary } from '../../experiments/summaries.ts';
+import { makeSpuriousDataset } from '../../data/spurious.ts';
+import { DATASETS } from '../../data/datasets.ts';
+import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
+import { spuriousSpecOf, type TrainConfig } from '../../train/config.ts';
+import { train, type TrainEvents } from '../../train/trainer.ts';
 import { buildDemoPage } from '../../report/build.ts';
-import { ProgressBar, stderrSink } from '../../util/progress.ts';
+import { formatInterval, formatTestP } from '../../report/format.ts';
+import { SweepStatus, stderrSink } from '../../util/progress.ts';
 import { activeBackend } from '../../backend/registry.ts';
-import { progressEvents } from './train.ts';
+import { version } from '../../version.ts';
 
 const GROUP = ['dataset', 'model', 'optimizer', 'target', 'epochs', 'pattern', 'n'];
 
-function formatP(p: number): string {
-  if (Number.isNaN(p)) return '-';
-  if (p === 0) return '< 1e-300';
-  return p < 1e-3 ? p.toExponential(1) : p.toFixed(3);
+function describeRun(cfg: TrainConfig): string {
+  return `${cfg.pattern} n = ${cfg.n}, seed ${cfg.seed}`;
 }
 
-/** One sentence on what the table shows, computed from it. */
-export function demoFinding(rows: BaselineSummary[]): string {
-  const parts: string[] = [];
-  for (const pattern of [...new Set(rows.map((r) => String(r.group.pattern)))]) {
-    const own = rows.filter((r) => r.group.pattern === pattern).sort((a, b) => (a.group.n as number) - (b.group.n as number));
-    const base = own.find((r) => r.group.n === 0);
-    const top = own[own.length - 1];
-    if (!base || top === base) continue;
-    const first = own.find((r) => (r.group.n as number) > 0 && r.pValue < 0.01 && r.meanScore > base.meanScore);
-    parts.push(`${pattern} moves the score from ${base.meanScore.toFixed(3)} at n = 0 to ${top.meanScore.toFixed(3)} at n = ${top.group.n}` +
-      (first ? `, significantly (p < 0.01) from n = ${first.group.n} on` : ', not significantly at p < 0.01'));
+function runEvents(status: SweepStatus, cfg: TrainConfig, what: string, onEpoch?: () => void): TrainEvents {
+  return {
+    onStep(epoch, step, steps, loss) {
+      status.runProgress(((epoch - 1) + step / steps) / cfg.epochs, `${what}: epoch ${epoch}/${cfg.epochs} step ${step}/${steps} loss ${loss.toFixed(3)}`);
+    },
+    onEpoch() {
+      onEpoch?.();
+    },
+  };
+}
+
+/**
+ * At n = 0 every pattern's training split is the same clean data (and the model seed is
+ * the same), so the baseline model of a seed is trained once and scored with each
+ * pattern; each pattern's n = 0 run is recorded under its own config.
+ */
+async function trainSharedBaselines(configs: TrainConfig[], store: ResultsStore, status: SweepStatus): Promise<string[]> {
+  const errors: string[] = [];
+  const bySeed = new Map<string, TrainConfig[]>();
+  for (const c of configs.filter((c) => c.n === 0)) {
+    const k = JSON.stringify({ ...c, pattern: null });
+    bySeed.set(k, [...(bySeed.get(k) ?? []), c]);
   }
-  return `${parts.join('; ')}. A handful of patterned training images is enough for the network to tie the pattern to the target class, while clean test accuracy barely moves (one seed and a short schedule here: run spurlab sweep paper-mnist-patterns for the paper's 5 seeds and 70 epochs).`;
+  for (const group of bySeed.values()) {
+    const todo = group.filter((c) => !store.isDone(configKey(c)));
+    status.skip(group.length - todo.length);
+    const claimed = todo.filter((c) => store.claim(configKey(c), c as unknown as Record<string, unknown>, 'train'));
+    if (claimed.length === 0) continue;
+    const first = claimed[0];
+    const what = `n = 0, seed ${first.seed}`;
+    status.startRun(`${what} (one clean model, scored with ${claimed.map((c) => c.pattern).join(' and ')})`);
+    try {
+      const data = makeSpuriousDataset(spuriousSpecOf(first));
+      const r = await train(first, { data, events: runEvents(status, first, what, () => claimed.forEach((c) => store.heartbeat(configKey(c)))) });
+      const scores: string[] = [];
+      for (const c of claimed) {
+        const own = c === first ? data : makeSpuriousDataset(spuriousSpecOf(c));
+        const { result, perImage } = measureRun(c, own, r);
+        store.complete(configKey(c), { ...result, sharedBaselineOf: configKey(first) }, perImage);
+        scores.push(`${c.pattern} ${result.score.toFixed(3)}`);
+      }
+      status.endRun(`  done: score ${scores.join(', ')}, test acc ${(100 * r.testAcc).toFixed(2)}%`, claimed.length);
+    } catch (e) {
+      const message = (e as Error).message ?? String(e);
+      for (const c of claimed) store.fail(configKey(c), message);
+      errors.push(message);
+      status.endRun(`  failed: ${message}`, claimed.length);
+    }
+  }
+  return errors;
+}
+
+function pCell(p: number, note: string): string {
+  return formatTestP(p, note, 'plain', DEMO_ALPHA);
 }
 
 function table(rows: BaselineSummary[]): string[] {
-  const lines = ['pattern  n   score   test acc  p-value vs n=0'];
-  for (const r of rows) {
-    const p = formatP(r.pValue);
-    lines.push(`${String(r.group.pattern).padEnd(7)}  ${String(r.group.n).padEnd(2)}  ${r.meanScore.toFixed(4)}  ${(100 * r.meanTestAcc).toFixed(2).padStart(6)}%   ${p}`);
-  }
-  return lines;
+  const header = ['pattern', 'n', 'runs', 'mean', 'SEM', '95% CI', 'p Welch', 'p perm.', 'test acc', 'per-run scores'];
+  const cells = rows.map((r) => [
+    String(r.group.pattern), String(r.group.n), String(r.runs), r.meanScore.toFixed(3),
+    Number.isFinite(r.semScore) ? r.semScore.toFixed(3) : '-', formatInterval(r.comparison.ci[0], r.comparison.ci[1]),
+    pCell(r.pValue, r.comparison.note),
+    r.comparison.pPermutation === r.comparison.pPermutationMin ? `${r.comparison.pPermutation.toFixed(3)} (min.)` : pCell(r.comparison.pPermutation, r.comparison.note),
+    `${(100 * r.meanTestAcc).toFixed(2)}%`, r.scores.map((v) => v.toFixed(3)).join(' '),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  return [header, ...cells].map((row) => row.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd());
+}
+
+function protocolText(cfg: TrainConfig, seeds: number[]): string {
+  const all = DATASETS.mnist.trainSize;
+  return `LargeMLP, Adam (lr ${cfg.lr}), ${cfg.epochs} epochs on a seeded ${cfg.trainSubset.toLocaleString('en')}-image subset of MNIST's ${all.toLocaleString('en')} training images (the patterned ones always in), all 10,000 test images, target class 0; ${seeds.length} runs per setting (dataset seed = model seed = ${seeds.join(', ')}), the n = 0 model of a seed shared by both patterns. p: one-sided Welch's t-test of the per-run scores against the n = 0 runs (exact permutation test beside it; with 3 runs against 3 it cannot go below 0.05).`;
 }
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'Run the demo experiment (MNIST, LargeMLP, S3 and R3 in n = 0, 1, 3, 10 images) and write its page.',
+  summary: 'Run the demo experiment (MNIST, LargeMLP, S3 and R3 in n = 0, 1, 3, 10 images, 3 runs each) and write its page.',
   usage: 'spurlab demo [--store PATH] [--out DIR] [--epochs E] [--json]',
   options: { store: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, json: { type: 'boolean' } },
   async run(args, io) {
     const started = Date.now();
-    const epochs = args.values.epochs === undefined ? undefined : numberOption(args, 'epochs', 3, (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
+    const epochs = args.values.epochs === undefined ? undefined : numberOption(args, 'epochs', 10, (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
     const storePath = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
     const outDir = resolve(stringOption(args, 'out') ?? 'spurlab-results/demo');
-    const configs = expandSweep(PRESETS.find((p) => p.name === 'demo')!, { epochs });
+    const configs = expandSweep(DEMO_SWEEP, { epochs });
+    const seeds = [...new Set(configs.map((c) => c.seed))];
+    const trainings = configs.filter((c) => c.n > 0).length + configs.filter((c) => c.n === 0).length / new Set(configs.map((c) => c.pattern)).size;
     const store = ResultsStore.open(storePath);
     try {
-      if (!flag(args, 'json')) io.out(`spurlab demo: ${configs.length} training runs of LargeMLP on MNIST (${configs[0].epochs} epochs each) on the ${activeBackend().describe()} backend`);
-      const bar = new ProgressBar(stderrSink(), 'demo', configs.length, 'runs');
-      const summary = await runSweepHere(configs, store, {
+      if (!flag(args, 'json')) {
+        io.out(`spurlab demo: ${configs.length} settings-and-seeds, ${trainings} trainings of LargeMLP on MNIST (${configs[0].epochs} epochs on ${DEMO_TRAIN_SUBSET.toLocaleString('en')} training images each) on the ${activeBackend().describe()} backend`);
+      }
+      const status = new SweepStatus(stderrSink(), 'demo', configs.length);
+      const errors = await trainSharedBaselines(configs, store, status);
+      let current = '';
+      const summary = await runSweepHere(configs.filter((c) => c.n > 0), store, {
         artifacts: false,
         progress: {
-          onRunStart: (cfg, i, total) => process.stderr.write(`run ${i + 1}/${total}: pattern ${cfg.pattern}, n = ${cfg.n}\n`),
-          onRunEnd: () => bar.update(configs.filter((c) => store.isDone(configKey(c))).length),
-          trainEvents: progressEvents(configs[0].epochs, '  train'),
+          onRunStart: (cfg) => {
+            current = describeRun(cfg);
+            status.startRun(current);
+          },
+          onRunEnd: (_cfg, outcome, detail) => status.endRun(`  ${outcome}: ${detail}`),
+          trainEvents: {
+            onStep: (epoch, step, steps, loss) => status.runProgress(((epoch - 1) + step / steps) / configs[0].epochs, `${current}: epoch ${epoch}/${configs[0].epochs} step ${step}/${steps} loss ${loss.toFixed(3)}`),
+          },
         },
       });
-      if (summary.failed.length > 0) {
-        for (const f of summary.failed) io.err(`run failed: ${f.error}`);
+      status.skip(summary.skipped);
+      status.finish();
+      errors.push(...summary.failed.map((f) => f.error));
+      if (errors.length > 0) {
+        for (const e of errors) io.err(`run failed: ${e}`);
         return 1;
       }
-      const rows = summarizeWithBaseline(store, GROUP, { kind: 'train', status: 'done', dataset: 'mnist', model: 'LargeMLP', target: 0 })
-        .filter((r) => r.group.epochs === configs[0].epochs && configs.some((c) => c.pattern === r.group.pattern && c.n === r.group.n));
-      const finding = demoFinding(rows);
+      const keys = new Set(configs.map(configKey));
+      const order = (r: BaselineSummary) => DEMO_PATTERNS.indexOf(String(r.group.pattern));
+      const rows = summarizeWithBaseline(store, GROUP, { kind: 'train', status: 'done' }, { onlyKeys: keys })
+        .sort((a, b) => order(a) - order(b) || (a.group.n as number) - (b.group.n as number));
+      const sentence = demoFinding(rows);
+      const protocol = protocolText(configs[0], seeds);
       const page = await buildDemoPage(rows, outDir, {
         title: 'spurlab demo: rare spurious correlations on MNIST',
-        facts: [`LargeMLP, Adam (lr 0.01), ${configs[0].epochs} epochs, target class 0, dataset seed 0; patterns S3 (a 5x5 white square) and R3 (fixed random noise).`, finding],
+        facts: [`LargeMLP on MNIST, S3 and R3 at n = 0, 1, 3, 10, ${seeds.length} runs per setting`, `spurlab ${version}`],
+        notes: [sentence, protocol],
       });
       const seconds = (Date.now() - started) / 1000;
       if (flag(args, 'json')) {
-        io.out(JSON.stringify({ rows: rows.map((r) => ({ pattern: r.group.pattern, n: r.group.n, score: r.meanScore, testAcc: r.meanTestAcc, pValue: r.pValue })), finding, html: page.html, png: page.png, seconds }));
+        io.out(JSON.stringify({
+          settings: rows.map((r) => ({
+            pattern: r.group.pattern, n: r.group.n, runs: r.runs, mean: r.meanScore, sem: r.semScore, ci: r.comparison.ci,
+            pValue: r.pValue, testAcc: r.meanTestAcc, test: 'welch-over-runs', pPermutation: r.comparison.pPermutation,
+            note: r.comparison.note, scores: r.scores,
+          })),
+          seconds, sentence, protocol, trainSubset: configs[0].trainSubset, epochs: configs[0].epochs, html: page.html, png: page.png,
+        }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
       } else {
         for (const l of table(rows)) io.out(l);
         io.out('');
-        io.out(finding);
+        io.out(sentence);
+        io.out('');
+        io.out(protocol);
         io.out(`page: ${page.html}`);
         if (page.png) io.out(`chart: ${page.png}`);
         io.out(`results store: ${storePath} (spurlab results --store ${storePath}); ${seconds.toFixed(0)} s`);

@@ -5,7 +5,9 @@ import { existsSync, statSync } from 'node:fs';
 import { flag, numberOption, stringOption, type Command, type ParsedArgs } from '../command.ts';
 import { progressEvents } from './train.ts';
 import { checkMethod, forgetRun, type ForgetOptions, type ForgetResult } from '../../forget/forget.ts';
-import { recordForget } from '../../forget/experiment.ts';
+import { forgetConfig, forgetKind } from '../../experiments/kinds/forget.ts';
+import { kindKey } from '../../experiments/kinds/index.ts';
+import { givenRunDir, resultOf, runInStore } from '../../experiments/sweep.ts';
 import { SCALINGS, type Scaling } from '../../forget/lissa.ts';
 import { INFLUENCE_MODES, type InfluenceMode } from '../../forget/groupInfluence.ts';
 import { loadCheckpoint, metadataJson } from '../../store/checkpoint.ts';
@@ -96,11 +98,17 @@ export const forgetCommand: Command = {
     let result: ForgetResult;
     let note = '';
     if (storePath) {
+      const config = forgetConfig(cfg, m, options);
       const store = ResultsStore.open(storePath);
       try {
-        const stored = await recordForget(store, dir, cfg, m, options, ctx);
+        const outcome = await runInStore(store, forgetKind, config, {
+          artifacts: false, artifactDir: ctx.outDir, dataDir: ctx.dataDir, trainedModel: givenRunDir(dir, cfg),
+          events: ctx.events && { onStep: ctx.events.onStep, onEpoch: (_phase, r) => ctx.events?.onEpoch?.(r) },
+        });
+        const stored = resultOf(forgetKind, outcome, storePath);
+        const key = kindKey(forgetKind, config);
         result = stored.result;
-        note = stored.fromStore ? `  (an identical run was already in ${storePath}: run ${stored.key.slice(0, 12)}; nothing was recomputed)` : `  recorded in ${storePath} as run ${stored.key.slice(0, 12)} (kind forget)`;
+        note = stored.fromStore ? `  (an identical run was already in ${storePath}: run ${key.slice(0, 12)}; nothing was recomputed)` : `  recorded in ${storePath} as run ${key.slice(0, 12)} (kind forget)`;
       } finally {
         store.close();
       }

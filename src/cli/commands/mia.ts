@@ -7,7 +7,9 @@ import { numberOption, stringOption, flag, type Command, type ParsedArgs } from 
 import { UserError } from '../../util/errors.ts';
 import { trainOverrides, TRAINING_OPTIONS } from './train.ts';
 import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
-import { recordMembershipInference, runMembershipInference, type MembershipOptions, type MembershipResult } from '../../privacy/membershipInference.ts';
+import { runMembershipInference, type MembershipOptions, type MembershipResult } from '../../privacy/membershipInference.ts';
+import { kindKey, miaKind } from '../../experiments/kinds/index.ts';
+import { resultOf, runInStore } from '../../experiments/sweep.ts';
 
 const USAGE = [
   'spurlab mia --dataset D --n N --seed S [--pattern R3] [--target 0] [--model LargeMLP] [--epochs 70]',
@@ -96,13 +98,17 @@ export const miaCommand: Command = {
       result = await runMembershipInference(opts);
     } else {
       const path = stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH;
+      const { dataDir, events, ...given } = opts;
+      const config = miaKind.configure(given);
+      const key = kindKey(miaKind, config);
       const store = ResultsStore.open(path);
       try {
-        const stored = await recordMembershipInference(store, opts);
+        // no checkpoints: a command's run is redone whole if it is killed, as before
+        const stored = resultOf(miaKind, await runInStore(store, miaKind, config, { artifacts: false, dataDir, events }), path);
         result = stored.result;
         storedNote = stored.fromStore
-          ? `  (an identical run was already in ${path}: run ${stored.key.slice(0, 12)}; nothing was trained)`
-          : `  recorded in ${path} as run ${stored.key.slice(0, 12)} (kind mia)`;
+          ? `  (an identical run was already in ${path}: run ${key.slice(0, 12)}; nothing was trained)`
+          : `  recorded in ${path} as run ${key.slice(0, 12)} (kind mia)`;
       } finally {
         store.close();
       }

@@ -1,60 +1,93 @@
-// `spurlab results`: per setting, the number of runs, mean score, SEM, p-value against
-// the n = 0 baseline, and test accuracy.
+// `spurlab results`: the done runs of one kind, one row per setting. Rows never mix
+// settings: besides the kind's usual keys they are grouped by every config key that
+// differs among the runs (only seeds are averaged). Kind train shows the mean score,
+// SEM, p-value against the n = 0 baseline and test accuracy; other kinds their own
+// columns (mean and SEM over the runs).
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { flag, stringOption, type Command } from '../command.ts';
 import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
-import { summarizeWithBaseline, type BaselineSummary } from '../../experiments/summaries.ts';
+import { findKind, KIND_NAMES } from '../../experiments/kinds/index.ts';
+import { resultGroups, type ResultGroup } from '../../experiments/resultGroups.ts';
 import { UserError } from '../../util/errors.ts';
 
-const USAGE = 'spurlab results [--store PATH] [--json | --csv] [--group-by dataset,pattern,model,optimizer,n] [--kind train]';
-const DEFAULT_GROUP = ['dataset', 'pattern', 'model', 'optimizer', 'target', 'n'];
+const USAGE = `spurlab results [--store PATH] [--kind ${KIND_NAMES.join('|')}] [--group-by KEY,...] [--test runs|per-image] [--json | --csv]
+  rows are grouped by the kind's keys and every other config key that differs among the runs;
+  --group-by must name every key that differs (it is refused otherwise, naming them)`;
 
-function row(s: BaselineSummary, groupBy: string[]): Record<string, unknown> {
-  return { ...Object.fromEntries(groupBy.map((g) => [g, s.group[g] ?? null])), runs: s.runs, meanScore: s.meanScore, sem: s.semScore, pValue: s.pValue, meanTestAcc: s.meanTestAcc };
+// pValue is Welch over runs unless --test per-image (the reference's test); the column names the test.
+function trainRow(s: ResultGroup, groupBy: string[]): Record<string, unknown> {
+  const b = s.baseline!;
+  const c = b.comparison;
+  const tests = c.test === 'runs' ? { pValue: b.pValue, pPermutation: c.pPermutation } : { pValuePerImage: b.pValue };
+  return {
+    ...Object.fromEntries(groupBy.map((g) => [g, s.group[g] ?? null])), runs: s.runs, meanScore: b.meanScore, sem: b.semScore,
+    ciLow: c.ci[0], ciHigh: c.ci[1], ...tests, note: c.note, meanTestAcc: b.meanTestAcc,
+  };
+}
+
+function kindRow(s: ResultGroup, groupBy: string[]): Record<string, unknown> {
+  const cols = Object.entries(s.columns).flatMap(([name, m]) => [[name, m.mean], [`${name}Sem`, m.sem]]);
+  return { ...Object.fromEntries(groupBy.map((g) => [g, s.group[g] ?? null])), runs: s.runs, ...Object.fromEntries(cols) };
 }
 
 function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : typeof v === 'number' ? String(v) : String(v);
+  const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 function fmt(v: unknown): string {
-  if (typeof v !== 'number') return v === null || v === undefined ? '-' : String(v);
+  if (typeof v !== 'number') return v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v);
   if (Number.isNaN(v)) return '-';
   if (Number.isInteger(v)) return String(v);
   return Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : v.toFixed(4);
 }
 
+// a mean and its SEM always with the same decimals, so a column lines up
+const fixed = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(4) : fmt(v));
+
 export const resultsCommand: Command = {
   name: 'results',
-  summary: 'Summarize the results store per setting: runs, mean score, SEM, p-value vs n = 0, test accuracy.',
+  summary: 'Summarize the results store per setting and kind: runs, means and SEMs of the kind\'s columns (train: score, p-value vs n = 0, test accuracy).',
   usage: USAGE,
-  options: { store: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' }, 'group-by': { type: 'string' }, kind: { type: 'string' } },
+  options: { store: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' }, 'group-by': { type: 'string' }, kind: { type: 'string' }, test: { type: 'string' } },
   async run(args, io) {
+    const kind = findKind(stringOption(args, 'kind') ?? 'train', '--kind');
     const path = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
     if (!existsSync(path)) throw new UserError(`${path}: no results store here; run a sweep first or pass --store PATH`);
-    const groupBy = stringOption(args, 'group-by')?.split(',').map((s) => s.trim()).filter(Boolean) ?? DEFAULT_GROUP;
+    const asked = stringOption(args, 'group-by')?.split(',').map((s) => s.trim()).filter(Boolean);
     const store = ResultsStore.open(path, { readonly: true });
     try {
-      const rows = summarizeWithBaseline(store, groupBy, { kind: stringOption(args, 'kind') ?? 'train', status: 'done' }).map((s) => row(s, groupBy));
+      const test = stringOption(args, 'test') ?? 'runs';
+      if (test !== 'runs' && test !== 'per-image') throw new UserError(`--test ${test}: expected runs (Welch over per-run scores) or per-image (the reference's test)`);
+      const { groupBy, groups } = resultGroups(store, kind.name, { groupBy: asked, test });
+      const rows = groups.map((g) => (g.baseline ? trainRow(g, groupBy) : kindRow(g, groupBy)));
       if (flag(args, 'json')) {
         io.out(JSON.stringify(rows));
       } else if (flag(args, 'csv')) {
-        const cols = rows.length > 0 ? Object.keys(rows[0]) : [...groupBy, 'runs', 'meanScore', 'sem', 'pValue', 'meanTestAcc'];
+        const cols = rows.length > 0 ? Object.keys(rows[0]) : [...groupBy, 'runs'];
         io.out(cols.join(','));
         for (const r of rows) io.out(cols.map((c) => csvCell(r[c])).join(','));
       } else {
         if (rows.length === 0) {
-          io.out(`no finished runs in ${path}`);
+          io.out(`no finished ${kind.name} runs in ${path}`);
           return 0;
         }
-        const cols = Object.keys(rows[0]);
-        // a p-value that underflows double precision is below 1e-300, not zero
-        const cells = rows.map((r) => cols.map((c) => (c === 'pValue' && r[c] === 0 ? '< 1e-300' : fmt(r[c]))));
-        const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
+        // mean ± SEM in one cell for the kinds' own columns
+        const shown = rows.map((r) => {
+          const out: Record<string, string> = {};
+          for (const [c, v] of Object.entries(r)) {
+            if (c.endsWith('Sem') && `${c.slice(0, -3)}` in r) continue;
+            const sem = r[`${c}Sem`];
+            // a p-value that underflows double precision is below 1e-300, not zero
+            out[c] = (c === 'pValue' || c === 'pValuePerImage') && v === 0 ? '< 1e-300' : typeof sem === 'number' && Number.isFinite(sem) ? `${fixed(v)} ± ${fixed(sem)}` : fmt(v);
+          }
+          return out;
+        });
+        const cols = Object.keys(shown[0]);
+        const widths = cols.map((c) => Math.max(c.length, ...shown.map((r) => r[c].length)));
         io.out(cols.map((c, i) => c.padEnd(widths[i])).join('  '));
-        for (const r of cells) io.out(r.map((v, i) => v.padEnd(widths[i])).join('  '));
+        for (const r of shown) io.out(cols.map((c, i) => r[c].padEnd(widths[i])).join('  '));
       }
       return 0;
     } finally {

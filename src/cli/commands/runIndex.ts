@@ -4,12 +4,13 @@ import { flag, stringOption, type Command } from '../command.ts';
 import { codeVersion } from '../../distributed/codeVersion.ts';
 import { runIndex } from '../../distributed/slurmRuns.ts';
 import { UserError } from '../../util/errors.ts';
+import { findKind } from '../../experiments/kinds/index.ts';
 
 const USAGE = 'spurlab run-index <sweep.json> <i> --out DIR [--artifacts-dir DIR | --no-artifacts] [--data-dir DIR]';
 
 export const runIndexCommand: Command = {
   name: 'run-index',
-  summary: 'Train run i of an emitted Slurm sweep into DIR/<i>.json (one array task).',
+  summary: 'Run run i (of any kind) of an emitted Slurm sweep into DIR/<i>.json (one array task).',
   usage: USAGE,
   options: { out: { type: 'string' }, 'artifacts-dir': { type: 'string' }, 'no-artifacts': { type: 'boolean' }, 'data-dir': { type: 'string' } },
   async run(args, io) {
@@ -26,7 +27,10 @@ export const runIndexCommand: Command = {
       dataDir: stringOption(args, 'data-dir'),
     });
     if (r.status === 'exists') io.out(`run ${indexText}: already done (${r.path})`);
-    else io.out(`run ${indexText}: score ${r.file!.result.score.toFixed(4)}, test acc ${(100 * r.file!.result.testAcc).toFixed(2)}%, ${r.file!.seconds.toFixed(1)} s -> ${r.path}`);
+    else {
+      const kind = findKind(r.file!.kind);
+      io.out(`run ${indexText} (${kind.name}): ${kind.outcome(kind.checkResult(r.file!.result, r.path))}, ${r.file!.seconds.toFixed(1)} s -> ${r.path}`);
+    }
     return 0;
   },
 };

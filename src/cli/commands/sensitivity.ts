@@ -2,34 +2,29 @@
 // (occlusion curve and its area, mean input-gradient norm), one row per run, measured on
 // the reference's 500 clean training images. With --store, rows are recorded as kind
 // 'sensitivity' so the report can relate them to spurious scores across architectures.
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { numberOption, stringOption, flag, type Command } from '../command.ts';
 import { UserError } from '../../util/errors.ts';
 import { loadDataset } from '../../data/datasets.ts';
 import { loadRun } from '../../train/trainer.ts';
 import { ResultsStore } from '../../store/results.ts';
-import { runKey } from '../../store/runKey.ts';
-import { modelSensitivity, SENSITIVITY_DEFAULTS, type SensitivityResult } from '../../experiments/sensitivity.ts';
+import { loadCheckpoint, metadataJson } from '../../store/checkpoint.ts';
+import type { TrainConfig } from '../../train/config.ts';
+import { modelSensitivity, SENSITIVITY_DEFAULTS } from '../../experiments/sensitivity.ts';
+import { sensitivityKind, type SensitivityRecord } from '../../experiments/kinds/sensitivity.ts';
+import { checkRunDir } from '../../experiments/kinds/weights.ts';
+import { givenRunDir, resultOf, runInStore } from '../../experiments/sweep.ts';
 
 const USAGE = [
   'spurlab sensitivity <run DIR...> [--images 500] [--steps 50] [--data-dir DIR] [--store PATH] [--json]',
   '  a run DIR is a training output directory (model.safetensors); p goes from 0 to 1 in steps of 1/steps',
 ].join('\n');
 
-export interface SensitivityRow extends SensitivityResult {
+export interface SensitivityRow extends SensitivityRecord {
   run: string;
-  model: string;
-  dataset: string;
-  epoch: number;
 }
 
-/** A directory that holds a spurlab training checkpoint, or a UserError saying what is wrong. */
-export function checkRunDir(dir: string): void {
-  if (!existsSync(dir)) throw new UserError(`run directory ${dir} does not exist`);
-  if (!statSync(dir).isDirectory()) throw new UserError(`${dir} is not a directory; expected a run directory holding model.safetensors`);
-  if (!existsSync(join(dir, 'model.safetensors'))) throw new UserError(`${dir} is not a run directory: no model.safetensors in it`);
-}
+export { checkRunDir };
 
 const isPositiveInt = (v: number) => Number.isInteger(v) && v >= 1;
 
@@ -57,30 +52,19 @@ export const sensitivityCommand: Command = {
     const rows: SensitivityRow[] = [];
     try {
       for (const dir of dirs) {
-        const run = loadRun(dir, dataDir);
-        const config = {
-          experiment: 'sensitivity', sensitivityVersion: 1, ...run.config, epoch: run.epoch,
-          images, steps, imageSeed: SENSITIVITY_DEFAULTS.imageSeed, maskSeed: SENSITIVITY_DEFAULTS.maskSeed,
-        };
-        const key = runKey(config);
-        const stored = store?.get(key);
-        let row: SensitivityRow;
-        if (stored?.status === 'done' && stored.result) {
-          row = { ...(stored.result as unknown as SensitivityRow), run: dir };
-        } else {
-          if (!json) io.err(`measuring ${dir} (${run.config.model}) ...`);
-          if (store && !store.claim(key, config, 'sensitivity')) throw new UserError(`${store.path}: the sensitivity of ${dir} is being measured by another process`);
-          try {
-            const clean = loadDataset(run.config.dataset, { dataDir }).train;
-            const m = modelSensitivity(run.model, run.layout, clean, { images, steps });
-            row = { run: dir, model: run.config.model, dataset: run.config.dataset, epoch: run.epoch, ...m };
-            store?.complete(key, { ...row, run: resolve(dir) } as unknown as Record<string, unknown>);
-          } catch (e) {
-            store?.fail(key, e);
-            throw e;
-          }
+        if (store) {
+          const cfg = metadataJson<TrainConfig>(loadCheckpoint(join(dir, 'model.safetensors')), 'config');
+          const config = sensitivityKind.configure({ ...cfg, images, steps });
+          if (!json) io.err(`measuring ${dir} (${cfg.model}) ...`);
+          const outcome = await runInStore(store, sensitivityKind, config, { artifacts: false, dataDir, trainedModel: givenRunDir(dir, cfg) });
+          rows.push({ ...resultOf(sensitivityKind, outcome, store.path).result, run: dir });
+          continue;
         }
-        rows.push(row);
+        // without a store, a run part-way through training is measured too
+        const run = loadRun(dir, dataDir);
+        if (!json) io.err(`measuring ${dir} (${run.config.model}) ...`);
+        const clean = loadDataset(run.config.dataset, { dataDir }).train;
+        rows.push({ run: dir, model: run.config.model, dataset: run.config.dataset, epoch: run.epoch, ...modelSensitivity(run.model, run.layout, clean, { images, steps }) });
       }
     } finally {
       store?.close();

@@ -1,27 +1,27 @@
-// `spurlab sweep`: run a preset or a sweep file into the results store, resumably,
-// in one or several worker processes; --dry-run counts runs and estimates the time.
+// `spurlab sweep`: run a preset or a sweep file (grids of any kind of run) into the
+// results store, resumably, in one or several worker processes; --dry-run counts and
+// checks every run and estimates the time.
 // --queue hands the runs to `spurlab worker`s through Redis, --emit slurm to a cluster.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { flag, numberOption, stringOption, type CliIo, type Command, type ParsedArgs } from '../command.ts';
-import { expandSweep, loadSweepSpec } from '../../experiments/sweepSpec.ts';
-import { PRESETS } from '../../experiments/presets.ts';
-import { EXPERIMENT_PRESETS, runExperimentSweep, type ExperimentPreset } from '../../experiments/experimentSweeps.ts';
-import { configKey, estimateSweep, runSweepHere, runSweepWorkers } from '../../experiments/sweep.ts';
+import { loadSweepSpec, planSweep } from '../../experiments/grids/spec.ts';
+import { PRESETS } from '../../experiments/grids/presets.ts';
+import { findKind, type PlannedRun } from '../../experiments/kinds/index.ts';
+import { estimateSweep, runPlannedHere, runSweepWorkers } from '../../experiments/sweep.ts';
 import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
-import { ProgressBar, stderrSink } from '../../util/progress.ts';
+import { ProgressBar, SweepStatus, stderrSink } from '../../util/progress.ts';
 import { UserError } from '../../util/errors.ts';
-import { progressEvents } from './train.ts';
 import { checkRedisReachable, parseRedisUrl, sweepQueueName } from '../../distributed/connection.ts';
 import { codeVersion } from '../../distributed/codeVersion.ts';
 import { runQueuedSweep } from '../../distributed/coordinator.ts';
 import { queueStatus, registeredSweeps } from '../../distributed/queueStatus.ts';
 import { emitSlurmSweep } from '../../distributed/slurmFiles.ts';
 import { exitWithSpawningParent } from '../../distributed/parentWatch.ts';
-import type { TrainConfig } from '../../train/config.ts';
 
 const USAGE = `spurlab sweep <preset | file.json> [--store PATH] [--workers N] [--epochs E] [--no-artifacts] [--data-dir DIR] [--dry-run] [--json]
-  presets: ${[...PRESETS, ...EXPERIMENT_PRESETS].map((p) => p.name).join(', ')}
+  presets: ${PRESETS.map((p) => p.name).join(', ')}
+  a grid names its kind ("kind": "mia"; train, forget, mia, sensitivity, weights; default train)
 spurlab sweep <sweep> --queue redis://HOST:PORT [--store PATH] [--artifacts-dir DIR | --no-artifacts] [--attempts N] [--backoff-seconds S]
   enqueues the runs not done yet for \`spurlab worker\`s and records their results as they finish
 spurlab sweep [<sweep>] --status --queue redis://HOST:PORT [--json]
@@ -37,7 +37,7 @@ function formatDuration(s: number): string {
 
 export const sweepCommand: Command = {
   name: 'sweep',
-  summary: "Run a grid of training runs (a preset of the paper's grids or a sweep file) into the results store.",
+  summary: "Run grids of runs of any kind (a preset of the paper's grids or a sweep file) into the results store.",
   usage: USAGE,
   options: {
     store: { type: 'string' }, workers: { type: 'string' }, epochs: { type: 'string' }, 'no-artifacts': { type: 'boolean' },
@@ -54,21 +54,25 @@ export const sweepCommand: Command = {
     const epochs = epochsRaw === undefined ? undefined : numberOption(args, 'epochs', 0, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
     const workers = numberOption(args, 'workers', 1, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer from 1 to 64');
     const storePath = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
-    const experiment = EXPERIMENT_PRESETS.find((p) => p.name === specArg);
-    if (experiment) return runExperimentPreset(args, io, experiment, storePath, epochs, workers);
     const spec = loadSweepSpec(specArg);
-    const configs = expandSweep(spec, { epochs });
-    if (args.values.emit !== undefined) return emitSlurm(args, io, spec.name, configs);
-    if (args.values.queue !== undefined) return runOnQueue(args, io, spec.name, configs, storePath);
+    const runs = planSweep(spec, { epochs });
+    const dependent = runs.find((r) => r.stage > 0);
+    if (dependent && flag(args, 'no-artifacts') && (args.values.emit !== undefined || args.values.queue !== undefined)) {
+      // locally the store's artifact directory keeps those checkpoints anyway
+      throw new UserError(`--no-artifacts: ${spec.name} has ${dependent.kind} runs, which need the checkpoints of the train runs they depend on in a directory every worker or task sees; leave --no-artifacts out${args.values.queue !== undefined ? ' (or give --artifacts-dir DIR)' : ''}`);
+    }
+    if (args.values.emit !== undefined) return emitSlurm(args, io, spec.name, runs);
+    if (args.values.queue !== undefined) return runOnQueue(args, io, spec.name, runs, storePath);
     if (args.values['artifacts-dir'] !== undefined) throw new UserError('--artifacts-dir is for --queue (a directory the workers share); a local sweep keeps checkpoints beside the store');
     // a dry run only reads: an existing store is opened read-only (it may be someone else's)
     const store = ResultsStore.open(storePath, { readonly: flag(args, 'dry-run') && existsSync(storePath) });
     try {
       if (flag(args, 'dry-run')) {
-        const est = estimateSweep(configs, store);
-        if (flag(args, 'json')) io.out(JSON.stringify(est));
+        const est = estimateSweep(runs, store);
+        const kinds = kindCounts(runs);
+        if (flag(args, 'json')) io.out(JSON.stringify({ ...est, kinds }));
         else {
-          io.out(`${specArg}: ${est.runs} runs, ${est.done} already done, ${est.remaining} to run; estimated ${formatDuration(est.seconds)} on this machine`);
+          io.out(`${specArg}: ${est.runs} runs (${Object.entries(kinds).map(([k, c]) => `${c} ${k}`).join(', ')}), ${est.done} already done, ${est.remaining} to run; estimated ${formatDuration(est.seconds)} on this machine`);
           for (const m of est.perModel) io.out(`  ${m.model} on ${m.dataset}: ${m.imagesPerSecond.toFixed(0)} training images/s`);
         }
         return 0;
@@ -80,7 +84,7 @@ export const sweepCommand: Command = {
           ...(flag(args, 'no-artifacts') ? ['--no-artifacts'] : []),
           ...(args.values['data-dir'] ? ['--data-dir', String(args.values['data-dir'])] : []),
         ];
-        const keys = configs.map(configKey);
+        const keys = runs.map((r) => r.key);
         const bar = new ProgressBar(stderrSink(), `sweep ${specArg} (${workers} workers)`, keys.length, 'runs');
         const codes = await runSweepWorkers({ workers, sweepArg: specArg, storePath, extraArgs: extra, onPoll: () => bar.update(keys.filter((k) => store.isDone(k)).length) });
         const done = keys.filter((k) => store.isDone(k)).length;
@@ -91,24 +95,34 @@ export const sweepCommand: Command = {
       }
       // a child of `sweep --workers N`: stop when that parent dies, even by kill -9
       exitWithSpawningParent('sweep worker');
-      const bar = new ProgressBar(stderrSink(), `sweep ${specArg}`, configs.length, 'runs');
-      const summary = await runSweepHere(configs, store, {
+      // One status line (runs done, overall ETA, the current run's epoch) stays in view; run and epoch lines go above it.
+      const status = new SweepStatus(stderrSink(), `sweep ${specArg}`, runs.length);
+      status.skip(runs.filter((r) => store.isDone(r.key)).length);
+      let current = '';
+      let currentEpochs = 1;
+      const summary = await runPlannedHere(runs, store, {
         artifacts: !flag(args, 'no-artifacts'),
         dataDir: stringOption(args, 'data-dir'),
         progress: quiet ? undefined : {
-          onRunStart: (cfg, i, total) => process.stderr.write(`run ${i + 1}/${total}: ${cfg.dataset} ${cfg.pattern} n=${cfg.n} target=${cfg.target} seed=${cfg.seed} ${cfg.model} ${cfg.optimizer}\n`),
-          onRunEnd: (_cfg, outcome, detail) => {
-            process.stderr.write(`  ${outcome}: ${detail}\n`);
-            bar.update(configs.filter((c) => store.isDone(configKey(c))).length);
+          onRunStart: (run) => {
+            current = findKind(run.kind).label(run.config);
+            currentEpochs = Math.max(1, Number((run.config as { epochs?: number }).epochs ?? 1));
+            status.startRun(current);
           },
-          trainEvents: progressEvents(configs[0]?.epochs ?? 0, '  train'),
+          onRunEnd: (_run, outcome, detail) => status.endRun(`  ${outcome}: ${detail}`),
+          events: {
+            onStep: (epoch, step, steps, loss) => status.runProgress(((epoch - 1) + step / steps) / currentEpochs,
+              `${current}: epoch ${epoch} step ${step}/${steps} loss ${loss.toFixed(4)}`),
+            onEpoch: (phase, r) => status.log(`  ${phase} epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, train acc ${(100 * r.trainAcc).toFixed(2)}%, test acc ${(100 * r.testAcc).toFixed(2)}%, ${r.seconds.toFixed(1)}s`),
+          },
         },
       });
-      const out = { total: summary.total, ran: summary.ran, skipped: summary.skipped, failed: summary.failed.map((f) => ({ key: configKey(f.config), error: f.error })), store: storePath };
+      if (!quiet) status.finish();
+      const out = { total: summary.total, ran: summary.ran, skipped: summary.skipped, failed: summary.failed.map((f) => ({ key: f.run.key, kind: f.run.kind, error: f.error })), store: storePath };
       if (flag(args, 'json')) io.out(JSON.stringify(out));
       else if (!quiet) {
         io.out(`${summary.ran} runs done, ${summary.skipped} skipped (already done or running elsewhere), ${summary.failed.length} failed; results in ${storePath}`);
-        for (const f of summary.failed) io.err(`failed: ${JSON.stringify(f.config)}: ${f.error}`);
+        for (const f of summary.failed) io.err(`failed (${f.run.kind}): ${JSON.stringify(f.run.config)}: ${f.error}`);
       }
       return summary.failed.length === 0 ? 0 : 1;
     } finally {
@@ -117,34 +131,10 @@ export const sweepCommand: Command = {
   },
 };
 
-// Deletion and membership-inference presets run item by item in this process.
-async function runExperimentPreset(args: ParsedArgs, io: CliIo, preset: ExperimentPreset, storePath: string, epochs: number | undefined, workers: number): Promise<number> {
-  for (const opt of ['queue', 'emit'] as const) {
-    if (args.values[opt] !== undefined) throw new UserError(`--${opt}: ${preset.name} runs ${preset.kind === 'mia' ? 'membership-inference' : 'deletion'} experiments, which run in this process only; queue and Slurm modes take training sweeps`);
-  }
-  if (workers > 1) throw new UserError(`--workers: ${preset.name} runs in one process; start several \`spurlab sweep ${preset.name}\` on the same --store to share it`);
-  const items = preset.items({ epochs });
-  if (flag(args, 'dry-run')) {
-    io.out(flag(args, 'json') ? JSON.stringify({ runs: items.length, kind: preset.kind }) : `${preset.name}: ${items.length} ${preset.kind} experiments (${preset.description})`);
-    return 0;
-  }
-  const store = ResultsStore.open(storePath);
-  try {
-    const bar = new ProgressBar(stderrSink(), `sweep ${preset.name}`, items.length, 'runs');
-    const summary = await runExperimentSweep(preset, store, {
-      epochs,
-      dataDir: stringOption(args, 'data-dir'),
-      onItem: (i, total, label, outcome) => {
-        if (!flag(args, 'quiet')) process.stderr.write(`${i + 1}/${total} ${label}: ${outcome}\n`);
-        bar.update(i + 1);
-      },
-    });
-    if (flag(args, 'json')) io.out(JSON.stringify({ ...summary, store: storePath }));
-    else io.out(`${summary.done} of ${summary.total} done, ${summary.failed.length} failed; results in ${storePath}`);
-    return summary.failed.length === 0 ? 0 : 1;
-  } finally {
-    store.close();
-  }
+function kindCounts(runs: PlannedRun[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of runs) out[r.kind] = (out[r.kind] ?? 0) + 1;
+  return out;
 }
 
 function queueTarget(args: ParsedArgs) {
@@ -166,7 +156,7 @@ async function showQueueStatus(args: ParsedArgs, io: CliIo, specArg: string | un
   return 0;
 }
 
-async function runOnQueue(args: ParsedArgs, io: CliIo, name: string, configs: TrainConfig[], storePath: string): Promise<number> {
+async function runOnQueue(args: ParsedArgs, io: CliIo, name: string, runs: PlannedRun[], storePath: string): Promise<number> {
   const target = queueTarget(args);
   const attempts = numberOption(args, 'attempts', 3, (v) => Number.isInteger(v) && v >= 1 && v <= 100, 'an integer from 1 to 100');
   const backoff = numberOption(args, 'backoff-seconds', 10, (v) => v >= 0, 'a non-negative number of seconds');
@@ -178,22 +168,22 @@ async function runOnQueue(args: ParsedArgs, io: CliIo, name: string, configs: Tr
   const quiet = flag(args, 'quiet');
   try {
     const artifactsDir = flag(args, 'no-artifacts') ? null : resolve(explicitDir ?? store.artifactsDir);
-    const bar = new ProgressBar(stderrSink(), `sweep ${name} (queue)`, configs.length, 'runs');
-    if (!quiet) io.err(`sweep ${name}: ${configs.length} runs on queue spurlab:${sweepQueueName(name)} at ${target.url} (code ${version}); start workers with: spurlab worker --queue ${target.url}`);
+    const bar = new ProgressBar(stderrSink(), `sweep ${name} (queue)`, runs.length, 'runs');
+    if (!quiet) io.err(`sweep ${name}: ${runs.length} runs on queue spurlab:${sweepQueueName(name)} at ${target.url} (code ${version}); start workers with: spurlab worker --queue ${target.url}`);
     const summary = await runQueuedSweep({
-      target, sweepName: name, configs, store, codeVersion: version, artifactsDir, dataDir: stringOption(args, 'data-dir'),
+      target, sweepName: name, runs, store, codeVersion: version, artifactsDir, dataDir: stringOption(args, 'data-dir'),
       attempts, backoffMs: backoff * 1000,
       onProgress: quiet ? undefined : (p) => bar.update(p.done + p.failed, `${p.active} active, ${p.failed} failed, ${p.workers} workers`),
-      onRunEnd: quiet || process.stderr.isTTY ? undefined : (cfg, outcome, detail) => io.err(`${outcome}: ${cfg.dataset} ${cfg.pattern} n=${cfg.n} target=${cfg.target} seed=${cfg.seed} ${cfg.model}: ${detail}`),
+      onRunEnd: quiet || process.stderr.isTTY ? undefined : (run, outcome, detail) => io.err(`${outcome}: ${findKind(run.kind).label(run.config)}: ${detail}`),
     });
     const report = {
       queue: `spurlab:${summary.queue}`, total: summary.total, alreadyDone: summary.alreadyDone, recorded: summary.recorded,
-      failed: summary.failed.map((f) => ({ key: f.key, config: f.config, error: f.error })), store: storePath, codeVersion: version,
+      failed: summary.failed.map((f) => ({ key: f.key, kind: f.run.kind, config: f.run.config, error: f.error })), store: storePath, codeVersion: version,
     };
     if (flag(args, 'json')) io.out(JSON.stringify(report));
     else {
       io.out(`${summary.alreadyDone + summary.recorded} of ${summary.total} runs done (${summary.recorded} recorded now), ${summary.failed.length} failed; results in ${storePath}`);
-      for (const f of summary.failed) io.err(`failed: ${JSON.stringify(f.config)}: ${f.error}`);
+      for (const f of summary.failed) io.err(`failed (${f.run.kind}): ${JSON.stringify(f.run.config)}: ${f.error}`);
     }
     return summary.failed.length === 0 ? 0 : 1;
   } finally {
@@ -201,7 +191,7 @@ async function runOnQueue(args: ParsedArgs, io: CliIo, name: string, configs: Tr
   }
 }
 
-function emitSlurm(args: ParsedArgs, io: CliIo, name: string, configs: TrainConfig[]): number {
+function emitSlurm(args: ParsedArgs, io: CliIo, name: string, runs: PlannedRun[]): number {
   if (args.values.emit !== 'slurm') throw new UserError(`--emit ${String(args.values.emit)}: expected slurm`);
   const out = stringOption(args, 'out');
   if (!out) throw new UserError('--emit slurm needs --out DIR (where sweep.json, sweep.sbatch and the results go)');
@@ -209,11 +199,14 @@ function emitSlurm(args: ParsedArgs, io: CliIo, name: string, configs: TrainConf
   if (!/^(\d+-)?\d{1,2}(:\d{2}){0,2}$/.test(time)) throw new UserError(`--time ${time}: expected Slurm's [D-]HH[:MM[:SS]], e.g. 04:00:00`);
   const partition = stringOption(args, 'partition');
   if (partition !== undefined && !/^[A-Za-z0-9_.,-]+$/.test(partition)) throw new UserError(`--partition ${partition}: expected a partition name (letters, digits, _ . , -)`);
-  const { sweepFile, script } = emitSlurmSweep(out, {
-    name, codeVersion: codeVersion(), configs, artifacts: !flag(args, 'no-artifacts'),
+  const { sweepFile, script, submit, stages } = emitSlurmSweep(out, {
+    name, codeVersion: codeVersion(), runs, artifacts: !flag(args, 'no-artifacts'),
     cpusPerTask: numberOption(args, 'cpus', 2, (v) => Number.isInteger(v) && v >= 1 && v <= 1024, 'an integer from 1 to 1024'), time, partition,
   });
-  if (flag(args, 'json')) io.out(JSON.stringify({ runs: configs.length, sweepFile, script }));
-  else io.out(`${configs.length} runs: ${sweepFile}\nsubmit with: sbatch ${script}\nthen load the results: spurlab collect ${resolve(out)} [--store PATH]`);
+  if (flag(args, 'json')) io.out(JSON.stringify({ runs: runs.length, sweepFile, script, submit, stages }));
+  else {
+    const how = stages.length > 1 ? `bash ${submit}   (${stages.length} stages, each after the one before: --dependency=afterok)` : `sbatch ${script}`;
+    io.out(`${runs.length} runs: ${sweepFile}\nsubmit with: ${how}\nthen load the results: spurlab collect ${resolve(out)} [--store PATH]`);
+  }
   return 0;
 }

@@ -11,12 +11,13 @@ import { loadCheckpoint, metadataJson } from '../../store/checkpoint.ts';
 import { ProgressBar, stderrSink } from '../../util/progress.ts';
 import { UserError } from '../../util/errors.ts';
 import { checkRunDirectory } from '../../store/runDirectory.ts';
+import { trainIntoStore } from './trainStore.ts';
 
 const USAGE = `spurlab train ${SELECTOR} --model M --out DIR [--optimizer adam|sgd] [--lr X] [--momentum X]
        [--weight-decay X] [--grad-clip C] [--batch-size B] [--epochs E] [--aug none|aug01]
        [--input-noise SIGMA] [--model-seed S] [--train-subset K] [--test-subset K] [--no-scheduler]
-       [--keep-checkpoints E] [--data-dir DIR] [--force] [--json]
-       spurlab train --resume DIR [--json]
+       [--keep-checkpoints E] [--data-dir DIR] [--force] [--store PATH] [--json]
+       spurlab train --resume DIR [--store PATH] [--json]
        spurlab train --continue-from DIR --epochs E2 --out DIR2 [--lr X] [--no-scheduler] [--json]`;
 
 /** How a model is trained: shared by every command that trains (train, mia). */
@@ -108,7 +109,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a model on a spurious data set; write checkpoints, history and metrics.',
   usage: USAGE,
-  options: { ...SELECTOR_OPTIONS, ...TRAIN_OPTIONS, out: { type: 'string' }, resume: { type: 'string' }, 'continue-from': { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } },
+  options: { ...SELECTOR_OPTIONS, ...TRAIN_OPTIONS, out: { type: 'string' }, resume: { type: 'string' }, 'continue-from': { type: 'string' }, force: { type: 'boolean' }, store: { type: 'string' }, json: { type: 'boolean' } },
   async run(args, io) {
     const resume = stringOption(args, 'resume');
     const continueFrom = stringOption(args, 'continue-from');
@@ -126,9 +127,13 @@ export const trainCommand: Command = {
       cfg = makeTrainConfig({ data: dataSelectorFrom(args, 0, USAGE), ...trainOverrides(args) });
     }
     if (!outDir) throw new UserError(`--out DIR is required\nusage: ${USAGE}`);
+    const storePath = stringOption(args, 'store');
+    if (storePath !== undefined && continueFrom) throw new UserError('--store records runs defined by their config alone; a run continued from another (--continue-from) is not one');
     // --out naming the run being resumed or continued is that run, not one to protect
     const ownRun = [resume, continueFrom].some((d) => d !== undefined && resolve(d) === resolve(outDir!));
     const finished = ownRun ? null : checkRunDirectory(outDir, cfg as unknown as Record<string, unknown>, flag(args, 'force'));
+    // with --store, a finished run of this config in --out is scored and recorded, not trained again
+    if (storePath !== undefined) return trainIntoStore(io, cfg, { storePath, outDir, dataDir, events: progressEvents(cfg.epochs), json: flag(args, 'json') });
     if (finished) {
       if (flag(args, 'json')) io.out(JSON.stringify({ testAcc: finished.testAcc, trainAcc: finished.trainAcc, epochs: finished.epochs, seconds: 0, out: outDir, alreadyFinished: true }));
       else io.out(`${outDir} already holds this finished run (${cfg.model} on ${cfg.dataset}, ${finished.epochs} epoch${finished.epochs === 1 ? '' : 's'}, test accuracy ${(100 * finished.testAcc).toFixed(2)}%); nothing to train (--force trains it again)`);

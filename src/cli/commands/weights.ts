@@ -7,34 +7,18 @@ import { join } from 'node:path';
 import { numberOption, stringOption, flag, type Command } from '../command.ts';
 import { UserError } from '../../util/errors.ts';
 import { encodePng } from '../../util/png.ts';
-import { DATASETS } from '../../data/datasets.ts';
-import { loadCheckpoint, loadModelState, metadataJson } from '../../store/checkpoint.ts';
-import { createModel } from '../../nn/models/index.ts';
-import { RandomState } from '../../data/numpyRandom.ts';
+import { renderWeightMap, weightMapDifference, weightMapStats } from '../../experiments/weightmap.ts';
+import { cleanConfigOf, weightMapOfRun, weightsKind } from '../../experiments/kinds/weights.ts';
+import { configKey, resultOf, runInStore } from '../../experiments/sweep.ts';
+import { kindKey } from '../../experiments/kinds/index.ts';
+import { ResultsStore } from '../../store/results.ts';
 import type { TrainConfig } from '../../train/config.ts';
-import { firstLayerWeightMap, renderWeightMap, requireMlp, weightMapDifference, weightMapStats, type ChannelMode, type WeightMap } from '../../experiments/weightmap.ts';
-import { checkRunDir } from './sensitivity.ts';
 
 const USAGE = [
-  'spurlab weights <run DIR> [--diff <clean run DIR>] --out map.png [--channels max|split] [--scale 10] [--vmin V] [--vmax V] [--json]',
+  'spurlab weights <run DIR> [--diff <clean run DIR>] --out map.png [--channels max|split] [--scale 10] [--vmin V] [--vmax V] [--store PATH] [--json]',
   '  the run must be an MLP; --diff draws |map(run) - map(clean run)|; --channels applies to colour images',
+  '  --store records the map (kind weights; with --diff the clean run must be the same config with n = 0)',
 ].join('\n');
-
-// Only the weights are needed, so the run's data set is not loaded: its image shape comes from the registry.
-function runWeightMap(dir: string, channelMode: ChannelMode): { map: WeightMap; config: TrainConfig } {
-  checkRunDir(dir);
-  const ckpt = loadCheckpoint(join(dir, 'model.safetensors'));
-  const config = metadataJson<TrainConfig>(ckpt, 'config');
-  const info = DATASETS[config.dataset];
-  if (!info) throw new UserError(`${dir}: unknown data set "${config.dataset}" in the run's configuration`);
-  const shape = { height: info.height, width: info.width, channels: info.channels, numClasses: info.numClasses };
-  // The initial weights are replaced by the checkpoint's.
-  const model = createModel(config.model, shape, new RandomState(0));
-  // Checked before the weights are read, so a CNN run fails with the model's name, not a weight mismatch.
-  requireMlp(model, config.model);
-  loadModelState(model, ckpt);
-  return { map: firstLayerWeightMap(model, config.model, shape, channelMode), config };
-}
 
 export const weightsCommand: Command = {
   name: 'weights',
@@ -47,6 +31,7 @@ export const weightsCommand: Command = {
     scale: { type: 'string' },
     vmin: { type: 'string' },
     vmax: { type: 'string' },
+    store: { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(args, io) {
@@ -59,8 +44,33 @@ export const weightsCommand: Command = {
     const channels = stringOption(args, 'channels', 'max');
     if (channels !== 'max' && channels !== 'split') throw new UserError(`--channels: got "${channels}", expected max or split`);
     const cleanDir = stringOption(args, 'diff');
-    const run = runWeightMap(dir, channels);
-    const clean = cleanDir === undefined ? null : runWeightMap(cleanDir, channels);
+    const run = weightMapOfRun(dir, channels);
+    const clean = cleanDir === undefined ? null : weightMapOfRun(cleanDir, channels);
+    const storePath = stringOption(args, 'store');
+    let storedNote = '';
+    if (storePath !== undefined) {
+      if (clean && configKey(clean.config) !== configKey(cleanConfigOf(run.config))) {
+        throw new UserError(`--diff ${cleanDir}: with --store the clean run must be ${dir}'s configuration with n = 0 (the store keys it by config); it has n = ${clean.config.n}${clean.config.n === 0 ? ' and other settings' : ''}`);
+      }
+      const config = weightsKind.configure({ ...run.config, channels, clean: clean !== null });
+      const dirs = new Map<string, string>([[configKey(run.config), dir], ...(clean && cleanDir ? [[configKey(clean.config), cleanDir] as [string, string]] : [])]);
+      const store = ResultsStore.open(storePath);
+      try {
+        const outcome = await runInStore(store, weightsKind, config, {
+          artifacts: false,
+          trainedModel: async (c: TrainConfig) => {
+            const found = dirs.get(configKey(c));
+            if (found === undefined) throw new UserError(`no run directory given for ${c.dataset} ${c.pattern} n=${c.n} ${c.model}`);
+            return found;
+          },
+        });
+        const stored = resultOf(weightsKind, outcome, storePath);
+        const key = kindKey(weightsKind, config).slice(0, 12);
+        storedNote = stored.fromStore ? `  (an identical map was already in ${storePath}: run ${key})` : `  recorded in ${storePath} as run ${key} (kind weights)`;
+      } finally {
+        store.close();
+      }
+    }
     const map = clean ? weightMapDifference(run.map, clean.map) : run.map;
     const vmin = args.values.vmin === undefined ? undefined : numberOption(args, 'vmin', 0);
     const vmax = args.values.vmax === undefined ? undefined : numberOption(args, 'vmax', 0);
@@ -84,6 +94,7 @@ export const weightsCommand: Command = {
     io.out(`  range ${stats.min.toPrecision(4)} .. ${stats.max.toPrecision(4)}, mean ${stats.mean.toPrecision(4)}`);
     const where = stats.top.slice(0, 5).map((e) => `(${e.row}, ${e.col}${map.panels.length > 1 ? `, ${map.panelNames[e.panel]}` : ''}) ${e.value.toPrecision(3)}`);
     io.out(`  largest at (row, col): ${where.join('; ')}`);
+    if (storedNote) io.out(storedNote);
     return 0;
   },
 };

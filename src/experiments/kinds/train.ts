@@ -1,8 +1,12 @@
 // Kind 'train': train a model on a spurious data set and measure its spurious score
 // (runner.ts). Its config is the TrainConfig itself, so stores written before run kinds
 // existed keep their keys. Every other kind names its model by such a config.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { DATASETS, type DatasetName } from '../../data/datasets.ts';
 import { makePattern } from '../../data/patterns.ts';
+import { loadCheckpoint, metadataJson } from '../../store/checkpoint.ts';
+import { runKey } from '../../store/runKey.ts';
 import { makeTrainConfig, TRAIN_DEFAULTS, type TrainConfig } from '../../train/config.ts';
 import { UserError } from '../../util/errors.ts';
 import { runExperiment, type RunResult } from '../runner.ts';
@@ -63,9 +67,14 @@ export function trainConfigOf(input: Record<string, unknown>): TrainConfig {
   return cfg;
 }
 
-/** The train keys of a config as a TrainConfig (no validation: for configs made by configure). */
-export function trainPart(config: TrainConfig): TrainConfig {
-  return Object.fromEntries(TRAIN_KEYS.map((k) => [k, (config as unknown as Record<string, unknown>)[k]])) as unknown as TrainConfig;
+/** The train keys of a config of any kind (made by configure, so already valid) as a TrainConfig. */
+export function trainPart(c: TrainConfig): TrainConfig {
+  return {
+    dataset: c.dataset, pattern: c.pattern, n: c.n, target: c.target, targetB: c.targetB, seed: c.seed, model: c.model,
+    optimizer: c.optimizer, lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, gradClip: c.gradClip,
+    batchSize: c.batchSize, epochs: c.epochs, aug: c.aug, inputNoise: c.inputNoise, modelSeed: c.modelSeed,
+    scheduler: c.scheduler, trainSubset: c.trainSubset, testSubset: c.testSubset, dropSpurious: c.dropSpurious,
+  };
 }
 
 export const trainKind: RunKind<TrainConfig, RunResult> = {
@@ -87,6 +96,7 @@ export const trainKind: RunKind<TrainConfig, RunResult> = {
     return { result: out.result, perImage: out.perImage, resumedFromEpoch: out.resumedFromEpoch };
   },
   checkResult: (value, where) => resultWithNumbers<RunResult>(value, ['score', 'scoreNonTarget', 'testAcc', 'patternedTestAcc', 'targetRate', 'trainAcc', 'nTest', 'epochs', 'seconds'], where),
+  groupBy: ['dataset', 'pattern', 'model', 'optimizer', 'target', 'n'],
   columns: [
     { name: 'score', value: (r) => r.score },
     { name: 'testAcc', value: (r) => r.testAcc },
@@ -95,3 +105,15 @@ export const trainKind: RunKind<TrainConfig, RunResult> = {
   label: (c) => `${c.dataset} ${c.pattern} n=${c.n} target=${c.target} seed=${c.seed} ${c.model} ${c.optimizer}`,
   outcome: (r) => `score ${r.score.toFixed(4)}, test acc ${(100 * r.testAcc).toFixed(2)}%`,
 };
+
+/** Whether dir holds the checkpoint of cfg trained to its last epoch (a dependency that can be reused). */
+export function finishedRunIn(dir: string, cfg: TrainConfig): boolean {
+  const path = join(dir, 'model.safetensors');
+  if (!existsSync(path)) return false;
+  try {
+    const ckpt = loadCheckpoint(path);
+    return runKey(metadataJson<TrainConfig>(ckpt, 'config')) === runKey(cfg) && metadataJson<number>(ckpt, 'epoch') === cfg.epochs;
+  } catch {
+    return false; // an unreadable checkpoint is trained over
+  }
+}

@@ -61,6 +61,8 @@ export interface RunKind<C extends object, R extends object> {
   run(config: C, ctx: RunContext): Promise<RunOutput<R>>;
   /** Checks a result read back (store, queue, Slurm file); `where` names its source. */
   checkResult(value: unknown, where: string): R;
+  /** Config keys `results --kind K` always groups by (with every other key that differs among the runs). */
+  groupBy: readonly string[];
   /** Columns `results --kind K` averages per group. */
   columns: readonly ResultColumn<R>[];
   /** Report sections this kind feeds (report/collect.ts reads them). */
@@ -71,7 +73,10 @@ export interface RunKind<C extends object, R extends object> {
   outcome(result: R): string;
 }
 
-// eslint-style escape hatch avoided: kinds of any config and result type in one registry
+/**
+ * A kind of any config and result type, as the registry holds them. Its methods take
+ * what its own configure and run produced; callers that know the kind use RunKind<C, R>.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRunKind = RunKind<any, any>;
 

@@ -4,7 +4,7 @@
  */
 import type { VegaLiteSpec } from '../render.ts';
 import {
-  type ChartTitle, type MeanBar, PANEL_HEIGHT, PANEL_WIDTH, distinctInOrder, errorBounds, finite, hasErrorBars, maybeFacet, titleSpec,
+  type ChartTitle, type MeanBar, PANEL_HEIGHT, PANEL_WIDTH, colorScale, distinctInOrder, errorBounds, finite, hasErrorBars, maybeFacet, titleSpec,
 } from './common.ts';
 
 export interface BarOptions extends ChartTitle {
@@ -23,7 +23,7 @@ export function groupedBarChart(bars: MeanBar[], opts: BarOptions): VegaLiteSpec
   const x = { field: 'group', type: 'nominal', title: opts.groupTitle, sort: groups, axis: { labelAngle: 0 } };
   const xOffset = { field: 'series', type: 'nominal', sort: series };
   const y = { type: 'quantitative', title: opts.yTitle, scale: opts.yDomain ? { domain: opts.yDomain } : { zero: true } };
-  const color = { field: 'series', type: 'nominal', title: opts.seriesTitle, scale: { domain: series } };
+  const color = { field: 'series', type: 'nominal', title: opts.seriesTitle, scale: colorScale(series) };
   const layer: Record<string, unknown>[] = [{ mark: { type: 'bar' }, encoding: { x, xOffset, y: { ...y, field: 'mean' }, color } }];
   if (hasErrorBars(values)) {
     layer.push({

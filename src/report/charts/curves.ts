@@ -5,8 +5,19 @@
  */
 import type { VegaLiteSpec } from '../render.ts';
 import {
-  type ChartTitle, type MeanPoint, PANEL_HEIGHT, PANEL_WIDTH, distinctInOrder, errorBounds, finite, hasErrorBars, maybeFacet, titleSpec,
+  type ChartTitle, type MeanPoint, PANEL_HEIGHT, PANEL_WIDTH, colorScale, distinctInOrder, errorBounds, finite, hasErrorBars, maybeFacet, titleSpec,
 } from './common.ts';
+
+/**
+ * The axis title says when the scale is logarithmic (symlog too: logarithmic above 1,
+ * with 0 kept at the left). Titles stay within a panel's width: a longer one widens
+ * its column and spaces the panels apart.
+ */
+export function scaleTitle(title: string, scale: 'linear' | 'log' | 'symlog'): string {
+  if (scale === 'log') return `${title} (log scale)`;
+  if (scale === 'symlog') return `${title} (log scale)`;
+  return title;
+}
 
 /** A dashed horizontal line across a panel: a reference level (chance, the unregularized model). */
 export interface ReferenceLine {
@@ -34,36 +45,57 @@ export interface CurveOptions extends ChartTitle {
   references?: ReferenceLine[];
   /** Draw a symbol at every point (default true; off for dense curves). */
   showPoints?: boolean;
+  /** Legend title of the dash grouping (MeanPoint.dash), when points carry one. */
+  dashTitle?: string;
 }
 
-/** Means against x, one coloured line per series, SEM error bars, panels per facet. */
+/** Means against x, one coloured line per series, SEM error bars, one dot per run when given, panels per facet. */
 export function meanCurveChart(points: MeanPoint[], opts: CurveOptions): VegaLiteSpec {
   const kept = points.filter((p) => finite(p.mean) && finite(p.x) && (opts.xScale !== 'log' || p.x > 0));
   const references = (opts.references ?? []).filter((r) => finite(r.value));
-  const curveRows = kept.map((p) => ({ layer: 'curve', x: p.x, mean: p.mean, ...errorBounds(p.mean, p.sem), series: p.series, facet: p.facet }));
+  const curveRows = kept.map((p) => ({ layer: 'curve', x: p.x, mean: p.mean, ...errorBounds(p.mean, p.sem), series: p.series, facet: p.facet, dash: p.dash }));
+  const dashes = distinctInOrder(kept.map((p) => p.dash).filter((d): d is string => d !== undefined));
+  const runRows = kept.flatMap((p) => (p.runs ?? []).filter(finite).map((v) => ({ layer: 'run', x: p.x, run: v, series: p.series, facet: p.facet })));
   const values: Record<string, unknown>[] = [
     ...curveRows,
+    ...runRows,
     ...references.map((r) => ({ layer: 'reference', mean: r.value, series: r.series, facet: r.facet })),
   ];
   const seriesOrder = distinctInOrder([...kept.map((p) => p.series), ...references.map((r) => r.series)]);
   const ticks = opts.xTicks ?? (opts.xScale === 'linear' ? undefined : distinctInOrder(kept.map((p) => p.x)).sort((a, b) => a - b));
   const scale = opts.xScale === 'symlog' ? { type: 'symlog', constant: 1 } : { type: opts.xScale };
   const x = {
-    field: 'x', type: 'quantitative', title: opts.xTitle, scale,
+    field: 'x', type: 'quantitative', title: scaleTitle(opts.xTitle, opts.xScale), scale,
     axis: { ...(ticks ? { values: ticks } : {}), labelOverlap: true, format: opts.xScale === 'log' ? '~e' : '~r' },
   };
   const y = { type: 'quantitative', title: opts.yTitle, scale: opts.yDomain ? { domain: opts.yDomain } : { zero: opts.yZero ?? true } };
-  const color = { field: 'series', type: 'nominal', title: opts.seriesTitle, scale: { domain: seriesOrder } };
+  const color = { field: 'series', type: 'nominal', title: opts.seriesTitle, scale: colorScale(seriesOrder) };
   const layer: Record<string, unknown>[] = [{
     transform: [{ filter: "datum.layer === 'curve'" }],
-    mark: { type: 'line', point: opts.showPoints ?? true, strokeWidth: 2, clip: opts.yDomain !== undefined },
-    encoding: { x, y: { ...y, field: 'mean' }, color },
+    // Dashed lines carry no point symbols, so that their legend draws the dashes.
+    mark: { type: 'line', point: dashes.length > 0 ? false : opts.showPoints ?? true, strokeWidth: 2, clip: opts.yDomain !== undefined },
+    encoding: {
+      x, y: { ...y, field: 'mean' }, color,
+      ...(dashes.length > 0 ? { strokeDash: { field: 'dash', type: 'nominal', title: opts.dashTitle ?? null, scale: { domain: dashes } } } : {}),
+    },
   }];
   if (hasErrorBars(curveRows)) {
+    // With independent y scales, a panel without any error bar would leave the layer
+    // empty there (vega warns of an infinite extent): keep zero-length bars, drawn without ticks.
+    const facets = distinctInOrder(curveRows.map((r) => r.facet));
+    const everyPanel = facets.every((f) => hasErrorBars(curveRows.filter((r) => r.facet === f)));
+    const keepZero = opts.independentY === true && !everyPanel;
     layer.push({
-      transform: [{ filter: "datum.layer === 'curve' && datum.hi > datum.lo" }],
-      mark: { type: 'errorbar', ticks: { size: 6 }, clip: opts.yDomain !== undefined },
+      transform: [{ filter: `datum.layer === 'curve' && datum.hi ${keepZero ? '>=' : '>'} datum.lo` }],
+      mark: { type: 'errorbar', ...(keepZero ? {} : { ticks: { size: 6 } }), clip: opts.yDomain !== undefined },
       encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color },
+    });
+  }
+  if (runRows.length > 0) {
+    layer.push({
+      transform: [{ filter: "datum.layer === 'run'" }],
+      mark: { type: 'point', shape: 'circle', filled: true, size: 22, opacity: 0.55, clip: opts.yDomain !== undefined },
+      encoding: { x, y: { ...y, field: 'run' }, color },
     });
   }
   if (references.length > 0) {
@@ -76,11 +108,11 @@ export function meanCurveChart(points: MeanPoint[], opts: CurveOptions): VegaLit
   return maybeFacet(values, { width: PANEL_WIDTH, height: PANEL_HEIGHT, layer }, { title: titleSpec(opts) }, { independentY: opts.independentY });
 }
 
-/** Spurious score against n (PROTOCOL.md section 6) on a symlog axis, one line per series (pattern, model, optimizer, data set). */
+/** Spurious score against n (PROTOCOL.md section 6) on a symlog axis, one line per series (pattern, model, optimizer, data set), a dot per run. */
 export function scoreVsNChart(points: MeanPoint[], opts: ChartTitle & { seriesTitle: string }): VegaLiteSpec {
   return meanCurveChart(points, {
     ...opts,
-    xTitle: 'n (spurious training examples)',
+    xTitle: 'n spurious examples',
     yTitle: 'spurious score',
     xScale: 'symlog',
   });
@@ -91,7 +123,7 @@ export function membershipInferenceChart(points: MeanPoint[], opts: ChartTitle):
   const facets = distinctInOrder(points.map((p) => p.facet));
   return meanCurveChart(points, {
     ...opts,
-    xTitle: 'n (spurious training examples)',
+    xTitle: 'n spurious examples',
     yTitle: 'attack accuracy',
     seriesTitle: 'examples attacked',
     xScale: 'symlog',
@@ -106,9 +138,28 @@ export function sensitivityChart(points: MeanPoint[], opts: ChartTitle): VegaLit
     xTitle: 'p (share of non-zero pixels zeroed)',
     yTitle: 'mean probability of the true class',
     seriesTitle: 'architecture',
+    dashTitle: 'trained with',
     xScale: 'linear',
     yDomain: [0, 1],
     showPoints: false,
+  });
+}
+
+/**
+ * Training curves: loss, train accuracy and test accuracy against the epoch, a panel per
+ * quantity (own y scales), one line per setting (mean ± SEM over its runs).
+ */
+export function trainingCurvesChart(points: MeanPoint[], opts: ChartTitle, byPattern = false): VegaLiteSpec {
+  return meanCurveChart(points, {
+    ...opts,
+    xTitle: 'epoch',
+    yTitle: 'mean over runs',
+    seriesTitle: byPattern ? 'pattern' : 'setting',
+    dashTitle: 'setting',
+    xScale: 'linear',
+    yZero: false,
+    independentY: true,
+    showPoints: new Set(points.map((p) => p.x)).size <= 20,
   });
 }
 

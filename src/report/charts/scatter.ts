@@ -5,7 +5,7 @@
  */
 import type { VegaLiteSpec } from '../render.ts';
 import {
-  type ChartTitle, PANEL_HEIGHT, PANEL_WIDTH, distinctInOrder, errorBounds, finite, hasErrorBars, maybeFacet, titleSpec,
+  type ChartTitle, PANEL_HEIGHT, PANEL_WIDTH, colorScale, distinctInOrder, errorBounds, finite, hasErrorBars, maybeFacet, titleSpec,
 } from './common.ts';
 import { formatPValue } from '../format.ts';
 
@@ -44,7 +44,7 @@ export function normScatterChart(groups: NormScoreGroup[], opts: ChartTitle): Ve
   const x = { field: 'norm', type: 'quantitative', title: 'pattern norm (mean l2 distance)', scale: { domain: [0, maxNorm * 1.15 || 1], nice: true } };
   const y = { type: 'quantitative', title: 'spurious score', scale: { zero: true } };
   // Points are labelled by name, so the colour needs no legend.
-  const color = { field: 'pattern', type: 'nominal', legend: null, scale: { domain: distinctInOrder(values.map((v) => v.pattern)) } };
+  const color = { field: 'pattern', type: 'nominal', legend: null, scale: colorScale(distinctInOrder(values.map((v) => v.pattern))) };
   const layer: Record<string, unknown>[] = [
     { mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y: { ...y, field: 'score' }, color } },
     { mark: { type: 'text', align: 'left', dx: 6, dy: -6, fontSize: 11 }, encoding: { x, y: { ...y, field: 'score' }, text: { field: 'pattern' } } },

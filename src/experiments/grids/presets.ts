@@ -1,17 +1,41 @@
-// Sweep presets that reproduce the paper's grids (PROTOCOL sections 1, 5 and 6).
-import type { SweepSpec } from './sweepSpec.ts';
+// Sweep presets that reproduce the paper's grids (PROTOCOL sections 1, 5 to 8): training
+// grids, the deletion grid (kind forget) and the membership-inference grid (kind mia).
+import type { Grid, SweepSpec } from './spec.ts';
+import { DEMO_SWEEP } from '../demo.ts';
 
 const PATTERNS = ['S1', 'S2', 'S3', 'R1', 'R2', 'R3', 'Co'];
 const N_VALUES = [0, 1, 3, 5, 10, 20, 100, 2000, 5000];
 const SEEDS = [0, 1, 2, 3, 4];
 const MNIST_ADAM = { model: 'LargeMLP', optimizer: 'adam', lr: 0.01, epochs: 70 };
 
+/**
+ * The paper's deletion grid (section 7): R3 on MNIST with LargeMLP (Adam, lr 0.01),
+ * n = 3, 10, 100, target 0, seeds 0-4; incremental retraining, first-order group
+ * influence with the reference's settings (damp 0.01, scale 25, or 100 on Fashion-MNIST,
+ * depth by k, r = 10) in the fast mode, and retraining from scratch. Each method runs on
+ * the same trained base runs (a forget run depends on its train run).
+ */
+function deletionGrids(dataset: string, scale: number): Grid[] {
+  const base: Grid = { kind: 'forget', dataset, pattern: 'R3', n: [3, 10, 100], target: 0, seed: SEEDS, ...MNIST_ADAM };
+  return [
+    { ...base, method: 'incremental' },
+    { ...base, method: 'influence', damp: 0.01, scale, repeats: 10, scaling: 'reference', mode: 'fast' },
+    { ...base, method: 'retrain' },
+  ];
+}
+
+/**
+ * The paper's membership-inference grid (reference params.py, MemInference): R3 on MNIST
+ * and Fashion-MNIST, targets 0 and 1, 10 seeds, LargeMLP with Adam (lr 0.01) or SGD (lr
+ * 0.01, momentum 0.9), 70 epochs.
+ */
+const MIA_BASE: Grid = {
+  kind: 'mia', dataset: ['mnist', 'fashion'], pattern: 'R3', n: [1, 3, 5, 10, 20, 100, 1000], target: [0, 1],
+  seed: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], model: 'LargeMLP', epochs: 70,
+};
+
 export const PRESETS: SweepSpec[] = [
-  {
-    name: 'demo',
-    description: "The demo's grid: MNIST, LargeMLP, Adam, target 0, seed 0, S3 and R3, n = 0, 1, 3, 10, a short schedule",
-    grids: [{ dataset: 'mnist', pattern: ['S3', 'R3'], n: [0, 1, 3, 10], target: 0, seed: 0, ...MNIST_ADAM, epochs: 3 }],
-  },
+  DEMO_SWEEP,
   {
     name: 'paper-mnist-patterns',
     description: 'Every pattern against n on MNIST (LargeMLP, Adam lr 0.01), target 0, seeds 0-4',
@@ -54,5 +78,18 @@ export const PRESETS: SweepSpec[] = [
     name: 'paper-mitigation-clipping',
     description: 'Gradient clipping by value (1e-1..1e-5) against the spurious score of R3 on MNIST',
     grids: [{ dataset: 'mnist', pattern: 'R3', n: [0, 3, 10, 100], target: 0, seed: SEEDS, ...MNIST_ADAM, gradClip: [0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5] }],
+  },
+  {
+    name: 'paper-deletion',
+    description: 'Deleting n = 3, 10, 100 R3 examples from LargeMLP on MNIST and Fashion-MNIST: incremental retraining, group influence (LiSSA, the reference scale), retraining',
+    grids: (['mnist', 'fashion'] as const).flatMap((dataset) => deletionGrids(dataset, dataset === 'fashion' ? 100 : 25)),
+  },
+  {
+    name: 'paper-mia',
+    description: 'Membership inference with R3 for n = 1, 3, 5, 10, 20, 100, 1000 over 10 seeds, targets 0 and 1, Adam and SGD, MNIST and Fashion-MNIST',
+    grids: [
+      { ...MIA_BASE, optimizer: 'adam', lr: 0.01 },
+      { ...MIA_BASE, optimizer: 'sgd', lr: 0.01, momentum: 0.9 },
+    ],
   },
 ];

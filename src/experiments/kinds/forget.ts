@@ -1,0 +1,125 @@
+// Kind 'forget': delete a trained run's spurious examples by one method and measure the
+// score before and after (forget/forget.ts). Its config is the base run's TrainConfig
+// plus the method and its options; it depends on that train run. The stored config is
+// forgetStoreConfig's (only the options that change the result), as before run kinds.
+import { checkMethod, forgetRun, resolveForgetOptions, type ForgetMethod, type ForgetOptions, type ForgetResult } from '../../forget/forget.ts';
+import { SCALINGS, type Scaling } from '../../forget/lissa.ts';
+import { INFLUENCE_MODES, type InfluenceMode } from '../../forget/groupInfluence.ts';
+import type { TrainConfig } from '../../train/config.ts';
+import { UserError } from '../../util/errors.ts';
+import { TRAIN_KEYS, TRAIN_REQUIRED, trainConfigOf, trainPart } from './train.ts';
+import { checkKeys, objectAt, resultWithNumbers, type RunKind } from './types.ts';
+
+/** The deletion's own options; lr and seed are prefixed, the base run has its own. */
+export interface ForgetFields {
+  method: ForgetMethod;
+  forgetLr?: number;
+  damp?: number;
+  scale?: number | 'auto';
+  depth?: number;
+  repeats?: number;
+  scaling?: Scaling;
+  mode?: InfluenceMode;
+  forgetSeed?: number;
+  withRetrain?: boolean;
+}
+
+export type ForgetConfig = TrainConfig & ForgetFields;
+
+const FORGET_FIELDS = ['method', 'forgetLr', 'damp', 'scale', 'depth', 'repeats', 'scaling', 'mode', 'forgetSeed', 'withRetrain'] as const;
+const KEYS: readonly string[] = [...TRAIN_KEYS, ...FORGET_FIELDS];
+const REQUIRED: readonly string[] = [...TRAIN_REQUIRED, 'method'];
+
+function numberOrUndefined(input: Record<string, unknown>, k: string): number | undefined {
+  const v = input[k];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number') throw new UserError(`${k}: got ${JSON.stringify(v)}, expected a number`);
+  return v;
+}
+
+/**
+ * The stored config of a deletion run: the base run's TrainConfig plus `method` and the
+ * method's resolved options that change its result, so equal deletion runs share one key.
+ */
+export function forgetStoreConfig(cfg: TrainConfig, method: ForgetMethod, options: ForgetOptions): object {
+  const o = resolveForgetOptions(cfg, cfg.targetB === null ? cfg.n : 2 * cfg.n, options);
+  let chosen: Record<string, unknown> = {};
+  if (method === 'incremental') chosen = { lr: o.lr ?? 'schedule' };
+  if (method === 'influence') chosen = { damp: o.damp, scale: o.scale, depth: o.depth, repeats: o.repeats, scaling: o.scaling, mode: o.mode, seed: o.seed };
+  return { ...cfg, method, options: { ...chosen, withRetrain: method !== 'retrain' && o.withRetrain } };
+}
+
+export function forgetOptionsOf(c: ForgetFields): ForgetOptions {
+  const o: ForgetOptions = { lr: c.forgetLr, damp: c.damp, scale: c.scale, depth: c.depth, repeats: c.repeats, scaling: c.scaling, mode: c.mode, seed: c.forgetSeed, withRetrain: c.withRetrain };
+  for (const k of Object.keys(o) as (keyof ForgetOptions)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+/** A forget config from a base run's config, a method and its options (the CLI's way in). */
+export function forgetConfig(base: TrainConfig, method: ForgetMethod, options: ForgetOptions): ForgetConfig {
+  return forgetKind.configure({
+    ...trainPart(base), method, forgetLr: options.lr, damp: options.damp, scale: options.scale, depth: options.depth,
+    repeats: options.repeats, scaling: options.scaling, mode: options.mode, forgetSeed: options.seed, withRetrain: options.withRetrain,
+  });
+}
+
+export const forgetKind: RunKind<ForgetConfig, ForgetResult> = {
+  name: 'forget',
+  description: "delete a trained run's spurious examples (incremental retraining, group influence, retraining) and measure again",
+  keys: KEYS,
+  required: REQUIRED,
+  configure(input) {
+    checkKeys(input, 'forget', KEYS, REQUIRED);
+    const train = trainConfigOf(input);
+    if (train.n === 0 || train.dropSpurious) throw new UserError(`forget needs a run with spurious examples: got n = ${train.n}${train.dropSpurious ? ' and dropSpurious' : ''}`);
+    const method = checkMethod(String(input.method));
+    const scale = input.scale === 'auto' ? 'auto' : numberOrUndefined(input, 'scale');
+    const choice = <T extends string>(k: string, allowed: readonly T[]): T | undefined => {
+      const v = input[k];
+      if (v === undefined) return undefined;
+      if (!allowed.includes(v as T)) throw new UserError(`${k}: got ${JSON.stringify(v)}, expected ${allowed.join(' or ')}`);
+      return v as T;
+    };
+    if (input.withRetrain !== undefined && typeof input.withRetrain !== 'boolean') throw new UserError(`withRetrain: got ${JSON.stringify(input.withRetrain)}, expected true or false`);
+    const fields: ForgetFields = {
+      method, forgetLr: numberOrUndefined(input, 'forgetLr'), damp: numberOrUndefined(input, 'damp'), scale,
+      depth: numberOrUndefined(input, 'depth'), repeats: numberOrUndefined(input, 'repeats'),
+      scaling: choice('scaling', SCALINGS), mode: choice('mode', INFLUENCE_MODES), forgetSeed: numberOrUndefined(input, 'forgetSeed'),
+      withRetrain: input.withRetrain as boolean | undefined,
+    };
+    const config: ForgetConfig = { ...train, ...fields };
+    for (const k of FORGET_FIELDS) if (config[k] === undefined) delete config[k];
+    forgetStoreConfig(train, method, forgetOptionsOf(config)); // validates the options
+    return config;
+  },
+  storeConfig: (c) => forgetStoreConfig(trainPart(c), c.method, forgetOptionsOf(c)),
+  dependencies: (c) => [trainPart(c)],
+  async run(c, ctx) {
+    const dir = await ctx.trainedModel(trainPart(c));
+    // the incremental and retrained checkpoints go to the run's own artifact directory, if any
+    const result = await forgetRun(dir, c.method, forgetOptionsOf(c), {
+      dataDir: ctx.dataDir, outDir: ctx.artifactDir,
+      events: { onStep: ctx.events?.onStep, onEpoch: (r) => ctx.events?.onEpoch?.(c.method, r) },
+    });
+    return { result };
+  },
+  checkResult(value, where) {
+    const r = objectAt(value, where);
+    resultWithNumbers(r.before, ['score', 'testAcc'], `${where}: before`);
+    resultWithNumbers(r.after, ['score', 'testAcc'], `${where}: after`);
+    if (r.retrain !== null) resultWithNumbers(r.retrain, ['score', 'testAcc'], `${where}: retrain`);
+    checkMethod(String(r.method));
+    return resultWithNumbers<ForgetResult>(r, ['seconds', 'removed', 'trainSize'], where);
+  },
+  groupBy: ['dataset', 'pattern', 'model', 'method', 'n'],
+  columns: [
+    { name: 'scoreBefore', value: (r) => r.before.score },
+    { name: 'scoreAfter', value: (r) => r.after.score },
+    { name: 'testAccAfter', value: (r) => r.after.testAcc },
+    { name: 'scoreRetrain', value: (r) => r.retrain?.score ?? NaN },
+    { name: 'seconds', value: (r) => r.seconds },
+  ],
+  reportSections: ['forget'],
+  label: (c) => `${c.dataset} ${c.pattern} n=${c.n} seed=${c.seed} ${c.model} forget by ${c.method}`,
+  outcome: (r) => `score ${r.before.score.toFixed(4)} -> ${r.after.score.toFixed(4)}, ${r.seconds.toFixed(1)} s`,
+};

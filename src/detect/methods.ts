@@ -2,7 +2,7 @@
 // the few examples that taught the network a spurious correlation.
 // - loss, margin: the final model's cross-entropy, and minus its logit margin.
 // - grad-norm: the norm of the example's loss gradient at the final model.
-// - self-influence (Koh and Liang 2017): g^T (H + lambda I)^-1 g, g the example's loss
+// - self-influence (Koh and Liang 2017): |g^T (H + lambda I)^-1 g|, g the example's loss
 //   gradient, the inverse-HVP by LiSSA (textbook scaling: lambda = scale * damp) on exact
 //   products (the R-operator for MLPs).
 // - tracin (Pruthi et al. 2020, TracInCP self-influence): sum over the kept epoch
@@ -62,7 +62,7 @@ export interface DetectOptions {
   seed: number;
 }
 
-export const DETECT_DEFAULTS: DetectOptions = { projection: 256, trakModels: 3, damp: 0.01, scale: 'auto', depth: 100, repeats: 1, hessianBatch: 1, components: 10, seed: 0 };
+export const DETECT_DEFAULTS: DetectOptions = { projection: 256, trakModels: 3, damp: 0.1, scale: 'auto', depth: 100, repeats: 1, hessianBatch: 1, components: 10, seed: 0 };
 
 export interface MethodScores {
   scores: Float64Array; // per position
@@ -190,16 +190,30 @@ function selfInfluenceScores(input: DetectInput, opts: DetectOptions): MethodSco
   const scores = new Float64Array(N);
   const v = new Float32Array(engine.size);
   let hvps = scale.hvps;
+  let rescaled = 0;
   let diverged = 0;
+  const lambda = scale.scale * opts.damp;
   for (let i = 0; i < N; i++) {
     engine.gradient(exampleBatch(input.train, [input.positions[i]], input.layout), v, 'sum');
-    const r = lissaInverseHvp(engine, v, pool, { damp: opts.damp, scale: scale.scale, depth: opts.depth, repeats: opts.repeats, scaling: 'textbook', seed: [opts.seed, 5, i], normPoints: 4 });
-    hvps += r.hvps;
-    if (r.trace.diverged) diverged++;
-    let s = 0;
-    for (let j = 0; j < v.length; j++) s += v[j] * r.h[j];
-    scores[i] = s;
+    // An example whose own Hessian exceeds the scale (planted examples are the likely
+    // ones, and a sample of 20 misses them) makes LiSSA diverge. Retry at 4 times the
+    // scale and a quarter of the damping: the same lambda, so the same quantity.
+    for (let attempt = 0; ; attempt++) {
+      const f = 4 ** attempt;
+      const r = lissaInverseHvp(engine, v, pool, { damp: opts.damp / f, scale: scale.scale * f, depth: opts.depth * Math.min(f, 4), repeats: opts.repeats, scaling: 'textbook', seed: [opts.seed, 5, i], normPoints: 8 });
+      hvps += r.hvps;
+      if (r.trace.diverged && attempt < 3) continue;
+      if (attempt > 0) rescaled++;
+      if (r.trace.diverged) diverged++;
+      let s = 0;
+      for (let j = 0; j < v.length; j++) s += v[j] * r.h[j];
+      // |.|: where H + lambda I is not positive definite along g (a non-convex loss; the
+      // planted examples of test/detect/planted.test.ts do this), the signed form turns
+      // negative for the very examples that move their own loss most
+      scores[i] = Math.abs(s);
+      break;
+    }
   }
-  if (diverged > N / 2) throw new UserError(`self-influence: LiSSA diverged for ${diverged} of ${N} examples at scale ${scale.scale}; raise --scale`);
-  return { scores, details: { engine: engine.kind, scale: scale.scale, lambda: scale.scale * opts.damp, depth: opts.depth, repeats: opts.repeats, hvps, diverged } };
+  if (diverged > N / 2) throw new UserError(`self-influence: LiSSA diverged for ${diverged} of ${N} examples at up to 64 times scale ${scale.scale}; raise --scale`);
+  return { scores, details: { engine: engine.kind, scale: scale.scale, lambda, depth: opts.depth, repeats: opts.repeats, hvps, rescaled, diverged } };
 }

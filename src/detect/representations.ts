@@ -153,10 +153,11 @@ export function twoMeans(x: Float64Array, m: number, d: number, iterations: numb
 }
 
 /**
- * Per example: (distance to the larger cluster's centre - distance to the smaller's),
- * over the class's root-mean-square distance, times (1 - the smaller cluster's share of
- * the class). Positive inside the smaller cluster; a class split into a tiny cluster and
- * the rest ranks its tiny cluster above a class split in halves.
+ * Per example: its distance from the larger cluster's centre over the class's
+ * root-mean-square distance, times (1 - the smaller cluster's share of the class). The
+ * smaller cluster lies far from that centre, and so do outliers 2-means left in the larger
+ * one (planted examples of two kinds need not fall in one cluster); a class split into a
+ * tiny cluster and the rest ranks above a class split in halves.
  */
 export function activationClusteringScores(reps: Float32Array, h: number, labels: Int32Array, opts: ClusteringOptions = CLUSTERING_DEFAULTS): Float64Array {
   const scores = new Float64Array(labels.length);
@@ -185,7 +186,7 @@ export function activationClusteringScores(reps: Float32Array, h: number, labels
     for (let r = 0; r < m; r++) for (let j = 0; j < dims; j++) rms += low[r * dims + j] ** 2 / m;
     rms = Math.sqrt(rms) || 1;
     members.forEach((i, r) => {
-      scores[i] = ((dist(r, 1 - small) - dist(r, small)) / rms) * (1 - share);
+      scores[i] = (dist(r, 1 - small) / rms) * (1 - share);
     });
   }
   return scores;

@@ -2,6 +2,7 @@
 // kind up here by the name the store records; adding a kind is adding it to KINDS.
 import { runKey } from '../../store/runKey.ts';
 import { UserError } from '../../util/errors.ts';
+import { detectKind } from './detect.ts';
 import { forgetKind } from './forget.ts';
 import { miaKind } from './mia.ts';
 import { sensitivityKind } from './sensitivity.ts';
@@ -9,7 +10,7 @@ import { trainKind } from './train.ts';
 import type { AnyRunKind, RunKind } from './types.ts';
 import { weightsKind } from './weights.ts';
 
-export const KINDS: readonly AnyRunKind[] = [trainKind, forgetKind, miaKind, sensitivityKind, weightsKind];
+export const KINDS: readonly AnyRunKind[] = [trainKind, forgetKind, miaKind, sensitivityKind, weightsKind, detectKind];
 export const KIND_NAMES = KINDS.map((k) => k.name);
 
 /** The kind of this name, or a UserError listing the kinds; `where` names the source (an option, a file). */
@@ -58,5 +59,5 @@ export function withDependencies(runs: PlannedRun[]): PlannedRun[] {
   return [...deps, ...runs].sort((a, b) => a.stage - b.stage);
 }
 
-export { forgetKind, miaKind, sensitivityKind, trainKind, weightsKind };
+export { detectKind, forgetKind, miaKind, sensitivityKind, trainKind, weightsKind };
 export type { AnyRunKind, RunContext, RunEvents, RunKind, RunOutput } from './types.ts';

@@ -73,6 +73,12 @@ export const SECTION_CATALOG: readonly SectionInfo[] = [
     presets: ['paper-mia'],
   },
   {
+    id: 'detection',
+    title: 'Finding the spurious examples',
+    intro: 'How well each detection method (loss, margin, gradient norm, self-influence, TracIn, TRAK, spectral signatures, activation clustering) ranks the spurious training examples first: precision at n against n, and the rank of every spurious example (1 = flagged first; chance puts them near the middle of the training set).',
+    presets: ['detect'],
+  },
+  {
     id: 'mitigation-weight-decay',
     title: 'Mitigation: weight decay',
     intro: 'Spurious score and test accuracy against the l2 regularization strength (log axis); dashed lines show the model without it.',

@@ -13,6 +13,7 @@
 import type { ResultsStore, RunRecord } from '../store/results.ts';
 import { type BaselineSummary, summarizeWithBaseline } from '../experiments/summaries.ts';
 import { mean, standardError } from '../experiments/stats.ts';
+import { collectDetect, type DetectSetting } from './detect.ts';
 import {
   REGULARIZERS, type Regularizer, compareFields, optimizerName, orderedFields, settingFields, strengthOf,
 } from './settings.ts';
@@ -121,6 +122,7 @@ export interface ReportData {
   mia: MiaSetting[];
   sensitivity: SensitivityCurve[];
   weights: WeightMap[];
+  detect: DetectSetting[];
   /** Done runs per kind, including kinds the report does not draw. */
   runsByKind: Record<string, number>;
 }
@@ -293,6 +295,7 @@ export function collectReportData(store: ResultsStore): ReportData {
     mia: collectMia(ofKind('mia')),
     sensitivity: collectSensitivity(ofKind('sensitivity')),
     weights: collectWeights(ofKind('weights')),
+    detect: collectDetect(ofKind('detect')),
     runsByKind,
   };
 }

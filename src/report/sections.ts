@@ -12,6 +12,7 @@ import {
   mitigationChart, normScatterChart, optimizerBarChart, scoreVsNChart, sensitivityChart, trainingCurvesChart, weightMapChart,
 } from './charts.ts';
 import type { ReportData, TrainSetting } from './collect.ts';
+import { detectTable, precisionChart, rankChart } from './detect.ts';
 import { PATTERN_PRESET_BY_DATASET, SECTION_CATALOG, type SectionInfo, sectionInfo, sweepCommand } from './catalog.ts';
 import { pearson } from '../experiments/stats.ts';
 import { formatNumber } from './format.ts';
@@ -206,6 +207,11 @@ function membershipSection(data: ReportData): ReportSection | undefined {
     [membershipInferenceTable(data.mia, { name: 'membership-inference', caption: 'Membership inference' })]);
 }
 
+function detectionSection(data: ReportData): ReportSection | undefined {
+  if (data.detect.length === 0) return undefined;
+  return section('detection', [{ name: 'detection-precision', spec: precisionChart(data.detect) }, { name: 'detection-ranks', spec: rankChart(data.detect) }], [detectTable(data.detect)]);
+}
+
 function sensitivitySection(data: ReportData): ReportSection | undefined {
   if (data.sensitivity.length === 0) return undefined;
   const contexts = data.sensitivity.map((c) => c.fields);
@@ -282,6 +288,7 @@ export function planReport(data: ReportData): ReportPlan {
     optimizerSection(train, drawn),
     deletionSection(data),
     membershipSection(data),
+    detectionSection(data),
     ...MITIGATIONS.map((m) => mitigationSection(train, m, drawn)),
     trainingCurvesSection(train),
   ];

@@ -108,7 +108,7 @@ export const PRESETS: SweepSpec[] = [
     grids: [
       { ...DETECT_BASE, method: ['loss', 'margin', 'tracin', 'trak', 'spectral', 'activation-clustering'] },
       { ...DETECT_BASE, method: 'grad-norm', thenRetrain: 100 },
-      { ...DETECT_BASE, method: 'self-influence', depth: 50 },
+      { ...DETECT_BASE, method: 'self-influence', depth: 10 },
     ],
   },
 ];

@@ -9,7 +9,7 @@ import { checkDetectMethod, DETECT_DEFAULTS, DETECT_METHODS, type DetectOptions 
 import { UserError } from '../../util/errors.ts';
 
 const USAGE = `spurlab detect <run DIR> --method ${DETECT_METHODS.join('|')} [--json]
-       [--then-retrain K] [--retrain-out DIR] [--projection 256] [--trak-models 3] [--damp 0.01] [--scale auto|X]
+       [--then-retrain K] [--retrain-out DIR] [--projection 256] [--trak-models 3] [--damp 0.1] [--scale auto|X]
        [--depth 100] [--repeats 1] [--hessian-batch 1] [--components 10] [--seed S] [--memorization FILE.jsonl] [--data-dir DIR]`;
 
 const posInt = (v: number) => Number.isInteger(v) && v >= 1;

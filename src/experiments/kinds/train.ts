@@ -74,6 +74,8 @@ export function trainPart(c: TrainConfig): TrainConfig {
     optimizer: c.optimizer, lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, gradClip: c.gradClip,
     batchSize: c.batchSize, epochs: c.epochs, aug: c.aug, inputNoise: c.inputNoise, modelSeed: c.modelSeed,
     scheduler: c.scheduler, trainSubset: c.trainSubset, testSubset: c.testSubset, dropSpurious: c.dropSpurious,
+    // only when set: a run that keeps no epoch checkpoints keeps its key from before the option
+    ...(c.keepCheckpoints ? { keepCheckpoints: c.keepCheckpoints } : {}),
   };
 }
 

@@ -84,14 +84,12 @@ void Binary(const Napi::CallbackInfo& info) {
   Call c{info, "binary"};
   c.argc(9);
   const auto op = enumArg<spur::BinaryOp>(c, 0, "op", kBinaryOps);
-  F32 a = f32(c, 1, "a");
   const int64_t aOff = integer(c, 2, "aOffset", 0);
   const auto aStrides = intList(c, 3, "aStrides", -kMaxCount);
-  F32 b = f32(c, 4, "b");
   const int64_t bOff = integer(c, 5, "bOffset", 0);
   const auto bStrides = intList(c, 6, "bStrides", -kMaxCount);
   const auto shape = intList(c, 7, "outShape", 0);
-  F32 out = f32(c, 8, "out");
+  F32 a = f32(c, 1, "a"), b = f32(c, 4, "b"), out = f32(c, 8, "out");
   if (aStrides.size() != shape.size() || bStrides.size() != shape.size())
     c.rangeError("aStrides, bStrides and outShape must have the same length");
   length(c, out, product(c, shape, "out"), "outShape");
@@ -167,10 +165,9 @@ void Reduce(const Napi::CallbackInfo& info) {
   Call c{info, "reduce"};
   c.argc(5);
   const auto op = enumArg<spur::ReduceOp>(c, 0, "op", kReduceOps);
-  F32 x = f32(c, 1, "x");
   const auto shape = intList(c, 2, "shape", 0);
   const auto mask = boolList(c, 3, "reduceMask");
-  F32 out = f32(c, 4, "out");
+  F32 x = f32(c, 1, "x"), out = f32(c, 4, "out");
   if (mask.size() != shape.size()) c.rangeError("reduceMask and shape must have the same length");
   length(c, x, product(c, shape, "x"), "shape");
   std::vector<int64_t> kept(shape);
@@ -187,11 +184,10 @@ void Reduce(const Napi::CallbackInfo& info) {
 void StridedCopy(const Napi::CallbackInfo& info) {
   Call c{info, "stridedCopy"};
   c.argc(5);
-  F32 x = f32(c, 0, "x");
   const int64_t offset = integer(c, 1, "offset", 0);
   const auto strides = intList(c, 2, "strides", -kMaxCount);
   const auto shape = intList(c, 3, "shape", 0);
-  F32 out = f32(c, 4, "out");
+  F32 x = f32(c, 0, "x"), out = f32(c, 4, "out");
   if (strides.size() != shape.size()) c.rangeError("strides and shape must have the same length");
   length(c, out, product(c, shape, "out"), "shape");
   if (stridedBounds(c, "x", x.len, offset, strides, shape)) return;
@@ -202,11 +198,10 @@ void StridedCopy(const Napi::CallbackInfo& info) {
 void StridedScatterAdd(const Napi::CallbackInfo& info) {
   Call c{info, "stridedScatterAdd"};
   c.argc(5);
-  F32 x = f32(c, 0, "x");
   const auto shape = intList(c, 1, "shape", 0);
   const int64_t offset = integer(c, 2, "offset", 0);
   const auto strides = intList(c, 3, "strides", -kMaxCount);
-  F32 out = f32(c, 4, "out");
+  F32 x = f32(c, 0, "x"), out = f32(c, 4, "out");
   if (strides.size() != shape.size()) c.rangeError("strides and shape must have the same length");
   length(c, x, product(c, shape, "x"), "shape");
   if (stridedBounds(c, "out", out.len, offset, strides, shape)) return;

@@ -1,5 +1,13 @@
 // Argument unpacking for addon.cc: every check throws a JS TypeError or RangeError that
 // names the kernel and the argument, so a bad call from TypeScript never reaches a kernel.
+//
+// Order matters. Reading an object's field or an array's element can run JS (a getter, a
+// proxy trap), and that JS can detach or shrink any typed array of the call, freeing the
+// memory behind a pointer already taken. So every kernel reads its scalar, object and
+// list arguments first and takes typed-array pointers last; after the first pointer is
+// taken (Call::pinned) a JS-running read throws instead of returning, so a kernel written
+// in the wrong order fails its first test rather than reading freed memory. No JS runs
+// between taking the pointers and the kernel's return.
 #pragma once
 
 #include <napi.h>
@@ -19,6 +27,15 @@ constexpr size_t kMaxRank = 16;
 struct Call {
   const Napi::CallbackInfo& info;
   const char* kernel;
+  // Set once a typed-array pointer has been taken; from then on no JS may run.
+  mutable bool pinned = false;
+
+  // Called before every read that can run JS.
+  void beforeJs(const std::string& what) const {
+    if (pinned)
+      throw Napi::Error::New(info.Env(), std::string("native ") + kernel + ": internal error: " + what +
+                                             " is read after a typed-array pointer was taken (addon bug)");
+  }
 
   [[noreturn]] void typeError(const std::string& msg) const {
     throw Napi::TypeError::New(info.Env(), std::string("native ") + kernel + ": " + msg);
@@ -50,6 +67,10 @@ Arr<T> typedArg(const Call& c, const Napi::Value& v, const char* name, napi_type
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
     c.typeError(std::string(name) + " must be a " + typeName);
   auto a = v.As<Napi::TypedArrayOf<T>>();
+  // A transferred buffer (structuredClone/postMessage with transfer) reads as length 0 and
+  // a null pointer; say what happened rather than report a length mismatch.
+  if (a.ArrayBuffer().IsDetached()) c.typeError(std::string(name) + "'s ArrayBuffer is detached");
+  c.pinned = true;
   Arr<T> r;
   r.data = a.Data();
   r.len = static_cast<int64_t>(a.ElementLength());
@@ -104,37 +125,47 @@ inline std::string string(const Call& c, size_t i, const char* name) {
 }
 
 inline Napi::Object object(const Call& c, size_t i, const char* name) {
+  c.beforeJs(name);
   if (!c.info[i].IsObject() || c.info[i].IsArray()) c.typeError(std::string(name) + " must be an object");
   return c.info[i].As<Napi::Object>();
 }
 
+inline Napi::Value field(const Call& c, const Napi::Object& o, const char* obj, const char* key) {
+  c.beforeJs(std::string(obj) + "." + key);
+  return o.Get(key);
+}
 inline int64_t intField(const Call& c, const Napi::Object& o, const char* obj, const char* key, int64_t min) {
-  return integer(c, o.Get(key), std::string(obj) + "." + key, min);
+  return integer(c, field(c, o, obj, key), std::string(obj) + "." + key, min);
 }
 inline double numField(const Call& c, const Napi::Object& o, const char* obj, const char* key) {
-  return number(c, o.Get(key), std::string(obj) + "." + key);
+  return number(c, field(c, o, obj, key), std::string(obj) + "." + key);
 }
 inline bool boolField(const Call& c, const Napi::Object& o, const char* obj, const char* key) {
-  return boolean(c, o.Get(key), std::string(obj) + "." + key);
+  return boolean(c, field(c, o, obj, key), std::string(obj) + "." + key);
 }
 
 // An array of integers >= min (strides may be negative: min = -kMaxCount).
 inline std::vector<int64_t> intList(const Call& c, size_t i, const char* name, int64_t min) {
+  c.beforeJs(name);
   if (!c.info[i].IsArray()) c.typeError(std::string(name) + " must be an array of integers");
   auto a = c.info[i].As<Napi::Array>();
-  if (a.Length() > kMaxRank) c.rangeError(std::string(name) + " has more than 16 dimensions");
-  std::vector<int64_t> r(a.Length());
-  for (uint32_t k = 0; k < a.Length(); ++k)
+  // The length is read once: an element's getter may lengthen the array.
+  const uint32_t len = a.Length();
+  if (len > kMaxRank) c.rangeError(std::string(name) + " has more than 16 dimensions");
+  std::vector<int64_t> r(len);
+  for (uint32_t k = 0; k < len; ++k)
     r[k] = integer(c, a.Get(k), std::string(name) + "[" + std::to_string(k) + "]", min);
   return r;
 }
 
 inline std::vector<bool> boolList(const Call& c, size_t i, const char* name) {
+  c.beforeJs(name);
   if (!c.info[i].IsArray()) c.typeError(std::string(name) + " must be an array of booleans");
   auto a = c.info[i].As<Napi::Array>();
-  if (a.Length() > kMaxRank) c.rangeError(std::string(name) + " has more than 16 dimensions");
-  std::vector<bool> r(a.Length());
-  for (uint32_t k = 0; k < a.Length(); ++k)
+  const uint32_t len = a.Length();
+  if (len > kMaxRank) c.rangeError(std::string(name) + " has more than 16 dimensions");
+  std::vector<bool> r(len);
+  for (uint32_t k = 0; k < len; ++k)
     r[k] = boolean(c, a.Get(k), std::string(name) + "[" + std::to_string(k) + "]");
   return r;
 }

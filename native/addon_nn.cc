@@ -69,9 +69,8 @@ spur::PoolGeom poolGeom(const Call& c, size_t i, bool adaptive) {
 void Conv2d(const Napi::CallbackInfo& info) {
   Call c{info, "conv2d"};
   c.argc(4);
-  F32 x = f32(c, 0, "x"), w = f32(c, 1, "w");
   const spur::ConvGeom g = convGeom(c, 2);
-  F32 out = f32(c, 3, "out");
+  F32 x = f32(c, 0, "x"), w = f32(c, 1, "w"), out = f32(c, 3, "out");
   length(c, x, g.n * g.c * g.h * g.w, "[N, C, H, W]");
   length(c, w, product(c, {g.oc, g.c, g.kh, g.kw}, "w"), "[OC, C, KH, KW]");
   length(c, out, g.n * g.oc * g.oh * g.ow, "[N, OC, OH, OW]");
@@ -83,10 +82,10 @@ void Conv2d(const Napi::CallbackInfo& info) {
 void Conv2dFused(const Napi::CallbackInfo& info) {
   Call c{info, "conv2dFused"};
   c.argc(6);
-  F32 x = f32(c, 0, "x"), w = f32(c, 1, "w");
-  F32 bias = optionalF32(c, 2, "bias");
   const spur::ConvGeom g = convGeom(c, 3);
   const bool relu = boolean(c, 4, "relu");
+  F32 x = f32(c, 0, "x"), w = f32(c, 1, "w");
+  F32 bias = optionalF32(c, 2, "bias");
   F32 out = f32(c, 5, "out");
   length(c, x, g.n * g.c * g.h * g.w, "[N, C, H, W]");
   length(c, w, product(c, {g.oc, g.c, g.kh, g.kw}, "w"), "[OC, C, KH, KW]");
@@ -101,9 +100,8 @@ void Conv2dFused(const Napi::CallbackInfo& info) {
 void Conv2dBackwardInput(const Napi::CallbackInfo& info) {
   Call c{info, "conv2dBackwardInput"};
   c.argc(4);
-  F32 dy = f32(c, 0, "dy"), w = f32(c, 1, "w");
   const spur::ConvGeom g = convGeom(c, 2);
-  F32 dx = f32(c, 3, "dx");
+  F32 dy = f32(c, 0, "dy"), w = f32(c, 1, "w"), dx = f32(c, 3, "dx");
   length(c, dy, g.n * g.oc * g.oh * g.ow, "[N, OC, OH, OW]");
   length(c, w, product(c, {g.oc, g.c, g.kh, g.kw}, "w"), "[OC, C, KH, KW]");
   length(c, dx, g.n * g.c * g.h * g.w, "[N, C, H, W]");
@@ -115,9 +113,8 @@ void Conv2dBackwardInput(const Napi::CallbackInfo& info) {
 void Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
   Call c{info, "conv2dBackwardWeight"};
   c.argc(4);
-  F32 x = f32(c, 0, "x"), dy = f32(c, 1, "dy");
   const spur::ConvGeom g = convGeom(c, 2);
-  F32 dw = f32(c, 3, "dw");
+  F32 x = f32(c, 0, "x"), dy = f32(c, 1, "dy"), dw = f32(c, 3, "dw");
   length(c, x, g.n * g.c * g.h * g.w, "[N, C, H, W]");
   length(c, dy, g.n * g.oc * g.oh * g.ow, "[N, OC, OH, OW]");
   length(c, dw, product(c, {g.oc, g.c, g.kh, g.kw}, "dw"), "[OC, C, KH, KW]");
@@ -129,9 +126,9 @@ void Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
 void Conv2dFusedBackward(const Napi::CallbackInfo& info) {
   Call c{info, "conv2dFusedBackward"};
   c.argc(9);
-  F32 x = f32(c, 0, "x"), w = f32(c, 1, "w"), out = f32(c, 2, "out"), dy = f32(c, 3, "dy");
   const spur::ConvGeom g = convGeom(c, 4);
   const bool relu = boolean(c, 5, "relu");
+  F32 x = f32(c, 0, "x"), w = f32(c, 1, "w"), out = f32(c, 2, "out"), dy = f32(c, 3, "dy");
   F32 dx = optionalF32(c, 6, "dx"), dw = optionalF32(c, 7, "dw"), db = optionalF32(c, 8, "db");
   length(c, x, g.n * g.c * g.h * g.w, "[N, C, H, W]");
   length(c, w, product(c, {g.oc, g.c, g.kh, g.kw}, "w"), "[OC, C, KH, KW]");
@@ -152,9 +149,8 @@ void Conv2dFusedBackward(const Napi::CallbackInfo& info) {
 void MaxPool2d(const Napi::CallbackInfo& info) {
   Call c{info, "maxPool2d"};
   c.argc(4);
-  F32 x = f32(c, 0, "x");
   const spur::PoolGeom g = poolGeom(c, 1, false);
-  F32 out = f32(c, 2, "out");
+  F32 x = f32(c, 0, "x"), out = f32(c, 2, "out");
   I32 argmax = i32(c, 3, "argmax");
   length(c, x, g.n * g.c * g.h * g.w, "[N, C, H, W]");
   length(c, out, g.n * g.c * g.oh * g.ow, "[N, C, OH, OW]");
@@ -202,10 +198,9 @@ void GatherIndex(const Napi::CallbackInfo& info) {
 void AvgPool2d(const Napi::CallbackInfo& info) {
   Call c{info, "avgPool2d"};
   c.argc(4);
-  F32 x = f32(c, 0, "x");
   const bool adaptive = boolean(c, 2, "adaptive");
   const spur::PoolGeom g = poolGeom(c, 1, adaptive);
-  F32 out = f32(c, 3, "out");
+  F32 x = f32(c, 0, "x"), out = f32(c, 3, "out");
   length(c, x, g.n * g.c * g.h * g.w, "[N, C, H, W]");
   length(c, out, g.n * g.c * g.oh * g.ow, "[N, C, OH, OW]");
   distinct(c, out, x);
@@ -215,10 +210,9 @@ void AvgPool2d(const Napi::CallbackInfo& info) {
 void AvgPool2dBackward(const Napi::CallbackInfo& info) {
   Call c{info, "avgPool2dBackward"};
   c.argc(4);
-  F32 dy = f32(c, 0, "dy");
   const bool adaptive = boolean(c, 2, "adaptive");
   const spur::PoolGeom g = poolGeom(c, 1, adaptive);
-  F32 dx = f32(c, 3, "dx");
+  F32 dy = f32(c, 0, "dy"), dx = f32(c, 3, "dx");
   length(c, dy, g.n * g.c * g.oh * g.ow, "[N, C, OH, OW]");
   length(c, dx, g.n * g.c * g.h * g.w, "[N, C, H, W]");
   distinct(c, dx, dy);
@@ -275,7 +269,6 @@ void BatchNormBackward(const Napi::CallbackInfo& info) {
 void AdamUpdate(const Napi::CallbackInfo& info) {
   Call c{info, "adamUpdate"};
   c.argc(5);
-  F32 param = f32(c, 0, "param"), grad = f32(c, 1, "grad"), m = f32(c, 2, "m"), v = f32(c, 3, "v");
   const Napi::Object o = object(c, 4, "args");
   spur::AdamArgs a;
   a.lr = numField(c, o, "args", "lr");
@@ -285,6 +278,7 @@ void AdamUpdate(const Napi::CallbackInfo& info) {
   a.weightDecay = numField(c, o, "args", "weightDecay");
   a.step = static_cast<double>(intField(c, o, "args", "step", 1));
   a.clip = numField(c, o, "args", "clip");
+  F32 param = f32(c, 0, "param"), grad = f32(c, 1, "grad"), m = f32(c, 2, "m"), v = f32(c, 3, "v");
   for (const F32* p : {&grad, &m, &v}) length(c, *p, param.len, "param's length");
   const F32* all[] = {&param, &grad, &m, &v};
   for (int i = 0; i < 4; ++i)
@@ -295,7 +289,6 @@ void AdamUpdate(const Napi::CallbackInfo& info) {
 void SgdUpdate(const Napi::CallbackInfo& info) {
   Call c{info, "sgdUpdate"};
   c.argc(4);
-  F32 param = f32(c, 0, "param"), grad = f32(c, 1, "grad"), buf = f32(c, 2, "buf");
   const Napi::Object o = object(c, 3, "args");
   spur::SgdArgs a;
   a.lr = numField(c, o, "args", "lr");
@@ -305,6 +298,7 @@ void SgdUpdate(const Napi::CallbackInfo& info) {
   a.nesterov = boolField(c, o, "args", "nesterov");
   a.firstStep = boolField(c, o, "args", "firstStep");
   a.clip = numField(c, o, "args", "clip");
+  F32 param = f32(c, 0, "param"), grad = f32(c, 1, "grad"), buf = f32(c, 2, "buf");
   length(c, grad, param.len, "param's length");
   distinct(c, param, grad);
   // Without momentum the buffer is never touched (the reference passes an empty one).

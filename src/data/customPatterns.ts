@@ -90,10 +90,18 @@ function maskAssignments(doc: Record<string, Json>, shape: ImageShape, source: s
   return out;
 }
 
+// A pattern that sets no pixel leaves every image unchanged (norm 0): almost surely a
+// mistake (an empty list, an all-zero mask, a black PNG), and an experiment on it would
+// measure nothing.
+function nonEmpty(assignments: PixelAssignment[], source: string, what: string): PixelAssignment[] {
+  if (assignments.length === 0) throw new UserError(`${source}: the pattern sets no pixels (${what}); expected at least one pixel`);
+  return assignments;
+}
+
 function jsonAssignments(doc: Json, shape: ImageShape, source: string): PixelAssignment[] {
-  if (Array.isArray(doc)) return patchAssignments(doc, shape, source);
-  if (isRecord(doc) && Array.isArray(doc.patches)) return patchAssignments(doc.patches, shape, source);
-  if (isRecord(doc) && doc.mask !== undefined) return maskAssignments(doc, shape, source);
+  if (Array.isArray(doc)) return nonEmpty(patchAssignments(doc, shape, source), source, 'an empty list of patches');
+  if (isRecord(doc) && Array.isArray(doc.patches)) return nonEmpty(patchAssignments(doc.patches, shape, source), source, 'an empty "patches" list');
+  if (isRecord(doc) && doc.mask !== undefined) return nonEmpty(maskAssignments(doc, shape, source), source, 'no mask entry is 1 or true');
   throw new UserError(`${source}: expected a list of patches, {"patches": [...]} or {"mask": [[...]], "value": ...}`);
 }
 
@@ -110,15 +118,8 @@ export function parseInlineCustomPattern(text: string, shape: ImageShape): Pixel
 }
 
 function pngAssignments(bytes: Uint8Array, shape: ImageShape, source: string): PixelAssignment[] {
-  let img;
-  try {
-    img = decodePng(bytes, source);
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
-  if (img.height !== shape.height || img.width !== shape.width) {
-    throw new UserError(`${source}: mask is ${img.height}x${img.width}, expected the image size ${shape.height}x${shape.width}`);
-  }
+  // The expected size is checked against the header before anything is allocated.
+  const img = decodePng(bytes, source, { width: shape.width, height: shape.height, what: 'mask' });
   const hasAlpha = img.channels === 2 || img.channels === 4;
   const colors = hasAlpha ? img.channels - 1 : img.channels;
   const out: PixelAssignment[] = [];
@@ -136,7 +137,7 @@ function pngAssignments(bytes: Uint8Array, shape: ImageShape, source: string): P
     else throw new UserError(`${source}: pixel (${row}, ${col}) has colour ${color.join(',')}, but the images have ${shape.channels} channel(s); use a gray mask`);
     values.forEach((v, channel) => out.push({ row, col, channel, value: v / 255 }));
   }
-  return out;
+  return nonEmpty(out, source, hasAlpha ? 'every pixel of the PNG is transparent' : 'every pixel of the PNG is black');
 }
 
 /** Reads a pattern file (.json or .png) for images of `shape`. */

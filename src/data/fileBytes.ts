@@ -19,10 +19,24 @@ export function readDataFile(path: string, hint = ''): Uint8Array {
     if (code === 'EISDIR') throw new UserError(`${path}: is a directory, expected a data file`);
     throw new UserError(`${path}: cannot read (${(e as Error).message})`);
   }
+  return decodeDataBytes(raw, path);
+}
+
+/**
+ * Larger decompressed files are refused (1 GiB; CIFAR-100's training file, the largest
+ * data set file, is 150 MiB): a small corrupt or hostile .gz must not exhaust memory.
+ */
+export const MAX_GUNZIPPED_BYTES = 2 ** 30;
+
+/** A data file's bytes as read: decompressed if gzipped; `path` names it in errors. */
+export function decodeDataBytes(raw: Uint8Array, path: string, maxBytes = MAX_GUNZIPPED_BYTES): Uint8Array {
   if (!isGzip(raw)) return raw;
   try {
-    return gunzipSync(raw);
+    return gunzipSync(raw, { maxOutputLength: maxBytes });
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new UserError(`${path}: gzip data decompresses to more than ${maxBytes} bytes, expected a data set file`);
+    }
     throw new UserError(`${path}: gzip data is corrupt or truncated (${(e as Error).message})`);
   }
 }

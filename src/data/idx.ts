@@ -75,12 +75,25 @@ export function readIdxDataset(spec: IdxPairSpec): Dataset {
     throw new UserError(`${labelsPath}: labels have dimensions ${labelsIdx.dims.join('x')}, expected one dimension [N]`);
   }
   const imagesIdx = readIdxFile(imagesPath, spec.hint);
+  return idxDataset(spec, labelsIdx, imagesIdx);
+}
+
+/** The Dataset of a parsed images file and labels file, checked against each other. */
+export function idxDataset(spec: IdxPairSpec, labelsIdx: IdxArray, imagesIdx: IdxArray): Dataset {
+  const { imagesPath, labelsPath } = spec;
+  if (labelsIdx.dims.length !== 1) {
+    throw new UserError(`${labelsPath}: labels have dimensions ${labelsIdx.dims.join('x')}, expected one dimension [N]`);
+  }
   const d = imagesIdx.dims;
   if (d.length !== 3 && d.length !== 4) {
     throw new UserError(`${imagesPath}: images have dimensions ${d.join('x')}, expected [N, height, width] or [N, height, width, channels]`);
   }
   const [n, height, width] = d;
   const channels = d.length === 4 ? d[3] : 1;
+  // An empty data set or zero-sized images parse but would only fail later, far from the file.
+  if (n === 0 || height === 0 || width === 0 || channels === 0) {
+    throw new UserError(`${imagesPath}: images have dimensions ${d.join('x')}, expected at least one image of at least 1x1 pixels`);
+  }
   if (spec.expectedShape && (height !== spec.expectedShape[0] || width !== spec.expectedShape[1])) {
     throw new UserError(`${imagesPath}: images are ${height}x${width}, expected ${spec.expectedShape[0]}x${spec.expectedShape[1]} for ${spec.name}`);
   }

@@ -108,6 +108,10 @@ function validateSpec(spec: SpuriousSpec): SpuriousSpec {
 
 /** Normalizes options (dataset aliases, pattern names) into a validated spec. */
 export function specFromOptions(options: SpuriousOptions): SpuriousSpec {
+  // Options may come from JSON (a sweep file): the names must be strings before they are parsed.
+  for (const key of ['dataset', 'pattern'] as const) {
+    if (typeof options[key] !== 'string') throw new UserError(`${key}: got ${JSON.stringify(options[key])}, expected a name (a string)`);
+  }
   const builtin = findBuiltinPattern(options.pattern);
   return validateSpec({
     dataset: resolveDatasetName(options.dataset),

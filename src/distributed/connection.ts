@@ -42,9 +42,33 @@ export function parseRedisUrl(raw: string): RedisTarget {
   return { url: shown, host, port, db, username, password, tls: u.protocol === 'rediss:' };
 }
 
-/** ioredis options for BullMQ (it sets maxRetriesPerRequest itself where it must). */
-export function connectionOptions(t: RedisTarget): { host: string; port: number; db: number; username?: string; password?: string; tls?: object } {
-  return { host: t.host, port: t.port, db: t.db, username: t.username, password: t.password, ...(t.tls ? { tls: {} } : {}) };
+/** Delay before the n-th reconnection attempt (n from 1): doubling from 0.4 s up to 2 s (a connection attempt is cheap; a worker idling longer than needed is not). */
+export function reconnectDelayMs(attempt: number): number {
+  return Math.min(200 * 2 ** Math.min(attempt, 4), 2000);
+}
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  db: number;
+  username?: string;
+  password?: string;
+  tls?: object;
+  retryStrategy(attempt: number): number;
+  maxRetriesPerRequest: null;
+}
+
+/**
+ * ioredis options for BullMQ. Commands wait for the connection to come back instead of
+ * failing after a number of retries (which would end a coordinator on a Redis restart);
+ * RedisWatch says when Redis is away and bounds how long anyone waits.
+ */
+export function connectionOptions(t: RedisTarget): ConnectionOptions {
+  return {
+    host: t.host, port: t.port, db: t.db, username: t.username, password: t.password, ...(t.tls ? { tls: {} } : {}),
+    retryStrategy: reconnectDelayMs,
+    maxRetriesPerRequest: null,
+  };
 }
 
 /**

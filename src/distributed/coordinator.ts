@@ -10,6 +10,8 @@ import { configKey } from '../experiments/sweep.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { decodePerImage, type RunJobData, type RunJobReturn } from './jobs.ts';
 import { connectionOptions, QUEUE_PREFIX, SWEEP_REGISTRY_KEY, sweepQueueName, type RedisTarget } from './connection.ts';
+import { lostJobsMessage, requeueMissing, restartMessage } from './queueRecovery.ts';
+import { DEFAULT_GIVE_UP_SECONDS, RedisWatch } from './redisWatch.ts';
 import type { ResultsStore } from '../store/results.ts';
 
 export interface QueuedSweepOptions {
@@ -23,6 +25,8 @@ export interface QueuedSweepOptions {
   attempts: number; // tries per run before it is reported failed
   backoffMs: number; // first retry delay; doubles each time
   pollMs?: number;
+  giveUpAfterMs?: number; // Redis unreachable this long: enqueue() and collect() reject with a RedisGoneError
+  onLog?(line: string): void; // Redis lost, back, restarted
   onProgress?(p: QueuedSweepProgress): void;
   onRunEnd?(run: PlannedRun, outcome: 'done' | 'failed', detail: string): void;
 }
@@ -44,8 +48,6 @@ export interface QueuedSweepSummary {
   failed: { key: string; run: PlannedRun; error: string }[];
 }
 
-// Every state a BullMQ job id can be listed under; a pending run missing from all was removed by someone.
-const ALL_STATES = ['completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized', 'paused', 'waiting-children'] as const;
 const RECHECK_EVERY_POLLS = 10;
 
 export class SweepCoordinator {
@@ -53,6 +55,9 @@ export class SweepCoordinator {
   private readonly queue: Queue<RunJobData, RunJobReturn>;
   private readonly pending = new Map<string, PlannedRun>();
   private readonly summary: QueuedSweepSummary;
+  private restarted = false; // Redis restarted since the last poll: check for lost jobs now
+  private watch?: RedisWatch;
+  private requeuedSinceDown = 0;
 
   constructor(private readonly opts: QueuedSweepOptions) {
     this.queueName = sweepQueueName(opts.sweepName);
@@ -88,12 +93,51 @@ export class SweepCoordinator {
     return [...new Set(this.opts.runs.map((r) => r.stage))].sort((a, b) => a - b);
   }
 
-  /** Enqueues the runs of `stage` (every stage if omitted) not done in the store; returns how many are left to wait for. */
-  async enqueue(stage?: number): Promise<number> {
-    const { store } = this.opts;
-    const runs = this.opts.runs.filter((r) => stage === undefined || r.stage === stage);
+  /** Lists the sweep where workers look for queues (again after Redis lost it). */
+  private async register(): Promise<void> {
     const client = await this.queue.client;
     await client.hset(SWEEP_REGISTRY_KEY, { [this.queueName]: JSON.stringify({ codeVersion: this.opts.codeVersion, runs: this.opts.runs.length, at: new Date().toISOString() }) });
+  }
+
+  /** Puts back the pending runs the queue lost; says what it found after a restart. */
+  private async recover(afterRestart: boolean): Promise<void> {
+    if (afterRestart) await this.register();
+    const found = await requeueMissing(this.queue, this.pending, (key) => this.opts.store.isDone(key), async (key, run) => {
+      await this.queue.add('run', this.jobData(run), this.jobOptions(key));
+      this.summary.enqueued++;
+    });
+    // a periodic check may have found the loss before the restart was known
+    this.requeuedSinceDown += found.missing;
+    if (afterRestart) this.opts.onLog?.(restartMessage(this.opts.target.url, { missing: this.requeuedSinceDown, pending: found.pending }));
+    else if (found.missing > 0) this.opts.onLog?.(lostJobsMessage(this.opts.target.url, found));
+    if (afterRestart) this.requeuedSinceDown = 0;
+  }
+
+  /** The watch on the Redis connection, started on first use and ended by close(). */
+  private async watching(): Promise<RedisWatch> {
+    if (this.watch) return this.watch;
+    // while Redis is away the queue's commands wait for it; the watch says so and bounds the wait
+    this.watch = new RedisWatch({
+      target: this.opts.target, giveUpAfterMs: this.opts.giveUpAfterMs ?? DEFAULT_GIVE_UP_SECONDS * 1000, onLog: this.opts.onLog,
+      onDown: () => (this.requeuedSinceDown = 0),
+      onBack: ({ restarted }) => {
+        if (restarted) this.restarted = true;
+      },
+    });
+    await this.watch.start();
+    return this.watch;
+  }
+
+  /** Enqueues the runs of `stage` (every stage if omitted) not done in the store; returns how many are left to wait for. */
+  async enqueue(stage?: number): Promise<number> {
+    const watch = await this.watching();
+    return watch.guard(this.enqueueStage(stage));
+  }
+
+  private async enqueueStage(stage?: number): Promise<number> {
+    const { store } = this.opts;
+    const runs = this.opts.runs.filter((r) => stage === undefined || r.stage === stage);
+    await this.register();
     const fresh: { name: string; data: RunJobData; opts: JobsOptions }[] = [];
     const failedKeys = new Set(this.summary.failed.map((f) => f.key));
     for (const run of runs) {
@@ -174,10 +218,12 @@ export class SweepCoordinator {
       await this.recordFailure(id, job);
       this.pending.delete(id);
     }
-    if (poll % RECHECK_EVERY_POLLS === RECHECK_EVERY_POLLS - 1) {
-      const known = new Set(await this.queue.getRanges([...ALL_STATES], 0, -1));
-      const lost = [...this.pending].filter(([key]) => !known.has(key));
-      for (const [key, run] of lost) await this.queue.add('run', this.jobData(run), this.jobOptions(key));
+    if (this.restarted || poll % RECHECK_EVERY_POLLS === RECHECK_EVERY_POLLS - 1) {
+      // the queue's connection may be back before the watch's: let it tell a restart first
+      await this.watch?.checkNow();
+      const afterRestart = this.restarted;
+      this.restarted = false;
+      await this.recover(afterRestart);
     }
   }
 
@@ -191,16 +237,25 @@ export class SweepCoordinator {
   /** Waits until every enqueued run is recorded as done or failed. */
   async collect(): Promise<QueuedSweepSummary> {
     const pollMs = this.opts.pollMs ?? 1000;
+    const watch = await this.watching();
     for (let poll = 0; this.pending.size > 0; poll++) {
-      await this.pollOnce(poll);
-      await this.progress();
+      await watch.guard(this.pollOnce(poll));
+      await watch.guard(this.progress());
       if (this.pending.size > 0) await new Promise((r) => setTimeout(r, pollMs));
     }
     return this.summary;
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    const redisGone = this.watch !== undefined && !this.watch.reachable;
+    this.watch?.close();
+    this.watch = undefined;
+    // a Redis that is gone would hold a polite QUIT forever
+    if (redisGone) return (await this.queue.client).disconnect();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 3000)));
+    // then drop the socket without waiting for its end (which never comes while ioredis is between retries)
+    if ((await Promise.race([this.queue.close(), late]).finally(() => clearTimeout(timer))) === 'late') (await this.queue.client).disconnect();
   }
 }
 

@@ -44,6 +44,8 @@ const DTYPES: Record<SafetensorsDtype, DtypeInfo> = {
 };
 
 const METADATA_KEY = '__metadata__';
+// Assigning obj["__proto__"] sets the prototype instead of a key: such a tensor would vanish.
+const PROTO_KEY = '__proto__';
 /** The official reader refuses headers above 100 MB; a larger length means a corrupt file. */
 const MAX_HEADER_BYTES = 100_000_000;
 
@@ -67,6 +69,7 @@ function layoutOrder(names: string[], tensors: Record<string, SafetensorsTensor>
 
 function checkTensorToWrite(name: string, t: SafetensorsTensor): void {
   if (name === METADATA_KEY) throw new UserError(`safetensors: "${METADATA_KEY}" is reserved and cannot name a tensor`);
+  if (name === PROTO_KEY) throw new UserError(`safetensors: "${PROTO_KEY}" cannot name a tensor (a JavaScript object would drop it)`);
   if (!isDtype(t.dtype)) throw new UserError(`safetensors: tensor "${name}" has dtype ${String(t.dtype)}; expected one of ${Object.keys(DTYPES).join(', ')}`);
   if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new UserError(`safetensors: tensor "${name}" has shape [${t.shape.join(', ')}]; expected non-negative integers`);
@@ -137,6 +140,7 @@ interface HeaderEntry {
 
 function parseEntry(source: string, name: string, raw: unknown, bufferBytes: number): HeaderEntry {
   const bad = (what: string): UserError => new UserError(`${source}: tensor "${name}" ${what}`);
+  if (name === PROTO_KEY) throw bad('cannot be read: the name "__proto__" is not supported');
   if (!isPlainObject(raw)) throw bad('has no {dtype, shape, data_offsets} entry in the header');
   const { dtype, shape, data_offsets: offsets } = raw;
   if (!isDtype(dtype)) throw bad(`has unsupported dtype ${JSON.stringify(dtype)}; expected one of ${Object.keys(DTYPES).join(', ')}`);

@@ -55,6 +55,7 @@ export type TrainConfigInput = { data: string | SpuriousOptions } & Partial<Omit
 
 /** Fills defaults, resolves the data set name and validates every value. */
 export function makeTrainConfig(input: TrainConfigInput): TrainConfig {
+  checkJsonTypes(input);
   const spec = resolveSpuriousSpec(input.data);
   const model = findModel(input.model ?? 'LargeMLP').name;
   const cfg: TrainConfig = {
@@ -78,6 +79,16 @@ export function makeTrainConfig(input: TrainConfigInput): TrainConfig {
   if (input.keepCheckpoints !== undefined && input.keepCheckpoints !== 0) cfg.keepCheckpoints = input.keepCheckpoints;
   validateTrainConfig(cfg);
   return cfg;
+}
+
+// Inputs may come from JSON (a sweep file), where any value can have any type.
+function checkJsonTypes(input: TrainConfigInput): void {
+  const expect = (key: keyof TrainConfigInput, type: 'string' | 'boolean') => {
+    const v = input[key];
+    if (v !== undefined && typeof v !== type) throw new UserError(`${key}: got ${JSON.stringify(v)}, expected a ${type}`);
+  };
+  for (const key of ['model', 'optimizer', 'aug'] as const) expect(key, 'string');
+  for (const key of ['scheduler', 'dropSpurious'] as const) expect(key, 'boolean');
 }
 
 export function validateTrainConfig(cfg: TrainConfig): void {

@@ -2,6 +2,7 @@
 // decodes the same (and 8-bit palette images) when non-interlaced. Enough for preview
 // grids, weight maps and user-drawn pattern masks; not a general image library.
 import { deflateSync, inflateSync } from 'node:zlib';
+import { UserError } from './errors.ts';
 
 export interface RasterImage {
   width: number;
@@ -72,7 +73,7 @@ function paeth(a: number, b: number, c: number): number {
 /** Undoes the per-row filters; raw holds (filter byte + stride bytes) per row. */
 function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number, source: string): Uint8Array {
   const out = new Uint8Array(height * stride);
-  if (raw.length < (stride + 1) * height) throw new Error(`${source}: PNG image data is truncated`);
+  if (raw.length < (stride + 1) * height) throw new UserError(`${source}: PNG image data is truncated`);
   for (let y = 0; y < height; y++) {
     const filter = raw[y * (stride + 1)];
     const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
@@ -88,7 +89,7 @@ function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number, 
         case 2: v = line[x] + b; break;
         case 3: v = line[x] + ((a + b) >> 1); break;
         case 4: v = line[x] + paeth(a, b, c); break;
-        default: throw new Error(`${source}: unknown PNG row filter ${filter} in row ${y}`);
+        default: throw new UserError(`${source}: unknown PNG row filter ${filter} in row ${y}`);
       }
       out[row + x] = v & 0xff;
     }
@@ -96,12 +97,25 @@ function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number, 
   return out;
 }
 
+/** What the caller expects of an image; checked against the header before decoding. */
+export interface PngExpectation {
+  width: number;
+  height: number;
+  /** What the image is, for the message: "mask is 4x4, expected the image size 28x28". */
+  what?: string;
+}
+
+/** Larger decoded images are refused before anything is allocated (256 MiB). */
+export const MAX_PNG_BYTES = 2 ** 28;
+
 /**
  * Decodes an 8-bit, non-interlaced PNG. Palette images come out as RGB, or RGBA when
- * the palette has transparency. Throws an Error naming `source` for anything else.
+ * the palette has transparency. Throws a UserError naming `source` for anything else,
+ * including a header whose size differs from `expect` or exceeds MAX_PNG_BYTES: both are
+ * checked before the image data is inflated, so a forged header cannot exhaust memory.
  */
-export function decodePng(bytes: Uint8Array, source = 'PNG'): RasterImage {
-  if (bytes.length < 8 || SIGNATURE.some((v, i) => bytes[i] !== v)) throw new Error(`${source}: not a PNG file (bad signature)`);
+export function decodePng(bytes: Uint8Array, source = 'PNG', expect?: PngExpectation): RasterImage {
+  if (bytes.length < 8 || SIGNATURE.some((v, i) => bytes[i] !== v)) throw new UserError(`${source}: not a PNG file (bad signature)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 8;
   let width = 0;
@@ -113,40 +127,59 @@ export function decodePng(bytes: Uint8Array, source = 'PNG'): RasterImage {
   while (pos + 8 <= bytes.length) {
     const len = view.getUint32(pos);
     const type = String.fromCharCode(...bytes.subarray(pos + 4, pos + 8));
-    if (pos + 12 + len > bytes.length) throw new Error(`${source}: PNG chunk ${type} is truncated`);
+    if (pos + 12 + len > bytes.length) throw new UserError(`${source}: PNG chunk ${JSON.stringify(type)} is truncated`);
     const body = bytes.subarray(pos + 8, pos + 8 + len);
     if (type === 'IHDR') {
+      if (colorType >= 0) throw new UserError(`${source}: PNG has more than one IHDR chunk`);
+      if (len !== 13) throw new UserError(`${source}: PNG IHDR chunk has ${len} bytes, expected 13`);
       width = view.getUint32(pos + 8);
       height = view.getUint32(pos + 12);
       const depth = body[8];
+      if (depth !== 8) throw new UserError(`${source}: PNG bit depth ${depth} is not supported, expected 8`);
+      if (body[12] !== 0) throw new UserError(`${source}: interlaced PNGs are not supported`);
+      if (!(body[9] in CHANNELS_BY_COLOR_TYPE)) throw new UserError(`${source}: PNG color type ${body[9]} is not supported`);
       colorType = body[9];
-      if (depth !== 8) throw new Error(`${source}: PNG bit depth ${depth} is not supported, expected 8`);
-      if (body[12] !== 0) throw new Error(`${source}: interlaced PNGs are not supported`);
-      if (!(colorType in CHANNELS_BY_COLOR_TYPE)) throw new Error(`${source}: PNG color type ${colorType} is not supported`);
+      checkSize(width, height, source, expect);
     } else if (type === 'PLTE') palette = body.slice();
     else if (type === 'tRNS') paletteAlpha = body.slice();
     else if (type === 'IDAT') idat.push(body);
     else if (type === 'IEND') break;
     pos += 12 + len;
   }
-  if (colorType < 0 || idat.length === 0) throw new Error(`${source}: PNG has no IHDR or no image data`);
+  if (colorType < 0 || idat.length === 0) throw new UserError(`${source}: PNG has no IHDR or no image data`);
   const stored = CHANNELS_BY_COLOR_TYPE[colorType];
+  const rawSize = (width * stored + 1) * height;
   let raw: Uint8Array;
   try {
-    raw = inflateSync(Buffer.concat(idat));
+    // The header's size bounds the output: more data is as corrupt as less.
+    raw = inflateSync(Buffer.concat(idat), { maxOutputLength: Math.max(rawSize, 1) });
   } catch (e) {
-    throw new Error(`${source}: PNG image data is corrupt (${(e as Error).message})`);
+    const tooLong = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+    throw new UserError(`${source}: PNG image data is corrupt (${tooLong ? `more than the ${width}x${height} the header says` : (e as Error).message})`);
   }
   const pixels = unfilter(raw, height, width * stored, stored, source);
   if (colorType !== 3) return { width, height, channels: stored, data: pixels };
-  if (!palette) throw new Error(`${source}: palette PNG without a PLTE chunk`);
+  if (!palette) throw new UserError(`${source}: palette PNG without a PLTE chunk`);
   const channels = paletteAlpha ? 4 : 3;
   const data = new Uint8Array(width * height * channels);
   for (let i = 0; i < width * height; i++) {
     const p = pixels[i];
-    if (3 * p + 2 >= palette.length) throw new Error(`${source}: palette index ${p} out of range`);
+    if (3 * p + 2 >= palette.length) throw new UserError(`${source}: palette index ${p} out of range`);
     data.set(palette.subarray(3 * p, 3 * p + 3), i * channels);
     if (paletteAlpha) data[i * channels + 3] = p < paletteAlpha.length ? paletteAlpha[p] : 255;
   }
   return { width, height, channels, data };
+}
+
+function checkSize(width: number, height: number, source: string, expect?: PngExpectation): void {
+  if (width === 0 || height === 0) throw new UserError(`${source}: PNG header says ${width}x${height}, expected a positive width and height`);
+  if (expect && (width !== expect.width || height !== expect.height)) {
+    throw new UserError(
+      `${source}: ${expect.what ?? 'PNG'} is ${height}x${width}, expected the image size ${expect.height}x${expect.width}`,
+    );
+  }
+  // At most 4 bytes per decoded pixel (RGBA, or a palette with transparency).
+  if (width * height * 4 > MAX_PNG_BYTES) {
+    throw new UserError(`${source}: PNG header says ${width}x${height} pixels, more than this decoder accepts (${MAX_PNG_BYTES} bytes)`);
+  }
 }

@@ -16,16 +16,20 @@ import { checkRedisReachable, parseRedisUrl, sweepQueueName } from '../../distri
 import { codeVersion } from '../../distributed/codeVersion.ts';
 import { runQueuedSweep } from '../../distributed/coordinator.ts';
 import { queueStatus, registeredSweeps } from '../../distributed/queueStatus.ts';
+import { DEFAULT_GIVE_UP_SECONDS } from '../../distributed/redisWatch.ts';
+import { workersOnQueues } from '../../distributed/workerStatus.ts';
 import { emitSlurmSweep } from '../../distributed/slurmFiles.ts';
 import { exitWithSpawningParent } from '../../distributed/parentWatch.ts';
 
 const USAGE = `spurlab sweep <preset | file.json> [--store PATH] [--workers N] [--epochs E] [--no-artifacts] [--data-dir DIR] [--dry-run] [--json]
   presets: ${PRESETS.map((p) => p.name).join(', ')}
   a grid names its kind ("kind": "mia"; train, forget, mia, sensitivity, weights; default train)
-spurlab sweep <sweep> --queue redis://HOST:PORT [--store PATH] [--artifacts-dir DIR | --no-artifacts] [--attempts N] [--backoff-seconds S]
-  enqueues the runs not done yet for \`spurlab worker\`s and records their results as they finish
+spurlab sweep <sweep> --queue redis://HOST:PORT [--store PATH] [--artifacts-dir DIR | --no-artifacts] [--attempts N] [--backoff-seconds S] [--give-up-after S]
+  enqueues the runs not done yet for \`spurlab worker\`s and records their results as they finish;
+  exits (code 3) when Redis stays unreachable --give-up-after seconds (default ${DEFAULT_GIVE_UP_SECONDS})
 spurlab sweep [<sweep>] --status --queue redis://HOST:PORT [--json]
-  queued, active, done and failed runs of the sweep's queue (of every sweep without <sweep>)
+  queued, active, done and failed runs of the sweep's queue (of every sweep without <sweep>),
+  and per worker its host, current run and last lock renewal
 spurlab sweep <sweep> --emit slurm --out DIR [--cpus N] [--time HH:MM:SS] [--partition P] [--no-artifacts]
   writes DIR/sweep.json and the job array DIR/sweep.sbatch; then sbatch it and \`spurlab collect DIR\``;
 
@@ -44,7 +48,7 @@ export const sweepCommand: Command = {
     'data-dir': { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
     queue: { type: 'string' }, status: { type: 'boolean' }, 'artifacts-dir': { type: 'string' }, attempts: { type: 'string' },
     'backoff-seconds': { type: 'string' }, emit: { type: 'string' }, out: { type: 'string' }, cpus: { type: 'string' },
-    time: { type: 'string' }, partition: { type: 'string' },
+    time: { type: 'string' }, partition: { type: 'string' }, 'give-up-after': { type: 'string' },
   },
   async run(args, io) {
     const specArg = args.positionals[0];
@@ -150,9 +154,15 @@ async function showQueueStatus(args: ParsedArgs, io: CliIo, specArg: string | un
   const names = specArg ? [sweepQueueName(loadSweepSpec(specArg).name)] : [...registered.keys()];
   const rows = [];
   for (const name of names) rows.push(await queueStatus(target, name, registered.get(name)?.codeVersion ?? null));
-  if (flag(args, 'json')) io.out(JSON.stringify(rows));
+  const seen = await workersOnQueues(target, names);
+  if (flag(args, 'json')) io.out(JSON.stringify(rows.map((r, i) => ({ ...r, workerList: seen.perQueue[i] }))));
   else if (rows.length === 0) io.out(`no sweeps queued on ${target.url}`);
-  else for (const r of rows) io.out(`${r.queue}: ${r.queued} queued, ${r.active} active, ${r.done} done, ${r.failed} failed; ${r.workers} worker${r.workers === 1 ? '' : 's'} connected${r.codeVersion ? `; code ${r.codeVersion}` : ''}`);
+  else {
+    for (const [i, r] of rows.entries()) {
+      io.out(`${r.queue}: ${r.queued} queued, ${r.active} active, ${r.done} done, ${r.failed} failed; ${r.workers} worker${r.workers === 1 ? '' : 's'} connected${r.codeVersion ? `; code ${r.codeVersion}` : ''}`);
+      for (const line of seen.lines[i]) io.out(line);
+    }
+  }
   return 0;
 }
 
@@ -173,6 +183,8 @@ async function runOnQueue(args: ParsedArgs, io: CliIo, name: string, runs: Plann
     const summary = await runQueuedSweep({
       target, sweepName: name, runs, store, codeVersion: version, artifactsDir, dataDir: stringOption(args, 'data-dir'),
       attempts, backoffMs: backoff * 1000,
+      giveUpAfterMs: numberOption(args, 'give-up-after', DEFAULT_GIVE_UP_SECONDS, (v) => v >= 1 && v <= 7 * 86400, 'a number of seconds from 1 to 604800') * 1000,
+      onLog: (line) => io.err(`${new Date().toISOString()} sweep ${name}: ${line}`),
       onProgress: quiet ? undefined : (p) => bar.update(p.done + p.failed, `${p.active} active, ${p.failed} failed, ${p.workers} workers`),
       onRunEnd: quiet || process.stderr.isTTY ? undefined : (run, outcome, detail) => io.err(`${outcome}: ${findKind(run.kind).label(run.config)}: ${detail}`),
     });

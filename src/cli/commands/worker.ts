@@ -4,14 +4,20 @@ import { numberOption, stringOption, type Command } from '../command.ts';
 import { checkRedisReachable, parseRedisUrl, sweepQueueName } from '../../distributed/connection.ts';
 import { codeVersion } from '../../distributed/codeVersion.ts';
 import { RunWorker } from '../../distributed/worker.ts';
+import { DEFAULT_GIVE_UP_SECONDS, GAVE_UP_EXIT_CODE } from '../../distributed/redisWatch.ts';
 import { UserError } from '../../util/errors.ts';
 
-const USAGE = `spurlab worker --queue redis://HOST:PORT [--concurrency N] [--sweep NAME ...] [--artifacts-dir DIR] [--data-dir DIR] [--lock-seconds S]
+const USAGE = `spurlab worker --queue redis://HOST:PORT [--concurrency N] [--sweep NAME ...] [--artifacts-dir DIR] [--data-dir DIR] [--lock-seconds S] [--give-up-after S]
   --concurrency N    runs at once, each in its own process, sharing the cores (default 1)
   --sweep NAME       only this sweep's queue (its name or file; repeatable); default every sweep queued on the server
   --artifacts-dir    where this machine sees the shared checkpoint directory (default the coordinator's path)
   --lock-seconds S   a run whose worker is silent this long goes to another worker (default 30)
-Stop with Ctrl-C (or SIGTERM): runs under way finish first; a second signal abandons them to other workers.`;
+  --give-up-after S  exit (code ${GAVE_UP_EXIT_CODE}) when Redis stays unreachable this long (default ${DEFAULT_GIVE_UP_SECONDS}); while it is away the worker says so and retries
+Stop with Ctrl-C (or SIGTERM): runs under way finish first (unless Redis is unreachable: then they are abandoned);
+a second signal abandons them to other workers. The process ends within seconds of the runs ending or being abandoned.`;
+
+/** After a stop, the process ends this soon even if a connection still holds the event loop. */
+const EXIT_BACKSTOP_MS = 2000;
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -20,6 +26,7 @@ export const workerCommand: Command = {
   options: {
     queue: { type: 'string' }, concurrency: { type: 'string' }, sweep: { type: 'string', multiple: true },
     'artifacts-dir': { type: 'string' }, 'data-dir': { type: 'string' }, 'lock-seconds': { type: 'string' },
+    'give-up-after': { type: 'string' },
   },
   async run(args, io) {
     const url = stringOption(args, 'queue');
@@ -28,34 +35,45 @@ export const workerCommand: Command = {
     const target = parseRedisUrl(url);
     const concurrency = numberOption(args, 'concurrency', 1, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer from 1 to 64');
     const lockSeconds = numberOption(args, 'lock-seconds', 30, (v) => v >= 1 && v <= 3600, 'a number of seconds from 1 to 3600');
+    const giveUp = numberOption(args, 'give-up-after', DEFAULT_GIVE_UP_SECONDS, (v) => v >= 1 && v <= 7 * 86400, 'a number of seconds from 1 to 604800');
     const artifactsDir = stringOption(args, 'artifacts-dir');
     const dataDir = stringOption(args, 'data-dir');
     await checkRedisReachable(target);
     const version = codeVersion();
     const log = (line: string) => io.err(`${new Date().toISOString()} worker ${process.pid}: ${line}`);
     const worker = new RunWorker({
-      target, codeVersion: version, concurrency, lockMs: lockSeconds * 1000,
+      target, codeVersion: version, concurrency, lockMs: lockSeconds * 1000, giveUpAfterMs: giveUp * 1000,
       sweeps: (args.values.sweep as string[] | undefined)?.map(sweepQueueName),
       artifactsDir: artifactsDir === undefined ? undefined : resolve(artifactsDir),
       dataDir: dataDir === undefined ? undefined : resolve(dataDir),
       onLog: log,
     });
     log(`spurlab ${version} on ${target.url}`);
-    await worker.start();
-    await new Promise<void>((done) => {
-      let signals = 0;
-      const stop = (signal: NodeJS.Signals) => {
-        signals++;
-        log(signals === 1 ? `${signal}: finishing the runs under way (again to abandon them)` : `${signal}: abandoning the runs under way`);
-        worker.close(signals > 1).then(done, (e: Error) => {
-          log(`closing: ${e.message}`);
-          done();
-        });
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+    let signals = 0;
+    let stopped: (code: number) => void = () => undefined;
+    const finished = new Promise<number>((r) => (stopped = r));
+    const close = (force: boolean, code: number) => worker.close(force).then(() => stopped(code), (e: Error) => {
+      log(`closing: ${e.message}`);
+      stopped(code);
     });
-    log('stopped');
-    return 0;
+    const stop = (signal: NodeJS.Signals) => {
+      signals++;
+      log(signals === 1 ? `${signal}: finishing the runs under way (again to abandon them)` : `${signal}: abandoning the runs under way`);
+      void close(signals > 1, 0);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    void worker.whenGivenUp().then((e) => {
+      log(e.message);
+      void close(true, GAVE_UP_EXIT_CODE);
+    });
+    // a start that hangs on a Redis gone meanwhile still ends on a signal
+    const code = await Promise.race([worker.start().then(() => finished), finished]);
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    log(code === 0 ? 'stopped' : `stopped (exit code ${code})`);
+    // a connection BullMQ could not close (Redis away) would keep the process alive
+    setTimeout(() => process.exit(code), EXIT_BACKSTOP_MS).unref();
+    return code;
   },
 };

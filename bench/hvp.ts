@@ -1,6 +1,6 @@
 // Hessian-vector products per second on LargeMLP, batch 1: the MLP R-operator
 // (src/forget/mlpHessian.ts), one fused LiSSA step on it, and the tape's generic
-// double backward, against PyTorch's double backward (../shared/bench/torch_peer.py,
+// double backward, against PyTorch's double backward (bench/torch_peer.py,
 // hvp_LargeMLP) measured in the same run. Each engine is first validated against
 // central differences of float64 gradients. Variants are interleaved, each round runs a
 // fixed number of products, and the best round counts.
@@ -81,7 +81,7 @@ for (let round = 0; round < 5; round++) {
 
 function peer(): number | null {
   if (process.argv.includes('--no-peer')) return null;
-  const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'bench', 'torch_peer.py');
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'torch_peer.py');
   if (!existsSync(script) || !existsSync('/usr/bin/python3')) return null;
   const r = spawnSync('/usr/bin/python3', [script, '--json', '--seconds', '3'], { encoding: 'utf8' });
   if (r.status !== 0) return null;

@@ -94,16 +94,25 @@ constexpr int kChunksPerThread = 4;
 
 int imageChunks(int64_t n) { return static_cast<int>(std::min<int64_t>(n, int64_t{kChunksPerThread} * poolThreads())); }
 
+// Reductions over images (weight and bias gradients) use this many chunks whatever the
+// pool's size: each chunk's partial sum is added in chunk order, so the result is the same
+// at 1, 2 or 3 threads (a run's weights depend on its config, not on --workers).
+constexpr int64_t kReductionChunks = 8;
+
+int reductionChunks(int64_t n) { return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n, kReductionChunks))); }
+
 // Runs a pass over its items (an image, or a group of images). A pass has tileCount(),
 // prepare(item, scratch) for per-item setup, tiles(item, scratch, t0, t1, chunk) for tiles
 // [t0, t1) of the item (whose writes are disjoint between tiles) and finish(item,
 // scratch). Items go to the pool when there are enough of them; otherwise each item's
 // tiles are split over it.
+// `chunks` fixes how items group into chunks (the chunk index a pass accumulates into);
+// serially over items, the chunks are walked in order, so both ways give the same sums.
 template <class Pass>
-void runPass(const Pass& pass, int64_t n) {
+void runPass(const Pass& pass, int64_t n, int chunks) {
   const int64_t tiles = pass.tileCount();
   if (n >= poolThreads()) {
-    parallelForChunks(n, imageChunks(n), [&](int64_t b0, int64_t b1, int chunk) {
+    parallelForChunks(n, chunks, [&](int64_t b0, int64_t b1, int chunk) {
       Scratch& s = tScratch;
       for (int64_t b = b0; b < b1; ++b) {
         pass.prepare(b, s);
@@ -114,11 +123,13 @@ void runPass(const Pass& pass, int64_t n) {
     return;
   }
   Scratch& s = tScratch;
-  for (int64_t b = 0; b < n; ++b) {
-    pass.prepare(b, s);
-    parallelForChunks(tiles, poolThreads(), [&](int64_t t0, int64_t t1, int) { pass.tiles(b, s, t0, t1, 0); });
-    pass.finish(b, s);
-  }
+  if (chunks > n) chunks = static_cast<int>(n);
+  for (int c = 0; c < chunks; ++c)
+    for (int64_t b = n * c / chunks; b < n * (c + 1) / chunks; ++b) {
+      pass.prepare(b, s);
+      parallelForChunks(tiles, poolThreads(), [&](int64_t t0, int64_t t1, int) { pass.tiles(b, s, t0, t1, c); });
+      pass.finish(b, s);
+    }
 }
 
 // out[b] (+)= conv(x[b], w) + bias, then relu: tiles of mr output pixels x nr channels.
@@ -368,7 +379,7 @@ void conv2d(const float* x, const float* w, const float* bias, bool relu, Store 
     return;
   }
   const Layout L(g);
-  runPass(ForwardPass(g, L, x, w, bias, relu, store, out), g.n);
+  runPass(ForwardPass(g, L, x, w, bias, relu, store, out), g.n, imageChunks(g.n));
 }
 
 void conv2dBackwardInput(const float* dy, const float* w, const ConvGeom& g, Store store, float* dx) {
@@ -384,7 +395,7 @@ void conv2dBackwardInput(const float* dy, const float* w, const ConvGeom& g, Sto
     return;
   }
   const Layout L(g);
-  runPass(BackwardInputPass(g, L, dy, w, store, dx), g.n);
+  runPass(BackwardInputPass(g, L, dy, w, store, dx), g.n, imageChunks(g.n));
 }
 
 void conv2dFusedBackward(const float* x, const float* w, const float* out, const float* dy, const ConvGeom& g,
@@ -396,7 +407,7 @@ void conv2dFusedBackward(const float* x, const float* w, const float* out, const
     // per-chunk bias sums, added in chunk order.
     thread_local std::vector<float> tDz;
     float* masked = relu ? grow(tDz, g.n * g.oc * P) : nullptr;
-    const int chunks = imageChunks(g.n);
+    const int chunks = reductionChunks(g.n);
     std::vector<double> sums(static_cast<size_t>(chunks * g.oc), 0.0);
     parallelForChunks(g.n, chunks, [&](int64_t b0, int64_t b1, int chunk) {
       for (int64_t plane = b0 * g.oc; plane < b1 * g.oc; ++plane) {
@@ -422,7 +433,7 @@ void conv2dBackwardWeight(const float* x, const float* dy, const ConvGeom& g, St
   if (direct(g, K)) {
     // per-chunk partials [chunks][OC][taps], summed in chunk order
     const int64_t size = g.oc * g.kh * g.kw;
-    const int chunks = imageChunks(g.n);
+    const int chunks = reductionChunks(g.n);
     std::vector<float> part(static_cast<size_t>(chunks * size), 0.0f);
     parallelForChunks(g.n, chunks, [&](int64_t b0, int64_t b1, int chunk) {
       for (int64_t b = b0; b < b1; ++b)
@@ -437,10 +448,10 @@ void conv2dBackwardWeight(const float* x, const float* dy, const ConvGeom& g, St
   const int64_t kp = roundUp(L.kdim, K.mr), ocp = roundUp(g.oc, K.nr);
   std::vector<float> acc;
   BackwardWeightPass pass(g, L, x, dy, nullptr);
-  const int chunks = pass.items() >= poolThreads() ? imageChunks(pass.items()) : 1;
+  const int chunks = reductionChunks(pass.items());
   acc.assign(static_cast<size_t>(chunks * kp * ocp), 0.0f);
   pass.acc = acc.data();
-  runPass(pass, pass.items());
+  runPass(pass, pass.items(), chunks);
   for (int c = 1; c < chunks; ++c) {
     const float* p = acc.data() + c * kp * ocp;
     for (int64_t i = 0; i < kp * ocp; ++i) acc[i] += p[i];

@@ -140,11 +140,14 @@ bool outerGemm(const GemmIsaKernels& K, int64_t m, int64_t n, int64_t k, MatView
 }
 
 // BLIS loop order: B panels (nc x kc) outermost, then A blocks (mc x kc), then micro-tiles.
+// packedOnly: a tile of a larger product takes the packed path even when it is skinny
+// itself, so that every element is summed in the same order whatever the tiling (the
+// thread count) is.
 void gemmSerial(const GemmIsaKernels& K, int64_t m, int64_t n, int64_t k, MatView a, MatView b,
-                float* c, int64_t ldc, const GemmEpilogue& ep) {
+                float* c, int64_t ldc, const GemmEpilogue& ep, bool packedOnly = false) {
   if (m <= 0 || n <= 0) return;
-  if ((m <= kSkinnyRows || n <= kSkinnyRows) && skinnyGemm(K, m, n, k, a, b, c, ldc, ep, false)) return;
-  if (k <= kSkinnyRows && outerGemm(K, m, n, k, a, b, c, ldc, ep, false)) return;
+  if (!packedOnly && (m <= kSkinnyRows || n <= kSkinnyRows) && skinnyGemm(K, m, n, k, a, b, c, ldc, ep, false)) return;
+  if (!packedOnly && k <= kSkinnyRows && outerGemm(K, m, n, k, a, b, c, ldc, ep, false)) return;
   const int mr = K.mr, nr = K.nr;
   // Equal k blocks (288 -> 144 + 144, not 256 + 32): a short last block pays the C tile
   // load and store for little work.
@@ -214,7 +217,7 @@ void runTile(void* p, int chunk) {
   if (ep.rowBias != nullptr) ep.rowBias += i0;
   MatView a{g.a.data + i0 * g.a.rs, g.a.rs, g.a.cs};
   MatView b{g.b.data + j0 * g.b.cs, g.b.rs, g.b.cs};
-  gemmSerial(*g.K, mi, nj, g.k, a, b, g.c + i0 * g.ldc + j0, g.ldc, ep);
+  gemmSerial(*g.K, mi, nj, g.k, a, b, g.c + i0 * g.ldc + j0, g.ldc, ep, true);
 }
 
 }  // namespace

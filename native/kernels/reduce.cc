@@ -85,18 +85,21 @@ void foldRange(const ReduceDims& r, const float* x, int64_t b, int64_t e, Acc* a
   }
 }
 
+constexpr int64_t kReduceChunks = 8;
+
 template <class Acc, class Fold, class FoldRow, class Combine>
 void reduceImpl(const ReduceDims& r, const float* x, Acc init, const Fold& fold, const FoldRow& foldRow,
                 const Combine& combine, float* out) {
   int64_t total = 1;
   for (int d = 0; d < r.nd; ++d) total *= r.shape[d];
   const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, total / r.shape[0]));
-  const int chunks = parallelChunks(r.shape[0], grain);
   // A kept first axis gives each chunk its own slice of out; a reduced one gives each
-  // chunk a private accumulator, combined in chunk order so the result is deterministic.
+  // chunk a private accumulator, combined in chunk order. The chunks depend on the shape
+  // alone, never on the pool's size, so a sum is the same at any thread count.
+  const int chunks = static_cast<int>(std::min<int64_t>(kReduceChunks, (r.shape[0] + grain - 1) / grain));
   const bool privateAcc = r.reduced[0] && chunks > 1;
   std::vector<Acc> acc(static_cast<size_t>(r.outSize) * (privateAcc ? chunks : 1), init);
-  parallelFor(r.shape[0], grain, [&](int64_t b, int64_t e, int chunk) {
+  parallelForChunks(r.shape[0], chunks, [&](int64_t b, int64_t e, int chunk) {
     foldRange(r, x, b, e, acc.data() + (privateAcc ? chunk * r.outSize : 0), fold, foldRow);
   });
   for (int64_t i = 0; i < r.outSize; ++i) {

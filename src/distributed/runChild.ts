@@ -21,7 +21,7 @@ process.on('message', (msg: SlotRequest) => {
   if (msg.type !== 'run') return;
   const t0 = performance.now();
   runDetached({
-    kind: msg.kind, config: msg.config, key: msg.key, artifactsDir: msg.artifactsDir, dataDir: msg.dataDir,
+    kind: msg.kind, config: msg.config, key: msg.key, artifactsDir: msg.artifactsDir, dataDir: msg.dataDir, inputs: msg.inputs,
     events: { onEpoch: (_phase, r) => send({ type: 'epoch', id: msg.id, epoch: r.epoch }) },
   }).then(
     ({ result, perImage, resumedFromEpoch }) => send({

@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.ts';
 import type { SlotReply, SlotRequest } from './jobs.ts';
 
-const CHILD = fileURLToPath(new URL('./runChild.ts', import.meta.url));
+// The child runs the same form of the code as its parent: compiled dist/*.js under the CLI,
+// TypeScript through tsx only when the parent itself runs from src/ (the tests).
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const CHILD = fileURLToPath(new URL(FROM_SOURCE ? './runChild.ts' : './runChild.js', import.meta.url));
 
 export interface SlotRun {
   kind: string;
@@ -14,6 +17,7 @@ export interface SlotRun {
   key: string;
   artifactsDir?: string; // shared: this run's artifacts go to <dir>/<key>
   dataDir?: string;
+  inputs?: Record<string, object>; // results of the run's input runs, by key
   onEpoch?(epoch: number): void;
 }
 
@@ -45,7 +49,7 @@ export class RunSlots {
   private spawnChild(): ChildProcess {
     return fork(CHILD, [], {
       // tsx by absolute URL: the worker may run from any directory
-      execArgv: ['--import', import.meta.resolve('tsx')],
+      execArgv: FROM_SOURCE ? ['--import', import.meta.resolve('tsx')] : [],
       env: { ...process.env, SPURLAB_THREADS: this.threads },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -97,7 +101,7 @@ export class RunSlots {
       };
       child.on('message', onMessage);
       child.on('exit', onExit);
-      const request: SlotRequest = { type: 'run', id, kind: req.kind, config: req.config, key: req.key, artifactsDir: req.artifactsDir, dataDir: req.dataDir };
+      const request: SlotRequest = { type: 'run', id, kind: req.kind, config: req.config, key: req.key, artifactsDir: req.artifactsDir, dataDir: req.dataDir, inputs: req.inputs };
       child.send(request);
     });
   }

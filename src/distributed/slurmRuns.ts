@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { findKind } from '../experiments/kinds/index.ts';
+import { findKind, kindKey } from '../experiments/kinds/index.ts';
 import { writeFileAtomicSync } from '../store/atomic.ts';
 import type { ResultsStore } from '../store/results.ts';
 import { runDetached } from './execute.ts';
@@ -44,7 +44,7 @@ export async function runIndex(o: RunIndexOptions): Promise<{ status: 'ran' | 'e
     ? undefined
     : mode === 'default' ? join(dirname(resolve(o.sweepFile)), 'artifacts') : resolve(mode.dir);
   const startedAt = new Date();
-  const { result, perImage } = await runDetached({ kind, config, key, artifactsDir, dataDir: o.dataDir });
+  const { result, perImage } = await runDetached({ kind, config, key, artifactsDir, dataDir: o.dataDir, inputs: inputResults(sweep, o.outDir, kind, config) });
   const finishedAt = new Date();
   const file: RunResultFile = {
     format: 'spurlab-run-result', formatVersion: 2, index: o.index, key, kind, config, result, perImage: perImage ? encodePerImage(perImage) : null,
@@ -54,6 +54,24 @@ export async function runIndex(o: RunIndexOptions): Promise<{ status: 'ran' | 'e
   // NaN (an undefined statistic) becomes null, as in the results store
   writeFileAtomicSync(path, JSON.stringify(file, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
   return { status: 'ran', path, file };
+}
+
+/**
+ * The results of a run's input runs (LiRA's shadow models) that earlier tasks of the
+ * sweep wrote to outDir (their stage ran first); one missing is run by the task itself.
+ */
+function inputResults(sweep: ReturnType<typeof readSlurmSweep>, outDir: string, kindName: string, config: object): Record<string, object> | undefined {
+  const refs = findKind(kindName).inputs?.(config) ?? [];
+  if (refs.length === 0) return undefined;
+  const indexOf = new Map(sweep.runs.map((r, i) => [r.key, i]));
+  const inputs: Record<string, object> = {};
+  for (const ref of refs) {
+    const kind = findKind(ref.kind);
+    const key = kindKey(kind, kind.configure({ ...ref.config }));
+    const i = indexOf.get(key);
+    if (i !== undefined && existsSync(resultPath(outDir, i))) inputs[key] = readRunResult(resultPath(outDir, i), sweep, i).file.result;
+  }
+  return inputs;
 }
 
 export interface CollectSummary {

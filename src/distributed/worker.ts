@@ -78,6 +78,7 @@ export class RunWorker {
         kind: data.kind, config: data.config, key: data.key,
         artifactsDir: base,
         dataDir: this.opts.dataDir ?? data.dataDir,
+        inputs: data.inputs,
         onEpoch: (epoch) => void job.updateProgress(epoch).catch(() => undefined),
       });
       const resumed = out.resumedFromEpoch > 0 ? ` (continued from the checkpoint of epoch ${out.resumedFromEpoch})` : '';

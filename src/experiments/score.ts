@@ -63,3 +63,20 @@ export function spuriousScore(model: Module, layout: Layout, test: Dataset, opts
   const n = idx.length;
   return { score: rises / n, population, threshold, nTest: n, testAcc: cleanHits / n, patternedTestAcc: dirtyHits / n, targetRate: toTarget / n, perImage };
 }
+
+/** What a run must offer to be scored: train()'s and loadRun()'s results both do. */
+export interface ScorableRun {
+  model: Module;
+  layout: Layout;
+  data: { test: Dataset; pattern: Pattern };
+  config: { target: number };
+  testIndices: ArrayLike<number>;
+}
+
+/**
+ * The spurious score of a trained run on its own test images (its `testSubset`, all of
+ * them by default), pattern and target; `opts` overrides any of them.
+ */
+export function scoreRun(run: ScorableRun, opts: Partial<ScoreOptions> = {}): SpuriousScore {
+  return spuriousScore(run.model, run.layout, run.data.test, { pattern: run.data.pattern, target: run.config.target, indices: run.testIndices, ...opts });
+}

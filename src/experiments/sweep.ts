@@ -57,6 +57,23 @@ export async function trainedModelInStore(store: ResultsStore, cfg: TrainConfig,
   return dir;
 }
 
+/**
+ * The result of an input run (another kind's run a run reads, e.g. a LiRA shadow model):
+ * from the store when done, otherwise run and recorded here (or waited for while another
+ * process holds it). A failed input is an error naming it.
+ */
+export async function inputResultInStore(store: ResultsStore, kindName: string, config: object, opts: LocalRunOptions): Promise<object> {
+  const kind = findKind(kindName);
+  const cfg = kind.configure({ ...config });
+  for (;;) {
+    const o = await runInStore(store, kind, cfg, { ...opts, artifactDir: undefined, trainedModel: undefined });
+    if (o.status === 'ran') return o.result;
+    if (o.status === 'done') return kind.checkResult(o.record.result, `run ${o.record.key.slice(0, 12)} (kind ${kind.name})`);
+    if (o.status === 'failed') throw new UserError(`the ${kind.name} run ${kindKey(kind, cfg).slice(0, 12)} this run needs failed before (${o.record.error?.split('\n')[0]}); the store does not retry failed runs`);
+    await new Promise((r) => setTimeout(r, opts.waitMs ?? 2000));
+  }
+}
+
 /** Runs (or finds) one run of any kind in the store, exactly once, its dependencies first. */
 export async function runInStore<C extends object, R extends object>(store: ResultsStore, kind: RunKind<C, R>, config: C, opts: LocalRunOptions & { artifactDir?: string; trainedModel?: RunContext['trainedModel'] }): Promise<LocalOutcome<R>> {
   const key = kindKey(kind, config);
@@ -73,6 +90,7 @@ export async function runInStore<C extends object, R extends object>(store: Resu
         },
       },
       trainedModel: opts.trainedModel ?? ((cfg) => trainedModelInStore(store, cfg, opts)),
+      resultOf: (kindName, cfg) => inputResultInStore(store, kindName, cfg, opts),
     };
     const out = await kind.run(config, ctx);
     resumedFromEpoch = out.resumedFromEpoch ?? 0;
@@ -207,16 +225,18 @@ export function estimateSweep(runs: PlannedRun[], store: ResultsStore): SweepEst
   let seconds = 0;
   for (const run of remaining) {
     // every kind but sensitivity and weights trains about one model's worth (mia: two halves; forget: E more epochs or a retraining)
-    if (run.kind === 'sensitivity' || run.kind === 'weights') continue;
+    if (run.kind === 'sensitivity' || run.kind === 'weights' || run.kind === 'lira') continue;
     const cfg = trainPart(run.config as TrainConfig);
     const k = `${cfg.model}|${cfg.dataset}|${cfg.batchSize}`;
     if (!rates.has(k)) rates.set(k, measureThroughput(cfg));
     const info = DATASETS[cfg.dataset];
     // mia trains two models on halves of trainLimit (all images when 0)
     const limits = run.config as { trainLimit?: number; testLimit?: number };
-    const trainLimit = run.kind === 'mia' ? limits.trainLimit ?? 0 : cfg.trainSubset;
-    const testLimit = run.kind === 'mia' ? limits.testLimit ?? 0 : cfg.testSubset;
-    const trainImages = trainLimit > 0 ? Math.min(trainLimit, info.trainSize) : info.trainSize;
+    // a LiRA shadow model trains one model on half of its pool (trainLimit)
+    const limited = run.kind === 'mia' || run.kind === 'lira-shadow';
+    const trainLimit = limited ? limits.trainLimit ?? 0 : cfg.trainSubset;
+    const testLimit = limited ? limits.testLimit ?? 0 : cfg.testSubset;
+    const trainImages = (trainLimit > 0 ? Math.min(trainLimit, info.trainSize) : info.trainSize) * (run.kind === 'lira-shadow' ? 0.5 : 1);
     const testImages = testLimit > 0 ? Math.min(testLimit, info.testSize) : info.testSize;
     // an epoch's evaluation and the final three test passes cost about a third of a training image each
     seconds += (cfg.epochs * (trainImages + testImages / 3) + testImages) / rates.get(k)!;

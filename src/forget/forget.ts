@@ -4,24 +4,31 @@
 //   stays where the schedule left it), or at a fresh rate with lr;
 // - influence: first-order group influence with LiSSA (src/forget/groupInfluence.ts);
 // - retrain: from scratch on the cleaned data with the original configuration and
-//   seeds, the ground truth the other two are measured against.
+//   seeds, the ground truth the others are measured against;
+// - the unlearning methods of src/forget/unlearning/methods.ts (finetune, gradient-ascent,
+//   neggrad-plus, scrub, random-label, salun, l1-sparse, ssd), always compared with the
+//   retrained model.
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { spuriousScore } from '../experiments/score.ts';
+import { existsSync, readFileSync } from 'node:fs';
 import type { TrainConfig } from '../train/config.ts';
-import { loadRun, runIndices, train, type TrainEvents } from '../train/trainer.ts';
+import { buildModel, loadRun, runIndices, train, type TrainEvents } from '../train/trainer.ts';
 import type { SpuriousDataset } from '../data/spurious.ts';
 import type { Module } from '../nn/module.ts';
-import type { Layout } from '../train/batches.ts';
+import { loadCheckpoint, loadModelState } from '../store/checkpoint.ts';
 import { UserError } from '../util/errors.ts';
+import { distanceTo, makeProbe, measureModel, parameterDistance, type Distance, type Measured, type Probe } from './unlearning/measure.ts';
+import { expectedSteps, isUnlearnMethod, methodSpec, resolveUnlearnOptions, UNLEARN_METHODS, type UnlearnMethod, type UnlearnOptions } from './unlearning/methods.ts';
+import { copyState, flatCopy } from './unlearning/loop.ts';
 import { flatParameters, hessianEngineFor, setFlatParameters, type EngineKind } from './hessianEngine.ts';
 import { examplePool, exampleBatch, firstOrderGroupInfluence, INFLUENCE_MODES, type InfluenceMode } from './groupInfluence.ts';
 import { SCALINGS, type Scaling } from './lissa.ts';
 
-export type ForgetMethod = 'incremental' | 'influence' | 'retrain';
-export const FORGET_METHODS: readonly ForgetMethod[] = ['incremental', 'influence', 'retrain'];
+export type ForgetMethod = 'incremental' | 'influence' | 'retrain' | UnlearnMethod;
+export const FORGET_METHODS: readonly ForgetMethod[] = ['incremental', 'influence', 'retrain', ...UNLEARN_METHODS];
+export type { Measured } from './unlearning/measure.ts';
 
 export interface ForgetOptions {
+  unlearn?: UnlearnOptions; // the unlearning method's own options (its defaults for the rest)
   lr?: number; // incremental: a fresh learning rate instead of the schedule's last one
   damp?: number;
   scale?: number | 'auto';
@@ -32,11 +39,6 @@ export interface ForgetOptions {
   seed?: number; // LiSSA's example draws
   engine?: 'auto' | 'tape'; // 'tape' forces the generic double backward (for comparisons)
   withRetrain?: boolean; // also retrain from scratch and report it beside the method
-}
-
-export interface Measured {
-  score: number;
-  testAcc: number;
 }
 
 export interface LissaNormSummary {
@@ -52,7 +54,12 @@ export interface ForgetResult {
   before: Measured;
   after: Measured;
   retrain: Measured | null;
-  seconds: number;
+  seconds: number; // everything: the method, measurements, retraining when done here
+  methodSeconds?: number; // the deletion itself (training, influence, dampening), without measurements
+  retrainSeconds?: number | null; // the retrained model's training time (recorded with its run)
+  relativeTime?: number | null; // methodSeconds / retrainSeconds
+  moved?: number; // ||theta_after - theta_before||_2
+  distance?: { before: Distance; after: Distance } | null; // to the retrained model
   hvps: number;
   removed: number; // k
   trainSize: number; // N before removal
@@ -62,12 +69,15 @@ export interface ForgetResult {
     lambdaMax: number | null; lambdaMaxSingle: number | null; scaleMargin: number | null; depth: number; repeats: number; engine: EngineKind;
     lissaNorms: LissaNormSummary; deltaNorm: number;
   };
+  unlearning?: { options: Required<UnlearnOptions>; data: string; needsRetain: boolean; source: string; steps: number; lossFirst: number; lossLast: number; extra: Record<string, number> };
 }
 
 export interface ForgetContext {
   dataDir?: string;
   outDir?: string; // where the incremental / retrained checkpoints go
   events?: TrainEvents;
+  /** The directory of the run retrained without the spurious examples (a sweep's dependency); trained here when absent. */
+  retrainedModel?: () => Promise<string>;
 }
 
 /** The reference's LiSSA scale per data set (PROTOCOL section 7). */
@@ -83,8 +93,9 @@ export function referenceDepth(dataset: string, k: number): number {
 }
 
 /** Fills the reference defaults and checks every option, naming the bad value. */
-export function resolveForgetOptions(cfg: TrainConfig, k: number, o: ForgetOptions): Required<Omit<ForgetOptions, 'lr'>> & { lr: number | undefined } {
+export function resolveForgetOptions(cfg: TrainConfig, k: number, o: ForgetOptions): Required<Omit<ForgetOptions, 'lr' | 'unlearn'>> & { lr: number | undefined; unlearn: UnlearnOptions } {
   const r = {
+    unlearn: o.unlearn ?? {},
     lr: o.lr, damp: o.damp ?? 0.01, scale: o.scale ?? referenceScale(cfg.dataset), depth: o.depth ?? referenceDepth(cfg.dataset, k),
     repeats: o.repeats ?? 10, scaling: o.scaling ?? 'reference', mode: o.mode ?? 'fast', seed: o.seed ?? 0, engine: o.engine ?? 'auto',
     withRetrain: o.withRetrain ?? false,
@@ -107,19 +118,44 @@ export function checkMethod(method: string): ForgetMethod {
   return method as ForgetMethod;
 }
 
-function measure(model: Module, layout: Layout, data: SpuriousDataset, cfg: TrainConfig, testIndices: Int32Array): Measured {
-  const s = spuriousScore(model, layout, data.test, { pattern: data.pattern, target: cfg.target, indices: testIndices });
-  return { score: s.score, testAcc: s.testAcc };
-}
 
 /** The run's config with the spurious examples dropped: what retraining trains. */
 export function cleanedConfig(cfg: TrainConfig): TrainConfig {
   return { ...cfg, dropSpurious: true };
 }
 
-async function retrain(cfg: TrainConfig, data: SpuriousDataset, ctx: ForgetContext): Promise<Measured> {
+interface Retrained {
+  model: Module;
+  seconds: number | null;
+}
+
+// The retrained run: the dependency's directory when the caller has one (a sweep trains it
+// once for every method of a setting), else trained here.
+async function retrained(cfg: TrainConfig, data: SpuriousDataset, ctx: ForgetContext): Promise<Retrained> {
+  if (ctx.retrainedModel) {
+    const dir = await ctx.retrainedModel();
+    const { model } = buildModel(cleanedConfig(cfg), data.train);
+    loadModelState(model, loadCheckpoint(join(dir, 'model.safetensors')));
+    model.eval();
+    let seconds: number | null = null;
+    try {
+      const m = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as { seconds?: unknown };
+      if (typeof m.seconds === 'number') seconds = m.seconds;
+    } catch {
+      seconds = null; // a run directory without metrics.json: the time is unknown, not an error
+    }
+    return { model, seconds };
+  }
   const r = await train(cleanedConfig(cfg), { data, outDir: ctx.outDir ? join(ctx.outDir, 'retrain') : undefined, events: ctx.events });
-  return measure(r.model, r.layout, data, cfg, r.testIndices);
+  return { model: r.model, seconds: r.seconds };
+}
+
+/** Fills the comparison with the retrained model into a result. */
+function compare(result: ForgetResult, original: Module, after: Module, r: Retrained, probe: Probe): void {
+  result.retrain = measureModel(r.model, probe);
+  result.retrainSeconds = r.seconds;
+  result.relativeTime = r.seconds && result.methodSeconds !== undefined ? result.methodSeconds / r.seconds : null;
+  result.distance = { before: distanceTo(original, r.model, probe), after: distanceTo(after, r.model, probe) };
 }
 
 /** Deletes the run's spurious examples by `method` and measures before and after. */
@@ -133,24 +169,49 @@ export async function forgetRun(dir: string, method: ForgetMethod, options: Forg
   if (cfg.dropSpurious) throw new UserError(`${dir}: this run was trained without its spurious examples (dropSpurious); there is nothing to delete`);
   if (removedIdx.length === 0) throw new UserError(`${dir}: the run has n = 0 spurious examples; there is nothing to delete`);
   const opts = resolveForgetOptions(cfg, removedIdx.length, options);
-  const before = measure(model, layout, data, cfg, testIndices);
-  const base = { before, removed: removedIdx.length, trainSize: trainIndices.length, hvps: 0 };
+  const unlearnOpts = isUnlearnMethod(method) ? resolveUnlearnOptions(method, opts.unlearn) : null;
   const cleanTrain = runIndices(cleanedConfig(cfg), data).train;
+  const forgetIdx = Int32Array.from(removedIdx).sort();
+  const probe = makeProbe(data, cfg, layout, testIndices, forgetIdx, cleanTrain);
+  const before = measureModel(model, probe);
+  const base = { before, removed: removedIdx.length, trainSize: trainIndices.length, hvps: 0 };
+  const fresh = () => buildModel(cfg, data.train).model;
+  const original = copyState(model, fresh()).eval();
+  const thetaBefore = flatCopy(model);
 
   if (method === 'retrain') {
-    const after = await retrain(cfg, data, ctx);
-    return { method, ...base, after, retrain: after, seconds: (Date.now() - started) / 1000 };
+    const t0 = Date.now();
+    const r = await retrained(cfg, data, ctx);
+    const after = measureModel(r.model, probe);
+    const methodSeconds = ctx.retrainedModel ? r.seconds ?? (Date.now() - t0) / 1000 : (Date.now() - t0) / 1000;
+    const result: ForgetResult = { method, ...base, after, retrain: after, seconds: 0, methodSeconds, moved: parameterDistance(thetaBefore, flatCopy(r.model)) };
+    compare(result, original, r.model, r, probe);
+    result.seconds = (Date.now() - started) / 1000;
+    return result;
   }
 
   let result: ForgetResult;
-  if (method === 'incremental') {
+  let afterModel: Module = model;
+  const t0 = Date.now();
+  if (unlearnOpts && isUnlearnMethod(method)) {
+    const spec = methodSpec(method);
+    const total = expectedSteps(method, unlearnOpts, forgetIdx.length, cleanTrain.length);
+    const trace = spec.run({
+      model, layout, train: data.train, forget: forgetIdx, retain: cleanTrain, seed: opts.seed, makeModel: fresh,
+      onStep: ctx.events?.onStep ? (step, loss) => ctx.events!.onStep!(1, step, total, loss) : undefined,
+    }, unlearnOpts);
+    const { steps, lossFirst, lossLast, extra = {} } = trace;
+    result = { method, ...base, after: measureModel(model, probe), retrain: null, seconds: 0, methodSeconds: (Date.now() - t0) / 1000,
+      unlearning: { options: unlearnOpts, data: spec.data, needsRetain: spec.needsRetain, source: spec.source, steps, lossFirst, lossLast, extra } };
+  } else if (method === 'incremental') {
     const to = 2 * run.epoch;
     const incCfg: TrainConfig = { ...cfg, epochs: to, scheduler: false, lr: opts.lr ?? cfg.lr };
     const r = await train(incCfg, {
       data, continueFrom: join(dir, 'model.safetensors'), trainIndices: cleanTrain, testIndices,
       outDir: ctx.outDir ? join(ctx.outDir, 'incremental') : undefined, events: ctx.events,
     });
-    result = { method, ...base, after: measure(r.model, r.layout, data, cfg, testIndices), retrain: null, seconds: 0,
+    afterModel = r.model;
+    result = { method, ...base, after: measureModel(r.model, probe), retrain: null, seconds: 0, methodSeconds: (Date.now() - t0) / 1000,
       epochs: { from: run.epoch, to, lr: opts.lr ?? 'schedule' } };
   } else {
     const engine = hessianEngineFor(model, opts.engine);
@@ -165,14 +226,20 @@ export async function forgetRun(dir: string, method: ForgetMethod, options: Forg
       sq += gi.delta[i] * gi.delta[i];
     }
     setFlatParameters(model, theta);
-    result = { method, ...base, after: measure(model, layout, data, cfg, testIndices), retrain: null, seconds: 0, hvps: gi.hvps,
+    result = { method, ...base, after: measureModel(model, probe), retrain: null, seconds: 0, methodSeconds: (Date.now() - t0) / 1000, hvps: gi.hvps,
       influence: {
         scaling: opts.scaling, mode: opts.mode, damp: opts.damp, scale: gi.scale.scale, scaleSource: gi.scale.source, lambdaMax: gi.scale.lambdaMax, lambdaMaxSingle: gi.scale.lambdaMaxSingle,
         scaleMargin: gi.scale.margin, depth: opts.depth, repeats: opts.repeats, engine: engine.kind,
         lissaNorms: { ...gi.trace, runsDiverged: gi.tracesDiverged }, deltaNorm: Math.sqrt(sq),
       } };
   }
-  if (opts.withRetrain) result.retrain = await retrain(cfg, data, ctx);
+  result.moved = parameterDistance(thetaBefore, flatCopy(afterModel));
+  for (const v of Object.values(result.after)) {
+    if (typeof v === 'number' && Number.isNaN(v) && result.unlearning) throw new UserError(`${method}: the unlearned model's measurements are NaN; its weights are not finite`, 1);
+  }
+  // the unlearning methods are always measured against retraining: that is their question
+  if (opts.withRetrain || unlearnOpts) compare(result, original, afterModel, await retrained(cfg, data, ctx), probe);
+  else result.distance = null;
   result.seconds = (Date.now() - started) / 1000;
   return result;
 }

@@ -67,6 +67,12 @@ export const SECTION_CATALOG: readonly SectionInfo[] = [
     presets: ['paper-deletion'],
   },
   {
+    id: 'unlearning',
+    title: 'Unlearning methods against retraining',
+    intro: "Spurious score after each of today's unlearning methods (their papers' defaults) against the method's wall time; dashed lines mark the model retrained without the examples (its score and its training time). A method that forgets the correlation reaches the retrained score in less time.",
+    presets: ['unlearning'],
+  },
+  {
     id: 'membership-inference',
     title: 'Membership inference',
     intro: 'Accuracy of a shadow-model membership-inference attack on the spurious training examples and on all examples (0.5 is chance). The paper finds the spurious examples are easier to identify: rare spurious correlations hurt privacy.',
@@ -77,6 +83,12 @@ export const SECTION_CATALOG: readonly SectionInfo[] = [
     title: 'Finding the spurious examples',
     intro: 'How well each detection method (loss, margin, gradient norm, self-influence, TracIn, TRAK, spectral signatures, activation clustering) ranks the spurious training examples first: precision at n against n, and the rank of every spurious example (1 = flagged first; chance puts them near the middle of the training set).',
     presets: ['detect'],
+  },
+  {
+    id: 'lira',
+    title: 'Membership inference with LiRA, and memorization',
+    intro: 'The likelihood-ratio attack (Carlini et al. 2022) on K shadow models, every training example in half of them and each model the target in turn: ROC curves on log-log axes, the true-positive rate at 0.1% and 1% false-positive rate against n for the spurious examples, clean examples of the target class and all examples, and the Feldman-Zhang memorization estimate from the same models (accuracy on an example when trained on it minus when not).',
+    presets: ['paper-lira'],
   },
   {
     id: 'mitigation-weight-decay',

@@ -11,9 +11,12 @@
  * settings, for any kind, come from experiments/resultGroups.ts (resultGroups).
  */
 import type { ResultsStore, RunRecord } from '../store/results.ts';
+import { isUnlearnMethod } from '../forget/unlearning/methods.ts';
+import { unlearningRows, type UnlearningRow } from './unlearning.ts';
 import { type BaselineSummary, summarizeWithBaseline } from '../experiments/summaries.ts';
 import { mean, standardError } from '../experiments/stats.ts';
 import { collectDetect, type DetectSetting } from './detect.ts';
+import { collectLira, type LiraSetting } from './lira.ts';
 import {
   REGULARIZERS, type Regularizer, compareFields, optimizerName, orderedFields, settingFields, strengthOf,
 } from './settings.ts';
@@ -119,10 +122,13 @@ export interface ReportData {
   trainSummaries: BaselineSummary[];
   trainGroupBy: string[];
   forget: ForgetSetting[];
+  /** Forget runs of the unlearning methods (report/unlearning.ts); the deletion section shows the others. */
+  unlearning: UnlearningRow[];
   mia: MiaSetting[];
   sensitivity: SensitivityCurve[];
   weights: WeightMap[];
   detect: DetectSetting[];
+  lira: LiraSetting[];
   /** Done runs per kind, including kinds the report does not draw. */
   runsByKind: Record<string, number>;
 }
@@ -291,11 +297,13 @@ export function collectReportData(store: ResultsStore): ReportData {
   const ofKind = (kind: string): RunRecord[] => done.filter((r) => r.kind === kind && r.result !== null);
   return {
     ...collectTrain(store, ofKind('train')),
-    forget: collectForget(ofKind('forget')),
+    forget: collectForget(ofKind('forget').filter((r) => !isUnlearnMethod(String(r.config.method)))),
+    unlearning: unlearningRows(ofKind('forget')),
     mia: collectMia(ofKind('mia')),
     sensitivity: collectSensitivity(ofKind('sensitivity')),
     weights: collectWeights(ofKind('weights')),
     detect: collectDetect(ofKind('detect')),
+    lira: collectLira(ofKind('lira')),
     runsByKind,
   };
 }

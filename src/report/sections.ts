@@ -13,9 +13,11 @@ import {
 } from './charts.ts';
 import type { ReportData, TrainSetting } from './collect.ts';
 import { detectTable, precisionChart, rankChart } from './detect.ts';
+import { unlearningChart, unlearningTable } from './unlearning.ts';
 import { PATTERN_PRESET_BY_DATASET, SECTION_CATALOG, type SectionInfo, sectionInfo, sweepCommand } from './catalog.ts';
 import { pearson } from '../experiments/stats.ts';
 import { formatNumber } from './format.ts';
+import { liraSection } from './lira.ts';
 import { type Regularizer, compareDisplay, contextKey, contextLabels, datasetTitle, describe } from './settings.ts';
 import {
   type Table, deletionTable, membershipInferenceTable, sensitivityTable, settingsTable,
@@ -194,6 +196,11 @@ function deletionSection(data: ReportData): ReportSection | undefined {
   return section('deletion', [{ name: 'deletion', spec: chart }], [deletionTable(data.forget, { name: 'deletion', caption: 'Deletion of the spurious examples' })]);
 }
 
+function unlearningSection(data: ReportData): ReportSection | undefined {
+  if (data.unlearning.length === 0) return undefined;
+  return section('unlearning', [{ name: 'unlearning', spec: unlearningChart(data.unlearning) as VegaLiteSpec }], [unlearningTable(data.unlearning)]);
+}
+
 function membershipSection(data: ReportData): ReportSection | undefined {
   if (data.mia.length === 0) return undefined;
   const { labels, common } = contextLabels(data.mia.map((m) => m.fields));
@@ -287,8 +294,10 @@ export function planReport(data: ReportData): ReportPlan {
     weightMapSection(data),
     optimizerSection(train, drawn),
     deletionSection(data),
+    unlearningSection(data),
     membershipSection(data),
     detectionSection(data),
+    liraSection(data.lira),
     ...MITIGATIONS.map((m) => mitigationSection(train, m, drawn)),
     trainingCurvesSection(train),
   ];

@@ -7,6 +7,7 @@ import type { GradNode } from '../autograd/tape.ts';
 import { backward as runBackward } from '../autograd/tape.ts';
 import { ShapeError } from '../util/errors.ts';
 import { checkShape, contiguousStrides, shapeSize, shapeStr, type Shape } from './shape.ts';
+import { arenaStorage } from './arena.ts';
 import * as ew from '../ops/elementwise.ts';
 import * as mv from '../ops/movement.ts';
 import * as rd from '../ops/reduce.ts';
@@ -16,6 +17,8 @@ export type { DType, FloatArray };
 export type TensorLike = Tensor | number;
 
 export function allocate(dtype: DType, size: number): FloatArray {
+  const recycled = arenaStorage(dtype, size, true); // inside a training step (arena.ts)
+  if (recycled) return recycled;
   return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
 }
 
@@ -25,6 +28,8 @@ export function allocate(dtype: DType, size: number): FloatArray {
  * activations of a conv net costs as much as some of the kernels.
  */
 export function allocateUninitialized(dtype: DType, size: number): FloatArray {
+  const recycled = arenaStorage(dtype, size, false);
+  if (recycled) return recycled;
   const bytes = Buffer.allocUnsafeSlow(size * (dtype === 'float64' ? 8 : 4));
   return dtype === 'float64' ? new Float64Array(bytes.buffer, bytes.byteOffset, size) : new Float32Array(bytes.buffer, bytes.byteOffset, size);
 }
@@ -149,7 +154,45 @@ function dtypeOf(dtype: DType | undefined): DType {
   return dtype ?? 'float32';
 }
 
-export function tensor(values: ArrayLike<number>, shape?: Shape, dtype?: DType): Tensor {
+/** Numbers nested in arrays to any depth, as `tensor([[1, 2], [3, 4]])` takes them. */
+export type NestedArray = number | readonly NestedArray[];
+
+/** Shape and flat values of nested arrays; a ragged or non-numeric entry is an error naming its position. */
+function flattenNested(values: readonly NestedArray[]): { shape: number[]; flat: number[] } {
+  const shape: number[] = [];
+  for (let level: NestedArray = values; Array.isArray(level); level = (level as readonly NestedArray[])[0]) {
+    shape.push((level as readonly NestedArray[]).length);
+    if ((level as readonly NestedArray[]).length === 0) break;
+  }
+  const flat: number[] = [];
+  const walk = (v: NestedArray, depth: number, at: string): void => {
+    if (depth === shape.length) {
+      if (typeof v !== 'number') throw new ShapeError(`tensor: element ${at || '[]'} is ${Array.isArray(v) ? 'an array' : typeof v}, expected a number at depth ${depth} (shape ${shapeStr(shape)} from the first elements)`);
+      flat.push(v);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[depth]) {
+      const got = Array.isArray(v) ? `length ${v.length}` : typeof v;
+      throw new ShapeError(`tensor: ragged nested array: element ${at || '[]'} has ${got}, expected length ${shape[depth]} (shape ${shapeStr(shape)} from the first elements)`);
+    }
+    for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${at}[${i}]`);
+  };
+  walk(values, 0, '');
+  return { shape, flat };
+}
+
+/**
+ * A tensor from flat values and a shape, or from nested arrays with the shape inferred
+ * (`tensor([[1, 2], [3, 4]])` has shape [2, 2]).
+ */
+export function tensor(input: ArrayLike<number> | readonly NestedArray[], shape?: Shape, dtype?: DType): Tensor {
+  let values = input as ArrayLike<number>;
+  if (Array.isArray(input) && input.some((v) => typeof v !== 'number')) {
+    const nested = flattenNested(input as readonly NestedArray[]);
+    if (shape && shapeSize(shape) !== nested.flat.length) throw new ShapeError(`tensor: ${nested.flat.length} values of shape ${shapeStr(nested.shape)} do not fill shape ${shapeStr(shape)}`);
+    values = nested.flat;
+    shape = shape ?? nested.shape;
+  }
   const dt = dtypeOf(dtype);
   const data = allocate(dt, values.length);
   data.set(values as ArrayLike<number>);

@@ -2,7 +2,7 @@
 // the model's input layout. Images are HWC in the data set; MLPs take them flattened,
 // convolutional models as NCHW (the reference's X.transpose(0, 3, 1, 2)).
 import type { Dataset } from '../data/dataset.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { allocateUninitialized, Tensor } from '../tensor/tensor.ts';
 import type { RandomSource } from '../tensor/tensor.ts';
 
 export type Layout = 'flat' | 'nchw';
@@ -38,7 +38,7 @@ export function makeBatch(d: Dataset, indices: ArrayLike<number>, opts: BatchOpt
   const { height: h, width: w, channels: c } = d;
   const size = h * w * c;
   const b = indices.length;
-  const hwc = new Float32Array(b * size);
+  const hwc = allocateUninitialized('float32', b * size); // every element is written below
   const scratch = new Float32Array(size);
   for (let i = 0; i < b; i++) {
     const img = d.images.subarray(indices[i] * size, (indices[i] + 1) * size);
@@ -53,7 +53,7 @@ export function makeBatch(d: Dataset, indices: ArrayLike<number>, opts: BatchOpt
   if (sigma > 0) for (let i = 0; i < hwc.length; i++) hwc[i] += sigma * opts.rng!.normal();
   if (opts.layout === 'flat') return new Tensor(hwc, [b, size]);
   if (c === 1) return new Tensor(hwc, [b, 1, h, w]);
-  const chw = new Float32Array(b * size);
+  const chw = allocateUninitialized('float32', b * size);
   for (let i = 0; i < b; i++) {
     for (let p = 0; p < h * w; p++) for (let ch = 0; ch < c; ch++) chw[i * size + ch * h * w + p] = hwc[i * size + p * c + ch];
   }

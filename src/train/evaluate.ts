@@ -3,6 +3,7 @@ import type { Dataset } from '../data/dataset.ts';
 import type { Module } from '../nn/module.ts';
 import { noGrad } from '../autograd/tape.ts';
 import * as ops from '../ops/index.ts';
+import { StorageArena } from '../tensor/arena.ts';
 import { makeBatch, type Layout } from './batches.ts';
 
 export interface Predictions {
@@ -20,12 +21,17 @@ export function predict(model: Module, layout: Layout, d: Dataset, indices?: Arr
   const probs = new Float32Array(idx.length * classes);
   const predicted = new Int32Array(idx.length);
   try {
+    // each batch's tensors live in an arena, taken back once its outputs are copied out
+    const arena = new StorageArena();
     noGrad(() => {
       for (let start = 0; start < idx.length; start += batchSize) {
         const chunk = Array.prototype.slice.call(idx, start, Math.min(start + batchSize, idx.length)) as number[];
-        const p = ops.softmax(model.forward(makeBatch(d, chunk, { layout }))).values();
-        probs.set(p, start * classes);
-        for (let i = 0; i < chunk.length; i++) predicted[start + i] = argmax(p, i * classes, classes);
+        arena.run(() => {
+          const p = ops.softmax(model.forward(makeBatch(d, chunk, { layout }))).values();
+          probs.set(p, start * classes);
+          for (let i = 0; i < chunk.length; i++) predicted[start + i] = argmax(p, i * classes, classes);
+        });
+        arena.recycle();
       }
     });
   } finally {

@@ -12,6 +12,7 @@ import { Dropout } from '../nn/layers.ts';
 import { Adam, SGD, type Optimizer } from '../nn/optim/optimizer.ts';
 import { milestonesFor, multiStepLr } from '../nn/optim/scheduler.ts';
 import * as ops from '../ops/index.ts';
+import { StorageArena } from '../tensor/arena.ts';
 import { loadCheckpoint, loadModelState, metadataJson, optimizerTensors, saveCheckpoint, type Checkpoint } from '../store/checkpoint.ts';
 import { writeFileAtomicSync } from '../store/atomic.ts';
 import { UserError } from '../util/errors.ts';
@@ -177,6 +178,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   if (opts.outDir) mkdirSync(opts.outDir, { recursive: true });
 
   const trainSet = data.train;
+  const arena = new StorageArena();
   for (let epoch = startEpoch + 1; epoch <= cfg.epochs; epoch++) {
     const t0 = Date.now();
     if (cfg.scheduler) optimizer.lr = multiStepLr(cfg.lr, epoch - 1, milestones);
@@ -186,22 +188,32 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     let lossSum = 0;
     let correct = 0;
     model.train();
+    const idxBuf = new Int32Array(cfg.batchSize);
     for (let s = 0; s < steps; s++) {
-      const idx = order.slice(s * cfg.batchSize, (s + 1) * cfg.batchSize).map((i) => trainIdx[i]);
-      const x = makeBatch(trainSet, idx, { layout, aug: cfg.aug, inputNoise: cfg.inputNoise, rng });
-      const y = batchLabels(trainSet, idx);
+      const start = s * cfg.batchSize;
+      const idx = idxBuf.subarray(0, Math.min(cfg.batchSize, order.length - start));
+      for (let i = 0; i < idx.length; i++) idx[i] = trainIdx[order[start + i]];
+      // Every tensor of the step lives in the arena; the gradients are dropped before the
+      // storage is taken back, and nothing else made in the step outlives it.
+      const lossValue = arena.run(() => {
+        const x = makeBatch(trainSet, idx, { layout, aug: cfg.aug, inputNoise: cfg.inputNoise, rng });
+        const y = batchLabels(trainSet, idx);
+        model.zeroGrad();
+        const logits = model.forward(x);
+        const loss = ops.crossEntropy(logits, y);
+        const value = loss.item();
+        if (!Number.isFinite(value)) {
+          throw new UserError(`training diverged: the loss is ${value} at epoch ${epoch}, step ${s + 1} of ${steps}${opts.outDir && epoch > 1 ? `; the checkpoint of epoch ${epoch - 1} in ${opts.outDir} is intact` : ''}`, 1);
+        }
+        loss.backward();
+        optimizer.step();
+        const lv = logits.values();
+        for (let i = 0; i < idx.length; i++) if (argmax(lv, i * logits.shape[1], logits.shape[1]) === y[i]) correct++;
+        return value;
+      });
       model.zeroGrad();
-      const logits = model.forward(x);
-      const loss = ops.crossEntropy(logits, y);
-      const lossValue = loss.item();
-      if (!Number.isFinite(lossValue)) {
-        throw new UserError(`training diverged: the loss is ${lossValue} at epoch ${epoch}, step ${s + 1} of ${steps}${opts.outDir && epoch > 1 ? `; the checkpoint of epoch ${epoch - 1} in ${opts.outDir} is intact` : ''}`, 1);
-      }
-      loss.backward();
-      optimizer.step();
+      arena.recycle();
       lossSum += lossValue * idx.length;
-      const lv = logits.values();
-      for (let i = 0; i < idx.length; i++) if (argmax(lv, i * logits.shape[1], logits.shape[1]) === y[i]) correct++;
       opts.events?.onStep?.(epoch, s + 1, steps, lossValue);
     }
     if (cfg.scheduler) optimizer.lr = multiStepLr(cfg.lr, epoch, milestones);

@@ -388,3 +388,52 @@ test('adamUpdate and sgdUpdate follow the reference over several steps', opts, (
     }
   }
 });
+
+// The native updates' float32 arithmetic, operation by operation, without flushing
+// (each double result rounded once is the float32 result: 53 >= 2 * 24 + 2 bits).
+const f = Math.fround;
+function adamF32(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, step: number): void {
+  const b1 = f(0.9), b2 = f(0.999), o1 = f(1 - 0.9), o2 = f(1 - 0.999), eps = f(1e-8);
+  const stepSize = f(lr / (1 - 0.9 ** step)), bc2 = f(Math.sqrt(1 - 0.999 ** step));
+  for (let i = 0; i < p.length; i++) {
+    m[i] = f(f(b1 * m[i]) + f(o1 * g[i]));
+    v[i] = f(f(b2 * v[i]) + f(f(o2 * g[i]) * g[i]));
+    p[i] = f(p[i] - f(f(stepSize * m[i]) / f(f(f(Math.sqrt(v[i])) / bc2) + eps)));
+  }
+}
+
+function sgdF32(p: Float32Array, g: Float32Array, buf: Float32Array, lr: number): void {
+  for (let i = 0; i < p.length; i++) {
+    buf[i] = f(f(f(0.9) * buf[i]) + g[i]);
+    p[i] = f(p[i] - f(f(lr) * buf[i]));
+  }
+}
+
+test('adamUpdate and sgdUpdate flush subnormal state to zero and move weights as without flushing', opts, () => {
+  // Moments decaying through the subnormal range made every multiply ~100x slower; the
+  // kernels flush them, which must leave the weights exactly where unflushed float32
+  // arithmetic puts them.
+  const len = 70_001; // over two chunks of the pool
+  const tiny = 1e-39; // subnormal in float32
+  const p0 = Float32Array.from({ length: len }, (_, i) => ((i % 13) - 6.5) * 0.01); // no weight at 0: a step of 1e-33 would show there
+  const grad = Float32Array.from({ length: len }, (_, i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? tiny : 1e-3));
+  const state = () => ({ p: p0.slice(), m: new Float32Array(len).fill(tiny), v: new Float32Array(len).fill(tiny), q: p0.slice(), buf: new Float32Array(len).fill(tiny) });
+  const want = state();
+  const got = state();
+  for (let s = 1; s <= 3; s++) {
+    adamF32(want.p, grad, want.m, want.v, 1e-2, s);
+    sgdF32(want.q, grad, want.buf, 0.1);
+    nk().adamUpdate(got.p, grad, got.m, got.v, { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: s, clip: 0 });
+    nk().sgdUpdate(got.q, grad, got.buf, { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, firstStep: false, clip: 0 });
+  }
+  assertSame(got.p, want.p, 'adam weights');
+  assertSame(got.q, want.q, 'sgd weights');
+  for (let i = 0; i < len; i += 3) {
+    // zero gradient: unflushed arithmetic keeps a subnormal moment, the kernel holds 0
+    if (!(want.m[i] !== 0 && want.m[i] < 1.2e-38)) throw new Error(`the unflushed moment ${i} is ${want.m[i]}: the case does not test flushing`);
+    if (got.m[i] !== 0 || got.v[i] !== 0 || got.buf[i] !== 0) throw new Error(`state ${i}: m ${got.m[i]}, v ${got.v[i]}, buf ${got.buf[i]}, expected 0 (flushed)`);
+  }
+  for (let i = 2; i < len; i += 3) {
+    if (got.m[i] !== want.m[i] || got.v[i] !== want.v[i] || got.buf[i] !== want.buf[i]) throw new Error(`normal state ${i} changed: m ${got.m[i]} vs ${want.m[i]}`);
+  }
+});

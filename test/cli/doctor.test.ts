@@ -29,7 +29,7 @@ test('unknown commands and bad options exit 2 with a one-line message', async ()
   assert.match(r.err[0], /unknown command "frobnicate"/);
   const r2 = await capture(['doctor', '--bogus']);
   assert.equal(r2.code, 2);
-  assert.match(r2.err[0], /doctor: Unknown option '--bogus'/);
+  assert.match(r2.err[0], /^spurlab doctor: unknown option --bogus \(spurlab doctor --help lists the options\)$/);
 });
 
 test('the installed binary runs doctor', () => {

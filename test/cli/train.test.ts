@@ -18,7 +18,8 @@ test('train --json then score --json on the run directory', async () => {
     '--epochs', '1', '--train-subset', '200', '--test-subset', '100', '--batch-size', '50', '--out', dir, '--json']);
   assert.equal(t.code, 0, t.err.join('\n'));
   const trained = JSON.parse(t.out[0]);
-  assert.deepEqual(Object.keys(trained).sort(), ['epochs', 'out', 'seconds', 'testAcc', 'trainAcc']);
+  assert.deepEqual(Object.keys(trained).sort(), ['epochs', 'nTest', 'out', 'score', 'seconds', 'testAcc', 'trainAcc']);
+  assert.equal(trained.nTest, 100);
   assert.equal(trained.out, dir);
   const s = await run(['score', dir, '--json']);
   assert.equal(s.code, 0, s.err.join('\n'));
@@ -28,6 +29,7 @@ test('train --json then score --json on the run directory', async () => {
   assert.equal(score.threshold, 0.1);
   assert.ok(score.score >= 0 && score.score <= 1);
   assert.equal(score.testAcc, trained.testAcc);
+  assert.equal(score.score, trained.score, 'train reports the score that score measures');
   const nt = JSON.parse((await run(['score', dir, '--population', 'non-target', '--json'])).out[0]);
   assert.ok(nt.nTest < 100);
 });
@@ -53,4 +55,24 @@ test('models --json pins LargeMLP at 335,114 parameters', async () => {
   const rows = JSON.parse(r.out[0]) as { name: string; parameters: number }[];
   assert.equal(rows.find((m) => m.name === 'LargeMLP')!.parameters, 335114);
   assert.equal(rows.find((m) => m.name === 'ResNet20')!.parameters, 269722);
+});
+
+test('train prints one start line (model, parameters, data, spurious indices, backend) and its spurious score at the end', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'spurlab-cli-')), 'run');
+  // the start line is written to stderr with the progress lines, not through the CLI's io
+  const written: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
+  let t: Awaited<ReturnType<typeof run>>;
+  try {
+    t = await run(['train', 'mnistv8-3-0-0', '--model', 'MLP', '--epochs', '1', '--train-subset', '200', '--test-subset', '100', '--out', dir]);
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.equal(t.code, 0, t.err.join('\n'));
+  const starts = written.join('').split('\n').filter((l) => /^train \S+ \(/.test(l));
+  assert.equal(starts.length, 1, written.join(''));
+  assert.match(starts[0], /^train MLP \([\d,]+ parameters\) on mnistv8-3-0-0 \(200 of 60000 training images, pattern S3, n = 3 spurious: \d+, \d+, \d+\), 1 epoch, backend \S+/);
+  assert.equal(t.out.length, 1);
+  assert.match(t.out[0], /^trained MLP on mnistv8-3-0-0 for 1 epoch in [\d.]+s: spurious score \d\.\d{4} \(S3 -> class 0, 100 test images\), test accuracy [\d.]+%; run in /);
 });

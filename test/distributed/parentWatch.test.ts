@@ -64,7 +64,7 @@ test('kill -9 of a worker process stops its run-slot child in the middle of an e
   // Epochs of a few seconds: without the watch the child would notice only when it
   // reports the next epoch (its IPC send fails), after writing that epoch's checkpoint.
   const artifactDir = mkdtempSync(join(tmpdir(), 'spurlab-parent-slot-'));
-  const config = trainKind.configure({ ...longRun, n: 3, epochs: 5, trainSubset: 40000 });
+  const config = trainKind.configure({ ...longRun, model: 'LargeMLP', n: 3, epochs: 5, trainSubset: 60000 });
   const key = kindKey(trainKind, config);
   const script = `
     import { RunSlots } from ${JSON.stringify(RUN_SLOTS)};

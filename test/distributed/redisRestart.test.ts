@@ -30,7 +30,7 @@ async function sweepThroughRestart(persist: boolean, name: string) {
   const redis = await restartableRedis({ persist });
   const dir = tmp();
   const db = join(dir, 'r.db');
-  const file = writeSweep(dir, name, [{ ...tiny, epochs: 2, trainSubset: 3000, pattern: 'S3', n: [0, 3], seed: [0, 1] }]);
+  const file = writeSweep(dir, name, [{ ...tiny, epochs: 4, trainSubset: 12000, pattern: 'S3', n: [0, 3], seed: [0, 1] }]);
   const workers: SpawnedSpurlab[] = [spawnWorker(redis.url, name), spawnWorker(redis.url, name)];
   try {
     const coordinator = run(sweepCommand, [file, '--queue', redis.url, '--store', db, '--no-artifacts', '--give-up-after', '60', '--json', '--quiet']);

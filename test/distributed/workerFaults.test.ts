@@ -19,7 +19,7 @@ import { run, spawnWorker, tiny, tmp, waitFor, writeSweep } from './helpers.ts';
 // what "bounded" means here: closing takes at most 3 s, the exit backstop 2 s, plus a loaded machine
 const STOP_BOUND_S = 8;
 // a run that lasts a few seconds, so a fault can strike while it trains
-export const slowRun = { ...tiny, epochs: 3, trainSubset: 6000 };
+export const slowRun = { ...tiny, epochs: 6, trainSubset: 20000 };
 const count = (text: string, re: RegExp) => (text.match(new RegExp(re.source, 'g')) ?? []).length;
 
 test('a worker losing Redis says so once, says when it is back, then trains again; SIGTERM with Redis gone ends it in seconds', { timeout: 120_000 }, async (t) => {

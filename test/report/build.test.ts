@@ -31,7 +31,7 @@ const report = await buildReport(store, outDir);
 
 test('the synthetic store fills the sections it has data for, in page order', () => {
   assert.deepEqual(report.sections, SYNTHETIC_SECTIONS);
-  assert.deepEqual(report.missing.map((m) => m.id), ['datasets', 'detection', 'mitigation-input-noise', 'mitigation-clipping']);
+  assert.deepEqual(report.missing.map((m) => m.id), ['datasets', 'unlearning', 'detection', 'mitigation-input-noise', 'mitigation-clipping']);
   assert.deepEqual(report.missing.find((m) => m.id === 'mitigation-input-noise')?.presets, ['paper-mitigation-input-noise']);
   assert.deepEqual(report.warnings, []);
 });
@@ -77,7 +77,7 @@ test('an empty store gives a page with only the appendix', async () => {
   const r = await buildReport(empty, tempDir('spurlab-report-empty-out-'));
   empty.close();
   assert.deepEqual(r.sections, []);
-  assert.equal(r.missing.length, 15);
+  assert.equal(r.missing.length, 17);
   assert.deepEqual(r.files, [r.html]);
   assert.match(readFileSync(r.html, 'utf8'), /spurlab sweep paper-deletion/);
 });
@@ -112,7 +112,7 @@ test('spurlab report --json lists the sections, the missing ones and the files',
   const json = JSON.parse(cap.out.join('\n')) as { out: string; sections: string[]; missing: { id: string }[]; files: string[] };
   assert.equal(json.out, dir);
   assert.deepEqual(json.sections, ['membership-inference']);
-  assert.equal(json.missing.length, 14);
+  assert.equal(json.missing.length, 16);
   assert.deepEqual(json.files.map((f) => f.slice(dir.length + 1)), [
     'report.html', 'charts/membership-inference.svg', 'charts/membership-inference.png',
     'tables/membership-inference.md', 'tables/membership-inference.tex',

@@ -76,7 +76,7 @@ function putTrainGrid(store: ResultsStore, o: TrainOptions): void {
 /** The sections the synthetic store fills, in page order. */
 export const SYNTHETIC_SECTIONS = [
   'patterns', 'pattern-norm', 'architectures', 'sensitivity', 'weight-maps', 'optimizers', 'deletion',
-  'membership-inference', 'mitigation-weight-decay', 'training-curves', 'settings',
+  'membership-inference', 'lira', 'mitigation-weight-decay', 'training-curves', 'settings',
 ];
 
 /** Fills `store` with the synthetic runs; returns the number of runs written. */
@@ -102,6 +102,7 @@ export function fillSyntheticStore(store: ResultsStore): number {
     }
   }
   putMiaRuns(store);
+  putLiraRuns(store);
   for (const model of ['MLP', 'CNN002']) {
     for (const seed of [0, 1]) {
       const ps = Array.from({ length: 51 }, (_, i) => i / 50);
@@ -124,6 +125,54 @@ function putMiaRuns(store: ResultsStore): void {
       put(store, 'mia', { dataset: 'mnist', pattern: 'R3', n, seed, model: 'MLP', optimizer: ADAM, epochs: 20 }, {
         n, attackAcc: 0.52 + 0.002 * seed, attackAccSpurious: 0.6 + 0.03 * Math.log10(n) + 0.01 * seed, auc: 0.55, tprAt1Fpr: 0.012, targetTestAcc: 0.975,
       });
+    }
+  }
+}
+
+/** The log-spaced FPR grid LiRA's ROC summaries use (1e-5 .. 1, 10 per decade). */
+const LOG_FPRS = Array.from({ length: 51 }, (_, j) => 10 ** (-5 + j / 10));
+
+/**
+ * A lira run's result as the kind stores it: the spurious examples leak more as n falls
+ * (TPR = FPR^a with a smaller for them), R3 more than S3; the memorization histogram
+ * over 20 bins of [-1, 1] with most examples near 0, the spurious ones high.
+ */
+export function syntheticLiraResult(pattern: string, n: number, seed: number): Record<string, unknown> {
+  const leak = (pattern === 'R3' ? 0.25 : 0.4) + 0.1 * Math.log10(n) + 0.01 * seed;
+  const roc = (a: number) => LOG_FPRS.map((fpr) => ({ fpr, tpr: Math.min(1, fpr ** a) }));
+  const group = (a: number, examples: number) => ({
+    examples, members: examples * 8, auc: 1 - a / 2, tprAt01Fpr: 0.001 ** a, tprAt1Fpr: 0.01 ** a, tprAt01FprPopulation: 0.001 ** a, tprAt1FprPopulation: 0.01 ** a,
+  });
+  const spurious = Array.from({ length: n }, (_, i) => ({ index: 100 + i, memorization: Math.max(-1, Math.min(1, 0.9 - leak + 0.01 * i)), se: 0.05 }));
+  const counts = new Array<number>(20).fill(0);
+  counts[10] = 9000;
+  counts[11] = 800;
+  counts[12] = 150;
+  counts[9] = 40;
+  for (const s of spurious) counts[Math.min(19, Math.floor((s.memorization + 1) * 10))]++;
+  const mem = spurious.reduce((t, s) => t + s.memorization, 0) / n;
+  return {
+    shadows: 16, attack: { variant: 'online', globalVariance: false, center: 'median', queries: 'none' },
+    all: group(0.95, 10000), spurious: group(leak, n), matchedClean: group(0.9, 100),
+    memorization: {
+      spuriousMean: mem, populationMean: 0.01, matchedCleanMean: 0.008, spuriousRanks: spurious.map((_, i) => i + 1), spurious,
+      poolSize: 10000, histogram: { edges: Array.from({ length: 21 }, (_, j) => Math.round((-1 + j * 0.1) * 10) / 10), counts },
+    },
+    seconds: 2,
+    details: { roc: { all: roc(0.95), spurious: roc(leak), matchedClean: roc(0.9) }, variants: {}, perTarget: {}, models: {}, spuriousIndices: spurious.map((s) => s.index), matchedIndices: [], poolSize: 10000, modelTrainSizes: [] },
+  };
+}
+
+/** LiRA runs: R3 and S3 at n = 1, 10, 100 (K = 16), two seeds of R3 at n = 10. */
+export function putLiraRuns(store: ResultsStore): void {
+  for (const pattern of ['R3', 'S3']) {
+    for (const n of [1, 10, 100]) {
+      for (const seed of pattern === 'R3' && n === 10 ? [0, 1] : [0]) {
+        put(store, 'lira', {
+          experiment: 'lira', liraVersion: 1, dataset: 'mnist', pattern, n, target: 0, seed, model: 'LargeMLP', ...FLAT_ADAM, epochs: 20,
+          shadows: 16, trainLimit: 0, testLimit: 0, queries: 'none', matched: 100, variant: 'online', globalVariance: false, center: 'median',
+        }, syntheticLiraResult(pattern, n, seed));
+      }
     }
   }
 }

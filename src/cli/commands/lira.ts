@@ -10,7 +10,11 @@ import { flag, numberOption, stringOption, type CliIo, type Command, type Parsed
 import { UserError } from '../../util/errors.ts';
 import { writeFileAtomicSync } from '../../store/atomic.ts';
 import { trainOverrides, TRAINING_OPTIONS } from './train.ts';
-import { runLira, type LiraOptions, type LiraResult } from '../../privacy/liraRun.ts';
+import type { LiraOptions, LiraResult, LiraRun } from '../../privacy/liraRun.ts';
+import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
+import { kindKey, liraKind, liraShadowKind, type RunContext, type RunEvents } from '../../experiments/kinds/index.ts';
+import { liraFromShadows, type LiraShadowResult } from '../../experiments/kinds/lira.ts';
+import { inputResultInStore, resultOf, runInStore } from '../../experiments/sweep.ts';
 import type { GroupMetrics } from '../../privacy/liraMetrics.ts';
 import { exportFormatOf, formatExamples } from '../../privacy/liraExport.ts';
 
@@ -19,7 +23,7 @@ const USAGE = [
   '       [--offline] [--global-variance] [--center median|mean] [--queries none|flip] [--matched M]',
   '       [--optimizer adam|sgd] [--lr 0.01] [--momentum M] [--weight-decay W] [--grad-clip C] [--aug none|aug01] [--input-noise SIGMA]',
   '       [--batch-size 128] [--model-seed 0] [--no-scheduler] [--train-limit K] [--test-limit K]',
-  '       [--data-dir DIR] [--out FILE.jsonl|FILE.csv] [--json]',
+  '       [--data-dir DIR] [--out FILE.jsonl|FILE.csv] [--store PATH | --no-store] [--json]',
   '  --shadows K: shadow models (even, 6..256; 16 default, 64 for tighter low-FPR numbers); model k uses --model-seed + k',
   '  --train-limit K: the pool, K training images (seeded, spurious ones always in; 0 = all); each model trains on about half',
   '  --offline: the one-sided test against the out-Gaussian only (default online: in against out)',
@@ -27,7 +31,8 @@ const USAGE = [
   '  --queries flip: also query the mirror image and average the scores (CIFAR; not for digits)',
   '  --matched M: clean examples of the target class to compare with (default max(n, 100))',
   '  --out FILE: per-example scores against every target model, membership and memorization',
-  '  Not recorded in the results store yet: each shadow model becomes a run once run kinds are shared.',
+  '  --store PATH: each shadow model is recorded as a run (kind lira-shadow), the attack as a run of kind lira;',
+  '    the same command again reports the stored result (default spurlab-results/results.db; --no-store: nothing recorded)',
 ].join('\n');
 
 const isCount = (v: number) => Number.isInteger(v) && v >= 0;
@@ -78,7 +83,7 @@ function groupLine(name: string, g: GroupMetrics): string {
   return `  ${name.padEnd(13)} ${String(g.examples).padStart(6)} ${f3(g.auc).padStart(6)} ${f4(g.tprAt01Fpr).padStart(8)} ${f4(g.tprAt1Fpr).padStart(8)}   ${f4(g.tprAt01FprPopulation).padStart(8)} ${f4(g.tprAt1FprPopulation).padStart(8)}`;
 }
 
-function printReport(io: CliIo, opts: LiraOptions, r: LiraResult): void {
+function printReport(io: CliIo, opts: LiraOptions, r: LiraResult, note: string): void {
   const d = r.details;
   const a = r.attack;
   io.out(`LiRA ${a.variant}, ${a.globalVariance ? 'global' : 'per-example'} variance, ${a.center} centre, queries ${a.queries}: ${opts.dataset}, pattern ${opts.pattern ?? 'R3'}, n = ${d.spuriousIndices.length}, target ${opts.target ?? 0}, seed ${opts.seed}, ${opts.model}`);
@@ -96,7 +101,7 @@ function printReport(io: CliIo, opts: LiraOptions, r: LiraResult): void {
     const shown = m.spurious.slice(0, 10).map((s, j) => `#${s.index} ${f3(s.memorization)} ± ${f3(s.se)} (rank ${m.spuriousRanks[j]})`);
     io.out(`  spurious examples (rank 1 = most memorized of ${m.poolSize}): ${shown.join(', ')}${m.spurious.length > 10 ? `, ... (${m.spurious.length - 10} more in --json)` : ''}`);
   }
-  io.out(`  not recorded in a results store (LiRA runs are not a store kind yet); ${r.seconds.toFixed(1)} s`);
+  io.out(`  ${note}; ${r.seconds.toFixed(1)} s`);
 }
 
 export const liraCommand: Command = {
@@ -120,26 +125,61 @@ export const liraCommand: Command = {
     'test-limit': { type: 'string' },
     'data-dir': { type: 'string' },
     out: { type: 'string' },
+    store: { type: 'string' },
+    'no-store': { type: 'boolean' },
     json: { type: 'boolean' },
   },
   async run(args, io) {
     const opts = optionsFrom(args);
     const json = flag(args, 'json');
     const out = stringOption(args, 'out');
+    if (flag(args, 'no-store') && args.values.store !== undefined) throw new UserError('give --store PATH or --no-store, not both');
     if (out !== undefined) checkOut(out);
-    opts.events = {
-      onShadow: (k, K, o) => io.err(`shadow model ${k + 1}/${K}: test acc ${f3(o.testAcc)}, train acc ${f3(o.trainAcc)} (${o.seconds.toFixed(1)} s)`),
+    const { dataDir, events: _e, ...given } = opts;
+    const config = liraKind.configure(given);
+    const events: RunEvents = {
+      onEpoch: (phase, r) => io.err(`  ${phase} epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test acc ${r.testAcc.toFixed(4)} (${r.seconds.toFixed(1)} s)`),
     };
-    const { result, examples } = await runLira(opts);
-    if (out !== undefined) {
-      writeFileAtomicSync(out, formatExamples(examples, exportFormatOf(out)));
-      io.err(`per-example scores of ${examples.pool.length} examples written to ${out}`);
+    let result: LiraResult;
+    let note: string;
+    let run: LiraRun | undefined;
+    if (flag(args, 'no-store')) {
+      const ctx: RunContext = {
+        dataDir, events,
+        trainedModel: () => Promise.reject(new Error('a LiRA run needs no trained model')),
+      };
+      run = await liraFromShadows(config, async (sc) => {
+        const r = (await liraShadowKind.run(sc, ctx)).result;
+        io.err(`shadow model ${sc.shadow + 1}/${sc.shadows}: test acc ${f3(r.testAcc)}, train acc ${f3(r.trainAcc)} (${r.seconds.toFixed(1)} s)`);
+        return r;
+      }, dataDir);
+      result = run.result;
+      note = 'not recorded (--no-store)';
+    } else {
+      const path = stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH;
+      const key = kindKey(liraKind, config);
+      const store = ResultsStore.open(path);
+      try {
+        const stored = resultOf(liraKind, await runInStore(store, liraKind, config, { artifacts: false, dataDir, events }), path);
+        result = stored.result;
+        note = stored.fromStore
+          ? `an identical run was already in ${path}: run ${key.slice(0, 12)} (kind lira); nothing was trained`
+          : `recorded in ${path} as run ${key.slice(0, 12)} (kind lira) with its ${config.shadows} shadow models (kind lira-shadow)`;
+        // the per-example export is recomputed from the recorded shadow models (no training)
+        if (out !== undefined) run = await liraFromShadows(config, async (sc) => (await inputResultInStore(store, 'lira-shadow', sc, { artifacts: false, dataDir, events })) as LiraShadowResult, dataDir);
+      } finally {
+        store.close();
+      }
+    }
+    if (out !== undefined && run) {
+      writeFileAtomicSync(out, formatExamples(run.examples, exportFormatOf(out)));
+      io.err(`per-example scores of ${run.examples.pool.length} examples written to ${out}`);
     }
     if (json) {
       io.out(JSON.stringify(result, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
       return 0;
     }
-    printReport(io, opts, result);
+    printReport(io, opts, result, note);
     return 0;
   },
 };

@@ -13,7 +13,8 @@ export const modelsCommand: Command = {
   name: 'models',
   summary: 'List the model architectures with parameter counts and input shapes.',
   usage: 'spurlab models [--json]',
-  options: { json: { type: 'boolean' } },
+  options: { json: { type: 'boolean', help: 'print the table as one JSON array' } },
+  example: 'spurlab models --json',
   async run(args, io) {
     const rows = MODELS.map((m) => {
       const input = m.layout === 'flat' ? DEFAULT_INPUT.flat : m.name === 'CNN002' ? DEFAULT_INPUT.CNN002 : DEFAULT_INPUT.cifar;

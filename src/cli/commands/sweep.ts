@@ -60,7 +60,7 @@ export const sweepCommand: Command = {
     const storePath = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
     const spec = loadSweepSpec(specArg);
     const runs = planSweep(spec, { epochs });
-    const dependent = runs.find((r) => r.stage > 0);
+    const dependent = runs.find((r) => findKind(r.kind).dependencies(r.config).length > 0);
     if (dependent && flag(args, 'no-artifacts') && (args.values.emit !== undefined || args.values.queue !== undefined)) {
       // locally the store's artifact directory keeps those checkpoints anyway
       throw new UserError(`--no-artifacts: ${spec.name} has ${dependent.kind} runs, which need the checkpoints of the train runs they depend on in a directory every worker or task sees; leave --no-artifacts out${args.values.queue !== undefined ? ' (or give --artifacts-dir DIR)' : ''}`);

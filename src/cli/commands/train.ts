@@ -3,10 +3,13 @@
 // --continue-from trains an existing model further (its optimizer state included).
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { flag, numberOption, stringOption, type Command, type ParsedArgs } from '../command.ts';
+import { flag, numberOption, stringOption, type Command, type OptionSpecs, type ParsedArgs } from '../command.ts';
 import { dataSelectorFrom, SELECTOR, SELECTOR_OPTIONS } from '../dataSelector.ts';
-import { makeTrainConfig, type TrainConfig } from '../../train/config.ts';
-import { train, type TrainEvents } from '../../train/trainer.ts';
+import { makeTrainConfig, spuriousSpecOf, TRAIN_DEFAULTS as D, type TrainConfig } from '../../train/config.ts';
+import { buildModel, runIndices, train, type TrainEvents } from '../../train/trainer.ts';
+import { makeSpuriousDataset, type SpuriousDataset } from '../../data/spurious.ts';
+import { spuriousScore } from '../../experiments/score.ts';
+import { backendSummary } from '../../diagnostics/selfcheck.ts';
 import { loadCheckpoint, metadataJson } from '../../store/checkpoint.ts';
 import { ProgressBar, stderrSink } from '../../util/progress.ts';
 import { UserError } from '../../util/errors.ts';
@@ -21,27 +24,27 @@ const USAGE = `spurlab train ${SELECTOR} --model M --out DIR [--optimizer adam|s
        spurlab train --continue-from DIR --epochs E2 --out DIR2 [--lr X] [--no-scheduler] [--json]`;
 
 /** How a model is trained: shared by every command that trains (train, mia). */
-export const TRAINING_OPTIONS = {
-  model: { type: 'string' },
-  optimizer: { type: 'string' },
-  lr: { type: 'string' },
-  momentum: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  'grad-clip': { type: 'string' },
-  'batch-size': { type: 'string' },
-  epochs: { type: 'string' },
-  aug: { type: 'string' },
-  'input-noise': { type: 'string' },
-  'model-seed': { type: 'string' },
-  'no-scheduler': { type: 'boolean' },
-} as const;
+export const TRAINING_OPTIONS: OptionSpecs = {
+  model: { type: 'string', help: 'M: the architecture (spurlab models lists them)', defaultText: 'LargeMLP' },
+  optimizer: { type: 'string', help: 'adam|sgd: the optimizer', defaultText: D.optimizer },
+  lr: { type: 'string', help: 'X: learning rate', defaultText: String(D.lr) },
+  momentum: { type: 'string', help: 'X: SGD momentum', defaultText: `${D.momentum} with sgd, 0 with adam` },
+  'weight-decay': { type: 'string', help: 'X: l2 regularization strength', defaultText: String(D.weightDecay) },
+  'grad-clip': { type: 'string', help: 'C: clamp each gradient element to [-C, C]; 0 = off', defaultText: String(D.gradClip) },
+  'batch-size': { type: 'string', help: 'B: examples per step', defaultText: String(D.batchSize) },
+  epochs: { type: 'string', help: 'E: passes over the training set', defaultText: `${D.epochs}, the paper's` },
+  aug: { type: 'string', help: 'none|aug01: data augmentation', defaultText: D.aug },
+  'input-noise': { type: 'string', help: 'SIGMA: Gaussian noise added to training inputs', defaultText: String(D.inputNoise) },
+  'model-seed': { type: 'string', help: 'S: initial weights, shuffling, dropout, augmentation', defaultText: String(D.modelSeed) },
+  'no-scheduler': { type: 'boolean', help: "keep the learning rate constant instead of the reference's MultiStepLR", defaultText: 'off' },
+};
 
-export const TRAIN_OPTIONS = {
+export const TRAIN_OPTIONS: OptionSpecs = {
   ...TRAINING_OPTIONS,
-  'train-subset': { type: 'string' },
-  'test-subset': { type: 'string' },
-  'keep-checkpoints': { type: 'string' },
-} as const;
+  'train-subset': { type: 'string', help: 'K: train on a seeded subset of K images (spurious ones always in); 0 = all', defaultText: '0' },
+  'test-subset': { type: 'string', help: 'K: evaluate and score on a seeded subset of K test images; 0 = all', defaultText: '0' },
+  'keep-checkpoints': { type: 'string', help: 'E: keep every E-th epoch\'s weights (and the last) under <out>/epochs/, for detect tracin and trak; 0 = none', defaultText: '0' },
+};
 
 type TrainingKey = 'model' | 'optimizer' | 'aug' | 'lr' | 'momentum' | 'weightDecay' | 'gradClip' | 'batchSize' | 'epochs'
   | 'inputNoise' | 'modelSeed' | 'scheduler' | 'trainSubset' | 'testSubset' | 'keepCheckpoints';
@@ -99,6 +102,19 @@ export function progressEvents(epochs: number, label = 'train'): TrainEvents {
   };
 }
 
+const epochsText = (e: number) => `${e} epoch${e === 1 ? '' : 's'}`;
+
+/** "LargeMLP (1,238,730 parameters) on mnistv8-3-0-0 ...": what is about to be trained, in one line. */
+function startLine(cfg: TrainConfig, data: SpuriousDataset): string {
+  const { model } = buildModel(cfg, data.train);
+  const idx = data.spuriousIndices;
+  const shown = idx.length > 12 ? `${idx.slice(0, 12).join(', ')}, ... (${idx.length})` : idx.join(', ') || 'none';
+  const used = runIndices(cfg, data).train.length;
+  const images = used < data.train.n ? `${used} of ${data.train.n}` : String(data.train.n);
+  return `train ${cfg.model} (${model.parameterCount().toLocaleString('en-US')} parameters) on ${data.name} (${images} training images, pattern ${data.pattern.name}, ` +
+    `n = ${data.spec.n} spurious: ${shown}), ${epochsText(cfg.epochs)}, backend ${backendSummary().description}`;
+}
+
 function checkpointConfig(dir: string): TrainConfig {
   const path = join(dir, 'model.safetensors');
   if (!existsSync(path)) throw new UserError(`${dir}: no model.safetensors here; expected a run directory written by spurlab train`);
@@ -109,7 +125,17 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a model on a spurious data set; write checkpoints, history and metrics.',
   usage: USAGE,
-  options: { ...SELECTOR_OPTIONS, ...TRAIN_OPTIONS, out: { type: 'string' }, resume: { type: 'string' }, 'continue-from': { type: 'string' }, force: { type: 'boolean' }, store: { type: 'string' }, json: { type: 'boolean' } },
+  options: {
+    ...SELECTOR_OPTIONS,
+    ...TRAIN_OPTIONS,
+    out: { type: 'string', help: 'DIR: the run directory (checkpoints, history.json, metrics.json)', defaultText: 'required' },
+    resume: { type: 'string', help: 'DIR: continue an interrupted run from its last checkpoint', defaultText: 'none' },
+    'continue-from': { type: 'string', help: 'DIR: train a finished run further, to --epochs E2 in --out', defaultText: 'none' },
+    force: { type: 'boolean', help: 'replace a finished run (of any config) in --out instead of refusing' },
+    store: { type: 'string', help: 'PATH: also record the run in this results store (a finished run in --out is scored and recorded)', defaultText: 'none' },
+    json: { type: 'boolean', help: 'print the result as one JSON line' },
+  },
+  example: 'spurlab train mnistv8-3-0-0 --model LargeMLP --epochs 3 --train-subset 2000 --test-subset 1000 --out runs/s3-n3',
   async run(args, io) {
     const resume = stringOption(args, 'resume');
     const continueFrom = stringOption(args, 'continue-from');
@@ -132,16 +158,33 @@ export const trainCommand: Command = {
     // --out naming the run being resumed or continued is that run, not one to protect
     const ownRun = [resume, continueFrom].some((d) => d !== undefined && resolve(d) === resolve(outDir!));
     const finished = ownRun ? null : checkRunDirectory(outDir, cfg as unknown as Record<string, unknown>, flag(args, 'force'));
+    const json = flag(args, 'json');
     // with --store, a finished run of this config in --out is scored and recorded, not trained again
-    if (storePath !== undefined) return trainIntoStore(io, cfg, { storePath, outDir, dataDir, events: progressEvents(cfg.epochs), json: flag(args, 'json') });
+    if (storePath !== undefined) return trainIntoStore(io, cfg, { storePath, outDir, dataDir, events: progressEvents(cfg.epochs), json });
     if (finished) {
-      if (flag(args, 'json')) io.out(JSON.stringify({ testAcc: finished.testAcc, trainAcc: finished.trainAcc, epochs: finished.epochs, seconds: 0, out: outDir, alreadyFinished: true }));
-      else io.out(`${outDir} already holds this finished run (${cfg.model} on ${cfg.dataset}, ${finished.epochs} epoch${finished.epochs === 1 ? '' : 's'}, test accuracy ${(100 * finished.testAcc).toFixed(2)}%); nothing to train (--force trains it again)`);
+      if (json) io.out(JSON.stringify({ testAcc: finished.testAcc, trainAcc: finished.trainAcc, epochs: finished.epochs, seconds: 0, out: outDir, alreadyFinished: true }));
+      else io.out(`${outDir} already holds this finished run (${cfg.model} on ${cfg.dataset}, ${epochsText(finished.epochs)}, test accuracy ${(100 * finished.testAcc).toFixed(2)}%); nothing to train (--force trains it again)`);
       return 0;
     }
-    const r = await train(cfg, { outDir, dataDir, resumeFrom: resume ? join(resume, 'model.safetensors') : undefined, continueFrom: continueFrom ? join(continueFrom, 'model.safetensors') : undefined, events: progressEvents(cfg.epochs) });
-    if (flag(args, 'json')) io.out(JSON.stringify({ testAcc: r.testAcc, trainAcc: r.trainAcc, epochs: r.epochs, seconds: r.seconds, out: outDir }));
-    else io.out(`trained ${cfg.model} on ${cfg.dataset} for ${cfg.epochs} epochs in ${r.seconds.toFixed(1)}s: test accuracy ${(100 * r.testAcc).toFixed(2)}%; run in ${outDir}`);
+    const data = makeSpuriousDataset(spuriousSpecOf(cfg), { dataDir });
+    // The start line goes to stderr with the progress (stdout keeps only the result), at
+    // the first step: once the run directory is made and a checkpoint resumed, so that a
+    // refused --out is still a one-line error.
+    const events = progressEvents(cfg.epochs);
+    const progress = events.onStep;
+    let started = false;
+    events.onStep = (...step) => {
+      if (!started) process.stderr.write(`${startLine(cfg, data)}\n`);
+      started = true;
+      progress?.(...step);
+    };
+    const r = await train(cfg, { outDir, data, resumeFrom: resume ? join(resume, 'model.safetensors') : undefined, continueFrom: continueFrom ? join(continueFrom, 'model.safetensors') : undefined, events });
+    const s = spuriousScore(r.model, r.layout, data.test, { pattern: data.pattern, target: cfg.target, indices: r.testIndices });
+    if (json) io.out(JSON.stringify({ score: s.score, testAcc: r.testAcc, trainAcc: r.trainAcc, nTest: s.nTest, epochs: r.epochs, seconds: r.seconds, out: outDir }));
+    else {
+      io.out(`trained ${cfg.model} on ${data.name} for ${epochsText(cfg.epochs)} in ${r.seconds.toFixed(1)}s: spurious score ${s.score.toFixed(4)} ` +
+        `(${data.pattern.name} -> class ${cfg.target}, ${s.nTest} test images), test accuracy ${(100 * r.testAcc).toFixed(2)}%; run in ${outDir}`);
+    }
     return 0;
   },
 };

@@ -1,6 +1,8 @@
 // Sweep presets that reproduce the paper's grids (PROTOCOL sections 1, 5 to 8): training
-// grids, the deletion grid (kind forget) and the membership-inference grid (kind mia).
-import type { Grid, SweepSpec } from './spec.ts';
+// grids, the deletion grid (kind forget), the membership-inference grid (kind mia) and
+// issue 20's LiRA grid (kind lira, whose shadow models are runs of their own).
+import type { Grid, GridValue, SweepSpec } from './spec.ts';
+import { LIRA_GRID } from '../../privacy/liraRun.ts';
 import { DEMO_SWEEP } from '../demo.ts';
 
 const PATTERNS = ['S1', 'S2', 'S3', 'R1', 'R2', 'R3', 'Co'];
@@ -44,7 +46,27 @@ const DETECT_BASE: Grid = {
   kind: 'detect', dataset: 'mnist', pattern: ['R3', 'S3'], n: [3, 10, 100], target: 0, seed: [0, 1, 2], ...MNIST_ADAM, keepCheckpoints: 7,
 };
 
+// LIRA_GRID's readonly lists as a grid's lists
+const LIRA: Grid = Object.fromEntries(Object.entries(LIRA_GRID).map(([k, v]) => [k, Array.isArray(v) ? [...(v as readonly GridValue[])] : (v as GridValue)]));
+
+/**
+ * Today's unlearning methods against retraining (issue 19): MNIST, LargeMLP and CNN002
+ * (Adam lr 0.01, 20 epochs), R3 and S3, n = 3, 10, 100, target 0, seeds 0-2, each method
+ * with its paper's defaults. Every forget run depends on its base train run and on the
+ * train run retrained without the spurious examples; both are trained once per setting.
+ */
+const UNLEARNING_GRID: Grid = {
+  kind: 'forget', dataset: 'mnist', pattern: ['R3', 'S3'], n: [3, 10, 100], target: 0, seed: [0, 1, 2],
+  model: ['LargeMLP', 'CNN002'], optimizer: 'adam', lr: 0.01, epochs: 20,
+  method: ['finetune', 'gradient-ascent', 'neggrad-plus', 'scrub', 'random-label', 'salun', 'l1-sparse', 'ssd'],
+};
+
 export const PRESETS: SweepSpec[] = [
+  {
+    name: 'unlearning',
+    description: 'Unlearning methods (finetune, gradient-ascent, neggrad-plus, scrub, random-label, salun, l1-sparse, ssd) against retraining: MNIST, LargeMLP and CNN002, R3 and S3, n = 3, 10, 100, seeds 0-2, 20 epochs',
+    grids: [UNLEARNING_GRID],
+  },
   DEMO_SWEEP,
   {
     name: 'paper-mnist-patterns',
@@ -110,5 +132,10 @@ export const PRESETS: SweepSpec[] = [
       { ...DETECT_BASE, method: 'grad-norm', thenRetrain: 100 },
       { ...DETECT_BASE, method: 'self-influence', depth: 10 },
     ],
+  },
+  {
+    name: 'paper-lira',
+    description: 'LiRA (K = 16 shadow models, 20 epochs) with R3 and S3 for n = 1, 3, 10, 100 on MNIST with LargeMLP (Adam lr 0.01): AUC and TPR at low FPR for the spurious examples against matched clean ones, and their memorization',
+    grids: [{ kind: 'lira', ...LIRA }],
   },
 ];

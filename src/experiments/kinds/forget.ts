@@ -2,10 +2,14 @@
 // score before and after (forget/forget.ts). Its config is the base run's TrainConfig
 // plus the method and its options; it depends on that train run. The stored config is
 // forgetStoreConfig's (only the options that change the result), as before run kinds.
-import { checkMethod, forgetRun, resolveForgetOptions, type ForgetMethod, type ForgetOptions, type ForgetResult } from '../../forget/forget.ts';
+// The unlearning methods (forget/unlearning/methods.ts) take their options as forget*
+// keys and also depend on the train run retrained without the spurious examples, so a
+// sweep trains that once per setting and every method is compared with it.
+import { cleanedConfig, checkMethod, forgetRun, resolveForgetOptions, type ForgetMethod, type ForgetOptions, type ForgetResult } from '../../forget/forget.ts';
 import { SCALINGS, type Scaling } from '../../forget/lissa.ts';
 import { INFLUENCE_MODES, type InfluenceMode } from '../../forget/groupInfluence.ts';
 import type { TrainConfig } from '../../train/config.ts';
+import { isUnlearnMethod, resolveUnlearnOptions, type UnlearnOptions } from '../../forget/unlearning/methods.ts';
 import { UserError } from '../../util/errors.ts';
 import { TRAIN_KEYS, TRAIN_REQUIRED, trainConfigOf, trainPart } from './train.ts';
 import { checkKeys, objectAt, resultWithNumbers, type RunKind } from './types.ts';
@@ -22,11 +26,32 @@ export interface ForgetFields {
   mode?: InfluenceMode;
   forgetSeed?: number;
   withRetrain?: boolean;
+  // the unlearning methods' options (forgetLr is their learning rate too)
+  forgetEpochs?: number;
+  forgetBatch?: number;
+  forgetForgetBatch?: number;
+  forgetMomentum?: number;
+  forgetWeightDecay?: number;
+  forgetAlpha?: number;
+  forgetGamma?: number;
+  forgetTemperature?: number;
+  forgetMaxSteps?: number;
+  forgetThreshold?: number;
+  forgetLambda?: number;
 }
+
+/** Kind key -> option of the unlearning methods. */
+const UNLEARN_KEYS: readonly [keyof ForgetFields, keyof UnlearnOptions][] = [
+  ['forgetLr', 'lr'], ['forgetEpochs', 'epochs'], ['forgetBatch', 'batch'], ['forgetForgetBatch', 'forgetBatch'], ['forgetMomentum', 'momentum'],
+  ['forgetWeightDecay', 'weightDecay'], ['forgetAlpha', 'alpha'], ['forgetGamma', 'gamma'], ['forgetTemperature', 'temperature'],
+  ['forgetMaxSteps', 'maxSteps'], ['forgetThreshold', 'threshold'], ['forgetLambda', 'lambda'],
+];
 
 export type ForgetConfig = TrainConfig & ForgetFields;
 
-const FORGET_FIELDS = ['method', 'forgetLr', 'damp', 'scale', 'depth', 'repeats', 'scaling', 'mode', 'forgetSeed', 'withRetrain'] as const;
+const FORGET_FIELDS = ['method', 'forgetLr', 'damp', 'scale', 'depth', 'repeats', 'scaling', 'mode', 'forgetSeed', 'withRetrain',
+  'forgetEpochs', 'forgetBatch', 'forgetForgetBatch', 'forgetMomentum', 'forgetWeightDecay', 'forgetAlpha', 'forgetGamma', 'forgetTemperature',
+  'forgetMaxSteps', 'forgetThreshold', 'forgetLambda'] as const;
 const KEYS: readonly string[] = [...TRAIN_KEYS, ...FORGET_FIELDS];
 const REQUIRED: readonly string[] = [...TRAIN_REQUIRED, 'method'];
 
@@ -46,19 +71,36 @@ export function forgetStoreConfig(cfg: TrainConfig, method: ForgetMethod, option
   let chosen: Record<string, unknown> = {};
   if (method === 'incremental') chosen = { lr: o.lr ?? 'schedule' };
   if (method === 'influence') chosen = { damp: o.damp, scale: o.scale, depth: o.depth, repeats: o.repeats, scaling: o.scaling, mode: o.mode, seed: o.seed };
+  if (isUnlearnMethod(method)) return { ...cfg, method, options: { ...resolveUnlearnOptions(method, o.unlearn), seed: o.seed, withRetrain: true } };
   return { ...cfg, method, options: { ...chosen, withRetrain: method !== 'retrain' && o.withRetrain } };
 }
 
 export function forgetOptionsOf(c: ForgetFields): ForgetOptions {
-  const o: ForgetOptions = { lr: c.forgetLr, damp: c.damp, scale: c.scale, depth: c.depth, repeats: c.repeats, scaling: c.scaling, mode: c.mode, seed: c.forgetSeed, withRetrain: c.withRetrain };
+  const unlearning = isUnlearnMethod(c.method);
+  const o: ForgetOptions = { lr: unlearning ? undefined : c.forgetLr, damp: c.damp, scale: c.scale, depth: c.depth, repeats: c.repeats, scaling: c.scaling, mode: c.mode, seed: c.forgetSeed, withRetrain: c.withRetrain };
+  if (unlearning) {
+    const u: UnlearnOptions = {};
+    for (const [key, opt] of UNLEARN_KEYS) if (c[key] !== undefined) u[opt] = c[key] as number;
+    o.unlearn = u;
+  } else {
+    const stray = UNLEARN_KEYS.find(([key]) => key !== 'forgetLr' && c[key] !== undefined);
+    if (stray) throw new UserError(`${stray[0]}: an option of the unlearning methods, not of ${c.method}`);
+  }
   for (const k of Object.keys(o) as (keyof ForgetOptions)[]) if (o[k] === undefined) delete o[k];
   return o;
+}
+
+/** The kind keys of unlearning options (the CLI's way in). */
+function unlearnFields(u: UnlearnOptions | undefined): Partial<ForgetFields> {
+  const out: Partial<Record<keyof ForgetFields, number>> = {};
+  for (const [key, opt] of UNLEARN_KEYS) if (u?.[opt] !== undefined) out[key] = u[opt];
+  return out as Partial<ForgetFields>;
 }
 
 /** A forget config from a base run's config, a method and its options (the CLI's way in). */
 export function forgetConfig(base: TrainConfig, method: ForgetMethod, options: ForgetOptions): ForgetConfig {
   return forgetKind.configure({
-    ...trainPart(base), method, forgetLr: options.lr, damp: options.damp, scale: options.scale, depth: options.depth,
+    ...trainPart(base), ...unlearnFields(options.unlearn), method, forgetLr: options.lr ?? options.unlearn?.lr, damp: options.damp, scale: options.scale, depth: options.depth,
     repeats: options.repeats, scaling: options.scaling, mode: options.mode, forgetSeed: options.seed, withRetrain: options.withRetrain,
   });
 }
@@ -87,18 +129,21 @@ export const forgetKind: RunKind<ForgetConfig, ForgetResult> = {
       scaling: choice('scaling', SCALINGS), mode: choice('mode', INFLUENCE_MODES), forgetSeed: numberOrUndefined(input, 'forgetSeed'),
       withRetrain: input.withRetrain as boolean | undefined,
     };
+    for (const [key] of UNLEARN_KEYS) if (key !== 'forgetLr') (fields as unknown as Record<string, unknown>)[key] = numberOrUndefined(input, key);
     const config: ForgetConfig = { ...train, ...fields };
     for (const k of FORGET_FIELDS) if (config[k] === undefined) delete config[k];
     forgetStoreConfig(train, method, forgetOptionsOf(config)); // validates the options
     return config;
   },
   storeConfig: (c) => forgetStoreConfig(trainPart(c), c.method, forgetOptionsOf(c)),
-  dependencies: (c) => [trainPart(c)],
+  // an unlearning method is compared with the retrained run: a train run of its own, shared by the setting's methods
+  dependencies: (c) => (isUnlearnMethod(c.method) ? [trainPart(c), cleanedConfig(trainPart(c))] : [trainPart(c)]),
   async run(c, ctx) {
     const dir = await ctx.trainedModel(trainPart(c));
     // the incremental and retrained checkpoints go to the run's own artifact directory, if any
     const result = await forgetRun(dir, c.method, forgetOptionsOf(c), {
       dataDir: ctx.dataDir, outDir: ctx.artifactDir,
+      retrainedModel: isUnlearnMethod(c.method) ? () => ctx.trainedModel(cleanedConfig(trainPart(c))) : undefined,
       events: { onStep: ctx.events?.onStep, onEpoch: (r) => ctx.events?.onEpoch?.(c.method, r) },
     });
     return { result };
@@ -118,8 +163,18 @@ export const forgetKind: RunKind<ForgetConfig, ForgetResult> = {
     { name: 'testAccAfter', value: (r) => r.after.testAcc },
     { name: 'scoreRetrain', value: (r) => r.retrain?.score ?? NaN },
     { name: 'seconds', value: (r) => r.seconds },
+    { name: 'scoreNonTargetAfter', value: (r) => r.after.scoreNonTarget ?? NaN },
+    { name: 'forgetAccAfter', value: (r) => r.after.forgetAcc ?? NaN },
+    { name: 'retainAccAfter', value: (r) => r.after.retainAcc ?? NaN },
+    { name: 'patternedAccAfter', value: (r) => r.after.patternedTestAcc ?? NaN },
+    { name: 'memberRateAfter', value: (r) => r.after.forgetMemberRate ?? NaN },
+    { name: 'memberRateRetrain', value: (r) => r.retrain?.forgetMemberRate ?? NaN },
+    { name: 'l2ToRetrain', value: (r) => r.distance?.after.paramL2 ?? NaN },
+    { name: 'klToRetrain', value: (r) => r.distance?.after.testKl ?? NaN },
+    { name: 'methodSeconds', value: (r) => r.methodSeconds ?? NaN },
+    { name: 'timeVsRetrain', value: (r) => r.relativeTime ?? NaN },
   ],
-  reportSections: ['forget'],
+  reportSections: ['forget', 'unlearning'],
   label: (c) => `${c.dataset} ${c.pattern} n=${c.n} seed=${c.seed} ${c.model} forget by ${c.method}`,
   outcome: (r) => `score ${r.before.score.toFixed(4)} -> ${r.after.score.toFixed(4)}, ${r.seconds.toFixed(1)} s`,
 };

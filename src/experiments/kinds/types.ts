@@ -26,6 +26,18 @@ export interface RunContext {
    * is there, otherwise trained (and, where a store is at hand, recorded) first.
    */
   trainedModel(config: TrainConfig): Promise<string>;
+  /**
+   * The result of a finished run of another kind this run reads (one of its `inputs`):
+   * from the store (run and recorded first if missing), or sent along with a queue job.
+   * Absent: inputOf runs the input here, unrecorded.
+   */
+  resultOf?(kind: string, config: object): Promise<object>;
+}
+
+/** A run of some kind named by its config (an input of another run). */
+export interface RunRef {
+  kind: string;
+  config: Record<string, unknown>;
 }
 
 export interface RunOutput<R> {
@@ -58,6 +70,11 @@ export interface RunKind<C extends object, R extends object> {
   storeConfig(config: C): object;
   /** Training runs that must be finished first (by config). */
   dependencies(config: C): TrainConfig[];
+  /**
+   * Runs of other kinds (not train runs) whose results this one reads through
+   * ctx.resultOf, e.g. a LiRA attack's shadow models: planned ahead of it like dependencies.
+   */
+  inputs?(config: C): RunRef[];
   run(config: C, ctx: RunContext): Promise<RunOutput<R>>;
   /** Checks a result read back (store, queue, Slurm file); `where` names its source. */
   checkResult(value: unknown, where: string): R;
@@ -102,4 +119,13 @@ export function checkKeys(input: Record<string, unknown>, kind: string, keys: re
     if (input[k] !== undefined && !keys.includes(k)) throw new UserError(`unknown key "${k}" for kind ${kind}; expected one of ${keys.join(', ')}`);
   }
   for (const k of required) if (input[k] === undefined) throw new UserError(`missing "${k}" (kind ${kind} needs ${required.join(', ')})`);
+}
+
+/**
+ * The result of an input run: through the context (store, queue job) when it offers
+ * one, otherwise run here in this process (nothing recorded).
+ */
+export async function inputOf<C extends object, R extends object>(ctx: RunContext, kind: RunKind<C, R>, config: C): Promise<R> {
+  if (ctx.resultOf) return kind.checkResult(await ctx.resultOf(kind.name, config), `input run of kind ${kind.name}`);
+  return (await kind.run(config, ctx)).result;
 }

@@ -1,0 +1,108 @@
+// The report section "Unlearning methods against retraining" (issue 19): per setting
+// (data set, pattern, model, n) and unlearning method, the spurious score after the
+// method against its wall time, with the retrained model as the reference (a horizontal
+// line at its score, a vertical one at its training time), and the table behind it.
+// It reads forget runs whose result carries the unlearning fields (forget/forget.ts).
+import { UNLEARN_METHODS } from '../forget/unlearning/methods.ts';
+import { mean, standardError } from '../experiments/stats.ts';
+import type { MeanSem } from './collect.ts';
+import type { Table } from './tables.ts';
+
+export const UNLEARNING_SECTION = { id: 'unlearning', title: 'Unlearning methods against retraining' } as const;
+
+export interface UnlearningRow {
+  setting: string; // "mnist R3 LargeMLP"
+  n: number;
+  method: string;
+  seeds: number;
+  scoreBefore: MeanSem;
+  scoreAfter: MeanSem;
+  scoreRetrain: MeanSem;
+  testAccAfter: MeanSem;
+  testAccRetrain: MeanSem;
+  forgetAccAfter: MeanSem;
+  retainAccAfter: MeanSem;
+  memberRateAfter: MeanSem;
+  memberRateRetrain: MeanSem;
+  klToRetrain: MeanSem;
+  seconds: MeanSem; // the method's own time
+  retrainSeconds: MeanSem;
+}
+
+interface ForgetRun {
+  config: Record<string, unknown>;
+  result: unknown;
+}
+
+type R = Record<string, unknown>;
+function meanSem(values: unknown[]): MeanSem {
+  const xs = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  return { mean: mean(xs), sem: standardError(xs), count: xs.length };
+}
+const obj = (v: unknown): R | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as R) : undefined);
+const at = (v: unknown, ...path: string[]): unknown => path.reduce<unknown>((o, k) => obj(o)?.[k], v);
+
+/** Rows over seeds, in method order within each setting and n. */
+export function unlearningRows(runs: readonly ForgetRun[]): UnlearningRow[] {
+  const groups = new Map<string, ForgetRun[]>();
+  for (const r of runs) {
+    if (!(UNLEARN_METHODS as readonly unknown[]).includes(r.config.method) || !obj(at(r.result, 'unlearning'))) continue;
+    const key = JSON.stringify([r.config.dataset, r.config.pattern, r.config.model, r.config.n, r.config.method]);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const rows = [...groups.values()].map((g): UnlearningRow => {
+    const c = g[0].config;
+    const m = (...path: string[]) => meanSem(g.map((r) => at(r.result, ...path)));
+    return {
+      setting: `${c.dataset} ${c.pattern} ${c.model}`, n: Number(c.n), method: String(c.method), seeds: new Set(g.map((r) => r.config.seed)).size,
+      scoreBefore: m('before', 'score'), scoreAfter: m('after', 'score'), scoreRetrain: m('retrain', 'score'),
+      testAccAfter: m('after', 'testAcc'), testAccRetrain: m('retrain', 'testAcc'), forgetAccAfter: m('after', 'forgetAcc'), retainAccAfter: m('after', 'retainAcc'),
+      memberRateAfter: m('after', 'forgetMemberRate'), memberRateRetrain: m('retrain', 'forgetMemberRate'), klToRetrain: m('distance', 'after', 'testKl'),
+      seconds: m('methodSeconds'), retrainSeconds: m('retrainSeconds'),
+    };
+  });
+  const order = (m: string) => UNLEARN_METHODS.indexOf(m as never);
+  return rows.sort((a, b) => a.setting.localeCompare(b.setting) || a.n - b.n || order(a.method) - order(b.method));
+}
+
+export function unlearningTable(rows: readonly UnlearningRow[]): Table {
+  return {
+    name: 'unlearning',
+    caption: 'Unlearning methods against retraining (mean over seeds; seconds are the method\'s own, retraining\'s is its training time)',
+    columns: [
+      { header: 'setting', format: 'text' }, { header: 'n', format: 'int' }, { header: 'method', format: 'text' }, { header: 'seeds', format: 'int' },
+      { header: 'score before', format: 'score' }, { header: 'score after', format: 'score' }, { header: 'SEM', format: 'score' }, { header: 'score retrain', format: 'score' },
+      { header: 'test acc. after', format: 'percent' }, { header: 'test acc. retrain', format: 'percent' }, { header: 'forget acc.', format: 'percent' },
+      { header: 'retain acc.', format: 'percent' }, { header: 'member rate after', format: 'percent' }, { header: 'member rate retrain', format: 'percent' },
+      { header: 'KL to retrain', format: 'number' }, { header: 'seconds', format: 'number' }, { header: 'retrain seconds', format: 'number' },
+    ],
+    rows: rows.map((r) => [
+      r.setting, r.n, r.method, r.seeds, r.scoreBefore.mean, r.scoreAfter.mean, r.scoreAfter.sem, r.scoreRetrain.mean, r.testAccAfter.mean, r.testAccRetrain.mean,
+      r.forgetAccAfter.mean, r.retainAccAfter.mean, r.memberRateAfter.mean, r.memberRateRetrain.mean, r.klToRetrain.mean, r.seconds.mean, r.retrainSeconds.mean,
+    ]),
+  };
+}
+
+/** Vega-Lite: score after against seconds, one colour per method, one panel per setting and n; retraining as rules. */
+export function unlearningChart(rows: readonly UnlearningRow[]): object {
+  const values = rows.map((r) => ({ panel: `${r.setting}, n = ${r.n}`, method: r.method, seconds: r.seconds.mean, score: r.scoreAfter.mean, sem: r.scoreAfter.sem,
+    retrainScore: r.scoreRetrain.mean, retrainSeconds: r.retrainSeconds.mean }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: UNLEARNING_SECTION.title, subtitle: 'dashed: the retrained model (its score; its training time)' },
+    data: { values },
+    facet: { field: 'panel', type: 'nominal', title: null },
+    columns: 3,
+    spec: {
+      layer: [
+        { mark: { type: 'point', filled: true }, encoding: {
+          x: { field: 'seconds', type: 'quantitative', scale: { type: 'log' }, title: 'seconds (method)' },
+          y: { field: 'score', type: 'quantitative', scale: { domain: [0, 1] }, title: 'spurious score after' },
+          color: { field: 'method', type: 'nominal', sort: [...UNLEARN_METHODS] }, tooltip: [{ field: 'method' }, { field: 'score' }, { field: 'sem' }, { field: 'seconds' }],
+        } },
+        { mark: { type: 'rule', strokeDash: [4, 4], color: 'black' }, encoding: { y: { aggregate: 'mean', field: 'retrainScore', type: 'quantitative' } } },
+        { mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { x: { aggregate: 'mean', field: 'retrainSeconds', type: 'quantitative' } } },
+      ],
+    },
+  };
+}

@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { closest, commandHelp, editDistance, parseCommandArgs, type Command } from '../../src/cli/command.ts';
+import { commands } from '../../src/cli/commands/index.ts';
+import { main } from '../../src/cli/main.ts';
+import { UserError } from '../../src/util/errors.ts';
+
+async function run(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false });
+  return { code, out, err };
+}
+
+const probe: Command = {
+  name: 'probe',
+  summary: 'a test command',
+  usage: 'spurlab probe [--lr X] [--json]',
+  options: {
+    lr: { type: 'string', help: 'X: learning rate', defaultText: '0.01' },
+    'batch-size': { type: 'string' },
+    json: { type: 'boolean', help: 'JSON output' },
+  },
+  example: 'spurlab probe --lr 0.1',
+  run: async () => 0,
+};
+
+test('edit distance counts a transposition as one edit; closest suggests only near words', () => {
+  assert.equal(editDistance('trian', 'train'), 1);
+  assert.equal(editDistance('epoch', 'epochs'), 1);
+  assert.equal(editDistance('', 'abc'), 3);
+  assert.equal(closest('trian', ['train', 'score', 'runs']), 'train');
+  assert.equal(closest('batch', ['batch-size', 'lr']), 'batch-size');
+  assert.equal(closest('frobnicate', ['train', 'score', 'runs']), undefined);
+});
+
+test('negative numbers reach the command as values, whether after an option or alone', () => {
+  assert.deepEqual(parseCommandArgs(probe, ['--lr', '-1']).values.lr, '-1');
+  assert.deepEqual({ ...parseCommandArgs(probe, ['--lr', '-0.5', '--json']).values }, { lr: '-0.5', json: true });
+  assert.deepEqual(parseCommandArgs(probe, ['--lr=-2e-3']).values.lr, '-2e-3');
+  assert.deepEqual(parseCommandArgs(probe, ['a', '-3', 'b']).positionals, ['a', '-3', 'b']);
+  assert.deepEqual(parseCommandArgs(probe, ['--', '--lr']).positionals, ['--lr']);
+  assert.throws(
+    () => parseCommandArgs(probe, ['--lr']),
+    (e: unknown) => e instanceof UserError && /--lr/.test(e.message),
+  );
+});
+
+test('unknown options and commands get "did you mean"', async () => {
+  assert.throws(() => parseCommandArgs(probe, ['--batchsize', '3']), /unknown option --batchsize; did you mean --batch-size\?/);
+  assert.throws(() => parseCommandArgs(probe, ['--zzzzzz']), /^UserError: unknown option --zzzzzz \(spurlab probe --help lists the options\)$/);
+  const r = await run(['trian']);
+  assert.equal(r.code, 2);
+  assert.match(r.err[0], /unknown command "trian"; did you mean "train"\?/);
+  const o = await run(['train', 'mnistv8-3-0-0', '--epoch', '3', '--out', '/tmp/x']);
+  assert.equal(o.code, 2);
+  assert.match(o.err[0], /^spurlab train: unknown option --epoch; did you mean --epochs\?/);
+});
+
+test('--epochs -1, --lr -1 and other negative values get the range error, not the parser text', async () => {
+  const cases: [string[], RegExp][] = [
+    [['train', 'mnistv8-3-0-0', '--epochs', '-1', '--out', '/tmp/x'], /^spurlab train: --epochs: got "-1", expected a non-negative integer$/],
+    [['train', 'mnistv8-3-0-0', '--lr', '-1', '--out', '/tmp/x'], /^spurlab train: --lr: got "-1", expected a positive number$/],
+    [
+      ['train', '--dataset', 'mnist', '--pattern', 'S3', '--n', '-3', '--target', '0', '--seed', '0', '--out', '/tmp/x'],
+      /^spurlab train: --n: got "-3", expected a non-negative integer$/,
+    ],
+    [['score', '/tmp', '--threshold', '-0.1'], /^spurlab score: /],
+  ];
+  for (const [argv, expected] of cases) {
+    const r = await run(argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.equal(r.err.length, 1, r.err.join('\n'));
+    assert.match(r.err[0], expected);
+    assert.doesNotMatch(r.err[0], /ambiguous|Unknown option/);
+  }
+});
+
+test('--help lists every option of every command; the library-and-CLI commands give each a default and an example', async () => {
+  const help = commandHelp(probe);
+  assert.match(help, /^usage: spurlab probe/);
+  assert.match(help, /\n {2}--lr X {10}learning rate \(default: 0.01\)\n/);
+  assert.match(help, /\n {2}--json {10}JSON output \(default: off\)\n/);
+  assert.match(help, /\nexample:\n {2}spurlab probe --lr 0.1$/);
+  for (const cmd of commands) {
+    const r = await run([cmd.name, '--help']);
+    assert.equal(r.code, 0, cmd.name);
+    const text = r.out.join('\n');
+    for (const name of Object.keys(cmd.options)) assert.match(text, new RegExp(`\\n  --${name}\\b`), `${cmd.name} --help lacks --${name}`);
+  }
+  for (const name of ['train', 'score', 'models', 'doctor', 'data', 'influence', 'runs']) {
+    const cmd = commands.find((c) => c.name === name)!;
+    assert.ok(cmd.example, `${name} has no example`);
+    for (const [opt, spec] of Object.entries(cmd.options)) {
+      assert.ok(spec.help, `${name} --${opt} has no description`);
+      assert.ok(spec.type === 'boolean' || spec.defaultText, `${name} --${opt} shows no default`);
+    }
+  }
+  const first = (await run(['train', '--help'])).out.join('\n');
+  assert.match(first, /--epochs E\s+passes over the training set \(default: 70, the paper's\)/);
+});
+
+test('--version answers without loading the command table', async () => {
+  const r = await run(['--version']);
+  assert.equal(r.code, 0);
+  assert.match(r.out[0], /^\d+\.\d+\.\d+/);
+});

@@ -6,6 +6,7 @@ import { modelsCommand } from './models.ts';
 import { trainCommand } from './train.ts';
 import { scoreCommand } from './score.ts';
 import { sweepCommand } from './sweep.ts';
+import { reproduceCommand } from './reproduce.ts';
 import { resultsCommand } from './results.ts';
 import { reportCommand } from './report.ts';
 import { forgetCommand } from './forget.ts';
@@ -22,7 +23,7 @@ import { doctorCommand } from './doctor.ts';
 import { runsCommand } from './runs.ts';
 
 export const commands: Command[] = [
-  demoCommand, dataCommand, modelsCommand, trainCommand, scoreCommand, sweepCommand, resultsCommand, runsCommand, reportCommand,
+  demoCommand, dataCommand, modelsCommand, trainCommand, scoreCommand, sweepCommand, reproduceCommand, resultsCommand, runsCommand, reportCommand,
   forgetCommand, influenceCommand, detectCommand, miaCommand, liraCommand, sensitivityCommand, weightsCommand,
   workerCommand, runIndexCommand, collectCommand, doctorCommand,
 ];

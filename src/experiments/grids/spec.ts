@@ -8,6 +8,7 @@ import { UserError } from '../../util/errors.ts';
 import type { TrainConfig } from '../../train/config.ts';
 import { findKind, planRun, withDependencies, type PlannedRun } from '../kinds/index.ts';
 import { PRESETS } from './presets.ts';
+import { reproductionPresets } from './reproduction.ts';
 
 export type GridValue = string | number | boolean | null;
 export type Grid = Record<string, GridValue | GridValue[]>;
@@ -54,13 +55,13 @@ export function validateSweepSpec(doc: unknown, where: string): SweepSpec {
 
 /** A preset name or the path of a JSON sweep file. */
 export function loadSweepSpec(nameOrPath: string): SweepSpec {
-  const preset = PRESETS.find((p) => p.name === nameOrPath);
+  const preset = PRESETS.find((p) => p.name === nameOrPath) ?? (nameOrPath.startsWith('reproduce-') ? reproductionPresets().find((p) => p.name === nameOrPath) : undefined);
   if (preset) return preset;
   let text: string;
   try {
     text = readFileSync(nameOrPath, 'utf8');
   } catch {
-    throw new UserError(`"${nameOrPath}" is neither a sweep preset (${PRESETS.map((p) => p.name).join(', ')}) nor a readable sweep file`);
+    throw new UserError(`"${nameOrPath}" is neither a sweep preset (${PRESETS.map((p) => p.name).join(', ')}, reproduce-<fast|paper>-<finding>) nor a readable sweep file`);
   }
   let doc: unknown;
   try {

@@ -10,7 +10,7 @@ import { expandSweep } from '../../experiments/grids/spec.ts';
 import { configKey, runSweepHere } from '../../experiments/sweep.ts';
 import { measureRun } from '../../experiments/runner.ts';
 import { summarizeWithBaseline, type BaselineSummary } from '../../experiments/summaries.ts';
-import { makeSpuriousDataset } from '../../data/spurious.ts';
+import { makeSpuriousDataset, type SpuriousDataset } from '../../data/spurious.ts';
 import { DATASETS } from '../../data/datasets.ts';
 import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
 import { spuriousSpecOf, type TrainConfig } from '../../train/config.ts';
@@ -53,27 +53,32 @@ async function trainSharedBaselines(configs: TrainConfig[], store: ResultsStore,
   for (const group of bySeed.values()) {
     const todo = group.filter((c) => !store.isDone(configKey(c)));
     status.skip(group.length - todo.length);
-    const claimed = todo.filter((c) => store.claim(configKey(c), c as unknown as Record<string, unknown>, 'train'));
-    if (claimed.length === 0) continue;
-    const first = claimed[0];
+    if (todo.length === 0) continue;
+    const first = todo[0];
     const what = `n = 0, seed ${first.seed}`;
-    status.startRun(`${what} (one clean model, scored with ${claimed.map((c) => c.pattern).join(' and ')})`);
+    status.startRun(`${what} (one clean model, scored with ${todo.map((c) => c.pattern).join(' and ')})`);
+    // every record goes through runOnce; the model is trained once, in the first run's work
+    let trained: Promise<{ data: SpuriousDataset; r: Awaited<ReturnType<typeof train>> }> | undefined;
+    const scores: string[] = [];
     try {
-      const data = makeSpuriousDataset(spuriousSpecOf(first));
-      const r = await train(first, { data, events: runEvents(status, first, what, () => claimed.forEach((c) => store.heartbeat(configKey(c)))) });
-      const scores: string[] = [];
-      for (const c of claimed) {
-        const own = c === first ? data : makeSpuriousDataset(spuriousSpecOf(c));
-        const { result, perImage } = measureRun(c, own, r);
-        store.complete(configKey(c), { ...result, sharedBaselineOf: configKey(first) }, perImage);
-        scores.push(`${c.pattern} ${result.score.toFixed(3)}`);
+      for (const c of todo) {
+        const outcome = await store.runOnce({ key: configKey(c), config: c, kind: 'train' }, async (lease) => {
+          trained ??= (async () => {
+            const data = makeSpuriousDataset(spuriousSpecOf(first));
+            return { data, r: await train(first, { data, events: runEvents(status, first, what, () => lease.renew()) }) };
+          })();
+          const { data, r } = await trained;
+          const { result, perImage } = measureRun(c, c === first ? data : makeSpuriousDataset(spuriousSpecOf(c)), r);
+          scores.push(`${c.pattern} ${result.score.toFixed(3)}`);
+          return { result: { ...result, sharedBaselineOf: configKey(first) }, perImage };
+        });
+        if (outcome.status === 'busy') scores.push(`${c.pattern} (another process holds it)`);
       }
-      status.endRun(`  done: score ${scores.join(', ')}, test acc ${(100 * r.testAcc).toFixed(2)}%`, claimed.length);
+      status.endRun(`  done: score ${scores.join(', ')}${trained ? `, test acc ${(100 * (await trained).r.testAcc).toFixed(2)}%` : ''}`, todo.length);
     } catch (e) {
       const message = (e as Error).message ?? String(e);
-      for (const c of claimed) store.fail(configKey(c), message);
       errors.push(message);
-      status.endRun(`  failed: ${message}`, claimed.length);
+      status.endRun(`  failed: ${message}`, todo.length);
     }
   }
   return errors;
@@ -98,7 +103,7 @@ function table(rows: BaselineSummary[]): string[] {
 
 function protocolText(cfg: TrainConfig, seeds: number[]): string {
   const all = DATASETS.mnist.trainSize;
-  return `LargeMLP, Adam (lr ${cfg.lr}), ${cfg.epochs} epochs on a seeded ${cfg.trainSubset.toLocaleString('en')}-image subset of MNIST's ${all.toLocaleString('en')} training images (the patterned ones always in), all 10,000 test images, target class 0; ${seeds.length} runs per setting (dataset seed = model seed = ${seeds.join(', ')}), the n = 0 model of a seed shared by both patterns. p: one-sided Welch's t-test of the per-run scores against the n = 0 runs (exact permutation test beside it; with 3 runs against 3 it cannot go below 0.05).`;
+  return `LargeMLP, Adam (lr ${cfg.lr}), ${cfg.epochs} epoch${cfg.epochs === 1 ? "" : "s"} on a seeded ${cfg.trainSubset.toLocaleString('en')}-image subset of MNIST's ${all.toLocaleString('en')} training images (the patterned ones always in), all 10,000 test images, target class 0; ${seeds.length} runs per setting (dataset seed = model seed = ${seeds.join(', ')}), the n = 0 model of a seed shared by both patterns. p: one-sided Welch's t-test of the per-run scores against the n = 0 runs (exact permutation test beside it; with 3 runs against 3 it cannot go below 0.05).`;
 }
 
 export const demoCommand: Command = {
@@ -117,7 +122,7 @@ export const demoCommand: Command = {
     const store = ResultsStore.open(storePath);
     try {
       if (!flag(args, 'json')) {
-        io.out(`spurlab demo: ${configs.length} settings-and-seeds, ${trainings} trainings of LargeMLP on MNIST (${configs[0].epochs} epochs on ${DEMO_TRAIN_SUBSET.toLocaleString('en')} training images each) on the ${activeBackend().describe()} backend`);
+        io.out(`spurlab demo: ${configs.length} settings-and-seeds, ${trainings} trainings of LargeMLP on MNIST (${configs[0].epochs} epoch${configs[0].epochs === 1 ? "" : "s"} on ${DEMO_TRAIN_SUBSET.toLocaleString('en')} training images each) on the ${activeBackend().describe()} backend`);
       }
       const status = new SweepStatus(stderrSink(), 'demo', configs.length);
       const errors = await trainSharedBaselines(configs, store, status);

@@ -21,7 +21,7 @@ import { ATTACK_C_GRID } from './crossValidation.ts';
 /** Bumped when the attack or the splits change, so stored results are not mixed up. */
 export const MIA_VERSION = 1;
 
-export type MiaTrainingOptions = Omit<TrainConfigInput, 'data' | 'trainSubset' | 'testSubset' | 'dropSpurious'>;
+export type MiaTrainingOptions = Omit<TrainConfigInput, 'data' | 'trainSubset' | 'testSubset' | 'dropSpurious' | 'keepCheckpoints'>;
 
 export interface MembershipOptions extends MiaTrainingOptions {
   dataset: string;

@@ -79,6 +79,12 @@ export const SECTION_CATALOG: readonly SectionInfo[] = [
     presets: ['paper-mia'],
   },
   {
+    id: 'detection',
+    title: 'Finding the spurious examples',
+    intro: 'How well each detection method (loss, margin, gradient norm, self-influence, TracIn, TRAK, spectral signatures, activation clustering) ranks the spurious training examples first: precision at n against n, and the rank of every spurious example (1 = flagged first; chance puts them near the middle of the training set).',
+    presets: ['detect'],
+  },
+  {
     id: 'lira',
     title: 'Membership inference with LiRA, and memorization',
     intro: 'The likelihood-ratio attack (Carlini et al. 2022) on K shadow models, every training example in half of them and each model the target in turn: ROC curves on log-log axes, the true-positive rate at 0.1% and 1% false-positive rate against n for the spurious examples, clean examples of the target class and all examples, and the Feldman-Zhang memorization estimate from the same models (accuracy on an example when trained on it minus when not).',

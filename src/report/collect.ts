@@ -15,6 +15,7 @@ import { isUnlearnMethod } from '../forget/unlearning/methods.ts';
 import { unlearningRows, type UnlearningRow } from './unlearning.ts';
 import { type BaselineSummary, summarizeWithBaseline } from '../experiments/summaries.ts';
 import { mean, standardError } from '../experiments/stats.ts';
+import { collectDetect, type DetectSetting } from './detect.ts';
 import { collectLira, type LiraSetting } from './lira.ts';
 import {
   REGULARIZERS, type Regularizer, compareFields, optimizerName, orderedFields, settingFields, strengthOf,
@@ -126,6 +127,7 @@ export interface ReportData {
   mia: MiaSetting[];
   sensitivity: SensitivityCurve[];
   weights: WeightMap[];
+  detect: DetectSetting[];
   lira: LiraSetting[];
   /** Done runs per kind, including kinds the report does not draw. */
   runsByKind: Record<string, number>;
@@ -300,6 +302,7 @@ export function collectReportData(store: ResultsStore): ReportData {
     mia: collectMia(ofKind('mia')),
     sensitivity: collectSensitivity(ofKind('sensitivity')),
     weights: collectWeights(ofKind('weights')),
+    detect: collectDetect(ofKind('detect')),
     lira: collectLira(ofKind('lira')),
     runsByKind,
   };

@@ -12,6 +12,7 @@ import {
   mitigationChart, normScatterChart, optimizerBarChart, scoreVsNChart, sensitivityChart, trainingCurvesChart, weightMapChart,
 } from './charts.ts';
 import type { ReportData, TrainSetting } from './collect.ts';
+import { detectTable, precisionChart, rankChart } from './detect.ts';
 import { unlearningChart, unlearningTable } from './unlearning.ts';
 import { PATTERN_PRESET_BY_DATASET, SECTION_CATALOG, type SectionInfo, sectionInfo, sweepCommand } from './catalog.ts';
 import { pearson } from '../experiments/stats.ts';
@@ -213,6 +214,11 @@ function membershipSection(data: ReportData): ReportSection | undefined {
     [membershipInferenceTable(data.mia, { name: 'membership-inference', caption: 'Membership inference' })]);
 }
 
+function detectionSection(data: ReportData): ReportSection | undefined {
+  if (data.detect.length === 0) return undefined;
+  return section('detection', [{ name: 'detection-precision', spec: precisionChart(data.detect) }, { name: 'detection-ranks', spec: rankChart(data.detect) }], [detectTable(data.detect)]);
+}
+
 function sensitivitySection(data: ReportData): ReportSection | undefined {
   if (data.sensitivity.length === 0) return undefined;
   const contexts = data.sensitivity.map((c) => c.fields);
@@ -290,6 +296,7 @@ export function planReport(data: ReportData): ReportPlan {
     deletionSection(data),
     unlearningSection(data),
     membershipSection(data),
+    detectionSection(data),
     liraSection(data.lira),
     ...MITIGATIONS.map((m) => mitigationSection(train, m, drawn)),
     trainingCurvesSection(train),

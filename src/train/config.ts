@@ -27,6 +27,9 @@ export interface TrainConfig {
   trainSubset: number; // 0: every training image; k: a seeded subset of k (spurious ones always in)
   testSubset: number; // 0: every test image; k: a seeded subset of k
   dropSpurious: boolean; // train without the spurious examples (retraining for deletion)
+  // keep the weights of every k-th epoch (and the last) under <out>/epochs/, for TracIn and
+  // TRAK; absent when 0, so configs that keep none hash as before the key existed
+  keepCheckpoints?: number;
 }
 
 /** The paper's MNIST/Fashion setting: LargeMLP would be chosen by the caller. */
@@ -73,6 +76,7 @@ export function makeTrainConfig(input: TrainConfigInput): TrainConfig {
     testSubset: input.testSubset ?? TRAIN_DEFAULTS.testSubset,
     dropSpurious: input.dropSpurious ?? TRAIN_DEFAULTS.dropSpurious,
   };
+  if (input.keepCheckpoints !== undefined && input.keepCheckpoints !== 0) cfg.keepCheckpoints = input.keepCheckpoints;
   validateTrainConfig(cfg);
   return cfg;
 }
@@ -93,6 +97,10 @@ export function validateTrainConfig(cfg: TrainConfig): void {
   for (const [key, ok, expected] of NUMERIC) {
     const v = cfg[key] as number;
     if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new UserError(`${key}: got ${JSON.stringify(v)}, expected ${expected}`);
+  }
+  const keep = cfg.keepCheckpoints;
+  if (keep !== undefined && (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1)) {
+    throw new UserError(`keepCheckpoints: got ${JSON.stringify(keep)}, expected a positive integer (keep every k-th epoch) or 0 (none)`);
   }
 }
 

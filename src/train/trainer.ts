@@ -66,6 +66,12 @@ export interface TrainResult {
 }
 
 const CHECKPOINT = 'model.safetensors';
+export const EPOCHS_DIR = 'epochs';
+
+/** Where a run kept (keepCheckpoints) the weights of one epoch. */
+export function epochCheckpointPath(dir: string, epoch: number): string {
+  return join(dir, EPOCHS_DIR, `epoch-${String(epoch).padStart(4, '0')}.safetensors`);
+}
 
 /** Seeded subset of k indices of d (all when k = 0 or k >= n), plus `always`, ascending. */
 export function subsetIndices(n: number, k: number, seed: number, always: readonly number[] = []): Int32Array {
@@ -220,6 +226,11 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
         rng: JSON.stringify(rng.getState()), optimizer: JSON.stringify(optimizer.stateScalars()), codeVersion: version,
       });
       writeFileAtomicSync(join(opts.outDir, 'history.json'), JSON.stringify(history, null, 2) + '\n');
+      if (cfg.keepCheckpoints && (epoch % cfg.keepCheckpoints === 0 || epoch === cfg.epochs)) {
+        // weights only: TracIn and TRAK read the model at this epoch and the rate it was trained with
+        mkdirSync(join(opts.outDir, EPOCHS_DIR), { recursive: true });
+        saveCheckpoint(epochCheckpointPath(opts.outDir, epoch), model, new Map(), { config: JSON.stringify(cfg), epoch: JSON.stringify(epoch), lr: JSON.stringify(lr), codeVersion: version });
+      }
     }
     opts.events?.onEpoch?.(record);
   }

@@ -14,7 +14,7 @@ import type { RunJobData, RunJobReturn } from '../../src/distributed/jobs.ts';
 import { loadSweepSpec, planSweep } from '../../src/experiments/grids/spec.ts';
 import { findKind } from '../../src/experiments/kinds/index.ts';
 import { ResultsStore } from '../../src/store/results.ts';
-import { EVERY_KIND, EVERY_KIND_ORDER } from '../experiments/everyKind.ts';
+import { EVERY_KIND, EVERY_KIND_ORDER, EVERY_KIND_RUNS } from '../experiments/everyKind.ts';
 import { ROOT, run, spawnWorker, startRedis, stopWorkers, tmp, waitFor, writeSweep, type TestRedis } from './helpers.ts';
 
 let redis: TestRedis;
@@ -59,7 +59,7 @@ test('queue: every kind on two workers, one killed with SIGKILL mid-run; depende
     const r = await coordinator;
     assert.equal(r.code, 0, r.err.join('\n'));
     const report = JSON.parse(r.out[0]);
-    assert.deepEqual([report.total, report.recorded, report.failed.length], [7, 7, 0]);
+    assert.deepEqual([report.total, report.recorded, report.failed.length], [EVERY_KIND_RUNS, EVERY_KIND_RUNS, 0]);
     checkRecordedOnce(db, file);
     const t = parseRedisUrl(redis.url);
     const queue = new Queue<RunJobData, RunJobReturn>('every-kind', { connection: { host: t.host, port: t.port }, prefix: QUEUE_PREFIX });
@@ -68,7 +68,7 @@ test('queue: every kind on two workers, one killed with SIGKILL mid-run; depende
     assert.deepEqual(jobs.map((j) => j.data.kind).sort(), [...EVERY_KIND_ORDER].sort());
     assert.ok(jobs.every((j) => j.returnvalue.pid === survivor!.child.pid), 'the survivor finished every run, the killed one included');
     // the dependent runs found the trained models in the shared directory instead of training them again
-    assert.equal((survivor.stderr().match(/: started, attempt/g) ?? []).length, 7);
+    assert.equal((survivor.stderr().match(/: started, attempt/g) ?? []).length, EVERY_KIND_RUNS);
   } finally {
     await stopWorkers([victim, ...(survivor ? [survivor] : [])]);
   }
@@ -97,8 +97,8 @@ test('Slurm: every kind in two stages (submit.sh, --dependency=afterok), collect
   const emitted = await run(sweepCommand, [file, '--emit', 'slurm', '--out', out, '--json']);
   assert.equal(emitted.code, 0, emitted.err.join('\n'));
   const { runs, submit, stages } = JSON.parse(emitted.out[0]);
-  assert.equal(runs, 7);
-  assert.deepEqual(stages, [{ stage: 0, first: 0, last: 2 }, { stage: 1, first: 3, last: 6 }]);
+  assert.equal(runs, EVERY_KIND_RUNS);
+  assert.deepEqual(stages, [{ stage: 0, first: 0, last: 2 }, { stage: 1, first: 3, last: EVERY_KIND_RUNS - 1 }]);
   assert.match(readFileSync(join(out, 'sweep.sbatch'), 'utf8'), /#SBATCH --array=0-2\n/);
   const log = join(dir, 'sbatch.log');
   const code = await new Promise<number>((ok) => {
@@ -109,14 +109,14 @@ test('Slurm: every kind in two stages (submit.sh, --dependency=afterok), collect
   const calls = readFileSync(log, 'utf8').trim().split('\n');
   assert.equal(calls.length, 2);
   assert.match(calls[0], /^--parsable --array=0-2 \S+sweep\.sbatch$/);
-  assert.match(calls[1], /^--parsable --array=3-6 --dependency=afterok:\d+ \S+sweep\.sbatch$/);
+  assert.match(calls[1], new RegExp(`^--parsable --array=3-${EVERY_KIND_RUNS - 1} --dependency=afterok:\\d+ \\S+sweep\\.sbatch$`));
   const db = join(dir, 'r.db');
   const c = await run(collectCommand, [out, '--store', db, '--json']);
   assert.equal(c.code, 0, c.err.join('\n'));
-  assert.deepEqual([JSON.parse(c.out[0]).loaded, JSON.parse(c.out[0]).missing], [7, []]);
+  assert.deepEqual([JSON.parse(c.out[0]).loaded, JSON.parse(c.out[0]).missing], [EVERY_KIND_RUNS, []]);
   checkRecordedOnce(db, file);
   const again = await run(collectCommand, [out, '--store', db, '--json']);
-  assert.deepEqual([JSON.parse(again.out[0]).loaded, JSON.parse(again.out[0]).alreadyInStore], [0, 7]);
+  assert.deepEqual([JSON.parse(again.out[0]).loaded, JSON.parse(again.out[0]).alreadyInStore], [0, EVERY_KIND_RUNS]);
 });
 
 test('queue: a run whose train run failed is reported, not run; --no-artifacts is refused for runs that need trained models', async () => {

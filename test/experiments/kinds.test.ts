@@ -9,7 +9,7 @@ import { runPlannedHere } from '../../src/experiments/sweep.ts';
 import { loadDataset } from '../../src/data/datasets.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { main } from '../../src/cli/main.ts';
-import { EVERY_KIND, EVERY_KIND_ORDER, tinyTrain } from './everyKind.ts';
+import { EVERY_KIND, EVERY_KIND_ORDER, EVERY_KIND_RUNS, tinyTrain } from './everyKind.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'spurlab-kinds-'));
 const tiny = tinyTrain;
@@ -39,7 +39,7 @@ test('every kind: a tiny sweep records each run once with a typed result; a reru
   // train n=0 and n=3 (the forget, sensitivity and weights runs share the n=3 model, weights also needs n=0)
   assert.deepEqual(runs.map((r) => r.kind), EVERY_KIND_ORDER);
   const first = await runPlannedHere(runs, store, { artifacts: false });
-  assert.deepEqual([first.ran, first.skipped, first.failed.map((f) => f.error)], [7, 0, []]);
+  assert.deepEqual([first.ran, first.skipped, first.failed.map((f) => f.error)], [EVERY_KIND_RUNS, 0, []]);
   // LiRA's two kinds have their own sweep tests (liraKind.test.ts)
   for (const kind of KINDS.filter((k) => !k.name.startsWith('lira'))) {
     const rows = store.list({ kind: kind.name });
@@ -57,8 +57,8 @@ test('every kind: a tiny sweep records each run once with a typed result; a reru
   assert.equal(weights.map.length, 784);
   assert.equal(weights.diff.length, 784);
   const again = await runPlannedHere(runs, store, { artifacts: false });
-  assert.deepEqual([again.ran, again.skipped], [0, 7]);
-  assert.equal(store.list().length, 7);
+  assert.deepEqual([again.ran, again.skipped], [0, EVERY_KIND_RUNS]);
+  assert.equal(store.list().length, EVERY_KIND_RUNS);
   store.close();
 });
 
@@ -72,7 +72,7 @@ test('sweep validation is up front: a bad pattern or n fails --dry-run with exit
   const cases: [string, RegExp][] = [
     [file('pattern.json', [{ ...tiny, n: 0, pattern: 'bogus' }]), /pattern\.json: grid 1, point .*"pattern":"bogus".*bogus/],
     [file('n.json', [{ ...tiny, n: [3, 9000] }]), /n\.json: grid 1, point .*"n":9000.*n: got 9000, larger than class 0 of mnist \(5923 training images\)/],
-    [file('kind.json', [{ ...tiny, n: 0, kind: 'bogus' }]), /kind\.json: grid 1: "kind": unknown kind "bogus"; expected one of train, forget, mia, sensitivity, weights/],
+    [file('kind.json', [{ ...tiny, n: 0, kind: 'bogus' }]), /kind\.json: grid 1: "kind": unknown kind "bogus"; expected one of train, forget, mia, sensitivity, weights, .*detect/],
     [file('key.json', [{ ...tiny, n: 0, kind: 'mia', trainSubset: 10 }]), /key\.json: grid 1: unknown key "trainSubset" for kind mia/],
     [file('forget0.json', [{ ...tiny, n: 0, kind: 'forget', method: 'retrain' }]), /forget needs a run with spurious examples: got n = 0/],
   ];
@@ -117,7 +117,7 @@ test('every kind with --workers 2: two processes share the store, dependencies a
   const r = await cli(['sweep', file, '--workers', '2', '--store', db, '--no-artifacts', '--json']);
   assert.equal(r.code, 0, r.err.join('\n'));
   const report = JSON.parse(r.out[0]);
-  assert.deepEqual([report.total, report.done, report.workerExitCodes], [7, 7, [0, 0]]);
+  assert.deepEqual([report.total, report.done, report.workerExitCodes], [EVERY_KIND_RUNS, EVERY_KIND_RUNS, [0, 0]]);
   const store = ResultsStore.open(db);
   const rows = store.list();
   assert.deepEqual(rows.map((x) => x.kind).sort(), [...EVERY_KIND_ORDER].sort());

@@ -32,7 +32,7 @@ const report = await buildReport(store, outDir);
 
 test('the synthetic store fills the sections it has data for, in page order', () => {
   assert.deepEqual(report.sections, SYNTHETIC_SECTIONS);
-  assert.deepEqual(report.missing.map((m) => m.id), ['datasets', 'unlearning', 'mitigation-input-noise', 'mitigation-clipping']);
+  assert.deepEqual(report.missing.map((m) => m.id), ['datasets', 'unlearning', 'detection', 'mitigation-input-noise', 'mitigation-clipping']);
   assert.deepEqual(report.missing.find((m) => m.id === 'mitigation-input-noise')?.presets, ['paper-mitigation-input-noise']);
   assert.deepEqual(report.warnings, []);
 });

@@ -11,6 +11,7 @@ import { resultsCommand } from './results.ts';
 import { reportCommand } from './report.ts';
 import { forgetCommand } from './forget.ts';
 import { influenceCommand } from './influence.ts';
+import { detectCommand } from './detect.ts';
 import { miaCommand } from './mia.ts';
 import { liraCommand } from './lira.ts';
 import { sensitivityCommand } from './sensitivity.ts';
@@ -23,6 +24,6 @@ import { runsCommand } from './runs.ts';
 
 export const commands: Command[] = [
   demoCommand, dataCommand, modelsCommand, trainCommand, scoreCommand, sweepCommand, reproduceCommand, resultsCommand, runsCommand, reportCommand,
-  forgetCommand, influenceCommand, miaCommand, liraCommand, sensitivityCommand, weightsCommand,
+  forgetCommand, influenceCommand, detectCommand, miaCommand, liraCommand, sensitivityCommand, weightsCommand,
   workerCommand, runIndexCommand, collectCommand, doctorCommand,
 ];

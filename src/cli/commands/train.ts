@@ -19,7 +19,7 @@ import { trainIntoStore } from './trainStore.ts';
 const USAGE = `spurlab train ${SELECTOR} --model M --out DIR [--optimizer adam|sgd] [--lr X] [--momentum X]
        [--weight-decay X] [--grad-clip C] [--batch-size B] [--epochs E] [--aug none|aug01]
        [--input-noise SIGMA] [--model-seed S] [--train-subset K] [--test-subset K] [--no-scheduler]
-       [--data-dir DIR] [--force] [--store PATH] [--json]
+       [--keep-checkpoints E] [--data-dir DIR] [--force] [--store PATH] [--json]
        spurlab train --resume DIR [--store PATH] [--json]
        spurlab train --continue-from DIR --epochs E2 --out DIR2 [--lr X] [--no-scheduler] [--json]`;
 
@@ -43,10 +43,11 @@ export const TRAIN_OPTIONS: OptionSpecs = {
   ...TRAINING_OPTIONS,
   'train-subset': { type: 'string', help: 'K: train on a seeded subset of K images (spurious ones always in); 0 = all', defaultText: '0' },
   'test-subset': { type: 'string', help: 'K: evaluate and score on a seeded subset of K test images; 0 = all', defaultText: '0' },
+  'keep-checkpoints': { type: 'string', help: 'E: keep every E-th epoch\'s weights (and the last) under <out>/epochs/, for detect tracin and trak; 0 = none', defaultText: '0' },
 };
 
 type TrainingKey = 'model' | 'optimizer' | 'aug' | 'lr' | 'momentum' | 'weightDecay' | 'gradClip' | 'batchSize' | 'epochs'
-  | 'inputNoise' | 'modelSeed' | 'scheduler' | 'trainSubset' | 'testSubset';
+  | 'inputNoise' | 'modelSeed' | 'scheduler' | 'trainSubset' | 'testSubset' | 'keepCheckpoints';
 
 const nonNeg = (v: number) => v >= 0;
 const count = (v: number) => Number.isInteger(v) && v >= 0;
@@ -82,6 +83,7 @@ export function trainOverrides(args: ParsedArgs): Partial<Pick<TrainConfig, Trai
   num('modelSeed', 'model-seed', count, 'a non-negative integer');
   num('trainSubset', 'train-subset', count, 'a non-negative integer (0 = all)');
   num('testSubset', 'test-subset', count, 'a non-negative integer (0 = all)');
+  num('keepCheckpoints', 'keep-checkpoints', count, 'a non-negative integer (keep every E-th epoch for detect tracin/trak; 0 = none)');
   if (flag(args, 'no-scheduler')) o.scheduler = false;
   return o;
 }

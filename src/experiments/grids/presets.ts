@@ -36,6 +36,16 @@ const MIA_BASE: Grid = {
   seed: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], model: 'LargeMLP', epochs: 70,
 };
 
+/**
+ * Finding the spurious examples (issue 21): MNIST, LargeMLP (Adam, lr 0.01, 70 epochs),
+ * R3 and S3, n = 3, 10, 100, target 0, seeds 0-2; every method that needs no LiRA export
+ * (memorization reads one), on base runs that keep every 7th epoch's weights, so that all
+ * methods of a seed share one train run (TracIn reads 10 checkpoints, TRAK the last 3).
+ */
+const DETECT_BASE: Grid = {
+  kind: 'detect', dataset: 'mnist', pattern: ['R3', 'S3'], n: [3, 10, 100], target: 0, seed: [0, 1, 2], ...MNIST_ADAM, keepCheckpoints: 7,
+};
+
 // LIRA_GRID's readonly lists as a grid's lists
 const LIRA: Grid = Object.fromEntries(Object.entries(LIRA_GRID).map(([k, v]) => [k, Array.isArray(v) ? [...(v as readonly GridValue[])] : (v as GridValue)]));
 
@@ -112,6 +122,15 @@ export const PRESETS: SweepSpec[] = [
     grids: [
       { ...MIA_BASE, optimizer: 'adam', lr: 0.01 },
       { ...MIA_BASE, optimizer: 'sgd', lr: 0.01, momentum: 0.9 },
+    ],
+  },
+  {
+    name: 'detect',
+    description: 'Finding the n = 3, 10, 100 spurious examples (R3, S3) of LargeMLP on MNIST by every detection method, seeds 0-2; grad-norm also removes its top 100 and retrains',
+    grids: [
+      { ...DETECT_BASE, method: ['loss', 'margin', 'tracin', 'trak', 'spectral', 'activation-clustering'] },
+      { ...DETECT_BASE, method: 'grad-norm', thenRetrain: 100 },
+      { ...DETECT_BASE, method: 'self-influence', depth: 10 },
     ],
   },
   {

@@ -2,6 +2,7 @@
 // kind up here by the name the store records; adding a kind is adding it to KINDS.
 import { runKey } from '../../store/runKey.ts';
 import { UserError } from '../../util/errors.ts';
+import { detectKind } from './detect.ts';
 import { forgetKind } from './forget.ts';
 import { liraKind, liraShadowKind } from './lira.ts';
 import { miaKind } from './mia.ts';
@@ -10,7 +11,7 @@ import { trainKind } from './train.ts';
 import type { AnyRunKind, RunKind } from './types.ts';
 import { weightsKind } from './weights.ts';
 
-export const KINDS: readonly AnyRunKind[] = [trainKind, forgetKind, miaKind, sensitivityKind, weightsKind, liraShadowKind, liraKind];
+export const KINDS: readonly AnyRunKind[] = [trainKind, forgetKind, miaKind, sensitivityKind, weightsKind, liraShadowKind, liraKind, detectKind];
 export const KIND_NAMES = KINDS.map((k) => k.name);
 
 /** The kind of this name, or a UserError listing the kinds; `where` names the source (an option, a file). */
@@ -82,6 +83,6 @@ export function withDependencies(runs: PlannedRun[]): PlannedRun[] {
   return [...deps, ...runs].sort((a, b) => a.stage - b.stage);
 }
 
-export { forgetKind, liraKind, liraShadowKind, miaKind, sensitivityKind, trainKind, weightsKind };
+export { detectKind, forgetKind, liraKind, liraShadowKind, miaKind, sensitivityKind, trainKind, weightsKind };
 export type { AnyRunKind, RunContext, RunEvents, RunKind, RunOutput, RunRef } from './types.ts';
 export { inputOf } from './types.ts';

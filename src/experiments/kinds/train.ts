@@ -14,7 +14,7 @@ import { checkKeys, resultWithNumbers, type RunKind } from './types.ts';
 
 export const DATA_KEYS = ['dataset', 'pattern', 'n', 'target', 'targetB', 'seed'] as const;
 export const TRAINING_KEYS = ['model', 'optimizer', 'lr', 'momentum', 'weightDecay', 'gradClip', 'batchSize', 'epochs', 'aug', 'inputNoise', 'modelSeed', 'scheduler'] as const;
-export const TRAIN_KEYS: readonly string[] = [...DATA_KEYS, ...TRAINING_KEYS, 'trainSubset', 'testSubset', 'dropSpurious'];
+export const TRAIN_KEYS: readonly string[] = [...DATA_KEYS, ...TRAINING_KEYS, 'trainSubset', 'testSubset', 'dropSpurious', 'keepCheckpoints'];
 export const TRAIN_REQUIRED = ['dataset', 'pattern', 'n', 'target', 'seed', 'model'] as const;
 
 /**
@@ -74,6 +74,8 @@ export function trainPart(c: TrainConfig): TrainConfig {
     optimizer: c.optimizer, lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, gradClip: c.gradClip,
     batchSize: c.batchSize, epochs: c.epochs, aug: c.aug, inputNoise: c.inputNoise, modelSeed: c.modelSeed,
     scheduler: c.scheduler, trainSubset: c.trainSubset, testSubset: c.testSubset, dropSpurious: c.dropSpurious,
+    // only when set: a run that keeps no epoch checkpoints keeps its key from before the option
+    ...(c.keepCheckpoints ? { keepCheckpoints: c.keepCheckpoints } : {}),
   };
 }
 

@@ -19,7 +19,13 @@ import { activeBackend } from '../src/backend/registry.ts';
 const json = process.argv.includes('--json');
 const model = createModel('LargeMLP', { height: 28, width: 28, channels: 1, numClasses: 10 }, new RandomState(0));
 const rs = new RandomState(1);
-const batch: Batch = { x: new Tensor(Float32Array.from({ length: 784 }, () => rs.random()), [1, 784]), y: Int32Array.from([3]) };
+const batch: Batch = {
+  x: new Tensor(
+    Float32Array.from({ length: 784 }, () => rs.random()),
+    [1, 784],
+  ),
+  y: Int32Array.from([3]),
+};
 const rop = hessianEngineFor(model);
 const tape = new TapeEngine(model);
 const v = Float32Array.from({ length: rop.size }, () => rs.standardNormal());
@@ -88,11 +94,18 @@ function peer(): number | null {
   return (JSON.parse(r.stdout) as { hvp_LargeMLP: number }).hvp_LargeMLP;
 }
 const torch = peer();
-const result = { backend: activeBackend().describe(), ...best, torch_hvp_LargeMLP: torch, ratio_mlp_rop: torch ? best.hvp_mlp_rop / torch : null, ratio_tape: torch ? best.hvp_tape / torch : null };
+const result = {
+  backend: activeBackend().describe(),
+  ...best,
+  torch_hvp_LargeMLP: torch,
+  ratio_mlp_rop: torch ? best.hvp_mlp_rop / torch : null,
+  ratio_tape: torch ? best.hvp_tape / torch : null,
+};
 if (json) {
   process.stdout.write(JSON.stringify(result) + '\n');
 } else {
   process.stdout.write(`HVPs per second, LargeMLP, batch 1 (${result.backend}); validated against finite differences\n`);
-  for (const [k, r] of Object.entries(best)) process.stdout.write(`  ${k.padEnd(20)} ${r.toFixed(1).padStart(9)}/s${torch ? `  ${(r / torch).toFixed(1)}x PyTorch` : ''}\n`);
+  for (const [k, r] of Object.entries(best))
+    process.stdout.write(`  ${k.padEnd(20)} ${r.toFixed(1).padStart(9)}/s${torch ? `  ${(r / torch).toFixed(1)}x PyTorch` : ''}\n`);
   process.stdout.write(`  ${'torch double bwd'.padEnd(20)} ${torch === null ? 'not measured' : `${torch.toFixed(1).padStart(9)}/s`}\n`);
 }

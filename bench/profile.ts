@@ -11,21 +11,42 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string }; children?: number[] }
-interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
 
 // First match wins, walking a sample's stack from the leaf up: the most specific phase
 // (a checkpoint written from inside the epoch loop is a checkpoint, not "train").
 const PHASES: [string, string][] = [
-  ['saveCheckpoint', 'checkpoints'], ['writeFileAtomicSync', 'checkpoints'],
-  ['predict', 'evaluation'], ['accuracy', 'evaluation'],
+  ['saveCheckpoint', 'checkpoints'],
+  ['writeFileAtomicSync', 'checkpoints'],
+  ['predict', 'evaluation'],
+  ['accuracy', 'evaluation'],
   ['makeSpuriousDataset', 'data loading'],
-  ['onStep', 'progress'], ['onEpoch', 'progress'],
-  ['step', 'optimizer'], ['backward', 'backward'], ['crossEntropy', 'loss'], ['forward', 'forward'],
-  ['makeBatch', 'batches'], ['batchLabels', 'batches'], ['permutation', 'batches'], ['zeroGrad', 'batches'],
+  ['onStep', 'progress'],
+  ['onEpoch', 'progress'],
+  ['step', 'optimizer'],
+  ['backward', 'backward'],
+  ['crossEntropy', 'loss'],
+  ['forward', 'forward'],
+  ['makeBatch', 'batches'],
+  ['batchLabels', 'batches'],
+  ['permutation', 'batches'],
+  ['zeroGrad', 'batches'],
   ['train', 'training loop (other)'],
 ];
-const SPECIAL: Record<string, string> = { '(garbage collector)': 'garbage collection', '(idle)': 'idle (waiting for pool threads)', '(program)': 'V8 (program)' };
+const SPECIAL: Record<string, string> = {
+  '(garbage collector)': 'garbage collection',
+  '(idle)': 'idle (waiting for pool threads)',
+  '(program)': 'V8 (program)',
+};
 
 /** Milliseconds per phase in one .cpuprofile. */
 export function phases(p: CpuProfile): Map<string, number> {
@@ -56,7 +77,9 @@ export function phases(p: CpuProfile): Map<string, number> {
 
 function summarize(dir: string, title: string, json: boolean, extra: Record<string, unknown>): void {
   // the largest profile is the main thread's; the others are loader threads (start-up)
-  const files = readdirSync(dir).map((f) => join(dir, f)).sort((a, b) => statSync(b).size - statSync(a).size);
+  const files = readdirSync(dir)
+    .map((f) => join(dir, f))
+    .sort((a, b) => statSync(b).size - statSync(a).size);
   if (files.length === 0) throw new Error(`${dir}: no .cpuprofile files`);
   const main = phases(JSON.parse(readFileSync(files[0], 'utf8')) as CpuProfile);
   const total = [...main.values()].reduce((a, b) => a + b, 0);
@@ -66,7 +89,8 @@ function summarize(dir: string, title: string, json: boolean, extra: Record<stri
     return;
   }
   process.stdout.write(`${title}, main thread ${(total / 1000).toFixed(1)} s\n`);
-  for (const [k, ms] of rows) process.stdout.write(`  ${k.padEnd(34)} ${(ms / 1000).toFixed(2).padStart(7)} s  ${((100 * ms) / total).toFixed(1).padStart(5)}%\n`);
+  for (const [k, ms] of rows)
+    process.stdout.write(`  ${k.padEnd(34)} ${(ms / 1000).toFixed(2).padStart(7)} s  ${((100 * ms) / total).toFixed(1).padStart(5)}%\n`);
 }
 
 function main(): void {
@@ -83,12 +107,32 @@ function main(): void {
   const tmp = mkdtempSync(join(tmpdir(), 'spurlab-profile-'));
   try {
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${join(tmp, 'prof')}`, join(root, 'bin', 'spurlab.mjs'), 'train', 'mnistv20-3-0-1',
-      '--model', model, '--epochs', epochs, '--out', join(tmp, 'run'), '--json'], { env: { ...process.env, SPURLAB_THREADS: threads }, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--cpu-prof',
+        `--cpu-prof-dir=${join(tmp, 'prof')}`,
+        join(root, 'bin', 'spurlab.mjs'),
+        'train',
+        'mnistv20-3-0-1',
+        '--model',
+        model,
+        '--epochs',
+        epochs,
+        '--out',
+        join(tmp, 'run'),
+        '--json',
+      ],
+      { env: { ...process.env, SPURLAB_THREADS: threads }, encoding: 'utf8' },
+    );
     const wall = (performance.now() - t0) / 1000;
     if (r.status !== 0) throw new Error(`spurlab train failed: ${r.stderr.trim().split('\n').pop()}`);
-    summarize(join(tmp, 'prof'), `${model}, ${epochs} epochs, SPURLAB_THREADS=${threads}: ${wall.toFixed(1)} s from spawn to exit (with the profiler on)`,
-      argv.includes('--json'), { model, epochs: Number(epochs), threads: Number(threads), wall_s: wall });
+    summarize(
+      join(tmp, 'prof'),
+      `${model}, ${epochs} epochs, SPURLAB_THREADS=${threads}: ${wall.toFixed(1)} s from spawn to exit (with the profiler on)`,
+      argv.includes('--json'),
+      { model, epochs: Number(epochs), threads: Number(threads), wall_s: wall },
+    );
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

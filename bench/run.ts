@@ -48,12 +48,20 @@ function log(line: string): void {
 
 const STEP_KEYS = ['train_LargeMLP', 'train_CNN002', 'train_ResNet20', 'eval_LargeMLP', 'eval_ResNet20', 'hvp_LargeMLP'];
 
-interface PeerResult { rates: Record<string, number>; config: Record<string, string>; torch: string }
+interface PeerResult {
+  rates: Record<string, number>;
+  config: Record<string, string>;
+  torch: string;
+}
 
 function runPeer(threads: number): PeerResult | null {
   const script = join(here, 'torch_peer.py');
   if (!existsSync('/usr/bin/python3')) return null;
-  const r = spawnSync('/usr/bin/python3', [script, '--json', '--cores', String(threads), '--seconds', quick ? '1' : '3', '--only', STEP_KEYS.join(',')], { encoding: 'utf8' });
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [script, '--json', '--cores', String(threads), '--seconds', quick ? '1' : '3', '--only', STEP_KEYS.join(',')],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) {
     log(`PyTorch peer unavailable: ${r.stderr.trim().split('\n').pop()} (apt-get install -y python3-torch libopenblas0-pthread)`);
     return null;
@@ -75,7 +83,11 @@ function runSgemm(): { workloads: Record<string, number>; peer: Record<string, n
 
 // Peak resident memory of a piece of training in a fresh process, in MB.
 function peakMemory(code: string): number | null {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `${code}\nprocess.stdout.write(String(process.resourceUsage().maxRSS / 1024));`], { cwd: join(here, '..'), encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', `${code}\nprocess.stdout.write(String(process.resourceUsage().maxRSS / 1024));`],
+    { cwd: join(here, '..'), encoding: 'utf8' },
+  );
   if (r.status !== 0) log(`memory measurement failed: ${r.stderr.trim().split('\n').pop()}`);
   return r.status === 0 ? Number(r.stdout.trim()) : null;
 }
@@ -132,7 +144,11 @@ function flopsTable(r: Report): void {
     if (r.workloads[w.key] === undefined) continue;
     const perImage = trainFlops(w) / w.shape[0];
     const g = (ips: number) => (perImage * ips) / 1e9;
-    r.gflops[w.key] = { spurlab: g(r.workloads[w.key]), peer: r.peer[w.key] ? g(r.peer[w.key]) : null, shareOfCeiling: ceiling ? g(r.workloads[w.key]) / ceiling : null };
+    r.gflops[w.key] = {
+      spurlab: g(r.workloads[w.key]),
+      peer: r.peer[w.key] ? g(r.peer[w.key]) : null,
+      shareOfCeiling: ceiling ? g(r.workloads[w.key]) / ceiling : null,
+    };
   }
 }
 
@@ -155,24 +171,43 @@ function paired(r: Report): void {
 }
 
 function print(r: Report): void {
-  const unit = (k: string) => (k.startsWith('sgemm') ? 'GFLOP/s' : k.startsWith('hvp') ? 'HVP/s' : k.startsWith('peak') ? 'MB' : k.startsWith('startup') ? 's' : k.startsWith('grid') ? 'runs/h' : 'images/s');
+  const unit = (k: string) =>
+    k.startsWith('sgemm')
+      ? 'GFLOP/s'
+      : k.startsWith('hvp')
+        ? 'HVP/s'
+        : k.startsWith('peak')
+          ? 'MB'
+          : k.startsWith('startup')
+            ? 's'
+            : k.startsWith('grid')
+              ? 'runs/h'
+              : 'images/s';
   const out = (s: string) => process.stdout.write(`${s}\n`);
   out(`${r.backend}${r.torch ? `; PyTorch ${r.torch} at its best thread setting per workload` : ''}`);
   out(`${'workload'.padEnd(36)}${'spurlab'.padStart(12)}${'peer'.padStart(12)}${'ratio'.padStart(8)}  unit; peer's setting`);
   for (const [k, v] of Object.entries(r.workloads)) {
     const p = r.peer[k];
-    const setting = k.startsWith('sgemm') ? 'numpy sgemm' : k === 'grid_runs_per_hour' ? r.paired.grid?.peerSetting ?? '' : r.peerConfig[k] ?? '';
-    out(`${k.padEnd(36)}${v.toFixed(1).padStart(12)}${(p ? p.toFixed(1) : '-').padStart(12)}${(p ? r.ratio[k].toFixed(2) : '-').padStart(8)}  ${unit(k)}${setting ? `; ${setting}` : ''}`);
+    const setting = k.startsWith('sgemm') ? 'numpy sgemm' : k === 'grid_runs_per_hour' ? (r.paired.grid?.peerSetting ?? '') : (r.peerConfig[k] ?? '');
+    out(
+      `${k.padEnd(36)}${v.toFixed(1).padStart(12)}${(p ? p.toFixed(1) : '-').padStart(12)}${(p ? r.ratio[k].toFixed(2) : '-').padStart(8)}  ${unit(k)}${setting ? `; ${setting}` : ''}`,
+    );
   }
   if (Object.keys(r.gflops).length > 0) {
-    out(`\neffective GFLOP/s of training (GEMM and convolution arithmetic only); ceiling: native sgemm_1024 ${r.workloads.sgemm_1024?.toFixed(1) ?? '(not measured)'} GFLOP/s`);
+    out(
+      `\neffective GFLOP/s of training (GEMM and convolution arithmetic only); ceiling: native sgemm_1024 ${r.workloads.sgemm_1024?.toFixed(1) ?? '(not measured)'} GFLOP/s`,
+    );
     for (const [k, g] of Object.entries(r.gflops)) {
-      out(`  ${k.padEnd(20)} spurlab ${g.spurlab.toFixed(1).padStart(6)}  peer ${(g.peer === null ? '-' : g.peer.toFixed(1)).padStart(6)}  spurlab's share of the ceiling ${g.shareOfCeiling === null ? '-' : `${(100 * g.shareOfCeiling).toFixed(0)}%`}`);
+      out(
+        `  ${k.padEnd(20)} spurlab ${g.spurlab.toFixed(1).padStart(6)}  peer ${(g.peer === null ? '-' : g.peer.toFixed(1)).padStart(6)}  spurlab's share of the ceiling ${g.shareOfCeiling === null ? '-' : `${(100 * g.shareOfCeiling).toFixed(0)}%`}`,
+      );
     }
   }
   for (const [k, p] of Object.entries(r.paired)) {
     out(`\n${k}: ${p.spurlabSetting} vs PyTorch ${p.peerSetting}; seconds per pair (A B alternated)`);
-    out(`  spurlab ${p.spurlab_s.map((s) => s.toFixed(1)).join(', ')}; PyTorch ${p.peer_s.map((s) => s.toFixed(1)).join(', ')}; median ratio ${p.ratio.toFixed(2)}`);
+    out(
+      `  spurlab ${p.spurlab_s.map((s) => s.toFixed(1)).join(', ')}; PyTorch ${p.peer_s.map((s) => s.toFixed(1)).join(', ')}; median ratio ${p.ratio.toFixed(2)}`,
+    );
   }
 }
 

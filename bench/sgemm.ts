@@ -5,7 +5,14 @@ import { spawnSync } from 'node:child_process';
 import { loadNativeBackend } from '../src/backend/native/index.ts';
 import { refKernels } from '../src/backend/ref/index.ts';
 
-interface Shape { name: string; m: number; k: number; n: number; transA: boolean; transB: boolean }
+interface Shape {
+  name: string;
+  m: number;
+  k: number;
+  n: number;
+  transA: boolean;
+  transB: boolean;
+}
 
 const SHAPES: Shape[] = [
   { name: 'sgemm_1024', m: 1024, k: 1024, n: 1024, transA: false, transB: false },
@@ -108,6 +115,8 @@ if (process.argv.includes('--json')) {
   process.stdout.write(`${'workload'.padEnd(22)}${'native GFLOP/s'.padStart(16)}${'numpy GFLOP/s'.padStart(16)}${'ratio'.padStart(8)}\n`);
   for (const s of SHAPES) {
     const p = peer[s.name];
-    process.stdout.write(`${s.name.padEnd(22)}${best[s.name].toFixed(1).padStart(16)}${(p ? p.toFixed(1) : '-').padStart(16)}${(p ? ratio[s.name].toFixed(2) : '-').padStart(8)}\n`);
+    process.stdout.write(
+      `${s.name.padEnd(22)}${best[s.name].toFixed(1).padStart(16)}${(p ? p.toFixed(1) : '-').padStart(16)}${(p ? ratio[s.name].toFixed(2) : '-').padStart(8)}\n`,
+    );
   }
 }

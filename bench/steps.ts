@@ -40,7 +40,9 @@ function model(name: string): Module {
 // 1e-4 for ResNet20. Validation takes 10x smaller steps: Adam's first steps divide by
 // sqrt(v) of tiny gradients, which amplifies float32 rounding in proportion to the rate.
 function optimizerFor(w: StepWorkload, m: Module, lrScale = 1): Optimizer {
-  return w.optimizer === 'adam' ? new Adam(m.parameters(), { lr: 0.01 * lrScale }) : new SGD(m.parameters(), { lr: 0.1 * lrScale, momentum: 0.9, weightDecay: 1e-4 });
+  return w.optimizer === 'adam'
+    ? new Adam(m.parameters(), { lr: 0.01 * lrScale })
+    : new SGD(m.parameters(), { lr: 0.1 * lrScale, momentum: 0.9, weightDecay: 1e-4 });
 }
 
 function copyWeights(from: Module, to: Module): void {
@@ -87,7 +89,8 @@ export function validateTraining(w: StepWorkload): void {
   for (let s = 0; s < 2; s++) {
     const la = trainStep(a, oa, x, y);
     const lb = withBackend('ref', () => trainStep(b, ob, x, y));
-    if (Math.abs(la - lb) > 1e-4 * Math.max(1, Math.abs(lb))) throw new Error(`${w.key}: loss ${la} on ${activeBackend().name}, ${lb} on ref; not timing`);
+    if (Math.abs(la - lb) > 1e-4 * Math.max(1, Math.abs(lb)))
+      throw new Error(`${w.key}: loss ${la} on ${activeBackend().name}, ${lb} on ref; not timing`);
   }
   const d = maxScaledDiff(a, b);
   if (d > 1e-4) throw new Error(`${w.key}: weights differ by ${d} between ${activeBackend().name} and ref after two steps; not timing`);
@@ -118,11 +121,15 @@ export function trainRate(w: StepWorkload, iters: number): number {
   const opt = optimizerFor(w, m);
   const { x, y } = batch(w.shape, 1);
   const arena = new StorageArena();
-  return rate(() => {
-    arena.run(() => trainStep(m, opt, x, y));
-    m.zeroGrad();
-    arena.recycle();
-  }, iters, w.shape[0]);
+  return rate(
+    () => {
+      arena.run(() => trainStep(m, opt, x, y));
+      m.zeroGrad();
+      arena.recycle();
+    },
+    iters,
+    w.shape[0],
+  );
 }
 
 /** Images per second of eval-mode forward passes, on recycled storage as predict() runs them. */
@@ -130,10 +137,14 @@ export function evalRate(name: string, shape: number[], iters: number): number {
   const m = model(name).eval();
   const { x } = batch(shape, 2);
   const arena = new StorageArena();
-  return rate(() => {
-    arena.run(() => noGrad(() => m.forward(x)));
-    arena.recycle();
-  }, iters, shape[0]);
+  return rate(
+    () => {
+      arena.run(() => noGrad(() => m.forward(x)));
+      arena.recycle();
+    },
+    iters,
+    shape[0],
+  );
 }
 
 /**
@@ -193,7 +204,8 @@ export function validateHvp(): void {
   ref.forEach((t, i) => {
     const b = t.values();
     for (let j = 0; j < b.length; j++) {
-      if (Math.abs(out[off + j] - b[j]) > 1e-4 * Math.max(1, Math.abs(b[j]))) throw new Error(`hvp: element ${j} of parameter ${i} is ${out[off + j]}, ref ${b[j]}; not timing`);
+      if (Math.abs(out[off + j] - b[j]) > 1e-4 * Math.max(1, Math.abs(b[j])))
+        throw new Error(`hvp: element ${j} of parameter ${i} is ${out[off + j]}, ref ${b[j]}; not timing`);
     }
     off += b.length;
   });

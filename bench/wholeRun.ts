@@ -21,16 +21,28 @@ export interface RunOptions {
   log(line: string): void;
 }
 
-interface Job { cmd: string; args: string[]; env: Record<string, string> }
+interface Job {
+  cmd: string;
+  args: string[];
+  env: Record<string, string>;
+}
 
 function spurlabTrain(outDir: string, epochs: number, threads: number): Job {
-  return { cmd: process.execPath, args: [BIN, 'train', 'mnistv20-3-0-1', '--model', 'LargeMLP', '--epochs', String(epochs), '--out', outDir, '--json'], env: { SPURLAB_THREADS: String(threads) } };
+  return {
+    cmd: process.execPath,
+    args: [BIN, 'train', 'mnistv20-3-0-1', '--model', 'LargeMLP', '--epochs', String(epochs), '--out', outDir, '--json'],
+    env: { SPURLAB_THREADS: String(threads) },
+  };
 }
 
 // PyTorch's best setting here: one intra-op thread, OpenBLAS's pool doing the GEMMs
 // (torch 2 + OpenBLAS 2 oversubscribes the cores and runs ~4x slower).
 function torchRun(epochs: number, blasThreads: number): Job {
-  return { cmd: '/usr/bin/python3', args: [PEER, '--mnist', MNIST_DIR, '--epochs', String(epochs), '--torch-threads', '1', '--json'], env: { OPENBLAS_NUM_THREADS: String(blasThreads), OMP_NUM_THREADS: '1' } };
+  return {
+    cmd: '/usr/bin/python3',
+    args: [PEER, '--mnist', MNIST_DIR, '--epochs', String(epochs), '--torch-threads', '1', '--json'],
+    env: { OPENBLAS_NUM_THREADS: String(blasThreads), OMP_NUM_THREADS: '1' },
+  };
 }
 
 /** Seconds from spawning the jobs (all at once) until the last one exits. */
@@ -39,11 +51,19 @@ function timeJobs(jobs: Job[]): number {
   if (jobs.length === 1) {
     const j = jobs[0];
     const r = spawnSync(j.cmd, j.args, { env: { ...process.env, ...j.env }, encoding: 'utf8', cwd: root, maxBuffer: 1 << 26 });
-    if (r.status !== 0) throw new Error(`${j.cmd} ${j.args.join(' ')} failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' ')}`);
+    if (r.status !== 0)
+      throw new Error(`${j.cmd} ${j.args.join(' ')} failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' ')}`);
     return (performance.now() - t0) / 1000;
   }
   // concurrent jobs: a small shell waits for all of them and fails if any does
-  const script = jobs.map((j, i) => `${Object.entries(j.env).map(([k, v]) => `${k}=${v}`).join(' ')} ${JSON.stringify(j.cmd)} ${j.args.map((a) => JSON.stringify(a)).join(' ')} >/dev/null 2>"$T/err${i}" & p${i}=$!`).join('\n');
+  const script = jobs
+    .map(
+      (j, i) =>
+        `${Object.entries(j.env)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')} ${JSON.stringify(j.cmd)} ${j.args.map((a) => JSON.stringify(a)).join(' ')} >/dev/null 2>"$T/err${i}" & p${i}=$!`,
+    )
+    .join('\n');
   const wait = jobs.map((_, i) => `wait $p${i} || { cat "$T/err${i}" >&2; exit 1; }`).join('\n');
   const tmp = mkdtempSync(join(tmpdir(), 'spurlab-bench-'));
   try {
@@ -78,14 +98,19 @@ export function wholeRun(threads: number, o: RunOptions): PairedResult {
     for (let p = 0; p < o.pairs; p++) {
       a.push(timeJobs([spurlabTrain(join(tmp, `run${p}`), o.epochs, threads)]));
       b.push(timeJobs([torchRun(o.epochs, threads)]));
-      o.log(`  whole run, ${threads} thread${threads > 1 ? 's' : ''}, pair ${p + 1}/${o.pairs}: spurlab ${a[p].toFixed(1)} s, PyTorch ${b[p].toFixed(1)} s`);
+      o.log(
+        `  whole run, ${threads} thread${threads > 1 ? 's' : ''}, pair ${p + 1}/${o.pairs}: spurlab ${a[p].toFixed(1)} s, PyTorch ${b[p].toFixed(1)} s`,
+      );
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
   return {
-    spurlab_s: a, peer_s: b, ratio: median(a.map((t, i) => b[i] / t)),
-    spurlabSetting: `SPURLAB_THREADS=${threads}`, peerSetting: `torch 1 / OpenBLAS ${threads} threads`,
+    spurlab_s: a,
+    peer_s: b,
+    ratio: median(a.map((t, i) => b[i] / t)),
+    spurlabSetting: `SPURLAB_THREADS=${threads}`,
+    peerSetting: `torch 1 / OpenBLAS ${threads} threads`,
   };
 }
 
@@ -102,7 +127,11 @@ function gridSweepFile(dir: string, epochs: number): string {
 // sweep finding another's finished checkpoints would skip their training.
 function spurlabGrid(dir: string, tag: string, file: string, workers: number): Job {
   mkdirSync(join(dir, tag));
-  return { cmd: process.execPath, args: [BIN, 'sweep', file, '--store', join(dir, tag, 'results.db'), '--workers', String(workers), '--quiet'], env: {} };
+  return {
+    cmd: process.execPath,
+    args: [BIN, 'sweep', file, '--store', join(dir, tag, 'results.db'), '--workers', String(workers), '--quiet'],
+    env: {},
+  };
 }
 
 /**
@@ -139,7 +168,9 @@ export function grid(cores: number, o: RunOptions): PairedResult & { runsPerHour
         peerConcurrent = pc < ps;
         a.push(Math.min(t1, tn));
         b.push(Math.min(ps, pc));
-        o.log(`  grid pair 1: spurlab --workers 1 ${t1.toFixed(1)} s, --workers ${cores} ${tn.toFixed(1)} s; PyTorch sequential ${ps.toFixed(1)} s, ${cores} at once ${pc.toFixed(1)} s`);
+        o.log(
+          `  grid pair 1: spurlab --workers 1 ${t1.toFixed(1)} s, --workers ${cores} ${tn.toFixed(1)} s; PyTorch sequential ${ps.toFixed(1)} s, ${cores} at once ${pc.toFixed(1)} s`,
+        );
       } else {
         a.push(timeJobs([spurlabGrid(tmp, `p${p}`, file, workers)]));
         b.push(peerJobs(peerConcurrent));
@@ -152,9 +183,13 @@ export function grid(cores: number, o: RunOptions): PairedResult & { runsPerHour
   const ma = median(a);
   const mb = median(b);
   return {
-    spurlab_s: a, peer_s: b, ratio: median(a.map((t, i) => b[i] / t)),
+    spurlab_s: a,
+    peer_s: b,
+    ratio: median(a.map((t, i) => b[i] / t)),
     spurlabSetting: `spurlab sweep --workers ${workers}`,
-    peerSetting: peerConcurrent ? `${cores} processes at once, torch 1 / OpenBLAS 1 thread each` : `one after another, torch 1 / OpenBLAS ${cores} threads`,
+    peerSetting: peerConcurrent
+      ? `${cores} processes at once, torch 1 / OpenBLAS 1 thread each`
+      : `one after another, torch 1 / OpenBLAS ${cores} threads`,
     runsPerHour: { spurlab: (GRID_RUNS * 3600) / ma, peer: (GRID_RUNS * 3600) / mb },
   };
 }

@@ -1,6 +1,6 @@
 // Shared test helpers: seeded random tensors and approximate comparison.
 import assert from 'node:assert/strict';
-import { Tensor, randn, uniform, type DType } from '../src/tensor/tensor.ts';
+import { type Tensor, randn, uniform, type DType } from '../src/tensor/tensor.ts';
 import { SimpleRandom } from '../src/util/random.ts';
 import { nativeBackendOrNull } from '../src/backend/registry.ts';
 

@@ -43,7 +43,10 @@ function randomMutation(rng: Rng): Mutation {
 
 function mutateBytes(b: Uint8Array, rng: Rng): Uint8Array {
   const n = 1 + Math.floor(rng() * 3);
-  return mutate(b, Array.from({ length: n }, () => randomMutation(rng)));
+  return mutate(
+    b,
+    Array.from({ length: n }, () => randomMutation(rng)),
+  );
 }
 
 /** A mutant of any generated value: one binary field, string, number or element changes. */

@@ -33,10 +33,15 @@ function option(args: string[], name: string): string | undefined {
 
 /** JSON with typed arrays as {base64}: a counterexample a test can paste. */
 function describeInput(v: unknown): string {
-  const isBufferJson = (x: unknown): x is { data: number[] } => (x as { type?: unknown })?.type === 'Buffer' && Array.isArray((x as { data?: unknown }).data);
+  const isBufferJson = (x: unknown): x is { data: number[] } =>
+    (x as { type?: unknown })?.type === 'Buffer' && Array.isArray((x as { data?: unknown }).data);
   // Buffers reach the replacer already as {type: 'Buffer', data: [...]} (their toJSON).
   return JSON.stringify(v, (_k, x) =>
-    x instanceof Uint8Array ? { base64: Buffer.from(x).toString('base64') } : isBufferJson(x) ? { base64: Buffer.from(x.data).toString('base64') } : x,
+    x instanceof Uint8Array
+      ? { base64: Buffer.from(x).toString('base64') }
+      : isBufferJson(x)
+        ? { base64: Buffer.from(x.data).toString('base64') }
+        : x,
   );
 }
 
@@ -44,7 +49,16 @@ function runGuided(name: string, seconds: number, seed: number): Report {
   const start = performance.now();
   const r = guidedFuzz(findTarget(name), seconds, seed);
   const refusals = [...outcomes.refusals].sort((a, b) => b[1] - a[1]);
-  const report: Report = { target: name, seconds: (performance.now() - start) / 1000, iterations: r.iterations, seed, parsed: outcomes.parsed, refusals, corpus: r.corpus, features: r.features };
+  const report: Report = {
+    target: name,
+    seconds: (performance.now() - start) / 1000,
+    iterations: r.iterations,
+    seed,
+    parsed: outcomes.parsed,
+    refusals,
+    corpus: r.corpus,
+    features: r.features,
+  };
   if (r.finding) report.finding = { error: r.finding.error, input: describeInput(r.finding.input) };
   return report;
 }
@@ -57,10 +71,21 @@ function runChild(name: string, seconds: number, seed: number): Report {
     { seed, numRuns: Number.MAX_SAFE_INTEGER, interruptAfterTimeLimit: seconds * 1000, markInterruptAsFailure: false },
   );
   const refusals = [...outcomes.refusals].sort((a, b) => b[1] - a[1]);
-  const report: Report = { target: name, seconds: (performance.now() - start) / 1000, iterations: details.numRuns, seed, parsed: outcomes.parsed, refusals };
+  const report: Report = {
+    target: name,
+    seconds: (performance.now() - start) / 1000,
+    iterations: details.numRuns,
+    seed,
+    parsed: outcomes.parsed,
+    refusals,
+  };
   if (details.failed) {
     const err = details.errorInstance as Error | undefined;
-    report.finding = { error: err ? `${err.name}: ${err.message}` : 'unknown', input: describeInput(details.counterexample?.[0]), path: details.counterexamplePath ?? undefined };
+    report.finding = {
+      error: err ? `${err.name}: ${err.message}` : 'unknown',
+      input: describeInput(details.counterexample?.[0]),
+      path: details.counterexamplePath ?? undefined,
+    };
   }
   return report;
 }
@@ -83,11 +108,15 @@ function main(): number {
   let found = 0;
   for (const t of targets) {
     const mode = args.includes('--guided') ? ['--guided'] : [];
-    const r = spawnSync(process.execPath, ['--import', 'tsx', script, '--child', t.name, '--seconds', String(seconds), '--seed', String(seed), ...mode], {
-      encoding: 'utf8',
-      timeout: (seconds + 60) * 1000,
-      maxBuffer: 64 << 20,
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', script, '--child', t.name, '--seconds', String(seconds), '--seed', String(seed), ...mode],
+      {
+        encoding: 'utf8',
+        timeout: (seconds + 60) * 1000,
+        maxBuffer: 64 << 20,
+      },
+    );
     const line = r.stdout.trim().split('\n').at(-1) ?? '';
     if (r.status !== 0 || !line.startsWith('{')) {
       found++;

@@ -61,7 +61,14 @@ const idxPair = fc
 
 const idx = target('idx', 'IDX images + labels (parseIdx, idxDataset)', idxPair, ({ images, labels, expected }) =>
   parsesOrRefuses(['images.idx', 'labels.idx'], () => {
-    const spec = { name: 'fuzz', split: 'train' as const, imagesPath: 'images.idx', labelsPath: 'labels.idx', numClasses: 10, expectedShape: expected };
+    const spec = {
+      name: 'fuzz',
+      split: 'train' as const,
+      imagesPath: 'images.idx',
+      labelsPath: 'labels.idx',
+      numClasses: 10,
+      expectedShape: expected,
+    };
     idxDataset(spec, parseIdx(labels, 'labels.idx'), parseIdx(images, 'images.idx'));
   }),
 );
@@ -71,8 +78,14 @@ const idx = target('idx', 'IDX images + labels (parseIdx, idxDataset)', idxPair,
 // Precomputed: 2 MiB of zeros in 2 KiB of gzip, over the 1 MiB limit the target uses.
 const BOMB = gzipSync(new Uint8Array(2 << 20));
 const gzipInput = fc.oneof(
-  mutated(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 8 }), fc.nat()).map(([n, s, seed]) => gzipSync(idxBytes([n, s, s], seed)))),
-  mutated(fc.uint8Array({ maxLength: 256 }).map((b) => gzipSync(b)), 6, 32),
+  mutated(
+    fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 8 }), fc.nat()).map(([n, s, seed]) => gzipSync(idxBytes([n, s, s], seed))),
+  ),
+  mutated(
+    fc.uint8Array({ maxLength: 256 }).map((b) => gzipSync(b)),
+    6,
+    32,
+  ),
   mutated(fc.constant(BOMB), 2, 32),
   fc.uint8Array({ maxLength: 64 }).map((b) => Uint8Array.from([0x1f, 0x8b, ...b])),
 );
@@ -94,7 +107,10 @@ const cifarInput = fc
       for (let r = 0; r < records; r++) for (let j = 0; j < l.labelBytes; j++) b[r * recordSize + j] %= l.numClasses + 1;
       return b;
     };
-    return fc.record({ layout: fc.constant(layout), files: fc.tuple(...Array.from({ length: files }, (_, k) => mutated(fc.constant(file(k)), 3, 8))) });
+    return fc.record({
+      layout: fc.constant(layout),
+      files: fc.tuple(...Array.from({ length: files }, (_, k) => mutated(fc.constant(file(k)), 3, 8))),
+    });
   });
 
 // Parameters of the harness (a layout index, an image shape) are clamped: the guided mode
@@ -103,7 +119,12 @@ const pick = <T>(list: readonly T[], i: number): T => list[Number.isFinite(i) ? 
 
 const cifar = target('cifar', 'CIFAR-10/100 binary records (decodeCifar)', cifarInput, ({ layout, files }) =>
   parsesOrRefuses(['batch_0.bin', 'batch_1.bin'], () =>
-    decodeCifar(files.map((bytes, k) => ({ bytes, source: `batch_${k}.bin` })), pick(LAYOUTS, layout), 'fuzz', 'train'),
+    decodeCifar(
+      files.map((bytes, k) => ({ bytes, source: `batch_${k}.bin` })),
+      pick(LAYOUTS, layout),
+      'fuzz',
+      'train',
+    ),
   ),
 );
 
@@ -126,11 +147,23 @@ const headerEntry = fc.oneof(
 );
 const forgedHeader = fc.record({
   header: fc.dictionary(tensorName, headerEntry, { maxKeys: 4 }),
-  metadata: fc.option(fc.oneof(fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 })), fc.jsonValue({ maxDepth: 1 })), { nil: undefined }),
+  metadata: fc.option(fc.oneof(fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 })), fc.jsonValue({ maxDepth: 1 })), {
+    nil: undefined,
+  }),
   data: fc.uint8Array({ maxLength: 64 }),
   lengthDelta: fc.oneof(fc.constant(0), fc.integer({ min: -4, max: 4 })),
 });
-function framed({ header, metadata, data, lengthDelta }: { header: Record<string, unknown>; metadata: unknown; data: Uint8Array; lengthDelta: number }): Uint8Array {
+function framed({
+  header,
+  metadata,
+  data,
+  lengthDelta,
+}: {
+  header: Record<string, unknown>;
+  metadata: unknown;
+  data: Uint8Array;
+  lengthDelta: number;
+}): Uint8Array {
   const doc = metadata === undefined ? header : { ...header, __metadata__: metadata };
   const json = Buffer.from(JSON.stringify(doc));
   const out = new Uint8Array(8 + json.length + data.length);
@@ -152,7 +185,8 @@ const encoded = validTensors.map((spec) => {
   // The writer refuses "__proto__" (the round-trip target checks that); the reader gets it forged.
   for (const [name, { dtype, shape }] of spec.filter(([name]) => name !== '__proto__')) {
     const n = shape.reduce((a, b) => a * b, 1);
-    const data = dtype === 'F32' ? new Float32Array(n) : dtype === 'F64' ? new Float64Array(n) : dtype === 'I32' ? new Int32Array(n) : new Uint8Array(n);
+    const data =
+      dtype === 'F32' ? new Float32Array(n) : dtype === 'F64' ? new Float64Array(n) : dtype === 'I32' ? new Int32Array(n) : new Uint8Array(n);
     const value: SafetensorsTensor = { dtype: dtype as SafetensorsTensor['dtype'], shape, data };
     Object.defineProperty(tensors, name, { value, enumerable: true, writable: true, configurable: true });
   }
@@ -175,25 +209,44 @@ const safetensors = target('safetensors', 'safetensors files (decodeSafetensors;
 );
 
 // Writing then reading gives back every tensor, or the writer refuses.
-const safetensorsRoundTrip = target('safetensors-roundtrip', 'safetensors write then read (encodeSafetensors, decodeSafetensors)', validTensors, (spec) =>
-  parsesOrRefuses(['safetensors'], () => {
-    if (new Set(spec.map(([name]) => name)).size !== spec.length) return; // a mutant with a name twice
-    const tensors: Record<string, SafetensorsTensor> = {};
-    for (const [name, { dtype, shape }] of spec) {
-      const n = shape.reduce((a, b) => a * b, 1);
-      if (!(n <= 4096)) return; // the harness would allocate the tensor itself: outside the target
-      const data = dtype === 'F32' ? Float32Array.from({ length: n }, (_, i) => i + 0.5) : dtype === 'F64' ? Float64Array.from({ length: n }, (_, i) => -i) : dtype === 'I32' ? Int32Array.from({ length: n }, (_, i) => i * 7) : Uint8Array.from({ length: n }, (_, i) => i);
-      Object.defineProperty(tensors, name, { value: { dtype, shape, data }, enumerable: true, writable: true, configurable: true });
-    }
-    const back = decodeSafetensors(encodeSafetensors(tensors), 'roundtrip.safetensors').tensors;
-    for (const [name, t] of spec) {
-      const got = Object.hasOwn(back, name) ? back[name] : undefined;
-      const want = tensors[name];
-      if (!got || got.dtype !== t.dtype || JSON.stringify(got.shape) !== JSON.stringify(t.shape) || Buffer.compare(Buffer.from(got.data.buffer, got.data.byteOffset, got.data.byteLength), Buffer.from(want.data.buffer, want.data.byteOffset, want.data.byteLength)) !== 0) {
-        throw new FuzzFinding(`tensor ${JSON.stringify(name)} did not survive a write and read`);
+const safetensorsRoundTrip = target(
+  'safetensors-roundtrip',
+  'safetensors write then read (encodeSafetensors, decodeSafetensors)',
+  validTensors,
+  (spec) =>
+    parsesOrRefuses(['safetensors'], () => {
+      if (new Set(spec.map(([name]) => name)).size !== spec.length) return; // a mutant with a name twice
+      const tensors: Record<string, SafetensorsTensor> = {};
+      for (const [name, { dtype, shape }] of spec) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        if (!(n <= 4096)) return; // the harness would allocate the tensor itself: outside the target
+        const data =
+          dtype === 'F32'
+            ? Float32Array.from({ length: n }, (_, i) => i + 0.5)
+            : dtype === 'F64'
+              ? Float64Array.from({ length: n }, (_, i) => -i)
+              : dtype === 'I32'
+                ? Int32Array.from({ length: n }, (_, i) => i * 7)
+                : Uint8Array.from({ length: n }, (_, i) => i);
+        Object.defineProperty(tensors, name, { value: { dtype, shape, data }, enumerable: true, writable: true, configurable: true });
       }
-    }
-  }),
+      const back = decodeSafetensors(encodeSafetensors(tensors), 'roundtrip.safetensors').tensors;
+      for (const [name, t] of spec) {
+        const got = Object.hasOwn(back, name) ? back[name] : undefined;
+        const want = tensors[name];
+        if (
+          !got ||
+          got.dtype !== t.dtype ||
+          JSON.stringify(got.shape) !== JSON.stringify(t.shape) ||
+          Buffer.compare(
+            Buffer.from(got.data.buffer, got.data.byteOffset, got.data.byteLength),
+            Buffer.from(want.data.buffer, want.data.byteOffset, want.data.byteLength),
+          ) !== 0
+        ) {
+          throw new FuzzFinding(`tensor ${JSON.stringify(name)} did not survive a write and read`);
+        }
+      }
+    }),
 );
 
 // ---- PNG ----
@@ -208,8 +261,16 @@ function pngChunk(type: string, body: Uint8Array): Uint8Array {
 }
 const SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const encodedPng = fc
-  .record({ width: fc.integer({ min: 1, max: 6 }), height: fc.integer({ min: 1, max: 6 }), channels: fc.constantFrom(1, 2, 3, 4 as const), seed: fc.nat() })
-  .map(({ width, height, channels, seed }) => new Uint8Array(encodePng({ width, height, channels: channels as 1 | 2 | 3 | 4, data: seededBytes(seed, width * height * channels) })));
+  .record({
+    width: fc.integer({ min: 1, max: 6 }),
+    height: fc.integer({ min: 1, max: 6 }),
+    channels: fc.constantFrom(1, 2, 3, 4 as const),
+    seed: fc.nat(),
+  })
+  .map(
+    ({ width, height, channels, seed }) =>
+      new Uint8Array(encodePng({ width, height, channels: channels as 1 | 2 | 3 | 4, data: seededBytes(seed, width * height * channels) })),
+  );
 // Chunk by chunk: an IHDR of any fields, palettes, and IDAT holding rows with any filter byte.
 const chunkedPng = fc
   .record({
@@ -253,7 +314,11 @@ const png = target('png', 'PNG images and pattern masks (decodePng)', pngInput, 
 
 // ---- custom pattern JSON ----
 
-const cell = fc.oneof({ arbitrary: fc.constantFrom(0, 1, true, false, null), weight: 40 }, fc.constantFrom(2, -1, 0.5, 'x'), fc.jsonValue({ maxDepth: 0 }));
+const cell = fc.oneof(
+  { arbitrary: fc.constantFrom(0, 1, true, false, null), weight: 40 },
+  fc.constantFrom(2, -1, 0.5, 'x'),
+  fc.jsonValue({ maxDepth: 0 }),
+);
 const patch = fc.oneof(
   {
     arbitrary: fc.record(
@@ -262,7 +327,12 @@ const patch = fc.oneof(
         col: hostileNumber,
         height: hostileNumber,
         width: hostileNumber,
-        value: fc.oneof(fc.double({ min: 0, max: 1 }), fc.array(fc.double({ min: 0, max: 1 }), { minLength: 1, maxLength: 3 }), fc.double(), fc.jsonValue({ maxDepth: 1 })),
+        value: fc.oneof(
+          fc.double({ min: 0, max: 1 }),
+          fc.array(fc.double({ min: 0, max: 1 }), { minLength: 1, maxLength: 3 }),
+          fc.double(),
+          fc.jsonValue({ maxDepth: 1 }),
+        ),
       },
       { requiredKeys: ['row', 'col'] },
     ),
@@ -298,7 +368,23 @@ const patternJson = target('pattern-json', 'custom pattern JSON (parseInlineCust
 const GRID_KEYS = ['kind', ...new Set(KINDS.flatMap((k) => k.keys))];
 
 const gridScalar = fc.oneof(
-  fc.constantFrom('mnist', 'fashion', 'cifar10', 'cifar100', 'bogus', 'S1', 'S3', 'noise:l2=1', 'noise:l2=x', '[]', 'LargeMLP', 'CNN002', 'adam', 'sgd', ...KIND_NAMES),
+  fc.constantFrom(
+    'mnist',
+    'fashion',
+    'cifar10',
+    'cifar100',
+    'bogus',
+    'S1',
+    'S3',
+    'noise:l2=1',
+    'noise:l2=x',
+    '[]',
+    'LargeMLP',
+    'CNN002',
+    'adam',
+    'sgd',
+    ...KIND_NAMES,
+  ),
   fc.constantFrom(0, 1, 3, 100, 9000, -1, 1.5, 1e-3, 1e308, true, false, null),
   fc.string({ maxLength: 6 }),
   fc.double(),
@@ -306,7 +392,10 @@ const gridScalar = fc.oneof(
 const gridValue = fc.oneof(gridScalar, fc.array(gridScalar, { maxLength: 3 }), fc.jsonValue({ maxDepth: 2 }));
 const grid = fc.oneof(
   fc.dictionary(fc.oneof(fc.constantFrom(...GRID_KEYS), fc.string({ maxLength: 5 })), gridValue, { maxKeys: 8 }),
-  fc.record({ dataset: gridValue, pattern: gridValue, n: gridValue, target: gridValue, seed: gridValue, model: gridValue }, { requiredKeys: ['dataset', 'pattern', 'n', 'target', 'seed', 'model'] }),
+  fc.record(
+    { dataset: gridValue, pattern: gridValue, n: gridValue, target: gridValue, seed: gridValue, model: gridValue },
+    { requiredKeys: ['dataset', 'pattern', 'n', 'target', 'seed', 'model'] },
+  ),
 );
 // A valid grid with a few of its keys overridden (or added) by hostile values.
 const one = <T>(...values: T[]) => fc.oneof(fc.constantFrom(...values), fc.array(fc.constantFrom(...values), { minLength: 1, maxLength: 2 }));
@@ -319,16 +408,32 @@ const validGrid = fc.record({
   model: one('LargeMLP', 'CNN002'),
 });
 const perturbedGrid = fc
-  .tuple(validGrid, fc.dictionary(fc.oneof({ arbitrary: fc.constantFrom(...GRID_KEYS), weight: 4 }, fc.string({ maxLength: 5 })), gridValue, { maxKeys: 2 }))
+  .tuple(
+    validGrid,
+    fc.dictionary(fc.oneof({ arbitrary: fc.constantFrom(...GRID_KEYS), weight: 4 }, fc.string({ maxLength: 5 })), gridValue, { maxKeys: 2 }),
+  )
   .map(([g, extra]) => ({ ...g, ...extra }));
 const sweepDoc = fc.oneof(
   {
-    arbitrary: fc.record({ name: fc.oneof(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 0 })), description: fc.string({ maxLength: 6 }), grids: fc.oneof({ arbitrary: fc.array(fc.oneof({ arbitrary: perturbedGrid, weight: 3 }, grid), { maxLength: 3 }), weight: 5 }, fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: ['grids'] }),
+    arbitrary: fc.record(
+      {
+        name: fc.oneof(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 0 })),
+        description: fc.string({ maxLength: 6 }),
+        grids: fc.oneof(
+          { arbitrary: fc.array(fc.oneof({ arbitrary: perturbedGrid, weight: 3 }, grid), { maxLength: 3 }), weight: 5 },
+          fc.jsonValue({ maxDepth: 1 }),
+        ),
+      },
+      { requiredKeys: ['grids'] },
+    ),
     weight: 5,
   },
   fc.jsonValue({ maxDepth: 2 }),
 );
-const sweepInput = fc.oneof(sweepDoc.map((d) => JSON.stringify(d) ?? 'null'), fc.string({ maxLength: 40 }));
+const sweepInput = fc.oneof(
+  sweepDoc.map((d) => JSON.stringify(d) ?? 'null'),
+  fc.string({ maxLength: 40 }),
+);
 
 let sweepDir: string | undefined;
 /** Grids expand only up to this many points per input (case 2's huge grids are not this target's). */

@@ -1,5 +1,5 @@
 // Gradient checks against central finite differences, used by tests and `spurlab doctor`.
-import { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { grad } from './tape.ts';
 import { hessianVectorProduct } from './hvp.ts';
 

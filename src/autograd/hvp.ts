@@ -1,5 +1,5 @@
 // Exact Hessian-vector products by double backward: H v = d/dθ (∇θ L · v).
-import { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { grad } from './tape.ts';
 
 /** H v for the scalar loss built by lossFn over params; v matches params' shapes. */

@@ -97,7 +97,9 @@ function propagate(outputs: Tensor[], gradOutputs: Tensor[], createGraph: boolea
         const gi = inGrads[j];
         if (!gi || !input.requiresGrad) return;
         if (!sameShape(gi.shape, input.shape)) {
-          throw new Error(`autograd: backward of ${node.op} gave a gradient of shape ${shapeStr(gi.shape)} for an input of shape ${shapeStr(input.shape)}`);
+          throw new Error(
+            `autograd: backward of ${node.op} gave a gradient of shape ${shapeStr(gi.shape)} for an input of shape ${shapeStr(input.shape)}`,
+          );
         }
         accumulate(grads, input, gi);
       });

@@ -24,31 +24,52 @@ export type ReduceOp = (typeof REDUCE_OPS)[number];
 
 /** Geometry of a 2-d convolution on NCHW input with OIHW weights. */
 export interface ConvGeom {
-  n: number; c: number; h: number; w: number; // input  [N, C, H, W]
-  oc: number; kh: number; kw: number; // weight [OC, C, KH, KW]
-  strideH: number; strideW: number;
-  padH: number; padW: number;
-  oh: number; ow: number; // output [N, OC, OH, OW]
+  n: number;
+  c: number;
+  h: number;
+  w: number; // input  [N, C, H, W]
+  oc: number;
+  kh: number;
+  kw: number; // weight [OC, C, KH, KW]
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  oh: number;
+  ow: number; // output [N, OC, OH, OW]
 }
 
 /** Geometry of a 2-d pooling window on NCHW input. */
 export interface PoolGeom {
-  n: number; c: number; h: number; w: number; // input  [N, C, H, W]
-  kh: number; kw: number;
-  strideH: number; strideW: number;
-  padH: number; padW: number;
-  oh: number; ow: number; // output [N, C, OH, OW]
+  n: number;
+  c: number;
+  h: number;
+  w: number; // input  [N, C, H, W]
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  oh: number;
+  ow: number; // output [N, C, OH, OW]
 }
 
 export interface AdamArgs {
-  lr: number; beta1: number; beta2: number; eps: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
   weightDecay: number; // added to the gradient (torch.optim.Adam, not AdamW)
   step: number; // 1-based step count after this update
   clip: number; // clamp each gradient element to [-clip, clip] first when > 0
 }
 
 export interface SgdArgs {
-  lr: number; momentum: number; dampening: number; weightDecay: number;
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
   nesterov: boolean;
   firstStep: boolean; // torch initializes the momentum buffer to the gradient on the first step
   clip: number;
@@ -61,7 +82,17 @@ export interface Kernels {
   // Broadcasting binary op. a and b are read through strides over outShape (a stride of 0
   // repeats the element); aOffset/bOffset are the element offsets of their first element.
   // out: contiguous, outShape.
-  binary(op: BinaryOp, a: FloatArray, aOffset: number, aStrides: number[], b: FloatArray, bOffset: number, bStrides: number[], outShape: number[], out: FloatArray): void;
+  binary(
+    op: BinaryOp,
+    a: FloatArray,
+    aOffset: number,
+    aStrides: number[],
+    b: FloatArray,
+    bOffset: number,
+    bStrides: number[],
+    outShape: number[],
+    out: FloatArray,
+  ): void;
 
   // x, out: same length, contiguous.
   unary(op: UnaryOp, x: FloatArray, out: FloatArray): void;
@@ -106,8 +137,17 @@ export interface Kernels {
   // (out: conv2dFused's output); overwrites dx with conv2dBackwardInput(dz), dw with
   // conv2dBackwardWeight(x, dz) and db: [OC] with dz summed over N, OH and OW. A null
   // gradient is not computed.
-  conv2dFusedBackward(x: FloatArray, w: FloatArray, out: FloatArray, dy: FloatArray, g: ConvGeom, relu: boolean,
-    dx: FloatArray | null, dw: FloatArray | null, db: FloatArray | null): void;
+  conv2dFusedBackward(
+    x: FloatArray,
+    w: FloatArray,
+    out: FloatArray,
+    dy: FloatArray,
+    g: ConvGeom,
+    relu: boolean,
+    dx: FloatArray | null,
+    dw: FloatArray | null,
+    db: FloatArray | null,
+  ): void;
 
   // x: [N, C, H, W] -> out: [N, C, OH, OW], argmax: [N, C, OH, OW] flat index into x;
   // overwrites both. Padding counts as -Infinity. Ties take the first maximum in
@@ -137,13 +177,38 @@ export interface Kernels {
   // place with momentum using the unbiased variance (PyTorch); saveMean/saveInvStd: [C]
   // receive the batch mean and 1/sqrt(var + eps). Eval: running statistics are used and
   // saveMean/saveInvStd receive them in the same form.
-  batchNorm(x: FloatArray, gamma: FloatArray, beta: FloatArray, n: number, c: number, s: number,
-    training: boolean, momentum: number, eps: number, runningMean: FloatArray, runningVar: FloatArray,
-    out: FloatArray, saveMean: FloatArray, saveInvStd: FloatArray): void;
+  batchNorm(
+    x: FloatArray,
+    gamma: FloatArray,
+    beta: FloatArray,
+    n: number,
+    c: number,
+    s: number,
+    training: boolean,
+    momentum: number,
+    eps: number,
+    runningMean: FloatArray,
+    runningVar: FloatArray,
+    out: FloatArray,
+    saveMean: FloatArray,
+    saveInvStd: FloatArray,
+  ): void;
   // Gradients of batchNorm. training=true: through the batch statistics; false: the
   // statistics are constants. dx: [N, C, S], dgamma, dbeta: [C].
-  batchNormBackward(x: FloatArray, dy: FloatArray, gamma: FloatArray, saveMean: FloatArray, saveInvStd: FloatArray,
-    n: number, c: number, s: number, training: boolean, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray): void;
+  batchNormBackward(
+    x: FloatArray,
+    dy: FloatArray,
+    gamma: FloatArray,
+    saveMean: FloatArray,
+    saveInvStd: FloatArray,
+    n: number,
+    c: number,
+    s: number,
+    training: boolean,
+    dx: FloatArray,
+    dgamma: FloatArray,
+    dbeta: FloatArray,
+  ): void;
 
   // Optimizer updates, in place on param and the state buffers.
   adamUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, args: AdamArgs): void;
@@ -154,9 +219,32 @@ export type KernelName = keyof Kernels;
 
 /** Every kernel a complete backend provides; the coverage test checks each backend. */
 export const KERNEL_NAMES: readonly KernelName[] = [
-  'matmul', 'binary', 'unary', 'affine', 'scaledSum', 'reduce', 'stridedCopy', 'stridedScatterAdd',
-  'softmax', 'logSoftmax', 'softmaxCrossEntropy',
-  'conv2d', 'conv2dFused', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'conv2dFusedBackward',
-  'maxPool2d', 'maxPool2dBackward', 'gatherIndex', 'avgPool2d', 'avgPool2dBackward',
-  'clamp', 'clampBackward', 'linear', 'batchNorm', 'batchNormBackward', 'adamUpdate', 'sgdUpdate',
+  'matmul',
+  'binary',
+  'unary',
+  'affine',
+  'scaledSum',
+  'reduce',
+  'stridedCopy',
+  'stridedScatterAdd',
+  'softmax',
+  'logSoftmax',
+  'softmaxCrossEntropy',
+  'conv2d',
+  'conv2dFused',
+  'conv2dBackwardInput',
+  'conv2dBackwardWeight',
+  'conv2dFusedBackward',
+  'maxPool2d',
+  'maxPool2dBackward',
+  'gatherIndex',
+  'avgPool2d',
+  'avgPool2dBackward',
+  'clamp',
+  'clampBackward',
+  'linear',
+  'batchNorm',
+  'batchNormBackward',
+  'adamUpdate',
+  'sgdUpdate',
 ];

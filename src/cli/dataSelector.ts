@@ -21,7 +21,8 @@ const OPTION_NAMES = ['dataset', 'pattern', 'n', 'target', 'seed', 'target-b'] a
 const isCount = (v: number) => Number.isInteger(v) && v >= 0;
 
 function requiredInteger(args: ParsedArgs, name: string): number {
-  if (args.values[name] === undefined) throw new UserError(`--${name} is required when the data set is given by options (or give a name such as mnistv8-3-0-0)`);
+  if (args.values[name] === undefined)
+    throw new UserError(`--${name} is required when the data set is given by options (or give a name such as mnistv8-3-0-0)`);
   return numberOption(args, name, 0, isCount, 'a non-negative integer');
 }
 

@@ -27,8 +27,13 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   }
   const cmd: Command | undefined = commands.find((c) => c.name === name);
   if (!cmd) {
-    const guess = closest(name, commands.map((c) => c.name));
-    io.err(`spurlab: unknown command "${name}"${guess ? `; did you mean "${guess}"?` : ''} (expected one of: ${commands.map((c) => c.name).join(', ')})`);
+    const guess = closest(
+      name,
+      commands.map((c) => c.name),
+    );
+    io.err(
+      `spurlab: unknown command "${name}"${guess ? `; did you mean "${guess}"?` : ''} (expected one of: ${commands.map((c) => c.name).join(', ')})`,
+    );
     return 2;
   }
   const helpAt = rest.findIndex((a) => a === '--help' || a === '-h');

@@ -72,5 +72,10 @@ export function decodeCifar(inputs: { bytes: Uint8Array; source: string }[], lay
 }
 
 export function readCifarFiles(paths: string[], layout: CifarLayout, name: string, split: Split, hint = ''): Dataset {
-  return decodeCifar(paths.map((p) => ({ bytes: readDataFile(p, hint), source: p })), layout, name, split);
+  return decodeCifar(
+    paths.map((p) => ({ bytes: readDataFile(p, hint), source: p })),
+    layout,
+    name,
+    split,
+  );
 }

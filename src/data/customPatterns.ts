@@ -134,7 +134,10 @@ function pngAssignments(bytes: Uint8Array, shape: ImageShape, source: string): P
     if (colors === shape.channels) values = color;
     else if (colors === 1) values = new Array<number>(shape.channels).fill(color[0]);
     else if (shape.channels === 1 && color.every((v) => v === color[0])) values = [color[0]];
-    else throw new UserError(`${source}: pixel (${row}, ${col}) has colour ${color.join(',')}, but the images have ${shape.channels} channel(s); use a gray mask`);
+    else
+      throw new UserError(
+        `${source}: pixel (${row}, ${col}) has colour ${color.join(',')}, but the images have ${shape.channels} channel(s); use a gray mask`,
+      );
     values.forEach((v, channel) => out.push({ row, col, channel, value: v / 255 }));
   }
   return nonEmpty(out, source, hasAlpha ? 'every pixel of the PNG is transparent' : 'every pixel of the PNG is black');

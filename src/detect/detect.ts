@@ -46,7 +46,9 @@ export interface DetectRunOptions {
 export function loadEpochCheckpoints(dir: string, cfg: TrainConfig, trainSet: Parameters<typeof buildModel>[1]): ModelAt[] {
   const folder = join(dir, EPOCHS_DIR);
   if (!existsSync(folder)) return [];
-  const files = readdirSync(folder).filter((f) => /^epoch-\d+\.safetensors$/.test(f)).sort();
+  const files = readdirSync(folder)
+    .filter((f) => /^epoch-\d+\.safetensors$/.test(f))
+    .sort();
   return files.map((f) => {
     const ckpt = loadCheckpoint(join(folder, f));
     const { model } = buildModel(cfg, trainSet);
@@ -63,19 +65,21 @@ export function loadEpochCheckpoints(dir: string, cfg: TrainConfig, trainSet: Pa
 export function readMemorization(path: string, positions: Int32Array): { values: Float64Array; missing: number } {
   if (!existsSync(path)) throw new UserError(`${path}: no such file (expected the JSON Lines export of spurlab lira)`);
   const byIndex = new Map<number, number>();
-  readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let row: { index?: unknown; memorization?: unknown };
-    try {
-      row = JSON.parse(line) as typeof row;
-    } catch {
-      throw new UserError(`${path}:${i + 1}: not JSON; expected one JSON object per line (spurlab lira --export FILE.jsonl)`);
-    }
-    if (!Number.isInteger(row.index) || (row.memorization !== null && typeof row.memorization !== 'number')) {
-      throw new UserError(`${path}:${i + 1}: expected "index" (an integer) and "memorization" (a number or null)`);
-    }
-    byIndex.set(row.index as number, row.memorization === null ? NaN : (row.memorization as number));
-  });
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (line.trim() === '') return;
+      let row: { index?: unknown; memorization?: unknown };
+      try {
+        row = JSON.parse(line) as typeof row;
+      } catch {
+        throw new UserError(`${path}:${i + 1}: not JSON; expected one JSON object per line (spurlab lira --export FILE.jsonl)`);
+      }
+      if (!Number.isInteger(row.index) || (row.memorization !== null && typeof row.memorization !== 'number')) {
+        throw new UserError(`${path}:${i + 1}: expected "index" (an integer) and "memorization" (a number or null)`);
+      }
+      byIndex.set(row.index as number, row.memorization === null ? NaN : (row.memorization as number));
+    });
   let missing = 0;
   const values = Float64Array.from(positions, (p) => {
     const v = byIndex.get(p);
@@ -90,12 +94,17 @@ export async function detectRun(dir: string, method: DetectMethod, opts: DetectR
   const cfg = run.config;
   const positions = run.trainIndices;
   const input: DetectInput = {
-    model: run.model, modelName: cfg.model, layout: run.layout, train: run.data.train, positions,
+    model: run.model,
+    modelName: cfg.model,
+    layout: run.layout,
+    train: run.data.train,
+    positions,
     checkpoints: method === 'tracin' || method === 'trak' ? loadEpochCheckpoints(dir, cfg, run.data.train) : [],
   };
   let missing = 0;
   if (method === 'memorization') {
-    if (!opts.memorizationFile) throw new UserError('method memorization needs --memorization FILE: the JSON Lines export of spurlab lira on this data set');
+    if (!opts.memorizationFile)
+      throw new UserError('method memorization needs --memorization FILE: the JSON Lines export of spurlab lira on this data set');
     const m = readMemorization(opts.memorizationFile, positions);
     input.memorization = m.values;
     missing = m.missing;
@@ -120,15 +129,30 @@ export async function detectRun(dir: string, method: DetectMethod, opts: DetectR
     const removed = topPositions(scores, k);
     const drop = new Set(removed);
     const kept = positions.filter((_, i) => !drop.has(i));
-    const measure = (m: typeof run.model) => spuriousScore(m, run.layout, run.data.test, { pattern: run.data.pattern, target: cfg.target, indices: run.testIndices });
+    const measure = (m: typeof run.model) =>
+      spuriousScore(m, run.layout, run.data.test, { pattern: run.data.pattern, target: cfg.target, indices: run.testIndices });
     const before = measure(run.model);
     const { keepCheckpoints: _unused, ...plain } = cfg;
     const r = await train(plain, { data: run.data, trainIndices: kept, outDir: opts.retrainOutDir, events: opts.retrainEvents?.(plain) });
     const after = measure(r.model);
     retrain = {
-      k, removedSpurious: removed.filter((i) => spuriousSet.has(positions[i])).length,
-      scoreBefore: before.score, testAccBefore: before.testAcc, score: after.score, testAcc: after.testAcc, seconds: (Date.now() - t0) / 1000,
+      k,
+      removedSpurious: removed.filter((i) => spuriousSet.has(positions[i])).length,
+      scoreBefore: before.score,
+      testAccBefore: before.testAcc,
+      score: after.score,
+      testAcc: after.testAcc,
+      seconds: (Date.now() - t0) / 1000,
     };
   }
-  return { method, ...metrics, seconds, n: spuriousPositions.length, trainSize: positions.length, spuriousIndices: run.data.spuriousIndices, details, retrain };
+  return {
+    method,
+    ...metrics,
+    seconds,
+    n: spuriousPositions.length,
+    trainSize: positions.length,
+    spuriousIndices: run.data.spuriousIndices,
+    details,
+    retrain,
+  };
 }

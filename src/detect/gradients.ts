@@ -31,13 +31,22 @@ const CHUNK = 1000;
 /** Most floats a dense projection matrix (non-MLP models) may take: 200 MB. */
 const DENSE_PROJECTION_LIMIT = 5e7;
 
-export function exampleStats(model: Module, layout: Layout, train: Dataset, positions: Int32Array, want: StatsWants, modelName = 'this model'): ExampleStats {
+export function exampleStats(
+  model: Module,
+  layout: Layout,
+  train: Dataset,
+  positions: Int32Array,
+  want: StatsWants,
+  modelName = 'this model',
+): ExampleStats {
   model.eval();
   const N = positions.length;
   const probe = MlpProbe.of(model);
   if (want.penultimate && !probe) throw new UserError(`the penultimate representation is read from MLPs only; got ${modelName}`);
   const out: ExampleStats = {
-    loss: new Float64Array(N), margin: new Float64Array(N), pLabel: new Float64Array(N),
+    loss: new Float64Array(N),
+    margin: new Float64Array(N),
+    pLabel: new Float64Array(N),
     gradNormSq: want.gradNormSq ? new Float64Array(N) : null,
     projected: want.projection ? new Float32Array(N * want.projection.k) : null,
     penultimate: want.penultimate && probe ? new Float32Array(N * probe.hiddenSize) : null,
@@ -50,7 +59,13 @@ export function exampleStats(model: Module, layout: Layout, train: Dataset, posi
     const x = makeBatch(train, idx, { layout });
     const y = batchLabels(train, idx);
     if (probe) {
-      const r = noGrad(() => probe.pass(x.values(), y, { gradNormSq: want.gradNormSq, penultimate: want.penultimate, projection: kron && want.projection ? { proj: kron, of: want.projection.of } : undefined }));
+      const r = noGrad(() =>
+        probe.pass(x.values(), y, {
+          gradNormSq: want.gradNormSq,
+          penultimate: want.penultimate,
+          projection: kron && want.projection ? { proj: kron, of: want.projection.of } : undefined,
+        }),
+      );
       out.loss.set(r.loss, start);
       out.margin.set(r.margin, start);
       out.pLabel.set(r.pLabel, start);
@@ -69,7 +84,10 @@ function genericGradients(model: Module, want: StatsWants, modelName: string) {
   const engine = want.gradNormSq || want.projection ? hessianEngineFor(model, 'tape') : null;
   const P = engine?.size ?? 0;
   const k = want.projection?.k ?? 0;
-  if (k * P > DENSE_PROJECTION_LIMIT) throw new UserError(`a ${k}-dimensional projection of ${modelName}'s ${P} parameters needs a dense ${k} x ${P} matrix (over ${DENSE_PROJECTION_LIMIT} floats); use an MLP, or a smaller --projection`);
+  if (k * P > DENSE_PROJECTION_LIMIT)
+    throw new UserError(
+      `a ${k}-dimensional projection of ${modelName}'s ${P} parameters needs a dense ${k} x ${P} matrix (over ${DENSE_PROJECTION_LIMIT} floats); use an MLP, or a smaller --projection`,
+    );
   let dense: Float32Array | null = null;
   if (k > 0) {
     const rng = new RandomState([want.projection!.seed, 31]);

@@ -25,11 +25,22 @@ import { UserError } from '../util/errors.ts';
 import { exampleStats } from './gradients.ts';
 import { activationClusteringScores, spectralScores } from './representations.ts';
 
-export const DETECT_METHODS = ['loss', 'margin', 'grad-norm', 'self-influence', 'tracin', 'trak', 'spectral', 'activation-clustering', 'memorization'] as const;
+export const DETECT_METHODS = [
+  'loss',
+  'margin',
+  'grad-norm',
+  'self-influence',
+  'tracin',
+  'trak',
+  'spectral',
+  'activation-clustering',
+  'memorization',
+] as const;
 export type DetectMethod = (typeof DETECT_METHODS)[number];
 
 export function checkDetectMethod(m: string): DetectMethod {
-  if (!(DETECT_METHODS as readonly string[]).includes(m)) throw new UserError(`method: got ${JSON.stringify(m)}, expected one of ${DETECT_METHODS.join(', ')}`);
+  if (!(DETECT_METHODS as readonly string[]).includes(m))
+    throw new UserError(`method: got ${JSON.stringify(m)}, expected one of ${DETECT_METHODS.join(', ')}`);
   return m as DetectMethod;
 }
 
@@ -62,7 +73,17 @@ export interface DetectOptions {
   seed: number;
 }
 
-export const DETECT_DEFAULTS: DetectOptions = { projection: 256, trakModels: 3, damp: 0.1, scale: 'auto', depth: 100, repeats: 1, hessianBatch: 1, components: 10, seed: 0 };
+export const DETECT_DEFAULTS: DetectOptions = {
+  projection: 256,
+  trakModels: 3,
+  damp: 0.1,
+  scale: 'auto',
+  depth: 100,
+  repeats: 1,
+  hessianBatch: 1,
+  components: 10,
+  seed: 0,
+};
 
 export interface MethodScores {
   scores: Float64Array; // per position
@@ -99,10 +120,20 @@ export function detectScores(method: DetectMethod, input: DetectInput, opts: Det
     }
     case 'activation-clustering': {
       const s = stats(model, { penultimate: true });
-      return { scores: activationClusteringScores(s.penultimate!, s.hidden, labelsOf(input), { components: opts.components, iterations: 50, seed: opts.seed }), details: { hidden: s.hidden, components: opts.components } };
+      return {
+        scores: activationClusteringScores(s.penultimate!, s.hidden, labelsOf(input), {
+          components: opts.components,
+          iterations: 50,
+          seed: opts.seed,
+        }),
+        details: { hidden: s.hidden, components: opts.components },
+      };
     }
     case 'memorization': {
-      if (!input.memorization) throw new UserError('method memorization needs LiRA memorization estimates of the training examples (--memorization FILE, from spurlab lira --export)');
+      if (!input.memorization)
+        throw new UserError(
+          'method memorization needs LiRA memorization estimates of the training examples (--memorization FILE, from spurlab lira --export)',
+        );
       return { scores: Float64Array.from(input.memorization, (v) => (Number.isNaN(v) ? -Infinity : v)), details: {} };
     }
   }
@@ -113,7 +144,10 @@ function labelsOf(input: DetectInput): Int32Array {
 }
 
 function needCheckpoints(input: DetectInput, method: string): ModelAt[] {
-  if (input.checkpoints.length === 0) throw new UserError(`method ${method} needs the run's epoch checkpoints, and this run kept none: train it with --keep-checkpoints E (every E-th epoch)`);
+  if (input.checkpoints.length === 0)
+    throw new UserError(
+      `method ${method} needs the run's epoch checkpoints, and this run kept none: train it with --keep-checkpoints E (every E-th epoch)`,
+    );
   return input.checkpoints;
 }
 
@@ -123,7 +157,14 @@ function trakScores(input: DetectInput, opts: DetectOptions): MethodScores {
   const k = opts.projection;
   const scores = new Float64Array(N);
   models.forEach((c, m) => {
-    const s = exampleStats(c.model, input.layout, input.train, input.positions, { projection: { k, of: 'margin', seed: opts.seed * 1000 + m } }, input.modelName);
+    const s = exampleStats(
+      c.model,
+      input.layout,
+      input.train,
+      input.positions,
+      { projection: { k, of: 'margin', seed: opts.seed * 1000 + m } },
+      input.modelName,
+    );
     const lev = leverages(s.projected!, N, k);
     for (let i = 0; i < N; i++) scores[i] += (lev[i] * (1 - s.pLabel[i])) / models.length;
   });
@@ -179,7 +220,15 @@ export function hessianPool(input: DetectInput, batch: number, seed: number): Ex
     const all = exampleBatch(train, positions, layout);
     return { size: 1, example: () => all };
   }
-  return { size: N, example: (i): Batch => exampleBatch(train, Int32Array.from(new RandomState([seed, 9, i]).randint(0, N, batch), (p) => positions[p]), layout) };
+  return {
+    size: N,
+    example: (i): Batch =>
+      exampleBatch(
+        train,
+        Int32Array.from(new RandomState([seed, 9, i]).randint(0, N, batch), (p) => positions[p]),
+        layout,
+      ),
+  };
 }
 
 function selfInfluenceScores(input: DetectInput, opts: DetectOptions): MethodScores {
@@ -200,7 +249,15 @@ function selfInfluenceScores(input: DetectInput, opts: DetectOptions): MethodSco
     // scale and a quarter of the damping: the same lambda, so the same quantity.
     for (let attempt = 0; ; attempt++) {
       const f = 4 ** attempt;
-      const r = lissaInverseHvp(engine, v, pool, { damp: opts.damp / f, scale: scale.scale * f, depth: opts.depth * Math.min(f, 4), repeats: opts.repeats, scaling: 'textbook', seed: [opts.seed, 5, i], normPoints: 8 });
+      const r = lissaInverseHvp(engine, v, pool, {
+        damp: opts.damp / f,
+        scale: scale.scale * f,
+        depth: opts.depth * Math.min(f, 4),
+        repeats: opts.repeats,
+        scaling: 'textbook',
+        seed: [opts.seed, 5, i],
+        normPoints: 8,
+      });
       hvps += r.hvps;
       if (r.trace.diverged && attempt < 3) continue;
       if (attempt > 0) rescaled++;
@@ -214,6 +271,7 @@ function selfInfluenceScores(input: DetectInput, opts: DetectOptions): MethodSco
       break;
     }
   }
-  if (diverged > N / 2) throw new UserError(`self-influence: LiSSA diverged for ${diverged} of ${N} examples at up to 64 times scale ${scale.scale}; raise --scale`);
+  if (diverged > N / 2)
+    throw new UserError(`self-influence: LiSSA diverged for ${diverged} of ${N} examples at up to 64 times scale ${scale.scale}; raise --scale`);
   return { scores, details: { engine: engine.kind, scale: scale.scale, lambda, depth: opts.depth, repeats: opts.repeats, hvps, rescaled, diverged } };
 }

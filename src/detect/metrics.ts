@@ -94,5 +94,7 @@ export function detectionMetrics(scores: ArrayLike<number>, spurious: readonly n
 
 /** The positions of the k highest scores (ties broken by position, for a reproducible removal). */
 export function topPositions(scores: ArrayLike<number>, k: number): number[] {
-  return Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b).slice(0, k);
+  return Array.from({ length: scores.length }, (_, i) => i)
+    .sort((a, b) => scores[b] - scores[a] || a - b)
+    .slice(0, k);
 }

@@ -29,7 +29,11 @@ export class KroneckerProjection {
   readonly u: Float32Array[] = []; // per layer [k, out]
   readonly v: Float32Array[] = []; // per layer [k, in]
   readonly c: Float32Array[] = []; // per layer [k, out]
-  constructor(readonly k: number, layers: readonly ProbeLayer[], seed: number) {
+  constructor(
+    readonly k: number,
+    layers: readonly ProbeLayer[],
+    seed: number,
+  ) {
     const rng = new RandomState([seed, 31]);
     const normals = (n: number) => Float32Array.from({ length: n }, () => rng.standardNormal());
     for (const l of layers) {
@@ -59,13 +63,19 @@ export interface ProbeResult {
 }
 
 export class MlpProbe {
-  constructor(readonly layers: readonly ProbeLayer[], readonly dtype: DType = 'float32') {}
+  constructor(
+    readonly layers: readonly ProbeLayer[],
+    readonly dtype: DType = 'float32',
+  ) {}
 
   /** The probe of a model when it is an MLP (weights shared, not copied), else null. */
   static of(model: Module): MlpProbe | null {
     const layers = mlpLayers(model);
     if (!layers) return null;
-    return new MlpProbe(layers.map(({ weight, bias }) => ({ weight: weight.values(), bias: bias.values(), inF: weight.shape[1], outF: weight.shape[0] })), layers[0].weight.dtype);
+    return new MlpProbe(
+      layers.map(({ weight, bias }) => ({ weight: weight.values(), bias: bias.values(), inF: weight.shape[1], outF: weight.shape[0] })),
+      layers[0].weight.dtype,
+    );
   }
 
   get hiddenSize(): number {
@@ -83,10 +93,11 @@ export class MlpProbe {
       const { inF, outF, weight, bias } = this.layers[l];
       z = allocate(this.dtype, B * outF);
       K.matmul(acts[l], weight, B, inF, outF, false, true, z);
-      for (let r = 0; r < B; r++) for (let o = 0; o < outF; o++) {
-        const v = z[r * outF + o] + bias[o];
-        z[r * outF + o] = l < L - 1 && v < 0 ? 0 : v;
-      }
+      for (let r = 0; r < B; r++)
+        for (let o = 0; o < outF; o++) {
+          const v = z[r * outF + o] + bias[o];
+          z[r * outF + o] = l < L - 1 && v < 0 ? 0 : v;
+        }
       if (l < L - 1) acts.push(z);
     }
     const C = this.layers[L - 1].outF;
@@ -105,7 +116,7 @@ export class MlpProbe {
         if (c !== label && v > otherMax) otherMax = v;
       }
       let sum = 0;
-      for (let c = 0; c < C; c++) sum += (p[c] = Math.exp(z[r * C + c] - max));
+      for (let c = 0; c < C; c++) sum += p[c] = Math.exp(z[r * C + c] - max);
       let others = 0;
       for (let c = 0; c < C; c++) {
         p[c] /= sum;
@@ -117,7 +128,7 @@ export class MlpProbe {
       // the margin f = log p_y - log(1 - p_y) has gradient -(p - e_y) / (1 - p_y); the sign
       // does not matter to the quadratic forms TRAK takes of it
       const scale = want.projection?.of === 'margin' ? 1 / Math.max(others, 1e-30) : 1;
-      for (let c = 0; c < C; c++) d[r * C + c] = ((c === label ? -others : p[c])) * scale;
+      for (let c = 0; c < C; c++) d[r * C + c] = (c === label ? -others : p[c]) * scale;
     }
     const gradNormSq = want.gradNormSq ? new Float64Array(B) : null;
     const proj = want.projection?.proj ?? null;

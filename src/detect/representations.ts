@@ -128,7 +128,11 @@ export function twoMeans(x: Float64Array, m: number, d: number, iterations: numb
   const total = w.reduce((a, b) => a + b, 0);
   let pick = m - 1;
   let u = rng.random() * total;
-  for (let i = 0; i < m; i++) if ((u -= w[i]) <= 0) { pick = i; break; }
+  for (let i = 0; i < m; i++)
+    if ((u -= w[i]) <= 0) {
+      pick = i;
+      break;
+    }
   const centroids = [c0, x.slice(pick * d, pick * d + d)];
   const assign = new Uint8Array(m);
   for (let it = 0; it < iterations; it++) {
@@ -141,10 +145,11 @@ export function twoMeans(x: Float64Array, m: number, d: number, iterations: numb
     for (const k of [0, 1]) {
       const c = new Float64Array(d);
       let count = 0;
-      for (let i = 0; i < m; i++) if (assign[i] === k) {
-        count++;
-        for (let j = 0; j < d; j++) c[j] += x[i * d + j];
-      }
+      for (let i = 0; i < m; i++)
+        if (assign[i] === k) {
+          count++;
+          for (let j = 0; j < d; j++) c[j] += x[i * d + j];
+        }
       if (count > 0) for (let j = 0; j < d; j++) centroids[k][j] = c[j] / count;
     }
     if (!changed && it > 0) break;
@@ -159,7 +164,12 @@ export function twoMeans(x: Float64Array, m: number, d: number, iterations: numb
  * one (planted examples of two kinds need not fall in one cluster); a class split into a
  * tiny cluster and the rest ranks above a class split in halves.
  */
-export function activationClusteringScores(reps: Float32Array, h: number, labels: Int32Array, opts: ClusteringOptions = CLUSTERING_DEFAULTS): Float64Array {
+export function activationClusteringScores(
+  reps: Float32Array,
+  h: number,
+  labels: Int32Array,
+  opts: ClusteringOptions = CLUSTERING_DEFAULTS,
+): Float64Array {
   const scores = new Float64Array(labels.length);
   for (const members of byClass(labels).values()) {
     const m = members.length;
@@ -168,11 +178,12 @@ export function activationClusteringScores(reps: Float32Array, h: number, labels
     const dims = Math.min(opts.components, h);
     const basis = topRightSingularVectors(c, m, h, dims, opts.seed);
     const low = new Float64Array(m * dims);
-    for (let r = 0; r < m; r++) for (let k = 0; k < dims; k++) {
-      let dot = 0;
-      for (let j = 0; j < h; j++) dot += c[r * h + j] * basis[k][j];
-      low[r * dims + k] = dot;
-    }
+    for (let r = 0; r < m; r++)
+      for (let k = 0; k < dims; k++) {
+        let dot = 0;
+        for (let j = 0; j < h; j++) dot += c[r * h + j] * basis[k][j];
+        low[r * dims + k] = dot;
+      }
     const { assign, centroids } = twoMeans(low, m, dims, opts.iterations, opts.seed);
     const ones = assign.reduce((a, b) => a + b, 0);
     const small = ones <= m - ones ? 1 : 0;

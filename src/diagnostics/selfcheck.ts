@@ -4,7 +4,7 @@ import { activeBackend, nativeBackendOrNull, withBackend } from '../backend/regi
 import { gradCheck, hvpCheck } from '../autograd/gradcheck.ts';
 import { grad } from '../autograd/tape.ts';
 import * as ops from '../ops/index.ts';
-import { randn, Tensor } from '../tensor/tensor.ts';
+import { randn, type Tensor } from '../tensor/tensor.ts';
 import { SimpleRandom } from '../util/random.ts';
 
 export interface Check {
@@ -27,7 +27,10 @@ function mlpLoss(x: Tensor, y: Int32Array) {
 
 function cnnLoss(x: Tensor, y: Int32Array) {
   return ([w, b, fc]: Tensor[]) => {
-    const h = ops.conv2d(x, w, { padding: 1 }).add(b.reshape([1, -1, 1, 1])).relu();
+    const h = ops
+      .conv2d(x, w, { padding: 1 })
+      .add(b.reshape([1, -1, 1, 1]))
+      .relu();
     const p = ops.maxPool2d(h, { kernel: 2 });
     return ops.crossEntropy(ops.linear(p.flatten(), fc, null), y);
   };
@@ -58,9 +61,11 @@ function agreement(name: string, backend: string, loss: (p: Tensor[]) => Tensor,
   const a = lossAndGrads(backend, loss, params);
   const r = lossAndGrads('ref', loss, params);
   let worst = 0;
-  a.forEach((arr, i) => arr.forEach((v, j) => {
-    worst = Math.max(worst, Math.abs(v - r[i][j]) / Math.max(1, Math.abs(r[i][j])));
-  }));
+  a.forEach((arr, i) =>
+    arr.forEach((v, j) => {
+      worst = Math.max(worst, Math.abs(v - r[i][j]) / Math.max(1, Math.abs(r[i][j])));
+    }),
+  );
   return check(name, worst, AGREE_TOL, `${backend} and ref disagree by ${worst}`);
 }
 
@@ -101,4 +106,3 @@ export function backendSummary(): { backend: string; threads: number; descriptio
   const b = activeBackend();
   return { backend: b.name, threads: b.threads, description: b.describe() };
 }
-

@@ -28,7 +28,8 @@ export function parseRedisUrl(raw: string): RedisTarget {
   } catch {
     throw new UserError(`--queue ${raw}: not a URL; expected redis://HOST:PORT`);
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new UserError(`--queue ${raw}: scheme "${u.protocol}", expected redis:// or rediss://`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
+    throw new UserError(`--queue ${raw}: scheme "${u.protocol}", expected redis:// or rediss://`);
   if (!u.hostname) throw new UserError(`--queue ${raw}: no host; expected redis://HOST:PORT`);
   const port = u.port ? Number(u.port) : 6379;
   const dbText = u.pathname.replace(/^\//, '');
@@ -65,7 +66,12 @@ export interface ConnectionOptions {
  */
 export function connectionOptions(t: RedisTarget): ConnectionOptions {
   return {
-    host: t.host, port: t.port, db: t.db, username: t.username, password: t.password, ...(t.tls ? { tls: {} } : {}),
+    host: t.host,
+    port: t.port,
+    db: t.db,
+    username: t.username,
+    password: t.password,
+    ...(t.tls ? { tls: {} } : {}),
     retryStrategy: reconnectDelayMs,
     maxRetriesPerRequest: null,
   };
@@ -99,7 +105,10 @@ export async function checkRedisReachable(t: RedisTarget, timeoutMs = 3000): Pro
 export function sweepQueueName(sweepName: string): string {
   const base = /[\\/]/.test(sweepName) || sweepName.endsWith('.json') ? basename(sweepName, extname(sweepName)) : sweepName;
   const safe = base.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
-  if (!safe) throw new UserError(`sweep name ${JSON.stringify(sweepName)}: nothing left to name its queue after removing characters other than letters, digits, '.', '_' and '-'`);
+  if (!safe)
+    throw new UserError(
+      `sweep name ${JSON.stringify(sweepName)}: nothing left to name its queue after removing characters other than letters, digits, '.', '_' and '-'`,
+    );
   return safe;
 }
 

@@ -78,7 +78,15 @@ export class SweepCoordinator {
   }
 
   private jobData(run: PlannedRun): RunJobData {
-    const data: RunJobData = { key: run.key, kind: run.kind, config: run.config, codeVersion: this.opts.codeVersion, sweep: this.queueName, artifactsDir: this.opts.artifactsDir, dataDir: this.opts.dataDir };
+    const data: RunJobData = {
+      key: run.key,
+      kind: run.kind,
+      config: run.config,
+      codeVersion: this.opts.codeVersion,
+      sweep: this.queueName,
+      artifactsDir: this.opts.artifactsDir,
+      dataDir: this.opts.dataDir,
+    };
     // a run reading other runs' results (LiRA's shadow models) gets them from the store: its stage comes after theirs
     const inputs = findKind(run.kind).inputs?.(run.config) ?? [];
     if (inputs.length > 0) {
@@ -108,16 +116,23 @@ export class SweepCoordinator {
   /** Lists the sweep where workers look for queues (again after Redis lost it). */
   private async register(): Promise<void> {
     const client = await this.queue.client;
-    await client.hset(SWEEP_REGISTRY_KEY, { [this.queueName]: JSON.stringify({ codeVersion: this.opts.codeVersion, runs: this.opts.runs.length, at: new Date().toISOString() }) });
+    await client.hset(SWEEP_REGISTRY_KEY, {
+      [this.queueName]: JSON.stringify({ codeVersion: this.opts.codeVersion, runs: this.opts.runs.length, at: new Date().toISOString() }),
+    });
   }
 
   /** Puts back the pending runs the queue lost; says what it found after a restart. */
   private async recover(afterRestart: boolean): Promise<void> {
     if (afterRestart) await this.register();
-    const found = await requeueMissing(this.queue, this.pending, (key) => this.opts.store.isDone(key), async (key, run) => {
-      await this.queue.add('run', this.jobData(run), this.jobOptions(key));
-      this.summary.enqueued++;
-    });
+    const found = await requeueMissing(
+      this.queue,
+      this.pending,
+      (key) => this.opts.store.isDone(key),
+      async (key, run) => {
+        await this.queue.add('run', this.jobData(run), this.jobOptions(key));
+        this.summary.enqueued++;
+      },
+    );
     // a periodic check may have found the loss before the restart was known
     this.requeuedSinceDown += found.missing;
     if (afterRestart) this.opts.onLog?.(restartMessage(this.opts.target.url, { missing: this.requeuedSinceDown, pending: found.pending }));
@@ -130,7 +145,9 @@ export class SweepCoordinator {
     if (this.watch) return this.watch;
     // while Redis is away the queue's commands wait for it; the watch says so and bounds the wait
     this.watch = new RedisWatch({
-      target: this.opts.target, giveUpAfterMs: this.opts.giveUpAfterMs ?? DEFAULT_GIVE_UP_SECONDS * 1000, onLog: this.opts.onLog,
+      target: this.opts.target,
+      giveUpAfterMs: this.opts.giveUpAfterMs ?? DEFAULT_GIVE_UP_SECONDS * 1000,
+      onLog: this.opts.onLog,
       onDown: () => (this.requeuedSinceDown = 0),
       onBack: ({ restarted }) => {
         if (restarted) this.restarted = true;
@@ -162,7 +179,11 @@ export class SweepCoordinator {
       const needs = prerequisiteKeys(run);
       const failedDep = needs.find((k: string) => failedKeys.has(k));
       if (failedDep !== undefined) {
-        const what = findKind(run.kind).dependencies(run.config).some((c: TrainConfig) => configKey(c) === failedDep) ? 'train run' : 'input run';
+        const what = findKind(run.kind)
+          .dependencies(run.config)
+          .some((c: TrainConfig) => configKey(c) === failedDep)
+          ? 'train run'
+          : 'input run';
         const error = `not run: the ${what} it needs (${failedDep.slice(0, 12)}) failed`;
         this.summary.failed.push({ key, run, error });
         this.opts.onRunEnd?.(run, 'failed', error);
@@ -176,7 +197,8 @@ export class SweepCoordinator {
       }
       const state = await job.getState();
       // a failed run is tried again by a new invocation; a waiting job of other code is replaced
-      if (state === 'failed' || (state !== 'active' && state !== 'completed' && job.data.codeVersion !== this.opts.codeVersion)) await this.reenqueue(job);
+      if (state === 'failed' || (state !== 'active' && state !== 'completed' && job.data.codeVersion !== this.opts.codeVersion))
+        await this.reenqueue(job);
     }
     for (let i = 0; i < fresh.length; i += 500) await this.queue.addBulk(fresh.slice(i, i + 500));
     this.summary.enqueued += fresh.length;
@@ -205,9 +227,11 @@ export class SweepCoordinator {
     const failure = new Error(error);
     // the worker's stack (BullMQ keeps one per attempt) is the useful one
     failure.stack = [error, ...(job.stacktrace ?? []).slice(-1)].join('\n');
-    await this.opts.store.runOnce({ key, config: findKind(run.kind).storeConfig(run.config), kind: run.kind }, () => {
-      throw failure;
-    }).catch(() => undefined);
+    await this.opts.store
+      .runOnce({ key, config: findKind(run.kind).storeConfig(run.config), kind: run.kind }, () => {
+        throw failure;
+      })
+      .catch(() => undefined);
     this.summary.failed.push({ key, run, error });
     this.opts.onRunEnd?.(run, 'failed', error);
   }

@@ -27,16 +27,20 @@ export async function runDetached(run: DetachedRun): Promise<RunOutput<object>> 
   const kind = findKind(run.kind, `run ${run.key.slice(0, 12)}`);
   const config = kind.configure({ ...run.config });
   const key = kindKey(kind, config);
-  if (key !== run.key) throw new UserError(`run ${run.key.slice(0, 12)} (kind ${kind.name}): its configuration hashes to ${key.slice(0, 12)}; it was changed after it was planned, plan the sweep again`);
+  if (key !== run.key)
+    throw new UserError(
+      `run ${run.key.slice(0, 12)} (kind ${kind.name}): its configuration hashes to ${key.slice(0, 12)}; it was changed after it was planned, plan the sweep again`,
+    );
   let scratch: string | undefined;
   return kind.run(config, {
     dataDir: run.dataDir,
     artifactDir: run.artifactsDir === undefined ? undefined : join(run.artifactsDir, key),
     events: run.events,
     async trainedModel(cfg) {
-      const dir = run.artifactsDir === undefined
-        ? join((scratch ??= mkdtempSync(join(tmpdir(), 'spurlab-dependency-'))), kindKey(trainKind, cfg))
-        : join(run.artifactsDir, kindKey(trainKind, cfg));
+      const dir =
+        run.artifactsDir === undefined
+          ? join((scratch ??= mkdtempSync(join(tmpdir(), 'spurlab-dependency-'))), kindKey(trainKind, cfg))
+          : join(run.artifactsDir, kindKey(trainKind, cfg));
       if (!finishedRunIn(dir, cfg)) await train(cfg, { outDir: dir, dataDir: run.dataDir, resumeIfPresent: true });
       return dir;
     },

@@ -41,9 +41,13 @@ export async function queueStatus(target: RedisTarget, queueName: string, codeVe
     const c = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'paused', 'active', 'completed', 'failed');
     const workers = await queue.getWorkersCount().catch(() => 0);
     return {
-      queue: queueLabel(queueName), codeVersion,
+      queue: queueLabel(queueName),
+      codeVersion,
       queued: (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) + (c.paused ?? 0),
-      active: c.active ?? 0, done: c.completed ?? 0, failed: c.failed ?? 0, workers,
+      active: c.active ?? 0,
+      done: c.completed ?? 0,
+      failed: c.failed ?? 0,
+      workers,
     };
   } finally {
     await queue.close();

@@ -103,7 +103,9 @@ export class RedisWatch {
     if (this.downSince !== undefined) {
       const downMs = Date.now() - this.downSince;
       this.downSince = undefined;
-      this.opts.onLog?.(`Redis at ${this.opts.target.url} is back after ${(downMs / 1000).toFixed(1)} s${restarted ? ' (the server restarted)' : ''}`);
+      this.opts.onLog?.(
+        `Redis at ${this.opts.target.url} is back after ${(downMs / 1000).toFixed(1)} s${restarted ? ' (the server restarted)' : ''}`,
+      );
       this.opts.onBack?.({ downMs, restarted });
     } else if (restarted) {
       // restarted between two pings: nothing was seen missing, but its state may be
@@ -120,12 +122,16 @@ export class RedisWatch {
       // the socket's own error (ECONNREFUSED, ...) says more than the command's "stream isn't writeable"
       const cause = this.lastError ?? e;
       const why = (cause as NodeJS.ErrnoException).code ?? cause.message;
-      this.opts.onLog?.(`lost the connection to Redis at ${this.opts.target.url} (${why}) at ${isoSeconds(now)}; retrying with backoff, giving up after ${this.opts.giveUpAfterMs / 1000} s (--give-up-after)`);
+      this.opts.onLog?.(
+        `lost the connection to Redis at ${this.opts.target.url} (${why}) at ${isoSeconds(now)}; retrying with backoff, giving up after ${this.opts.giveUpAfterMs / 1000} s (--give-up-after)`,
+      );
       this.opts.onDown?.();
       return;
     }
     if (now - this.downSince >= this.opts.giveUpAfterMs && !this.gaveUp) {
-      this.gaveUp = new RedisGoneError(`giving up: Redis at ${this.opts.target.url} unreachable since ${isoSeconds(this.downSince)} (${((now - this.downSince) / 1000).toFixed(0)} s; --give-up-after ${this.opts.giveUpAfterMs / 1000})`);
+      this.gaveUp = new RedisGoneError(
+        `giving up: Redis at ${this.opts.target.url} unreachable since ${isoSeconds(this.downSince)} (${((now - this.downSince) / 1000).toFixed(0)} s; --give-up-after ${this.opts.giveUpAfterMs / 1000})`,
+      );
       for (const w of [...this.giveUpWaiters]) w(this.gaveUp);
     }
   }

@@ -21,12 +21,23 @@ process.on('message', (msg: SlotRequest) => {
   if (msg.type !== 'run') return;
   const t0 = performance.now();
   runDetached({
-    kind: msg.kind, config: msg.config, key: msg.key, artifactsDir: msg.artifactsDir, dataDir: msg.dataDir, inputs: msg.inputs,
+    kind: msg.kind,
+    config: msg.config,
+    key: msg.key,
+    artifactsDir: msg.artifactsDir,
+    dataDir: msg.dataDir,
+    inputs: msg.inputs,
     events: { onEpoch: (_phase, r) => send({ type: 'epoch', id: msg.id, epoch: r.epoch }) },
   }).then(
-    ({ result, perImage, resumedFromEpoch }) => send({
-      type: 'done', id: msg.id, result, perImage: perImage ? encodePerImage(perImage) : null, seconds: (performance.now() - t0) / 1000, resumedFromEpoch: resumedFromEpoch ?? 0,
-    }),
+    ({ result, perImage, resumedFromEpoch }) =>
+      send({
+        type: 'done',
+        id: msg.id,
+        result,
+        perImage: perImage ? encodePerImage(perImage) : null,
+        seconds: (performance.now() - t0) / 1000,
+        resumedFromEpoch: resumedFromEpoch ?? 0,
+      }),
     (e: unknown) => send({ type: 'error', id: msg.id, message: e instanceof Error ? e.message : String(e), userError: e instanceof UserError }),
   );
 });

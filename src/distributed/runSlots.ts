@@ -92,7 +92,8 @@ export class RunSlots {
           return;
         }
         finish();
-        if (msg.type === 'done') resolve({ result: msg.result, perImage: msg.perImage, seconds: msg.seconds, resumedFromEpoch: msg.resumedFromEpoch });
+        if (msg.type === 'done')
+          resolve({ result: msg.result, perImage: msg.perImage, seconds: msg.seconds, resumedFromEpoch: msg.resumedFromEpoch });
         else reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
@@ -101,7 +102,16 @@ export class RunSlots {
       };
       child.on('message', onMessage);
       child.on('exit', onExit);
-      const request: SlotRequest = { type: 'run', id, kind: req.kind, config: req.config, key: req.key, artifactsDir: req.artifactsDir, dataDir: req.dataDir, inputs: req.inputs };
+      const request: SlotRequest = {
+        type: 'run',
+        id,
+        kind: req.kind,
+        config: req.config,
+        key: req.key,
+        artifactsDir: req.artifactsDir,
+        dataDir: req.dataDir,
+        inputs: req.inputs,
+      };
       child.send(request);
     });
   }

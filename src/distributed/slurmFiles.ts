@@ -71,15 +71,24 @@ function stageRanges(runs: PlannedRun[]): SlurmSweepFile['stages'] {
 }
 
 /** Writes DIR/sweep.json, DIR/sweep.sbatch and DIR/submit.sh (and DIR/logs for Slurm's output files). */
-export function emitSlurmSweep(dirArg: string, o: SlurmEmitOptions): { sweepFile: string; script: string; submit: string; stages: SlurmSweepFile['stages'] } {
+export function emitSlurmSweep(
+  dirArg: string,
+  o: SlurmEmitOptions,
+): { sweepFile: string; script: string; submit: string; stages: SlurmSweepFile['stages'] } {
   if (o.runs.length === 0) throw new UserError(`sweep ${o.name}: no runs to emit`);
   const stages = stageRanges(o.runs);
   const dir = resolve(dirArg);
   mkdirSync(join(dir, RESULTS_DIR), { recursive: true });
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const sweep: SlurmSweepFile = {
-    format: 'spurlab-slurm-sweep', formatVersion: 2, name: o.name, codeVersion: o.codeVersion,
-    createdAt: new Date().toISOString(), artifacts: o.artifacts, runs: o.runs, stages,
+    format: 'spurlab-slurm-sweep',
+    formatVersion: 2,
+    name: o.name,
+    codeVersion: o.codeVersion,
+    createdAt: new Date().toISOString(),
+    artifacts: o.artifacts,
+    runs: o.runs,
+    stages,
   };
   const sweepFile = join(dir, SWEEP_FILE);
   writeFileAtomicSync(sweepFile, JSON.stringify(sweep, null, 1) + '\n');
@@ -118,7 +127,10 @@ export function emitSlurmSweep(dirArg: string, o: SlurmEmitOptions): { sweepFile
     `# Submits the ${stages.length} stage(s) of spurlab sweep "${o.name}"; stage s starts when every task of stage s - 1 succeeded.`,
     'set -euo pipefail',
     'previous=""',
-    ...stages.map((st) => `previous=$(sbatch --parsable --array=${st.first}-${st.last}\${previous:+ --dependency=afterok:\${previous%%;*}} ${q(scriptPath)})  # stage ${st.stage}: runs ${st.first}-${st.last}`),
+    ...stages.map(
+      (st) =>
+        `previous=$(sbatch --parsable --array=${st.first}-${st.last}\${previous:+ --dependency=afterok:\${previous%%;*}} ${q(scriptPath)})  # stage ${st.stage}: runs ${st.first}-${st.last}`,
+    ),
     `echo "submitted; load the results with: spurlab collect ${dir.replace(/"/g, '\\"')} --store PATH"`,
     '',
   ].join('\n');
@@ -147,17 +159,33 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 export function readSlurmSweep(path: string): SlurmSweepFile {
   const doc = readJson(path, 'Slurm sweep file');
-  if (!isObject(doc) || doc.format !== 'spurlab-slurm-sweep') throw new UserError(`${path}: not a spurlab Slurm sweep file (expected "format": "spurlab-slurm-sweep", made by spurlab sweep --emit slurm)`);
-  if (doc.formatVersion !== 2) throw new UserError(`${path}: formatVersion ${JSON.stringify(doc.formatVersion)}, this spurlab reads 2; emit the sweep again`);
+  if (!isObject(doc) || doc.format !== 'spurlab-slurm-sweep')
+    throw new UserError(`${path}: not a spurlab Slurm sweep file (expected "format": "spurlab-slurm-sweep", made by spurlab sweep --emit slurm)`);
+  if (doc.formatVersion !== 2)
+    throw new UserError(`${path}: formatVersion ${JSON.stringify(doc.formatVersion)}, this spurlab reads 2; emit the sweep again`);
   if (typeof doc.codeVersion !== 'string' || typeof doc.name !== 'string') throw new UserError(`${path}: "name" and "codeVersion" must be strings`);
-  if (!Array.isArray(doc.runs) || !doc.runs.every((r) => isObject(r) && typeof r.kind === 'string' && typeof r.key === 'string' && isObject(r.config))) {
+  if (
+    !Array.isArray(doc.runs) ||
+    !doc.runs.every((r) => isObject(r) && typeof r.kind === 'string' && typeof r.key === 'string' && isObject(r.config))
+  ) {
     throw new UserError(`${path}: "runs" must be a list of {kind, key, config, stage}`);
   }
-  const runs: PlannedRun[] = doc.runs.map((r: Record<string, unknown>) => ({ kind: String(r.kind), key: String(r.key), config: r.config as object, stage: Number(r.stage) }));
+  const runs: PlannedRun[] = doc.runs.map((r: Record<string, unknown>) => ({
+    kind: String(r.kind),
+    key: String(r.key),
+    config: r.config as object,
+    stage: Number(r.stage),
+  }));
   const stages = Array.isArray(doc.stages) ? (doc.stages as SlurmSweepFile['stages']) : [];
   return {
-    format: 'spurlab-slurm-sweep', formatVersion: 2, name: doc.name, codeVersion: doc.codeVersion, createdAt: String(doc.createdAt),
-    artifacts: doc.artifacts === true, runs, stages,
+    format: 'spurlab-slurm-sweep',
+    formatVersion: 2,
+    name: doc.name,
+    codeVersion: doc.codeVersion,
+    createdAt: String(doc.createdAt),
+    artifacts: doc.artifacts === true,
+    runs,
+    stages,
   };
 }
 
@@ -165,11 +193,13 @@ export function readSlurmSweep(path: string): SlurmSweepFile {
 export function readRunResult(path: string, sweep: SlurmSweepFile, index: number): { file: RunResultFile; perImage: Uint8Array | undefined } {
   const doc = readJson(path, 'run result');
   const bad = (why: string) => new UserError(`${path}: ${why}; delete the file and rerun task ${index} (spurlab run-index ... ${index})`);
-  if (!isObject(doc) || doc.format !== 'spurlab-run-result' || doc.formatVersion !== 2) throw bad('not a spurlab run result file (expected "format": "spurlab-run-result", formatVersion 2)');
+  if (!isObject(doc) || doc.format !== 'spurlab-run-result' || doc.formatVersion !== 2)
+    throw bad('not a spurlab run result file (expected "format": "spurlab-run-result", formatVersion 2)');
   if (doc.index !== index) throw bad(`"index" is ${JSON.stringify(doc.index)} but the file name says ${index}`);
   const expected = sweep.runs[index];
   if (!expected) throw bad(`index ${index} is outside the sweep's ${sweep.runs.length} runs`);
-  if (doc.kind !== expected.kind || !isObject(doc.config) || doc.key !== expected.key) throw bad(`its kind, configuration or key is not run ${index} of the sweep`);
+  if (doc.kind !== expected.kind || !isObject(doc.config) || doc.key !== expected.key)
+    throw bad(`its kind, configuration or key is not run ${index} of the sweep`);
   let key: string;
   try {
     const kind = findKind(expected.kind);
@@ -183,9 +213,19 @@ export function readRunResult(path: string, sweep: SlurmSweepFile, index: number
   if (doc.codeVersion !== sweep.codeVersion) throw bad(`computed by spurlab ${JSON.stringify(doc.codeVersion)}, the sweep by ${sweep.codeVersion}`);
   const perImage = doc.perImage === null ? undefined : decodePerImage(doc.perImage, path);
   const file: RunResultFile = {
-    format: 'spurlab-run-result', formatVersion: 2, index, key, kind: expected.kind, config: doc.config, result: doc.result as object,
-    perImage: doc.perImage === null ? null : String(doc.perImage), codeVersion: String(doc.codeVersion), host: String(doc.host),
-    startedAt: String(doc.startedAt), finishedAt: String(doc.finishedAt), seconds: Number(doc.seconds),
+    format: 'spurlab-run-result',
+    formatVersion: 2,
+    index,
+    key,
+    kind: expected.kind,
+    config: doc.config,
+    result: doc.result as object,
+    perImage: doc.perImage === null ? null : String(doc.perImage),
+    codeVersion: String(doc.codeVersion),
+    host: String(doc.host),
+    startedAt: String(doc.startedAt),
+    finishedAt: String(doc.finishedAt),
+    seconds: Number(doc.seconds),
   };
   return { file, perImage };
 }

@@ -29,7 +29,9 @@ export async function runIndex(o: RunIndexOptions): Promise<{ status: 'ran' | 'e
     throw new UserError(`index ${o.index}: ${o.sweepFile} has runs 0 to ${sweep.runs.length - 1}`);
   }
   if (sweep.codeVersion !== o.codeVersion) {
-    throw new UserError(`code version mismatch: ${o.sweepFile} was emitted by spurlab ${sweep.codeVersion}, this is ${o.codeVersion}; emit the sweep again with this copy (or run the copy that emitted it)`);
+    throw new UserError(
+      `code version mismatch: ${o.sweepFile} was emitted by spurlab ${sweep.codeVersion}, this is ${o.codeVersion}; emit the sweep again with this copy (or run the copy that emitted it)`,
+    );
   }
   const path = resultPath(o.outDir, o.index);
   // Slurm may requeue a task whose result was already written (node failure after the write)
@@ -40,15 +42,35 @@ export async function runIndex(o: RunIndexOptions): Promise<{ status: 'ran' | 'e
   const { kind, config, key } = sweep.runs[o.index];
   const mode = o.artifacts ?? 'default';
   // runs that depend on a trained model find it under its key here, where its task put it
-  const artifactsDir = mode === 'none' || (mode === 'default' && !sweep.artifacts)
-    ? undefined
-    : mode === 'default' ? join(dirname(resolve(o.sweepFile)), 'artifacts') : resolve(mode.dir);
+  const artifactsDir =
+    mode === 'none' || (mode === 'default' && !sweep.artifacts)
+      ? undefined
+      : mode === 'default'
+        ? join(dirname(resolve(o.sweepFile)), 'artifacts')
+        : resolve(mode.dir);
   const startedAt = new Date();
-  const { result, perImage } = await runDetached({ kind, config, key, artifactsDir, dataDir: o.dataDir, inputs: inputResults(sweep, o.outDir, kind, config) });
+  const { result, perImage } = await runDetached({
+    kind,
+    config,
+    key,
+    artifactsDir,
+    dataDir: o.dataDir,
+    inputs: inputResults(sweep, o.outDir, kind, config),
+  });
   const finishedAt = new Date();
   const file: RunResultFile = {
-    format: 'spurlab-run-result', formatVersion: 2, index: o.index, key, kind, config, result, perImage: perImage ? encodePerImage(perImage) : null,
-    codeVersion: o.codeVersion, host: hostname(), startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(),
+    format: 'spurlab-run-result',
+    formatVersion: 2,
+    index: o.index,
+    key,
+    kind,
+    config,
+    result,
+    perImage: perImage ? encodePerImage(perImage) : null,
+    codeVersion: o.codeVersion,
+    host: hostname(),
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
     seconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
   };
   // NaN (an undefined statistic) becomes null, as in the results store
@@ -60,7 +82,12 @@ export async function runIndex(o: RunIndexOptions): Promise<{ status: 'ran' | 'e
  * The results of a run's input runs (LiRA's shadow models) that earlier tasks of the
  * sweep wrote to outDir (their stage ran first); one missing is run by the task itself.
  */
-function inputResults(sweep: ReturnType<typeof readSlurmSweep>, outDir: string, kindName: string, config: object): Record<string, object> | undefined {
+function inputResults(
+  sweep: ReturnType<typeof readSlurmSweep>,
+  outDir: string,
+  kindName: string,
+  config: object,
+): Record<string, object> | undefined {
   const refs = findKind(kindName).inputs?.(config) ?? [];
   if (refs.length === 0) return undefined;
   const indexOf = new Map(sweep.runs.map((r, i) => [r.key, i]));
@@ -100,12 +127,18 @@ export async function collectSlurmResults(dirArg: string, store: ResultsStore): 
   }
   const have = new Set(checked.map((c) => c.file.index));
   const summary: CollectSummary = {
-    runs: sweep.runs.length, loaded: 0, alreadyInStore: 0,
-    missing: sweep.runs.map((_, i) => i).filter((i) => !have.has(i)), codeVersion: sweep.codeVersion,
+    runs: sweep.runs.length,
+    loaded: 0,
+    alreadyInStore: 0,
+    missing: sweep.runs.map((_, i) => i).filter((i) => !have.has(i)),
+    codeVersion: sweep.codeVersion,
   };
   for (const { file, perImage } of checked) {
     const kind = findKind(file.kind);
-    const o = await store.runOnce({ key: file.key, config: kind.storeConfig(kind.configure({ ...file.config })), kind: file.kind }, () => ({ result: file.result, perImage }));
+    const o = await store.runOnce({ key: file.key, config: kind.storeConfig(kind.configure({ ...file.config })), kind: file.kind }, () => ({
+      result: file.result,
+      perImage,
+    }));
     if (o.status === 'ran') summary.loaded++;
     else if (o.status === 'done') summary.alreadyInStore++;
   }

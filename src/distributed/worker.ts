@@ -17,7 +17,8 @@ import { removeWorkerInfo, writeWorkerInfo, type WorkerRun } from './workerStatu
 const CLOSE_TIMEOUT_MS = 3000;
 
 // Connection failures are reported once by the RedisWatch; BullMQ repeats them every retry.
-const CONNECTION_ERROR = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|Connection is closed|Command timed out|Stream isn't writeable/i;
+const CONNECTION_ERROR =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|Connection is closed|Command timed out|Stream isn't writeable/i;
 
 function within<T>(ms: number, work: Promise<T>): Promise<T | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
@@ -55,7 +56,9 @@ export class RunWorker {
   constructor(private readonly opts: RunWorkerOptions) {
     this.slots = new RunSlots(opts.concurrency);
     this.watch = new RedisWatch({
-      target: opts.target, giveUpAfterMs: opts.giveUpAfterMs, onLog: (l) => this.log(l),
+      target: opts.target,
+      giveUpAfterMs: opts.giveUpAfterMs,
+      onLog: (l) => this.log(l),
       // while Redis was away the runs' locks may have lapsed; say where they stand at once
       onBack: () => void this.heartbeat(),
       onDown: () => this.abandonNow?.(),
@@ -75,7 +78,9 @@ export class RunWorker {
     this.log(`run ${what}: started, attempt ${job.attemptsMade + 1}`);
     try {
       const out = await this.slots.run({
-        kind: data.kind, config: data.config, key: data.key,
+        kind: data.kind,
+        config: data.config,
+        key: data.key,
         artifactsDir: base,
         dataDir: this.opts.dataDir ?? data.dataDir,
         inputs: data.inputs,
@@ -83,7 +88,15 @@ export class RunWorker {
       });
       const resumed = out.resumedFromEpoch > 0 ? ` (continued from the checkpoint of epoch ${out.resumedFromEpoch})` : '';
       this.log(`run ${what}: done in ${out.seconds.toFixed(1)} s${resumed}`);
-      return { kind: data.kind, result: out.result, perImage: out.perImage, codeVersion: this.opts.codeVersion, host: hostname(), pid: process.pid, seconds: out.seconds };
+      return {
+        kind: data.kind,
+        result: out.result,
+        perImage: out.perImage,
+        codeVersion: this.opts.codeVersion,
+        host: hostname(),
+        pid: process.pid,
+        seconds: out.seconds,
+      };
     } catch (e) {
       this.log(`run ${what}: failed: ${(e as Error).message}`);
       throw e;
@@ -111,7 +124,11 @@ export class RunWorker {
         if (r) r.lockRenewedAt = now;
       }
     });
-    w.on('lockRenewalFailed', (ids) => this.log(`queue ${queueLabel(queueName)}: lost the lock of run ${ids.map((i) => i.slice(0, 10)).join(', ')}; another worker may take it over, and this one's result will be refused`));
+    w.on('lockRenewalFailed', (ids) =>
+      this.log(
+        `queue ${queueLabel(queueName)}: lost the lock of run ${ids.map((i) => i.slice(0, 10)).join(', ')}; another worker may take it over, and this one's result will be refused`,
+      ),
+    );
     this.workers.set(queueName, w);
     this.log(`listening on ${queueLabel(queueName)} (${this.opts.concurrency} at once)`);
   }
@@ -125,8 +142,12 @@ export class RunWorker {
     const id = `${queueName}\n${job.id}`;
     const now = new Date().toISOString();
     this.runs.set(id, {
-      queue: queueName, key: job.data.key, label: describeJob(job.data),
-      attempt: job.attemptsMade + 1, startedAt: now, lockRenewedAt: now,
+      queue: queueName,
+      key: job.data.key,
+      label: describeJob(job.data),
+      attempt: job.attemptsMade + 1,
+      startedAt: now,
+      lockRenewedAt: now,
     });
     void this.heartbeat();
     const forget = () => {
@@ -141,7 +162,11 @@ export class RunWorker {
         forget();
         // a WaitingError after moveToWait tells BullMQ the job went back on purpose; a failed
         // hand-back leaves the job to its lapsing lock (BullMQ would retry a rejection forever while closing)
-        if (reachable) job.moveToWait(token).then(() => reject(new WaitingError()), () => undefined);
+        if (reachable)
+          job.moveToWait(token).then(
+            () => reject(new WaitingError()),
+            () => undefined,
+          );
       });
       this.process(job).then(
         (v) => abandoned || (forget(), resolve(v)),
@@ -153,9 +178,15 @@ export class RunWorker {
   private async heartbeat(): Promise<void> {
     if (!this.watch.reachable || this.closing) return;
     const info = {
-      host: this.host, pid: process.pid, codeVersion: this.opts.codeVersion, queues: [...this.workers.keys()],
-      concurrency: this.opts.concurrency, lockMs: this.opts.lockMs, startedAt: this.startedAt,
-      seenAt: new Date().toISOString(), runs: [...this.runs.values()],
+      host: this.host,
+      pid: process.pid,
+      codeVersion: this.opts.codeVersion,
+      queues: [...this.workers.keys()],
+      concurrency: this.opts.concurrency,
+      lockMs: this.opts.lockMs,
+      startedAt: this.startedAt,
+      seenAt: new Date().toISOString(),
+      runs: [...this.runs.values()],
     };
     // a lost heartbeat only makes --status older; the watch reports why
     await writeWorkerInfo(this.watch.redis, info, Math.max(60_000, 3 * this.opts.lockMs)).catch(() => undefined);
@@ -180,9 +211,11 @@ export class RunWorker {
       this.discoverTimer = setTimeout(() => {
         // while Redis is away the lookup would only wait; the watch says so
         const look = this.watch.reachable ? this.discover() : Promise.resolve();
-        look.catch((e: Error) => this.log(`looking for sweeps: ${e.message}`)).finally(() => {
-          if (!this.closing) tick();
-        });
+        look
+          .catch((e: Error) => this.log(`looking for sweeps: ${e.message}`))
+          .finally(() => {
+            if (!this.closing) tick();
+          });
       }, this.opts.discoverMs ?? 2000);
     };
     tick();
@@ -223,20 +256,40 @@ export class RunWorker {
       const outcome = await new Promise<'finished' | 'abandon'>((resolve) => {
         this.abandonNow = () => resolve('abandon');
         if (this.forceRequested || !this.watch.reachable) resolve('abandon');
-        graceful.then(() => resolve('finished'), () => resolve('finished'));
+        graceful.then(
+          () => resolve('finished'),
+          () => resolve('finished'),
+        );
       });
       if (outcome === 'abandon') {
         this.abandonRuns();
         this.slots.close();
         // with Redis away, BullMQ's polite close would only wait for it
-        if (this.watch.reachable && (await within(CLOSE_TIMEOUT_MS, graceful.catch(() => undefined))) === 'timeout') late('closing the Redis connections');
+        if (
+          this.watch.reachable &&
+          (await within(
+            CLOSE_TIMEOUT_MS,
+            graceful.catch(() => undefined),
+          )) === 'timeout'
+        )
+          late('closing the Redis connections');
       }
     } else {
       this.abandonRuns();
-      if ((await within(CLOSE_TIMEOUT_MS, Promise.all(workers.map((w) => w.close(true))).catch(() => undefined))) === 'timeout') late('closing the Redis connections');
+      if (
+        (await within(
+          CLOSE_TIMEOUT_MS,
+          Promise.all(workers.map((w) => w.close(true))).catch(() => undefined),
+        )) === 'timeout'
+      )
+        late('closing the Redis connections');
     }
     this.slots.close();
-    if (this.watch.reachable) await within(1000, removeWorkerInfo(this.watch.redis, this.host, process.pid).catch(() => undefined));
+    if (this.watch.reachable)
+      await within(
+        1000,
+        removeWorkerInfo(this.watch.redis, this.host, process.pid).catch(() => undefined),
+      );
     this.watch.close();
   }
 
@@ -245,9 +298,11 @@ export class RunWorker {
     if (n === 0) return;
     const reachable = this.watch.reachable;
     const runs = `${n} run${n === 1 ? '' : 's'} under way`;
-    this.log(reachable
-      ? `abandoning ${runs}: handed back to the queue for another worker`
-      : `abandoning ${runs} (Redis is unreachable: the results could not be delivered); another worker takes ${n === 1 ? 'it' : 'them'} over when the lock lapses`);
+    this.log(
+      reachable
+        ? `abandoning ${runs}: handed back to the queue for another worker`
+        : `abandoning ${runs} (Redis is unreachable: the results could not be delivered); another worker takes ${n === 1 ? 'it' : 'them'} over when the lock lapses`,
+    );
     for (const give of [...this.abandon.values()]) give(reachable);
   }
 }

@@ -64,7 +64,9 @@ export async function listWorkers(redis: Redis): Promise<WorkerInfo[]> {
   } while (cursor !== '0');
   if (keys.length === 0) return [];
   const values = await redis.mget(...keys);
-  return values.map(parseInfo).filter((v): v is WorkerInfo => v !== null)
+  return values
+    .map(parseInfo)
+    .filter((v): v is WorkerInfo => v !== null)
     .sort((a, b) => a.host.localeCompare(b.host) || a.pid - b.pid);
 }
 
@@ -77,7 +79,10 @@ export function describeWorkers(workers: WorkerInfo[], queue: string, now = Date
     const runs = w.runs.filter((r) => r.queue === queue);
     const head = `  worker ${w.host} pid ${w.pid} (seen ${ago(w.seenAt, now)})`;
     if (runs.length === 0) lines.push(`${head}: idle`);
-    for (const r of runs) lines.push(`${head}: run ${r.key.slice(0, 10)} (${r.label}), attempt ${r.attempt}, started ${ago(r.startedAt, now)}, lock renewed ${ago(r.lockRenewedAt, now)}`);
+    for (const r of runs)
+      lines.push(
+        `${head}: run ${r.key.slice(0, 10)} (${r.label}), attempt ${r.attempt}, started ${ago(r.startedAt, now)}, lock renewed ${ago(r.lockRenewedAt, now)}`,
+      );
   }
   return lines;
 }

@@ -43,14 +43,22 @@ export interface BaselineComparison {
  * undefined (scipy returns NaN); there is then no evidence of a rise and p is 1.
  */
 export function compareWithBaseline(
-  scores: number[], baselineScores: number[],
+  scores: number[],
+  baselineScores: number[],
   perImage?: { setting: ArrayLike<number>; baseline: ArrayLike<number> },
 ): BaselineComparison {
   const runs = scores.length;
   const baselineRuns = baselineScores.length;
   const base = {
-    runs, mean: mean(scores), sem: standardError(scores), ci: bootstrapMeanCI(scores),
-    baselineRuns, baselineMean: mean(baselineScores), pPermutation: NaN, pPermutationMin: NaN, pMannWhitney: NaN,
+    runs,
+    mean: mean(scores),
+    sem: standardError(scores),
+    ci: bootstrapMeanCI(scores),
+    baselineRuns,
+    baselineMean: mean(baselineScores),
+    pPermutation: NaN,
+    pPermutationMin: NaN,
+    pMannWhitney: NaN,
   };
   const none = { t: NaN, df: NaN, pValue: NaN };
   if (perImage) {
@@ -66,7 +74,9 @@ export function compareWithBaseline(
   const w = welchTTest(scores, baselineScores, 'greater');
   const perm = permutationTest(scores, baselineScores, 'greater');
   return {
-    ...base, test: 'runs', ...w,
+    ...base,
+    test: 'runs',
+    ...w,
     pValue: Number.isNaN(w.pValue) ? 1 : w.pValue,
     pPermutation: perm.pValue,
     pPermutationMin: perm.minP,
@@ -74,4 +84,3 @@ export function compareWithBaseline(
     note: '',
   };
 }
-

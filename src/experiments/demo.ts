@@ -17,10 +17,20 @@ export const DEMO_ALPHA = 0.05;
 /** The demo's grid: one grid per seed, so that the model seed follows the dataset seed. */
 export const DEMO_SWEEP: SweepSpec = {
   name: 'demo',
-  description: "The demo's grid: MNIST, LargeMLP, Adam, target 0, S3 and R3 at n = 0, 1, 3, 10, seeds 0-2 (model seed = seed), 10 epochs on a 10,000-image training subset",
+  description:
+    "The demo's grid: MNIST, LargeMLP, Adam, target 0, S3 and R3 at n = 0, 1, 3, 10, seeds 0-2 (model seed = seed), 10 epochs on a 10,000-image training subset",
   grids: DEMO_SEEDS.map((seed) => ({
-    dataset: 'mnist', pattern: DEMO_PATTERNS, n: DEMO_N, target: 0, seed, modelSeed: seed,
-    model: 'LargeMLP', optimizer: 'adam', lr: 0.01, epochs: DEMO_EPOCHS, trainSubset: DEMO_TRAIN_SUBSET,
+    dataset: 'mnist',
+    pattern: DEMO_PATTERNS,
+    n: DEMO_N,
+    target: 0,
+    seed,
+    modelSeed: seed,
+    model: 'LargeMLP',
+    optimizer: 'adam',
+    lr: 0.01,
+    epochs: DEMO_EPOCHS,
+    trainSubset: DEMO_TRAIN_SUBSET,
   })),
 };
 
@@ -51,7 +61,9 @@ function unreliable(patterned: BaselineSummary[], baseMean: number): string {
     if (!(best - baseMean >= LEARNT_RISE)) continue;
     const low = r.scores.filter((v) => v < baseMean + (best - baseMean) / 2);
     if (low.length === 0) continue;
-    parts.push(` At n = ${r.group.n}, ${low.length} of ${r.scores.length} runs (${low.map(fmt).join(', ')}) stayed far below the best (${fmt(best)}): the pattern was not learnt reliably there.`);
+    parts.push(
+      ` At n = ${r.group.n}, ${low.length} of ${r.scores.length} runs (${low.map(fmt).join(', ')}) stayed far below the best (${fmt(best)}): the pattern was not learnt reliably there.`,
+    );
   }
   return parts.join('');
 }
@@ -67,7 +79,12 @@ export function demoFinding(rows: BaselineSummary[], alpha = DEMO_ALPHA): string
   const patterns = [...new Set(rows.map((r) => String(r.group.pattern)))];
   const byPattern = new Map<string, BaselineSummary[]>();
   for (const p of patterns) {
-    byPattern.set(p, rows.filter((r) => String(r.group.pattern) === p && typeof r.group.n === 'number').sort((a, b) => (a.group.n as number) - (b.group.n as number)));
+    byPattern.set(
+      p,
+      rows
+        .filter((r) => String(r.group.pattern) === p && typeof r.group.n === 'number')
+        .sort((a, b) => (a.group.n as number) - (b.group.n as number)),
+    );
   }
   for (const [pattern, own] of byPattern) {
     const base = own.find((r) => r.group.n === 0);
@@ -97,6 +114,7 @@ export function demoFinding(rows: BaselineSummary[], alpha = DEMO_ALPHA): string
     }
   }
   const accs = rows.map((r) => r.meanTestAcc).filter(Number.isFinite);
-  if (accs.length > 0) sentences.push(`Clean test accuracy stays between ${(100 * Math.min(...accs)).toFixed(1)}% and ${(100 * Math.max(...accs)).toFixed(1)}%.`);
+  if (accs.length > 0)
+    sentences.push(`Clean test accuracy stays between ${(100 * Math.min(...accs)).toFixed(1)}% and ${(100 * Math.max(...accs)).toFixed(1)}%.`);
   return sentences.join(' ');
 }

@@ -38,9 +38,39 @@ export const MITIGATION_GRIDS: Readonly<Record<'mnist' | 'fashion' | 'cifar10', 
  * uses S3 (v8) after an R3 (v20) one; both are listed.
  */
 export const MITIGATION_BASE = {
-  mnist: { model: 'LargeMLP', optimizer: 'adam', lr: 0.01, patterns: ['S3', 'R3'], n: [1, 3, 5, 10, 20, 100], target: [0], seed: [0, 1, 2, 3, 4], epochs: 70, aug: 'none' },
-  fashion: { model: 'LargeMLP', optimizer: 'adam', lr: 0.01, patterns: ['S3', 'R3'], n: [1, 3, 5, 10, 20, 100], target: [0], seed: [0, 1, 2, 3, 4], epochs: 70, aug: 'none' },
-  cifar10: { model: 'ResNet20Norm02', optimizer: 'adam', lr: 0.01, patterns: ['S3', 'R3'], n: [1, 3, 5, 10, 20, 100, 1000], target: [0], seed: [0, 1, 2, 3, 4], epochs: 70, aug: 'aug01' },
+  mnist: {
+    model: 'LargeMLP',
+    optimizer: 'adam',
+    lr: 0.01,
+    patterns: ['S3', 'R3'],
+    n: [1, 3, 5, 10, 20, 100],
+    target: [0],
+    seed: [0, 1, 2, 3, 4],
+    epochs: 70,
+    aug: 'none',
+  },
+  fashion: {
+    model: 'LargeMLP',
+    optimizer: 'adam',
+    lr: 0.01,
+    patterns: ['S3', 'R3'],
+    n: [1, 3, 5, 10, 20, 100],
+    target: [0],
+    seed: [0, 1, 2, 3, 4],
+    epochs: 70,
+    aug: 'none',
+  },
+  cifar10: {
+    model: 'ResNet20Norm02',
+    optimizer: 'adam',
+    lr: 0.01,
+    patterns: ['S3', 'R3'],
+    n: [1, 3, 5, 10, 20, 100, 1000],
+    target: [0],
+    seed: [0, 1, 2, 3, 4],
+    epochs: 70,
+    aug: 'aug01',
+  },
 } as const;
 
 export interface MitigationSetting {

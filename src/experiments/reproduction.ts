@@ -26,7 +26,10 @@ export function parseOnly(raw: string | undefined): FindingId[] {
   const wanted = new Set<FindingId>();
   for (const part of raw.split(',').map((s) => s.trim())) {
     const f = FINDINGS.find((x) => x.id === part || String(x.number) === part);
-    if (!f) throw new UserError(`--only ${raw}: "${part}" is not a finding; expected one or more of ${FINDINGS.map((x) => `${x.number} ${x.id}`).join(', ')} (comma-separated)`);
+    if (!f)
+      throw new UserError(
+        `--only ${raw}: "${part}" is not a finding; expected one or more of ${FINDINGS.map((x) => `${x.number} ${x.id}`).join(', ')} (comma-separated)`,
+      );
     wanted.add(f.id);
   }
   return FINDING_IDS.filter((id) => wanted.has(id));
@@ -88,9 +91,17 @@ export function estimateReproduction(plans: readonly FindingPlan[], store: Resul
   return plans.map((p) => {
     const est = estimateSweep(p.newRuns, store);
     return {
-      finding: p.finding.id, number: p.finding.number, title: p.finding.title, sweep: p.sweep.name,
-      runs: p.runs.length, kinds: kindCounts(p.runs), newRuns: p.newRuns.length, reuses: p.reuses,
-      done: est.done, remaining: est.remaining, seconds: est.seconds,
+      finding: p.finding.id,
+      number: p.finding.number,
+      title: p.finding.title,
+      sweep: p.sweep.name,
+      runs: p.runs.length,
+      kinds: kindCounts(p.runs),
+      newRuns: p.newRuns.length,
+      reuses: p.reuses,
+      done: est.done,
+      remaining: est.remaining,
+      seconds: est.seconds,
       ...(p.finding.outsideStore ? { outsideStore: p.finding.outsideStore } : {}),
     };
   });

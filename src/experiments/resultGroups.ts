@@ -70,7 +70,11 @@ function typedResult(kind: AnyRunKind, r: RunRecord): object | undefined {
  * groupBy: the grouping asked for (it must cover every differing key); default the
  * kind's keys plus every differing key, n last. test: kind train's test against n = 0.
  */
-export function resultGroups(store: ResultsStore, kindName: string, opts: { groupBy?: string[]; filter?: RunFilter; test?: BaselineOptions['test'] } = {}): ResultGroups {
+export function resultGroups(
+  store: ResultsStore,
+  kindName: string,
+  opts: { groupBy?: string[]; filter?: RunFilter; test?: BaselineOptions['test'] } = {},
+): ResultGroups {
   const kind = findKind(kindName, '--kind');
   const filter: RunFilter = { ...opts.filter, kind: kind.name, status: 'done' };
   const runs = store.list(filter);
@@ -79,7 +83,9 @@ export function resultGroups(store: ResultsStore, kindName: string, opts: { grou
   if (opts.groupBy) {
     const missing = differing.filter((k) => !opts.groupBy!.includes(k));
     if (missing.length > 0) {
-      throw new UserError(`--group-by ${opts.groupBy.join(',')}: the ${kind.name} runs also differ in ${missing.join(', ')}; a group would mix them, so add ${missing.length === 1 ? 'it' : 'them'} to --group-by (or leave --group-by out to group by every key that differs)`);
+      throw new UserError(
+        `--group-by ${opts.groupBy.join(',')}: the ${kind.name} runs also differ in ${missing.join(', ')}; a group would mix them, so add ${missing.length === 1 ? 'it' : 'them'} to --group-by (or leave --group-by out to group by every key that differs)`,
+      );
     }
     groupBy = opts.groupBy;
   } else {
@@ -92,8 +98,19 @@ export function resultGroups(store: ResultsStore, kindName: string, opts: { grou
     const summaries = summarizeWithBaseline(store, groupBy, filter, { test: opts.test });
     const byKey = new Map(runs.map((r) => [r.key, r]));
     return {
-      kind: kind.name, groupBy, differing,
-      groups: summaries.map((s) => ({ group: s.group, runs: s.runs, keys: s.keys, columns: columnsOf(kind, s.keys.map((k) => byKey.get(k)).filter((r): r is RunRecord => r !== undefined)), baseline: s })),
+      kind: kind.name,
+      groupBy,
+      differing,
+      groups: summaries.map((s) => ({
+        group: s.group,
+        runs: s.runs,
+        keys: s.keys,
+        columns: columnsOf(
+          kind,
+          s.keys.map((k) => byKey.get(k)).filter((r): r is RunRecord => r !== undefined),
+        ),
+        baseline: s,
+      })),
     };
   }
   const groups = new Map<string, { values: unknown[]; records: RunRecord[] }>();
@@ -107,7 +124,9 @@ export function resultGroups(store: ResultsStore, kindName: string, opts: { grou
     g.records.push(record);
   }
   return {
-    kind: kind.name, groupBy, differing,
+    kind: kind.name,
+    groupBy,
+    differing,
     groups: [...groups.values()].map((g) => ({
       group: Object.fromEntries(groupBy.map((k, i) => [k, g.values[i]])),
       runs: g.records.length,

@@ -53,9 +53,18 @@ export function measureRun(cfg: TrainConfig, data: SpuriousDataset, r: TrainResu
   const all = spuriousScore(r.model, r.layout, data.test, measure);
   const nonTarget = spuriousScore(r.model, r.layout, data.test, { ...measure, population: 'non-target' });
   const result: RunResult = {
-    score: all.score, scoreNonTarget: nonTarget.score, testAcc: all.testAcc, patternedTestAcc: all.patternedTestAcc,
-    targetRate: all.targetRate, patternNorm: patternNorm(data.pattern, data.test), trainAcc: r.trainAcc, nTest: all.nTest,
-    epochs: cfg.epochs, seconds: r.seconds, spuriousIndices: data.spuriousIndices, history: r.history,
+    score: all.score,
+    scoreNonTarget: nonTarget.score,
+    testAcc: all.testAcc,
+    patternedTestAcc: all.patternedTestAcc,
+    targetRate: all.targetRate,
+    patternNorm: patternNorm(data.pattern, data.test),
+    trainAcc: r.trainAcc,
+    nTest: all.nTest,
+    epochs: cfg.epochs,
+    seconds: r.seconds,
+    spuriousIndices: data.spuriousIndices,
+    history: r.history,
   };
   return { result, perImage: all.perImage };
 }

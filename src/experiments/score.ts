@@ -61,7 +61,16 @@ export function spuriousScore(model: Module, layout: Layout, test: Dataset, opts
     if (dirty.predicted[i] === opts.target) toTarget++;
   }
   const n = idx.length;
-  return { score: rises / n, population, threshold, nTest: n, testAcc: cleanHits / n, patternedTestAcc: dirtyHits / n, targetRate: toTarget / n, perImage };
+  return {
+    score: rises / n,
+    population,
+    threshold,
+    nTest: n,
+    testAcc: cleanHits / n,
+    patternedTestAcc: dirtyHits / n,
+    targetRate: toTarget / n,
+    perImage,
+  };
 }
 
 /** What a run must offer to be scored: train()'s and loadRun()'s results both do. */
@@ -78,5 +87,10 @@ export interface ScorableRun {
  * them by default), pattern and target; `opts` overrides any of them.
  */
 export function scoreRun(run: ScorableRun, opts: Partial<ScoreOptions> = {}): SpuriousScore {
-  return spuriousScore(run.model, run.layout, run.data.test, { pattern: run.data.pattern, target: run.config.target, indices: run.testIndices, ...opts });
+  return spuriousScore(run.model, run.layout, run.data.test, {
+    pattern: run.data.pattern,
+    target: run.config.target,
+    indices: run.testIndices,
+    ...opts,
+  });
 }

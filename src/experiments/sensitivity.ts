@@ -42,7 +42,11 @@ export interface SensitivityResult {
 }
 
 /** The reference's sample: RandomState(seed).choice(N, count, replace=False). */
-export function sensitivityImageIndices(trainSize: number, count: number = SENSITIVITY_DEFAULTS.images, seed: number = SENSITIVITY_DEFAULTS.imageSeed): number[] {
+export function sensitivityImageIndices(
+  trainSize: number,
+  count: number = SENSITIVITY_DEFAULTS.images,
+  seed: number = SENSITIVITY_DEFAULTS.imageSeed,
+): number[] {
   if (!Number.isInteger(count) || count < 1 || count > trainSize) {
     throw new UserError(`images: got ${count}, expected an integer in 1..${trainSize} (the training set size)`);
   }

@@ -293,7 +293,9 @@ function binomial(n: number, k: number): number {
  * adjustment. Null values within a relative 1e-14 of the observed one count as equal.
  */
 export function permutationTest(
-  x: ArrayLike<number>, y: ArrayLike<number>, alternative: Alternative = 'two-sided',
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  alternative: Alternative = 'two-sided',
   opts: { maxExact?: number; resamples?: number; seed?: number } = {},
 ): PermutationResult {
   const n1 = x.length;
@@ -387,4 +389,3 @@ export function bootstrapMeanCI(x: ArrayLike<number>, opts: { level?: number; re
   const alpha = (1 - level) / 2;
   return [percentileSorted(means, 100 * alpha), percentileSorted(means, 100 * (1 - alpha))];
 }
-

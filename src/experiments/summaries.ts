@@ -102,14 +102,22 @@ export function summarizeWithBaseline(store: ResultsStore, groupBy: string[], fi
     const baselines = typeof n === 'number' && n > 0 ? summaries.filter((b) => b.group.n === 0 && sameSetting(s, b)) : [];
     const baselineKeys = baselines.flatMap((b) => b.keys);
     const baselineScores = scoresOf(baselineKeys);
-    const perImage = opts.test === 'per-image' && baselineKeys.length > 0
-      ? { setting: pooledIndicators(s.keys), baseline: pooledIndicators(baselineKeys) } : undefined;
+    const perImage =
+      opts.test === 'per-image' && baselineKeys.length > 0
+        ? { setting: pooledIndicators(s.keys), baseline: pooledIndicators(baselineKeys) }
+        : undefined;
     let comparison = compareWithBaseline(scores, baselineScores, perImage);
     if (typeof n !== 'number' || n <= 0) comparison = { ...comparison, note: n === 0 ? 'baseline' : 'no n', t: NaN, df: NaN, pValue: NaN };
     if (opts.test === 'per-image') comparison = { ...comparison, test: 'per-image' };
     return {
-      ...s, scores, baselineRuns: baselineKeys.length, baselineMeanScore: mean(baselineScores), comparison,
-      t: comparison.t, df: comparison.df, pValue: comparison.pValue,
+      ...s,
+      scores,
+      baselineRuns: baselineKeys.length,
+      baselineMeanScore: mean(baselineScores),
+      comparison,
+      t: comparison.t,
+      df: comparison.df,
+      pValue: comparison.pValue,
     };
   });
 }

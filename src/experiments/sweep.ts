@@ -14,7 +14,7 @@ import { RandomState } from '../data/numpyRandom.ts';
 import { createModel, findModel } from '../nn/models/index.ts';
 import { Adam } from '../nn/optim/optimizer.ts';
 import * as ops from '../ops/index.ts';
-import { Tensor, uniform } from '../tensor/tensor.ts';
+import { type Tensor, uniform } from '../tensor/tensor.ts';
 import type { ResultsStore, RunOnceOutcome } from '../store/results.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { train, type TrainEvents } from '../train/trainer.ts';
@@ -69,13 +69,21 @@ export async function inputResultInStore(store: ResultsStore, kindName: string, 
     const o = await runInStore(store, kind, cfg, { ...opts, artifactDir: undefined, trainedModel: undefined });
     if (o.status === 'ran') return o.result;
     if (o.status === 'done') return kind.checkResult(o.record.result, `run ${o.record.key.slice(0, 12)} (kind ${kind.name})`);
-    if (o.status === 'failed') throw new UserError(`the ${kind.name} run ${kindKey(kind, cfg).slice(0, 12)} this run needs failed before (${o.record.error?.split('\n')[0]}); the store does not retry failed runs`);
+    if (o.status === 'failed')
+      throw new UserError(
+        `the ${kind.name} run ${kindKey(kind, cfg).slice(0, 12)} this run needs failed before (${o.record.error?.split('\n')[0]}); the store does not retry failed runs`,
+      );
     await new Promise((r) => setTimeout(r, opts.waitMs ?? 2000));
   }
 }
 
 /** Runs (or finds) one run of any kind in the store, exactly once, its dependencies first. */
-export async function runInStore<C extends object, R extends object>(store: ResultsStore, kind: RunKind<C, R>, config: C, opts: LocalRunOptions & { artifactDir?: string; trainedModel?: RunContext['trainedModel'] }): Promise<LocalOutcome<R>> {
+export async function runInStore<C extends object, R extends object>(
+  store: ResultsStore,
+  kind: RunKind<C, R>,
+  config: C,
+  opts: LocalRunOptions & { artifactDir?: string; trainedModel?: RunContext['trainedModel'] },
+): Promise<LocalOutcome<R>> {
   const key = kindKey(kind, config);
   let resumedFromEpoch = 0;
   const outcome = await store.runOnce({ key, config: kind.storeConfig(config), kind: kind.name }, async (lease) => {
@@ -113,10 +121,20 @@ export interface SweepSummary {
 }
 
 /** Runs a planned sweep (planSweep: dependencies first) in this process. */
-export async function runPlannedHere(runs: PlannedRun[], store: ResultsStore, opts: { artifacts: boolean; dataDir?: string; progress?: SweepProgress }): Promise<SweepSummary> {
+export async function runPlannedHere(
+  runs: PlannedRun[],
+  store: ResultsStore,
+  opts: { artifacts: boolean; dataDir?: string; progress?: SweepProgress },
+): Promise<SweepSummary> {
   const summary: SweepSummary = { total: runs.length, ran: 0, skipped: 0, failed: [] };
   // train runs others depend on keep their checkpoint even without artifacts
-  const needed = new Set(runs.flatMap((r) => findKind(r.kind).dependencies(r.config).map((c: TrainConfig) => configKey(trainPart(c)))));
+  const needed = new Set(
+    runs.flatMap((r) =>
+      findKind(r.kind)
+        .dependencies(r.config)
+        .map((c: TrainConfig) => configKey(trainPart(c))),
+    ),
+  );
   for (let i = 0; i < runs.length; i++) {
     const run = runs[i];
     const kind = findKind(run.kind);
@@ -126,7 +144,11 @@ export async function runPlannedHere(runs: PlannedRun[], store: ResultsStore, op
     }
     opts.progress?.onRunStart?.(run, i, runs.length);
     try {
-      const o = await runInStore(store, kind, run.config, { artifacts: opts.artifacts || needed.has(run.key), dataDir: opts.dataDir, events: opts.progress?.events });
+      const o = await runInStore(store, kind, run.config, {
+        artifacts: opts.artifacts || needed.has(run.key),
+        dataDir: opts.dataDir,
+        events: opts.progress?.events,
+      });
       if (o.status === 'ran') {
         summary.ran++;
         const resumed = o.resumedFromEpoch ? ` (continued from the checkpoint of epoch ${o.resumedFromEpoch})` : '';
@@ -144,16 +166,25 @@ export async function runPlannedHere(runs: PlannedRun[], store: ResultsStore, op
 }
 
 /** Trains a list of training configurations (the demo's way in). */
-export async function runSweepHere(configs: TrainConfig[], store: ResultsStore, opts: { artifacts: boolean; dataDir?: string; progress?: {
-  onRunStart?(cfg: TrainConfig, index: number, total: number): void;
-  onRunEnd?(cfg: TrainConfig, outcome: 'done' | 'failed', detail: string): void;
-  trainEvents?: TrainEvents;
-}; }): Promise<SweepSummary> {
+export async function runSweepHere(
+  configs: TrainConfig[],
+  store: ResultsStore,
+  opts: {
+    artifacts: boolean;
+    dataDir?: string;
+    progress?: {
+      onRunStart?(cfg: TrainConfig, index: number, total: number): void;
+      onRunEnd?(cfg: TrainConfig, outcome: 'done' | 'failed', detail: string): void;
+      trainEvents?: TrainEvents;
+    };
+  },
+): Promise<SweepSummary> {
   const runs = configs.map((c) => planRun('train', { ...c }));
   const p = opts.progress;
   const t = p?.trainEvents;
   return runPlannedHere(runs, store, {
-    artifacts: opts.artifacts, dataDir: opts.dataDir,
+    artifacts: opts.artifacts,
+    dataDir: opts.dataDir,
     progress: p && {
       onRunStart: (r, i, total) => p.onRunStart?.(r.config as TrainConfig, i, total),
       onRunEnd: (r, outcome, detail) => p.onRunEnd?.(r.config as TrainConfig, outcome, detail),
@@ -178,10 +209,13 @@ export async function runSweepWorkers(opts: WorkerPoolOptions): Promise<number[]
     spawn(process.execPath, [bin, 'sweep', opts.sweepArg, '--store', opts.storePath, '--workers', '1', '--quiet', ...opts.extraArgs], {
       env: { ...process.env, SPURLAB_THREADS: String(threads), [PARENT_PID_ENV]: String(process.pid) },
       stdio: ['ignore', 'ignore', 'inherit'],
-    }));
+    }),
+  );
   const timer = setInterval(() => opts.onPoll?.(), 1000);
   try {
-    return await Promise.all(children.map((c) => new Promise<number>((resolve) => c.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))))));
+    return await Promise.all(
+      children.map((c) => new Promise<number>((resolve) => c.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))))),
+    );
   } finally {
     clearInterval(timer);
   }
@@ -234,8 +268,8 @@ export function estimateSweep(runs: PlannedRun[], store: ResultsStore): SweepEst
     const limits = run.config as { trainLimit?: number; testLimit?: number };
     // a LiRA shadow model trains one model on half of its pool (trainLimit)
     const limited = run.kind === 'mia' || run.kind === 'lira-shadow';
-    const trainLimit = limited ? limits.trainLimit ?? 0 : cfg.trainSubset;
-    const testLimit = limited ? limits.testLimit ?? 0 : cfg.testSubset;
+    const trainLimit = limited ? (limits.trainLimit ?? 0) : cfg.trainSubset;
+    const testLimit = limited ? (limits.testLimit ?? 0) : cfg.testSubset;
     const trainImages = (trainLimit > 0 ? Math.min(trainLimit, info.trainSize) : info.trainSize) * (run.kind === 'lira-shadow' ? 0.5 : 1);
     const testImages = testLimit > 0 ? Math.min(testLimit, info.testSize) : info.testSize;
     // an epoch's evaluation and the final three test passes cost about a third of a training image each
@@ -252,25 +286,36 @@ export function estimateSweep(runs: PlannedRun[], store: ResultsStore): SweepEst
  * The typed result of a run a command asked for (runInStore), from the store when it was
  * done before; a run another live process holds, or one taken over meanwhile, is a UserError.
  */
-export function resultOf<C extends object, R extends object>(kind: RunKind<C, R>, outcome: LocalOutcome<R>, storePath: string): { result: R; fromStore: boolean } {
+export function resultOf<C extends object, R extends object>(
+  kind: RunKind<C, R>,
+  outcome: LocalOutcome<R>,
+  storePath: string,
+): { result: R; fromStore: boolean } {
   switch (outcome.status) {
     case 'ran':
       return { result: outcome.result, fromStore: false };
     case 'done':
       return { result: kind.checkResult(outcome.record.result, `${storePath}: run ${outcome.record.key.slice(0, 12)}`), fromStore: true };
     case 'failed':
-      throw new UserError(`${storePath}: this ${kind.name} run failed before (${outcome.record.error?.split('\n')[0]}); the store does not retry failed runs`);
+      throw new UserError(
+        `${storePath}: this ${kind.name} run failed before (${outcome.record.error?.split('\n')[0]}); the store does not retry failed runs`,
+      );
     case 'busy':
       throw new UserError(`${storePath}: this ${kind.name} run is being run by another process; wait for it (spurlab results --kind ${kind.name})`);
     case 'lost':
-      throw new UserError(`${storePath}: another process took this ${kind.name} run over while it ran here (its lease expired); its result is recorded by that process`);
+      throw new UserError(
+        `${storePath}: another process took this ${kind.name} run over while it ran here (its lease expired); its result is recorded by that process`,
+      );
   }
 }
 
 /** A trainedModel for commands given a run directory: that directory, for its own config only. */
 export function givenRunDir(dir: string, config: TrainConfig): RunContext['trainedModel'] {
   return async (cfg) => {
-    if (configKey(cfg) !== configKey(config)) throw new UserError(`${dir}: holds a run of another configuration than the one asked for (${cfg.dataset} ${cfg.pattern} n=${cfg.n} seed=${cfg.seed} ${cfg.model})`);
+    if (configKey(cfg) !== configKey(config))
+      throw new UserError(
+        `${dir}: holds a run of another configuration than the one asked for (${cfg.dataset} ${cfg.pattern} n=${cfg.n} seed=${cfg.seed} ${cfg.model})`,
+      );
     return dir;
   };
 }

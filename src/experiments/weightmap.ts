@@ -62,7 +62,14 @@ export function firstLayerWeightMap(model: Module, modelName: string, shape: Inp
     }
   }
   if (channels === 1 || channelMode === 'split') {
-    return { height, width, channels, channelMode, panels: perChannel, panelNames: channels === 1 ? ['max weight'] : CHANNEL_NAMES.slice(0, channels) };
+    return {
+      height,
+      width,
+      channels,
+      channelMode,
+      panels: perChannel,
+      panelNames: channels === 1 ? ['max weight'] : CHANNEL_NAMES.slice(0, channels),
+    };
   }
   const combined = perChannel[0].map((_, p) => Math.max(...perChannel.map((m) => m[p])));
   return { height, width, channels, channelMode, panels: [combined], panelNames: ['max weight (all channels)'] };
@@ -71,9 +78,15 @@ export function firstLayerWeightMap(model: Module, modelName: string, shape: Inp
 /** |a - b| panel by panel (a model's map against a clean model's). */
 export function weightMapDifference(a: WeightMap, b: WeightMap): WeightMap {
   if (a.height !== b.height || a.width !== b.width || a.panels.length !== b.panels.length) {
-    throw new UserError(`cannot compare weight maps of ${a.height}x${a.width}x${a.panels.length} and ${b.height}x${b.width}x${b.panels.length}: the models take different inputs`);
+    throw new UserError(
+      `cannot compare weight maps of ${a.height}x${a.width}x${a.panels.length} and ${b.height}x${b.width}x${b.panels.length}: the models take different inputs`,
+    );
   }
-  return { ...a, panels: a.panels.map((p, i) => p.map((v, k) => Math.abs(v - b.panels[i][k]))), panelNames: a.panelNames.map((n) => `|difference| of ${n}`) };
+  return {
+    ...a,
+    panels: a.panels.map((p, i) => p.map((v, k) => Math.abs(v - b.panels[i][k]))),
+    panelNames: a.panelNames.map((n) => `|difference| of ${n}`),
+  };
 }
 
 export interface MapStats {
@@ -88,14 +101,24 @@ export function weightMapStats(map: WeightMap, topK = 10): MapStats {
   const all: { panel: number; row: number; col: number; value: number }[] = [];
   map.panels.forEach((p, panel) => p.forEach((value, k) => all.push({ panel, row: Math.floor(k / map.width), col: k % map.width, value })));
   const values = all.map((e) => e.value);
-  const top = all.slice().sort((x, y) => y.value - x.value).slice(0, topK);
+  const top = all
+    .slice()
+    .sort((x, y) => y.value - x.value)
+    .slice(0, topK);
   return { min: Math.min(...values), max: Math.max(...values), mean: values.reduce((s, v) => s + v, 0) / values.length, top };
 }
 
 // Viridis sampled at 0, 1/8, .., 1 (matplotlib's values); linear in between.
 const VIRIDIS: readonly [number, number, number][] = [
-  [68, 1, 84], [72, 40, 120], [62, 73, 137], [49, 104, 142], [38, 130, 142],
-  [31, 158, 137], [53, 183, 121], [110, 206, 88], [253, 231, 37],
+  [68, 1, 84],
+  [72, 40, 120],
+  [62, 73, 137],
+  [49, 104, 142],
+  [38, 130, 142],
+  [31, 158, 137],
+  [53, 183, 121],
+  [110, 206, 88],
+  [253, 231, 37],
 ];
 
 /** The colour of t in [0, 1] (clamped). */
@@ -109,9 +132,20 @@ export function viridis(t: number): [number, number, number] {
 
 // 3x5 glyphs, rows top to bottom, bit 2 = left column.
 const GLYPHS: Record<string, number[]> = {
-  '0': [7, 5, 5, 5, 7], '1': [2, 6, 2, 2, 7], '2': [7, 1, 7, 4, 7], '3': [7, 1, 7, 1, 7], '4': [5, 5, 7, 1, 1],
-  '5': [7, 4, 7, 1, 7], '6': [7, 4, 7, 5, 7], '7': [7, 1, 1, 1, 1], '8': [7, 5, 7, 5, 7], '9': [7, 5, 7, 1, 7],
-  '.': [0, 0, 0, 0, 2], '-': [0, 0, 7, 0, 0], '+': [0, 2, 7, 2, 0], e: [7, 4, 7, 4, 7],
+  '0': [7, 5, 5, 5, 7],
+  '1': [2, 6, 2, 2, 7],
+  '2': [7, 1, 7, 4, 7],
+  '3': [7, 1, 7, 1, 7],
+  '4': [5, 5, 7, 1, 1],
+  '5': [7, 4, 7, 1, 7],
+  '6': [7, 4, 7, 5, 7],
+  '7': [7, 1, 1, 1, 1],
+  '8': [7, 5, 7, 5, 7],
+  '9': [7, 5, 7, 1, 7],
+  '.': [0, 0, 0, 0, 2],
+  '-': [0, 0, 7, 0, 0],
+  '+': [0, 2, 7, 2, 0],
+  e: [7, 4, 7, 4, 7],
 };
 const FONT_SCALE = 2;
 const GLYPH_ADVANCE = 4 * FONT_SCALE;

@@ -17,7 +17,15 @@ import type { Module } from '../nn/module.ts';
 import { loadCheckpoint, loadModelState } from '../store/checkpoint.ts';
 import { UserError } from '../util/errors.ts';
 import { distanceTo, makeProbe, measureModel, parameterDistance, type Distance, type Measured, type Probe } from './unlearning/measure.ts';
-import { expectedSteps, isUnlearnMethod, methodSpec, resolveUnlearnOptions, UNLEARN_METHODS, type UnlearnMethod, type UnlearnOptions } from './unlearning/methods.ts';
+import {
+  expectedSteps,
+  isUnlearnMethod,
+  methodSpec,
+  resolveUnlearnOptions,
+  UNLEARN_METHODS,
+  type UnlearnMethod,
+  type UnlearnOptions,
+} from './unlearning/methods.ts';
 import { copyState, flatCopy } from './unlearning/loop.ts';
 import { flatParameters, hessianEngineFor, setFlatParameters, type EngineKind } from './hessianEngine.ts';
 import { examplePool, exampleBatch, firstOrderGroupInfluence, INFLUENCE_MODES, type InfluenceMode } from './groupInfluence.ts';
@@ -65,11 +73,30 @@ export interface ForgetResult {
   trainSize: number; // N before removal
   epochs?: { from: number; to: number; lr: number | 'schedule' }; // incremental
   influence?: {
-    scaling: Scaling; mode: InfluenceMode; damp: number; scale: number; scaleSource: 'given' | 'auto';
-    lambdaMax: number | null; lambdaMaxSingle: number | null; scaleMargin: number | null; depth: number; repeats: number; engine: EngineKind;
-    lissaNorms: LissaNormSummary; deltaNorm: number;
+    scaling: Scaling;
+    mode: InfluenceMode;
+    damp: number;
+    scale: number;
+    scaleSource: 'given' | 'auto';
+    lambdaMax: number | null;
+    lambdaMaxSingle: number | null;
+    scaleMargin: number | null;
+    depth: number;
+    repeats: number;
+    engine: EngineKind;
+    lissaNorms: LissaNormSummary;
+    deltaNorm: number;
   };
-  unlearning?: { options: Required<UnlearnOptions>; data: string; needsRetain: boolean; source: string; steps: number; lossFirst: number; lossLast: number; extra: Record<string, number> };
+  unlearning?: {
+    options: Required<UnlearnOptions>;
+    data: string;
+    needsRetain: boolean;
+    source: string;
+    steps: number;
+    lossFirst: number;
+    lossLast: number;
+    extra: Record<string, number>;
+  };
 }
 
 export interface ForgetContext {
@@ -93,11 +120,22 @@ export function referenceDepth(dataset: string, k: number): number {
 }
 
 /** Fills the reference defaults and checks every option, naming the bad value. */
-export function resolveForgetOptions(cfg: TrainConfig, k: number, o: ForgetOptions): Required<Omit<ForgetOptions, 'lr' | 'unlearn'>> & { lr: number | undefined; unlearn: UnlearnOptions } {
+export function resolveForgetOptions(
+  cfg: TrainConfig,
+  k: number,
+  o: ForgetOptions,
+): Required<Omit<ForgetOptions, 'lr' | 'unlearn'>> & { lr: number | undefined; unlearn: UnlearnOptions } {
   const r = {
     unlearn: o.unlearn ?? {},
-    lr: o.lr, damp: o.damp ?? 0.01, scale: o.scale ?? referenceScale(cfg.dataset), depth: o.depth ?? referenceDepth(cfg.dataset, k),
-    repeats: o.repeats ?? 10, scaling: o.scaling ?? 'reference', mode: o.mode ?? 'fast', seed: o.seed ?? 0, engine: o.engine ?? 'auto',
+    lr: o.lr,
+    damp: o.damp ?? 0.01,
+    scale: o.scale ?? referenceScale(cfg.dataset),
+    depth: o.depth ?? referenceDepth(cfg.dataset, k),
+    repeats: o.repeats ?? 10,
+    scaling: o.scaling ?? 'reference',
+    mode: o.mode ?? 'fast',
+    seed: o.seed ?? 0,
+    engine: o.engine ?? 'auto',
     withRetrain: o.withRetrain ?? false,
   };
   const bad = (name: string, v: unknown, expected: string) => new UserError(`${name}: got ${JSON.stringify(v)}, expected ${expected}`);
@@ -114,10 +152,10 @@ export function resolveForgetOptions(cfg: TrainConfig, k: number, o: ForgetOptio
 }
 
 export function checkMethod(method: string): ForgetMethod {
-  if (!FORGET_METHODS.includes(method as ForgetMethod)) throw new UserError(`method: got ${JSON.stringify(method)}, expected one of ${FORGET_METHODS.join(', ')}`);
+  if (!FORGET_METHODS.includes(method as ForgetMethod))
+    throw new UserError(`method: got ${JSON.stringify(method)}, expected one of ${FORGET_METHODS.join(', ')}`);
   return method as ForgetMethod;
 }
-
 
 /** The run's config with the spurious examples dropped: what retraining trains. */
 export function cleanedConfig(cfg: TrainConfig): TrainConfig {
@@ -161,7 +199,8 @@ function compare(result: ForgetResult, original: Module, after: Module, r: Retra
 /** Deletes the run's spurious examples by `method` and measures before and after. */
 export async function forgetRun(dir: string, method: ForgetMethod, options: ForgetOptions = {}, ctx: ForgetContext = {}): Promise<ForgetResult> {
   const started = Date.now();
-  if (!existsSync(join(dir, 'model.safetensors'))) throw new UserError(`${dir}: no model.safetensors here; expected a run directory written by spurlab train`);
+  if (!existsSync(join(dir, 'model.safetensors')))
+    throw new UserError(`${dir}: no model.safetensors here; expected a run directory written by spurlab train`);
   checkMethod(method);
   const run = loadRun(dir, ctx.dataDir);
   const { config: cfg, data, model, layout, testIndices, trainIndices } = run;
@@ -183,8 +222,16 @@ export async function forgetRun(dir: string, method: ForgetMethod, options: Forg
     const t0 = Date.now();
     const r = await retrained(cfg, data, ctx);
     const after = measureModel(r.model, probe);
-    const methodSeconds = ctx.retrainedModel ? r.seconds ?? (Date.now() - t0) / 1000 : (Date.now() - t0) / 1000;
-    const result: ForgetResult = { method, ...base, after, retrain: after, seconds: 0, methodSeconds, moved: parameterDistance(thetaBefore, flatCopy(r.model)) };
+    const methodSeconds = ctx.retrainedModel ? (r.seconds ?? (Date.now() - t0) / 1000) : (Date.now() - t0) / 1000;
+    const result: ForgetResult = {
+      method,
+      ...base,
+      after,
+      retrain: after,
+      seconds: 0,
+      methodSeconds,
+      moved: parameterDistance(thetaBefore, flatCopy(r.model)),
+    };
     compare(result, original, r.model, r, probe);
     result.seconds = (Date.now() - started) / 1000;
     return result;
@@ -196,29 +243,63 @@ export async function forgetRun(dir: string, method: ForgetMethod, options: Forg
   if (unlearnOpts && isUnlearnMethod(method)) {
     const spec = methodSpec(method);
     const total = expectedSteps(method, unlearnOpts, forgetIdx.length, cleanTrain.length);
-    const trace = spec.run({
-      model, layout, train: data.train, forget: forgetIdx, retain: cleanTrain, seed: opts.seed, makeModel: fresh,
-      onStep: ctx.events?.onStep ? (step, loss) => ctx.events!.onStep!(1, step, total, loss) : undefined,
-    }, unlearnOpts);
+    const trace = spec.run(
+      {
+        model,
+        layout,
+        train: data.train,
+        forget: forgetIdx,
+        retain: cleanTrain,
+        seed: opts.seed,
+        makeModel: fresh,
+        onStep: ctx.events?.onStep ? (step, loss) => ctx.events!.onStep!(1, step, total, loss) : undefined,
+      },
+      unlearnOpts,
+    );
     const { steps, lossFirst, lossLast, extra = {} } = trace;
-    result = { method, ...base, after: measureModel(model, probe), retrain: null, seconds: 0, methodSeconds: (Date.now() - t0) / 1000,
-      unlearning: { options: unlearnOpts, data: spec.data, needsRetain: spec.needsRetain, source: spec.source, steps, lossFirst, lossLast, extra } };
+    result = {
+      method,
+      ...base,
+      after: measureModel(model, probe),
+      retrain: null,
+      seconds: 0,
+      methodSeconds: (Date.now() - t0) / 1000,
+      unlearning: { options: unlearnOpts, data: spec.data, needsRetain: spec.needsRetain, source: spec.source, steps, lossFirst, lossLast, extra },
+    };
   } else if (method === 'incremental') {
     const to = 2 * run.epoch;
     const incCfg: TrainConfig = { ...cfg, epochs: to, scheduler: false, lr: opts.lr ?? cfg.lr };
     const r = await train(incCfg, {
-      data, continueFrom: join(dir, 'model.safetensors'), trainIndices: cleanTrain, testIndices,
-      outDir: ctx.outDir ? join(ctx.outDir, 'incremental') : undefined, events: ctx.events,
+      data,
+      continueFrom: join(dir, 'model.safetensors'),
+      trainIndices: cleanTrain,
+      testIndices,
+      outDir: ctx.outDir ? join(ctx.outDir, 'incremental') : undefined,
+      events: ctx.events,
     });
     afterModel = r.model;
-    result = { method, ...base, after: measureModel(r.model, probe), retrain: null, seconds: 0, methodSeconds: (Date.now() - t0) / 1000,
-      epochs: { from: run.epoch, to, lr: opts.lr ?? 'schedule' } };
+    result = {
+      method,
+      ...base,
+      after: measureModel(r.model, probe),
+      retrain: null,
+      seconds: 0,
+      methodSeconds: (Date.now() - t0) / 1000,
+      epochs: { from: run.epoch, to, lr: opts.lr ?? 'schedule' },
+    };
   } else {
     const engine = hessianEngineFor(model, opts.engine);
     const pool = examplePool(data.train, trainIndices, layout);
     const removed = removedIdx.map((i) => exampleBatch(data.train, [i], layout));
-    const gi = firstOrderGroupInfluence(engine, pool, removed, { damp: opts.damp, scale: opts.scale, depth: opts.depth, repeats: opts.repeats,
-      scaling: opts.scaling, mode: opts.mode, seed: opts.seed });
+    const gi = firstOrderGroupInfluence(engine, pool, removed, {
+      damp: opts.damp,
+      scale: opts.scale,
+      depth: opts.depth,
+      repeats: opts.repeats,
+      scaling: opts.scaling,
+      mode: opts.mode,
+      seed: opts.seed,
+    });
     const theta = flatParameters(model);
     let sq = 0;
     for (let i = 0; i < theta.length; i++) {
@@ -226,16 +307,35 @@ export async function forgetRun(dir: string, method: ForgetMethod, options: Forg
       sq += gi.delta[i] * gi.delta[i];
     }
     setFlatParameters(model, theta);
-    result = { method, ...base, after: measureModel(model, probe), retrain: null, seconds: 0, methodSeconds: (Date.now() - t0) / 1000, hvps: gi.hvps,
+    result = {
+      method,
+      ...base,
+      after: measureModel(model, probe),
+      retrain: null,
+      seconds: 0,
+      methodSeconds: (Date.now() - t0) / 1000,
+      hvps: gi.hvps,
       influence: {
-        scaling: opts.scaling, mode: opts.mode, damp: opts.damp, scale: gi.scale.scale, scaleSource: gi.scale.source, lambdaMax: gi.scale.lambdaMax, lambdaMaxSingle: gi.scale.lambdaMaxSingle,
-        scaleMargin: gi.scale.margin, depth: opts.depth, repeats: opts.repeats, engine: engine.kind,
-        lissaNorms: { ...gi.trace, runsDiverged: gi.tracesDiverged }, deltaNorm: Math.sqrt(sq),
-      } };
+        scaling: opts.scaling,
+        mode: opts.mode,
+        damp: opts.damp,
+        scale: gi.scale.scale,
+        scaleSource: gi.scale.source,
+        lambdaMax: gi.scale.lambdaMax,
+        lambdaMaxSingle: gi.scale.lambdaMaxSingle,
+        scaleMargin: gi.scale.margin,
+        depth: opts.depth,
+        repeats: opts.repeats,
+        engine: engine.kind,
+        lissaNorms: { ...gi.trace, runsDiverged: gi.tracesDiverged },
+        deltaNorm: Math.sqrt(sq),
+      },
+    };
   }
   result.moved = parameterDistance(thetaBefore, flatCopy(afterModel));
   for (const v of Object.values(result.after)) {
-    if (typeof v === 'number' && Number.isNaN(v) && result.unlearning) throw new UserError(`${method}: the unlearned model's measurements are NaN; its weights are not finite`, 1);
+    if (typeof v === 'number' && Number.isNaN(v) && result.unlearning)
+      throw new UserError(`${method}: the unlearned model's measurements are NaN; its weights are not finite`, 1);
   }
   // the unlearning methods are always measured against retraining: that is their question
   if (opts.withRetrain || unlearnOpts) compare(result, original, afterModel, await retrained(cfg, data, ctx), probe);

@@ -16,7 +16,15 @@ import type { Dataset } from '../data/dataset.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { makeBatch, batchLabels, type Layout } from '../train/batches.ts';
 import type { Batch, HessianEngine } from './hessianEngine.ts';
-import { AUTO_SCALE_MARGIN, AUTO_SCALE_SINGLES, largestEigenvalue, lissaInverseHvp, type ExamplePool, type LissaTrace, type Scaling } from './lissa.ts';
+import {
+  AUTO_SCALE_MARGIN,
+  AUTO_SCALE_SINGLES,
+  largestEigenvalue,
+  lissaInverseHvp,
+  type ExamplePool,
+  type LissaTrace,
+  type Scaling,
+} from './lissa.ts';
 import { RandomState } from '../data/numpyRandom.ts';
 
 export type InfluenceMode = 'reference' | 'fast';
@@ -80,7 +88,14 @@ export function chooseScale(engine: HessianEngine, pool: ExamplePool, scale: num
     single = Math.max(single, Math.abs(e.lambda));
   }
   const lambdaMax = Math.abs(est.lambda);
-  return { scale: Math.max(AUTO_SCALE_MARGIN * Math.max(lambdaMax, single), 1e-6), source: 'auto', lambdaMax, lambdaMaxSingle: single, margin: AUTO_SCALE_MARGIN, hvps };
+  return {
+    scale: Math.max(AUTO_SCALE_MARGIN * Math.max(lambdaMax, single), 1e-6),
+    source: 'auto',
+    lambdaMax,
+    lambdaMaxSingle: single,
+    margin: AUTO_SCALE_MARGIN,
+    hvps,
+  };
 }
 
 function concatBatches(batches: Batch[]): Batch {
@@ -93,7 +108,12 @@ function concatBatches(batches: Batch[]): Batch {
 }
 
 /** delta for removing `removed` (batches of one) from the N = pool.size training examples. */
-export function firstOrderGroupInfluence(engine: HessianEngine, pool: ExamplePool, removed: Batch[], opts: GroupInfluenceOptions): GroupInfluenceResult {
+export function firstOrderGroupInfluence(
+  engine: HessianEngine,
+  pool: ExamplePool,
+  removed: Batch[],
+  opts: GroupInfluenceOptions,
+): GroupInfluenceResult {
   const k = removed.length;
   const n = pool.size;
   const p = k / n;

@@ -112,7 +112,10 @@ export class TapeEngine implements HessianEngine {
   }
 
   hvp(b: Batch, v: FloatArray, out: FloatArray): void {
-    this.flatten(hessianVectorProduct(() => this.loss(b, 'mean'), this.params, this.tensors(v)), out);
+    this.flatten(
+      hessianVectorProduct(() => this.loss(b, 'mean'), this.params, this.tensors(v)),
+      out,
+    );
   }
 
   lossDirectional(b: Batch, s: FloatArray, out: Float64Array): void {

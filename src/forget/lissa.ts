@@ -105,7 +105,11 @@ export interface EigenEstimate {
 }
 
 /** Power iteration on exact HVPs of the batch-mean loss for the largest |eigenvalue| of H. */
-export function largestEigenvalue(engine: HessianEngine, batch: Batch, opts: { iterations?: number; tol?: number; seed?: number } = {}): EigenEstimate {
+export function largestEigenvalue(
+  engine: HessianEngine,
+  batch: Batch,
+  opts: { iterations?: number; tol?: number; seed?: number } = {},
+): EigenEstimate {
   const maxIter = opts.iterations ?? 50;
   const tol = opts.tol ?? 1e-3;
   const rng = new RandomState([opts.seed ?? 0, 11]);

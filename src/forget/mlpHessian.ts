@@ -69,8 +69,22 @@ export class MlpHessian {
       offset += w.outF * w.inF + w.outF;
       const ownV = allocate(dtype, w.outF * w.inF);
       const ownVb = allocate(dtype, w.outF);
-      return { inF: w.inF, outF: w.outF, w: weight, bias, v: ownV, vb: ownVb, ownV, ownVb, aRa: allocate(dtype, 0),
-        dRd: allocate(dtype, 0), zz: allocate(dtype, 0), av: allocate(dtype, 0), dv: allocate(dtype, 0), hv: allocate(dtype, w.outF * w.inF) };
+      return {
+        inF: w.inF,
+        outF: w.outF,
+        w: weight,
+        bias,
+        v: ownV,
+        vb: ownVb,
+        ownV,
+        ownVb,
+        aRa: allocate(dtype, 0),
+        dRd: allocate(dtype, 0),
+        zz: allocate(dtype, 0),
+        av: allocate(dtype, 0),
+        dv: allocate(dtype, 0),
+        hv: allocate(dtype, w.outF * w.inF),
+      };
     });
     this.size = offset;
     this.numClasses = weights[weights.length - 1].outF;
@@ -80,7 +94,10 @@ export class MlpHessian {
   static of(model: Module, dtype: DType = 'float32'): MlpHessian | null {
     const layers = mlpLayers(model);
     if (!layers) return null;
-    return new MlpHessian(layers.map(({ weight, bias }) => ({ weight: weight.values(), bias: bias.values(), inF: weight.shape[1], outF: weight.shape[0] })), dtype);
+    return new MlpHessian(
+      layers.map(({ weight, bias }) => ({ weight: weight.values(), bias: bias.values(), inF: weight.shape[1], outF: weight.shape[0] })),
+      dtype,
+    );
   }
 
   get inputSize(): number {
@@ -165,7 +182,7 @@ export class MlpHessian {
       let max = -Infinity;
       for (let j = 0; j < c; j++) max = Math.max(max, top.zz[row + j]);
       let sum = 0;
-      for (let j = 0; j < c; j++) sum += (this.probs[row + j] = Math.exp(top.zz[row + j] - max));
+      for (let j = 0; j < c; j++) sum += this.probs[row + j] = Math.exp(top.zz[row + j] - max);
       for (let j = 0; j < c; j++) this.probs[row + j] /= sum;
     }
   }

@@ -47,7 +47,13 @@ function ranks(values: Float64Array, key: (v: number) => number): Int32Array {
   return rank;
 }
 
-export function testInfluence(model: Module, layout: Layout, data: SpuriousDataset, trainIndices: Int32Array, opts: TestInfluenceOptions): TestInfluence {
+export function testInfluence(
+  model: Module,
+  layout: Layout,
+  data: SpuriousDataset,
+  trainIndices: Int32Array,
+  opts: TestInfluenceOptions,
+): TestInfluence {
   const test = data.test;
   if (!Number.isInteger(opts.testIndex) || opts.testIndex < 0 || opts.testIndex >= test.n) {
     throw new UserError(`test index: got ${opts.testIndex}, expected an integer in [0, ${test.n})`);
@@ -63,7 +69,14 @@ export function testInfluence(model: Module, layout: Layout, data: SpuriousDatas
   const v = new Float32Array(engine.size);
   engine.gradient(z, v, 'sum');
   const pool = examplePool(data.train, trainIndices, layout);
-  const s = lissaInverseHvp(engine, v, pool, { damp: opts.damp, scale: opts.scale, depth: opts.depth, repeats: opts.repeats, scaling: opts.scaling, seed: [opts.seed, 2] });
+  const s = lissaInverseHvp(engine, v, pool, {
+    damp: opts.damp,
+    scale: opts.scale,
+    depth: opts.depth,
+    repeats: opts.repeats,
+    scaling: opts.scaling,
+    seed: [opts.seed, 2],
+  });
   const n = trainIndices.length;
   const influences = new Float64Array(n);
   const chunk = 500;
@@ -79,9 +92,21 @@ export function testInfluence(model: Module, layout: Layout, data: SpuriousDatas
   const byAbs = ranks(influences, (x) => Math.abs(x));
   const position = new Map<number, number>();
   trainIndices.forEach((t, i) => position.set(t, i));
-  const spurious = data.spuriousIndices.filter((i) => position.has(i)).map((i) => {
-    const p = position.get(i)!;
-    return { index: i, influence: influences[p], rankHarmful: harmful[p], rankHelpful: helpful[p], rankAbs: byAbs[p] };
-  });
-  return { testIndex: opts.testIndex, label: test.labels[opts.testIndex], patterned: opts.patterned, influences, trainIndices, spurious, trace: s.trace, hvps: s.hvps, engine: engine.kind };
+  const spurious = data.spuriousIndices
+    .filter((i) => position.has(i))
+    .map((i) => {
+      const p = position.get(i)!;
+      return { index: i, influence: influences[p], rankHarmful: harmful[p], rankHelpful: helpful[p], rankAbs: byAbs[p] };
+    });
+  return {
+    testIndex: opts.testIndex,
+    label: test.labels[opts.testIndex],
+    patterned: opts.patterned,
+    influences,
+    trainIndices,
+    spurious,
+    trace: s.trace,
+    hvps: s.hvps,
+    engine: engine.kind,
+  };
 }

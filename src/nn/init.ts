@@ -1,5 +1,5 @@
 // Parameter initialisations with PyTorch's definitions.
-import { Tensor, randn, uniform, zeros, type RandomSource } from '../tensor/tensor.ts';
+import { type Tensor, randn, uniform, zeros, type RandomSource } from '../tensor/tensor.ts';
 
 /** fan_in and fan_out of a Linear [out, in] or Conv2d [out, in, kh, kw] weight. */
 export function fans(shape: number[]): { fanIn: number; fanOut: number } {

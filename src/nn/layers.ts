@@ -30,8 +30,13 @@ export class Conv2d extends Module {
   bias: Tensor | null; // [out]
 
   /** opts.relu: the layer is followed by ReLU, applied inside the convolution's kernel. */
-  constructor(inChannels: number, outChannels: number, kernel: number, rng: RandomSource,
-    readonly opts: { stride?: number; padding?: number; bias?: boolean; relu?: boolean } = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernel: number,
+    rng: RandomSource,
+    readonly opts: { stride?: number; padding?: number; bias?: boolean; relu?: boolean } = {},
+  ) {
     super();
     const fanIn = inChannels * kernel * kernel;
     this.weight = this.param('weight', torchDefaultUniform([outChannels, inChannels, kernel, kernel], fanIn, rng));
@@ -50,7 +55,11 @@ export class BatchNorm2d extends Module {
   runningMean: Tensor;
   runningVar: Tensor;
 
-  constructor(channels: number, readonly momentum = 0.1, readonly eps = 1e-5) {
+  constructor(
+    channels: number,
+    readonly momentum = 0.1,
+    readonly eps = 1e-5,
+  ) {
     super();
     this.weight = this.param('weight', constant([channels], 1));
     this.bias = this.param('bias', zeros([channels]));
@@ -71,7 +80,10 @@ export class ReLU extends Module {
 }
 
 export class MaxPool2d extends Module {
-  constructor(readonly kernel: number, readonly stride = kernel) {
+  constructor(
+    readonly kernel: number,
+    readonly stride = kernel,
+  ) {
     super();
   }
 
@@ -82,7 +94,10 @@ export class MaxPool2d extends Module {
 
 export class Dropout extends Module {
   /** The trainer points this at its checkpointed generator so resumed runs match. */
-  constructor(readonly p: number, public rng: RandomSource) {
+  constructor(
+    readonly p: number,
+    public rng: RandomSource,
+  ) {
     super();
   }
 

@@ -1,6 +1,6 @@
 // Modules: named parameters and buffers in registration order (PyTorch's state_dict
 // names, so checkpoints interoperate), children, and train/eval mode.
-import { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 
 export abstract class Module {
   training = true;

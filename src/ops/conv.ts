@@ -6,7 +6,7 @@
 import { isGradEnabled, record } from '../autograd/tape.ts';
 import { kernels } from '../backend/registry.ts';
 import type { ConvGeom, PoolGeom } from '../backend/kernels.ts';
-import { Tensor, uninitialized, zeros } from '../tensor/tensor.ts';
+import { type Tensor, uninitialized, zeros } from '../tensor/tensor.ts';
 import { shapeStr } from '../tensor/shape.ts';
 import { ShapeError } from '../util/errors.ts';
 import { checkSameDtype, maskPositive } from './elementwise.ts';
@@ -76,14 +76,27 @@ function fusedBackward(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, d
   const dx = x.requiresGrad ? uninitialized(x.shape, x.dtype) : null;
   const dw = w.requiresGrad ? uninitialized(w.shape, w.dtype) : null;
   const db = bias?.requiresGrad ? uninitialized(bias.shape, bias.dtype) : null;
-  kernels(x.dtype).conv2dFusedBackward(x.values(), w.values(), out.values(), dy.values(), g, relu, dx?.data ?? null, dw?.data ?? null, db?.data ?? null);
+  kernels(x.dtype).conv2dFusedBackward(
+    x.values(),
+    w.values(),
+    out.values(),
+    dy.values(),
+    g,
+    relu,
+    dx?.data ?? null,
+    dw?.data ?? null,
+    db?.data ?? null,
+  );
   return bias ? [dx, dw, db] : [dx, dw];
 }
 
 function convForward(x: Tensor, w: Tensor, g: ConvGeom): Tensor {
   const out = zeros([g.n, g.oc, g.oh, g.ow], x.dtype);
   kernels(x.dtype).conv2d(x.values(), w.values(), g, out.data);
-  return record(out, 'conv2d', [x, w], (dy) => [x.requiresGrad ? convBackwardInput(dy, w, g) : null, w.requiresGrad ? convBackwardWeight(x, dy, g) : null]);
+  return record(out, 'conv2d', [x, w], (dy) => [
+    x.requiresGrad ? convBackwardInput(dy, w, g) : null,
+    w.requiresGrad ? convBackwardWeight(x, dy, g) : null,
+  ]);
 }
 
 // Linear in both arguments, so its gradients are the other two convolution kernels.
@@ -148,7 +161,8 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
 
 // x: [N, C, H, W] -> [N, C, OH, OW] with PyTorch's adaptive windows
 export function adaptiveAvgPool2d(x: Tensor, oh: number, ow: number): Tensor {
-  if (x.rank !== 4 || !(oh >= 1 && ow >= 1)) throw new ShapeError(`adaptiveAvgPool2d: input ${shapeStr(x.shape)} to ${oh}x${ow}: expected [N, C, H, W] and a positive size`);
+  if (x.rank !== 4 || !(oh >= 1 && ow >= 1))
+    throw new ShapeError(`adaptiveAvgPool2d: input ${shapeStr(x.shape)} to ${oh}x${ow}: expected [N, C, H, W] and a positive size`);
   const [n, c, h, w] = x.shape;
   return avgPoolForward(x, { n, c, h, w, kh: 0, kw: 0, strideH: 0, strideW: 0, padH: 0, padW: 0, oh, ow }, true);
 }

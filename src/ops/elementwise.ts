@@ -2,7 +2,7 @@
 import { record } from '../autograd/tape.ts';
 import { kernels } from '../backend/registry.ts';
 import type { BinaryOp, UnaryOp } from '../backend/kernels.ts';
-import { Tensor, zeros, type TensorLike } from '../tensor/tensor.ts';
+import { type Tensor, zeros, type TensorLike } from '../tensor/tensor.ts';
 import { broadcastShapes, broadcastStrides, sameShape, shapeStr } from '../tensor/shape.ts';
 import { ShapeError } from '../util/errors.ts';
 import { sumTo } from './reduce.ts';
@@ -18,8 +18,17 @@ export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   checkSameDtype(op, a, b);
   const outShape = sameShape(a.shape, b.shape) ? a.shape : broadcastShapes(op, a.shape, b.shape);
   const out = zeros(outShape, a.dtype);
-  kernels(a.dtype).binary(op, a.data, a.offset, broadcastStrides(a.shape, a.strides, outShape), b.data, b.offset,
-    broadcastStrides(b.shape, b.strides, outShape), outShape, out.data);
+  kernels(a.dtype).binary(
+    op,
+    a.data,
+    a.offset,
+    broadcastStrides(a.shape, a.strides, outShape),
+    b.data,
+    b.offset,
+    broadcastStrides(b.shape, b.strides, outShape),
+    outShape,
+    out.data,
+  );
   return out;
 }
 
@@ -93,17 +102,28 @@ export function maskPositive(a: Tensor, b: Tensor): Tensor {
 export function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   const out = unaryRaw(op, x);
   switch (op) {
-    case 'neg': return record(out, op, [x], (dy) => [affine(dy, -1, 0)]);
-    case 'exp': return record(out, op, [x], (dy) => [mul(dy, out)]);
-    case 'log': return record(out, op, [x], (dy) => [div(dy, x)]);
-    case 'relu': return record(out, op, [x], (dy) => [maskPositive(x, dy)]);
-    case 'sqrt': return record(out, op, [x], (dy) => [div(dy, out).mul(0.5)]);
-    case 'rsqrt': return record(out, op, [x], (dy) => [mul(dy, out.mul(out).mul(out)).mul(-0.5)]);
-    case 'abs': return record(out, op, [x], (dy) => [mul(dy, unaryRaw('sign', x))]);
-    case 'square': return record(out, op, [x], (dy) => [mul(dy, x).mul(2)]);
-    case 'reciprocal': return record(out, op, [x], (dy) => [mul(dy, out.mul(out)).neg()]);
-    case 'tanh': return record(out, op, [x], (dy) => [mul(dy, affine(out.mul(out), -1, 1))]);
-    case 'sigmoid': return record(out, op, [x], (dy) => [mul(dy, mul(out, affine(out, -1, 1)))]);
+    case 'neg':
+      return record(out, op, [x], (dy) => [affine(dy, -1, 0)]);
+    case 'exp':
+      return record(out, op, [x], (dy) => [mul(dy, out)]);
+    case 'log':
+      return record(out, op, [x], (dy) => [div(dy, x)]);
+    case 'relu':
+      return record(out, op, [x], (dy) => [maskPositive(x, dy)]);
+    case 'sqrt':
+      return record(out, op, [x], (dy) => [div(dy, out).mul(0.5)]);
+    case 'rsqrt':
+      return record(out, op, [x], (dy) => [mul(dy, out.mul(out).mul(out)).mul(-0.5)]);
+    case 'abs':
+      return record(out, op, [x], (dy) => [mul(dy, unaryRaw('sign', x))]);
+    case 'square':
+      return record(out, op, [x], (dy) => [mul(dy, x).mul(2)]);
+    case 'reciprocal':
+      return record(out, op, [x], (dy) => [mul(dy, out.mul(out)).neg()]);
+    case 'tanh':
+      return record(out, op, [x], (dy) => [mul(dy, affine(out.mul(out), -1, 1))]);
+    case 'sigmoid':
+      return record(out, op, [x], (dy) => [mul(dy, mul(out, affine(out, -1, 1)))]);
     case 'sign':
     case 'step':
       return out; // piecewise constant: no gradient

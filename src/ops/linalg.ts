@@ -2,7 +2,7 @@
 import { record } from '../autograd/tape.ts';
 import { kernels } from '../backend/registry.ts';
 import type { FloatArray } from '../backend/kernels.ts';
-import { Tensor, zeros } from '../tensor/tensor.ts';
+import { type Tensor, zeros } from '../tensor/tensor.ts';
 import { shapeStr } from '../tensor/shape.ts';
 import { ShapeError } from '../util/errors.ts';
 import { checkSameDtype, maskPositive } from './elementwise.ts';
@@ -36,7 +36,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 // x: [M, K], w: [N, K], bias: [N] | null -> [M, N] = x @ w^T + bias, ReLU'd when relu
 export function linear(x: Tensor, w: Tensor, bias: Tensor | null, relu = false): Tensor {
   if (x.rank !== 2 || w.rank !== 2 || x.shape[1] !== w.shape[1] || (bias && (bias.rank !== 1 || bias.shape[0] !== w.shape[0]))) {
-    throw new ShapeError(`linear: input ${shapeStr(x.shape)}, weight ${shapeStr(w.shape)}, bias ${bias ? shapeStr(bias.shape) : 'none'}: expected [M, K], [N, K], [N]`);
+    throw new ShapeError(
+      `linear: input ${shapeStr(x.shape)}, weight ${shapeStr(w.shape)}, bias ${bias ? shapeStr(bias.shape) : 'none'}: expected [M, K], [N, K], [N]`,
+    );
   }
   checkSameDtype('linear', x, w);
   if (bias) checkSameDtype('linear', x, bias);

@@ -44,7 +44,12 @@ export function permute(x: Tensor, perm: number[]): Tensor {
   if (perm.length !== x.rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
     throw new ShapeError(`permute: [${perm.join(', ')}] is not a permutation of the axes of ${shapeStr(x.shape)}`);
   }
-  const out = new Tensor(x.data, perm.map((p) => x.shape[p]), perm.map((p) => x.strides[p]), x.offset);
+  const out = new Tensor(
+    x.data,
+    perm.map((p) => x.shape[p]),
+    perm.map((p) => x.strides[p]),
+    x.offset,
+  );
   const inverse = new Array<number>(perm.length);
   perm.forEach((p, i) => (inverse[p] = i));
   return record(out, 'permute', [x], (dy) => [permute(dy, inverse)]);

@@ -1,7 +1,7 @@
 // Batch normalisation and dropout.
 import { grad, isGradEnabled, record } from '../autograd/tape.ts';
 import { kernels } from '../backend/registry.ts';
-import { Tensor, zeros, type RandomSource } from '../tensor/tensor.ts';
+import { type Tensor, zeros, type RandomSource } from '../tensor/tensor.ts';
 import { shapeStr } from '../tensor/shape.ts';
 import { ShapeError } from '../util/errors.ts';
 
@@ -15,7 +15,9 @@ export interface BatchNormState {
 // x: [N, C] or [N, C, H, W]; gamma, beta: [C]
 export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState, training: boolean): Tensor {
   if ((x.rank !== 2 && x.rank !== 4) || gamma.size !== x.shape[1] || beta.size !== x.shape[1] || state.runningMean.size !== x.shape[1]) {
-    throw new ShapeError(`batchNorm: input ${shapeStr(x.shape)}, weight ${shapeStr(gamma.shape)}, bias ${shapeStr(beta.shape)}: expected [N, C(, H, W)] and [C]`);
+    throw new ShapeError(
+      `batchNorm: input ${shapeStr(x.shape)}, weight ${shapeStr(gamma.shape)}, bias ${shapeStr(beta.shape)}: expected [N, C(, H, W)] and [C]`,
+    );
   }
   const [n, c] = x.shape;
   const s = x.rank === 4 ? x.shape[2] * x.shape[3] : 1;
@@ -24,8 +26,22 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNo
   const saveMean = zeros([c], x.dtype);
   const saveInvStd = zeros([c], x.dtype);
   const xv = x.values();
-  kernels(x.dtype).batchNorm(xv, gamma.values(), beta.values(), n, c, s, training, state.momentum, state.eps,
-    state.runningMean.data, state.runningVar.data, out.data, saveMean.data, saveInvStd.data);
+  kernels(x.dtype).batchNorm(
+    xv,
+    gamma.values(),
+    beta.values(),
+    n,
+    c,
+    s,
+    training,
+    state.momentum,
+    state.eps,
+    state.runningMean.data,
+    state.runningVar.data,
+    out.data,
+    saveMean.data,
+    saveInvStd.data,
+  );
   return record(out, 'batchNorm', [x, gamma, beta], (dy) => {
     // Double backward (createGraph) differentiates the composite form instead.
     if (isGradEnabled()) {
@@ -35,7 +51,20 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNo
     const dx = zeros(x.shape, x.dtype);
     const dgamma = zeros([c], x.dtype);
     const dbeta = zeros([c], x.dtype);
-    kernels(x.dtype).batchNormBackward(xv, dy.values(), gamma.values(), saveMean.data, saveInvStd.data, n, c, s, training, dx.data, dgamma.data, dbeta.data);
+    kernels(x.dtype).batchNormBackward(
+      xv,
+      dy.values(),
+      gamma.values(),
+      saveMean.data,
+      saveInvStd.data,
+      n,
+      c,
+      s,
+      training,
+      dx.data,
+      dgamma.data,
+      dbeta.data,
+    );
     return [dx, dgamma.reshape(gamma.shape), dbeta.reshape(beta.shape)];
   });
 }

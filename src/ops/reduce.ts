@@ -1,7 +1,7 @@
 // Reductions over axes, each with its gradient beside it.
 import { record } from '../autograd/tape.ts';
 import { kernels } from '../backend/registry.ts';
-import { Tensor, zeros } from '../tensor/tensor.ts';
+import { type Tensor, zeros } from '../tensor/tensor.ts';
 import { normAxes, sameShape } from '../tensor/shape.ts';
 import { ShapeError } from '../util/errors.ts';
 import { binaryRaw } from './elementwise.ts';
@@ -13,12 +13,23 @@ function keptShape(shape: number[], axes: number[]): number[] {
 
 function reduceRaw(op: 'sum' | 'max', x: Tensor, axes: number[]): Tensor {
   const out = zeros(keptShape(x.shape, axes), x.dtype);
-  kernels(x.dtype).reduce(op, x.values(), x.shape, x.shape.map((_, i) => axes.includes(i)), out.data);
+  kernels(x.dtype).reduce(
+    op,
+    x.values(),
+    x.shape,
+    x.shape.map((_, i) => axes.includes(i)),
+    out.data,
+  );
   return out;
 }
 
 function finish(out: Tensor, x: Tensor, axes: number[], keepDims: boolean): Tensor {
-  return keepDims ? out : reshape(out, x.shape.filter((_, i) => !axes.includes(i)));
+  return keepDims
+    ? out
+    : reshape(
+        out,
+        x.shape.filter((_, i) => !axes.includes(i)),
+      );
 }
 
 export function sum(x: Tensor, axesArg?: number | number[], keepDims = false): Tensor {

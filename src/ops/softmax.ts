@@ -1,7 +1,7 @@
 // Softmax, log-softmax and the fused softmax-cross-entropy, over the last axis.
 import { isGradEnabled, record } from '../autograd/tape.ts';
 import { kernels } from '../backend/registry.ts';
-import { Tensor, zeros } from '../tensor/tensor.ts';
+import { type Tensor, zeros } from '../tensor/tensor.ts';
 import { shapeStr } from '../tensor/shape.ts';
 import { ShapeError } from '../util/errors.ts';
 import { mul, sub } from './elementwise.ts';

@@ -3,7 +3,15 @@
 // cv=3 means StratifiedKFold(3) without shuffling, scored by accuracy; the best mean
 // score wins, the first (smallest) C among ties, and the model is refit on all rows.
 // Also the StandardScaler the reference fits on the shadow features.
-import { fitLogisticRegression, makeMatrix, predictLabels, takeRows, type LogisticModel, type LogisticOptions, type Matrix } from './logisticRegression.ts';
+import {
+  fitLogisticRegression,
+  makeMatrix,
+  predictLabels,
+  takeRows,
+  type LogisticModel,
+  type LogisticOptions,
+  type Matrix,
+} from './logisticRegression.ts';
 
 export const ATTACK_C_GRID: readonly number[] = [0.01, 0.1, 1, 10];
 
@@ -59,7 +67,13 @@ export interface CrossValidatedModel {
 }
 
 /** Chooses C by k-fold stratified cross-validation, then refits on all rows. */
-export function crossValidateC(x: Matrix, y: Uint8Array, grid: readonly number[] = ATTACK_C_GRID, k = 3, opts: LogisticOptions = {}): CrossValidatedModel {
+export function crossValidateC(
+  x: Matrix,
+  y: Uint8Array,
+  grid: readonly number[] = ATTACK_C_GRID,
+  k = 3,
+  opts: LogisticOptions = {},
+): CrossValidatedModel {
   if (grid.length === 0) throw new RangeError('cross-validation: the grid of C values is empty');
   const folds = stratifiedFolds(y, k);
   const foldScores = grid.map((C) => {
@@ -68,8 +82,18 @@ export function crossValidateC(x: Matrix, y: Uint8Array, grid: readonly number[]
       const trainRows: number[] = [];
       const testRows: number[] = [];
       for (let i = 0; i < y.length; i++) (folds[i] === f ? testRows : trainRows).push(i);
-      const model = fitLogisticRegression(takeRows(x, trainRows), Uint8Array.from(trainRows, (i) => y[i]), C, opts);
-      scores.push(accuracyOf(predictLabels(model, takeRows(x, testRows)), Uint8Array.from(testRows, (i) => y[i])));
+      const model = fitLogisticRegression(
+        takeRows(x, trainRows),
+        Uint8Array.from(trainRows, (i) => y[i]),
+        C,
+        opts,
+      );
+      scores.push(
+        accuracyOf(
+          predictLabels(model, takeRows(x, testRows)),
+          Uint8Array.from(testRows, (i) => y[i]),
+        ),
+      );
     }
     return scores;
   });

@@ -44,7 +44,9 @@ export function keepMatrix(shadows: number, poolSize: number, seed: number | rea
 
 export function checkShadows(shadows: number): void {
   if (!(Number.isInteger(shadows) && shadows >= 6 && shadows <= 256 && shadows % 2 === 0)) {
-    throw new UserError(`shadows: got ${shadows}, expected an even number of shadow models from 6 to 256 (16 or 64 usual; each Gaussian is fitted to K/2 - 1 of them)`);
+    throw new UserError(
+      `shadows: got ${shadows}, expected an even number of shadow models from 6 to 256 (16 or 64 usual; each Gaussian is fitted to K/2 - 1 of them)`,
+    );
   }
 }
 
@@ -174,9 +176,8 @@ export function liraScores(o: ShadowObservations, opts: LiraScoreOptions = {}): 
         const sdIn = (opts.globalVariance ? globalIn[a] : Math.sqrt(inSsd[j] / count)) + SIGMA_FLOOR;
         const sdOut = (opts.globalVariance ? globalOut[a] : Math.sqrt(outSsd[j] / count)) + SIGMA_FLOOR;
         const x = stat(t, i, a);
-        total += variant === 'online'
-          ? normalLogPdf(x, inCenter[j], sdIn) - normalLogPdf(x, outCenter[j], sdOut)
-          : -normalLogSf(x, outCenter[j], sdOut);
+        total +=
+          variant === 'online' ? normalLogPdf(x, inCenter[j], sdIn) - normalLogPdf(x, outCenter[j], sdOut) : -normalLogSf(x, outCenter[j], sdOut);
       }
       scores[t * N + i] = total / A;
     }

@@ -34,17 +34,37 @@ export function formatExamples(ex: LiraExamples, format: ExportFormat): string {
     const scores = Array.from({ length: K }, (_, t) => ex.scores[t * N + i]);
     const members = Array.from({ length: K }, (_, t) => ex.keep[t * N + i]);
     if (format === 'jsonl') {
-      lines.push(JSON.stringify({
-        index: ex.pool[i], label: ex.labels[i], group: ex.group[i],
-        memorization: jsonNumber(m.memorization[i]), memorizationSe: jsonNumber(m.se[i]),
-        accIn: jsonNumber(m.accIn[i]), accOut: jsonNumber(m.accOut[i]), modelsIn: m.countIn[i], modelsOut: m.countOut[i],
-        scores: scores.map(jsonNumber), members,
-      }));
+      lines.push(
+        JSON.stringify({
+          index: ex.pool[i],
+          label: ex.labels[i],
+          group: ex.group[i],
+          memorization: jsonNumber(m.memorization[i]),
+          memorizationSe: jsonNumber(m.se[i]),
+          accIn: jsonNumber(m.accIn[i]),
+          accOut: jsonNumber(m.accOut[i]),
+          modelsIn: m.countIn[i],
+          modelsOut: m.countOut[i],
+          scores: scores.map(jsonNumber),
+          members,
+        }),
+      );
     } else {
-      lines.push([
-        ex.pool[i], ex.labels[i], ex.group[i], csvNumber(m.memorization[i]), csvNumber(m.se[i]), csvNumber(m.accIn[i]), csvNumber(m.accOut[i]),
-        m.countIn[i], m.countOut[i], ...scores.map(csvNumber), ...members,
-      ].join(','));
+      lines.push(
+        [
+          ex.pool[i],
+          ex.labels[i],
+          ex.group[i],
+          csvNumber(m.memorization[i]),
+          csvNumber(m.se[i]),
+          csvNumber(m.accIn[i]),
+          csvNumber(m.accOut[i]),
+          m.countIn[i],
+          m.countOut[i],
+          ...scores.map(csvNumber),
+          ...members,
+        ].join(','),
+      );
     }
   }
   return lines.join('\n') + '\n';

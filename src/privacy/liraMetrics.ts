@@ -71,8 +71,14 @@ export function rocSummary(scores: ArrayLike<number>, labels: ArrayLike<number>,
     const v = Math.max(i >= 0 ? pos[i] : -Infinity, k >= 0 ? neg[k] : -Infinity);
     const tp0 = tp;
     const fp0 = fp;
-    while (i >= 0 && pos[i] === v) { tp++; i--; }
-    while (k >= 0 && neg[k] === v) { fp++; k--; }
+    while (i >= 0 && pos[i] === v) {
+      tp++;
+      i--;
+    }
+    while (k >= 0 && neg[k] === v) {
+      fp++;
+      k--;
+    }
     area += ((fp - fp0) * (tp + tp0)) / 2;
     const fpr = fp / negatives;
     const tpr = tp / positives;
@@ -82,7 +88,13 @@ export function rocSummary(scores: ArrayLike<number>, labels: ArrayLike<number>,
 }
 
 /** Trials of a group: every target model t and example i of the group. */
-export function groupTrials(scores: Float64Array, keep: Uint8Array, shadows: number, poolSize: number, examples: readonly number[]): { scores: Float64Array; labels: Uint8Array } {
+export function groupTrials(
+  scores: Float64Array,
+  keep: Uint8Array,
+  shadows: number,
+  poolSize: number,
+  examples: readonly number[],
+): { scores: Float64Array; labels: Uint8Array } {
   const s = new Float64Array(shadows * examples.length);
   const l = new Uint8Array(shadows * examples.length);
   let j = 0;
@@ -107,7 +119,11 @@ export function populationThresholds(scores: Float64Array, keep: Uint8Array): Po
   return { at01: scoreThresholdAtFpr(nonMembers, 0.001), at1: scoreThresholdAtFpr(nonMembers, 0.01) };
 }
 
-export function groupMetrics(trials: { scores: Float64Array; labels: Uint8Array }, thresholds: PopulationThresholds, examples: number): GroupMetrics & { roc: LogRocPoint[] } {
+export function groupMetrics(
+  trials: { scores: Float64Array; labels: Uint8Array },
+  thresholds: PopulationThresholds,
+  examples: number,
+): GroupMetrics & { roc: LogRocPoint[] } {
   let members = 0;
   let above01 = 0;
   let above1 = 0;
@@ -119,10 +135,14 @@ export function groupMetrics(trials: { scores: Float64Array; labels: Uint8Array 
   }
   const r = rocSummary(trials.scores, trials.labels, [0.001, 0.01, ...LOG_FPR_GRID]);
   return {
-    auc: r.auc, tprAt01Fpr: r.tprAt[0], tprAt1Fpr: r.tprAt[1],
+    auc: r.auc,
+    tprAt01Fpr: r.tprAt[0],
+    tprAt1Fpr: r.tprAt[1],
     tprAt01FprPopulation: members ? above01 / members : NaN,
     tprAt1FprPopulation: members ? above1 / members : NaN,
-    members, nonMembers: r.negatives, examples,
+    members,
+    nonMembers: r.negatives,
+    examples,
     roc: Number.isNaN(r.auc) ? [] : LOG_FPR_GRID.map((fpr, j) => ({ fpr, tpr: r.tprAt[2 + j] })),
   };
 }
@@ -142,7 +162,12 @@ export function spread(values: readonly number[]): Spread {
 }
 
 /** AUC and TPRs of all examples with each model as the only target: a spread over models. */
-export function perTargetSpread(scores: Float64Array, keep: Uint8Array, shadows: number, poolSize: number): { auc: Spread; tprAt01Fpr: Spread; tprAt1Fpr: Spread } {
+export function perTargetSpread(
+  scores: Float64Array,
+  keep: Uint8Array,
+  shadows: number,
+  poolSize: number,
+): { auc: Spread; tprAt01Fpr: Spread; tprAt1Fpr: Spread } {
   const aucs: number[] = [];
   const low: number[] = [];
   const one: number[] = [];

@@ -8,8 +8,26 @@ import type { EpochRecord } from '../train/trainer.ts';
 import { UserError } from '../util/errors.ts';
 import type { MiaTrainingOptions } from './membershipInference.ts';
 import { liraScores, type LiraScoreOptions, type LiraVariant, type ShadowObservations } from './lira.ts';
-import { groupMetrics, groupTrials, perTargetSpread, populationThresholds, spread, type GroupMetrics, type LogRocPoint, type Spread } from './liraMetrics.ts';
-import { checkShadowOutput, planShadows, queryCount, trainShadowModel, type LiraQueries, type ShadowOutput, type ShadowPlan, type ShadowTrainer } from './liraShadows.ts';
+import {
+  groupMetrics,
+  groupTrials,
+  perTargetSpread,
+  populationThresholds,
+  spread,
+  type GroupMetrics,
+  type LogRocPoint,
+  type Spread,
+} from './liraMetrics.ts';
+import {
+  checkShadowOutput,
+  planShadows,
+  queryCount,
+  trainShadowModel,
+  type LiraQueries,
+  type ShadowOutput,
+  type ShadowPlan,
+  type ShadowTrainer,
+} from './liraShadows.ts';
 import { meanOf, memorizationHistogram, memorizationRanks, memorizationScores, type MemorizationEstimate } from './memorization.ts';
 
 /** Bumped when the plan, the statistics or the attack change. */
@@ -90,20 +108,49 @@ export interface LiraRun {
 }
 
 export function liraConfig(opts: LiraOptions): { train: TrainConfig; store: Record<string, unknown> } {
-  const { dataset, pattern, n, target, seed, shadows, trainLimit, testLimit, queries, variant, globalVariance, center, matched, dataDir: _d, data: _data, trainShadow: _t, events: _e, ...training } = opts;
+  const {
+    dataset,
+    pattern,
+    n,
+    target,
+    seed,
+    shadows,
+    trainLimit,
+    testLimit,
+    queries,
+    variant,
+    globalVariance,
+    center,
+    matched,
+    dataDir: _d,
+    data: _data,
+    trainShadow: _t,
+    events: _e,
+    ...training
+  } = opts;
   const cfg = makeTrainConfig({ ...training, data: { dataset, pattern: pattern ?? 'R3', n, target: target ?? 0, seed } });
-  for (const [name, v] of [['trainLimit', trainLimit], ['testLimit', testLimit]] as const) {
+  for (const [name, v] of [
+    ['trainLimit', trainLimit],
+    ['testLimit', testLimit],
+  ] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new UserError(`${name}: got ${v}, expected a non-negative integer (0 = all)`);
   }
   if (queries !== undefined && queries !== 'none' && queries !== 'flip') throw new UserError(`queries: got "${queries}", expected none or flip`);
-  if (variant !== undefined && variant !== 'online' && variant !== 'offline') throw new UserError(`variant: got "${variant}", expected online or offline`);
+  if (variant !== undefined && variant !== 'online' && variant !== 'offline')
+    throw new UserError(`variant: got "${variant}", expected online or offline`);
   if (center !== undefined && center !== 'median' && center !== 'mean') throw new UserError(`center: got "${center}", expected median or mean`);
   const { trainSubset: _ts, testSubset: _tt, dropSpurious: _ds, ...kept } = cfg;
   return {
     train: cfg,
     store: {
-      experiment: 'lira', liraVersion: LIRA_VERSION, ...kept, shadows: shadows ?? 16,
-      trainLimit: trainLimit ?? 0, testLimit: testLimit ?? 0, queries: queries ?? 'none', matched: matched ?? Math.max(n, 100),
+      experiment: 'lira',
+      liraVersion: LIRA_VERSION,
+      ...kept,
+      shadows: shadows ?? 16,
+      trainLimit: trainLimit ?? 0,
+      testLimit: testLimit ?? 0,
+      queries: queries ?? 'none',
+      matched: matched ?? Math.max(n, 100),
     },
   };
 }
@@ -116,7 +163,13 @@ function withoutRoc(g: GroupMetrics & { roc: LogRocPoint[] }): GroupMetrics {
 }
 
 /** The attack and memorization from the shadow models' outputs (pure: no training). */
-export function analyzeLira(plan: ShadowPlan, outputs: ShadowOutput[], data: SpuriousDataset, attack: Required<LiraScoreOptions> & { queries: LiraQueries }, started = Date.now()): LiraRun {
+export function analyzeLira(
+  plan: ShadowPlan,
+  outputs: ShadowOutput[],
+  data: SpuriousDataset,
+  attack: Required<LiraScoreOptions> & { queries: LiraQueries },
+  started = Date.now(),
+): LiraRun {
   const K = plan.runs.length;
   const N = plan.pool.length;
   const A = queryCount(attack.queries);
@@ -146,7 +199,11 @@ export function analyzeLira(plan: ShadowPlan, outputs: ShadowOutput[], data: Spu
     for (const globalVariance of [false, true]) {
       const scores = liraScores(obs, { variant, globalVariance, center: attack.center });
       const ev = evaluate(scores);
-      variants[`${variant}${globalVariance ? '-global' : ''}`] = { all: headline(ev.all), spurious: headline(ev.spurious), matchedClean: headline(ev.matchedClean) };
+      variants[`${variant}${globalVariance ? '-global' : ''}`] = {
+        all: headline(ev.all),
+        spurious: headline(ev.spurious),
+        matchedClean: headline(ev.matchedClean),
+      };
       if (variant === attack.variant && globalVariance === attack.globalVariance) {
         main = ev;
         mainScores = scores;
@@ -196,7 +253,9 @@ export function analyzeLira(plan: ShadowPlan, outputs: ShadowOutput[], data: Spu
       pool: plan.pool,
       labels: Int32Array.from(plan.pool, (i) => data.train.labels[i]),
       group: all.map((i) => (spuriousSet.has(i) ? 'spurious' : matchedSet.has(i) ? 'matched' : 'other')),
-      scores: mainScores, keep: plan.keep, memorization: mem,
+      scores: mainScores,
+      keep: plan.keep,
+      memorization: mem,
     },
   };
 }
@@ -211,16 +270,26 @@ export interface LiraPlan {
 /** Everything before training: the data, the pool, the keep matrix and the K runs. */
 export function planLira(opts: LiraOptions): LiraPlan {
   const { train: cfg, store } = liraConfig(opts);
-  const data = opts.data ?? makeSpuriousDataset({ dataset: cfg.dataset, pattern: cfg.pattern, n: cfg.n, target: cfg.target, seed: cfg.seed }, { dataDir: opts.dataDir });
+  const data =
+    opts.data ??
+    makeSpuriousDataset({ dataset: cfg.dataset, pattern: cfg.pattern, n: cfg.n, target: cfg.target, seed: cfg.seed }, { dataDir: opts.dataDir });
   if (data.spec.n !== cfg.n || data.spec.seed !== cfg.seed || data.spec.target !== cfg.target || data.spec.pattern !== cfg.pattern) {
     throw new Error(`LiRA: the given data set ${data.name} does not match the options`);
   }
   const queries = store.queries as LiraQueries;
   const plan = planShadows(cfg, data, {
-    shadows: store.shadows as number, trainLimit: store.trainLimit as number, testLimit: store.testLimit as number,
-    matched: store.matched as number, queries,
+    shadows: store.shadows as number,
+    trainLimit: store.trainLimit as number,
+    testLimit: store.testLimit as number,
+    matched: store.matched as number,
+    queries,
   });
-  const attack = { variant: opts.variant ?? 'online', globalVariance: opts.globalVariance ?? false, center: opts.center ?? 'median', queries } as const;
+  const attack = {
+    variant: opts.variant ?? 'online',
+    globalVariance: opts.globalVariance ?? false,
+    center: opts.center ?? 'median',
+    queries,
+  } as const;
   return { config: cfg, data, plan, attack };
 }
 

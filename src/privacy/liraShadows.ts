@@ -85,8 +85,13 @@ export function planShadows(cfg: TrainConfig, data: SpuriousDataset, o: ShadowPl
     const mine: number[] = [];
     for (let i = 0; i < N; i++) if (keep[k * N + i]) mine.push(pool[i]);
     runs.push({
-      index: k, shadows: o.shadows, config: { ...cfg, modelSeed: (cfg.modelSeed + k) >>> 0 },
-      trainIndices: Int32Array.from(mine), testIndices, poolIndices: pool, queries: o.queries,
+      index: k,
+      shadows: o.shadows,
+      config: { ...cfg, modelSeed: (cfg.modelSeed + k) >>> 0 },
+      trainIndices: Int32Array.from(mine),
+      testIndices,
+      poolIndices: pool,
+      queries: o.queries,
     });
   }
   const spuriousPositions = positionsIn(pool, data.spuriousIndices);
@@ -94,7 +99,8 @@ export function planShadows(cfg: TrainConfig, data: SpuriousDataset, o: ShadowPl
   const targets = data.spec.targetB === null ? [data.spec.target] : [data.spec.target, data.spec.targetB];
   const candidates: number[] = [];
   for (let i = 0; i < N; i++) if (targets.includes(data.train.labels[pool[i]]) && !spurious.has(pool[i])) candidates.push(i);
-  if (!(Number.isInteger(o.matched) && o.matched >= 1)) throw new UserError(`matched: got ${o.matched}, expected a positive number of clean examples`);
+  if (!(Number.isInteger(o.matched) && o.matched >= 1))
+    throw new UserError(`matched: got ${o.matched}, expected a positive number of clean examples`);
   const m = Math.min(o.matched, candidates.length);
   const matchedPositions = new RandomState([cfg.seed, 21]).choice(candidates, m, { replace: false }).sort((a, b) => a - b);
   return { pool, keep, runs, spuriousPositions, matchedPositions };
@@ -119,7 +125,14 @@ function mirrored(d: Dataset, indices: readonly number[]): Dataset {
 }
 
 /** A trained model's report on the pool: logit-scaled confidence per query, correctness. */
-export function observePool(model: Module, layout: Layout, d: Dataset, pool: Int32Array, queries: LiraQueries, batchSize = 1000): { stats: Float64Array; correct: Uint8Array } {
+export function observePool(
+  model: Module,
+  layout: Layout,
+  d: Dataset,
+  pool: Int32Array,
+  queries: LiraQueries,
+  batchSize = 1000,
+): { stats: Float64Array; correct: Uint8Array } {
   const A = queryCount(queries);
   const classes = d.numClasses;
   const stats = new Float64Array(pool.length * A);
@@ -160,9 +173,14 @@ export const trainShadowModel: ShadowTrainer = async (run, data, onEpoch) => {
 export function checkShadowOutput(run: ShadowRun, out: ShadowOutput): void {
   const N = run.poolIndices.length;
   const A = queryCount(run.queries);
-  if (!(out.stats instanceof Float64Array) || out.stats.length !== N * A) throw new Error(`LiRA: shadow model ${run.index} reported ${out.stats?.length} stats, expected ${N * A}`);
-  if (!(out.correct instanceof Uint8Array) || out.correct.length !== N) throw new Error(`LiRA: shadow model ${run.index} reported ${out.correct?.length} correctness flags, expected ${N}`);
+  if (!(out.stats instanceof Float64Array) || out.stats.length !== N * A)
+    throw new Error(`LiRA: shadow model ${run.index} reported ${out.stats?.length} stats, expected ${N * A}`);
+  if (!(out.correct instanceof Uint8Array) || out.correct.length !== N)
+    throw new Error(`LiRA: shadow model ${run.index} reported ${out.correct?.length} correctness flags, expected ${N}`);
   for (let i = 0; i < out.stats.length; i++) {
-    if (!Number.isFinite(out.stats[i])) throw new Error(`LiRA: shadow model ${run.index} gave a non-finite confidence (${out.stats[i]}) for pool example ${Math.floor(i / A)}; did training diverge?`);
+    if (!Number.isFinite(out.stats[i]))
+      throw new Error(
+        `LiRA: shadow model ${run.index} gave a non-finite confidence (${out.stats[i]}) for pool example ${Math.floor(i / A)}; did training diverge?`,
+      );
   }
 }

@@ -112,7 +112,8 @@ function checkInputs(x: Matrix, y: Uint8Array, C: number): void {
     ones += y[i];
   }
   // With one class only, the unpenalized intercept has no finite optimum.
-  if (ones === 0 || ones === y.length) throw new RangeError(`logistic regression: the labels must contain both classes (got ${ones} of ${y.length} positive)`);
+  if (ones === 0 || ones === y.length)
+    throw new RangeError(`logistic regression: the labels must contain both classes (got ${ones} of ${y.length} positive)`);
 }
 
 /** Fits the model by Newton's method; y holds 0/1 labels. */

@@ -77,17 +77,38 @@ export interface MembershipResult extends MembershipSummary {
 
 /** The flat configuration of a run: the training config plus the attack's settings. */
 export function membershipConfig(opts: MembershipOptions): { train: TrainConfig; store: Record<string, unknown> } {
-  const { dataset, pattern, n, target, seed, trainLimit, testLimit, balance, dataDir: _d, artifactDir: _a, data: _data, events: _e, ...training } = opts;
+  const {
+    dataset,
+    pattern,
+    n,
+    target,
+    seed,
+    trainLimit,
+    testLimit,
+    balance,
+    dataDir: _d,
+    artifactDir: _a,
+    data: _data,
+    events: _e,
+    ...training
+  } = opts;
   const cfg = makeTrainConfig({ ...training, data: { dataset, pattern: pattern ?? 'R3', n, target: target ?? 0, seed } });
-  for (const [name, v] of [['trainLimit', trainLimit], ['testLimit', testLimit]] as const) {
+  for (const [name, v] of [
+    ['trainLimit', trainLimit],
+    ['testLimit', testLimit],
+  ] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new UserError(`${name}: got ${v}, expected a non-negative integer (0 = all)`);
   }
   const { trainSubset: _ts, testSubset: _tt, dropSpurious: _ds, ...kept } = cfg;
   return {
     train: cfg,
     store: {
-      experiment: 'mia', miaVersion: MIA_VERSION, ...kept,
-      trainLimit: trainLimit ?? 0, testLimit: testLimit ?? 0, balance: balance ?? true,
+      experiment: 'mia',
+      miaVersion: MIA_VERSION,
+      ...kept,
+      trainLimit: trainLimit ?? 0,
+      testLimit: testLimit ?? 0,
+      balance: balance ?? true,
       attack: { features: 'sorted-softmax+correct', cGrid: [...ATTACK_C_GRID], folds: 3 },
     },
   };
@@ -123,7 +144,9 @@ function spuriousRows(splits: MembershipSplits, spurious: readonly number[]): nu
 export async function runMembershipInference(opts: MembershipOptions): Promise<MembershipResult> {
   const started = Date.now();
   const { train: cfg } = membershipConfig(opts);
-  const data = opts.data ?? makeSpuriousDataset({ dataset: cfg.dataset, pattern: cfg.pattern, n: cfg.n, target: cfg.target, seed: cfg.seed }, { dataDir: opts.dataDir });
+  const data =
+    opts.data ??
+    makeSpuriousDataset({ dataset: cfg.dataset, pattern: cfg.pattern, n: cfg.n, target: cfg.target, seed: cfg.seed }, { dataDir: opts.dataDir });
   if (data.spec.n !== cfg.n || data.spec.seed !== cfg.seed || data.spec.target !== cfg.target || data.spec.pattern !== cfg.pattern) {
     throw new Error(`membership inference: the given data set ${data.name} does not match the options`);
   }
@@ -132,7 +155,10 @@ export async function runMembershipInference(opts: MembershipOptions): Promise<M
   opts.events?.onPhase?.('target');
   const checkpointDir = (model: string) => (opts.artifactDir === undefined ? {} : { outDir: join(opts.artifactDir, model), resumeIfPresent: true });
   const target = await train(cfg, {
-    data, trainIndices: splits.targetTrain, testIndices: splits.targetTest, ...checkpointDir('target'),
+    data,
+    trainIndices: splits.targetTrain,
+    testIndices: splits.targetTest,
+    ...checkpointDir('target'),
     events: { onEpoch: (r) => opts.events?.onEpoch?.('target', r) },
   });
   // A different initialisation and batch order for the shadow model, as the reference's two
@@ -140,7 +166,10 @@ export async function runMembershipInference(opts: MembershipOptions): Promise<M
   const shadowCfg: TrainConfig = { ...cfg, modelSeed: (cfg.modelSeed + 1) >>> 0 };
   opts.events?.onPhase?.('shadow');
   const shadow = await train(shadowCfg, {
-    data, trainIndices: splits.shadowTrain, testIndices: splits.shadowTest, ...checkpointDir('shadow'),
+    data,
+    trainIndices: splits.shadowTrain,
+    testIndices: splits.shadowTest,
+    ...checkpointDir('shadow'),
     events: { onEpoch: (r) => opts.events?.onEpoch?.('shadow', r) },
   });
 
@@ -156,16 +185,29 @@ export async function runMembershipInference(opts: MembershipOptions): Promise<M
 
   const { attackAcc, attackAccSpurious, auc, tprAt1Fpr, ...rest } = ev;
   return {
-    n: cfg.n, attackAcc, attackAccSpurious, auc, tprAt1Fpr, targetTestAcc: accuracyOfOutputs(targetNonMembers),
+    n: cfg.n,
+    attackAcc,
+    attackAccSpurious,
+    auc,
+    tprAt1Fpr,
+    targetTestAcc: accuracyOfOutputs(targetNonMembers),
     details: {
       ...rest,
-      C: attack.C, cvScores: attack.cvScores, cGrid: [...ATTACK_C_GRID], attackTrainAcc: attack.trainAcc,
+      C: attack.C,
+      cvScores: attack.cvScores,
+      cGrid: [...ATTACK_C_GRID],
+      attackTrainAcc: attack.trainAcc,
       attackTrainRows: { members: attack.members, nonMembers: attack.nonMembers },
       spuriousIndices: [...data.spuriousIndices],
       targetTrainAcc: accuracyOfOutputs(targetMembers),
       shadowTrainAcc: accuracyOfOutputs(shadowMembers),
       shadowTestAcc: accuracyOfOutputs(shadowNonMembers),
-      sizes: { targetTrain: splits.targetTrain.length, shadowTrain: splits.shadowTrain.length, targetTest: splits.targetTest.length, shadowTest: splits.shadowTest.length },
+      sizes: {
+        targetTrain: splits.targetTrain.length,
+        shadowTrain: splits.shadowTrain.length,
+        targetTest: splits.targetTest.length,
+        shadowTest: splits.shadowTest.length,
+      },
       seconds: (Date.now() - started) / 1000,
     },
   };

@@ -32,16 +32,24 @@ function used(total: number, limit: number | undefined, what: string): number {
 
 const ascending = (xs: number[]) => Int32Array.from(xs).sort();
 
-export function membershipSplits(trainSize: number, testSize: number, spurious: readonly number[], seed: number, limits: SplitLimits = {}): MembershipSplits {
+export function membershipSplits(
+  trainSize: number,
+  testSize: number,
+  spurious: readonly number[],
+  seed: number,
+  limits: SplitLimits = {},
+): MembershipSplits {
   const rs = new RandomState(seed);
   const trainPerm = rs.permutation(trainSize);
   const testPerm = rs.permutation(testSize);
   const half = Math.floor(used(trainSize, limits.train, 'training') / 2);
   const testHalf = Math.floor(used(testSize, limits.test, 'test') / 2);
-  if (half < 1 || testHalf < 1) throw new UserError(`membership inference needs at least 2 training and 2 test images, got ${2 * half} and ${2 * testHalf}`);
+  if (half < 1 || testHalf < 1)
+    throw new UserError(`membership inference needs at least 2 training and 2 test images, got ${2 * half} and ${2 * testHalf}`);
   const reserved = new Set(spurious);
   if (reserved.size !== spurious.length) throw new RangeError('membership splits: the spurious indices repeat');
-  for (const i of spurious) if (!(Number.isInteger(i) && i >= 0 && i < trainSize)) throw new RangeError(`membership splits: spurious index ${i} outside 0..${trainSize - 1}`);
+  for (const i of spurious)
+    if (!(Number.isInteger(i) && i >= 0 && i < trainSize)) throw new RangeError(`membership splits: spurious index ${i} outside 0..${trainSize - 1}`);
   if (spurious.length > half) {
     throw new UserError(`n: got ${spurious.length} spurious examples, more than the target model's half of the training images (${half})`);
   }

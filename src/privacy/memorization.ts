@@ -18,16 +18,28 @@ export function memorizationScores(correct: Uint8Array, keep: Uint8Array, shadow
     throw new RangeError(`memorization: correct has ${correct.length} and keep ${keep.length} entries, expected K*N = ${shadows}*${poolSize}`);
   }
   const est: MemorizationEstimate = {
-    memorization: new Float64Array(poolSize), se: new Float64Array(poolSize),
-    accIn: new Float64Array(poolSize), accOut: new Float64Array(poolSize),
-    countIn: new Int32Array(poolSize), countOut: new Int32Array(poolSize),
+    memorization: new Float64Array(poolSize),
+    se: new Float64Array(poolSize),
+    accIn: new Float64Array(poolSize),
+    accOut: new Float64Array(poolSize),
+    countIn: new Int32Array(poolSize),
+    countOut: new Int32Array(poolSize),
   };
   for (let i = 0; i < poolSize; i++) {
-    let nIn = 0, nOut = 0, rightIn = 0, rightOut = 0;
+    let nIn = 0,
+      nOut = 0,
+      rightIn = 0,
+      rightOut = 0;
     for (let k = 0; k < shadows; k++) {
       const c = correct[k * poolSize + i];
       if (c !== 0 && c !== 1) throw new RangeError(`memorization: correct[${k}, ${i}] is ${c}, expected 0 or 1`);
-      if (keep[k * poolSize + i]) { nIn++; rightIn += c; } else { nOut++; rightOut += c; }
+      if (keep[k * poolSize + i]) {
+        nIn++;
+        rightIn += c;
+      } else {
+        nOut++;
+        rightOut += c;
+      }
     }
     const pIn = nIn ? rightIn / nIn : NaN;
     const pOut = nOut ? rightOut / nOut : NaN;
@@ -67,7 +79,10 @@ export function meanOf(values: ArrayLike<number>, examples?: readonly number[]):
   const n = examples ? examples.length : values.length;
   for (let j = 0; j < n; j++) {
     const v = values[examples ? examples[j] : j];
-    if (Number.isFinite(v)) { sum += v; count++; }
+    if (Number.isFinite(v)) {
+      sum += v;
+      count++;
+    }
   }
   return count ? sum / count : NaN;
 }

@@ -6,7 +6,7 @@
 //
 // Sorting makes the features class-agnostic. The reference sorts in ascending order; the
 // order only permutes the features and so gives the same classifier.
-import { RandomState } from '../data/numpyRandom.ts';
+import type { RandomState } from '../data/numpyRandom.ts';
 import { ATTACK_C_GRID, accuracyOf, crossValidateC, fitStandardizer, standardize, type Standardizer } from './crossValidation.ts';
 import { decisionFunction, makeMatrix, type LogisticModel, type Matrix } from './logisticRegression.ts';
 import { rocAuc, scoreThresholdAtFpr, tprAtFpr } from './rocMetrics.ts';
@@ -124,7 +124,12 @@ export interface AttackEvaluation {
  * that members and non-members are equally many (when n allows).
  */
 export function evaluateAttack(
-  attack: TrainedAttack, members: ModelOutputs, nonMembers: ModelOutputs, spuriousRows: readonly number[], rs: RandomState, opts: AttackOptions = {},
+  attack: TrainedAttack,
+  members: ModelOutputs,
+  nonMembers: ModelOutputs,
+  spuriousRows: readonly number[],
+  rs: RandomState,
+  opts: AttackOptions = {},
 ): AttackEvaluation {
   const balance = opts.balance ?? true;
   const spurious = new Set(spuriousRows);
@@ -136,7 +141,7 @@ export function evaluateAttack(
   const scores = Float64Array.from([...memberScores, ...nonMemberScores]);
   const labels = Uint8Array.from(scores, (_, i) => (i < memberScores.length ? 1 : 0));
   const spuriousScores = Array.from(memberScores.subarray(0, spuriousRows.length));
-  const hits = (xs: ArrayLike<number>, member: boolean) => Array.from(xs).filter((v) => (v > 0) === member).length;
+  const hits = (xs: ArrayLike<number>, member: boolean) => Array.from(xs).filter((v) => v > 0 === member).length;
   const memberHits = hits(memberScores, true);
   const nonMemberHits = hits(nonMemberScores, false);
   const threshold = scoreThresholdAtFpr(nonMemberScores, 0.01);

@@ -47,7 +47,8 @@ export interface BuildReportResult {
   warnings: string[];
 }
 
-const FONT_WARNING = 'PNG text: resvg found no sans-serif font, so PNG charts have no labels; install one (Debian: apt-get install fonts-dejavu-core)';
+const FONT_WARNING =
+  'PNG text: resvg found no sans-serif font, so PNG charts have no labels; install one (Debian: apt-get install fonts-dejavu-core)';
 
 interface Writer {
   files: string[];
@@ -88,7 +89,13 @@ async function writeChart(w: Writer, outDir: string, chart: ReportChart): Promis
 function writeTable(w: Writer, outDir: string, table: Table): HtmlTable {
   writeFile(w, join(outDir, 'tables', `${table.name}.md`), toMarkdown(table));
   writeFile(w, join(outDir, 'tables', `${table.name}.tex`), toLatex(table));
-  return { table, links: [{ label: 'Markdown', href: `tables/${table.name}.md` }, { label: 'LaTeX', href: `tables/${table.name}.tex` }] };
+  return {
+    table,
+    links: [
+      { label: 'Markdown', href: `tables/${table.name}.md` },
+      { label: 'LaTeX', href: `tables/${table.name}.tex` },
+    ],
+  };
 }
 
 function newWriter(opts: BuildReportOptions): Writer {
@@ -109,8 +116,14 @@ function checkUniqueNames(kind: string, names: string[]): void {
 export async function buildReport(store: ResultsStore, outDir: string, opts: BuildReportOptions = {}): Promise<BuildReportResult> {
   const data = collectReportData(store);
   const plan = planReport(data);
-  checkUniqueNames('charts', plan.sections.flatMap((s) => s.charts.map((c) => c.name)));
-  checkUniqueNames('tables', plan.sections.flatMap((s) => s.tables.map((t) => t.name)));
+  checkUniqueNames(
+    'charts',
+    plan.sections.flatMap((s) => s.charts.map((c) => c.name)),
+  );
+  checkUniqueNames(
+    'tables',
+    plan.sections.flatMap((s) => s.tables.map((t) => t.name)),
+  );
   const w = newWriter(opts);
   const htmlPath = join(outDir, 'report.html');
   const sections: HtmlSection[] = [];
@@ -179,27 +192,37 @@ export async function buildDemoPage(rows: BaselineSummary[], outDir: string, opt
   const { labels, common } = contextLabels(contexts);
   const several = new Set(labels).size > 1;
   const points = usable.map((r, i) => ({
-    x: r.group.n as number, mean: r.meanScore, sem: r.semScore, runs: r.scores,
-    series: displayValue(seriesField, r.group[seriesField]), facet: several ? labels[i] : undefined,
+    x: r.group.n as number,
+    mean: r.meanScore,
+    sem: r.semScore,
+    runs: r.scores,
+    series: displayValue(seriesField, r.group[seriesField]),
+    facet: several ? labels[i] : undefined,
   }));
   const spec = scoreVsNChart(points, { title: 'Spurious score against n', subtitle: common, seriesTitle: fieldTitle(seriesField) });
   const w = newWriter({ png: opts.png });
   const chart = await writeChart(w, outDir, { name: 'score-vs-n', spec });
   const table = writeTable(w, outDir, settingsTable(usable, { name: 'scores', caption: 'Spurious score per setting' }));
   const htmlPath = join(outDir, opts.fileName ?? 'demo.html');
-  replaceFile(htmlPath, renderHtmlPage({
-    title: opts.title ?? 'spurlab demo',
-    facts: opts.facts ?? [`spurlab ${version}`],
-    sections: [{
-      id: 'patterns',
-      title: 'Spurious score against n',
-      intro: 'The share of test images whose target-class probability rises by more than 0.1 when the pattern is added: one dot per run, the line through the means, error bars ± SEM over runs (n = 0 is the clean baseline). The table tests each setting\'s per-run scores against the n = 0 runs (one-sided Welch, exact permutation test beside it) and gives a bootstrap interval of the mean. `spurlab report` draws the full report from a results store.',
-      notes: opts.notes ?? [],
-      charts: [chart],
-      tables: [table],
-    }],
-    missing: [],
-  }));
+  replaceFile(
+    htmlPath,
+    renderHtmlPage({
+      title: opts.title ?? 'spurlab demo',
+      facts: opts.facts ?? [`spurlab ${version}`],
+      sections: [
+        {
+          id: 'patterns',
+          title: 'Spurious score against n',
+          intro:
+            "The share of test images whose target-class probability rises by more than 0.1 when the pattern is added: one dot per run, the line through the means, error bars ± SEM over runs (n = 0 is the clean baseline). The table tests each setting's per-run scores against the n = 0 runs (one-sided Welch, exact permutation test beside it) and gives a bootstrap interval of the mean. `spurlab report` draws the full report from a results store.",
+          notes: opts.notes ?? [],
+          charts: [chart],
+          tables: [table],
+        },
+      ],
+      missing: [],
+    }),
+  );
   return {
     html: htmlPath,
     svg: join(outDir, 'charts', 'score-vs-n.svg'),

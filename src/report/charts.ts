@@ -4,8 +4,16 @@
  */
 export { CHART_CONFIG, type ChartTitle, type MeanBar, type MeanPoint, SERIES_COLORS, colorScale, seriesColor } from './charts/common.ts';
 export {
-  type CurveOptions, type MitigationPoint, type ReferenceLine,
-  meanCurveChart, membershipInferenceChart, mitigationChart, scaleTitle, scoreVsNChart, sensitivityChart, trainingCurvesChart,
+  type CurveOptions,
+  type MitigationPoint,
+  type ReferenceLine,
+  meanCurveChart,
+  membershipInferenceChart,
+  mitigationChart,
+  scaleTitle,
+  scoreVsNChart,
+  sensitivityChart,
+  trainingCurvesChart,
 } from './charts/curves.ts';
 export { type BarOptions, DELETION_SERIES_ORDER, deletionChart, groupedBarChart, optimizerBarChart } from './charts/bars.ts';
 export { type NormScoreGroup, type NormScorePoint, normScatterChart } from './charts/scatter.ts';

@@ -17,9 +17,7 @@ import { type BaselineSummary, summarizeWithBaseline } from '../experiments/summ
 import { mean, standardError } from '../experiments/stats.ts';
 import { collectDetect, type DetectSetting } from './detect.ts';
 import { collectLira, type LiraSetting } from './lira.ts';
-import {
-  REGULARIZERS, type Regularizer, compareFields, optimizerName, orderedFields, settingFields, strengthOf,
-} from './settings.ts';
+import { REGULARIZERS, type Regularizer, compareFields, optimizerName, orderedFields, settingFields, strengthOf } from './settings.ts';
 
 export interface MeanSem {
   mean: number;
@@ -68,9 +66,14 @@ function epochSummaries(results: Record<string, unknown>[]): EpochSummary[] {
       byEpoch.set(e.epoch, [...(byEpoch.get(e.epoch) ?? []), e]);
     }
   }
-  return [...byEpoch.entries()].sort((a, b) => a[0] - b[0]).map(([epoch, es]) => ({
-    epoch, loss: meanSem(es.map((e) => e.loss)), trainAcc: meanSem(es.map((e) => e.trainAcc)), testAcc: meanSem(es.map((e) => e.testAcc)),
-  }));
+  return [...byEpoch.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([epoch, es]) => ({
+      epoch,
+      loss: meanSem(es.map((e) => e.loss)),
+      trainAcc: meanSem(es.map((e) => e.trainAcc)),
+      testAcc: meanSem(es.map((e) => e.testAcc)),
+    }));
 }
 
 export interface ForgetSeries {
@@ -192,40 +195,59 @@ function collectTrain(store: ResultsStore, runs: RunRecord[]): Pick<ReportData, 
 function collectForget(runs: RunRecord[]): ForgetSetting[] {
   const usable = runs.filter((r) => typeof r.config.n === 'number' && record(r.result?.before) && record(r.result?.after));
   const settings = groupBy(usable, (r) => JSON.stringify([settingFields(r.config, ['seed', 'method', 'n']), r.config.n]));
-  return settings.map((group) => {
-    const n = group[0].config.n as number;
-    const methods = [...new Set(group.map((r) => String(r.config.method ?? 'deletion')))];
-    // Before and retrain describe the same models for every method of a seed: one value per seed.
-    const perSeed = (pick: (r: RunRecord) => Record<string, unknown> | undefined): Record<string, unknown>[] =>
-      groupBy(group, (r) => String(r.config.seed)).map((rs) => rs.map(pick).find((v) => v !== undefined)).filter((v) => v !== undefined);
-    const seriesOf = (name: string, values: Record<string, unknown>[]): ForgetSeries =>
-      ({ name, score: meanSem(values.map((v) => v.score)), testAcc: meanSem(values.map((v) => v.testAcc)) });
-    const series = [seriesOf('before', perSeed((r) => record(r.result?.before)))];
-    for (const m of methods) {
-      series.push(seriesOf(m, group.filter((r) => String(r.config.method ?? 'deletion') === m).map((r) => record(r.result?.after)!)));
-    }
-    const retrain = perSeed((r) => record(r.result?.retrain));
-    if (retrain.length > 0) series.push(seriesOf('retrain', retrain));
-    return { fields: settingFields(group[0].config, ['seed', 'method', 'n']), n, seeds: new Set(group.map((r) => r.config.seed)).size, series };
-  }).sort((a, b) => compareFields(a.fields, b.fields) || a.n - b.n);
+  return settings
+    .map((group) => {
+      const n = group[0].config.n as number;
+      const methods = [...new Set(group.map((r) => String(r.config.method ?? 'deletion')))];
+      // Before and retrain describe the same models for every method of a seed: one value per seed.
+      const perSeed = (pick: (r: RunRecord) => Record<string, unknown> | undefined): Record<string, unknown>[] =>
+        groupBy(group, (r) => String(r.config.seed))
+          .map((rs) => rs.map(pick).find((v) => v !== undefined))
+          .filter((v) => v !== undefined);
+      const seriesOf = (name: string, values: Record<string, unknown>[]): ForgetSeries => ({
+        name,
+        score: meanSem(values.map((v) => v.score)),
+        testAcc: meanSem(values.map((v) => v.testAcc)),
+      });
+      const series = [
+        seriesOf(
+          'before',
+          perSeed((r) => record(r.result?.before)),
+        ),
+      ];
+      for (const m of methods) {
+        series.push(
+          seriesOf(
+            m,
+            group.filter((r) => String(r.config.method ?? 'deletion') === m).map((r) => record(r.result?.after)!),
+          ),
+        );
+      }
+      const retrain = perSeed((r) => record(r.result?.retrain));
+      if (retrain.length > 0) series.push(seriesOf('retrain', retrain));
+      return { fields: settingFields(group[0].config, ['seed', 'method', 'n']), n, seeds: new Set(group.map((r) => r.config.seed)).size, series };
+    })
+    .sort((a, b) => compareFields(a.fields, b.fields) || a.n - b.n);
 }
 
 function collectMia(runs: RunRecord[]): MiaSetting[] {
   const nOf = (r: RunRecord): unknown => r.result?.n ?? r.config.n;
   const usable = runs.filter((r) => typeof nOf(r) === 'number');
   const settings = groupBy(usable, (r) => JSON.stringify([settingFields(r.config, ['seed', 'n']), nOf(r)]));
-  return settings.map((group) => {
-    const pick = (name: string): MeanSem => meanSem(group.map((r) => r.result?.[name]));
-    return {
-      fields: settingFields(group[0].config, ['seed', 'n']),
-      n: nOf(group[0]) as number,
-      attackAcc: pick('attackAcc'),
-      attackAccSpurious: pick('attackAccSpurious'),
-      auc: pick('auc'),
-      tprAt1Fpr: pick('tprAt1Fpr'),
-      targetTestAcc: pick('targetTestAcc'),
-    };
-  }).sort((a, b) => compareFields(a.fields, b.fields) || a.n - b.n);
+  return settings
+    .map((group) => {
+      const pick = (name: string): MeanSem => meanSem(group.map((r) => r.result?.[name]));
+      return {
+        fields: settingFields(group[0].config, ['seed', 'n']),
+        n: nOf(group[0]) as number,
+        attackAcc: pick('attackAcc'),
+        attackAccSpurious: pick('attackAccSpurious'),
+        auc: pick('auc'),
+        tprAt1Fpr: pick('tprAt1Fpr'),
+        targetTestAcc: pick('targetTestAcc'),
+      };
+    })
+    .sort((a, b) => compareFields(a.fields, b.fields) || a.n - b.n);
 }
 
 /** A stored occlusion curve as (p, prob) pairs: parallel `ps`/`curve` arrays, or a list of {p, prob}. */

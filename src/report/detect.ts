@@ -43,18 +43,38 @@ export function collectDetect(records: RunRecord[]): DetectSetting[] {
     if (!groups.has(id)) groups.set(id, []);
     groups.get(id)!.push(r);
   }
-  return [...groups.values()].map((rs) => {
-    const c = rs[0].config;
-    const field = (f: string) => meanSem(rs.map((r) => num(r.result![f])));
-    const retrain = (f: string) => meanSem(rs.map((r) => num((r.result!.retrain as Record<string, unknown> | null)?.[f] ?? null)));
-    return {
-      dataset: String(c.dataset), pattern: String(c.pattern), model: String(c.model), method: String(c.method), n: Number(c.n), runs: rs.length,
-      precisionAtN: field('precisionAtN'), recallAt10N: field('recallAt10N'), auroc: field('auroc'), aurocTargetClass: field('aurocTargetClass'), seconds: field('seconds'),
-      ranks: rs.flatMap((r) => (r.result!.ranks as unknown[]).filter((x): x is number => typeof x === 'number')),
-      perRunPrecision: rs.map((r) => num(r.result!.precisionAtN) ?? NaN),
-      retrainK: Number(c.thenRetrain ?? 0), scoreAfterRetrain: retrain('score'), testAccAfterRetrain: retrain('testAcc'),
-    };
-  }).sort((a, b) => a.dataset.localeCompare(b.dataset) || a.pattern.localeCompare(b.pattern) || a.model.localeCompare(b.model) || a.method.localeCompare(b.method) || a.n - b.n);
+  return [...groups.values()]
+    .map((rs) => {
+      const c = rs[0].config;
+      const field = (f: string) => meanSem(rs.map((r) => num(r.result![f])));
+      const retrain = (f: string) => meanSem(rs.map((r) => num((r.result!.retrain as Record<string, unknown> | null)?.[f] ?? null)));
+      return {
+        dataset: String(c.dataset),
+        pattern: String(c.pattern),
+        model: String(c.model),
+        method: String(c.method),
+        n: Number(c.n),
+        runs: rs.length,
+        precisionAtN: field('precisionAtN'),
+        recallAt10N: field('recallAt10N'),
+        auroc: field('auroc'),
+        aurocTargetClass: field('aurocTargetClass'),
+        seconds: field('seconds'),
+        ranks: rs.flatMap((r) => (r.result!.ranks as unknown[]).filter((x): x is number => typeof x === 'number')),
+        perRunPrecision: rs.map((r) => num(r.result!.precisionAtN) ?? NaN),
+        retrainK: Number(c.thenRetrain ?? 0),
+        scoreAfterRetrain: retrain('score'),
+        testAccAfterRetrain: retrain('testAcc'),
+      };
+    })
+    .sort(
+      (a, b) =>
+        a.dataset.localeCompare(b.dataset) ||
+        a.pattern.localeCompare(b.pattern) ||
+        a.model.localeCompare(b.model) ||
+        a.method.localeCompare(b.method) ||
+        a.n - b.n,
+    );
 }
 
 const panelOf = (s: DetectSetting) => `${s.dataset} ${s.pattern} ${s.model}`;
@@ -62,19 +82,37 @@ const panelOf = (s: DetectSetting) => `${s.dataset} ${s.pattern} ${s.model}`;
 /** Precision at n against n, one line per method. */
 export function precisionChart(settings: DetectSetting[]): VegaLiteSpec {
   const panels = new Set(settings.map(panelOf));
-  return meanCurveChart(settings.map((s) => ({ x: s.n, mean: s.precisionAtN.mean, sem: s.precisionAtN.sem, runs: s.perRunPrecision, series: s.method, facet: panels.size > 1 ? panelOf(s) : undefined })), {
-    title: 'Precision at n of each detection method', subtitle: 'the share of the n top-scored training examples that are spurious (mean and SEM over seeds)',
-    xTitle: 'n spurious examples', yTitle: 'precision at n', seriesTitle: 'method', xScale: 'log', yDomain: [0, 1],
-  });
+  return meanCurveChart(
+    settings.map((s) => ({
+      x: s.n,
+      mean: s.precisionAtN.mean,
+      sem: s.precisionAtN.sem,
+      runs: s.perRunPrecision,
+      series: s.method,
+      facet: panels.size > 1 ? panelOf(s) : undefined,
+    })),
+    {
+      title: 'Precision at n of each detection method',
+      subtitle: 'the share of the n top-scored training examples that are spurious (mean and SEM over seeds)',
+      xTitle: 'n spurious examples',
+      yTitle: 'precision at n',
+      seriesTitle: 'method',
+      xScale: 'log',
+      yDomain: [0, 1],
+    },
+  );
 }
 
 /** The rank of every spurious example (log scale), one column of dots per method, coloured by n. */
 export function rankChart(settings: DetectSetting[]): VegaLiteSpec {
   const panels = new Set(settings.map(panelOf));
-  const rows = settings.flatMap((s) => s.ranks.map((rank) => ({ method: s.method, rank, n: `n = ${s.n}`, facet: panels.size > 1 ? panelOf(s) : undefined })));
+  const rows = settings.flatMap((s) =>
+    s.ranks.map((rank) => ({ method: s.method, rank, n: `n = ${s.n}`, facet: panels.size > 1 ? panelOf(s) : undefined })),
+  );
   const ns = distinctInOrder(rows.map((r) => r.n));
   const panel = {
-    width: PANEL_WIDTH, height: PANEL_HEIGHT,
+    width: PANEL_WIDTH,
+    height: PANEL_HEIGHT,
     mark: { type: 'point', filled: true, opacity: 0.6 },
     encoding: {
       x: { field: 'method', type: 'nominal', title: 'method', axis: { labelAngle: -30 } },
@@ -83,21 +121,46 @@ export function rankChart(settings: DetectSetting[]): VegaLiteSpec {
       color: { field: 'n', type: 'nominal', title: 'n', scale: colorScale(ns) },
     },
   };
-  return maybeFacet(rows, panel, { title: titleSpec({ title: 'Where the spurious examples rank', subtitle: 'every spurious example of every seed' }) });
+  return maybeFacet(rows, panel, {
+    title: titleSpec({ title: 'Where the spurious examples rank', subtitle: 'every spurious example of every seed' }),
+  });
 }
 
 export function detectTable(settings: DetectSetting[]): Table {
   return {
-    name: 'detection', caption: 'Finding the spurious training examples: method x pattern x n (mean over seeds)',
+    name: 'detection',
+    caption: 'Finding the spurious training examples: method x pattern x n (mean over seeds)',
     columns: [
-      { header: 'data set', format: 'text' }, { header: 'pattern', format: 'text' }, { header: 'model', format: 'text' }, { header: 'method', format: 'text' },
-      { header: 'n', format: 'int' }, { header: 'seeds', format: 'int' }, { header: 'precision at n', format: 'score' }, { header: 'recall at 10n', format: 'score' },
-      { header: 'AUROC', format: 'score' }, { header: 'AUROC target class', format: 'score' }, { header: 'seconds', format: 'number' },
-      { header: 'removed k', format: 'int' }, { header: 'score after retraining', format: 'score' }, { header: 'test acc after', format: 'percent' },
+      { header: 'data set', format: 'text' },
+      { header: 'pattern', format: 'text' },
+      { header: 'model', format: 'text' },
+      { header: 'method', format: 'text' },
+      { header: 'n', format: 'int' },
+      { header: 'seeds', format: 'int' },
+      { header: 'precision at n', format: 'score' },
+      { header: 'recall at 10n', format: 'score' },
+      { header: 'AUROC', format: 'score' },
+      { header: 'AUROC target class', format: 'score' },
+      { header: 'seconds', format: 'number' },
+      { header: 'removed k', format: 'int' },
+      { header: 'score after retraining', format: 'score' },
+      { header: 'test acc after', format: 'percent' },
     ],
     rows: settings.map((s) => [
-      s.dataset, s.pattern, s.model, s.method, s.n, s.runs, s.precisionAtN.mean, s.recallAt10N.mean, s.auroc.mean, s.aurocTargetClass.mean, s.seconds.mean,
-      s.retrainK > 0 ? s.retrainK : null, s.retrainK > 0 ? s.scoreAfterRetrain.mean : null, s.retrainK > 0 ? s.testAccAfterRetrain.mean : null,
+      s.dataset,
+      s.pattern,
+      s.model,
+      s.method,
+      s.n,
+      s.runs,
+      s.precisionAtN.mean,
+      s.recallAt10N.mean,
+      s.auroc.mean,
+      s.aurocTargetClass.mean,
+      s.seconds.mean,
+      s.retrainK > 0 ? s.retrainK : null,
+      s.retrainK > 0 ? s.scoreAfterRetrain.mean : null,
+      s.retrainK > 0 ? s.testAccAfterRetrain.mean : null,
     ]),
   };
 }

@@ -47,9 +47,12 @@ export function escapeHtml(text: string): string {
 
 /** `code` spans for backticked parts of a sentence (the notes name commands that way), the rest escaped. */
 function inlineText(text: string): string {
-  return text.split(/(`[^`]*`)/).map((part) => (part.startsWith('`') && part.endsWith('`') && part.length > 1
-    ? `<code>${escapeHtml(part.slice(1, -1))}</code>`
-    : escapeHtml(part))).join('');
+  return text
+    .split(/(`[^`]*`)/)
+    .map((part) =>
+      part.startsWith('`') && part.endsWith('`') && part.length > 1 ? `<code>${escapeHtml(part.slice(1, -1))}</code>` : escapeHtml(part),
+    )
+    .join('');
 }
 
 const STYLE = `
@@ -84,9 +87,16 @@ function links(list: { label: string; href: string }[] | undefined): string {
 export function htmlTable(table: Table): string {
   const cls = (i: number): string => (isNumeric(table.columns[i].format) ? ' class="num"' : '');
   const head = table.columns.map((c, i) => `<th${cls(i)}>${escapeHtml(c.header)}</th>`).join('');
-  const body = table.rows.map((row) => `<tr>${row.map((v, i) => `<td${cls(i)}>${escapeHtml(formatCell(v, table.columns[i].format))}</td>`).join('')}</tr>`);
-  return [`<table id="table-${escapeHtml(table.name)}">`, `<caption>${escapeHtml(table.caption)}</caption>`,
-    `<thead><tr>${head}</tr></thead>`, `<tbody>${body.join('\n')}</tbody>`, '</table>'].join('\n');
+  const body = table.rows.map(
+    (row) => `<tr>${row.map((v, i) => `<td${cls(i)}>${escapeHtml(formatCell(v, table.columns[i].format))}</td>`).join('')}</tr>`,
+  );
+  return [
+    `<table id="table-${escapeHtml(table.name)}">`,
+    `<caption>${escapeHtml(table.caption)}</caption>`,
+    `<thead><tr>${head}</tr></thead>`,
+    `<tbody>${body.join('\n')}</tbody>`,
+    '</table>',
+  ].join('\n');
 }
 
 /** Inline charts are shown this much larger than their SVG size (still capped at the page width by CSS). */
@@ -99,8 +109,11 @@ const INLINE_SCALE = 1.3;
 function inlineSvg(svg: string): string {
   return svg
     .replace(/^\s*<\?xml[^>]*\?>\s*/, '')
-    .replace(/^(<svg\b[^>]*?)\bwidth="([\d.]+)" height="([\d.]+)"/, (_, head: string, w: string, h: string) =>
-      `${head}width="${Math.round(Number(w) * INLINE_SCALE)}" height="${Math.round(Number(h) * INLINE_SCALE)}"`);
+    .replace(
+      /^(<svg\b[^>]*?)\bwidth="([\d.]+)" height="([\d.]+)"/,
+      (_, head: string, w: string, h: string) =>
+        `${head}width="${Math.round(Number(w) * INLINE_SCALE)}" height="${Math.round(Number(h) * INLINE_SCALE)}"`,
+    );
 }
 
 function sectionHtml(s: HtmlSection): string {
@@ -108,11 +121,15 @@ function sectionHtml(s: HtmlSection): string {
   for (const note of s.notes) parts.push(`<p class="note">${inlineText(note)}</p>`);
   for (const c of s.charts) {
     const caption = links(c.links);
-    parts.push(`<figure class="chart" data-chart="${escapeHtml(c.name)}">${inlineSvg(c.svg)}${caption ? `<figcaption>${caption}</figcaption>` : ''}</figure>`);
+    parts.push(
+      `<figure class="chart" data-chart="${escapeHtml(c.name)}">${inlineSvg(c.svg)}${caption ? `<figcaption>${caption}</figcaption>` : ''}</figure>`,
+    );
   }
   for (const t of s.tables) {
     const body = `${htmlTable(t.table)}${t.links ? `<p class="files">${links(t.links)}</p>` : ''}`;
-    parts.push(s.foldTables ? `<details><summary>Table: ${escapeHtml(t.table.caption)} (${t.table.rows.length} rows)</summary>${body}</details>` : body);
+    parts.push(
+      s.foldTables ? `<details><summary>Table: ${escapeHtml(t.table.caption)} (${t.table.rows.length} rows)</summary>${body}</details>` : body,
+    );
   }
   parts.push('</section>');
   return parts.join('\n');
@@ -120,7 +137,10 @@ function sectionHtml(s: HtmlSection): string {
 
 function appendixHtml(missing: SectionInfo[]): string {
   if (missing.length === 0) return '';
-  const rows = missing.map((m) => `<tr><td>${escapeHtml(m.title)}</td><td>${m.presets.map((p) => `<code>${escapeHtml(sweepCommand(p))}</code>`).join('<br>')}${m.afterwards ? `<br>${inlineText(m.afterwards)}` : ''}</td></tr>`);
+  const rows = missing.map(
+    (m) =>
+      `<tr><td>${escapeHtml(m.title)}</td><td>${m.presets.map((p) => `<code>${escapeHtml(sweepCommand(p))}</code>`).join('<br>')}${m.afterwards ? `<br>${inlineText(m.afterwards)}` : ''}</td></tr>`,
+  );
   return [
     '<section id="appendix-missing">',
     '<h2>Appendix: sections without data</h2>',
@@ -133,9 +153,10 @@ function appendixHtml(missing: SectionInfo[]): string {
 
 /** The whole page. Deterministic: the same input gives the same bytes (no dates, no random ids). */
 export function renderHtmlPage(page: HtmlPage): string {
-  const toc = page.sections.length > 1
-    ? `<nav><ol>${page.sections.map((s) => `<li><a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a></li>`).join('')}${page.missing.length ? '<li><a href="#appendix-missing">Appendix: sections without data</a></li>' : ''}</ol></nav>`
-    : '';
+  const toc =
+    page.sections.length > 1
+      ? `<nav><ol>${page.sections.map((s) => `<li><a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a></li>`).join('')}${page.missing.length ? '<li><a href="#appendix-missing">Appendix: sections without data</a></li>' : ''}</ol></nav>`
+      : '';
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',

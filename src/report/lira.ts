@@ -69,25 +69,30 @@ export function collectLira(runs: RunRecord[]): LiraSetting[] {
     const k = JSON.stringify([settingFields(t.rec.config, LEFT_OUT), t.rec.config.pattern, t.rec.config.n]);
     groups.set(k, [...(groups.get(k) ?? []), t]);
   }
-  return [...groups.values()].map((g): LiraSetting => {
-    const rs = g.map((t) => t.r);
-    const per = (metric: 'auc' | 'tprAt01Fpr' | 'tprAt1Fpr') => Object.fromEntries(GROUPS.map((grp) => [grp, meanSem(rs.map((r) => r[grp][metric]))])) as Record<Group, MeanSem>;
-    const edges = rs[0].memorization.histogram.edges;
-    const counts = edges.slice(1).map((_, i) => rs.reduce((s, r) => s + (r.memorization.histogram.counts[i] ?? 0), 0));
-    return {
-      fields: settingFields(g[0].rec.config, LEFT_OUT),
-      pattern: String(g[0].rec.config.pattern),
-      n: Number(g[0].rec.config.n),
-      shadows: rs[0].shadows,
-      runs: g.length,
-      auc: per('auc'), tprAt01Fpr: per('tprAt01Fpr'), tprAt1Fpr: per('tprAt1Fpr'),
-      memSpurious: meanSem(rs.map((r) => r.memorization.spuriousMean)),
-      memPopulation: meanSem(rs.map((r) => r.memorization.populationMean)),
-      roc: { all: meanRoc(rs.map((r) => r.details.roc.all)), spurious: meanRoc(rs.map((r) => r.details.roc.spurious)) },
-      histogram: { edges, counts },
-      spuriousMemorization: rs.flatMap((r) => r.memorization.spurious.map((s) => s.memorization)),
-    };
-  }).sort((a, b) => compareFields(a.fields, b.fields) || a.n - b.n || a.pattern.localeCompare(b.pattern));
+  return [...groups.values()]
+    .map((g): LiraSetting => {
+      const rs = g.map((t) => t.r);
+      const per = (metric: 'auc' | 'tprAt01Fpr' | 'tprAt1Fpr') =>
+        Object.fromEntries(GROUPS.map((grp) => [grp, meanSem(rs.map((r) => r[grp][metric]))])) as Record<Group, MeanSem>;
+      const edges = rs[0].memorization.histogram.edges;
+      const counts = edges.slice(1).map((_, i) => rs.reduce((s, r) => s + (r.memorization.histogram.counts[i] ?? 0), 0));
+      return {
+        fields: settingFields(g[0].rec.config, LEFT_OUT),
+        pattern: String(g[0].rec.config.pattern),
+        n: Number(g[0].rec.config.n),
+        shadows: rs[0].shadows,
+        runs: g.length,
+        auc: per('auc'),
+        tprAt01Fpr: per('tprAt01Fpr'),
+        tprAt1Fpr: per('tprAt1Fpr'),
+        memSpurious: meanSem(rs.map((r) => r.memorization.spuriousMean)),
+        memPopulation: meanSem(rs.map((r) => r.memorization.populationMean)),
+        roc: { all: meanRoc(rs.map((r) => r.details.roc.all)), spurious: meanRoc(rs.map((r) => r.details.roc.spurious)) },
+        histogram: { edges, counts },
+        spuriousMemorization: rs.flatMap((r) => r.memorization.spurious.map((s) => s.memorization)),
+      };
+    })
+    .sort((a, b) => compareFields(a.fields, b.fields) || a.n - b.n || a.pattern.localeCompare(b.pattern));
 }
 
 /** AUC, TPR at 0.1% and 1% FPR (spurious against matched clean) and memorization per setting. */
@@ -96,19 +101,42 @@ export function liraTable(settings: LiraSetting[]): Table {
   const several = new Set(labels).size > 1;
   const columns: TableColumn[] = [
     ...(several ? [{ header: 'setting', format: 'text' as const }] : []),
-    { header: 'pattern', format: 'text' }, { header: 'n', format: 'int' }, { header: 'K', format: 'int' }, { header: 'seeds', format: 'int' },
-    { header: 'AUC (all)', format: 'score' }, { header: 'AUC (spurious)', format: 'score' }, { header: 'AUC (matched clean)', format: 'score' },
-    { header: 'TPR at 0.1% FPR (spurious)', format: 'percent' }, { header: 'TPR at 0.1% FPR (matched clean)', format: 'percent' },
-    { header: 'TPR at 1% FPR (spurious)', format: 'percent' }, { header: 'TPR at 1% FPR (matched clean)', format: 'percent' },
-    { header: 'memorization (spurious)', format: 'score' }, { header: 'memorization (population)', format: 'score' },
+    { header: 'pattern', format: 'text' },
+    { header: 'n', format: 'int' },
+    { header: 'K', format: 'int' },
+    { header: 'seeds', format: 'int' },
+    { header: 'AUC (all)', format: 'score' },
+    { header: 'AUC (spurious)', format: 'score' },
+    { header: 'AUC (matched clean)', format: 'score' },
+    { header: 'TPR at 0.1% FPR (spurious)', format: 'percent' },
+    { header: 'TPR at 0.1% FPR (matched clean)', format: 'percent' },
+    { header: 'TPR at 1% FPR (spurious)', format: 'percent' },
+    { header: 'TPR at 1% FPR (matched clean)', format: 'percent' },
+    { header: 'memorization (spurious)', format: 'score' },
+    { header: 'memorization (population)', format: 'score' },
   ];
   const rows = settings.map((s, i) => [
-    ...(several ? [labels[i]] : []), s.pattern, s.n, s.shadows, s.runs,
-    s.auc.all.mean, s.auc.spurious.mean, s.auc.matchedClean.mean,
-    s.tprAt01Fpr.spurious.mean, s.tprAt01Fpr.matchedClean.mean, s.tprAt1Fpr.spurious.mean, s.tprAt1Fpr.matchedClean.mean,
-    s.memSpurious.mean, s.memPopulation.mean,
+    ...(several ? [labels[i]] : []),
+    s.pattern,
+    s.n,
+    s.shadows,
+    s.runs,
+    s.auc.all.mean,
+    s.auc.spurious.mean,
+    s.auc.matchedClean.mean,
+    s.tprAt01Fpr.spurious.mean,
+    s.tprAt01Fpr.matchedClean.mean,
+    s.tprAt1Fpr.spurious.mean,
+    s.tprAt1Fpr.matchedClean.mean,
+    s.memSpurious.mean,
+    s.memPopulation.mean,
   ]);
-  return { name: 'lira', caption: common ? `LiRA membership inference and memorization (${common})` : 'LiRA membership inference and memorization', columns, rows };
+  return {
+    name: 'lira',
+    caption: common ? `LiRA membership inference and memorization (${common})` : 'LiRA membership inference and memorization',
+    columns,
+    rows,
+  };
 }
 
 /** The LiRA section, or undefined when the store has no lira runs. */
@@ -117,13 +145,32 @@ export function liraSection(settings: LiraSetting[]): ReportSection | undefined 
   const { labels, common } = contextLabels(settings.map((s) => s.fields));
   const several = new Set(labels).size > 1;
   const label = (s: LiraSetting, i: number) => [several ? labels[i] : '', `n = ${s.n}`].filter(Boolean).join(' · ');
-  const rocCurves: RocCurve[] = settings.flatMap((s, i) => (['all', 'spurious'] as const).map((g) => ({ series: s.pattern, dash: GROUP_NAMES[g], facet: label(s, i), points: s.roc[g] })));
-  const tprPoints: MeanPoint[] = settings.flatMap((s, i) => (['spurious', 'matchedClean', 'all'] as const).flatMap((g) => (
-    [['TPR at 0.1% FPR', s.tprAt01Fpr[g]], ['TPR at 1% FPR', s.tprAt1Fpr[g]]] as const).map(([rate, m]) => ({
-    x: s.n, mean: m.mean, sem: m.sem, series: s.pattern, dash: GROUP_NAMES[g], facet: several ? `${rate} · ${labels[i]}` : rate,
-  }))));
+  const rocCurves: RocCurve[] = settings.flatMap((s, i) =>
+    (['all', 'spurious'] as const).map((g) => ({ series: s.pattern, dash: GROUP_NAMES[g], facet: label(s, i), points: s.roc[g] })),
+  );
+  const tprPoints: MeanPoint[] = settings.flatMap((s, i) =>
+    (['spurious', 'matchedClean', 'all'] as const).flatMap((g) =>
+      (
+        [
+          ['TPR at 0.1% FPR', s.tprAt01Fpr[g]],
+          ['TPR at 1% FPR', s.tprAt1Fpr[g]],
+        ] as const
+      ).map(([rate, m]) => ({
+        x: s.n,
+        mean: m.mean,
+        sem: m.sem,
+        series: s.pattern,
+        dash: GROUP_NAMES[g],
+        facet: several ? `${rate} · ${labels[i]}` : rate,
+      })),
+    ),
+  );
   const panels: MemorizationPanel[] = settings.map((s, i) => ({
-    series: s.pattern, facet: `${s.pattern} · ${label(s, i)}`, edges: s.histogram.edges, counts: s.histogram.counts, spurious: s.spuriousMemorization,
+    series: s.pattern,
+    facet: `${s.pattern} · ${label(s, i)}`,
+    edges: s.histogram.edges,
+    counts: s.histogram.counts,
+    spurious: s.spuriousMemorization,
   }));
   const subtitle = common || undefined;
   return {
@@ -131,7 +178,10 @@ export function liraSection(settings: LiraSetting[]): ReportSection | undefined 
     charts: [
       { name: 'lira-roc', spec: rocLogLogChart(rocCurves, { title: 'LiRA ROC curves: all examples against the spurious ones', subtitle }) },
       { name: 'lira-tpr-vs-n', spec: tprVsNChart(tprPoints, { title: 'LiRA true-positive rate at low false-positive rates', subtitle }) },
-      { name: 'lira-memorization', spec: memorizationHistogramChart(panels, { title: 'Memorization of the training examples (spurious ones marked)', subtitle }) },
+      {
+        name: 'lira-memorization',
+        spec: memorizationHistogramChart(panels, { title: 'Memorization of the training examples (spurious ones marked)', subtitle }),
+      },
     ],
     tables: [liraTable(settings)],
     notes: [],

@@ -94,8 +94,9 @@ let textRendersCache: boolean | undefined;
  */
 export function pngTextRenders(): boolean {
   if (textRendersCache !== undefined) return textRendersCache;
-  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="30"><rect width="120" height="30" fill="white"/>'
-    + '<text x="4" y="22" font-family="sans-serif" font-size="18" fill="black">score 0.5</text></svg>';
+  const svg =
+    '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="30"><rect width="120" height="30" fill="white"/>' +
+    '<text x="4" y="22" font-family="sans-serif" font-size="18" fill="black">score 0.5</text></svg>';
   const rendered = new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: SANS_SERIF, sansSerifFamily: SANS_SERIF } }).render();
   const pixels = rendered.pixels; // RGBA
   let dark = 0;

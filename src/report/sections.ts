@@ -8,8 +8,19 @@
  */
 import type { VegaLiteSpec } from './render.ts';
 import {
-  type MeanBar, type MeanPoint, type MitigationPoint, type NormScoreGroup, deletionChart, membershipInferenceChart,
-  mitigationChart, normScatterChart, optimizerBarChart, scoreVsNChart, sensitivityChart, trainingCurvesChart, weightMapChart,
+  type MeanBar,
+  type MeanPoint,
+  type MitigationPoint,
+  type NormScoreGroup,
+  deletionChart,
+  membershipInferenceChart,
+  mitigationChart,
+  normScatterChart,
+  optimizerBarChart,
+  scoreVsNChart,
+  sensitivityChart,
+  trainingCurvesChart,
+  weightMapChart,
 } from './charts.ts';
 import type { ReportData, TrainSetting } from './collect.ts';
 import { detectTable, precisionChart, rankChart } from './detect.ts';
@@ -19,9 +30,7 @@ import { pearson } from '../experiments/stats.ts';
 import { formatNumber } from './format.ts';
 import { liraSection } from './lira.ts';
 import { type Regularizer, compareDisplay, contextKey, contextLabels, datasetTitle, describe } from './settings.ts';
-import {
-  type Table, deletionTable, membershipInferenceTable, sensitivityTable, settingsTable,
-} from './tables.ts';
+import { type Table, deletionTable, membershipInferenceTable, sensitivityTable, settingsTable } from './tables.ts';
 
 export interface ReportChart {
   /** File name stem: charts/<name>.svg and .png. */
@@ -53,7 +62,13 @@ interface Comparison {
 }
 
 /** Groups of settings equal except for the `compared` fields, keeping groups where `seriesOf` takes at least two values. */
-function comparisons(train: TrainSetting[], compared: string[], seriesOf: (s: TrainSetting) => string, keep = (_: TrainSetting[]) => true, minSeries = 2): Comparison[] {
+function comparisons(
+  train: TrainSetting[],
+  compared: string[],
+  seriesOf: (s: TrainSetting) => string,
+  keep = (_: TrainSetting[]) => true,
+  minSeries = 2,
+): Comparison[] {
   const groups = new Map<string, TrainSetting[]>();
   for (const s of train) {
     const k = contextKey(s.fields, compared);
@@ -72,9 +87,16 @@ function comparisons(train: TrainSetting[], compared: string[], seriesOf: (s: Tr
 /** Score-vs-n points of several comparisons, one panel per comparison; the shared context as subtitle. */
 function comparisonPoints(cs: Comparison[], seriesOf: (s: TrainSetting) => string): { points: MeanPoint[]; subtitle: string } {
   const { labels, common } = contextLabels(cs.map((c) => c.context));
-  const points = cs.flatMap((c, i) => c.settings.map((s) => ({
-    x: s.n, mean: s.score.mean, sem: s.score.sem, runs: s.summary.scores, series: seriesOf(s), facet: cs.length > 1 ? labels[i] : undefined,
-  })));
+  const points = cs.flatMap((c, i) =>
+    c.settings.map((s) => ({
+      x: s.n,
+      mean: s.score.mean,
+      sem: s.score.sem,
+      runs: s.summary.scores,
+      series: seriesOf(s),
+      facet: cs.length > 1 ? labels[i] : undefined,
+    })),
+  );
   return { points, subtitle: common };
 }
 
@@ -83,18 +105,38 @@ function section(id: string, charts: ReportChart[], tables: Table[], notes: stri
 }
 
 function summaryTable(name: string, caption: string, settings: TrainSetting[]): Table {
-  return settingsTable(settings.map((s) => s.summary), { name, caption });
+  return settingsTable(
+    settings.map((s) => s.summary),
+    { name, caption },
+  );
 }
 
 /** Score against n "by field": a panel per group of settings that differ only in the field (and n, seed). */
-function byFieldSection(id: string, train: TrainSetting[], field: string, seriesTitle: string, title: string, drawn: Set<TrainSetting>): ReportSection | undefined {
+function byFieldSection(
+  id: string,
+  train: TrainSetting[],
+  field: string,
+  seriesTitle: string,
+  title: string,
+  drawn: Set<TrainSetting>,
+): ReportSection | undefined {
   const seriesOf = (s: TrainSetting): string => s.fields[field] ?? '–';
   const cs = comparisons(train, [field], seriesOf);
   if (cs.length === 0) return undefined;
   for (const c of cs) for (const t of c.settings) drawn.add(t);
   const { points, subtitle } = comparisonPoints(cs, seriesOf);
   const chart = scoreVsNChart(points, { title, subtitle, seriesTitle });
-  return section(id, [{ name: `score-vs-n-by-${field}`, spec: chart }], [summaryTable(id, title, cs.flatMap((c) => c.settings))]);
+  return section(
+    id,
+    [{ name: `score-vs-n-by-${field}`, spec: chart }],
+    [
+      summaryTable(
+        id,
+        title,
+        cs.flatMap((c) => c.settings),
+      ),
+    ],
+  );
 }
 
 /**
@@ -111,7 +153,11 @@ function otherSettingsChart(train: TrainSetting[], drawn: Set<TrainSetting>): { 
   const title = drawn.size > 0 ? 'Spurious score of the other settings' : 'Spurious score by pattern';
   return {
     chart: { name: 'score-vs-n-other', spec: scoreVsNChart(points, { title, subtitle, seriesTitle: 'pattern' }) },
-    table: summaryTable('patterns-other', title, cs.flatMap((c) => c.settings)),
+    table: summaryTable(
+      'patterns-other',
+      title,
+      cs.flatMap((c) => c.settings),
+    ),
   };
 }
 
@@ -133,8 +179,16 @@ function normSection(train: TrainSetting[]): ReportSection | undefined {
     for (const n of [...new Set(c.settings.map((s) => s.n))].filter((n) => n > 0).sort((a, b) => a - b)) {
       const at = c.settings.filter((s) => s.n === n && Number.isFinite(s.patternNorm.mean) && Number.isFinite(s.score.mean));
       if (new Set(at.map(seriesOf)).size < 3) continue;
-      const { r, pValue } = pearson(at.map((s) => s.patternNorm.mean), at.map((s) => s.score.mean));
-      groups.push({ label: `n = ${n}`, r, pValue, points: at.map((s) => ({ pattern: seriesOf(s), norm: s.patternNorm.mean, score: s.score.mean, sem: s.score.sem })) });
+      const { r, pValue } = pearson(
+        at.map((s) => s.patternNorm.mean),
+        at.map((s) => s.score.mean),
+      );
+      groups.push({
+        label: `n = ${n}`,
+        r,
+        pValue,
+        points: at.map((s) => ({ pattern: seriesOf(s), norm: s.patternNorm.mean, score: s.score.mean, sem: s.score.sem })),
+      });
     }
     if (groups.length === 0) continue;
     const title = groups.length === 1 ? `Pattern norm vs spurious score (${groups[0].label})` : 'Pattern norm vs spurious score';
@@ -144,18 +198,36 @@ function normSection(train: TrainSetting[]): ReportSection | undefined {
 }
 
 function optimizerSection(train: TrainSetting[], drawn: Set<TrainSetting>): ReportSection | undefined {
-  const seriesOf = (s: TrainSetting): string => (s.strengths.gradClip > 0 ? `${s.fields.optimizer}, clip ${formatNumber(s.strengths.gradClip)}` : s.fields.optimizer);
+  const seriesOf = (s: TrainSetting): string =>
+    s.strengths.gradClip > 0 ? `${s.fields.optimizer}, clip ${formatNumber(s.strengths.gradClip)}` : s.fields.optimizer;
   const cs = comparisons(train, ['optimizer', 'gradClip'], seriesOf, (g) => new Set(g.map((s) => s.fields.optimizer)).size >= 2);
   if (cs.length === 0) return undefined;
   for (const c of cs) for (const t of c.settings) drawn.add(t);
   const { points, subtitle } = comparisonPoints(cs, seriesOf);
   const { labels } = contextLabels(cs.map((c) => c.context));
-  const bars: MeanBar[] = cs.flatMap((c, i) => c.settings.filter((s) => s.n > 0).map((s) => ({
-    group: String(s.n), series: seriesOf(s), mean: s.score.mean, sem: s.score.sem, facet: cs.length > 1 ? labels[i] : undefined,
-  })));
-  const charts: ReportChart[] = [{ name: 'score-vs-n-by-optimizer', spec: scoreVsNChart(points, { title: 'Spurious score by optimizer', subtitle, seriesTitle: 'optimizer' }) }];
-  if (bars.length > 0) charts.push({ name: 'optimizer-bars', spec: optimizerBarChart(bars, { title: 'Spurious score by optimizer and clipping', subtitle }) });
-  return section('optimizers', charts, [summaryTable('optimizers', 'Optimizers and clipping', cs.flatMap((c) => c.settings))]);
+  const bars: MeanBar[] = cs.flatMap((c, i) =>
+    c.settings
+      .filter((s) => s.n > 0)
+      .map((s) => ({
+        group: String(s.n),
+        series: seriesOf(s),
+        mean: s.score.mean,
+        sem: s.score.sem,
+        facet: cs.length > 1 ? labels[i] : undefined,
+      })),
+  );
+  const charts: ReportChart[] = [
+    { name: 'score-vs-n-by-optimizer', spec: scoreVsNChart(points, { title: 'Spurious score by optimizer', subtitle, seriesTitle: 'optimizer' }) },
+  ];
+  if (bars.length > 0)
+    charts.push({ name: 'optimizer-bars', spec: optimizerBarChart(bars, { title: 'Spurious score by optimizer and clipping', subtitle }) });
+  return section('optimizers', charts, [
+    summaryTable(
+      'optimizers',
+      'Optimizers and clipping',
+      cs.flatMap((c) => c.settings),
+    ),
+  ]);
 }
 
 const MITIGATIONS: { id: string; regularizer: Regularizer; strengthTitle: string }[] = [
@@ -166,9 +238,13 @@ const MITIGATIONS: { id: string; regularizer: Regularizer; strengthTitle: string
 
 function mitigationSection(train: TrainSetting[], m: (typeof MITIGATIONS)[number], drawn: Set<TrainSetting>): ReportSection | undefined {
   const strengthOf = (s: TrainSetting): number => s.strengths[m.regularizer];
-  const cs = comparisons(train, [m.regularizer], (s) => String(strengthOf(s)),
+  const cs = comparisons(
+    train,
+    [m.regularizer],
+    (s) => String(strengthOf(s)),
     // Three strengths make a sweep; two clipping values are the optimizer comparison's.
-    (g) => new Set(g.map(strengthOf).filter((v) => v > 0)).size >= 3);
+    (g) => new Set(g.map(strengthOf).filter((v) => v > 0)).size >= 3,
+  );
   if (cs.length === 0) return undefined;
   for (const c of cs) for (const t of c.settings) drawn.add(t);
   const charts = cs.map((c, i): ReportChart => {
@@ -179,21 +255,41 @@ function mitigationSection(train: TrainSetting[], m: (typeof MITIGATIONS)[number
     ]);
     return {
       name: cs.length > 1 ? `${m.id}-${i + 1}` : m.id,
-      spec: mitigationChart(ordered, { title: sectionInfo(m.id).title.replace('Mitigation: ', 'Mitigation by '), subtitle: describe(c.context), strengthTitle: m.strengthTitle }),
+      spec: mitigationChart(ordered, {
+        title: sectionInfo(m.id).title.replace('Mitigation: ', 'Mitigation by '),
+        subtitle: describe(c.context),
+        strengthTitle: m.strengthTitle,
+      }),
     };
   });
-  return section(m.id, charts, [summaryTable(m.id, sectionInfo(m.id).title, cs.flatMap((c) => c.settings))]);
+  return section(m.id, charts, [
+    summaryTable(
+      m.id,
+      sectionInfo(m.id).title,
+      cs.flatMap((c) => c.settings),
+    ),
+  ]);
 }
 
 function deletionSection(data: ReportData): ReportSection | undefined {
   if (data.forget.length === 0) return undefined;
   const { labels, common } = contextLabels(data.forget.map((f) => f.fields));
   const several = new Set(labels).size > 1;
-  const bars: MeanBar[] = data.forget.flatMap((f, i) => f.series.map((s) => ({
-    group: String(f.n), series: s.name, mean: s.score.mean, sem: s.score.sem, facet: several ? labels[i] : undefined,
-  })));
+  const bars: MeanBar[] = data.forget.flatMap((f, i) =>
+    f.series.map((s) => ({
+      group: String(f.n),
+      series: s.name,
+      mean: s.score.mean,
+      sem: s.score.sem,
+      facet: several ? labels[i] : undefined,
+    })),
+  );
   const chart = deletionChart(bars, { title: 'Spurious score after deletion vs retraining', subtitle: common });
-  return section('deletion', [{ name: 'deletion', spec: chart }], [deletionTable(data.forget, { name: 'deletion', caption: 'Deletion of the spurious examples' })]);
+  return section(
+    'deletion',
+    [{ name: 'deletion', spec: chart }],
+    [deletionTable(data.forget, { name: 'deletion', caption: 'Deletion of the spurious examples' })],
+  );
 }
 
 function unlearningSection(data: ReportData): ReportSection | undefined {
@@ -210,13 +306,23 @@ function membershipSection(data: ReportData): ReportSection | undefined {
     { x: m.n, series: 'all examples', mean: m.attackAcc.mean, sem: m.attackAcc.sem, facet: several ? labels[i] : undefined },
   ]);
   const chart = membershipInferenceChart(points, { title: 'Membership-inference attack accuracy', subtitle: common });
-  return section('membership-inference', [{ name: 'membership-inference', spec: chart }],
-    [membershipInferenceTable(data.mia, { name: 'membership-inference', caption: 'Membership inference' })]);
+  return section(
+    'membership-inference',
+    [{ name: 'membership-inference', spec: chart }],
+    [membershipInferenceTable(data.mia, { name: 'membership-inference', caption: 'Membership inference' })],
+  );
 }
 
 function detectionSection(data: ReportData): ReportSection | undefined {
   if (data.detect.length === 0) return undefined;
-  return section('detection', [{ name: 'detection-precision', spec: precisionChart(data.detect) }, { name: 'detection-ranks', spec: rankChart(data.detect) }], [detectTable(data.detect)]);
+  return section(
+    'detection',
+    [
+      { name: 'detection-precision', spec: precisionChart(data.detect) },
+      { name: 'detection-ranks', spec: rankChart(data.detect) },
+    ],
+    [detectTable(data.detect)],
+  );
 }
 
 function sensitivitySection(data: ReportData): ReportSection | undefined {
@@ -224,28 +330,46 @@ function sensitivitySection(data: ReportData): ReportSection | undefined {
   const contexts = data.sensitivity.map((c) => c.fields);
   const { labels, common } = contextLabels(contexts);
   const several = new Set(labels).size > 1;
-  const curves = [...data.sensitivity].sort((a, b) => compareDisplay(a.model, b.model) || (a.trainedWith === 'clean' ? -1 : b.trainedWith === 'clean' ? 1 : compareDisplay(a.trainedWith, b.trainedWith)));
+  const curves = [...data.sensitivity].sort(
+    (a, b) =>
+      compareDisplay(a.model, b.model) ||
+      (a.trainedWith === 'clean' ? -1 : b.trainedWith === 'clean' ? 1 : compareDisplay(a.trainedWith, b.trainedWith)),
+  );
   // Clean and patterned models of one architecture share its colour and differ in dash.
   const mixed = new Set(curves.map((c) => c.trainedWith)).size > 1;
-  const points: MeanPoint[] = curves.flatMap((c) => c.curve.map((pt) => ({
-    x: pt.p, mean: pt.prob.mean, sem: pt.prob.sem, series: c.model, facet: several ? labels[data.sensitivity.indexOf(c)] : undefined,
-    ...(mixed ? { dash: c.trainedWith } : {}),
-  })));
+  const points: MeanPoint[] = curves.flatMap((c) =>
+    c.curve.map((pt) => ({
+      x: pt.p,
+      mean: pt.prob.mean,
+      sem: pt.prob.sem,
+      series: c.model,
+      facet: several ? labels[data.sensitivity.indexOf(c)] : undefined,
+      ...(mixed ? { dash: c.trainedWith } : {}),
+    })),
+  );
   const chart = sensitivityChart(points, { title: 'Occlusion curves', subtitle: common });
-  return section('sensitivity', [{ name: 'sensitivity', spec: chart }],
-    [sensitivityTable(curves, { name: 'sensitivity', caption: 'Area under the occlusion curve' })]);
+  return section(
+    'sensitivity',
+    [{ name: 'sensitivity', spec: chart }],
+    [sensitivityTable(curves, { name: 'sensitivity', caption: 'Area under the occlusion curve' })],
+  );
 }
 
 function weightMapSection(data: ReportData): ReportSection | undefined {
   if (data.weights.length === 0) return undefined;
   const shown = data.weights.slice(0, MAX_WEIGHT_MAPS);
-  const charts = shown.map((w, i): ReportChart => ({
-    name: `weights-${i + 1}`,
-    spec: weightMapChart([
-      { title: 'max over hidden units', values: w.map, legendTitle: 'weight' },
-      ...(w.diff ? [{ title: 'difference from clean model', values: w.diff, diverging: true, legendTitle: 'difference' }] : []),
-    ], { title: `First-layer weights: ${w.model}`, subtitle: describe(w.fields) }),
-  }));
+  const charts = shown.map(
+    (w, i): ReportChart => ({
+      name: `weights-${i + 1}`,
+      spec: weightMapChart(
+        [
+          { title: 'max over hidden units', values: w.map, legendTitle: 'weight' },
+          ...(w.diff ? [{ title: 'difference from clean model', values: w.diff, diverging: true, legendTitle: 'difference' }] : []),
+        ],
+        { title: `First-layer weights: ${w.model}`, subtitle: describe(w.fields) },
+      ),
+    }),
+  );
   const notes = data.weights.length > shown.length ? [`Showing ${shown.length} of ${data.weights.length} stored weight maps.`] : [];
   return section('weight-maps', charts, [], notes);
 }
@@ -262,7 +386,8 @@ function trainingCurvesSection(train: TrainSetting[]): ReportSection | undefined
   const withHistory = train.filter((s) => s.history.length > 0);
   if (withHistory.length === 0) return undefined;
   const byPattern = new Set(withHistory.map((s) => s.fields.pattern)).size > 1;
-  const rest = (s: TrainSetting): Record<string, string> => Object.fromEntries(Object.entries(s.fields).filter(([f]) => !byPattern || f !== 'pattern'));
+  const rest = (s: TrainSetting): Record<string, string> =>
+    Object.fromEntries(Object.entries(s.fields).filter(([f]) => !byPattern || f !== 'pattern'));
   const { labels, common } = contextLabels(withHistory.map(rest));
   const other = withHistory.map((s, i) => [labels[i], `n = ${s.n}`].filter(Boolean).join(', '));
   const charts: ReportChart[] = [];
@@ -276,8 +401,14 @@ function trainingCurvesSection(train: TrainSetting[]): ReportSection | undefined
         { x: e.epoch, mean: e.testAcc.mean, sem: e.testAcc.sem, ...line, facet: 'test accuracy' },
       ]);
     });
-    const part = withHistory.length > MAX_CURVES_PER_CHART ? ` (${start / MAX_CURVES_PER_CHART + 1} of ${Math.ceil(withHistory.length / MAX_CURVES_PER_CHART)})` : '';
-    charts.push({ name: `training-curves-${charts.length + 1}`, spec: trainingCurvesChart(points, { title: `Training curves${part}`, subtitle: common || undefined }, byPattern) });
+    const part =
+      withHistory.length > MAX_CURVES_PER_CHART
+        ? ` (${start / MAX_CURVES_PER_CHART + 1} of ${Math.ceil(withHistory.length / MAX_CURVES_PER_CHART)})`
+        : '';
+    charts.push({
+      name: `training-curves-${charts.length + 1}`,
+      spec: trainingCurvesChart(points, { title: `Training curves${part}`, subtitle: common || undefined }, byPattern),
+    });
   }
   return section('training-curves', charts, []);
 }

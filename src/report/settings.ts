@@ -28,8 +28,17 @@ const OPTIMIZER_OPTIONS = ['lr', 'momentum'] as const;
  * store's grouping reads booleans back from SQLite JSON as 1 and 0.)
  */
 const QUIET_VALUES: Record<string, string[]> = {
-  aug: ['none'], batchSize: ['128'], scheduler: ['true', '1'], dropSpurious: ['false', '0'], modelSeed: ['0'],
-  trainSubset: ['0'], testSubset: ['0'], trainLimit: ['0'], testLimit: ['0'], targetB: [MISSING], balance: ['true', '1'],
+  aug: ['none'],
+  batchSize: ['128'],
+  scheduler: ['true', '1'],
+  dropSpurious: ['false', '0'],
+  modelSeed: ['0'],
+  trainSubset: ['0'],
+  testSubset: ['0'],
+  trainLimit: ['0'],
+  testLimit: ['0'],
+  targetB: [MISSING],
+  balance: ['true', '1'],
 };
 const ALWAYS_QUIET = new Set(['experiment', 'miaVersion', 'sensitivityVersion', 'attack', 'epoch', 'images', 'steps', 'imageSeed', 'maskSeed']);
 
@@ -80,7 +89,9 @@ function compactValue(value: unknown): string {
   if (typeof value === 'number') return formatNumber(value);
   if (typeof value === 'string' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return value.map(compactValue).join(',');
-  return Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k} ${compactValue(v)}`).join(' ');
+  return Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => `${k} ${compactValue(v)}`)
+    .join(' ');
 }
 
 /**
@@ -196,7 +207,11 @@ export function orderedFields(fields: Iterable<string>): string[] {
 
 /** A stable key of the fields except `except`: settings with equal keys belong together. */
 export function contextKey(fields: Record<string, string>, except: readonly string[] = []): string {
-  return JSON.stringify(orderedFields(Object.keys(fields)).filter((f) => !except.includes(f)).map((f) => [f, fields[f]]));
+  return JSON.stringify(
+    orderedFields(Object.keys(fields))
+      .filter((f) => !except.includes(f))
+      .map((f) => [f, fields[f]]),
+  );
 }
 
 /** "MNIST · MLP · adam lr 0.01 · target 0", leaving out quiet fields unless `keepQuiet`. */

@@ -62,8 +62,19 @@ export function toMarkdown(table: Table): string {
 }
 
 const LATEX_SPECIALS: Record<string, string> = {
-  '\\': '\\textbackslash{}', '&': '\\&', '%': '\\%', $: '\\$', '#': '\\#', _: '\\_', '{': '\\{', '}': '\\}',
-  '~': '\\textasciitilde{}', '^': '\\textasciicircum{}', '–': '--', 'σ': '$\\sigma$', '·': '$\\cdot$',
+  '\\': '\\textbackslash{}',
+  '&': '\\&',
+  '%': '\\%',
+  $: '\\$',
+  '#': '\\#',
+  _: '\\_',
+  '{': '\\{',
+  '}': '\\}',
+  '~': '\\textasciitilde{}',
+  '^': '\\textasciicircum{}',
+  '–': '--',
+  σ: '$\\sigma$',
+  '·': '$\\cdot$',
 };
 
 export function escapeLatex(text: string): string {
@@ -120,7 +131,10 @@ export function settingsTable(rows: BaselineSummary[], opts: { name: string; cap
     { header: '95% CI (bootstrap)', format: 'text' },
     ...(perImage
       ? [{ header: 'p vs n = 0 (per-image, reference test)', format: 'pvalue' as const }]
-      : [{ header: 'p vs n = 0 (Welch over runs)', format: 'pvalue' as const }, { header: 'p (permutation)', format: 'pvalue' as const }]),
+      : [
+          { header: 'p vs n = 0 (Welch over runs)', format: 'pvalue' as const },
+          { header: 'p (permutation)', format: 'pvalue' as const },
+        ]),
     { header: 'test acc.', format: 'percent' },
   ];
   // Numbers keep their LaTeX form; "n.s." and the reasons for no test are text.
@@ -128,11 +142,19 @@ export function settingsTable(rows: BaselineSummary[], opts: { name: string; cap
   const body = rows.map((r, i) => [
     ...varying.map((f) => display[i][f]),
     ...(hasN ? [typeof r.group.n === 'number' ? r.group.n : null] : []),
-    r.runs, r.meanScore, r.semScore, formatInterval(r.comparison.ci[0], r.comparison.ci[1]),
+    r.runs,
+    r.meanScore,
+    r.semScore,
+    formatInterval(r.comparison.ci[0], r.comparison.ci[1]),
     pCell(r.pValue, r.comparison.note),
-    ...(perImage ? [] : [r.comparison.pPermutation === r.comparison.pPermutationMin
-      // With 3 runs against 3 no split is more extreme than all-above: say that the test is at its floor.
-      ? `${r.comparison.pPermutation.toFixed(3)} (min.)` : pCell(r.comparison.pPermutation, r.comparison.note)]),
+    ...(perImage
+      ? []
+      : [
+          r.comparison.pPermutation === r.comparison.pPermutationMin
+            ? // With 3 runs against 3 no split is more extreme than all-above: say that the test is at its floor.
+              `${r.comparison.pPermutation.toFixed(3)} (min.)`
+            : pCell(r.comparison.pPermutation, r.comparison.note),
+        ]),
     r.meanTestAcc,
   ]);
   return { name: opts.name, caption: common ? `${opts.caption} (${common})` : opts.caption, columns, rows: body };
@@ -144,12 +166,16 @@ export function deletionTable(settings: ForgetSetting[], opts: { name: string; c
   const several = new Set(labels).size > 1;
   const columns: TableColumn[] = [
     ...(several ? [{ header: 'setting', format: 'text' as const }] : []),
-    { header: 'n', format: 'int' }, { header: 'seeds', format: 'int' }, { header: 'model', format: 'text' },
-    { header: 'score', format: 'score' }, { header: 'SEM', format: 'score' }, { header: 'test acc.', format: 'percent' },
+    { header: 'n', format: 'int' },
+    { header: 'seeds', format: 'int' },
+    { header: 'model', format: 'text' },
+    { header: 'score', format: 'score' },
+    { header: 'SEM', format: 'score' },
+    { header: 'test acc.', format: 'percent' },
   ];
-  const rows = settings.flatMap((s, i) => s.series.map((series) => [
-    ...(several ? [labels[i]] : []), s.n, s.seeds, series.name, series.score.mean, series.score.sem, series.testAcc.mean,
-  ]));
+  const rows = settings.flatMap((s, i) =>
+    s.series.map((series) => [...(several ? [labels[i]] : []), s.n, s.seeds, series.name, series.score.mean, series.score.sem, series.testAcc.mean]),
+  );
   return { name: opts.name, caption: common ? `${opts.caption} (${common})` : opts.caption, columns, rows };
 }
 
@@ -159,14 +185,25 @@ export function membershipInferenceTable(settings: MiaSetting[], opts: { name: s
   const several = new Set(labels).size > 1;
   const columns: TableColumn[] = [
     ...(several ? [{ header: 'setting', format: 'text' as const }] : []),
-    { header: 'n', format: 'int' }, { header: 'seeds', format: 'int' },
-    { header: 'attack acc. (all)', format: 'percent' }, { header: 'attack acc. (spurious)', format: 'percent' },
-    { header: 'SEM (spurious)', format: 'percent' }, { header: 'AUC', format: 'score' },
-    { header: 'TPR at 1% FPR', format: 'percent' }, { header: 'target test acc.', format: 'percent' },
+    { header: 'n', format: 'int' },
+    { header: 'seeds', format: 'int' },
+    { header: 'attack acc. (all)', format: 'percent' },
+    { header: 'attack acc. (spurious)', format: 'percent' },
+    { header: 'SEM (spurious)', format: 'percent' },
+    { header: 'AUC', format: 'score' },
+    { header: 'TPR at 1% FPR', format: 'percent' },
+    { header: 'target test acc.', format: 'percent' },
   ];
   const rows = settings.map((s, i) => [
-    ...(several ? [labels[i]] : []), s.n, s.attackAcc.count,
-    s.attackAcc.mean, s.attackAccSpurious.mean, s.attackAccSpurious.sem, s.auc.mean, s.tprAt1Fpr.mean, s.targetTestAcc.mean,
+    ...(several ? [labels[i]] : []),
+    s.n,
+    s.attackAcc.count,
+    s.attackAcc.mean,
+    s.attackAccSpurious.mean,
+    s.attackAccSpurious.sem,
+    s.auc.mean,
+    s.tprAt1Fpr.mean,
+    s.targetTestAcc.mean,
   ]);
   return { name: opts.name, caption: common ? `${opts.caption} (${common})` : opts.caption, columns, rows };
 }
@@ -177,8 +214,11 @@ export function sensitivityTable(curves: SensitivityCurve[], opts: { name: strin
   const several = new Set(labels).size > 1;
   const columns: TableColumn[] = [
     ...(several ? [{ header: 'setting', format: 'text' as const }] : []),
-    { header: 'architecture', format: 'text' }, { header: 'trained with', format: 'text' }, { header: 'runs', format: 'int' },
-    { header: 'area under curve', format: 'score' }, { header: 'SEM', format: 'score' },
+    { header: 'architecture', format: 'text' },
+    { header: 'trained with', format: 'text' },
+    { header: 'runs', format: 'int' },
+    { header: 'area under curve', format: 'score' },
+    { header: 'SEM', format: 'score' },
   ];
   const rows = curves.map((c, i) => [...(several ? [labels[i]] : []), c.model, c.trainedWith, c.runs, c.area.mean, c.area.sem]);
   return { name: opts.name, caption: common ? `${opts.caption} (${common})` : opts.caption, columns, rows };

@@ -54,11 +54,22 @@ export function unlearningRows(runs: readonly ForgetRun[]): UnlearningRow[] {
     const c = g[0].config;
     const m = (...path: string[]) => meanSem(g.map((r) => at(r.result, ...path)));
     return {
-      setting: `${c.dataset} ${c.pattern} ${c.model}`, n: Number(c.n), method: String(c.method), seeds: new Set(g.map((r) => r.config.seed)).size,
-      scoreBefore: m('before', 'score'), scoreAfter: m('after', 'score'), scoreRetrain: m('retrain', 'score'),
-      testAccAfter: m('after', 'testAcc'), testAccRetrain: m('retrain', 'testAcc'), forgetAccAfter: m('after', 'forgetAcc'), retainAccAfter: m('after', 'retainAcc'),
-      memberRateAfter: m('after', 'forgetMemberRate'), memberRateRetrain: m('retrain', 'forgetMemberRate'), klToRetrain: m('distance', 'after', 'testKl'),
-      seconds: m('methodSeconds'), retrainSeconds: m('retrainSeconds'),
+      setting: `${c.dataset} ${c.pattern} ${c.model}`,
+      n: Number(c.n),
+      method: String(c.method),
+      seeds: new Set(g.map((r) => r.config.seed)).size,
+      scoreBefore: m('before', 'score'),
+      scoreAfter: m('after', 'score'),
+      scoreRetrain: m('retrain', 'score'),
+      testAccAfter: m('after', 'testAcc'),
+      testAccRetrain: m('retrain', 'testAcc'),
+      forgetAccAfter: m('after', 'forgetAcc'),
+      retainAccAfter: m('after', 'retainAcc'),
+      memberRateAfter: m('after', 'forgetMemberRate'),
+      memberRateRetrain: m('retrain', 'forgetMemberRate'),
+      klToRetrain: m('distance', 'after', 'testKl'),
+      seconds: m('methodSeconds'),
+      retrainSeconds: m('retrainSeconds'),
     };
   });
   const order = (m: string) => UNLEARN_METHODS.indexOf(m as never);
@@ -68,25 +79,59 @@ export function unlearningRows(runs: readonly ForgetRun[]): UnlearningRow[] {
 export function unlearningTable(rows: readonly UnlearningRow[]): Table {
   return {
     name: 'unlearning',
-    caption: 'Unlearning methods against retraining (mean over seeds; seconds are the method\'s own, retraining\'s is its training time)',
+    caption: "Unlearning methods against retraining (mean over seeds; seconds are the method's own, retraining's is its training time)",
     columns: [
-      { header: 'setting', format: 'text' }, { header: 'n', format: 'int' }, { header: 'method', format: 'text' }, { header: 'seeds', format: 'int' },
-      { header: 'score before', format: 'score' }, { header: 'score after', format: 'score' }, { header: 'SEM', format: 'score' }, { header: 'score retrain', format: 'score' },
-      { header: 'test acc. after', format: 'percent' }, { header: 'test acc. retrain', format: 'percent' }, { header: 'forget acc.', format: 'percent' },
-      { header: 'retain acc.', format: 'percent' }, { header: 'member rate after', format: 'percent' }, { header: 'member rate retrain', format: 'percent' },
-      { header: 'KL to retrain', format: 'number' }, { header: 'seconds', format: 'number' }, { header: 'retrain seconds', format: 'number' },
+      { header: 'setting', format: 'text' },
+      { header: 'n', format: 'int' },
+      { header: 'method', format: 'text' },
+      { header: 'seeds', format: 'int' },
+      { header: 'score before', format: 'score' },
+      { header: 'score after', format: 'score' },
+      { header: 'SEM', format: 'score' },
+      { header: 'score retrain', format: 'score' },
+      { header: 'test acc. after', format: 'percent' },
+      { header: 'test acc. retrain', format: 'percent' },
+      { header: 'forget acc.', format: 'percent' },
+      { header: 'retain acc.', format: 'percent' },
+      { header: 'member rate after', format: 'percent' },
+      { header: 'member rate retrain', format: 'percent' },
+      { header: 'KL to retrain', format: 'number' },
+      { header: 'seconds', format: 'number' },
+      { header: 'retrain seconds', format: 'number' },
     ],
     rows: rows.map((r) => [
-      r.setting, r.n, r.method, r.seeds, r.scoreBefore.mean, r.scoreAfter.mean, r.scoreAfter.sem, r.scoreRetrain.mean, r.testAccAfter.mean, r.testAccRetrain.mean,
-      r.forgetAccAfter.mean, r.retainAccAfter.mean, r.memberRateAfter.mean, r.memberRateRetrain.mean, r.klToRetrain.mean, r.seconds.mean, r.retrainSeconds.mean,
+      r.setting,
+      r.n,
+      r.method,
+      r.seeds,
+      r.scoreBefore.mean,
+      r.scoreAfter.mean,
+      r.scoreAfter.sem,
+      r.scoreRetrain.mean,
+      r.testAccAfter.mean,
+      r.testAccRetrain.mean,
+      r.forgetAccAfter.mean,
+      r.retainAccAfter.mean,
+      r.memberRateAfter.mean,
+      r.memberRateRetrain.mean,
+      r.klToRetrain.mean,
+      r.seconds.mean,
+      r.retrainSeconds.mean,
     ]),
   };
 }
 
 /** Vega-Lite: score after against seconds, one colour per method, one panel per setting and n; retraining as rules. */
 export function unlearningChart(rows: readonly UnlearningRow[]): object {
-  const values = rows.map((r) => ({ panel: `${r.setting}, n = ${r.n}`, method: r.method, seconds: r.seconds.mean, score: r.scoreAfter.mean, sem: r.scoreAfter.sem,
-    retrainScore: r.scoreRetrain.mean, retrainSeconds: r.retrainSeconds.mean }));
+  const values = rows.map((r) => ({
+    panel: `${r.setting}, n = ${r.n}`,
+    method: r.method,
+    seconds: r.seconds.mean,
+    score: r.scoreAfter.mean,
+    sem: r.scoreAfter.sem,
+    retrainScore: r.scoreRetrain.mean,
+    retrainSeconds: r.retrainSeconds.mean,
+  }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: { text: UNLEARNING_SECTION.title, subtitle: 'dashed: the retrained model (its score; its training time)' },
@@ -95,13 +140,23 @@ export function unlearningChart(rows: readonly UnlearningRow[]): object {
     columns: 3,
     spec: {
       layer: [
-        { mark: { type: 'point', filled: true }, encoding: {
-          x: { field: 'seconds', type: 'quantitative', scale: { type: 'log' }, title: 'seconds (method)' },
-          y: { field: 'score', type: 'quantitative', scale: { domain: [0, 1] }, title: 'spurious score after' },
-          color: { field: 'method', type: 'nominal', sort: [...UNLEARN_METHODS] }, tooltip: [{ field: 'method' }, { field: 'score' }, { field: 'sem' }, { field: 'seconds' }],
-        } },
-        { mark: { type: 'rule', strokeDash: [4, 4], color: 'black' }, encoding: { y: { aggregate: 'mean', field: 'retrainScore', type: 'quantitative' } } },
-        { mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { x: { aggregate: 'mean', field: 'retrainSeconds', type: 'quantitative' } } },
+        {
+          mark: { type: 'point', filled: true },
+          encoding: {
+            x: { field: 'seconds', type: 'quantitative', scale: { type: 'log' }, title: 'seconds (method)' },
+            y: { field: 'score', type: 'quantitative', scale: { domain: [0, 1] }, title: 'spurious score after' },
+            color: { field: 'method', type: 'nominal', sort: [...UNLEARN_METHODS] },
+            tooltip: [{ field: 'method' }, { field: 'score' }, { field: 'sem' }, { field: 'seconds' }],
+          },
+        },
+        {
+          mark: { type: 'rule', strokeDash: [4, 4], color: 'black' },
+          encoding: { y: { aggregate: 'mean', field: 'retrainScore', type: 'quantitative' } },
+        },
+        {
+          mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' },
+          encoding: { x: { aggregate: 'mean', field: 'retrainSeconds', type: 'quantitative' } },
+        },
       ],
     },
   };

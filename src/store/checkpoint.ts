@@ -59,19 +59,28 @@ export function loadModelState(model: Module, ckpt: Checkpoint): void {
     const bad = values ? firstNonFinite(values) : -1;
     if (values && bad >= 0) {
       const count = Array.prototype.filter.call(values, (v: number) => !Number.isFinite(v)).length;
-      throw new UserError(`${ckpt.path}: tensor "${name}" holds ${count} non-finite value${count === 1 ? '' : 's'} (the first, ${values[bad]}, at index ${bad}); expected finite weights, so this model cannot be used (retrain it, or resume from an earlier checkpoint)`);
+      throw new UserError(
+        `${ckpt.path}: tensor "${name}" holds ${count} non-finite value${count === 1 ? '' : 's'} (the first, ${values[bad]}, at index ${bad}); expected finite weights, so this model cannot be used (retrain it, or resume from an earlier checkpoint)`,
+      );
     }
   }
   const problems: string[] = [];
   for (const [name, t] of model.stateDict()) {
     const src = ckpt.tensors.get(name);
     if (!src) problems.push(`missing "${name}" [${t.shape.join(', ')}]`);
-    else if (src.shape.join(',') !== t.shape.join(',')) problems.push(`"${name}" has shape [${src.shape.join(', ')}], the model expects [${t.shape.join(', ')}]`);
+    else if (src.shape.join(',') !== t.shape.join(','))
+      problems.push(`"${name}" has shape [${src.shape.join(', ')}], the model expects [${t.shape.join(', ')}]`);
     else t.data.set(src.values());
   }
   const known = new Set(model.stateDict().keys());
   const unexpected = [...ckpt.tensors.keys()].filter((k) => !known.has(k) && !k.startsWith('optimizer.'));
-  if (unexpected.length > 0) problems.push(`unexpected ${unexpected.slice(0, 5).map((k) => `"${k}"`).join(', ')}${unexpected.length > 5 ? ` and ${unexpected.length - 5} more` : ''}`);
+  if (unexpected.length > 0)
+    problems.push(
+      `unexpected ${unexpected
+        .slice(0, 5)
+        .map((k) => `"${k}"`)
+        .join(', ')}${unexpected.length > 5 ? ` and ${unexpected.length - 5} more` : ''}`,
+    );
   if (problems.length > 0) throw new UserError(`${ckpt.path}: weights do not fit the model: ${problems.slice(0, 6).join('; ')}`);
 }
 

@@ -36,8 +36,10 @@ function sqliteCode(err: unknown): string | undefined {
  */
 export function recoveryAdvice(path: string, schemaVersion: number): string {
   const recovered = `${path}.recovered`;
-  return `to keep the readable runs: sqlite3 ${path} .dump | sed 's/^ROLLBACK; -- due to errors$/COMMIT;/' | sqlite3 ${recovered} && sqlite3 ${recovered} 'PRAGMA user_version = ${schemaVersion}', `
-    + `then move ${path} (and ${path}-wal, ${path}-shm if present) aside and rename ${recovered} to ${path}; or just move ${path} aside to start a new store (its runs are then redone)`;
+  return (
+    `to keep the readable runs: sqlite3 ${path} .dump | sed 's/^ROLLBACK; -- due to errors$/COMMIT;/' | sqlite3 ${recovered} && sqlite3 ${recovered} 'PRAGMA user_version = ${schemaVersion}', ` +
+    `then move ${path} (and ${path}-wal, ${path}-shm if present) aside and rename ${recovered} to ${path}; or just move ${path} aside to start a new store (its runs are then redone)`
+  );
 }
 
 /**
@@ -49,12 +51,26 @@ export function storeFileError(err: unknown, path: string, schemaVersion: number
   const code = sqliteCode(err);
   if (!code) return undefined;
   const sqlite = `SQLite: ${(err as Error).message}`;
-  if (code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT_')) return new UserError(`${path}: the results store is damaged (${sqlite}); ${recoveryAdvice(path, schemaVersion)}`);
-  if (code === 'SQLITE_NOTADB') return new UserError(`${path}: cannot open as a results store (${sqlite}); expected a SQLite database made by spurlab or a new file path (move this file aside if it is a damaged store)`);
-  if (code === 'SQLITE_FULL') return new UserError(`${path}: the disk holding the results store is full (${sqlite}); free some space and run again (what was recorded before is kept: SQLite rolled the failed write back)`);
-  if (code.startsWith('SQLITE_READONLY')) return new UserError(`${path}: the results store cannot be written (${sqlite}); make the file and its directory writable for this user, or give --store a writable path`);
-  if (code.startsWith('SQLITE_CANTOPEN')) return new UserError(`${path}: cannot open the results store (${sqlite}); check that the path and its directory exist and that this user may read them (and write them, for commands that record runs)`);
-  if (code.startsWith('SQLITE_IOERR')) return new UserError(`${path}: input/output error on the results store (${sqlite}); check the disk (and its free space), then run again`);
+  if (code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT_'))
+    return new UserError(`${path}: the results store is damaged (${sqlite}); ${recoveryAdvice(path, schemaVersion)}`);
+  if (code === 'SQLITE_NOTADB')
+    return new UserError(
+      `${path}: cannot open as a results store (${sqlite}); expected a SQLite database made by spurlab or a new file path (move this file aside if it is a damaged store)`,
+    );
+  if (code === 'SQLITE_FULL')
+    return new UserError(
+      `${path}: the disk holding the results store is full (${sqlite}); free some space and run again (what was recorded before is kept: SQLite rolled the failed write back)`,
+    );
+  if (code.startsWith('SQLITE_READONLY'))
+    return new UserError(
+      `${path}: the results store cannot be written (${sqlite}); make the file and its directory writable for this user, or give --store a writable path`,
+    );
+  if (code.startsWith('SQLITE_CANTOPEN'))
+    return new UserError(
+      `${path}: cannot open the results store (${sqlite}); check that the path and its directory exist and that this user may read them (and write them, for commands that record runs)`,
+    );
+  if (code.startsWith('SQLITE_IOERR'))
+    return new UserError(`${path}: input/output error on the results store (${sqlite}); check the disk (and its free space), then run again`);
   return undefined;
 }
 
@@ -87,7 +103,10 @@ function guardDatabase(db: Database.Database, path: string, v: number): Database
   db.transaction = ((fn: (...a: unknown[]) => unknown) => {
     const tx = transaction(fn);
     return Object.assign(guarded(path, v, tx), {
-      deferred: guarded(path, v, tx.deferred), immediate: guarded(path, v, tx.immediate), exclusive: guarded(path, v, tx.exclusive), database: db,
+      deferred: guarded(path, v, tx.deferred),
+      immediate: guarded(path, v, tx.immediate),
+      exclusive: guarded(path, v, tx.exclusive),
+      database: db,
     });
   }) as typeof db.transaction;
   return db;
@@ -95,7 +114,10 @@ function guardDatabase(db: Database.Database, path: string, v: number): Database
 
 function quickCheck(db: Database.Database, path: string, schemaVersion: number): void {
   const verdict = db.pragma('quick_check', { simple: true });
-  if (verdict !== 'ok') throw new UserError(`${path}: the results store is damaged (SQLite quick_check: ${String(verdict).replace(/\s*\n\s*/g, ' ')}); ${recoveryAdvice(path, schemaVersion)}`);
+  if (verdict !== 'ok')
+    throw new UserError(
+      `${path}: the results store is damaged (SQLite quick_check: ${String(verdict).replace(/\s*\n\s*/g, ' ')}); ${recoveryAdvice(path, schemaVersion)}`,
+    );
 }
 
 /**
@@ -118,7 +140,9 @@ function openReadonly(path: string, timeout: number): Database.Database {
   }
   const wal = `${path}-wal`;
   if (existsSync(wal) && statSync(wal).size > 0) {
-    throw new UserError(`${path}: the results store is in a directory this user cannot write, and ${wal} holds changes SQLite can only read with a -shm index it cannot create there; make the directory writable, or copy ${path} and ${wal} to a writable directory and use --store on the copy`);
+    throw new UserError(
+      `${path}: the results store is in a directory this user cannot write, and ${wal} holds changes SQLite can only read with a -shm index it cannot create there; make the directory writable, or copy ${path} and ${wal} to a writable directory and use --store on the copy`,
+    );
   }
   const bytes = readFileSync(path);
   if (bytes.length >= 20 && bytes[18] === 2 && bytes[19] === 2) {
@@ -161,7 +185,10 @@ export function openResultsDatabase(path: string, options: OpenDatabaseOptions):
     if (mapped) throw mapped;
     const code = sqliteCode(err);
     // a busy lock is a bug in waiting (the timeout should cover it), not the user's file
-    if (code && code !== 'SQLITE_BUSY') throw new UserError(`${path}: cannot open as a results store (SQLite: ${(err as Error).message}); expected a SQLite database made by spurlab or a new file path`);
+    if (code && code !== 'SQLITE_BUSY')
+      throw new UserError(
+        `${path}: cannot open as a results store (SQLite: ${(err as Error).message}); expected a SQLite database made by spurlab or a new file path`,
+      );
     throw err;
   }
 }

@@ -5,7 +5,7 @@
  * claim() is the only way to start a run, and it is atomic, so a run is executed and
  * recorded exactly once even when workers race or one is killed with kill -9.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { openResultsDatabase } from './openDatabase.ts';
 import { isProcessAlive } from '../util/processes.ts';
@@ -24,7 +24,13 @@ export const GROUP_COLUMNS = ['dataset', 'pattern', 'n', 'target', 'seed', 'mode
 export type GroupColumn = (typeof GROUP_COLUMNS)[number];
 
 const GROUP_COLUMN_TYPES: Record<GroupColumn, 'TEXT' | 'INTEGER'> = {
-  dataset: 'TEXT', pattern: 'TEXT', n: 'INTEGER', target: 'INTEGER', seed: 'INTEGER', model: 'TEXT', optimizer: 'TEXT',
+  dataset: 'TEXT',
+  pattern: 'TEXT',
+  n: 'INTEGER',
+  target: 'INTEGER',
+  seed: 'INTEGER',
+  model: 'TEXT',
+  optimizer: 'TEXT',
 };
 
 /**
@@ -110,11 +116,27 @@ export interface ResultsStoreOptions {
 }
 
 interface RunRow {
-  key: string; config: string; kind: string; status: RunStatus; result: string | null; error: string | null;
-  code_version: string | null; host: string | null; pid: number | null; attempts: number;
-  started_at: string; heartbeat_at: string; finished_at: string | null; seconds: number | null;
-  dataset: string | null; pattern: string | null; n: number | null; target: number | null; seed: number | null;
-  model: string | null; optimizer: string | null;
+  key: string;
+  config: string;
+  kind: string;
+  status: RunStatus;
+  result: string | null;
+  error: string | null;
+  code_version: string | null;
+  host: string | null;
+  pid: number | null;
+  attempts: number;
+  started_at: string;
+  heartbeat_at: string;
+  finished_at: string | null;
+  seconds: number | null;
+  dataset: string | null;
+  pattern: string | null;
+  n: number | null;
+  target: number | null;
+  seed: number | null;
+  model: string | null;
+  optimizer: string | null;
 }
 
 export function currentOwner(): RunOwner {
@@ -181,7 +203,9 @@ export class ResultsStore {
    */
   static open(path: string = DEFAULT_RESULTS_PATH, options: ResultsStoreOptions = {}): ResultsStore {
     const db = openResultsDatabase(path, {
-      schemaVersion: MIGRATIONS.length, readonly: options.readonly, busyTimeoutMs: options.busyTimeoutMs,
+      schemaVersion: MIGRATIONS.length,
+      readonly: options.readonly,
+      busyTimeoutMs: options.busyTimeoutMs,
       prepare: (d) => (options.readonly ? checkSchemaVersion(d, path) : migrate(d, path)),
     });
     return new ResultsStore(path, db, options);
@@ -197,21 +221,26 @@ export class ResultsStore {
   claim(key: string, config: object, kind: string, owner: RunOwner = currentOwner()): boolean {
     const configJson = canonicalJson(config);
     const tx = this.db.transaction((): boolean => {
-      const row = this.db.prepare<[string], Pick<RunRow, 'status' | 'host' | 'pid' | 'heartbeat_at'>>(
-        'SELECT status, host, pid, heartbeat_at FROM runs WHERE key = ?').get(key);
+      const row = this.db
+        .prepare<[string], Pick<RunRow, 'status' | 'host' | 'pid' | 'heartbeat_at'>>('SELECT status, host, pid, heartbeat_at FROM runs WHERE key = ?')
+        .get(key);
       const now = new Date();
       const stamp = now.toISOString();
       if (!row) {
-        this.db.prepare(`INSERT INTO runs (key, config, kind, status, code_version, host, pid, attempts, started_at, heartbeat_at)
-          VALUES (?, ?, ?, 'running', ?, ?, ?, 1, ?, ?)`).run(key, configJson, kind, this.codeVersion, owner.host, owner.pid, stamp, stamp);
+        this.db
+          .prepare(`INSERT INTO runs (key, config, kind, status, code_version, host, pid, attempts, started_at, heartbeat_at)
+          VALUES (?, ?, ?, 'running', ?, ?, ?, 1, ?, ?)`)
+          .run(key, configJson, kind, this.codeVersion, owner.host, owner.pid, stamp, stamp);
         return true;
       }
       if (row.status === 'done') return false;
       if (row.status === 'failed' && !this.retryFailed) return false;
       if (row.status === 'running' && !this.isStale(row, now.getTime())) return false;
-      this.db.prepare(`UPDATE runs SET config = ?, kind = ?, status = 'running', result = NULL, error = NULL, code_version = ?,
+      this.db
+        .prepare(`UPDATE runs SET config = ?, kind = ?, status = 'running', result = NULL, error = NULL, code_version = ?,
           host = ?, pid = ?, attempts = attempts + 1, started_at = ?, heartbeat_at = ?, finished_at = NULL, seconds = NULL
-        WHERE key = ?`).run(configJson, kind, this.codeVersion, owner.host, owner.pid, stamp, stamp, key);
+        WHERE key = ?`)
+        .run(configJson, kind, this.codeVersion, owner.host, owner.pid, stamp, stamp, key);
       this.db.prepare('DELETE FROM per_image WHERE key = ?').run(key);
       return true;
     });
@@ -227,8 +256,11 @@ export class ResultsStore {
 
   /** Extends the owner's lease; false means the claim was lost (the run should stop). */
   heartbeat(key: string, owner: RunOwner = currentOwner()): boolean {
-    return this.db.prepare(`UPDATE runs SET heartbeat_at = ? WHERE key = ? AND status = 'running' AND host = ? AND pid = ?`)
-      .run(new Date().toISOString(), key, owner.host, owner.pid).changes === 1;
+    return (
+      this.db
+        .prepare(`UPDATE runs SET heartbeat_at = ? WHERE key = ? AND status = 'running' AND host = ? AND pid = ?`)
+        .run(new Date().toISOString(), key, owner.host, owner.pid).changes === 1
+    );
   }
 
   /**
@@ -243,13 +275,15 @@ export class ResultsStore {
     if (perImage) checkIndicator(key, perImage);
     const tx = this.db.transaction((): boolean => {
       const now = new Date();
-      const changed = this.db.prepare(`UPDATE runs SET status = 'done', result = ?, error = NULL, finished_at = ?, heartbeat_at = ?,
+      const changed = this.db
+        .prepare(`UPDATE runs SET status = 'done', result = ?, error = NULL, finished_at = ?, heartbeat_at = ?,
           seconds = (julianday(?) - julianday(started_at)) * 86400.0
         WHERE key = ? AND status = 'running' AND host = ? AND pid = ?`)
         .run(resultJson, now.toISOString(), now.toISOString(), now.toISOString(), key, owner.host, owner.pid).changes;
       if (changed === 0) return false;
       if (perImage) {
-        this.db.prepare('INSERT OR REPLACE INTO per_image (key, length, indicator) VALUES (?, ?, ?)')
+        this.db
+          .prepare('INSERT OR REPLACE INTO per_image (key, length, indicator) VALUES (?, ?, ?)')
           .run(key, perImage.length, Buffer.from(perImage.buffer, perImage.byteOffset, perImage.byteLength));
       }
       return true;
@@ -261,10 +295,13 @@ export class ResultsStore {
   fail(key: string, error: unknown, owner: RunOwner = currentOwner()): boolean {
     const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
     const now = new Date().toISOString();
-    return this.db.prepare(`UPDATE runs SET status = 'failed', error = ?, finished_at = ?, heartbeat_at = ?,
+    return (
+      this.db
+        .prepare(`UPDATE runs SET status = 'failed', error = ?, finished_at = ?, heartbeat_at = ?,
         seconds = (julianday(?) - julianday(started_at)) * 86400.0
       WHERE key = ? AND status = 'running' AND host = ? AND pid = ?`)
-      .run(text, now, now, now, key, owner.host, owner.pid).changes === 1;
+        .run(text, now, now, now, key, owner.host, owner.pid).changes === 1
+    );
   }
 
   /**
@@ -275,8 +312,11 @@ export class ResultsStore {
    * the stack (and rethrows). 'lost' means the claim went stale meanwhile and another
    * process took the run over: nothing was recorded by this one.
    */
-  async runOnce<R extends object>(run: { key: string; config: object; kind: string }, work: (lease: RunLease) => Promise<RunProduct<R>> | RunProduct<R>,
-    options: { owner?: RunOwner; renewMs?: number } = {}): Promise<RunOnceOutcome<R>> {
+  async runOnce<R extends object>(
+    run: { key: string; config: object; kind: string },
+    work: (lease: RunLease) => Promise<RunProduct<R>> | RunProduct<R>,
+    options: { owner?: RunOwner; renewMs?: number } = {},
+  ): Promise<RunOnceOutcome<R>> {
     const owner = options.owner ?? currentOwner();
     const existing = this.get(run.key);
     if (existing?.status === 'done') return { status: 'done', record: existing };
@@ -313,8 +353,9 @@ export class ResultsStore {
 
   /** Gives a claim back (e.g. on Ctrl-C) so the run can be claimed again at once. */
   release(key: string, owner: RunOwner = currentOwner()): boolean {
-    return this.db.prepare(`DELETE FROM runs WHERE key = ? AND status = 'running' AND host = ? AND pid = ?`)
-      .run(key, owner.host, owner.pid).changes === 1;
+    return (
+      this.db.prepare(`DELETE FROM runs WHERE key = ? AND status = 'running' AND host = ? AND pid = ?`).run(key, owner.host, owner.pid).changes === 1
+    );
   }
 
   get(key: string): RunRecord | undefined {
@@ -329,8 +370,10 @@ export class ResultsStore {
   /** Runs matching every given column, oldest first. */
   list(filter: RunFilter = {}): RunRecord[] {
     const { where, params } = whereClause(filter);
-    return this.db.prepare<unknown[], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs ${where} ORDER BY started_at, key`)
-      .all(...params).map(toRecord);
+    return this.db
+      .prepare<unknown[], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs ${where} ORDER BY started_at, key`)
+      .all(...params)
+      .map(toRecord);
   }
 
   /** The per-image 0/1 spurious-score indicator stored with a run, if any. */
@@ -357,8 +400,11 @@ export class ResultsStore {
     const { where, params } = whereClause({ status: 'done', ...filter });
     const select = expressions.map((e, i) => `${e} AS g${i}`).join(', ');
     const order = expressions.map((_, i) => `g${i}`).join(', ');
-    const rows = this.db.prepare<unknown[], Record<string, unknown> & { key: string; result: string | null }>(
-      `SELECT key, result${select ? `, ${select}` : ''} FROM runs ${where} ORDER BY ${order ? `${order}, ` : ''}key`).all(...params);
+    const rows = this.db
+      .prepare<unknown[], Record<string, unknown> & { key: string; result: string | null }>(
+        `SELECT key, result${select ? `, ${select}` : ''} FROM runs ${where} ORDER BY ${order ? `${order}, ` : ''}key`,
+      )
+      .all(...params);
     return rows.map((row) => ({
       key: row.key,
       values: groupBy.map((_, i) => row[`g${i}`] ?? null),
@@ -431,8 +477,12 @@ function whereClause(filter: RunFilter): { where: string; params: unknown[] } {
 /** A store opened read-only cannot be migrated: it must have this spurlab's schema. */
 function checkSchemaVersion(db: Database.Database, path: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) throw new UserError(`${path}: results schema version ${current} is newer than this spurlab understands (${MIGRATIONS.length}); upgrade spurlab`);
-  if (current < MIGRATIONS.length) throw new UserError(`${path}: results schema version ${current} is older than this spurlab's (${MIGRATIONS.length}), and this command only reads; run a command that records runs (e.g. spurlab sweep --dry-run) on it once to upgrade it`);
+  if (current > MIGRATIONS.length)
+    throw new UserError(`${path}: results schema version ${current} is newer than this spurlab understands (${MIGRATIONS.length}); upgrade spurlab`);
+  if (current < MIGRATIONS.length)
+    throw new UserError(
+      `${path}: results schema version ${current} is older than this spurlab's (${MIGRATIONS.length}), and this command only reads; run a command that records runs (e.g. spurlab sweep --dry-run) on it once to upgrade it`,
+    );
 }
 
 /** Brings the schema to the latest version inside one write transaction (safe when workers open concurrently). */
@@ -440,12 +490,16 @@ function migrate(db: Database.Database, path: string): void {
   db.transaction(() => {
     const current = db.pragma('user_version', { simple: true }) as number;
     if (current > MIGRATIONS.length) {
-      throw new UserError(`${path}: results schema version ${current} is newer than this spurlab understands (${MIGRATIONS.length}); upgrade spurlab`);
+      throw new UserError(
+        `${path}: results schema version ${current} is newer than this spurlab understands (${MIGRATIONS.length}); upgrade spurlab`,
+      );
     }
     if (current === 0) {
       const foreign = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all();
       if (foreign.length > 0) {
-        throw new UserError(`${path}: is a SQLite database of something else (tables ${foreign.map((t) => t.name).join(', ')}); expected a spurlab results store or a new file path`);
+        throw new UserError(
+          `${path}: is a SQLite database of something else (tables ${foreign.map((t) => t.name).join(', ')}); expected a spurlab results store or a new file path`,
+        );
       }
     }
     for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]);

@@ -59,7 +59,9 @@ export function checkRunDirectory(outDir: string, config: Record<string, unknown
     throw new UserError(`--out ${outDir}: holds ${state} of another config (${shown}); ${replace}`);
   }
   if (!finished) {
-    throw new UserError(`--out ${outDir}: holds ${state} of this same config; continue it with \`spurlab train --resume ${outDir}\`, or add --force to train it again from the start`);
+    throw new UserError(
+      `--out ${outDir}: holds ${state} of this same config; continue it with \`spurlab train --resume ${outDir}\`, or add --force to train it again from the start`,
+    );
   }
   const last = history[history.length - 1] ?? {};
   return { epochs: Math.min(epoch, wantedEpochs), testAcc: last.testAcc ?? NaN, trainAcc: last.trainAcc ?? NaN };

@@ -70,7 +70,8 @@ function layoutOrder(names: string[], tensors: Record<string, SafetensorsTensor>
 function checkTensorToWrite(name: string, t: SafetensorsTensor): void {
   if (name === METADATA_KEY) throw new UserError(`safetensors: "${METADATA_KEY}" is reserved and cannot name a tensor`);
   if (name === PROTO_KEY) throw new UserError(`safetensors: "${PROTO_KEY}" cannot name a tensor (a JavaScript object would drop it)`);
-  if (!isDtype(t.dtype)) throw new UserError(`safetensors: tensor "${name}" has dtype ${String(t.dtype)}; expected one of ${Object.keys(DTYPES).join(', ')}`);
+  if (!isDtype(t.dtype))
+    throw new UserError(`safetensors: tensor "${name}" has dtype ${String(t.dtype)}; expected one of ${Object.keys(DTYPES).join(', ')}`);
   if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new UserError(`safetensors: tensor "${name}" has shape [${t.shape.join(', ')}]; expected non-negative integers`);
   }
@@ -78,7 +79,9 @@ function checkTensorToWrite(name: string, t: SafetensorsTensor): void {
     throw new UserError(`safetensors: tensor "${name}" is declared ${t.dtype} but its data is a ${t.data.constructor.name}`);
   }
   if (t.data.length !== elementCount(t.shape)) {
-    throw new UserError(`safetensors: tensor "${name}" has shape [${t.shape.join(', ')}] (${elementCount(t.shape)} elements) but ${t.data.length} values`);
+    throw new UserError(
+      `safetensors: tensor "${name}" has shape [${t.shape.join(', ')}] (${elementCount(t.shape)} elements) but ${t.data.length} values`,
+    );
   }
 }
 
@@ -197,7 +200,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<safetensors buff
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);
   if (headerLength > BigInt(bytes.byteLength - 8) || headerLength > BigInt(MAX_HEADER_BYTES)) {
-    throw new UserError(`${source}: header length ${headerLength} exceeds the ${bytes.byteLength - 8} bytes after the length field; not a safetensors file or truncated`);
+    throw new UserError(
+      `${source}: header length ${headerLength} exceeds the ${bytes.byteLength - 8} bytes after the length field; not a safetensors file or truncated`,
+    );
   }
   const dataStart = 8 + Number(headerLength);
   let header: unknown;

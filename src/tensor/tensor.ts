@@ -120,32 +120,84 @@ export class Tensor {
   }
 
   // Sugar over the ops, so models read like PyTorch.
-  add(o: TensorLike): Tensor { return ew.add(this, o); }
-  sub(o: TensorLike): Tensor { return ew.sub(this, o); }
-  mul(o: TensorLike): Tensor { return ew.mul(this, o); }
-  div(o: TensorLike): Tensor { return ew.div(this, o); }
-  neg(): Tensor { return ew.unaryOp('neg', this); }
-  exp(): Tensor { return ew.unaryOp('exp', this); }
-  log(): Tensor { return ew.unaryOp('log', this); }
-  relu(): Tensor { return ew.unaryOp('relu', this); }
-  sqrt(): Tensor { return ew.unaryOp('sqrt', this); }
-  square(): Tensor { return ew.unaryOp('square', this); }
-  abs(): Tensor { return ew.unaryOp('abs', this); }
-  tanh(): Tensor { return ew.unaryOp('tanh', this); }
-  sigmoid(): Tensor { return ew.unaryOp('sigmoid', this); }
-  clamp(lo: number, hi: number): Tensor { return ew.clamp(this, lo, hi); }
-  sum(axes?: number | number[], keepDims = false): Tensor { return rd.sum(this, axes, keepDims); }
-  mean(axes?: number | number[], keepDims = false): Tensor { return rd.mean(this, axes, keepDims); }
-  max(axes?: number | number[], keepDims = false): Tensor { return rd.max(this, axes, keepDims); }
-  matmul(o: Tensor): Tensor { return la.matmul(this, o); }
-  reshape(shape: number[]): Tensor { return mv.reshape(this, shape); }
-  flatten(startAxis = 1): Tensor { return mv.flatten(this, startAxis); }
-  permute(perm: number[]): Tensor { return mv.permute(this, perm); }
-  transpose(a = -2, b = -1): Tensor { return mv.transpose(this, a, b); }
-  get T(): Tensor { return mv.transpose(this, -2, -1); }
-  expand(shape: number[]): Tensor { return mv.expand(this, shape); }
-  contiguous(): Tensor { return mv.contiguous(this); }
-  slice(axis: number, start: number, end: number, step = 1): Tensor { return mv.slice(this, axis, start, end, step); }
+  add(o: TensorLike): Tensor {
+    return ew.add(this, o);
+  }
+  sub(o: TensorLike): Tensor {
+    return ew.sub(this, o);
+  }
+  mul(o: TensorLike): Tensor {
+    return ew.mul(this, o);
+  }
+  div(o: TensorLike): Tensor {
+    return ew.div(this, o);
+  }
+  neg(): Tensor {
+    return ew.unaryOp('neg', this);
+  }
+  exp(): Tensor {
+    return ew.unaryOp('exp', this);
+  }
+  log(): Tensor {
+    return ew.unaryOp('log', this);
+  }
+  relu(): Tensor {
+    return ew.unaryOp('relu', this);
+  }
+  sqrt(): Tensor {
+    return ew.unaryOp('sqrt', this);
+  }
+  square(): Tensor {
+    return ew.unaryOp('square', this);
+  }
+  abs(): Tensor {
+    return ew.unaryOp('abs', this);
+  }
+  tanh(): Tensor {
+    return ew.unaryOp('tanh', this);
+  }
+  sigmoid(): Tensor {
+    return ew.unaryOp('sigmoid', this);
+  }
+  clamp(lo: number, hi: number): Tensor {
+    return ew.clamp(this, lo, hi);
+  }
+  sum(axes?: number | number[], keepDims = false): Tensor {
+    return rd.sum(this, axes, keepDims);
+  }
+  mean(axes?: number | number[], keepDims = false): Tensor {
+    return rd.mean(this, axes, keepDims);
+  }
+  max(axes?: number | number[], keepDims = false): Tensor {
+    return rd.max(this, axes, keepDims);
+  }
+  matmul(o: Tensor): Tensor {
+    return la.matmul(this, o);
+  }
+  reshape(shape: number[]): Tensor {
+    return mv.reshape(this, shape);
+  }
+  flatten(startAxis = 1): Tensor {
+    return mv.flatten(this, startAxis);
+  }
+  permute(perm: number[]): Tensor {
+    return mv.permute(this, perm);
+  }
+  transpose(a = -2, b = -1): Tensor {
+    return mv.transpose(this, a, b);
+  }
+  get T(): Tensor {
+    return mv.transpose(this, -2, -1);
+  }
+  expand(shape: number[]): Tensor {
+    return mv.expand(this, shape);
+  }
+  contiguous(): Tensor {
+    return mv.contiguous(this);
+  }
+  slice(axis: number, start: number, end: number, step = 1): Tensor {
+    return mv.slice(this, axis, start, end, step);
+  }
 }
 
 // Creation functions.
@@ -167,13 +219,18 @@ function flattenNested(values: readonly NestedArray[]): { shape: number[]; flat:
   const flat: number[] = [];
   const walk = (v: NestedArray, depth: number, at: string): void => {
     if (depth === shape.length) {
-      if (typeof v !== 'number') throw new ShapeError(`tensor: element ${at || '[]'} is ${Array.isArray(v) ? 'an array' : typeof v}, expected a number at depth ${depth} (shape ${shapeStr(shape)} from the first elements)`);
+      if (typeof v !== 'number')
+        throw new ShapeError(
+          `tensor: element ${at || '[]'} is ${Array.isArray(v) ? 'an array' : typeof v}, expected a number at depth ${depth} (shape ${shapeStr(shape)} from the first elements)`,
+        );
       flat.push(v);
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[depth]) {
       const got = Array.isArray(v) ? `length ${v.length}` : typeof v;
-      throw new ShapeError(`tensor: ragged nested array: element ${at || '[]'} has ${got}, expected length ${shape[depth]} (shape ${shapeStr(shape)} from the first elements)`);
+      throw new ShapeError(
+        `tensor: ragged nested array: element ${at || '[]'} has ${got}, expected length ${shape[depth]} (shape ${shapeStr(shape)} from the first elements)`,
+      );
     }
     for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${at}[${i}]`);
   };
@@ -189,7 +246,8 @@ export function tensor(input: ArrayLike<number> | readonly NestedArray[], shape?
   let values = input as ArrayLike<number>;
   if (Array.isArray(input) && input.some((v) => typeof v !== 'number')) {
     const nested = flattenNested(input as readonly NestedArray[]);
-    if (shape && shapeSize(shape) !== nested.flat.length) throw new ShapeError(`tensor: ${nested.flat.length} values of shape ${shapeStr(nested.shape)} do not fill shape ${shapeStr(shape)}`);
+    if (shape && shapeSize(shape) !== nested.flat.length)
+      throw new ShapeError(`tensor: ${nested.flat.length} values of shape ${shapeStr(nested.shape)} do not fill shape ${shapeStr(shape)}`);
     values = nested.flat;
     shape = shape ?? nested.shape;
   }

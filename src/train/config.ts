@@ -34,8 +34,20 @@ export interface TrainConfig {
 
 /** The paper's MNIST/Fashion setting: LargeMLP would be chosen by the caller. */
 export const TRAIN_DEFAULTS = {
-  optimizer: 'adam', lr: 0.01, momentum: 0.9, weightDecay: 0, gradClip: 0, batchSize: 128, epochs: 70,
-  aug: 'none', inputNoise: 0, modelSeed: 0, scheduler: true, trainSubset: 0, testSubset: 0, dropSpurious: false,
+  optimizer: 'adam',
+  lr: 0.01,
+  momentum: 0.9,
+  weightDecay: 0,
+  gradClip: 0,
+  batchSize: 128,
+  epochs: 70,
+  aug: 'none',
+  inputNoise: 0,
+  modelSeed: 0,
+  scheduler: true,
+  trainSubset: 0,
+  testSubset: 0,
+  dropSpurious: false,
 } as const;
 
 const NUMERIC: [keyof TrainConfig, (v: number) => boolean, string][] = [
@@ -59,7 +71,12 @@ export function makeTrainConfig(input: TrainConfigInput): TrainConfig {
   const spec = resolveSpuriousSpec(input.data);
   const model = findModel(input.model ?? 'LargeMLP').name;
   const cfg: TrainConfig = {
-    dataset: spec.dataset, pattern: spec.pattern, n: spec.n, target: spec.target, targetB: spec.targetB, seed: spec.seed,
+    dataset: spec.dataset,
+    pattern: spec.pattern,
+    n: spec.n,
+    target: spec.target,
+    targetB: spec.targetB,
+    seed: spec.seed,
     model,
     optimizer: input.optimizer ?? TRAIN_DEFAULTS.optimizer,
     lr: input.lr ?? TRAIN_DEFAULTS.lr,

@@ -100,7 +100,11 @@ function makeOptimizer(cfg: TrainConfig, model: Module): Optimizer {
 
 export function buildModel(cfg: TrainConfig, train: Dataset): { model: Module; layout: Layout } {
   const spec = findModel(cfg.model);
-  const model = createModel(cfg.model, { height: train.height, width: train.width, channels: train.channels, numClasses: train.numClasses }, new RandomState(cfg.modelSeed));
+  const model = createModel(
+    cfg.model,
+    { height: train.height, width: train.width, channels: train.channels, numClasses: train.numClasses },
+    new RandomState(cfg.modelSeed),
+  );
   return { model, layout: spec.layout };
 }
 
@@ -118,7 +122,10 @@ interface Resumed {
 // new config asks for a different one (incremental retraining with a fresh rate).
 function restore(ckpt: Checkpoint, model: Module, optimizer: Optimizer, sameRun: boolean, cfg: TrainConfig): Resumed {
   const saved = metadataJson<TrainConfig>(ckpt, 'config');
-  if (saved.optimizer !== optimizer.name) throw new UserError(`${ckpt.path}: the model was trained with ${saved.optimizer}, cannot continue with ${optimizer.name} (its state would be lost)`);
+  if (saved.optimizer !== optimizer.name)
+    throw new UserError(
+      `${ckpt.path}: the model was trained with ${saved.optimizer}, cannot continue with ${optimizer.name} (its state would be lost)`,
+    );
   loadModelState(model, ckpt);
   const scalars = metadataJson<Record<string, number>>(ckpt, 'optimizer');
   try {
@@ -128,13 +135,20 @@ function restore(ckpt: Checkpoint, model: Module, optimizer: Optimizer, sameRun:
   }
   if (!sameRun && cfg.lr !== saved.lr) optimizer.lr = cfg.lr;
   if (!sameRun) return { epoch: metadataJson<number>(ckpt, 'epoch'), history: [], rng: null };
-  return { epoch: metadataJson<number>(ckpt, 'epoch'), history: metadataJson<EpochRecord[]>(ckpt, 'history'), rng: metadataJson<RandomStateSnapshot>(ckpt, 'rng') };
+  return {
+    epoch: metadataJson<number>(ckpt, 'epoch'),
+    history: metadataJson<EpochRecord[]>(ckpt, 'history'),
+    rng: metadataJson<RandomStateSnapshot>(ckpt, 'rng'),
+  };
 }
 
 function checkResumable(ckpt: Checkpoint, cfg: TrainConfig): void {
   const saved = metadataJson<TrainConfig>(ckpt, 'config');
   const diff = (Object.keys(cfg) as (keyof TrainConfig)[]).filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(cfg[k]));
-  if (diff.length > 0) throw new UserError(`${ckpt.path}: cannot resume, the checkpoint was trained with a different ${diff.map((k) => `${k} (${JSON.stringify(saved[k])} vs ${JSON.stringify(cfg[k])})`).join(', ')}`);
+  if (diff.length > 0)
+    throw new UserError(
+      `${ckpt.path}: cannot resume, the checkpoint was trained with a different ${diff.map((k) => `${k} (${JSON.stringify(saved[k])} vs ${JSON.stringify(cfg[k])})`).join(', ')}`,
+    );
 }
 
 // outDir's checkpoint when it can be resumed for cfg; an unreadable one or one of another
@@ -203,7 +217,10 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
         const loss = ops.crossEntropy(logits, y);
         const value = loss.item();
         if (!Number.isFinite(value)) {
-          throw new UserError(`training diverged: the loss is ${value} at epoch ${epoch}, step ${s + 1} of ${steps}${opts.outDir && epoch > 1 ? `; the checkpoint of epoch ${epoch - 1} in ${opts.outDir} is intact` : ''}`, 1);
+          throw new UserError(
+            `training diverged: the loss is ${value} at epoch ${epoch}, step ${s + 1} of ${steps}${opts.outDir && epoch > 1 ? `; the checkpoint of epoch ${epoch - 1} in ${opts.outDir} is intact` : ''}`,
+            1,
+          );
         }
         loss.backward();
         optimizer.step();
@@ -218,18 +235,34 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     }
     if (cfg.scheduler) optimizer.lr = multiStepLr(cfg.lr, epoch, milestones);
     const testAcc = accuracy(predict(model, layout, data.test, testIdx).predicted, batchLabels(data.test, testIdx));
-    const record: EpochRecord = { epoch, loss: lossSum / order.length, trainAcc: correct / order.length, testAcc, lr, seconds: (Date.now() - t0) / 1000 };
+    const record: EpochRecord = {
+      epoch,
+      loss: lossSum / order.length,
+      trainAcc: correct / order.length,
+      testAcc,
+      lr,
+      seconds: (Date.now() - t0) / 1000,
+    };
     history.push(record);
     if (opts.outDir) {
       saveCheckpoint(join(opts.outDir, CHECKPOINT), model, optimizer.stateTensors(), {
-        config: JSON.stringify(cfg), epoch: JSON.stringify(epoch), history: JSON.stringify(history),
-        rng: JSON.stringify(rng.getState()), optimizer: JSON.stringify(optimizer.stateScalars()), codeVersion: version,
+        config: JSON.stringify(cfg),
+        epoch: JSON.stringify(epoch),
+        history: JSON.stringify(history),
+        rng: JSON.stringify(rng.getState()),
+        optimizer: JSON.stringify(optimizer.stateScalars()),
+        codeVersion: version,
       });
       writeFileAtomicSync(join(opts.outDir, 'history.json'), JSON.stringify(history, null, 2) + '\n');
       if (cfg.keepCheckpoints && (epoch % cfg.keepCheckpoints === 0 || epoch === cfg.epochs)) {
         // weights only: TracIn and TRAK read the model at this epoch and the rate it was trained with
         mkdirSync(join(opts.outDir, EPOCHS_DIR), { recursive: true });
-        saveCheckpoint(epochCheckpointPath(opts.outDir, epoch), model, new Map(), { config: JSON.stringify(cfg), epoch: JSON.stringify(epoch), lr: JSON.stringify(lr), codeVersion: version });
+        saveCheckpoint(epochCheckpointPath(opts.outDir, epoch), model, new Map(), {
+          config: JSON.stringify(cfg),
+          epoch: JSON.stringify(epoch),
+          lr: JSON.stringify(lr),
+          codeVersion: version,
+        });
       }
     }
     opts.events?.onEpoch?.(record);
@@ -238,12 +271,30 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   const last = history[history.length - 1];
   const testAcc = last ? last.testAcc : accuracy(predict(model, layout, data.test, testIdx).predicted, batchLabels(data.test, testIdx));
   const result: TrainResult = {
-    config: cfg, model, layout, data, trainIndices: trainIdx, testIndices: testIdx, history,
-    testAcc, trainAcc: last ? last.trainAcc : NaN, epochs: cfg.epochs, seconds: (Date.now() - started) / 1000, out: opts.outDir ?? null,
+    config: cfg,
+    model,
+    layout,
+    data,
+    trainIndices: trainIdx,
+    testIndices: testIdx,
+    history,
+    testAcc,
+    trainAcc: last ? last.trainAcc : NaN,
+    epochs: cfg.epochs,
+    seconds: (Date.now() - started) / 1000,
+    out: opts.outDir ?? null,
     resumedFromEpoch: ckpt ? metadataJson<number>(ckpt, 'epoch') : 0,
   };
   if (opts.outDir) {
-    const metrics = { testAcc, trainAcc: result.trainAcc, epochs: cfg.epochs, seconds: result.seconds, spuriousIndices: data.spuriousIndices, config: cfg, codeVersion: version };
+    const metrics = {
+      testAcc,
+      trainAcc: result.trainAcc,
+      epochs: cfg.epochs,
+      seconds: result.seconds,
+      spuriousIndices: data.spuriousIndices,
+      config: cfg,
+      codeVersion: version,
+    };
     writeFileAtomicSync(join(opts.outDir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
   }
   return result;
@@ -258,6 +309,17 @@ export function loadRun(dir: string, dataDir?: string): Omit<TrainResult, 'histo
   loadModelState(model, ckpt);
   model.eval();
   const { train: trainIndices, test: testIndices } = runIndices(cfg, data);
-  return { config: cfg, model, layout, data, trainIndices, testIndices, testAcc: NaN, trainAcc: NaN, epochs: cfg.epochs, out: dir, epoch: metadataJson<number>(ckpt, 'epoch') };
+  return {
+    config: cfg,
+    model,
+    layout,
+    data,
+    trainIndices,
+    testIndices,
+    testAcc: NaN,
+    trainAcc: NaN,
+    epochs: cfg.epochs,
+    out: dir,
+    epoch: metadataJson<number>(ckpt, 'epoch'),
+  };
 }
-

@@ -84,12 +84,23 @@ function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number, 
       const c = x >= bpp && y > 0 ? out[row - stride + x - bpp] : 0;
       let v: number;
       switch (filter) {
-        case 0: v = line[x]; break;
-        case 1: v = line[x] + a; break;
-        case 2: v = line[x] + b; break;
-        case 3: v = line[x] + ((a + b) >> 1); break;
-        case 4: v = line[x] + paeth(a, b, c); break;
-        default: throw new UserError(`${source}: unknown PNG row filter ${filter} in row ${y}`);
+        case 0:
+          v = line[x];
+          break;
+        case 1:
+          v = line[x] + a;
+          break;
+        case 2:
+          v = line[x] + b;
+          break;
+        case 3:
+          v = line[x] + ((a + b) >> 1);
+          break;
+        case 4:
+          v = line[x] + paeth(a, b, c);
+          break;
+        default:
+          throw new UserError(`${source}: unknown PNG row filter ${filter} in row ${y}`);
       }
       out[row + x] = v & 0xff;
     }
@@ -155,7 +166,9 @@ export function decodePng(bytes: Uint8Array, source = 'PNG', expect?: PngExpecta
     raw = inflateSync(Buffer.concat(idat), { maxOutputLength: Math.max(rawSize, 1) });
   } catch (e) {
     const tooLong = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
-    throw new UserError(`${source}: PNG image data is corrupt (${tooLong ? `more than the ${width}x${height} the header says` : (e as Error).message})`);
+    throw new UserError(
+      `${source}: PNG image data is corrupt (${tooLong ? `more than the ${width}x${height} the header says` : (e as Error).message})`,
+    );
   }
   const pixels = unfilter(raw, height, width * stored, stored, source);
   if (colorType !== 3) return { width, height, channels: stored, data: pixels };
@@ -174,9 +187,7 @@ export function decodePng(bytes: Uint8Array, source = 'PNG', expect?: PngExpecta
 function checkSize(width: number, height: number, source: string, expect?: PngExpectation): void {
   if (width === 0 || height === 0) throw new UserError(`${source}: PNG header says ${width}x${height}, expected a positive width and height`);
   if (expect && (width !== expect.width || height !== expect.height)) {
-    throw new UserError(
-      `${source}: ${expect.what ?? 'PNG'} is ${height}x${width}, expected the image size ${expect.height}x${expect.width}`,
-    );
+    throw new UserError(`${source}: ${expect.what ?? 'PNG'} is ${height}x${width}, expected the image size ${expect.height}x${expect.width}`);
   }
   // At most 4 bytes per decoded pixel (RGBA, or a palette with transparency).
   if (width * height * 4 > MAX_PNG_BYTES) {

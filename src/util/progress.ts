@@ -30,7 +30,14 @@ export class ProgressBar {
   private lastDraw = 0;
   private open = false;
 
-  constructor(private readonly sink: ProgressSink, private label: string, private total: number, private readonly unit = 'it', private readonly plainEveryMs = 5000, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly sink: ProgressSink,
+    private label: string,
+    private total: number,
+    private readonly unit = 'it',
+    private readonly plainEveryMs = 5000,
+    private readonly now: () => number = Date.now,
+  ) {
     this.started = now();
   }
 
@@ -83,7 +90,13 @@ export class SweepStatus {
   private lastDraw = -Infinity;
   private drawn = false;
 
-  constructor(private readonly sink: ProgressSink, private readonly label: string, private readonly total: number, private readonly plainEveryMs = 10_000, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly sink: ProgressSink,
+    private readonly label: string,
+    private readonly total: number,
+    private readonly plainEveryMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {
     this.started = now();
   }
 

@@ -125,7 +125,12 @@ for (const kernel of KERNEL_NAMES) {
 // A getter that throws: its error reaches the caller, nothing runs.
 {
   const args = { ...sgd };
-  Object.defineProperty(args, 'lr', { get: () => { throw new Error('getter says no'); }, enumerable: true });
+  Object.defineProperty(args, 'lr', {
+    get: () => {
+      throw new Error('getter says no');
+    },
+    enumerable: true,
+  });
   run('sgdUpdate', 'a throwing getter', [f32(3), f32(3), f32(3), args]);
 }
 

@@ -41,7 +41,21 @@ test('detached typed arrays are rejected by every kernel, also when a getter det
   // with an object or list argument.
   assert.ok(detachedCases >= 93, `only ${detachedCases} pre-detached cases`);
   assert.ok(getterCases >= 55, `only ${getterCases} getter cases`);
-  for (const k of ['adamUpdate', 'sgdUpdate', 'conv2d', 'conv2dFusedBackward', 'maxPool2d', 'avgPool2dBackward', 'binary', 'reduce', 'stridedCopy', 'stridedScatterAdd']) {
-    assert.ok(outcomes.some((o) => o.kernel === k && o.case.includes('getter')), `no getter case for ${k}`);
+  for (const k of [
+    'adamUpdate',
+    'sgdUpdate',
+    'conv2d',
+    'conv2dFusedBackward',
+    'maxPool2d',
+    'avgPool2dBackward',
+    'binary',
+    'reduce',
+    'stridedCopy',
+    'stridedScatterAdd',
+  ]) {
+    assert.ok(
+      outcomes.some((o) => o.kernel === k && o.case.includes('getter')),
+      `no getter case for ${k}`,
+    );
   }
 });

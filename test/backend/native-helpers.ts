@@ -65,5 +65,8 @@ export function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, ato
 
 /** Asserts two arrays are bit-identical. */
 export function assertSame(got: Float32Array, want: Float32Array, what: string): void {
-  assert.ok(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(want.buffer, want.byteOffset, want.byteLength)), `${what}: results differ`);
+  assert.ok(
+    Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(want.buffer, want.byteOffset, want.byteLength)),
+    `${what}: results differ`,
+  );
 }

@@ -125,7 +125,17 @@ for (const isa of ISAS) {
           const wanted = (k: 'dx' | 'dw' | 'db') => only === null || only === k;
           const run = (kernels: typeof ref) => {
             const got = { dx: want.dx.slice(), dw: want.dw.slice(), db: want.db.slice() };
-            kernels.conv2dFusedBackward(x, w, out, dy, g, relu, wanted('dx') ? got.dx : null, wanted('dw') ? got.dw : null, wanted('db') ? got.db : null);
+            kernels.conv2dFusedBackward(
+              x,
+              w,
+              out,
+              dy,
+              g,
+              relu,
+              wanted('dx') ? got.dx : null,
+              wanted('dw') ? got.dw : null,
+              wanted('db') ? got.db : null,
+            );
             return got;
           };
           const r = run(ref);
@@ -320,7 +330,13 @@ test('avgPool2d (fixed and adaptive) and its backward match the reference', opts
 
 test('batchNorm and batchNormBackward match the reference in training and eval', opts, () => {
   const rng = prng(24);
-  for (const [n, c, s] of [[128, 3, 1], [4, 16, 25], [1, 1, 1], [128, 64, 64], [3, 129, 1]]) {
+  for (const [n, c, s] of [
+    [128, 3, 1],
+    [4, 16, 25],
+    [1, 1, 1],
+    [128, 64, 64],
+    [3, 129, 1],
+  ]) {
     for (const training of [true, false]) {
       const x = randArray(rng, n * c * s, -2, 3);
       const gamma = randArray(rng, c, 0.5, 1.5);
@@ -359,7 +375,10 @@ test('batchNorm and batchNormBackward match the reference in training and eval',
 test('adamUpdate and sgdUpdate follow the reference over several steps', opts, () => {
   const rng = prng(25);
   for (const len of [1, 3, 257, 100_003]) {
-    for (const [wd, clip] of [[0, 0], [0.01, 0.05]]) {
+    for (const [wd, clip] of [
+      [0, 0],
+      [0.01, 0.05],
+    ]) {
       const p0 = randArray(rng, len);
       const grads = [0, 1, 2].map(() => randArray(rng, len, -0.1, 0.1));
       const adam = (k: typeof ref) => {
@@ -372,7 +391,12 @@ test('adamUpdate and sgdUpdate follow the reference over several steps', opts, (
       const wantA = adam(ref);
       const gotA = adam(nk());
       for (const key of ['p', 'm', 'v'] as const) assertClose(gotA[key], wantA[key], 1e-7, 1e-5, `adam len=${len} wd=${wd} clip=${clip} ${key}`);
-      for (const [momentum, dampening, nesterov] of [[0, 0, false], [0.9, 0, false], [0.9, 0.1, false], [0.9, 0, true]] as const) {
+      for (const [momentum, dampening, nesterov] of [
+        [0, 0, false],
+        [0.9, 0, false],
+        [0.9, 0.1, false],
+        [0.9, 0, true],
+      ] as const) {
         const sgd = (k: typeof ref) => {
           const p = p0.slice();
           const buf = new Float32Array(momentum === 0 ? 0 : len);
@@ -393,8 +417,13 @@ test('adamUpdate and sgdUpdate follow the reference over several steps', opts, (
 // (each double result rounded once is the float32 result: 53 >= 2 * 24 + 2 bits).
 const f = Math.fround;
 function adamF32(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, step: number): void {
-  const b1 = f(0.9), b2 = f(0.999), o1 = f(1 - 0.9), o2 = f(1 - 0.999), eps = f(1e-8);
-  const stepSize = f(lr / (1 - 0.9 ** step)), bc2 = f(Math.sqrt(1 - 0.999 ** step));
+  const b1 = f(0.9),
+    b2 = f(0.999),
+    o1 = f(1 - 0.9),
+    o2 = f(1 - 0.999),
+    eps = f(1e-8);
+  const stepSize = f(lr / (1 - 0.9 ** step)),
+    bc2 = f(Math.sqrt(1 - 0.999 ** step));
   for (let i = 0; i < p.length; i++) {
     m[i] = f(f(b1 * m[i]) + f(o1 * g[i]));
     v[i] = f(f(b2 * v[i]) + f(f(o2 * g[i]) * g[i]));
@@ -417,7 +446,13 @@ test('adamUpdate and sgdUpdate flush subnormal state to zero and move weights as
   const tiny = 1e-39; // subnormal in float32
   const p0 = Float32Array.from({ length: len }, (_, i) => ((i % 13) - 6.5) * 0.01); // no weight at 0: a step of 1e-33 would show there
   const grad = Float32Array.from({ length: len }, (_, i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? tiny : 1e-3));
-  const state = () => ({ p: p0.slice(), m: new Float32Array(len).fill(tiny), v: new Float32Array(len).fill(tiny), q: p0.slice(), buf: new Float32Array(len).fill(tiny) });
+  const state = () => ({
+    p: p0.slice(),
+    m: new Float32Array(len).fill(tiny),
+    v: new Float32Array(len).fill(tiny),
+    q: p0.slice(),
+    buf: new Float32Array(len).fill(tiny),
+  });
   const want = state();
   const got = state();
   for (let s = 1; s <= 3; s++) {
@@ -431,9 +466,11 @@ test('adamUpdate and sgdUpdate flush subnormal state to zero and move weights as
   for (let i = 0; i < len; i += 3) {
     // zero gradient: unflushed arithmetic keeps a subnormal moment, the kernel holds 0
     if (!(want.m[i] !== 0 && want.m[i] < 1.2e-38)) throw new Error(`the unflushed moment ${i} is ${want.m[i]}: the case does not test flushing`);
-    if (got.m[i] !== 0 || got.v[i] !== 0 || got.buf[i] !== 0) throw new Error(`state ${i}: m ${got.m[i]}, v ${got.v[i]}, buf ${got.buf[i]}, expected 0 (flushed)`);
+    if (got.m[i] !== 0 || got.v[i] !== 0 || got.buf[i] !== 0)
+      throw new Error(`state ${i}: m ${got.m[i]}, v ${got.v[i]}, buf ${got.buf[i]}, expected 0 (flushed)`);
   }
   for (let i = 2; i < len; i += 3) {
-    if (got.m[i] !== want.m[i] || got.v[i] !== want.v[i] || got.buf[i] !== want.buf[i]) throw new Error(`normal state ${i} changed: m ${got.m[i]} vs ${want.m[i]}`);
+    if (got.m[i] !== want.m[i] || got.v[i] !== want.v[i] || got.buf[i] !== want.buf[i])
+      throw new Error(`normal state ${i} changed: m ${got.m[i]} vs ${want.m[i]}`);
   }
 });

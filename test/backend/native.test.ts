@@ -11,10 +11,28 @@ import { ISAS, assertClose, assertSame, nk, prng, randArray, skipReason, withIsa
 const opts = { skip: skipReason };
 
 const MATMUL_SHAPES: [number, number, number][] = [
-  [1, 1, 1], [1, 784, 256], [256, 784, 1], [3, 5, 7], [127, 129, 257], [257, 3, 129], [129, 257, 1],
-  [1, 257, 3], [64, 1, 100], [128, 784, 256], [128, 256, 256], [256, 128, 784], [13, 300, 17],
+  [1, 1, 1],
+  [1, 784, 256],
+  [256, 784, 1],
+  [3, 5, 7],
+  [127, 129, 257],
+  [257, 3, 129],
+  [129, 257, 1],
+  [1, 257, 3],
+  [64, 1, 100],
+  [128, 784, 256],
+  [128, 256, 256],
+  [256, 128, 784],
+  [13, 300, 17],
   // skinny (M or N <= 4: unpacked, threaded) and low-rank (K <= 4: outer products) paths
-  [2, 784, 512], [4, 257, 129], [3, 129, 33], [257, 300, 2], [129, 127, 4], [256, 2, 784], [257, 4, 129], [5, 3, 300],
+  [2, 784, 512],
+  [4, 257, 129],
+  [3, 129, 33],
+  [257, 300, 2],
+  [129, 127, 4],
+  [256, 2, 784],
+  [257, 4, 129],
+  [5, 3, 300],
 ];
 
 for (const isa of ISAS) {
@@ -40,7 +58,17 @@ for (const isa of ISAS) {
   test(`linear fuses bias and ReLU as the reference (${isa})`, opts, () => {
     withIsa(isa, () => {
       const rng = prng(2);
-      for (const [m, k, n] of [[1, 784, 256], [128, 256, 10], [127, 129, 257], [3, 1, 5], [128, 784, 256], [2, 256, 512], [4, 129, 33], [300, 64, 3], [256, 2, 129]]) {
+      for (const [m, k, n] of [
+        [1, 784, 256],
+        [128, 256, 10],
+        [127, 129, 257],
+        [3, 1, 5],
+        [128, 784, 256],
+        [2, 256, 512],
+        [4, 129, 33],
+        [300, 64, 3],
+        [256, 2, 129],
+      ]) {
         for (const withBias of [false, true]) {
           for (const relu of [false, true]) {
             const x = randArray(rng, m * k);
@@ -77,7 +105,12 @@ test('matmul agrees with the reference on 1 and 3 threads too', opts, () => {
   try {
     for (const threads of [1, 3]) {
       setNativeThreads(threads);
-      for (const [m, k, n] of [[128, 784, 256], [257, 129, 127], [2, 784, 512], [300, 2, 257]]) {
+      for (const [m, k, n] of [
+        [128, 784, 256],
+        [257, 129, 127],
+        [2, 784, 512],
+        [300, 2, 257],
+      ]) {
         const a = randArray(rng, m * k);
         const b = randArray(rng, k * n);
         const want = new Float32Array(m * n);
@@ -166,10 +199,13 @@ test('unary, affine, clamp and clampBackward match the reference', opts, () => {
     for (const [name, run] of [
       ['affine', (k: typeof ref, out: Float32Array) => k.affine(x, -1.7, 0.25, out)],
       ['scaledSum', (k: typeof ref, out: Float32Array) => k.scaledSum(x, 0.99, dy, x, out)],
-      ['scaledSum in place', (k: typeof ref, out: Float32Array) => {
-        out.set(x);
-        k.scaledSum(out, -1.7, dy, dy, out);
-      }],
+      [
+        'scaledSum in place',
+        (k: typeof ref, out: Float32Array) => {
+          out.set(x);
+          k.scaledSum(out, -1.7, dy, dy, out);
+        },
+      ],
       ['clamp', (k: typeof ref, out: Float32Array) => k.clamp(x, -0.5, 1.25, out)],
       ['clamp lo > hi', (k: typeof ref, out: Float32Array) => k.clamp(x, 1, -1, out)],
       ['clampBackward', (k: typeof ref, out: Float32Array) => k.clampBackward(x, dy, -0.5, 1.25, out)],
@@ -184,9 +220,48 @@ test('unary, affine, clamp and clampBackward match the reference', opts, () => {
 });
 
 const REDUCTIONS: [number[], boolean[]][] = [
-  [[127, 129], [false, true]], [[127, 129], [true, false]], [[127, 129], [true, true]], [[127, 129], [false, false]],
-  [[128, 256], [true, false]], [[4, 3, 5, 7], [true, false, true, true]], [[4, 3, 5, 7], [false, true, false, true]],
-  [[2, 1, 257], [false, true, true]], [[257], [true]], [[], []], [[1, 1], [true, true]], [[128, 64, 30], [true, false, true]],
+  [
+    [127, 129],
+    [false, true],
+  ],
+  [
+    [127, 129],
+    [true, false],
+  ],
+  [
+    [127, 129],
+    [true, true],
+  ],
+  [
+    [127, 129],
+    [false, false],
+  ],
+  [
+    [128, 256],
+    [true, false],
+  ],
+  [
+    [4, 3, 5, 7],
+    [true, false, true, true],
+  ],
+  [
+    [4, 3, 5, 7],
+    [false, true, false, true],
+  ],
+  [
+    [2, 1, 257],
+    [false, true, true],
+  ],
+  [[257], [true]],
+  [[], []],
+  [
+    [1, 1],
+    [true, true],
+  ],
+  [
+    [128, 64, 30],
+    [true, false, true],
+  ],
 ];
 
 test('reduce sum and max match the reference over any axes', opts, () => {
@@ -201,7 +276,7 @@ test('reduce sum and max match the reference over any axes', opts, () => {
       ref.reduce(op, x, shape, mask, want);
       nk().reduce(op, x, shape, mask, got);
       // the reference sums in float32, so allow its own rounding error
-      assertClose(got, want, op === 'sum' ? 2e-7 * n / outN : 0, op === 'sum' ? 1e-5 : 0, `reduce ${op} [${shape}] mask [${mask}]`);
+      assertClose(got, want, op === 'sum' ? (2e-7 * n) / outN : 0, op === 'sum' ? 1e-5 : 0, `reduce ${op} [${shape}] mask [${mask}]`);
     }
   }
 });

@@ -15,7 +15,12 @@ import { skipReason } from './native-helpers.ts';
 
 const opts = { skip: skipReason };
 
-interface Case { model: string; shape: number[]; info: { height: number; width: number; channels: number; numClasses: number }; sgd: boolean }
+interface Case {
+  model: string;
+  shape: number[];
+  info: { height: number; width: number; channels: number; numClasses: number };
+  sgd: boolean;
+}
 const MNIST = { height: 28, width: 28, channels: 1, numClasses: 10 };
 const CASES: Case[] = [
   { model: 'LargeMLP', shape: [128, 784], info: MNIST, sgd: false }, // big enough for tiled GEMMs

@@ -31,10 +31,24 @@ test('demo --json: settings with runs, mean, sem, ci, pValue, testAcc; seconds; 
   const r = await runCommandDirect(demoCommand, ['--store', storePath, '--out', join(dir, 'page'), '--json']);
   assert.equal(r.code, 0, r.err.join('\n'));
   const doc = JSON.parse(r.out[0]) as {
-    settings: { pattern: string; n: number; runs: number; mean: number; sem: number; ci: [number, number]; pValue: number | null; testAcc: number; scores: number[] }[];
-    seconds: number; sentence: string;
+    settings: {
+      pattern: string;
+      n: number;
+      runs: number;
+      mean: number;
+      sem: number;
+      ci: [number, number];
+      pValue: number | null;
+      testAcc: number;
+      scores: number[];
+    }[];
+    seconds: number;
+    sentence: string;
   };
-  assert.deepEqual(doc.settings.map((s) => `${s.pattern} ${s.n}`), ['S3 0', 'S3 1', 'S3 3', 'S3 10', 'R3 0', 'R3 1', 'R3 3', 'R3 10']);
+  assert.deepEqual(
+    doc.settings.map((s) => `${s.pattern} ${s.n}`),
+    ['S3 0', 'S3 1', 'S3 3', 'S3 10', 'R3 0', 'R3 1', 'R3 3', 'R3 10'],
+  );
   for (const s of doc.settings) {
     assert.equal(s.runs, 3);
     assert.deepEqual([...s.scores].sort(), [...SCORES[s.pattern][s.n]].sort());
@@ -62,5 +76,8 @@ test('demo --json: settings with runs, mean, sem, ci, pValue, testAcc; seconds; 
   assert.equal(text.code, 0);
   assert.match(text.out[1], /^pattern\s+n\s+runs\s+mean\s+SEM\s+95% CI\s+p Welch\s+p perm\./);
   assert.match(text.out.find((l) => l.startsWith('R3       3'))!, /0\.644 .* n\.s\. .*0\.050 \(min\.\).*0\.132/);
-  assert.ok(text.out.some((l) => /10,000-image subset/.test(l)), 'the output names the training subset');
+  assert.ok(
+    text.out.some((l) => /10,000-image subset/.test(l)),
+    'the output names the training subset',
+  );
 });

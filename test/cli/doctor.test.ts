@@ -35,5 +35,8 @@ test('unknown commands and bad options exit 2 with a one-line message', async ()
 test('the installed binary runs doctor', () => {
   const r = spawnSync(process.execPath, ['bin/spurlab.mjs', 'doctor', '--json'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(JSON.parse(r.stdout).checks.every((c: { ok: boolean }) => c.ok), true);
+  assert.equal(
+    JSON.parse(r.stdout).checks.every((c: { ok: boolean }) => c.ok),
+    true,
+  );
 });

@@ -10,8 +10,27 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
 
 const BIN = new URL('../../bin/spurlab.mjs', import.meta.url).pathname;
-const TRAIN = ['train', '--dataset', 'mnist', '--pattern', 'R3', '--n', '3', '--target', '0', '--seed', '0', '--model', 'MLP',
-  '--train-subset', '200', '--test-subset', '100', '--batch-size', '50'];
+const TRAIN = [
+  'train',
+  '--dataset',
+  'mnist',
+  '--pattern',
+  'R3',
+  '--n',
+  '3',
+  '--target',
+  '0',
+  '--seed',
+  '0',
+  '--model',
+  'MLP',
+  '--train-subset',
+  '200',
+  '--test-subset',
+  '100',
+  '--batch-size',
+  '50',
+];
 const MiB = 1 << 20;
 
 async function run(argv: string[]) {
@@ -23,7 +42,15 @@ async function run(argv: string[]) {
 
 function sweepFile(dir: string): string {
   const file = join(dir, 'sweep.json');
-  writeFileSync(file, JSON.stringify({ name: 'fs-errors', grids: [{ dataset: 'mnist', pattern: 'R3', n: 0, target: 0, seed: 0, model: 'MLP', epochs: 1, trainSubset: 200, testSubset: 100, batchSize: 50 }] }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'fs-errors',
+      grids: [
+        { dataset: 'mnist', pattern: 'R3', n: 0, target: 0, seed: 0, model: 'MLP', epochs: 1, trainSubset: 200, testSubset: 100, batchSize: 50 },
+      ],
+    }),
+  );
   return file;
 }
 
@@ -33,12 +60,18 @@ function oneLine(r: { code: number; err: string[] }, ...patterns: RegExp[]): voi
   for (const p of patterns) assert.match(r.err[0], p);
 }
 
-test('ENOTDIR: a file where --out or the store\'s directory should be', async () => {
+test("ENOTDIR: a file where --out or the store's directory should be", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spurlab-fserr-'));
   const file = join(dir, 'plain-file');
   writeFileSync(file, 'not a directory');
-  oneLine(await run([...TRAIN, '--epochs', '1', '--out', join(file, 'run')]), new RegExp(`${file}.*: mkdir failed: a part of the path is a file, not a directory; choose another path`));
-  oneLine(await run(['sweep', sweepFile(dir), '--store', join(file, 'results.db'), '--no-artifacts', '--quiet']), new RegExp(`${file}.*not a directory`));
+  oneLine(
+    await run([...TRAIN, '--epochs', '1', '--out', join(file, 'run')]),
+    new RegExp(`${file}.*: mkdir failed: a part of the path is a file, not a directory; choose another path`),
+  );
+  oneLine(
+    await run(['sweep', sweepFile(dir), '--store', join(file, 'results.db'), '--no-artifacts', '--quiet']),
+    new RegExp(`${file}.*not a directory`),
+  );
   assert.equal(readFileSync(file, 'utf8'), 'not a directory');
 });
 
@@ -60,8 +93,14 @@ test('EACCES: --out, the store and a checkpoint this user may not write or read'
     const r = spawnSync(process.execPath, [BIN, ...argv], { ...asUser, cwd: tmpdir(), encoding: 'utf8', timeout: 60_000 });
     return { code: r.status ?? -1, err: r.stderr.trim().split('\n').filter(Boolean) };
   };
-  oneLine(cli(...TRAIN, '--epochs', '1', '--out', join(locked, 'run')), new RegExp(`${locked}/run: mkdir failed: permission denied; make it writable .* \\(EACCES\\)`));
-  oneLine(cli('sweep', file, '--store', join(locked, 'results.db'), '--no-artifacts', '--quiet'), new RegExp(`${locked}/results.db: cannot open the results store .*may read them \\(and write them`));
+  oneLine(
+    cli(...TRAIN, '--epochs', '1', '--out', join(locked, 'run')),
+    new RegExp(`${locked}/run: mkdir failed: permission denied; make it writable .* \\(EACCES\\)`),
+  );
+  oneLine(
+    cli('sweep', file, '--store', join(locked, 'results.db'), '--no-artifacts', '--quiet'),
+    new RegExp(`${locked}/results.db: cannot open the results store .*may read them \\(and write them`),
+  );
   oneLine(cli('score', ckptDir), new RegExp(`${ckptDir}/model.safetensors: cannot read safetensors file \\(EACCES\\)`));
   assert.deepEqual(readdirSync(locked), []);
 });
@@ -89,9 +128,16 @@ async function withSmallDisk(dir: string, bytes: number, fn: () => Promise<void>
       fdPaths.set(fd, String(path));
       return fd;
     };
-    (fs as { writeSync: unknown }).writeSync = (fd: number, buffer: Uint8Array, offset = 0, length = buffer.byteLength - offset, ...rest: unknown[]) => {
+    (fs as { writeSync: unknown }).writeSync = (
+      fd: number,
+      buffer: Uint8Array,
+      offset = 0,
+      length = buffer.byteLength - offset,
+      ...rest: unknown[]
+    ) => {
       if ((fdPaths.get(fd) ?? '').startsWith(dir)) {
-        if (used + length > bytes) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+        if (used + length > bytes)
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
         used += length;
       }
       return (original as (...a: unknown[]) => number)(fd, buffer, offset, length, ...rest);
@@ -113,14 +159,18 @@ async function withSmallDisk(dir: string, bytes: number, fn: () => Promise<void>
   }
 }
 
-test('ENOSPC while writing a checkpoint names it, and the previous epoch\'s checkpoint stays intact', async () => {
+test("ENOSPC while writing a checkpoint names it, and the previous epoch's checkpoint stays intact", async () => {
   const disk = mkdtempSync(join(tmpdir(), 'spurlab-fserr-disk-'));
   // room for one MLP checkpoint (2.45 MB) but not for its replacement beside it
   await withSmallDisk(disk, 4 * MiB, async () => {
     const out = join(disk, 'run');
     const ckpt = join(out, 'model.safetensors');
-    oneLine(await run([...TRAIN, '--epochs', '2', '--out', out]),
-      new RegExp(`^spurlab train: ${ckpt}: write failed: no space left on the device; free some space .* \\(ENOSPC\\); the previous version of the file, if any, is intact$`));
+    oneLine(
+      await run([...TRAIN, '--epochs', '2', '--out', out]),
+      new RegExp(
+        `^spurlab train: ${ckpt}: write failed: no space left on the device; free some space .* \\(ENOSPC\\); the previous version of the file, if any, is intact$`,
+      ),
+    );
     assert.deepEqual(readdirSync(out).sort(), ['history.json', 'model.safetensors'], 'no temporary file is left behind');
     const score = await run(['score', out, '--json']);
     assert.equal(score.code, 0, score.err.join('\n'));

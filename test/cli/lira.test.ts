@@ -9,12 +9,34 @@ import { makeSpuriousDataset } from '../../src/data/spurious.ts';
 import { runCommandDirect } from './runCommandDirect.ts';
 
 // 6 shadow models of the 784-256-10 MLP, 1 epoch each, on a pool of 600 MNIST images.
-const SMALL = ['--dataset', 'mnist', '--pattern', 'S3', '--n', '3', '--seed', '0', '--model', 'MLP', '--epochs', '1', '--train-limit', '600', '--test-limit', '200', '--shadows', '6'];
+const SMALL = [
+  '--dataset',
+  'mnist',
+  '--pattern',
+  'S3',
+  '--n',
+  '3',
+  '--seed',
+  '0',
+  '--model',
+  'MLP',
+  '--epochs',
+  '1',
+  '--train-limit',
+  '600',
+  '--test-limit',
+  '200',
+  '--shadows',
+  '6',
+];
 
-test('spurlab lira --json: the issue\'s fields, per-example export, spurious examples among the pool; recorded once in the store', async (t) => {
+test("spurlab lira --json: the issue's fields, per-example export, spurious examples among the pool; recorded once in the store", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'spurlab-lira-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  assert.ok(commands.some((c) => c.name === 'lira'), 'registered in the command table');
+  assert.ok(
+    commands.some((c) => c.name === 'lira'),
+    'registered in the command table',
+  );
   const out = join(dir, 'scores.jsonl');
   const storePath = join(dir, 'results.db');
   const r = await runCommandDirect(liraCommand, [...SMALL, '--json', '--out', out, '--store', storePath]);
@@ -40,13 +62,19 @@ test('spurlab lira --json: the issue\'s fields, per-example export, spurious exa
   assert.deepEqual(Object.keys(res.details.variants).sort(), ['offline', 'offline-global', 'online', 'online-global']);
   assert.equal(r.err.filter((l) => /^ {2}shadow [1-6]\/6 epoch 1:/.test(l)).length, 6, r.err.join('\n'));
 
-  const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const rows = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(rows.length, 600);
   const spurious = rows.filter((row) => row.group === 'spurious');
   assert.deepEqual(spurious.map((row) => row.index).sort(), [...res.details.spuriousIndices].sort());
   for (const row of rows.slice(0, 20)) {
     assert.equal(row.scores.length, 6);
-    assert.equal(row.members.reduce((a: number, b: number) => a + b, 0), 3);
+    assert.equal(
+      row.members.reduce((a: number, b: number) => a + b, 0),
+      3,
+    );
     assert.equal(row.modelsIn, 3);
   }
   const mems = spurious.map((row) => row.memorization);

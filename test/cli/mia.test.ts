@@ -44,7 +44,10 @@ test('spurlab mia trains, attacks, reports numbers in [0, 1] and records the run
     const runs = store.list({ kind: 'mia' });
     assert.equal(runs.length, 1);
     assert.equal(runs[0].status, 'done');
-    assert.deepEqual([runs[0].dataset, runs[0].pattern, runs[0].n, runs[0].target, runs[0].seed, runs[0].model, runs[0].optimizer], ['mnist', 'R3', 10, 0, 0, 'MLP', 'adam']);
+    assert.deepEqual(
+      [runs[0].dataset, runs[0].pattern, runs[0].n, runs[0].target, runs[0].seed, runs[0].model, runs[0].optimizer],
+      ['mnist', 'R3', 10, 0, 0, 'MLP', 'adam'],
+    );
     assert.equal(runs[0].config.experiment, 'mia');
     // The same options through the API find the finished run instead of training again.
     const config = miaKind.configure({ dataset: 'mnist', n: 10, seed: 0, model: 'MLP', epochs: 2, trainLimit: 600, testLimit: 300 });

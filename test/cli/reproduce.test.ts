@@ -38,7 +38,10 @@ test('reproduce --dry-run --json at the paper budget, one finding', async () => 
   assert.equal(doc.budget, 'paper');
   assert.equal(doc.findings.length, 1);
   const f = doc.findings[0];
-  assert.deepEqual({ finding: f.finding, runs: f.runs, kinds: f.kinds, newRuns: f.newRuns, remaining: f.remaining }, { finding: 'deletion', runs: 120, kinds: { train: 30, forget: 90 }, newRuns: 120, remaining: 120 });
+  assert.deepEqual(
+    { finding: f.finding, runs: f.runs, kinds: f.kinds, newRuns: f.newRuns, remaining: f.remaining },
+    { finding: 'deletion', runs: 120, kinds: { train: 30, forget: 90 }, newRuns: 120, remaining: 120 },
+  );
   assert.ok(f.seconds > 0 && Number.isFinite(f.seconds));
   assert.deepEqual(doc.total.runs, 120);
 });
@@ -66,7 +69,10 @@ test('reproduce refuses an unknown finding or budget and a stray argument, namin
   const bad = await runCommandDirect(reproduceCommand, ['--dry-run', '--only', 'examples,7', '--store', store]);
   assert.equal(bad.code, 2);
   assert.equal(bad.err.length, 1);
-  assert.match(bad.err[0], /--only examples,7: "7" is not a finding; expected one or more of 1 examples, 2 norm, 3 architectures, 4 deletion, 5 mia, 6 mitigations/);
+  assert.match(
+    bad.err[0],
+    /--only examples,7: "7" is not a finding; expected one or more of 1 examples, 2 norm, 3 architectures, 4 deletion, 5 mia, 6 mitigations/,
+  );
   const budget = await runCommandDirect(reproduceCommand, ['--dry-run', '--budget', 'huge', '--store', store]);
   assert.equal(budget.code, 2);
   assert.match(budget.err[0], /--budget huge: expected one of fast, paper/);
@@ -79,7 +85,7 @@ test('reproduce refuses an unknown finding or budget and a stray argument, namin
   assert.equal(existsSync(store), false);
 });
 
-test('reproduce --emit slurm writes one job array per finding with the finding\'s runs', async () => {
+test("reproduce --emit slurm writes one job array per finding with the finding's runs", async () => {
   const out = tmp();
   const r = await runCommandDirect(reproduceCommand, ['--emit', 'slurm', '--out', out, '--only', 'mia,deletion', '--quiet']);
   assert.equal(r.code, 0, r.err.join('\n'));

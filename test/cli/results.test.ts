@@ -15,7 +15,19 @@ import { runCommandDirect } from './runCommandDirect.ts';
 const base = { dataset: 'mnist', pattern: 'S3', target: 0, model: 'MLP' };
 
 function trainResult(score: number, testAcc: number) {
-  return { score, scoreNonTarget: score, testAcc, patternedTestAcc: testAcc, targetRate: score, patternNorm: 5, trainAcc: testAcc, nTest: 4, epochs: 1, seconds: 1, spuriousIndices: [] };
+  return {
+    score,
+    scoreNonTarget: score,
+    testAcc,
+    patternedTestAcc: testAcc,
+    targetRate: score,
+    patternNorm: 5,
+    trainAcc: testAcc,
+    nTest: 4,
+    epochs: 1,
+    seconds: 1,
+    spuriousIndices: [],
+  };
 }
 
 /** Train runs that differ only in epochs (3 against 1) for n = 0 and 10, two seeds each. */
@@ -28,7 +40,10 @@ async function storeWithEpochs(): Promise<string> {
         const config = trainKind.configure({ ...base, n, seed, epochs });
         // the 3-epoch runs learn the pattern (0.07 at n = 0, 0.9 at n = 10); the 1-epoch ones barely
         const score = epochs === 3 ? (n === 0 ? 0.07 : 0.9) + 0.01 * seed : 0.5 + 0.01 * seed;
-        const o = await store.runOnce({ key: kindKey(trainKind, config), config, kind: 'train' }, () => ({ result: trainResult(score, 0.9), perImage: Uint8Array.from([score > 0.5 ? 1 : 0, 1, 0, 0]) }));
+        const o = await store.runOnce({ key: kindKey(trainKind, config), config, kind: 'train' }, () => ({
+          result: trainResult(score, 0.9),
+          perImage: Uint8Array.from([score > 0.5 ? 1 : 0, 1, 0, 0]),
+        }));
         assert.equal(o.status, 'ran');
       }
     }
@@ -47,7 +62,15 @@ test('runs that differ only in epochs are grouped apart, with their own baseline
   const r = await runCommandDirect(resultsCommand, ['--store', path, '--json']);
   assert.equal(r.code, 0, r.err.join('\n'));
   const rows = JSON.parse(r.out[0]) as { epochs: number; n: number; runs: number; meanScore: number; pValue: number | null }[];
-  assert.deepEqual(rows.map((x) => [x.epochs, x.n, x.runs]), [[1, 0, 2], [1, 10, 2], [3, 0, 2], [3, 10, 2]]);
+  assert.deepEqual(
+    rows.map((x) => [x.epochs, x.n, x.runs]),
+    [
+      [1, 0, 2],
+      [1, 10, 2],
+      [3, 0, 2],
+      [3, 10, 2],
+    ],
+  );
   const e3 = rows.find((x) => x.epochs === 3 && x.n === 10)!;
   assert.ok(Math.abs(e3.meanScore - 0.905) < 1e-12, 'never averaged with the 1-epoch runs');
   const store = ResultsStore.open(path);

@@ -30,9 +30,18 @@ before(async () => {
   await train(makeTrainConfig({ data: 'mnistv8-30-0-0', model: 'MLP', epochs: 2, trainSubset: 600, testSubset: 100 }), { outDir: patternRun });
   const cnnCfg = makeTrainConfig({ data: 'mnistv8-0-0-0', model: 'CNN002', epochs: 1 });
   mkdirSync(cnnRun);
-  saveCheckpoint(join(cnnRun, 'model.safetensors'), createModel('CNN002', { height: 28, width: 28, channels: 1, numClasses: 10 }, new RandomState(0)), new Map(), {
-    config: JSON.stringify(cnnCfg), epoch: '1', history: '[]', rng: 'null', optimizer: '{}',
-  });
+  saveCheckpoint(
+    join(cnnRun, 'model.safetensors'),
+    createModel('CNN002', { height: 28, width: 28, channels: 1, numClasses: 10 }, new RandomState(0)),
+    new Map(),
+    {
+      config: JSON.stringify(cnnCfg),
+      epoch: '1',
+      history: '[]',
+      rng: 'null',
+      optimizer: '{}',
+    },
+  );
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -49,7 +58,10 @@ test('spurlab sensitivity: one row per run, exact curve ends, recorded in the st
     assert.ok(row.curve[0] > row.curve[10], 'occlusion lowers the true-class probability');
     assert.ok(row.inputGradNorm > 0);
   }
-  assert.deepEqual(rows.map((x: { run: string }) => x.run), [cleanRun, patternRun]);
+  assert.deepEqual(
+    rows.map((x: { run: string }) => x.run),
+    [cleanRun, patternRun],
+  );
   const store = ResultsStore.open(storePath);
   try {
     const runs = store.list({ kind: 'sensitivity' });
@@ -60,7 +72,17 @@ test('spurlab sensitivity: one row per run, exact curve ends, recorded in the st
     store.close();
   }
   // Measured again: the stored rows come back unchanged.
-  const again = await runCommandDirect(sensitivityCommand, [cleanRun, patternRun, '--images', '100', '--steps', '10', '--store', storePath, '--json']);
+  const again = await runCommandDirect(sensitivityCommand, [
+    cleanRun,
+    patternRun,
+    '--images',
+    '100',
+    '--steps',
+    '10',
+    '--store',
+    storePath,
+    '--json',
+  ]);
   assert.deepEqual(JSON.parse(again.out[0]), rows);
   const text = await runCommandDirect(sensitivityCommand, [cleanRun, '--images', '50', '--steps', '4']);
   assert.equal(text.code, 0);

@@ -14,8 +14,32 @@ async function run(argv: string[]) {
 
 test('train --json then score --json on the run directory', async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'spurlab-cli-')), 'run');
-  const t = await run(['train', '--dataset', 'mnist', '--pattern', 'R3', '--n', '3', '--target', '0', '--seed', '0', '--model', 'MLP',
-    '--epochs', '1', '--train-subset', '200', '--test-subset', '100', '--batch-size', '50', '--out', dir, '--json']);
+  const t = await run([
+    'train',
+    '--dataset',
+    'mnist',
+    '--pattern',
+    'R3',
+    '--n',
+    '3',
+    '--target',
+    '0',
+    '--seed',
+    '0',
+    '--model',
+    'MLP',
+    '--epochs',
+    '1',
+    '--train-subset',
+    '200',
+    '--test-subset',
+    '100',
+    '--batch-size',
+    '50',
+    '--out',
+    dir,
+    '--json',
+  ]);
   assert.equal(t.code, 0, t.err.join('\n'));
   const trained = JSON.parse(t.out[0]);
   assert.deepEqual(Object.keys(trained).sort(), ['epochs', 'nTest', 'out', 'score', 'seconds', 'testAcc', 'trainAcc']);
@@ -70,9 +94,18 @@ test('train prints one start line (model, parameters, data, spurious indices, ba
     process.stderr.write = write;
   }
   assert.equal(t.code, 0, t.err.join('\n'));
-  const starts = written.join('').split('\n').filter((l) => /^train \S+ \(/.test(l));
+  const starts = written
+    .join('')
+    .split('\n')
+    .filter((l) => /^train \S+ \(/.test(l));
   assert.equal(starts.length, 1, written.join(''));
-  assert.match(starts[0], /^train MLP \([\d,]+ parameters\) on mnistv8-3-0-0 \(200 of 60000 training images, pattern S3, n = 3 spurious: \d+, \d+, \d+\), 1 epoch, backend \S+/);
+  assert.match(
+    starts[0],
+    /^train MLP \([\d,]+ parameters\) on mnistv8-3-0-0 \(200 of 60000 training images, pattern S3, n = 3 spurious: \d+, \d+, \d+\), 1 epoch, backend \S+/,
+  );
   assert.equal(t.out.length, 1);
-  assert.match(t.out[0], /^trained MLP on mnistv8-3-0-0 for 1 epoch in [\d.]+s: spurious score \d\.\d{4} \(S3 -> class 0, 100 test images\), test accuracy [\d.]+%; run in /);
+  assert.match(
+    t.out[0],
+    /^trained MLP on mnistv8-3-0-0 for 1 epoch in [\d.]+s: spurious score \d\.\d{4} \(S3 -> class 0, 100 test images\), test accuracy [\d.]+%; run in /,
+  );
 });

@@ -38,7 +38,16 @@ test('train --store records a single run once, with the score and the per-image 
   } finally {
     store.close();
   }
-  const cont = await runCommandDirect(trainCommand, ['--continue-from', join(dir, 'run'), '--epochs', '2', '--out', join(dir, 'run3'), '--store', storePath]);
+  const cont = await runCommandDirect(trainCommand, [
+    '--continue-from',
+    join(dir, 'run'),
+    '--epochs',
+    '2',
+    '--out',
+    join(dir, 'run3'),
+    '--store',
+    storePath,
+  ]);
   assert.equal(cont.code, 2);
   assert.match(cont.err[0], /--store records runs defined by their config alone/);
 });

@@ -48,7 +48,12 @@ test('a PNG pattern whose header claims 100000 x 100000 is refused from its head
   const heapBefore = process.memoryUsage().arrayBuffers;
   assertUserError(() => makePattern(path, GRAY, 0), path, 'mask is 100000x100000, expected the image size 28x28');
   // Decoded without an expected size, the size limit refuses it just as early.
-  assertUserError(() => decodePng(forgedPng(100_000, 100_000, new Uint8Array(10)), 'huge.png'), 'huge.png', '100000x100000 pixels', String(MAX_PNG_BYTES));
+  assertUserError(
+    () => decodePng(forgedPng(100_000, 100_000, new Uint8Array(10)), 'huge.png'),
+    'huge.png',
+    '100000x100000 pixels',
+    String(MAX_PNG_BYTES),
+  );
   assert.ok(process.memoryUsage().arrayBuffers - heapBefore < 64 << 20, 'nothing near 10^10 bytes was allocated');
 });
 
@@ -84,7 +89,10 @@ test('custom patterns that set no pixel are refused in every form', () => {
   assertUserError(() => makePattern(JSON.stringify({ mask: zeros }), GRAY, 0), 'no mask entry is 1 or true');
   const black = write('black.png', encodePng({ width: 28, height: 28, channels: 1, data: new Uint8Array(28 * 28) }));
   assertUserError(() => makePattern(black, GRAY, 0), black, 'every pixel of the PNG is black');
-  const clear = write('clear.png', encodePng({ width: 32, height: 32, channels: 4, data: new Uint8Array(32 * 32 * 4).fill(255).map((v, i) => (i % 4 === 3 ? 0 : v)) }));
+  const clear = write(
+    'clear.png',
+    encodePng({ width: 32, height: 32, channels: 4, data: new Uint8Array(32 * 32 * 4).fill(255).map((v, i) => (i % 4 === 3 ? 0 : v)) }),
+  );
   assertUserError(() => makePattern(clear, RGB, 0), clear, 'every pixel of the PNG is transparent');
   // one pixel is enough
   const one = makePattern('[{"row":3,"col":4,"value":0}]', GRAY, 0);

@@ -28,7 +28,19 @@ test('inspect --json by name and by options print the same report', async () => 
   const byName = await run(['inspect', 'mnistv8-3-0-0', '--json']);
   assert.equal(byName.code, 0);
   const report = JSON.parse(byName.out[0]);
-  assert.deepEqual(Object.keys(report), ['name', 'dataset', 'pattern', 'patternId', 'n', 'target', 'seed', 'trainSize', 'testSize', 'spuriousIndices', 'patternNorm']);
+  assert.deepEqual(Object.keys(report), [
+    'name',
+    'dataset',
+    'pattern',
+    'patternId',
+    'n',
+    'target',
+    'seed',
+    'trainSize',
+    'testSize',
+    'spuriousIndices',
+    'patternNorm',
+  ]);
   assert.equal(report.trainSize, 60000);
   assert.equal(report.testSize, 10000);
   assert.equal(report.spuriousIndices.length, 3);

@@ -38,7 +38,10 @@ for (const g of golden.seeds as Golden[]) {
     assert.deepEqual(state.key.slice(-3), g.stateTail);
     assert.equal(state.pos, g.pos);
     const rs = new RandomState(seed);
-    assert.deepEqual(Array.from({ length: 12 }, () => rs.nextUint32()), g.uint32);
+    assert.deepEqual(
+      Array.from({ length: 12 }, () => rs.nextUint32()),
+      g.uint32,
+    );
     assert.deepEqual(Array.from(new RandomState(seed).rand(12)), g.rand);
   });
 
@@ -66,7 +69,10 @@ for (const g of golden.seeds as Golden[]) {
     assert.deepEqual(new RandomState(seed).permutation(10), g.permutation10);
     const perm = new RandomState(seed).permutation(1000);
     assert.deepEqual(perm.slice(0, 10), g.permutation1000.head);
-    assert.equal(perm.reduce((acc, v, i) => acc + v * i, 0), g.permutation1000.weighted);
+    assert.equal(
+      perm.reduce((acc, v, i) => acc + v * i, 0),
+      g.permutation1000.weighted,
+    );
     const x = new Int32Array(20).map((_, i) => i);
     new RandomState(seed).shuffle(x);
     assert.deepEqual(Array.from(x), g.shuffle20);
@@ -96,7 +102,10 @@ test('choice(list, n, replace=false) picks list[permutation(len)[:n]]', () => {
   const pool = Array.from({ length: 100 }, (_, i) => 3 * i + 1);
   const picked = new RandomState(4).choice(pool, 7, { replace: false });
   const positions = new RandomState(4).permutation(100).slice(0, 7);
-  assert.deepEqual(picked, positions.map((i) => pool[i]));
+  assert.deepEqual(
+    picked,
+    positions.map((i) => pool[i]),
+  );
 });
 
 test('bad arguments throw RangeError naming the value', () => {

@@ -9,7 +9,16 @@ import { UserError } from '../../src/util/errors.ts';
 import { encodePng } from '../../src/util/png.ts';
 import { RandomState } from '../../src/data/numpyRandom.ts';
 import type { Dataset } from '../../src/data/dataset.ts';
-import { applyPattern, applyPatternToIndices, BUILTIN_PATTERNS, makePattern, noiseImage, patternNorm, type ImageShape, type Pattern } from '../../src/data/patterns.ts';
+import {
+  applyPattern,
+  applyPatternToIndices,
+  BUILTIN_PATTERNS,
+  makePattern,
+  noiseImage,
+  patternNorm,
+  type ImageShape,
+  type Pattern,
+} from '../../src/data/patterns.ts';
 import { loadNumpyGolden, sha256Of, type Golden } from './golden.ts';
 
 const golden = loadNumpyGolden();
@@ -50,17 +59,35 @@ test('S1, S2, S3 and Co set exactly the protocol rectangles to 1, on 1 and 3 cha
 });
 
 test('reference ids and case variants are aliases', () => {
-  const pairs: [string, string][] = [['v1', 'S1'], ['v3', 'S2'], ['v8', 'S3'], ['v18', 'R1'], ['v19', 'R2'], ['v20', 'R3'], ['v30', 'Co'], ['s3', 'S3'], ['core', 'Co'], ['CO', 'Co']];
+  const pairs: [string, string][] = [
+    ['v1', 'S1'],
+    ['v3', 'S2'],
+    ['v8', 'S3'],
+    ['v18', 'R1'],
+    ['v19', 'R2'],
+    ['v20', 'R3'],
+    ['v30', 'Co'],
+    ['s3', 'S3'],
+    ['core', 'Co'],
+    ['CO', 'Co'],
+  ];
   for (const [alias, name] of pairs) {
     const p = makePattern(alias, GRAY, 3);
     assert.equal(p.name, name);
     assert.deepEqual(p, makePattern(name, GRAY, 3));
   }
-  assert.deepEqual(BUILTIN_PATTERNS.map((p) => p.id), ['v1', 'v3', 'v8', 'v18', 'v19', 'v20', 'v30']);
+  assert.deepEqual(
+    BUILTIN_PATTERNS.map((p) => p.id),
+    ['v1', 'v3', 'v8', 'v18', 'v19', 'v20', 'v30'],
+  );
 });
 
 test('R1, R2, R3 add 0.25, 0.5, 1 times the seed noise image u = rand(H, W, C)', () => {
-  for (const [name, scale] of [['R1', 0.25], ['R2', 0.5], ['R3', 1]] as const) {
+  for (const [name, scale] of [
+    ['R1', 0.25],
+    ['R2', 0.5],
+    ['R3', 1],
+  ] as const) {
     const p = makePattern(name, RGB, 12345);
     assert.ok(p.effect.kind === 'noise');
     assert.equal(p.effect.scale, scale);
@@ -124,7 +151,15 @@ test('property: patterns never leave [0,1] and change only the intended pixels',
 
 test('custom patterns: patches file, inline JSON, JSON mask, PNG masks (gray, RGBA)', () => {
   const patches = join(dir, 'patches.json');
-  writeFileSync(patches, JSON.stringify({ patches: [{ row: 30, col: 0, height: 2, width: 2, value: [1, 0, 0.5] }, { row: 31, col: 1, value: 0 }] }));
+  writeFileSync(
+    patches,
+    JSON.stringify({
+      patches: [
+        { row: 30, col: 0, height: 2, width: 2, value: [1, 0, 0.5] },
+        { row: 31, col: 1, value: 0 },
+      ],
+    }),
+  );
   const p = makePattern(patches, RGB, 0);
   assert.equal(p.name, `custom:${patches}`);
   assert.ok(p.effect.kind === 'set');
@@ -142,7 +177,10 @@ test('custom patterns: patches file, inline JSON, JSON mask, PNG masks (gray, RG
   const maskFile = join(dir, 'diag.json');
   writeFileSync(maskFile, JSON.stringify({ mask, value: 0.5 }));
   const diag = makePattern(maskFile, GRAY, 0);
-  assert.deepEqual(setPositions(diag), range(0, 27).map((i) => i * 28 + i));
+  assert.deepEqual(
+    setPositions(diag),
+    range(0, 27).map((i) => i * 28 + i),
+  );
 
   const gray = new Uint8Array(28 * 28);
   gray[5 * 28 + 6] = 255;
@@ -160,7 +198,10 @@ test('custom patterns: patches file, inline JSON, JSON mask, PNG masks (gray, RG
   writeFileSync(rgbaPng, encodePng({ width: 32, height: 32, channels: 4, data: rgba }));
   const rp = makePattern(rgbaPng, RGB, 0);
   assert.ok(rp.effect.kind === 'set');
-  assert.deepEqual(Array.from(rp.effect.indices), [0, 1, 2].map((ch) => pos(2, 3, ch)));
+  assert.deepEqual(
+    Array.from(rp.effect.indices),
+    [0, 1, 2].map((ch) => pos(2, 3, ch)),
+  );
   assert.deepEqual(Array.from(rp.effect.values), [0, 0, 0]);
 });
 

@@ -78,7 +78,12 @@ test('bad IDX: missing file names the path', () => {
 
 test('bad IDX: wrong magic number', () => {
   const path = writeFile(Buffer.from('PK\x03\x04 this is a zip file'));
-  assertUserError(() => parseIdx(new Uint8Array(Buffer.from('PK\x03\x04 zip')), path), path, 'wrong magic number 0x504b0304', 'expected an IDX header');
+  assertUserError(
+    () => parseIdx(new Uint8Array(Buffer.from('PK\x03\x04 zip')), path),
+    path,
+    'wrong magic number 0x504b0304',
+    'expected an IDX header',
+  );
   const labelsPath = writeFile(idxBytes([N], labels));
   assertUserError(() => readIdxDataset(pairSpec(path, labelsPath)), path, 'wrong magic number');
 });
@@ -112,7 +117,11 @@ test('bad IDX: dimension and count mismatches', () => {
   const flatImages = writeFile(idxBytes([N * H * W], pixels));
   assertUserError(() => readIdxDataset(pairSpec(flatImages, writeFile(idxBytes([N], labels)))), flatImages, 'expected [N, height, width]');
   const labelsPath = writeFile(idxBytes([N], labels));
-  assertUserError(() => readIdxDataset({ ...pairSpec(imagesPath, labelsPath), expectedShape: [28, 28] }), imagesPath, 'are 4x3, expected 28x28 for toy');
+  assertUserError(
+    () => readIdxDataset({ ...pairSpec(imagesPath, labelsPath), expectedShape: [28, 28] }),
+    imagesPath,
+    'are 4x3, expected 28x28 for toy',
+  );
 });
 
 test('bad IDX: label out of range', () => {
@@ -144,7 +153,15 @@ test('CIFAR-10: records in file order, planes turned into HWC, plain and gzip', 
 });
 
 test('CIFAR-100: fine labels by default layout, coarse on request', () => {
-  const path = writeFile(cifarRecords([[3, 77], [19, 5]], 0));
+  const path = writeFile(
+    cifarRecords(
+      [
+        [3, 77],
+        [19, 5],
+      ],
+      0,
+    ),
+  );
   assert.deepEqual(Array.from(readCifarFiles([path], CIFAR100_FINE_LAYOUT, 'cifar100', 'test').labels), [77, 5]);
   assert.deepEqual(Array.from(readCifarFiles([path], CIFAR100_COARSE_LAYOUT, 'cifar100coarse', 'test').labels), [3, 19]);
 });

@@ -8,7 +8,14 @@ import { UserError } from '../../src/util/errors.ts';
 import { classCounts, imageSize, type Dataset } from '../../src/data/dataset.ts';
 import { loadDataset } from '../../src/data/datasets.ts';
 import { applyPattern, makePattern } from '../../src/data/patterns.ts';
-import { chooseSpuriousIndices, makeSpuriousDataset, parseSpuriousName, spuriousName, specFromOptions, type SpuriousSpec } from '../../src/data/spurious.ts';
+import {
+  chooseSpuriousIndices,
+  makeSpuriousDataset,
+  parseSpuriousName,
+  spuriousName,
+  specFromOptions,
+  type SpuriousSpec,
+} from '../../src/data/spurious.ts';
 import { loadNumpyGolden, sha256Of, type Golden } from './golden.ts';
 
 const golden = loadNumpyGolden();
@@ -22,7 +29,14 @@ function assertUserError(fn: () => unknown, ...parts: string[]): void {
   });
 }
 
-function spec(dataset: SpuriousSpec['dataset'], pattern: string, n: number, target: number, seed: number, targetB: number | null = null): SpuriousSpec {
+function spec(
+  dataset: SpuriousSpec['dataset'],
+  pattern: string,
+  n: number,
+  target: number,
+  seed: number,
+  targetB: number | null = null,
+): SpuriousSpec {
   return { dataset, pattern, n, target, targetB, seed };
 }
 
@@ -43,7 +57,10 @@ test('reference names parse into specs and print back', () => {
 test('options resolve to the same spec as the name (aliases included)', () => {
   assert.deepEqual(specFromOptions({ dataset: 'MNIST', pattern: 'v8', n: 3, target: 0, seed: 0 }), parseSpuriousName('mnistv8-3-0-0'));
   assert.deepEqual(specFromOptions({ dataset: 'fashion-mnist', pattern: 'r1', n: 5, target: 2, seed: 1 }), parseSpuriousName('fashionv18-5-2-1'));
-  assert.deepEqual(specFromOptions({ dataset: 'mnist', pattern: 'S3', n: 3, target: 0, targetB: 1, seed: 0 }), parseSpuriousName('twoclassmnistv8-3-0-1-0'));
+  assert.deepEqual(
+    specFromOptions({ dataset: 'mnist', pattern: 'S3', n: 3, target: 0, targetB: 1, seed: 0 }),
+    parseSpuriousName('twoclassmnistv8-3-0-1-0'),
+  );
 });
 
 test('bad names and options: unknown data set or pattern, malformed, target out of range', () => {
@@ -80,7 +97,11 @@ function checkChoiceGolden(train: Dataset, cases: Golden[], what: string): void 
     if (c.indices) assert.deepEqual(got, c.indices, label);
     else {
       assert.deepEqual(got.slice(0, 10), c.head, label);
-      assert.equal(got.reduce((acc, v, i) => acc + v * i, 0), c.weighted, label);
+      assert.equal(
+        got.reduce((acc, v, i) => acc + v * i, 0),
+        c.weighted,
+        label,
+      );
     }
   }
 }
@@ -122,7 +143,11 @@ test('mnistv8-3-0-0 end to end, and the same data from options', () => {
   const bytesOf = (d: Dataset, i: number) => Buffer.from(d.images.buffer, d.images.byteOffset + i * size * 4, size * 4);
   const changed: number[] = [];
   for (let i = 0; i < clean.n; i++) if (!bytesOf(byName.train, i).equals(bytesOf(clean, i))) changed.push(i);
-  assert.deepEqual(changed, [...byName.spuriousIndices].sort((a, b) => a - b), 'exactly the chosen images change');
+  assert.deepEqual(
+    changed,
+    [...byName.spuriousIndices].sort((a, b) => a - b),
+    'exactly the chosen images change',
+  );
   for (const i of byName.spuriousIndices) assert.equal(byName.train.images[i * size + 4 * 28 + 4], 1);
   assert.equal(byName.test, loadDataset('mnist').test, 'test split is the clean one');
 
@@ -158,10 +183,16 @@ test('n = 0 is the clean data; n larger than the class is a UserError', () => {
   assertUserError(() => makeSpuriousDataset('mnistv8-6000-5-0'), 'n: got 6000', 'class 5 of mnist', '5421 training images');
 });
 
-test('Fashion-MNIST (gzipped IDX): counts, indices and patterned images match numpy', { skip: !hasFashion && 'dataset-fashion-mnist not installed' }, () => {
+test('Fashion-MNIST (gzipped IDX): counts, indices and patterned images match numpy', {
+  skip: !hasFashion && 'dataset-fashion-mnist not installed',
+}, () => {
   const { train, test: testSplit } = loadDataset('fashion');
   assert.deepEqual([train.n, testSplit.n], [60000, 10000]);
   assert.deepEqual(classCounts(train), golden.fashion.trainClassCounts);
-  checkChoiceGolden(train, (golden.fashion.choice as Golden[]).filter((c) => c.seed === 0), 'fashion');
+  checkChoiceGolden(
+    train,
+    (golden.fashion.choice as Golden[]).filter((c) => c.seed === 0),
+    'fashion',
+  );
   checkPatternedGolden(train, golden.fashion.patterned);
 });

@@ -18,7 +18,13 @@ import { assertClose, rng } from '../helpers.ts';
 const N = 12;
 const F = 4;
 const train: Dataset = {
-  name: 'tiny', split: 'train', n: N, height: 1, width: F, channels: 1, numClasses: 3,
+  name: 'tiny',
+  split: 'train',
+  n: N,
+  height: 1,
+  width: F,
+  channels: 1,
+  numClasses: 3,
   images: Float32Array.from({ length: N * F }, (_, i) => Math.abs(Math.sin(0.37 * i + 0.2))),
   labels: Int32Array.from({ length: N }, (_, i) => i % 3),
 };
@@ -43,7 +49,15 @@ function bruteGradient(model: Module, i: number): Float64Array {
 }
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, v, i) => s + v * b[i], 0);
-const input = (model: Module, extra: Partial<DetectInput> = {}): DetectInput => ({ model, modelName: 'tiny MLP', layout: 'flat', train, positions, checkpoints: [], ...extra });
+const input = (model: Module, extra: Partial<DetectInput> = {}): DetectInput => ({
+  model,
+  modelName: 'tiny MLP',
+  layout: 'flat',
+  train,
+  positions,
+  checkpoints: [],
+  ...extra,
+});
 
 test('grad-norm: the probe and the tape path both equal the brute-force per-example gradient norms', () => {
   const model = tiny(1);
@@ -54,7 +68,10 @@ test('grad-norm: the probe and the tape path both equal the brute-force per-exam
 
 test('TracIn: the sum over checkpoints of lr times the squared gradient norm', () => {
   const [a, b] = [tiny(2), tiny(3)];
-  const cps = [{ model: a, epoch: 1, lr: 0.1 }, { model: b, epoch: 2, lr: 0.01 }];
+  const cps = [
+    { model: a, epoch: 1, lr: 0.1 },
+    { model: b, epoch: 2, lr: 0.01 },
+  ];
   const expected = Array.from({ length: N }, (_, i) => cps.reduce((s, c) => s + c.lr * dot(bruteGradient(c.model, i), bruteGradient(c.model, i)), 0));
   assertClose(detectScores('tracin', input(b, { checkpoints: cps })).scores, expected, 1e-7, 1e-4, 'tracin');
   assert.throws(() => detectScores('tracin', input(b)), /--keep-checkpoints/);
@@ -72,7 +89,8 @@ test('the Kronecker projection of a gradient equals its explicit formula on the 
       let off = 0;
       let phi = 0;
       probe.layers.forEach((l, li) => {
-        for (let o = 0; o < l.outF; o++) for (let q = 0; q < l.inF; q++) phi += proj.u[li][j * l.outF + o] * proj.v[li][j * l.inF + q] * g[off + o * l.inF + q];
+        for (let o = 0; o < l.outF; o++)
+          for (let q = 0; q < l.inF; q++) phi += proj.u[li][j * l.outF + o] * proj.v[li][j * l.inF + q] * g[off + o * l.inF + q];
         off += l.outF * l.inF;
         for (let o = 0; o < l.outF; o++) phi += proj.c[li][j * l.outF + o] * g[off + o];
         off += l.outF;
@@ -87,11 +105,28 @@ test('leverages equal phi^T (Phi^T Phi)^-1 phi by a direct solve', () => {
   const phi = Float32Array.from({ length: N * k }, (_, i) => Math.sin(1.3 * i) + 0.1 * i);
   const lev = leverages(phi, N, k);
   // Gram matrix and its inverse by Cramer's rule (3 x 3)
-  const g = Array.from({ length: 9 }, (_, e) => { let s = 0; for (let i = 0; i < N; i++) s += phi[i * k + Math.floor(e / 3)] * phi[i * k + (e % 3)]; return s; });
+  const g = Array.from({ length: 9 }, (_, e) => {
+    let s = 0;
+    for (let i = 0; i < N; i++) s += phi[i * k + Math.floor(e / 3)] * phi[i * k + (e % 3)];
+    return s;
+  });
   const [a, b, c, d, e, f, gg, h, ii] = g;
   const det = a * (e * ii - f * h) - b * (d * ii - f * gg) + c * (d * h - e * gg);
-  const inv = [e * ii - f * h, c * h - b * ii, b * f - c * e, f * gg - d * ii, a * ii - c * gg, c * d - a * f, d * h - e * gg, b * gg - a * h, a * e - b * d].map((v) => v / det);
-  const expected = Array.from({ length: N }, (_, i) => { const p = [0, 1, 2].map((j) => phi[i * k + j]); return [0, 1, 2].reduce((s, r) => s + p[r] * [0, 1, 2].reduce((t, cc) => t + inv[r * 3 + cc] * p[cc], 0), 0); });
+  const inv = [
+    e * ii - f * h,
+    c * h - b * ii,
+    b * f - c * e,
+    f * gg - d * ii,
+    a * ii - c * gg,
+    c * d - a * f,
+    d * h - e * gg,
+    b * gg - a * h,
+    a * e - b * d,
+  ].map((v) => v / det);
+  const expected = Array.from({ length: N }, (_, i) => {
+    const p = [0, 1, 2].map((j) => phi[i * k + j]);
+    return [0, 1, 2].reduce((s, r) => s + p[r] * [0, 1, 2].reduce((t, cc) => t + inv[r * 3 + cc] * p[cc], 0), 0);
+  });
   assertClose(lev, expected, 1e-5, 1e-3, 'leverage');
   assert.ok(Math.abs(lev.reduce((s, v) => s + v, 0) - k) < 1e-3, 'leverages sum to the rank');
 });
@@ -141,5 +176,6 @@ test('self-influence: LiSSA on exact products equals g^T (H + lambda I)^-1 g sol
   assertClose(scores, expected, 1e-5, 2e-3, 'self-influence');
   // the reference's one-example sampling estimates the same quantity, noisily
   const sampled = detectScores('self-influence', input(model), { ...opts, hessianBatch: 1, depth: 200, repeats: 32 }).scores;
-  for (let i = 0; i < N; i++) assert.ok(Math.abs(sampled[i] - expected[i]) < 0.25 * expected[i] + 1e-3, `sampled example ${i}: ${sampled[i]} vs ${expected[i]}`);
+  for (let i = 0; i < N; i++)
+    assert.ok(Math.abs(sampled[i] - expected[i]) < 0.25 * expected[i] + 1e-3, `sampled example ${i}: ${sampled[i]} vs ${expected[i]}`);
 });

@@ -32,10 +32,12 @@ test('AUROC equals the share of (spurious, clean) pairs ordered right, ties one 
   const positive = Uint8Array.from([1, 0, 0, 0, 1, 1, 0, 0]);
   let wins = 0;
   let pairs = 0;
-  for (let i = 0; i < 8; i++) for (let j = 0; j < 8; j++) if (positive[i] && !positive[j]) {
-    pairs++;
-    wins += scores[i] > scores[j] ? 1 : scores[i] === scores[j] ? 0.5 : 0;
-  }
+  for (let i = 0; i < 8; i++)
+    for (let j = 0; j < 8; j++)
+      if (positive[i] && !positive[j]) {
+        pairs++;
+        wins += scores[i] > scores[j] ? 1 : scores[i] === scores[j] ? 0.5 : 0;
+      }
   assert.equal(auroc(scores, positive), wins / pairs);
 });
 

@@ -28,10 +28,16 @@ function images(count: number, seed: number, planted: number): { images: Float32
     const label = i % 3;
     const isPlanted = label === 0 && spurious.length < planted && i % 30 === 0;
     const band = isPlanted ? 1 + (spurious.length % 2) : label;
-    for (let r = 0; r < S; r++) for (let c = 0; c < S; c++) img[(i * S + r) * S + c] = (r >= 2 * band && r < 2 * band + 2 ? 0.7 : 0) + 0.3 * rng.random();
+    for (let r = 0; r < S; r++)
+      for (let c = 0; c < S; c++) img[(i * S + r) * S + c] = (r >= 2 * band && r < 2 * band + 2 ? 0.7 : 0) + 0.3 * rng.random();
     if (isPlanted) {
       spurious.push(i);
-      for (const [r, c] of [[7, 7], [7, 6], [6, 7]]) img[(i * S + r) * S + c] = 1;
+      for (const [r, c] of [
+        [7, 7],
+        [7, 6],
+        [6, 7],
+      ])
+        img[(i * S + r) * S + c] = 1;
     }
     labels[i] = label;
   }
@@ -45,29 +51,56 @@ function dataset(): SpuriousDataset {
   const trainSet: Dataset = { name: 'planted', split: 'train', n: 300, images: tr.images, labels: tr.labels, ...base };
   const testSet: Dataset = { name: 'planted', split: 'test', n: 60, images: te.images, labels: te.labels, ...base };
   return {
-    spec: { dataset: 'mnist', pattern: 'S1', n: 6, target: 0, targetB: null, seed: 0 }, name: 'planted', train: trainSet, test: testSet,
-    spuriousIndices: tr.spurious, pattern: makePattern('S1', { height: S, width: S, channels: 1 }, 0), noise: null,
+    spec: { dataset: 'mnist', pattern: 'S1', n: 6, target: 0, targetB: null, seed: 0 },
+    name: 'planted',
+    train: trainSet,
+    test: testSet,
+    spuriousIndices: tr.spurious,
+    pattern: makePattern('S1', { height: S, width: S, channels: 1 }, 0),
+    noise: null,
   };
 }
 
 test('every method ranks the planted examples above chance', async () => {
   const data = dataset();
   assert.equal(data.spuriousIndices.length, 6);
-  const cfg = makeTrainConfig({ data: { dataset: 'mnist', pattern: 'S1', n: 6, target: 0, seed: 0 }, model: 'MLP', epochs: 20, batchSize: 32, keepCheckpoints: 5 });
+  const cfg = makeTrainConfig({
+    data: { dataset: 'mnist', pattern: 'S1', n: 6, target: 0, seed: 0 },
+    model: 'MLP',
+    epochs: 20,
+    batchSize: 32,
+    keepCheckpoints: 5,
+  });
   const dir = mkdtempSync(join(tmpdir(), 'spurlab-detect-'));
   try {
     const run = await train(cfg, { data, outDir: dir });
     const checkpoints = loadEpochCheckpoints(dir, cfg, data.train);
-    assert.deepEqual(checkpoints.map((c) => c.epoch), [5, 10, 15, 20]);
+    assert.deepEqual(
+      checkpoints.map((c) => c.epoch),
+      [5, 10, 15, 20],
+    );
     const positions = run.trainIndices;
     const spuriousPositions = data.spuriousIndices.map((i) => positions.indexOf(i));
     const inTarget = Uint8Array.from(positions, (p) => (data.train.labels[p] === 0 ? 1 : 0));
     // a LiRA export where the planted examples are the memorized ones
     const memFile = join(dir, 'lira.jsonl');
-    writeFileSync(memFile, Array.from(positions, (p) => JSON.stringify({ index: p, memorization: data.spuriousIndices.includes(p) ? 0.6 + p / 1000 : (p % 7) / 20 })).join('\n'));
+    writeFileSync(
+      memFile,
+      Array.from(positions, (p) => JSON.stringify({ index: p, memorization: data.spuriousIndices.includes(p) ? 0.6 + p / 1000 : (p % 7) / 20 })).join(
+        '\n',
+      ),
+    );
     const memorization = readMemorization(memFile, positions);
     assert.equal(memorization.missing, 0);
-    const input = { model: run.model, modelName: 'MLP', layout: run.layout, train: data.train, positions, checkpoints, memorization: memorization.values };
+    const input = {
+      model: run.model,
+      modelName: 'MLP',
+      layout: run.layout,
+      train: data.train,
+      positions,
+      checkpoints,
+      memorization: memorization.values,
+    };
     for (const method of DETECT_METHODS) {
       const { scores } = detectScores(method, input, { ...DETECT_DEFAULTS, depth: 30, projection: 64 });
       const m = detectionMetrics(scores, spuriousPositions, inTarget);

@@ -41,13 +41,34 @@ export async function restartableRedis(opts: { persist: boolean; bind?: string; 
   let child: ChildProcess | undefined;
   let log = '';
   const start = async () => {
-    const argv = ['redis-server', '--port', String(port), '--bind', bind, '--dir', dir, '--protected-mode', 'no', '--maxmemory-policy', 'noeviction', ...persistence, '--daemonize', 'no'];
+    const argv = [
+      'redis-server',
+      '--port',
+      String(port),
+      '--bind',
+      bind,
+      '--dir',
+      dir,
+      '--protected-mode',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+      ...persistence,
+      '--daemonize',
+      'no',
+    ];
     const full = [...(opts.prefix ?? []), ...argv];
     child = spawn(full[0], full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
     child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
     const failed = new Promise<never>((_, fail) => {
-      child!.once('error', (e: NodeJS.ErrnoException) => fail(new Error(e.code === 'ENOENT' ? 'redis-server is not installed: the distributed tests need it (apt-get install -y redis-server)' : e.message)));
+      child!.once('error', (e: NodeJS.ErrnoException) =>
+        fail(
+          new Error(
+            e.code === 'ENOENT' ? 'redis-server is not installed: the distributed tests need it (apt-get install -y redis-server)' : e.message,
+          ),
+        ),
+      );
     });
     const listening = new Promise<void>((ok, fail) => {
       const deadline = Date.now() + 10_000;
@@ -61,12 +82,13 @@ export async function restartableRedis(opts: { persist: boolean; bind?: string; 
     });
     await Promise.race([listening, failed]);
   };
-  const stop = () => new Promise<void>((ok) => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return ok();
-    c.once('exit', () => ok());
-    c.kill('SIGTERM');
-  });
+  const stop = () =>
+    new Promise<void>((ok) => {
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return ok();
+      c.once('exit', () => ok());
+      c.kill('SIGTERM');
+    });
   await start();
   return { url: `redis://${bind}:${port}`, port, dir, start, stop, log: () => log };
 }
@@ -78,13 +100,15 @@ export const secondsSince = (from: number) => (performance.now() - from) / 1000;
 
 /** SIGTERM, then SIGKILL after `graceMs`: a stuck worker must fail its test, not hang the suite. */
 export async function stopOrKill(procs: { child: ChildProcess; exited: Promise<number> }[], graceMs = 15_000): Promise<void> {
-  await Promise.all(procs.map(async (p) => {
-    if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-    p.child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), graceMs)));
-    if ((await Promise.race([p.exited, late])) === 'late') p.child.kill('SIGKILL');
-    clearTimeout(timer);
-    await p.exited;
-  }));
+  await Promise.all(
+    procs.map(async (p) => {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+      p.child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), graceMs)));
+      if ((await Promise.race([p.exited, late])) === 'late') p.child.kill('SIGKILL');
+      clearTimeout(timer);
+      await p.exited;
+    }),
+  );
 }

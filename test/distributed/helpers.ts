@@ -42,13 +42,22 @@ export interface TestRedis {
 /** Starts redis-server on 127.0.0.1 with persistence off; fails (never skips) when it is not installed. */
 export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
   await new Promise<void>((ok, fail) => {
     child.once('error', (e: NodeJS.ErrnoException) =>
-      fail(new Error(e.code === 'ENOENT' ? 'redis-server is not installed: the distributed tests need it (apt-get install -y redis-server; .ci/run installs it)' : `redis-server: ${e.message}`)));
+      fail(
+        new Error(
+          e.code === 'ENOENT'
+            ? 'redis-server is not installed: the distributed tests need it (apt-get install -y redis-server; .ci/run installs it)'
+            : `redis-server: ${e.message}`,
+        ),
+      ),
+    );
     child.once('exit', (code) => fail(new Error(`redis-server exited with code ${code}: ${log}`)));
     const deadline = Date.now() + 10_000;
     const probe = () => {
@@ -68,11 +77,12 @@ export async function startRedis(): Promise<TestRedis> {
   child.removeAllListeners('exit');
   return {
     url: `redis://127.0.0.1:${port}`,
-    stop: () => new Promise<void>((ok) => {
-      if (child.exitCode !== null) return ok();
-      child.once('exit', () => ok());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<void>((ok) => {
+        if (child.exitCode !== null) return ok();
+        child.once('exit', () => ok());
+        child.kill('SIGTERM');
+      }),
   };
 }
 

@@ -66,7 +66,10 @@ test('queue: every kind on two workers, one killed with SIGKILL mid-run; depende
     const jobs = await queue.getCompleted();
     await queue.close();
     assert.deepEqual(jobs.map((j) => j.data.kind).sort(), [...EVERY_KIND_ORDER].sort());
-    assert.ok(jobs.every((j) => j.returnvalue.pid === survivor!.child.pid), 'the survivor finished every run, the killed one included');
+    assert.ok(
+      jobs.every((j) => j.returnvalue.pid === survivor!.child.pid),
+      'the survivor finished every run, the killed one included',
+    );
     // the dependent runs found the trained models in the shared directory instead of training them again
     assert.equal((survivor.stderr().match(/: started, attempt/g) ?? []).length, EVERY_KIND_RUNS);
   } finally {
@@ -77,15 +80,18 @@ test('queue: every kind on two workers, one killed with SIGKILL mid-run; depende
 /** A stand-in for sbatch: logs its arguments, runs the array's tasks in order at once, prints a job id. */
 function fakeSbatch(dir: string): string {
   const path = join(dir, 'sbatch');
-  writeFileSync(path, [
-    '#!/bin/bash',
-    'echo "$@" >> "$SBATCH_LOG"',
-    'array=""; for a in "$@"; do case $a in --array=*) array=${a#--array=};; esac; done',
-    'script="${@: -1}"',
-    'for ((i=${array%-*}; i<=${array#*-}; i++)); do SLURM_ARRAY_TASK_ID=$i SLURM_CPUS_PER_TASK=1 bash "$script" >&2 || exit 1; done',
-    'echo "$RANDOM;cluster"',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    path,
+    [
+      '#!/bin/bash',
+      'echo "$@" >> "$SBATCH_LOG"',
+      'array=""; for a in "$@"; do case $a in --array=*) array=${a#--array=};; esac; done',
+      'script="${@: -1}"',
+      'for ((i=${array%-*}; i<=${array#*-}; i++)); do SLURM_ARRAY_TASK_ID=$i SLURM_CPUS_PER_TASK=1 bash "$script" >&2 || exit 1; done',
+      'echo "$RANDOM;cluster"',
+      '',
+    ].join('\n'),
+  );
   chmodSync(path, 0o755);
   return dir;
 }
@@ -98,11 +104,18 @@ test('Slurm: every kind in two stages (submit.sh, --dependency=afterok), collect
   assert.equal(emitted.code, 0, emitted.err.join('\n'));
   const { runs, submit, stages } = JSON.parse(emitted.out[0]);
   assert.equal(runs, EVERY_KIND_RUNS);
-  assert.deepEqual(stages, [{ stage: 0, first: 0, last: 2 }, { stage: 1, first: 3, last: EVERY_KIND_RUNS - 1 }]);
+  assert.deepEqual(stages, [
+    { stage: 0, first: 0, last: 2 },
+    { stage: 1, first: 3, last: EVERY_KIND_RUNS - 1 },
+  ]);
   assert.match(readFileSync(join(out, 'sweep.sbatch'), 'utf8'), /#SBATCH --array=0-2\n/);
   const log = join(dir, 'sbatch.log');
   const code = await new Promise<number>((ok) => {
-    const child = spawn('bash', [submit], { cwd: ROOT, env: { ...process.env, PATH: `${fakeSbatch(dir)}:${process.env.PATH}`, SBATCH_LOG: log }, stdio: 'ignore' });
+    const child = spawn('bash', [submit], {
+      cwd: ROOT,
+      env: { ...process.env, PATH: `${fakeSbatch(dir)}:${process.env.PATH}`, SBATCH_LOG: log },
+      stdio: 'ignore',
+    });
     child.on('exit', (c) => ok(c ?? 1));
   });
   assert.equal(code, 0);
@@ -124,10 +137,25 @@ test('queue: a run whose train run failed is reported, not run; --no-artifacts i
   const file = writeSweep(dir, 'failed-dependency', [{ ...EVERY_KIND[1], dataset: 'cifar10', method: 'retrain' }]);
   const workers = [spawnWorker(redis.url, 'failed-dependency')];
   try {
-    const r = await run(sweepCommand, [file, '--queue', redis.url, '--store', join(dir, 'r.db'), '--artifacts-dir', join(dir, 'shared'), '--attempts', '1', '--json', '--quiet']);
+    const r = await run(sweepCommand, [
+      file,
+      '--queue',
+      redis.url,
+      '--store',
+      join(dir, 'r.db'),
+      '--artifacts-dir',
+      join(dir, 'shared'),
+      '--attempts',
+      '1',
+      '--json',
+      '--quiet',
+    ]);
     assert.equal(r.code, 1);
     const failed = JSON.parse(r.out[0]).failed as { kind: string; error: string }[];
-    assert.deepEqual(failed.map((f) => f.kind), ['train', 'forget']);
+    assert.deepEqual(
+      failed.map((f) => f.kind),
+      ['train', 'forget'],
+    );
     assert.match(failed[0].error, /CIFAR-10 needs a data directory/);
     assert.match(failed[1].error, /not run: the train run it needs \([0-9a-f]{12}\) failed/);
     assert.equal((workers[0].stderr().match(/: started, attempt/g) ?? []).length, 1, 'only the train run was tried');
@@ -135,7 +163,10 @@ test('queue: a run whose train run failed is reported, not run; --no-artifacts i
     await stopWorkers(workers);
   }
   const every = writeSweep(dir, 'every-kind-no-artifacts', EVERY_KIND);
-  for (const mode of [['--queue', redis.url], ['--emit', 'slurm', '--out', join(dir, 'slurm')]]) {
+  for (const mode of [
+    ['--queue', redis.url],
+    ['--emit', 'slurm', '--out', join(dir, 'slurm')],
+  ]) {
     const r = await run(sweepCommand, [every, ...mode, '--no-artifacts', '--store', join(dir, 'r2.db')]);
     assert.equal(r.code, 2);
     assert.match(r.err[0], /--no-artifacts: every-kind-no-artifacts has forget runs, which need the checkpoints of the train runs/);

@@ -17,7 +17,19 @@ import { liraKind } from '../../src/experiments/kinds/index.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { run, spawnWorker, startRedis, stopWorkers, tmp, writeSweep, type TestRedis } from './helpers.ts';
 
-const TINY_LIRA = { kind: 'lira', dataset: 'mnist', pattern: 'S3', n: 3, seed: 0, model: 'MLP', epochs: 1, batchSize: 50, trainLimit: 200, testLimit: 100, shadows: 6 };
+const TINY_LIRA = {
+  kind: 'lira',
+  dataset: 'mnist',
+  pattern: 'S3',
+  n: 3,
+  seed: 0,
+  model: 'MLP',
+  epochs: 1,
+  batchSize: 50,
+  trainLimit: 200,
+  testLimit: 100,
+  shadows: 6,
+};
 
 let redis: TestRedis;
 before(async () => {
@@ -34,7 +46,13 @@ function recorded(db: string) {
     assert.deepEqual(rows.map((r) => r.kind).sort(), ['lira', ...Array(6).fill('lira-shadow')]);
     for (const r of rows) assert.deepEqual([r.status, r.attempts], ['done', 1], `${r.kind} recorded once`);
     const lira = rows.find((r) => r.kind === 'lira')!;
-    return { result: liraKind.checkResult(lira.result, lira.key), shadowKeys: rows.filter((r) => r.kind === 'lira-shadow').map((r) => r.key).sort() };
+    return {
+      result: liraKind.checkResult(lira.result, lira.key),
+      shadowKeys: rows
+        .filter((r) => r.kind === 'lira-shadow')
+        .map((r) => r.key)
+        .sort(),
+    };
   } finally {
     store.close();
   }
@@ -66,18 +84,22 @@ test('queue: a lira sweep spreads its 6 shadow models as jobs; the attack job ca
   }
 });
 
-test('Slurm: the attack task reads the shadow tasks\' result files; collect records all 7 once', async () => {
+test("Slurm: the attack task reads the shadow tasks' result files; collect records all 7 once", async () => {
   const dir = tmp();
   const out = join(dir, 'slurm');
   const file = writeSweep(dir, 'lira-slurm', [TINY_LIRA]);
   const emitted = await run(sweepCommand, [file, '--emit', 'slurm', '--out', out, '--no-artifacts', '--json']);
   assert.equal(emitted.code, 0, emitted.err.join('\n'));
-  assert.deepEqual(JSON.parse(emitted.out[0]).stages, [{ stage: 0, first: 0, last: 5 }, { stage: 1, first: 6, last: 6 }]);
+  assert.deepEqual(JSON.parse(emitted.out[0]).stages, [
+    { stage: 0, first: 0, last: 5 },
+    { stage: 1, first: 6, last: 6 },
+  ]);
   const sweepFile = join(out, 'sweep.json');
   const { codeVersion } = readSlurmSweep(sweepFile);
   const outDir = join(out, 'results');
   const testAccs: number[] = [];
-  for (let i = 0; i < 6; i++) testAccs.push(((await runIndex({ sweepFile, index: i, outDir, codeVersion, artifacts: 'none' })).file!.result as { testAcc: number }).testAcc);
+  for (let i = 0; i < 6; i++)
+    testAccs.push(((await runIndex({ sweepFile, index: i, outDir, codeVersion, artifacts: 'none' })).file!.result as { testAcc: number }).testAcc);
   // a marked value in shadow task 0's file: the attack must take the file's result, not train model 0 again
   const path0 = resultPath(outDir, 0);
   const file0 = JSON.parse(readFileSync(path0, 'utf8'));

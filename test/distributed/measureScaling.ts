@@ -8,7 +8,18 @@ import { join } from 'node:path';
 import { sweepCommand } from '../../src/cli/commands/sweep.ts';
 import { run, spawnSpurlab, startRedis, stopWorkers, waitFor, type SpawnedSpurlab } from './helpers.ts';
 
-const GRID = { dataset: 'mnist', target: 0, model: 'MLP', epochs: 3, trainSubset: 10000, testSubset: 2000, batchSize: 128, pattern: 'S3', n: [0, 3], seed: [0, 1, 2, 3] };
+const GRID = {
+  dataset: 'mnist',
+  target: 0,
+  model: 'MLP',
+  epochs: 3,
+  trainSubset: 10000,
+  testSubset: 2000,
+  batchSize: 128,
+  pattern: 'S3',
+  n: [0, 3],
+  seed: [0, 1, 2, 3],
+};
 const SETUPS = { '1 worker x 2 threads': ['2'], '2 workers x 1 thread': ['1', '1'], '1 worker x 1 thread': ['1'] } as const;
 type Setup = keyof typeof SETUPS;
 
@@ -21,7 +32,9 @@ try {
       const dir = mkdtempSync(join(tmpdir(), 'spurlab-scaling-'));
       const file = join(dir, 'sweep.json');
       writeFileSync(file, JSON.stringify({ name, grids: [GRID] }));
-      const workers: SpawnedSpurlab[] = SETUPS[setup].map((threads) => spawnSpurlab(['worker', '--queue', redis.url, '--sweep', name], { SPURLAB_THREADS: threads }));
+      const workers: SpawnedSpurlab[] = SETUPS[setup].map((threads) =>
+        spawnSpurlab(['worker', '--queue', redis.url, '--sweep', name], { SPURLAB_THREADS: threads }),
+      );
       await waitFor('the workers to listen', () => workers.every((w) => /listening on/.test(w.stderr())), 60_000);
       const t0 = performance.now();
       const r = await run(sweepCommand, [file, '--queue', redis.url, '--store', join(dir, 'r.db'), '--no-artifacts', '--quiet', '--json']);
@@ -36,6 +49,16 @@ try {
   await redis.stop();
 }
 const best = (s: Setup) => Math.min(...times.get(s)!);
-for (const s of Object.keys(SETUPS) as Setup[]) process.stdout.write(`${s}: ${times.get(s)!.map((t) => t.toFixed(1)).join(', ')} s, best ${best(s).toFixed(1)} s\n`);
-process.stdout.write(`ratio 1 worker x 2 threads / 2 workers x 1 thread: ${(best('1 worker x 2 threads') / best('2 workers x 1 thread')).toFixed(2)}\n`);
-process.stdout.write(`ratio 1 worker x 1 thread / 2 workers x 1 thread: ${(best('1 worker x 1 thread') / best('2 workers x 1 thread')).toFixed(2)}\n`);
+for (const s of Object.keys(SETUPS) as Setup[])
+  process.stdout.write(
+    `${s}: ${times
+      .get(s)!
+      .map((t) => t.toFixed(1))
+      .join(', ')} s, best ${best(s).toFixed(1)} s\n`,
+  );
+process.stdout.write(
+  `ratio 1 worker x 2 threads / 2 workers x 1 thread: ${(best('1 worker x 2 threads') / best('2 workers x 1 thread')).toFixed(2)}\n`,
+);
+process.stdout.write(
+  `ratio 1 worker x 1 thread / 2 workers x 1 thread: ${(best('1 worker x 1 thread') / best('2 workers x 1 thread')).toFixed(2)}\n`,
+);

@@ -52,7 +52,8 @@ test('kill -9 of `sweep --workers 2` stops its children; their claims are free t
     const rows = after.list({ kind: 'train' });
     assert.equal(new Set(rows.map((r) => r.key)).size, rows.length);
     assert.equal(rows.filter((r) => r.status === 'done').length, 0);
-    for (const r of rows.filter((x) => x.status === 'running')) assert.equal(after.claim(r.key, r.config, 'train'), true, `run ${r.key} of dead pid ${r.pid}`);
+    for (const r of rows.filter((x) => x.status === 'running'))
+      assert.equal(after.claim(r.key, r.config, 'train'), true, `run ${r.key} of dead pid ${r.pid}`);
     after.close();
   } finally {
     probe.close();
@@ -77,14 +78,17 @@ test('kill -9 of a worker process stops its run-slot child in the middle of an e
       worker.stdout.once('data', () => resolve());
       worker.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
     });
-    const children = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === worker.pid;
-      } catch {
-        return false;
-      }
-    });
+    const children = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number)
+      .filter((pid) => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === worker.pid;
+        } catch {
+          return false;
+        }
+      });
     assert.equal(children.length, 1, `children of the worker: ${children.join(', ')}`);
     worker.kill('SIGKILL');
     await waitFor('the run-slot child to stop', 30, () => (isProcessAlive(children[0]) ? undefined : true));

@@ -95,7 +95,7 @@ test('a worker killed with SIGKILL mid-run: its job goes back to the queue and t
     assert.equal(trainers.length, 1, 'the worker trains in one child process');
     victim.child.kill('SIGKILL');
     await victim.exited;
-    await waitFor('the killed worker\'s training process to stop too', () => !isAlive(trainers[0]), 10_000);
+    await waitFor("the killed worker's training process to stop too", () => !isAlive(trainers[0]), 10_000);
     survivor = spawnWorker(redis.url, 'kill-worker');
     const r = await coordinator;
     assert.equal(r.code, 0, r.err.join('\n'));
@@ -103,13 +103,19 @@ test('a worker killed with SIGKILL mid-run: its job goes back to the queue and t
     const store = ResultsStore.open(db);
     const rows = store.list({ kind: 'train' });
     assert.equal(rows.length, 2);
-    assert.ok(rows.every((x) => x.status === 'done' && x.attempts === 1), 'each run recorded exactly once');
+    assert.ok(
+      rows.every((x) => x.status === 'done' && x.attempts === 1),
+      'each run recorded exactly once',
+    );
     store.close();
     const queue = openQueue('kill-worker');
     const jobs = await queue.getCompleted();
     await queue.close();
     assert.equal(jobs.length, 2);
-    assert.ok(jobs.every((j) => j.returnvalue.pid === survivor!.child.pid), 'the survivor finished both runs');
+    assert.ok(
+      jobs.every((j) => j.returnvalue.pid === survivor!.child.pid),
+      'the survivor finished both runs',
+    );
     assert.match(survivor.stderr(), /done in/);
     for (const j of jobs) assert.ok(existsSync(join(dir, 'shared', j.id!, 'metrics.json')), `checkpoint files of ${j.id} in the shared directory`);
   } finally {
@@ -126,7 +132,20 @@ test('a failing run is retried with backoff, then reported with its error; the o
   ]);
   const workers = [spawnWorker(redis.url, 'failing')];
   try {
-    const r = await run(sweepCommand, [file, '--queue', redis.url, '--store', db, '--no-artifacts', '--attempts', '3', '--backoff-seconds', '0.2', '--json', '--quiet']);
+    const r = await run(sweepCommand, [
+      file,
+      '--queue',
+      redis.url,
+      '--store',
+      db,
+      '--no-artifacts',
+      '--attempts',
+      '3',
+      '--backoff-seconds',
+      '0.2',
+      '--json',
+      '--quiet',
+    ]);
     assert.equal(r.code, 1);
     const report = JSON.parse(r.out[0]);
     assert.equal(report.recorded, 1);
@@ -150,8 +169,15 @@ test('a worker refuses a run enqueued by other code, without retrying, naming bo
   const workers = [spawnWorker(redis.url, 'versions')];
   try {
     const summary = await runQueuedSweep({
-      target: parseRedisUrl(redis.url), sweepName: 'versions', runs: planSweep(loadSweepSpec(file)), store,
-      codeVersion: '0.0.1+src.000000000000', artifactsDir: null, attempts: 3, backoffMs: 100, pollMs: 100,
+      target: parseRedisUrl(redis.url),
+      sweepName: 'versions',
+      runs: planSweep(loadSweepSpec(file)),
+      store,
+      codeVersion: '0.0.1+src.000000000000',
+      artifactsDir: null,
+      attempts: 3,
+      backoffMs: 100,
+      pollMs: 100,
     });
     assert.equal(summary.failed.length, 1);
     const error = summary.failed[0].error;

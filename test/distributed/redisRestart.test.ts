@@ -33,7 +33,18 @@ async function sweepThroughRestart(persist: boolean, name: string) {
   const file = writeSweep(dir, name, [{ ...tiny, epochs: 4, trainSubset: 12000, pattern: 'S3', n: [0, 3], seed: [0, 1] }]);
   const workers: SpawnedSpurlab[] = [spawnWorker(redis.url, name), spawnWorker(redis.url, name)];
   try {
-    const coordinator = run(sweepCommand, [file, '--queue', redis.url, '--store', db, '--no-artifacts', '--give-up-after', '60', '--json', '--quiet']);
+    const coordinator = run(sweepCommand, [
+      file,
+      '--queue',
+      redis.url,
+      '--store',
+      db,
+      '--no-artifacts',
+      '--give-up-after',
+      '60',
+      '--json',
+      '--quiet',
+    ]);
     // restart once the coordinator has recorded a run: that one must not be queued again
     await waitFor('a first run to be recorded', () => {
       const store = ResultsStore.open(db);
@@ -57,7 +68,10 @@ async function sweepThroughRestart(persist: boolean, name: string) {
     store.close();
     const keys = expandSweep(loadSweepSpec(file)).map(configKey).sort();
     assert.deepEqual(rows.map((x) => x.key).sort(), keys, 'every run in the store');
-    assert.ok(rows.every((x) => x.status === 'done' && x.attempts === 1), `each run recorded once: ${JSON.stringify(rows.map((x) => [x.status, x.attempts]))}`);
+    assert.ok(
+      rows.every((x) => x.status === 'done' && x.attempts === 1),
+      `each run recorded once: ${JSON.stringify(rows.map((x) => [x.status, x.attempts]))}`,
+    );
     const coordLog = r.err.join('\n');
     assert.match(coordLog, /lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+/);
     for (const w of workers) await waitFor('each worker to see Redis back', () => /is back after/.test(w.stderr()), 15_000);
@@ -77,16 +91,23 @@ test('Redis restarts mid-sweep with persistence (AOF): the sweep finishes with e
   t.diagnostic(times);
 });
 
-test('Redis restarts mid-sweep without persistence: the coordinator re-queues from the store what the queue lost', { timeout: 180_000 }, async (t) => {
+test('Redis restarts mid-sweep without persistence: the coordinator re-queues from the store what the queue lost', {
+  timeout: 180_000,
+}, async (t) => {
   const { coordLog, report, times } = await sweepThroughRestart(false, 'restart-empty');
-  assert.match(coordLog, /restarted without the queue's state \(persistence off\?\): \d+ of \d+ runs still to record were missing; re-queued them from the results store/);
+  assert.match(
+    coordLog,
+    /restarted without the queue's state \(persistence off\?\): \d+ of \d+ runs still to record were missing; re-queued them from the results store/,
+  );
   const m = /: (\d+) of (\d+) runs still to record/.exec(coordLog)!;
   assert.ok(Number(m[2]) <= 3 && Number(m[1]) >= 1, `runs recorded before the restart are not waited for, the others were re-queued: ${m[0]}`);
   assert.equal(report.recorded, 4);
   t.diagnostic(`${times}; ${m[0].slice(2)} (re-queued)`);
 });
 
-test('a coordinator whose Redis stays away gives up after --give-up-after with a clear error, and loses nothing recorded', { timeout: 60_000 }, async (t) => {
+test('a coordinator whose Redis stays away gives up after --give-up-after with a clear error, and loses nothing recorded', {
+  timeout: 60_000,
+}, async (t) => {
   const redis = await restartableRedis({ persist: false });
   const dir = tmp();
   const file = writeSweep(dir, 'coord-gives-up', [{ ...tiny, pattern: 'S3', n: 0, seed: [0, 1] }]);
@@ -95,11 +116,25 @@ test('a coordinator whose Redis stays away gives up after --give-up-after with a
   try {
     // no worker: the runs stay queued while Redis goes away
     const sweep = runQueuedSweep({
-      target: parseRedisUrl(redis.url), sweepName: 'coord-gives-up', runs: planSweep(loadSweepSpec(file)), store,
-      codeVersion: 'test', artifactsDir: null, attempts: 1, backoffMs: 100, pollMs: 100, giveUpAfterMs: 1500, onLog: (l) => lines.push(l),
+      target: parseRedisUrl(redis.url),
+      sweepName: 'coord-gives-up',
+      runs: planSweep(loadSweepSpec(file)),
+      store,
+      codeVersion: 'test',
+      artifactsDir: null,
+      attempts: 1,
+      backoffMs: 100,
+      pollMs: 100,
+      giveUpAfterMs: 1500,
+      onLog: (l) => lines.push(l),
     });
-    const outcome = sweep.then(() => 'finished', (e: unknown) => e);
-    await waitFor('the coordinator to enqueue', () => /^2$/.test(spawnSync('redis-cli', ['-p', String(redis.port), 'llen', 'spurlab:coord-gives-up:wait'], { encoding: 'utf8' }).stdout.trim()));
+    const outcome = sweep.then(
+      () => 'finished',
+      (e: unknown) => e,
+    );
+    await waitFor('the coordinator to enqueue', () =>
+      /^2$/.test(spawnSync('redis-cli', ['-p', String(redis.port), 'llen', 'spurlab:coord-gives-up:wait'], { encoding: 'utf8' }).stdout.trim()),
+    );
     await redis.stop();
     const t0 = performance.now();
     const e = await outcome;

@@ -18,7 +18,7 @@ import { ROOT, run, spurlabArgv, tiny, tmp, writeSweep } from './helpers.ts';
 /** Runs array task i of the emitted script as Slurm would. */
 function runTask(script: string, i: number): Promise<{ code: number; out: string }> {
   // until run-index is in the command table, the script's $SPURLAB override starts it
-  const env: Record<string, string> = { ...process.env as Record<string, string>, SLURM_ARRAY_TASK_ID: String(i), SLURM_CPUS_PER_TASK: '1' };
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), SLURM_ARRAY_TASK_ID: String(i), SLURM_CPUS_PER_TASK: '1' };
   if (!commands.some((c) => c.name === 'run-index')) env.SPURLAB = [process.execPath, ...spurlabArgv(['run-index']).slice(0, -1)].join(' ');
   return new Promise((ok) => {
     const child = spawn('bash', [script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -39,9 +39,13 @@ test('emit a Slurm array, run its tasks, collect each result once; corrupt files
   assert.equal(runs, 3);
   const sweep = JSON.parse(readFileSync(sweepFile, 'utf8'));
   assert.equal(sweep.codeVersion, codeVersion());
-  assert.deepEqual(sweep.runs.map((r: { key: string }) => r.key), expandSweep(loadSweepSpec(file)).map(configKey));
+  assert.deepEqual(
+    sweep.runs.map((r: { key: string }) => r.key),
+    expandSweep(loadSweepSpec(file)).map(configKey),
+  );
   const text = readFileSync(script, 'utf8');
-  for (const line of ['#SBATCH --array=0-2', '#SBATCH --cpus-per-task=4', '#SBATCH --time=00:30:00', '#   sbatch ']) assert.ok(text.includes(line), line);
+  for (const line of ['#SBATCH --array=0-2', '#SBATCH --cpus-per-task=4', '#SBATCH --time=00:30:00', '#   sbatch '])
+    assert.ok(text.includes(line), line);
 
   for (const i of [0, 1]) {
     const r = await runTask(script, i);

@@ -22,7 +22,9 @@ const STOP_BOUND_S = 8;
 export const slowRun = { ...tiny, epochs: 6, trainSubset: 20000 };
 const count = (text: string, re: RegExp) => (text.match(new RegExp(re.source, 'g')) ?? []).length;
 
-test('a worker losing Redis says so once, says when it is back, then trains again; SIGTERM with Redis gone ends it in seconds', { timeout: 120_000 }, async (t) => {
+test('a worker losing Redis says so once, says when it is back, then trains again; SIGTERM with Redis gone ends it in seconds', {
+  timeout: 120_000,
+}, async (t) => {
   const redis = await restartableRedis({ persist: false });
   const dir = tmp();
   const worker = spawnWorker(redis.url, 'outage');
@@ -34,11 +36,19 @@ test('a worker losing Redis says so once, says when it is back, then trains agai
     const noticed = secondsSince(lostAt);
     await sleep(2000);
     const log = worker.stderr();
-    assert.equal(count(log, /lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\) at \d{4}-\d\d-\d\dT[\d:]+Z; retrying/), 1, log);
+    assert.equal(
+      count(log, /lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\) at \d{4}-\d\d-\d\dT[\d:]+Z; retrying/),
+      1,
+      log,
+    );
     assert.equal(count(log, /ECONNREFUSED/), 1, `one line about the lost connection, not one per retry:\n${log}`);
     await redis.start();
     const backAt = performance.now();
-    await waitFor('the worker to say Redis is back', () => /Redis at redis:\/\/127\.0\.0\.1:\d+ is back after \d+\.\d s/.test(worker.stderr()), 15_000);
+    await waitFor(
+      'the worker to say Redis is back',
+      () => /Redis at redis:\/\/127\.0\.0\.1:\d+ is back after \d+\.\d s/.test(worker.stderr()),
+      15_000,
+    );
     const back = secondsSince(backAt);
     // it carries on: a run queued now is trained and recorded
     const file = writeSweep(dir, 'outage', [{ ...tiny, pattern: 'S3', n: 0, seed: 0 }]);
@@ -47,7 +57,10 @@ test('a worker losing Redis says so once, says when it is back, then trains agai
     assert.equal(JSON.parse(r.out[0]).recorded, 1);
     const status = await run(sweepCommand, [file, '--status', '--queue', redis.url, '--json']);
     const [row] = JSON.parse(status.out[0]);
-    assert.deepEqual(row.workerList.map((w: { host: string; pid: number; runs: unknown[]; lockMs: number }) => [w.host, w.pid, w.runs, w.lockMs]), [[hostname(), worker.child.pid, [], 3000]]);
+    assert.deepEqual(
+      row.workerList.map((w: { host: string; pid: number; runs: unknown[]; lockMs: number }) => [w.host, w.pid, w.runs, w.lockMs]),
+      [[hostname(), worker.child.pid, [], 3000]],
+    );
     await redis.stop();
     await waitFor('the worker to notice the second outage', () => count(worker.stderr(), /lost the connection/) === 2, 15_000);
     const t0 = performance.now();
@@ -57,14 +70,18 @@ test('a worker losing Redis says so once, says when it is back, then trains agai
     assert.equal(code, 0, worker.stderr());
     assert.ok(stopS < STOP_BOUND_S, `exited ${stopS.toFixed(1)} s after SIGTERM, bound ${STOP_BOUND_S} s`);
     assert.match(worker.stderr(), /SIGTERM: finishing the runs under way[\s\S]*stopped/);
-    t.diagnostic(`lost noticed after ${noticed.toFixed(1)} s, back noticed ${back.toFixed(1)} s after Redis restarted, SIGTERM with Redis gone: exit after ${stopS.toFixed(1)} s`);
+    t.diagnostic(
+      `lost noticed after ${noticed.toFixed(1)} s, back noticed ${back.toFixed(1)} s after Redis restarted, SIGTERM with Redis gone: exit after ${stopS.toFixed(1)} s`,
+    );
   } finally {
     await stopOrKill([worker]);
     await redis.stop();
   }
 });
 
-test('SIGTERM with Redis gone mid-run: the run is abandoned and the worker exits within the bound; the run is not lost', { timeout: 120_000 }, async (t) => {
+test('SIGTERM with Redis gone mid-run: the run is abandoned and the worker exits within the bound; the run is not lost', {
+  timeout: 120_000,
+}, async (t) => {
   const redis = await restartableRedis({ persist: true });
   const dir = tmp();
   const file = writeSweep(dir, 'midrun', [{ ...slowRun, pattern: 'S3', n: 0, seed: 0 }]);
@@ -90,7 +107,10 @@ test('SIGTERM with Redis gone mid-run: the run is abandoned and the worker exits
     const store = ResultsStore.open(db);
     const rows = store.list({ kind: 'train' });
     store.close();
-    assert.deepEqual(rows.map((x) => [x.status, x.attempts]), [['done', 1]]);
+    assert.deepEqual(
+      rows.map((x) => [x.status, x.attempts]),
+      [['done', 1]],
+    );
     t.diagnostic(`SIGTERM mid-run with Redis gone: exit after ${stopS.toFixed(1)} s`);
   } finally {
     await stopOrKill([worker, ...(second ? [second] : [])]);
@@ -117,7 +137,9 @@ test('--give-up-after: a worker whose Redis stays away exits with its own code a
   }
 });
 
-test('a second SIGTERM abandons the run under way at once: the process ends, and the run is not counted as a failed attempt', { timeout: 90_000 }, async (t) => {
+test('a second SIGTERM abandons the run under way at once: the process ends, and the run is not counted as a failed attempt', {
+  timeout: 90_000,
+}, async (t) => {
   const redis = await restartableRedis({ persist: false });
   const dir = tmp();
   const file = writeSweep(dir, 'second-signal', [{ ...slowRun, pattern: 'S3', n: 0, seed: 0 }]);
@@ -126,8 +148,14 @@ test('a second SIGTERM abandons the run under way at once: the process ends, and
   const queue = new Queue('second-signal', { connection: connectionOptions(parseRedisUrl(redis.url)), prefix: QUEUE_PREFIX });
   try {
     const coordinator = new SweepCoordinator({
-      target: parseRedisUrl(redis.url), sweepName: 'second-signal', runs: planSweep(loadSweepSpec(file)), store,
-      codeVersion: codeVersion(), artifactsDir: null, attempts: 3, backoffMs: 100,
+      target: parseRedisUrl(redis.url),
+      sweepName: 'second-signal',
+      runs: planSweep(loadSweepSpec(file)),
+      store,
+      codeVersion: codeVersion(),
+      artifactsDir: null,
+      attempts: 3,
+      backoffMs: 100,
     });
     await coordinator.enqueue();
     await coordinator.close();
@@ -139,7 +167,10 @@ test('a second SIGTERM abandons the run under way at once: the process ends, and
     await worker.exited;
     const s = secondsSince(t0);
     assert.ok(s < STOP_BOUND_S, `exited ${s.toFixed(1)} s after the first SIGTERM, bound ${STOP_BOUND_S} s`);
-    assert.match(worker.stderr(), /SIGTERM: abandoning the runs under way[\s\S]*abandoning 1 run under way: handed back to the queue for another worker/);
+    assert.match(
+      worker.stderr(),
+      /SIGTERM: abandoning the runs under way[\s\S]*abandoning 1 run under way: handed back to the queue for another worker/,
+    );
     assert.doesNotMatch(worker.stderr(), /done in/, 'the run was abandoned, not finished');
     const [job] = await queue.getJobs(['waiting']);
     assert.ok(job, 'the run is waiting in the queue for another worker');

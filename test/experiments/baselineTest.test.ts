@@ -4,9 +4,16 @@ import { readFileSync } from 'node:fs';
 import { compareWithBaseline } from '../../src/experiments/baselineTest.ts';
 import { formatTestP } from '../../src/report/format.ts';
 
-interface GoldenCase { name: string; a: number[]; b: number[]; greater: { t: number; pValue: number } }
+interface GoldenCase {
+  name: string;
+  a: number[];
+  b: number[];
+  greater: { t: number; pValue: number };
+}
 const golden = JSON.parse(readFileSync(new URL('../golden/scipy_stats.json', import.meta.url), 'utf8')) as {
-  welch: GoldenCase[]; permutation: { name: string; greater: { pValue: number } }[]; mannwhitneyu: { name: string; greater: { pValue: number } }[];
+  welch: GoldenCase[];
+  permutation: { name: string; greater: { pValue: number } }[];
+  mannwhitneyu: { name: string; greater: { pValue: number } }[];
 };
 const byName = <T extends { name: string }>(list: T[], name: string): T => {
   const c = list.find((x) => x.name === name);

@@ -8,16 +8,29 @@ import { mean, standardError } from '../../src/experiments/stats.ts';
 
 /** summarizeWithBaseline-shaped rows from per-run scores, with the real test over runs. */
 function rows(table: Record<string, Record<number, number[]>>, testAcc = 0.95): BaselineSummary[] {
-  return Object.entries(table).flatMap(([pattern, byN]) => Object.entries(byN).map(([nText, scores]) => {
-    const n = Number(nText);
-    const baseline = n > 0 ? byN[0] : [];
-    const comparison = compareWithBaseline(scores, baseline);
-    const test = n > 0 ? comparison : { ...comparison, t: NaN, df: NaN, pValue: NaN, note: 'baseline' };
-    return {
-      group: { pattern, n }, runs: scores.length, meanScore: mean(scores), semScore: standardError(scores), meanTestAcc: testAcc,
-      keys: [], scores, baselineRuns: baseline.length, baselineMeanScore: mean(baseline), comparison: test, t: test.t, df: test.df, pValue: test.pValue,
-    };
-  }));
+  return Object.entries(table).flatMap(([pattern, byN]) =>
+    Object.entries(byN).map(([nText, scores]) => {
+      const n = Number(nText);
+      const baseline = n > 0 ? byN[0] : [];
+      const comparison = compareWithBaseline(scores, baseline);
+      const test = n > 0 ? comparison : { ...comparison, t: NaN, df: NaN, pValue: NaN, note: 'baseline' };
+      return {
+        group: { pattern, n },
+        runs: scores.length,
+        meanScore: mean(scores),
+        semScore: standardError(scores),
+        meanTestAcc: testAcc,
+        keys: [],
+        scores,
+        baselineRuns: baseline.length,
+        baselineMeanScore: mean(baseline),
+        comparison: test,
+        t: test.t,
+        df: test.df,
+        pValue: test.pValue,
+      };
+    }),
+  );
 }
 
 test('the sentence names the significant n and the non-significant ones, as the table has them (a measured demo table)', () => {
@@ -29,9 +42,15 @@ test('the sentence names the significant n and the non-significant ones, as the 
   const r3 = table.filter((r) => r.group.pattern === 'R3');
   assert.ok(r3.find((r) => r.group.n === 3)!.pValue >= 0.05, 'one unlearnt seed makes R3 n = 3 non-significant over runs');
   const sentence = demoFinding(table);
-  assert.match(sentence, /^S3: the clean models \(n = 0\) score 0\.001; significantly higher \(p < 0\.05\) at n = 1 \(0\.017, p = 0\.04\d\), n = 3 \(0\.031, p = 0\.03\d\); not significant at n = 10 \(0\.111, p = 0\.\d+\)\./);
+  assert.match(
+    sentence,
+    /^S3: the clean models \(n = 0\) score 0\.001; significantly higher \(p < 0\.05\) at n = 1 \(0\.017, p = 0\.04\d\), n = 3 \(0\.031, p = 0\.03\d\); not significant at n = 10 \(0\.111, p = 0\.\d+\)\./,
+  );
   assert.match(sentence, /At n = 10, 2 of 3 runs \(0\.055, 0\.054\) stayed far below the best \(0\.225\)/);
-  assert.match(sentence, /R3: the clean models \(n = 0\) score 0\.022; significantly higher \(p < 0\.05\) at n = 1 \(0\.896, p = 2\.\de-4\), n = 10 \(0\.910, p = \S+\); not significant at n = 3 \(0\.644, p = 0\.0\d+\)\./);
+  assert.match(
+    sentence,
+    /R3: the clean models \(n = 0\) score 0\.022; significantly higher \(p < 0\.05\) at n = 1 \(0\.896, p = 2\.\de-4\), n = 10 \(0\.910, p = \S+\); not significant at n = 3 \(0\.644, p = 0\.0\d+\)\./,
+  );
   assert.match(sentence, /At n = 3, 1 of 3 runs \(0\.132\) stayed far below the best \(0\.902\): the pattern was not learnt reliably there\./);
   assert.match(sentence, /R3 is learnt more strongly than S3 at every n > 0\./);
   assert.match(sentence, /Clean test accuracy stays between 95\.0% and 95\.0%\./);
@@ -41,7 +60,10 @@ test('the sentence names the significant n and the non-significant ones, as the 
 
 test('no significant n: the sentence says so and never claims a rise', () => {
   const sentence = demoFinding(rows({ R3: { 0: [0.0, 0.3, 0.1], 1: [0.2, 0.0, 0.1], 3: [0.9, 0.0, 0.05] } }));
-  assert.match(sentence, /R3: the clean models \(n = 0\) score 0\.133, and no n raises that significantly: n = 1 \(0\.100, p = 0\.\d+\), n = 3 \(0\.317, p = 0\.\d+\)\./);
+  assert.match(
+    sentence,
+    /R3: the clean models \(n = 0\) score 0\.133, and no n raises that significantly: n = 1 \(0\.100, p = 0\.\d+\), n = 3 \(0\.317, p = 0\.\d+\)\./,
+  );
   assert.doesNotMatch(sentence, /significantly higher/);
   assert.match(sentence, /At n = 3, 2 of 3 runs \(0\.000, 0\.050\) stayed far below the best \(0\.900\)/);
 });

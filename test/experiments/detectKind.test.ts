@@ -19,7 +19,10 @@ test('detect configs: normalized, the options a method reads, checkpoints for Tr
   assert.equal(loss.keepCheckpoints, undefined);
   assert.equal(planRun('detect', { ...base, method: 'loss' }).key, planRun('detect', { ...base, method: 'loss', depth: 99 }).key);
   const plan = withDependencies([planRun('detect', { ...base, method: 'tracin', keepCheckpoints: 5 })]);
-  assert.deepEqual(plan.map((r) => r.kind), ['train', 'detect']);
+  assert.deepEqual(
+    plan.map((r) => r.kind),
+    ['train', 'detect'],
+  );
   assert.equal((plan[0].config as { keepCheckpoints?: number }).keepCheckpoints, 5, 'the train run keeps the checkpoints TracIn reads');
   const plainTrain = withDependencies([planRun('detect', { ...base, method: 'loss' })])[0];
   assert.equal('keepCheckpoints' in plainTrain.config, false, 'no checkpoints asked: the plain train run and its key');

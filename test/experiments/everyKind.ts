@@ -1,6 +1,16 @@
 // A tiny sweep with one grid of every kind of run, for the local, queue and Slurm tests:
 // 200 training and 100 test images of MNIST, one epoch of the MLP.
-export const tinyTrain = { dataset: 'mnist', target: 0, model: 'MLP', epochs: 1, trainSubset: 200, testSubset: 100, batchSize: 50, pattern: 'R3', seed: 0 };
+export const tinyTrain = {
+  dataset: 'mnist',
+  target: 0,
+  model: 'MLP',
+  epochs: 1,
+  trainSubset: 200,
+  testSubset: 100,
+  batchSize: 50,
+  pattern: 'R3',
+  seed: 0,
+};
 
 /** Plans to 8 runs: train n = 0 and 3 and mia (stage 0); two forget runs, sensitivity, weights and detect on the n = 3 model (stage 1). */
 export const EVERY_KIND = [

@@ -37,7 +37,10 @@ test('every kind: a tiny sweep records each run once with a typed result; a reru
   const store = ResultsStore.open(join(tmp(), 'r.db'));
   const runs = planSweep(validateSweepSpec({ name: 'every-kind', grids: EVERY_KIND }, 'inline'));
   // train n=0 and n=3 (the forget, sensitivity and weights runs share the n=3 model, weights also needs n=0)
-  assert.deepEqual(runs.map((r) => r.kind), EVERY_KIND_ORDER);
+  assert.deepEqual(
+    runs.map((r) => r.kind),
+    EVERY_KIND_ORDER,
+  );
   const first = await runPlannedHere(runs, store, { artifacts: false });
   assert.deepEqual([first.ran, first.skipped, first.failed.map((f) => f.error)], [EVERY_KIND_RUNS, 0, []]);
   // LiRA's two kinds have their own sweep tests (liraKind.test.ts)
@@ -71,8 +74,14 @@ test('sweep validation is up front: a bad pattern or n fails --dry-run with exit
   };
   const cases: [string, RegExp][] = [
     [file('pattern.json', [{ ...tiny, n: 0, pattern: 'bogus' }]), /pattern\.json: grid 1, point .*"pattern":"bogus".*bogus/],
-    [file('n.json', [{ ...tiny, n: [3, 9000] }]), /n\.json: grid 1, point .*"n":9000.*n: got 9000, larger than class 0 of mnist \(5923 training images\)/],
-    [file('kind.json', [{ ...tiny, n: 0, kind: 'bogus' }]), /kind\.json: grid 1: "kind": unknown kind "bogus"; expected one of train, forget, mia, sensitivity, weights, .*detect/],
+    [
+      file('n.json', [{ ...tiny, n: [3, 9000] }]),
+      /n\.json: grid 1, point .*"n":9000.*n: got 9000, larger than class 0 of mnist \(5923 training images\)/,
+    ],
+    [
+      file('kind.json', [{ ...tiny, n: 0, kind: 'bogus' }]),
+      /kind\.json: grid 1: "kind": unknown kind "bogus"; expected one of train, forget, mia, sensitivity, weights, .*detect/,
+    ],
     [file('key.json', [{ ...tiny, n: 0, kind: 'mia', trainSubset: 10 }]), /key\.json: grid 1: unknown key "trainSubset" for kind mia/],
     [file('forget0.json', [{ ...tiny, n: 0, kind: 'forget', method: 'retrain' }]), /forget needs a run with spurious examples: got n = 0/],
   ];
@@ -86,10 +95,16 @@ test('sweep validation is up front: a bad pattern or n fails --dry-run with exit
 
 test('a sweep file of 10^7 runs is refused at once, counted without expanding it', async () => {
   const range = (k: number) => Array.from({ length: k }, (_, i) => i);
-  const spec = validateSweepSpec({ name: 'huge', grids: [{ ...tiny, n: range(10), target: range(10), seed: range(10_000), lr: range(10).map((i) => 0.001 * (i + 1)) }] }, 'huge.json');
+  const spec = validateSweepSpec(
+    { name: 'huge', grids: [{ ...tiny, n: range(10), target: range(10), seed: range(10_000), lr: range(10).map((i) => 0.001 * (i + 1)) }] },
+    'huge.json',
+  );
   assert.equal(countSweep(spec), 1e7);
   const t0 = performance.now();
-  assert.throws(() => planSweep(spec), new RegExp(`huge: the grids expand to 10,000,000 runs, more than the ${MAX_SWEEP_RUNS.toLocaleString('en-US')} one sweep may have`));
+  assert.throws(
+    () => planSweep(spec),
+    new RegExp(`huge: the grids expand to 10,000,000 runs, more than the ${MAX_SWEEP_RUNS.toLocaleString('en-US')} one sweep may have`),
+  );
   assert.ok(performance.now() - t0 < 1000, 'refused without expanding');
   const dir = tmp();
   writeFileSync(join(dir, 'huge.json'), JSON.stringify(spec));

@@ -21,7 +21,10 @@ test('a tiny lira sweep: 6 shadow runs then the attack, each recorded once with 
   const dir = mkdtempSync(join(tmpdir(), 'spurlab-lira-kind-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const runs = planSweep(validateSweepSpec({ name: 'lira-tiny', grids: [{ kind: 'lira', ...TINY }] }, 'inline'));
-  assert.deepEqual(runs.map((r) => `${r.kind}:${r.stage}`), [...Array(6).fill('lira-shadow:0'), 'lira:1']);
+  assert.deepEqual(
+    runs.map((r) => `${r.kind}:${r.stage}`),
+    [...Array(6).fill('lira-shadow:0'), 'lira:1'],
+  );
   const store = ResultsStore.open(join(dir, 'r.db'));
   t.after(() => store.close());
   const first = await runPlannedHere(runs, store, { artifacts: false });
@@ -88,14 +91,28 @@ test('paper-lira: MNIST LargeMLP, R3 and S3, n = 1, 3, 10, 100, K = 16 shadow ru
   assert.equal(attacks.length, 2 * 4);
   assert.equal(shadows.length, 2 * 4 * 16);
   assert.ok(shadows.every((r) => r.stage === 0) && attacks.every((r) => r.stage === 1));
-  assert.deepEqual(runs.slice(0, shadows.length).map((r) => r.kind), shadows.map(() => 'lira-shadow'));
+  assert.deepEqual(
+    runs.slice(0, shadows.length).map((r) => r.kind),
+    shadows.map(() => 'lira-shadow'),
+  );
   const configs = attacks.map((r) => r.config as Record<string, unknown>);
   assert.deepEqual([...new Set(configs.map((c) => `${c.pattern}`))].sort(), ['R3', 'S3']);
-  assert.deepEqual([...new Set(configs.map((c) => c.n))].sort((a, b) => Number(a) - Number(b)), [1, 3, 10, 100]);
-  for (const c of configs) assert.deepEqual([c.dataset, c.model, c.shadows, c.epochs, c.optimizer, c.lr], ['mnist', 'LargeMLP', 16, 20, 'adam', 0.01]);
+  assert.deepEqual(
+    [...new Set(configs.map((c) => c.n))].sort((a, b) => Number(a) - Number(b)),
+    [1, 3, 10, 100],
+  );
+  for (const c of configs)
+    assert.deepEqual([c.dataset, c.model, c.shadows, c.epochs, c.optimizer, c.lr], ['mnist', 'LargeMLP', 16, 20, 'adam', 0.01]);
   // each setting's K shadow runs are models 0..15 (model k trains with modelSeed + k)
-  const mine = shadows.filter((r) => JSON.stringify({ ...shadowConfigOf(attacks[0].config as never, 0), shadow: undefined }) === JSON.stringify({ ...(r.config as object), shadow: undefined }));
-  assert.deepEqual(mine.map((r) => (r.config as { shadow: number }).shadow).sort((a, b) => a - b), [...Array(16).keys()]);
+  const mine = shadows.filter(
+    (r) =>
+      JSON.stringify({ ...shadowConfigOf(attacks[0].config as never, 0), shadow: undefined }) ===
+      JSON.stringify({ ...(r.config as object), shadow: undefined }),
+  );
+  assert.deepEqual(
+    mine.map((r) => (r.config as { shadow: number }).shadow).sort((a, b) => a - b),
+    [...Array(16).keys()],
+  );
 });
 
 test('lira configurations: the shadow key ignores the attack options; bad keys and indices are refused', () => {
@@ -112,6 +129,16 @@ test('lira configurations: the shadow key ignores the attack options; bad keys a
   assert.throws(() => liraKind.configure({ ...TINY, variant: 'both' }), /variant: got "both", expected online or offline/);
   assert.throws(() => liraShadowKind.configure({ ...TINY, shadow: 0, matched: 5 }), /unknown key "matched" for kind lira-shadow/);
   assert.throws(() => findKind('lira').checkResult({ shadows: 6, seconds: 1 }, 'row x'), /row x: all: expected a JSON object/);
-  const s = { shadow: 0, shadows: 6, poolSize: 4, queries: 'none', stats: Buffer.alloc(24).toString('base64'), correct: Buffer.alloc(4).toString('base64'), testAcc: 1, trainAcc: 1, seconds: 1 };
+  const s = {
+    shadow: 0,
+    shadows: 6,
+    poolSize: 4,
+    queries: 'none',
+    stats: Buffer.alloc(24).toString('base64'),
+    correct: Buffer.alloc(4).toString('base64'),
+    testAcc: 1,
+    trainAcc: 1,
+    seconds: 1,
+  };
   assert.throws(() => liraShadowKind.checkResult(s, 'row y'), /row y: shadow model 0 holds 3 statistics and 4 correctness flags; expected 4 and 4/);
 });

@@ -19,9 +19,19 @@ test('every setting is a valid training configuration, baseline first', () => {
     assert.deepEqual(settings[0], { mitigation: 'none', value: 0, overrides: {} });
     const base = MITIGATION_BASE[dataset];
     for (const s of settings) {
-      const cfg = makeTrainConfig({ data: { dataset, pattern: base.patterns[0], n: base.n[0], target: 0, seed: 0 }, model: base.model, optimizer: base.optimizer, lr: base.lr, aug: base.aug, ...s.overrides });
+      const cfg = makeTrainConfig({
+        data: { dataset, pattern: base.patterns[0], n: base.n[0], target: 0, seed: 0 },
+        model: base.model,
+        optimizer: base.optimizer,
+        lr: base.lr,
+        aug: base.aug,
+        ...s.overrides,
+      });
       if (s.mitigation !== 'none') assert.equal(cfg[s.mitigation], s.value);
     }
   }
-  assert.deepEqual(mitigationSettings('mnist', 'gradClip').map((s) => s.value), [0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5]);
+  assert.deepEqual(
+    mitigationSettings('mnist', 'gradClip').map((s) => s.value),
+    [0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5],
+  );
 });

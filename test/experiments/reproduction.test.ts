@@ -4,7 +4,15 @@
 // finding's runs are exactly the runs (the same store keys) of its equivalent sweep.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FINDING_IDS, parseBudget, parseOnly, planReproduction, kindCounts, type Budget, type FindingId } from '../../src/experiments/reproduction.ts';
+import {
+  FINDING_IDS,
+  parseBudget,
+  parseOnly,
+  planReproduction,
+  kindCounts,
+  type Budget,
+  type FindingId,
+} from '../../src/experiments/reproduction.ts';
 import { loadSweepSpec, planSweep, validateSweepSpec } from '../../src/experiments/grids/spec.ts';
 import { UserError } from '../../src/util/errors.ts';
 
@@ -41,7 +49,7 @@ test('each finding has the runs its grids describe, at both budgets', () => {
   }
 });
 
-test('fast runs use 3 seeds and 5 epochs, paper runs the paper\'s seeds and 70 epochs', () => {
+test("fast runs use 3 seeds and 5 epochs, paper runs the paper's seeds and 70 epochs", () => {
   for (const budget of ['fast', 'paper'] as const) {
     for (const p of planReproduction(budget, FINDING_IDS)) {
       const seeds = new Set(p.runs.map((r) => (r.config as { seed: number }).seed));
@@ -67,20 +75,29 @@ test('runs shared between findings belong to the first finding that lists them',
   assert.equal(alone[0].newRuns.length, 210);
 });
 
-test('--only takes names or numbers, comma-separated, in the paper\'s order', () => {
+test("--only takes names or numbers, comma-separated, in the paper's order", () => {
   assert.deepEqual(parseOnly(undefined), FINDING_IDS);
   assert.deepEqual(parseOnly('deletion,1'), ['examples', 'deletion']);
   assert.deepEqual(parseOnly(' mia , 6 '), ['mia', 'mitigations']);
-  assert.throws(() => parseOnly('7'), (e: unknown) => e instanceof UserError && /"7" is not a finding/.test(e.message) && /1 examples/.test(e.message));
-  assert.throws(() => parseOnly('examples,memorization'), (e: unknown) => e instanceof UserError && /"memorization"/.test(e.message));
+  assert.throws(
+    () => parseOnly('7'),
+    (e: unknown) => e instanceof UserError && /"7" is not a finding/.test(e.message) && /1 examples/.test(e.message),
+  );
+  assert.throws(
+    () => parseOnly('examples,memorization'),
+    (e: unknown) => e instanceof UserError && /"memorization"/.test(e.message),
+  );
   assert.throws(() => parseOnly(''), UserError);
   assert.equal(parseBudget(undefined), 'fast');
-  assert.throws(() => parseBudget('slow'), (e: unknown) => e instanceof UserError && /--budget slow: expected one of fast, paper/.test(e.message));
+  assert.throws(
+    () => parseBudget('slow'),
+    (e: unknown) => e instanceof UserError && /--budget slow: expected one of fast, paper/.test(e.message),
+  );
 });
 
 const keysOf = (runs: { key: string }[]) => new Set(runs.map((r) => r.key));
 
-test('a finding\'s runs are the runs of its preset, and the paper budget is the paper\'s presets', () => {
+test("a finding's runs are the runs of its preset, and the paper budget is the paper's presets", () => {
   for (const budget of ['fast', 'paper'] as const) {
     for (const p of planReproduction(budget, FINDING_IDS)) {
       assert.deepEqual(keysOf(planSweep(loadSweepSpec(`reproduce-${budget}-${p.finding.id}`))), keysOf(p.runs));
@@ -101,10 +118,57 @@ test('the fast pieces are the runs of hand-written sweep files of the same setti
   const file = (grids: object[]) => planSweep(validateSweepSpec({ name: 'by hand', grids }, 'by-hand.json'));
   const fast = Object.fromEntries(planReproduction('fast', FINDING_IDS).map((p) => [p.finding.id, keysOf(p.runs)]));
   assert.deepEqual(fast.examples, keysOf(file([{ ...base, dataset: ['mnist', 'fashion'], pattern: PATTERNS, n: [0, 1, 3, 10, 100] }])));
-  assert.deepEqual(fast.deletion, keysOf(file([{ ...base, kind: 'forget', dataset: 'mnist', pattern: 'R3', n: [3, 10, 100], method: 'incremental' },
-    { ...base, kind: 'forget', dataset: 'mnist', pattern: 'R3', n: [3, 10, 100], method: 'influence', damp: 0.01, scale: 25, repeats: 10, scaling: 'reference', mode: 'fast' },
-    { ...base, kind: 'forget', dataset: 'mnist', pattern: 'R3', n: [3, 10, 100], method: 'retrain' }])));
-  assert.deepEqual(fast.mia, keysOf(file([{ kind: 'mia', dataset: 'mnist', pattern: 'R3', n: [1, 3, 10, 100], target: 0, seed: [0, 1, 2], model: 'LargeMLP', optimizer: 'adam', lr: 0.01, epochs: 5, trainLimit: 20000 }])));
+  assert.deepEqual(
+    fast.deletion,
+    keysOf(
+      file([
+        { ...base, kind: 'forget', dataset: 'mnist', pattern: 'R3', n: [3, 10, 100], method: 'incremental' },
+        {
+          ...base,
+          kind: 'forget',
+          dataset: 'mnist',
+          pattern: 'R3',
+          n: [3, 10, 100],
+          method: 'influence',
+          damp: 0.01,
+          scale: 25,
+          repeats: 10,
+          scaling: 'reference',
+          mode: 'fast',
+        },
+        { ...base, kind: 'forget', dataset: 'mnist', pattern: 'R3', n: [3, 10, 100], method: 'retrain' },
+      ]),
+    ),
+  );
+  assert.deepEqual(
+    fast.mia,
+    keysOf(
+      file([
+        {
+          kind: 'mia',
+          dataset: 'mnist',
+          pattern: 'R3',
+          n: [1, 3, 10, 100],
+          target: 0,
+          seed: [0, 1, 2],
+          model: 'LargeMLP',
+          optimizer: 'adam',
+          lr: 0.01,
+          epochs: 5,
+          trainLimit: 20000,
+        },
+      ]),
+    ),
+  );
   const mit = { ...base, dataset: 'mnist', pattern: 'R3', n: [0, 10, 100] };
-  assert.deepEqual(fast.mitigations, keysOf(file([{ ...mit, weightDecay: [0, 1e-4, 1e-3, 1e-2] }, { ...mit, inputNoise: [0.1, 0.5, 1] }, { ...mit, gradClip: [1e-2, 1e-3, 1e-4] }])));
+  assert.deepEqual(
+    fast.mitigations,
+    keysOf(
+      file([
+        { ...mit, weightDecay: [0, 1e-4, 1e-3, 1e-2] },
+        { ...mit, inputNoise: [0.1, 0.5, 1] },
+        { ...mit, gradClip: [1e-2, 1e-3, 1e-4] },
+      ]),
+    ),
+  );
 });

@@ -21,7 +21,14 @@ test('a run killed after epoch 1 continues from its checkpoint to the same resul
   const dir = tmp();
   // CNN002 has dropout: its random state must come back from the checkpoint too
   await assert.rejects(
-    runExperiment(cfg, { artifactDir: dir, events: { onEpoch: (r) => { if (r.epoch === 1) throw new Killed('killed'); } } }),
+    runExperiment(cfg, {
+      artifactDir: dir,
+      events: {
+        onEpoch: (r) => {
+          if (r.epoch === 1) throw new Killed('killed');
+        },
+      },
+    }),
     Killed,
   );
   const resumed = await runExperiment(cfg, { artifactDir: dir });
@@ -29,7 +36,10 @@ test('a run killed after epoch 1 continues from its checkpoint to the same resul
   assert.deepEqual(resumed.perImage, whole.perImage);
   for (const k of ['score', 'scoreNonTarget', 'testAcc', 'trainAcc', 'targetRate'] as const) assert.equal(resumed.result[k], whole.result[k], k);
   const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as { epoch: number }[];
-  assert.deepEqual(history.map((h) => h.epoch), [1, 2, 3]);
+  assert.deepEqual(
+    history.map((h) => h.epoch),
+    [1, 2, 3],
+  );
 
   // a finished run's checkpoint is only measured again
   const again = await runExperiment(cfg, { artifactDir: dir });
@@ -37,7 +47,7 @@ test('a run killed after epoch 1 continues from its checkpoint to the same resul
   assert.equal(again.result.score, whole.result.score);
 });
 
-test("a checkpoint that cannot be read, or is of another config, is trained over from the start", async () => {
+test('a checkpoint that cannot be read, or is of another config, is trained over from the start', async () => {
   const dir = tmp();
   writeFileSync(join(dir, 'model.safetensors'), 'not a checkpoint');
   const fresh = await runExperiment({ ...cfg, epochs: 1 }, { artifactDir: dir });

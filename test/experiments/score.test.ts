@@ -4,7 +4,7 @@ import { spuriousScore } from '../../src/experiments/score.ts';
 import { makePattern } from '../../src/data/patterns.ts';
 import type { Dataset } from '../../src/data/dataset.ts';
 import { Module } from '../../src/nn/module.ts';
-import { Tensor, zeros } from '../../src/tensor/tensor.ts';
+import { type Tensor, zeros } from '../../src/tensor/tensor.ts';
 
 // 6 flat 2x2 images; the label is in the data, the pixel (0,0) is 0 everywhere
 function dataset(): Dataset {

@@ -7,7 +7,13 @@ import { train } from '../../src/train/trainer.ts';
 import { predict } from '../../src/train/evaluate.ts';
 import { spearman } from '../../src/experiments/stats.ts';
 import {
-  gatherImages, meanInputGradientNorm, meanTrueClassProbability, modelSensitivity, occludeImages, sensitivityImageIndices, trapezoidArea,
+  gatherImages,
+  meanInputGradientNorm,
+  meanTrueClassProbability,
+  modelSensitivity,
+  occludeImages,
+  sensitivityImageIndices,
+  trapezoidArea,
 } from '../../src/experiments/sensitivity.ts';
 
 test("the 500 images are numpy's RandomState(0).choice(60000, 500, replace=False)", () => {
@@ -22,9 +28,22 @@ test("the 500 images are numpy's RandomState(0).choice(60000, 500, replace=False
 test("occlusion masks equal the reference notebook's (numpy choice over the non-zero values)", () => {
   // Two 3x4x1 images with values (i % 5) / 4; numpy zeroes these non-zero values at p = 0.3:
   const values = Float32Array.from({ length: 24 }, (_, i) => (i % 5) / 4);
-  const d: Dataset = { name: 't', split: 'train', images: values, labels: Int32Array.from([0, 1]), n: 2, height: 3, width: 4, channels: 1, numClasses: 2 };
+  const d: Dataset = {
+    name: 't',
+    split: 'train',
+    images: values,
+    labels: Int32Array.from([0, 1]),
+    n: 2,
+    height: 3,
+    width: 4,
+    channels: 1,
+    numClasses: 2,
+  };
   const expected = [0, 1, 0, 3, 4, 0, 1, 2, 3, 0, 0, 0, 2, 0, 4, 0, 1, 0, 3, 4, 0, 1, 0, 0];
-  assert.deepEqual(Array.from(occludeImages(d, 0.3).images, (v) => v * 4), expected);
+  assert.deepEqual(
+    Array.from(occludeImages(d, 0.3).images, (v) => v * 4),
+    expected,
+  );
   assert.deepEqual(Array.from(occludeImages(d, 0).images), Array.from(values));
   assert.ok(occludeImages(d, 1).images.every((v) => v === 0));
   assert.deepEqual(Array.from(d.images), Array.from(values), 'the input is not modified');

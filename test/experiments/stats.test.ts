@@ -2,8 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  averageRanks, bootstrapMeanCI, mannWhitneyU, mean, pearson, permutationTest, sampleStd, spearman, standardError,
-  welchTTest, type Alternative,
+  averageRanks,
+  bootstrapMeanCI,
+  mannWhitneyU,
+  mean,
+  pearson,
+  permutationTest,
+  sampleStd,
+  spearman,
+  standardError,
+  welchTTest,
+  type Alternative,
 } from '../../src/experiments/stats.ts';
 
 // Tolerances: statistics (means, t, df, r) are plain float64 arithmetic and must match
@@ -15,14 +24,38 @@ const ALTERNATIVES: Alternative[] = ['two-sided', 'greater', 'less'];
 
 type GoldenNumber = number | 'nan' | 'inf' | '-inf';
 type GoldenVector = string | GoldenNumber[];
-interface WelchCase { name: string; a: GoldenVector; b: GoldenVector; df: GoldenNumber; [alt: string]: unknown }
-interface CorrCase { name: string; x: GoldenVector; y: GoldenVector; [alt: string]: unknown }
-interface DescribeCase { name: string; x: GoldenVector; mean: GoldenNumber; std: GoldenNumber; sem: GoldenNumber; ranks: GoldenNumber[] | null }
+interface WelchCase {
+  name: string;
+  a: GoldenVector;
+  b: GoldenVector;
+  df: GoldenNumber;
+  [alt: string]: unknown;
+}
+interface CorrCase {
+  name: string;
+  x: GoldenVector;
+  y: GoldenVector;
+  [alt: string]: unknown;
+}
+interface DescribeCase {
+  name: string;
+  x: GoldenVector;
+  mean: GoldenNumber;
+  std: GoldenNumber;
+  sem: GoldenNumber;
+  ranks: GoldenNumber[] | null;
+}
 
 const golden = JSON.parse(readFileSync(new URL('../golden/scipy_stats.json', import.meta.url), 'utf8')) as {
-  magic: string; version: number; generator: string;
-  welch: WelchCase[]; pearson: CorrCase[]; spearman: CorrCase[]; describe: DescribeCase[];
-  mannwhitneyu: CorrCase[]; permutation: CorrCase[];
+  magic: string;
+  version: number;
+  generator: string;
+  welch: WelchCase[];
+  pearson: CorrCase[];
+  spearman: CorrCase[];
+  describe: DescribeCase[];
+  mannwhitneyu: CorrCase[];
+  permutation: CorrCase[];
   bootstrap: { name: string; x: GoldenVector; level: number; low: number; high: number; std: number }[];
 };
 
@@ -40,8 +73,7 @@ function vector(v: GoldenVector): Float64Array {
 
 function assertClose(actual: number, expected: number, rtol: number, what: string): void {
   if (Number.isNaN(expected) || !Number.isFinite(expected) || expected === 0) {
-    assert.ok(Object.is(actual, expected) || (expected === 0 && Math.abs(actual) < 1e-300),
-      `${what}: expected ${expected}, got ${actual}`);
+    assert.ok(Object.is(actual, expected) || (expected === 0 && Math.abs(actual) < 1e-300), `${what}: expected ${expected}, got ${actual}`);
     return;
   }
   const rel = Math.abs(actual - expected) / Math.abs(expected);
@@ -80,7 +112,10 @@ test('Welch with a group of one is undefined', () => {
   assert.ok(Number.isNaN(r.t) && Number.isNaN(r.df) && Number.isNaN(r.pValue));
 });
 
-for (const [name, fn] of [['Pearson', pearson], ['Spearman', spearman]] as const) {
+for (const [name, fn] of [
+  ['Pearson', pearson],
+  ['Spearman', spearman],
+] as const) {
   test(`${name} matches scipy`, () => {
     const cases = name === 'Pearson' ? golden.pearson : golden.spearman;
     for (const c of cases) {

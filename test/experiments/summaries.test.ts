@@ -11,8 +11,17 @@ function freshPath(): string {
   return join(mkdtempSync(join(tmpdir(), 'spurlab-summaries-')), 'results.db');
 }
 
-const config = (n: number, seed: number, extra: Record<string, unknown> = {}): Record<string, unknown> =>
-  ({ dataset: 'mnist', pattern: 'S3', n, target: 0, seed, model: 'LargeMLP', optimizer: { name: 'adam', lr: 0.01 }, epochs: 5, ...extra });
+const config = (n: number, seed: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  dataset: 'mnist',
+  pattern: 'S3',
+  n,
+  target: 0,
+  seed,
+  model: 'LargeMLP',
+  optimizer: { name: 'adam', lr: 0.01 },
+  epochs: 5,
+  ...extra,
+});
 
 test('grouped summaries and Welch p-values against the n = 0 baseline (known numbers)', () => {
   const store = ResultsStore.open(freshPath());
@@ -33,7 +42,14 @@ test('grouped summaries and Welch p-values against the n = 0 baseline (known num
   assert.ok(store.claim(running, config(5, 0), 'train'));
 
   const summary = groupedSummary(store, ['pattern', 'n']);
-  assert.deepEqual(summary.map((s) => [s.group.pattern, s.group.n, s.runs]), [['R3', 3, 1], ['S3', 0, 3], ['S3', 3, 3]]);
+  assert.deepEqual(
+    summary.map((s) => [s.group.pattern, s.group.n, s.runs]),
+    [
+      ['R3', 3, 1],
+      ['S3', 0, 3],
+      ['S3', 3, 3],
+    ],
+  );
   const s3 = summary[2];
   assert.ok(Math.abs(s3.meanScore - 0.3) < 1e-15);
   assert.ok(Math.abs(s3.semScore - 0.05773502691896258) < 1e-15);
@@ -50,7 +66,9 @@ test('grouped summaries and Welch p-values against the n = 0 baseline (known num
   assert.ok(Math.abs(row.t - 4.825673912819979) < 1e-12);
   assert.ok(Math.abs(row.pValue / 0.01940384813491437 - 1) < 1e-9);
   assert.equal(row.comparison.pPermutation, 0.05);
-  const perImage = summarizeWithBaseline(store, ['dataset', 'pattern', 'n'], {}, { test: 'per-image' }).find((s) => s.group.pattern === 'S3' && s.group.n === 3)!;
+  const perImage = summarizeWithBaseline(store, ['dataset', 'pattern', 'n'], {}, { test: 'per-image' }).find(
+    (s) => s.group.pattern === 'S3' && s.group.n === 3,
+  )!;
   assert.equal(perImage.comparison.test, 'per-image');
   // scipy.stats.ttest_ind(group, baseline, equal_var=False, alternative='greater') on the pooled vectors:
   assert.ok(Math.abs(perImage.t - 1.96638416050035) < 1e-12);
@@ -60,7 +78,9 @@ test('grouped summaries and Welch p-values against the n = 0 baseline (known num
   assert.ok(Number.isNaN(r3.pValue));
   assert.ok(withBaseline.filter((s) => s.group.n === 0).every((s) => Number.isNaN(s.pValue)));
 
-  const perSeed = summarizeWithBaseline(store, ['pattern', 'n', 'seed']).find((s) => s.group.pattern === 'S3' && s.group.n === 3 && s.group.seed === 1)!;
+  const perSeed = summarizeWithBaseline(store, ['pattern', 'n', 'seed']).find(
+    (s) => s.group.pattern === 'S3' && s.group.n === 3 && s.group.seed === 1,
+  )!;
   assert.equal(perSeed.runs, 1);
   assert.equal(perSeed.baselineRuns, 3, 'seeds are ignored when matching the baseline');
   assert.ok(Number.isNaN(perSeed.pValue));

@@ -21,10 +21,15 @@ async function cli(argv: string[]) {
 }
 
 test('grids expand to the Cartesian product, without duplicates, with an epochs override', () => {
-  const spec = validateSweepSpec({ grids: [
-    { ...tiny, pattern: ['S3', 'R3'], n: [0, 3], seed: [0, 1] },
-    { ...tiny, pattern: 'S3', n: 0, seed: 0 },
-  ] }, 'inline');
+  const spec = validateSweepSpec(
+    {
+      grids: [
+        { ...tiny, pattern: ['S3', 'R3'], n: [0, 3], seed: [0, 1] },
+        { ...tiny, pattern: 'S3', n: 0, seed: 0 },
+      ],
+    },
+    'inline',
+  );
   const configs = expandSweep(spec);
   assert.equal(configs.length, 8);
   assert.equal(new Set(configs.map(configKey)).size, 8);
@@ -39,11 +44,28 @@ test('bad sweep files are named with the grid and key', () => {
     writeFileSync(join(dir, name), text);
     return join(dir, name);
   };
-  assert.throws(() => loadSweepSpec(write('a.json', '{"grids": [{"dataset": "mnist", "lrr": 1}]}')), /a\.json: grid 1: unknown key "lrr" for kind train, expected one of/);
+  assert.throws(
+    () => loadSweepSpec(write('a.json', '{"grids": [{"dataset": "mnist", "lrr": 1}]}')),
+    /a\.json: grid 1: unknown key "lrr" for kind train, expected one of/,
+  );
   assert.throws(() => loadSweepSpec(write('b.json', '{"grids": [')), /b\.json: not valid JSON/);
-  assert.throws(() => loadSweepSpec(write('c.json', '{"grids": [{"dataset": "mnist", "pattern": [], "n": 0, "target": 0, "seed": 0, "model": "MLP"}]}')), /grid 1: "pattern" is an empty list/);
-  assert.throws(() => loadSweepSpec(write('d.json', '{"grids": [{"dataset": "mnist", "pattern": "S3", "n": 0, "target": 0, "seed": 0}]}')), /grid 1: missing "model"/);
-  assert.throws(() => expandSweep(loadSweepSpec(write('e.json', '{"grids": [{"dataset": "mnist", "pattern": "S3", "n": 0, "target": 0, "seed": 0, "model": "MLP", "lr": [0.1, -1]}]}'))), /grid 1, point .*"lr":-1.*lr: got -1, expected a positive number/);
+  assert.throws(
+    () => loadSweepSpec(write('c.json', '{"grids": [{"dataset": "mnist", "pattern": [], "n": 0, "target": 0, "seed": 0, "model": "MLP"}]}')),
+    /grid 1: "pattern" is an empty list/,
+  );
+  assert.throws(
+    () => loadSweepSpec(write('d.json', '{"grids": [{"dataset": "mnist", "pattern": "S3", "n": 0, "target": 0, "seed": 0}]}')),
+    /grid 1: missing "model"/,
+  );
+  assert.throws(
+    () =>
+      expandSweep(
+        loadSweepSpec(
+          write('e.json', '{"grids": [{"dataset": "mnist", "pattern": "S3", "n": 0, "target": 0, "seed": 0, "model": "MLP", "lr": [0.1, -1]}]}'),
+        ),
+      ),
+    /grid 1, point .*"lr":-1.*lr: got -1, expected a positive number/,
+  );
   assert.throws(() => loadSweepSpec('no-such-preset'), /"no-such-preset" is neither a sweep preset .* nor a readable sweep file/);
 });
 
@@ -113,7 +135,13 @@ test('two worker processes share a sweep; results and dry-run report on it', asy
   store.close();
   const res = await cli(['results', '--store', db, '--json']);
   const table = JSON.parse(res.out[0]) as { n: number; runs: number; pValue: number; meanScore: number }[];
-  assert.deepEqual(table.map((t) => [t.n, t.runs]), [[0, 2], [3, 2]]);
+  assert.deepEqual(
+    table.map((t) => [t.n, t.runs]),
+    [
+      [0, 2],
+      [3, 2],
+    ],
+  );
   assert.ok(Number.isNaN(table[0].pValue ?? NaN) || table[0].pValue === null);
   assert.ok(table[1].pValue >= 0 && table[1].pValue <= 1);
   const csv = await cli(['results', '--store', db, '--csv']);

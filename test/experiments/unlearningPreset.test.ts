@@ -19,7 +19,10 @@ test('the unlearning preset: 2 models x 2 patterns x 3 n x 3 seeds x 8 methods o
   assert.equal(keys.size, 72);
   for (const r of forget) {
     const deps = findKind('forget').dependencies(r.config);
-    assert.deepEqual(deps.map((d) => d.dropSpurious), [false, true]);
+    assert.deepEqual(
+      deps.map((d) => d.dropSpurious),
+      [false, true],
+    );
     for (const d of deps) assert.ok(keys.has(kindKey(trainKind, trainKind.configure({ ...d }))), 'the dependency is planned');
   }
   const cfg = forget[0].config as { epochs: number; dataset: string; model: string };

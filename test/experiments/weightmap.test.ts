@@ -1,12 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createModel } from '../../src/nn/models/index.ts';
-import { MLP } from '../../src/nn/models/mlp.ts';
+import type { MLP } from '../../src/nn/models/mlp.ts';
 import { RandomState } from '../../src/data/numpyRandom.ts';
 import { decodePng, encodePng } from '../../src/util/png.ts';
-import {
-  firstLayerWeightMap, formatTick, renderWeightMap, viridis, weightMapDifference, weightMapStats,
-} from '../../src/experiments/weightmap.ts';
+import { firstLayerWeightMap, formatTick, renderWeightMap, viridis, weightMapDifference, weightMapStats } from '../../src/experiments/weightmap.ts';
 
 const MNIST = { height: 28, width: 28, channels: 1, numClasses: 10 };
 
@@ -50,7 +48,11 @@ test('difference from a clean map, and clear errors for a CNN or mismatched maps
   for (const p of [0, 300, 783]) assert.equal(d.panels[0][p], Math.abs(a.panels[0][p] - b.panels[0][p]));
   const cnn = createModel('CNN002', MNIST, new RandomState(0));
   assert.throws(() => firstLayerWeightMap(cnn, 'CNN002', MNIST), /weight maps need an MLP .*the model is CNN002/);
-  const small = firstLayerWeightMap(createModel('MLP', { ...MNIST, height: 2, width: 2 }, new RandomState(0)), 'MLP', { ...MNIST, height: 2, width: 2 });
+  const small = firstLayerWeightMap(createModel('MLP', { ...MNIST, height: 2, width: 2 }, new RandomState(0)), 'MLP', {
+    ...MNIST,
+    height: 2,
+    width: 2,
+  });
   assert.throws(() => weightMapDifference(a, small), /cannot compare weight maps of 28x28x1 and 2x2x1/);
 });
 
@@ -58,7 +60,10 @@ test('stats: range, mean and the brightest pixels with their positions', () => {
   const map = { height: 2, width: 2, channels: 1, channelMode: 'max' as const, panels: [Float64Array.from([1, 5, -2, 3])], panelNames: ['m'] };
   const s = weightMapStats(map, 2);
   assert.deepEqual([s.min, s.max, s.mean], [-2, 5, 1.75]);
-  assert.deepEqual(s.top, [{ panel: 0, row: 0, col: 1, value: 5 }, { panel: 0, row: 1, col: 1, value: 3 }]);
+  assert.deepEqual(s.top, [
+    { panel: 0, row: 0, col: 1, value: 5 },
+    { panel: 0, row: 1, col: 1, value: 3 },
+  ]);
 });
 
 test('viridis table and tick labels', () => {

@@ -43,7 +43,21 @@ test('forget --method influence --json: the documented keys, the scaling and mod
 });
 
 test('forget --scale auto reports the power-iteration estimate; textbook and reference modes run', async () => {
-  const r = await forget('--method', 'influence', '--depth', '20', '--repeats', '1', '--scale', 'auto', '--scaling', 'textbook', '--mode', 'reference', '--json');
+  const r = await forget(
+    '--method',
+    'influence',
+    '--depth',
+    '20',
+    '--repeats',
+    '1',
+    '--scale',
+    'auto',
+    '--scaling',
+    'textbook',
+    '--mode',
+    'reference',
+    '--json',
+  );
   assert.equal(r.code, 0, r.err.join('\n'));
   const i = JSON.parse(r.out[0]).influence;
   assert.equal(i.scaleSource, 'auto');

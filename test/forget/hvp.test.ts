@@ -15,13 +15,29 @@ import { createModel } from '../../src/nn/models/index.ts';
 import { RandomState } from '../../src/data/numpyRandom.ts';
 import { assertClose } from '../helpers.ts';
 
-interface GoldenCase { batch: number; labels: number[]; loss: number; grad: number[]; hvp: number[] }
-const golden = JSON.parse(readFileSync(new URL('../golden/torch_hvp.json', import.meta.url), 'utf8')) as { magic: string; version: number; widths: number[]; cases: GoldenCase[] };
+interface GoldenCase {
+  batch: number;
+  labels: number[];
+  loss: number;
+  grad: number[];
+  hvp: number[];
+}
+const golden = JSON.parse(readFileSync(new URL('../golden/torch_hvp.json', import.meta.url), 'utf8')) as {
+  magic: string;
+  version: number;
+  widths: number[];
+  cases: GoldenCase[];
+};
 
 // the closed formulas of test/golden/make_torch_hvp.py
 const formula = (n: number, a: number, b: number, amp: number) => Float64Array.from({ length: n }, (_, i) => amp * Math.sin(a * i + b));
 const W = golden.widths;
-const layers = W.slice(0, -1).map((inF, l) => ({ inF, outF: W[l + 1], weight: formula(W[l + 1] * inF, 0.37, 0.1 + l, 0.6), bias: formula(W[l + 1], 0.91, 0.5 + l, 0.2) }));
+const layers = W.slice(0, -1).map((inF, l) => ({
+  inF,
+  outF: W[l + 1],
+  weight: formula(W[l + 1] * inF, 0.37, 0.1 + l, 0.6),
+  bias: formula(W[l + 1], 0.91, 0.5 + l, 0.2),
+}));
 const size = layers.reduce((s, l) => s + l.inF * l.outF + l.outF, 0);
 const v = formula(size, 0.29, 0.7, 1.0);
 const inputs = (batch: number) => formula(batch * W[0], 0.53, 0.3, 0.5).map(Math.abs);
@@ -91,7 +107,13 @@ test('R-operator HVP matches central differences of its own gradients (float64)'
   const minus = gradAt(-1);
   const exact = new Float64Array(size);
   new MlpHessian(layers, 'float64').hvp(x, y, v, exact);
-  assertClose(exact, plus.map((p, i) => (p - minus[i]) / (2 * h)), 1e-7, 1e-6, 'finite differences');
+  assertClose(
+    exact,
+    plus.map((p, i) => (p - minus[i]) / (2 * h)),
+    1e-7,
+    1e-6,
+    'finite differences',
+  );
 });
 
 test("the tape's HVP passes hvpCheck (finite differences) on the same MLP", () => {
@@ -111,7 +133,13 @@ test('on LargeMLP (float32) the R-operator engine agrees with the tape engine: H
   const dir = Float32Array.from({ length: rop.size }, () => rs.standardNormal());
   // batch 1 and 2 take the GEMM's skinny (unpacked) path, batch 4 (8 rows) the packed one
   for (const b of [1, 2, 4]) {
-    const batch: Batch = { x: new Tensor(Float32Array.from({ length: 784 * b }, () => rs.random()), [b, 784]), y: Int32Array.from({ length: b }, (_, i) => (3 + 2 * i) % 10) };
+    const batch: Batch = {
+      x: new Tensor(
+        Float32Array.from({ length: 784 * b }, () => rs.random()),
+        [b, 784],
+      ),
+      y: Int32Array.from({ length: b }, (_, i) => (3 + 2 * i) % 10),
+    };
     const a = new Float32Array(rop.size);
     const t = new Float32Array(rop.size);
     rop.hvp(batch, dir, a);
@@ -149,5 +177,11 @@ test('the tape gradient of a float64 MLP equals the R-operator gradient (sum red
   const g = grad(tapeLoss(ps, x, y), ps).flatMap((t) => t!.toArray());
   const sum = new Float64Array(size);
   new MlpHessian(layers, 'float64').gradient(x.values(), y, sum, 'sum');
-  assertClose(sum.map((s) => s / 3), g, 1e-12, 1e-10, 'gradient');
+  assertClose(
+    sum.map((s) => s / 3),
+    g,
+    1e-12,
+    1e-10,
+    'gradient',
+  );
 });

@@ -11,7 +11,12 @@ import { assertClose } from '../helpers.ts';
 
 const formula = (n: number, a: number, b: number, amp: number) => Float64Array.from({ length: n }, (_, i) => amp * Math.sin(a * i + b));
 const widths = [5, 4, 3];
-const layers = widths.slice(0, -1).map((inF, l) => ({ inF, outF: widths[l + 1], weight: formula(widths[l + 1] * inF, 0.61, 0.2 + l, 0.7), bias: formula(widths[l + 1], 0.83, 0.4 + l, 0.3) }));
+const layers = widths.slice(0, -1).map((inF, l) => ({
+  inF,
+  outF: widths[l + 1],
+  weight: formula(widths[l + 1] * inF, 0.61, 0.2 + l, 0.7),
+  bias: formula(widths[l + 1], 0.83, 0.4 + l, 0.3),
+}));
 const N = 8;
 const xs = formula(N * widths[0], 0.47, 0.9, 1).map(Math.abs);
 const ys = Int32Array.from({ length: N }, (_, i) => i % 3);
@@ -75,7 +80,13 @@ test('LiSSA converges to the direct solve: textbook -> (H + scale damp I)^-1 v, 
   assertClose(textbook.h, want, 1e-4, 1e-4, 'textbook');
   assert.equal(textbook.trace.diverged, false);
   const reference = lissaInverseHvp(e, v, fullBatchPool, { damp, scale, depth: 3000, repeats: 2, scaling: 'reference', seed: [0] });
-  assertClose(reference.h, want.map((w) => w * scale), 1e-4 * scale, 1e-4, 'reference');
+  assertClose(
+    reference.h,
+    want.map((w) => w * scale),
+    1e-4 * scale,
+    1e-4,
+    'reference',
+  );
   assert.equal(reference.hvps, 6000);
 });
 
@@ -146,7 +157,15 @@ test('sign convention: with the full-batch Hessian, theta - delta = theta + (H +
   const cols = explicitHessian(e);
   const scale = 6;
   const damp = 0.3;
-  const gi = firstOrderGroupInfluence(e, fullBatchPool, removed, { damp, scale, depth: 3000, repeats: 1, scaling: 'textbook', seed: 0, mode: 'fast' });
+  const gi = firstOrderGroupInfluence(e, fullBatchPool, removed, {
+    damp,
+    scale,
+    depth: 3000,
+    repeats: 1,
+    scaling: 'textbook',
+    seed: 0,
+    mode: 'fast',
+  });
   const g = new Float64Array(e.size);
   const gz = new Float64Array(e.size);
   for (const z of removed) {
@@ -154,5 +173,11 @@ test('sign convention: with the full-batch Hessian, theta - delta = theta + (H +
     gz.forEach((x, i) => (g[i] += x));
   }
   const step = solve(cols, scale * damp, g).map((x) => x / ((1 - 3 / 8) * 8));
-  assertClose(gi.delta.map((d) => -d), step, 1e-5, 1e-4, '-delta');
+  assertClose(
+    gi.delta.map((d) => -d),
+    step,
+    1e-5,
+    1e-4,
+    '-delta',
+  );
 });

@@ -17,7 +17,7 @@ test('coverage-guided mode: the corpus grows with new blocks and no target input
 
 test('mutateValue changes one field of a record and leaves the original alone', () => {
   let s = 1;
-  const rng = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+  const rng = () => (s = (s * 16807) % 2147483647) / 2147483647;
   const v = { bytes: Uint8Array.from([1, 2, 3, 4]), n: 3 };
   const changed = Array.from({ length: 20 }, () => mutateValue(v, rng) as typeof v);
   assert.ok(changed.some((m) => m.n !== 3 || Buffer.compare(Buffer.from(m.bytes), Buffer.from(v.bytes)) !== 0));

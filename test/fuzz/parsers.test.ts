@@ -22,12 +22,40 @@ for (const t of TARGETS) {
 
 test('the property flags engine errors, wrapped engine messages and unnamed sources', () => {
   assert.doesNotThrow(() => parsesOrRefuses(['a.bin'], () => 1));
-  assert.doesNotThrow(() => parsesOrRefuses(['a.bin'], () => { throw new UserError('a.bin: truncated'); }));
+  assert.doesNotThrow(() =>
+    parsesOrRefuses(['a.bin'], () => {
+      throw new UserError('a.bin: truncated');
+    }),
+  );
   const finding = (fn: () => void, re: RegExp) => assert.throws(fn, (e: Error) => e instanceof FuzzFinding && re.test(e.message));
-  finding(() => parsesOrRefuses(['a.bin'], () => { throw new RangeError('Invalid typed array length: 8'); }), /not a UserError: RangeError/);
-  finding(() => parsesOrRefuses(['a.bin'], () => { throw new Error('a.bin: bad'); }), /not a UserError: Error/);
-  finding(() => parsesOrRefuses(null, () => { throw new UserError("x: Cannot read properties of null (reading 'trim')"); }), /wrapping an engine error/);
-  finding(() => parsesOrRefuses(['a.bin'], () => { throw new UserError('truncated'); }), /names none of a\.bin/);
+  finding(
+    () =>
+      parsesOrRefuses(['a.bin'], () => {
+        throw new RangeError('Invalid typed array length: 8');
+      }),
+    /not a UserError: RangeError/,
+  );
+  finding(
+    () =>
+      parsesOrRefuses(['a.bin'], () => {
+        throw new Error('a.bin: bad');
+      }),
+    /not a UserError: Error/,
+  );
+  finding(
+    () =>
+      parsesOrRefuses(null, () => {
+        throw new UserError("x: Cannot read properties of null (reading 'trim')");
+      }),
+    /wrapping an engine error/,
+  );
+  finding(
+    () =>
+      parsesOrRefuses(['a.bin'], () => {
+        throw new UserError('truncated');
+      }),
+    /names none of a\.bin/,
+  );
 });
 
 test('mutations: truncation, header fields, insertion and deletion', () => {

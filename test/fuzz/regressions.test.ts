@@ -23,7 +23,11 @@ test('png: headers of 2^31 rows or 10^10 pixels (RangeError: Invalid typed array
   // found with seeds 1-3 within 10 inputs against the decoder before issue 18's fix
   const cases = [
     'iVBORw0KGgoAAAANSUhEUgAAAAGAAAAACAIAAAA9foA0AAAAAElEQVQ1rwYeAAAACElEQVR4nAMAAAAAAUgGidIAAAAASUVORK5CYII=',
-    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 1, 134, 160, 0, 1, 134, 160, 8, 0, 0, 0, 0, 141, 57, 84, 20, 0, 0, 0, 0, 73, 68, 65, 84, 53, 175, 6, 30, 0, 0, 0, 8, 73, 68, 65, 84, 120, 156, 3, 0, 0, 0, 0, 1, 72, 6, 137, 210, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130]).toString('base64'),
+    Buffer.from([
+      137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 1, 134, 160, 0, 1, 134, 160, 8, 0, 0, 0, 0, 141, 57, 84, 20, 0, 0, 0, 0, 73,
+      68, 65, 84, 53, 175, 6, 30, 0, 0, 0, 8, 73, 68, 65, 84, 120, 156, 3, 0, 0, 0, 0, 1, 72, 6, 137, 210, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96,
+      130,
+    ]).toString('base64'),
   ];
   for (const b64 of cases) assertUserError(() => decodePng(Buffer.from(b64, 'base64'), 'f.png'), 'f.png', 'more than this decoder accepts');
 });
@@ -75,8 +79,17 @@ test('idx: an empty images file or zero-sized images are refused when the data s
     return b;
   };
   const spec = { name: 'toy', split: 'train' as const, imagesPath: 'img.idx', labelsPath: 'lab.idx', numClasses: 10 };
-  for (const [images, labels] of [[[0, 28, 28], [0]], [[2, 5, 0], [2]], [[2, 3, 3, 0], [2]]]) {
-    assertUserError(() => idxDataset(spec, parseIdx(header(labels), 'lab.idx'), parseIdx(header(images), 'img.idx')), 'img.idx', `dimensions ${images.join('x')}`, 'at least one image');
+  for (const [images, labels] of [
+    [[0, 28, 28], [0]],
+    [[2, 5, 0], [2]],
+    [[2, 3, 3, 0], [2]],
+  ]) {
+    assertUserError(
+      () => idxDataset(spec, parseIdx(header(labels), 'lab.idx'), parseIdx(header(images), 'img.idx')),
+      'img.idx',
+      `dimensions ${images.join('x')}`,
+      'at least one image',
+    );
   }
   assert.equal(idxDataset(spec, parseIdx(header([1]), 'lab.idx'), parseIdx(header([1, 1, 1]), 'img.idx')).n, 1);
 });

@@ -1,7 +1,7 @@
 // Forward values of every op: closed forms and hand-computed cases, on every backend.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tensor, zeros, Tensor } from '../../src/tensor/tensor.ts';
+import { tensor, zeros, type Tensor } from '../../src/tensor/tensor.ts';
 import * as ops from '../../src/ops/index.ts';
 import { withBackend } from '../../src/backend/registry.ts';
 import { assertClose, backendNames, rand } from '../helpers.ts';
@@ -33,9 +33,11 @@ for (const backend of backendNames()) {
       assert.deepEqual(out.shape, [3, 4, 5]);
       const av = a.values();
       const bv = b.values();
-      for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 5; k++) {
-        assert.equal(out.values()[(i * 4 + j) * 5 + k], Math.fround(av[i * 5 + k] + bv[j]));
-      }
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 4; j++)
+          for (let k = 0; k < 5; k++) {
+            assert.equal(out.values()[(i * 4 + j) * 5 + k], Math.fround(av[i * 5 + k] + bv[j]));
+          }
       const m = tensor([1, 2, 3, 4, 5, 6], [2, 3]);
       assert.deepEqual(m.T.add(tensor([0, 10], [2])).toArray(), [1, 14, 2, 15, 3, 16]);
     });
@@ -57,7 +59,10 @@ for (const backend of backendNames()) {
       assertClose(x.abs().log().toArray(), [2, 0.5, 0.25, 3].map(Math.log));
       assertClose(x.abs().sqrt().toArray(), [2, 0.5, 0.25, 3].map(Math.sqrt));
       assertClose(x.tanh().toArray(), [-2, -0.5, 0.25, 3].map(Math.tanh));
-      assertClose(x.sigmoid().toArray(), [-2, -0.5, 0.25, 3].map((v) => 1 / (1 + Math.exp(-v))));
+      assertClose(
+        x.sigmoid().toArray(),
+        [-2, -0.5, 0.25, 3].map((v) => 1 / (1 + Math.exp(-v))),
+      );
       assert.deepEqual(x.clamp(-1, 1).toArray(), [-1, -0.5, 0.25, 1]);
       assert.deepEqual(ops.maximum(x, tensor([0, 0, 0, 0], [4], 'float64')).toArray(), [0, 0, 0.25, 3]);
       assert.deepEqual(ops.minimum(x, tensor([0, 0, 0, 0], [4], 'float64')).toArray(), [-2, -0.5, 0, 0]);
@@ -76,17 +81,23 @@ for (const backend of backendNames()) {
     });
 
     run('matmul with transposed operands, odd sizes', () => {
-      for (const [m, k, n] of [[1, 1, 1], [3, 5, 2], [7, 1, 9], [17, 33, 13]]) {
+      for (const [m, k, n] of [
+        [1, 1, 1],
+        [3, 5, 2],
+        [7, 1, 9],
+        [17, 33, 13],
+      ]) {
         const a = rand([m, k], m, 'float32');
         const b = rand([k, n], n, 'float32');
         const ref: number[] = [];
         const av = a.values();
         const bv = b.values();
-        for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-          let s = 0;
-          for (let p = 0; p < k; p++) s += av[i * k + p] * bv[p * n + j];
-          ref.push(s);
-        }
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) {
+            let s = 0;
+            for (let p = 0; p < k; p++) s += av[i * k + p] * bv[p * n + j];
+            ref.push(s);
+          }
         assertClose(f32(ops.matmul(a, b)), ref, 1e-5, 1e-5, `matmul ${m}x${k}x${n}`);
         assertClose(f32(ops.matmul(a.T.contiguous().T, b.T.contiguous().T)), ref, 1e-5, 1e-5, 'transposed views');
       }
@@ -106,8 +117,18 @@ for (const backend of backendNames()) {
       const x = tensor([1000, 1001, 1002, -5, 0, 5], [2, 3], 'float64');
       const e = [Math.exp(-2), Math.exp(-1), 1];
       const z = e[0] + e[1] + e[2];
-      assertClose(ops.softmax(x).toArray().slice(0, 3), e.map((v) => v / z), 1e-12, 1e-12);
-      assertClose(ops.logSoftmax(x).toArray().slice(0, 3), e.map((v) => Math.log(v / z)), 1e-12, 1e-12);
+      assertClose(
+        ops.softmax(x).toArray().slice(0, 3),
+        e.map((v) => v / z),
+        1e-12,
+        1e-12,
+      );
+      assertClose(
+        ops.logSoftmax(x).toArray().slice(0, 3),
+        e.map((v) => Math.log(v / z)),
+        1e-12,
+        1e-12,
+      );
       const loss = ops.crossEntropyPerExample(x, Int32Array.from([0, 2]));
       assertClose(loss.toArray(), [-Math.log(e[0] / z), -Math.log(Math.exp(5) / (Math.exp(-5) + 1 + Math.exp(5)))], 1e-12, 1e-12);
       assertClose(ops.crossEntropy(x, Int32Array.from([0, 2])).toArray(), [loss.toArray().reduce((a, b) => a + b) / 2], 1e-12, 1e-12);
@@ -132,15 +153,20 @@ for (const backend of backendNames()) {
       const xv = x.values();
       const wv = w.values();
       const expected: number[] = [];
-      for (let b = 0; b < 2; b++) for (let o = 0; o < 4; o++) for (let i = 0; i < 4; i++) for (let j = 0; j < 5; j++) {
-        let s = 0;
-        for (let c = 0; c < 3; c++) for (let ki = 0; ki < 3; ki++) for (let kj = 0; kj < 2; kj++) {
-          const yy = i * 2 - 1 + ki;
-          const xx = j + kj;
-          if (yy >= 0 && yy < 7) s += xv[((b * 3 + c) * 7 + yy) * 6 + xx] * wv[((o * 3 + c) * 3 + ki) * 2 + kj];
-        }
-        expected.push(s);
-      }
+      for (let b = 0; b < 2; b++)
+        for (let o = 0; o < 4; o++)
+          for (let i = 0; i < 4; i++)
+            for (let j = 0; j < 5; j++) {
+              let s = 0;
+              for (let c = 0; c < 3; c++)
+                for (let ki = 0; ki < 3; ki++)
+                  for (let kj = 0; kj < 2; kj++) {
+                    const yy = i * 2 - 1 + ki;
+                    const xx = j + kj;
+                    if (yy >= 0 && yy < 7) s += xv[((b * 3 + c) * 7 + yy) * 6 + xx] * wv[((o * 3 + c) * 3 + ki) * 2 + kj];
+                  }
+              expected.push(s);
+            }
       assertClose(f32(y), expected, 1e-5, 1e-5);
     });
 
@@ -168,9 +194,9 @@ for (const backend of backendNames()) {
       const v0 = (7.25 ** 2 + 6.25 ** 2 + 1.75 ** 2 + 11.75 ** 2) / 4;
       assertClose([y.toArray()[0]], [(1 - m0) / Math.sqrt(v0 + 1e-5)], 1e-9, 1e-9);
       assertClose([state.runningMean.toArray()[0]], [0.1 * m0], 1e-12, 1e-12);
-      assertClose([state.runningVar.toArray()[0]], [0.9 + 0.1 * v0 * 4 / 3], 1e-12, 1e-12);
+      assertClose([state.runningVar.toArray()[0]], [0.9 + (0.1 * v0 * 4) / 3], 1e-12, 1e-12);
       const ye = ops.batchNorm(x, g, b, state, false);
-      assertClose([ye.toArray()[4]], [(10 - 0.1 * m0) / Math.sqrt(0.9 + 0.1 * v0 * 4 / 3 + 1e-5)], 1e-9, 1e-9);
+      assertClose([ye.toArray()[4]], [(10 - 0.1 * m0) / Math.sqrt(0.9 + (0.1 * v0 * 4) / 3 + 1e-5)], 1e-9, 1e-9);
     });
 
     run('dropout zeroes about p of the elements and rescales the rest', () => {
@@ -185,7 +211,15 @@ for (const backend of backendNames()) {
 
     run('pad, slice with step, concat', () => {
       const x = tensor([1, 2, 3, 4, 5, 6], [2, 3]);
-      assert.deepEqual(ops.pad(x, [[1, 0], [0, 2]]).toArray(), [0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 4, 5, 6, 0, 0]);
+      assert.deepEqual(
+        ops
+          .pad(x, [
+            [1, 0],
+            [0, 2],
+          ])
+          .toArray(),
+        [0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 4, 5, 6, 0, 0],
+      );
       assert.deepEqual(x.slice(1, 0, 3, 2).toArray(), [1, 3, 4, 6]);
       assert.deepEqual(x.slice(0, 1, 2).toArray(), [4, 5, 6]);
       assert.deepEqual(x.slice(1, -2, 3).toArray(), [2, 3, 5, 6]);
@@ -193,7 +227,10 @@ for (const backend of backendNames()) {
       assert.deepEqual(ops.concat([x, x], 0).shape, [4, 3]);
       // the option-A shortcut of ResNet: subsample by 2, zero-pad channels
       const img = rand([2, 4, 6, 6], 9, 'float32');
-      const short = ops.pad(img.slice(2, 0, 6, 2).slice(3, 0, 6, 2), [[0, 0], [2, 2]]);
+      const short = ops.pad(img.slice(2, 0, 6, 2).slice(3, 0, 6, 2), [
+        [0, 0],
+        [2, 2],
+      ]);
       assert.deepEqual(short.shape, [2, 8, 3, 3]);
       assert.equal(short.values()[(0 * 8 + 2) * 9 + 4], img.values()[(0 * 4 + 0) * 36 + 2 * 6 + 2]);
     });

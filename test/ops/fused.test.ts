@@ -3,7 +3,7 @@
 // finite differences in float64.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor } from '../../src/tensor/tensor.ts';
+import type { Tensor } from '../../src/tensor/tensor.ts';
 import * as ops from '../../src/ops/index.ts';
 import { grad } from '../../src/autograd/tape.ts';
 import { gradCheck } from '../../src/autograd/gradcheck.ts';
@@ -22,7 +22,14 @@ function composite(x: Tensor, w: Tensor, b: Tensor | null, opts: ops.Conv2dOptio
   return relu ? z.relu() : z;
 }
 
-interface Case { name: string; x: number[]; w: number[]; bias: boolean; relu: boolean; opts: ops.Conv2dOptions }
+interface Case {
+  name: string;
+  x: number[];
+  w: number[];
+  bias: boolean;
+  relu: boolean;
+  opts: ops.Conv2dOptions;
+}
 const cases: Case[] = [
   { name: '3x3 + bias + ReLU', x: [2, 2, 5, 6], w: [3, 2, 3, 3], bias: true, relu: true, opts: {} },
   { name: 'stride 2 pad 1 + bias', x: [2, 2, 5, 4], w: [3, 2, 3, 2], bias: true, relu: false, opts: { stride: 2, padding: 1 } },
@@ -32,16 +39,32 @@ const cases: Case[] = [
 for (const backend of backendNames()) {
   describe(`conv2dFused forward on ${backend}`, () => {
     // Awkward sizes: 7 output channels (not a multiple of any micro-tile), batch 1 and 9.
-    const shapes: [number[], number[]][] = [[[1, 3, 9, 11], [7, 3, 3, 3]], [[9, 5, 8, 8], [7, 5, 3, 3]], [[3, 1, 28, 28], [32, 1, 3, 3]]];
+    const shapes: [number[], number[]][] = [
+      [
+        [1, 3, 9, 11],
+        [7, 3, 3, 3],
+      ],
+      [
+        [9, 5, 8, 8],
+        [7, 5, 3, 3],
+      ],
+      [
+        [3, 1, 28, 28],
+        [32, 1, 3, 3],
+      ],
+    ];
     for (const [xs, ws] of shapes) {
       for (const relu of [false, true]) {
-        test(`x ${xs.join('x')}, w ${ws.join('x')}, relu ${relu}`, () => withBackend(backend, () => {
-          const x = rand(xs, 1, 'float32'), w = rand(ws, 2, 'float32'), b = rand([ws[0]], 3, 'float32');
-          for (const opts of [{}, { padding: 1 }, { stride: 2, padding: 1 }]) {
-            const want = composite(x, w, b, opts, relu).values();
-            assertClose(ops.conv2dFused(x, w, b, opts, relu).values(), want, 1e-5, 1e-4, `${backend} ${JSON.stringify(opts)}`);
-          }
-        }));
+        test(`x ${xs.join('x')}, w ${ws.join('x')}, relu ${relu}`, () =>
+          withBackend(backend, () => {
+            const x = rand(xs, 1, 'float32'),
+              w = rand(ws, 2, 'float32'),
+              b = rand([ws[0]], 3, 'float32');
+            for (const opts of [{}, { padding: 1 }, { stride: 2, padding: 1 }]) {
+              const want = composite(x, w, b, opts, relu).values();
+              assertClose(ops.conv2dFused(x, w, b, opts, relu).values(), want, 1e-5, 1e-4, `${backend} ${JSON.stringify(opts)}`);
+            }
+          }));
       }
     }
   });
@@ -70,16 +93,24 @@ for (const backend of backendNames()) {
   describe(`conv2dFused float32 gradients on ${backend}`, () => {
     for (const c of cases) {
       for (const xNeedsGrad of [true, false]) {
-        test(`${c.name}, x ${xNeedsGrad ? 'with' : 'without'} gradient`, () => withBackend(backend, () => {
-          const fresh = () => [rand(c.x, 1, 'float32'), rand(c.w, 2, 'float32').requireGrad(), ...(c.bias ? [rand([c.w[0]], 3, 'float32').requireGrad()] : [])];
-          const xs = fresh();
-          const ys = fresh();
-          if (xNeedsGrad) { xs[0].requireGrad(); ys[0].requireGrad(); }
-          const wanted = (ts: Tensor[]) => ts.filter((t) => t.requiresGrad);
-          const gf = grad(weightedSum(ops.conv2dFused(xs[0], xs[1], xs[2] ?? null, c.opts, c.relu)), wanted(xs));
-          const gc = grad(weightedSum(composite(ys[0], ys[1], ys[2] ?? null, c.opts, c.relu)), wanted(ys));
-          gf.forEach((g, i) => assertClose(g!.values(), gc[i]!.values(), 1e-5, 1e-4, `${backend} ${c.name} gradient ${i}`));
-        }));
+        test(`${c.name}, x ${xNeedsGrad ? 'with' : 'without'} gradient`, () =>
+          withBackend(backend, () => {
+            const fresh = () => [
+              rand(c.x, 1, 'float32'),
+              rand(c.w, 2, 'float32').requireGrad(),
+              ...(c.bias ? [rand([c.w[0]], 3, 'float32').requireGrad()] : []),
+            ];
+            const xs = fresh();
+            const ys = fresh();
+            if (xNeedsGrad) {
+              xs[0].requireGrad();
+              ys[0].requireGrad();
+            }
+            const wanted = (ts: Tensor[]) => ts.filter((t) => t.requiresGrad);
+            const gf = grad(weightedSum(ops.conv2dFused(xs[0], xs[1], xs[2] ?? null, c.opts, c.relu)), wanted(xs));
+            const gc = grad(weightedSum(composite(ys[0], ys[1], ys[2] ?? null, c.opts, c.relu)), wanted(ys));
+            gf.forEach((g, i) => assertClose(g!.values(), gc[i]!.values(), 1e-5, 1e-4, `${backend} ${c.name} gradient ${i}`));
+          }));
       }
     }
   });

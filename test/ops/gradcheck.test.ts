@@ -2,7 +2,7 @@
 // < 1e-6), and its second derivative through double backward, which HVPs rely on.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, zeros } from '../../src/tensor/tensor.ts';
+import { type Tensor, zeros } from '../../src/tensor/tensor.ts';
 import * as ops from '../../src/ops/index.ts';
 import { grad } from '../../src/autograd/tape.ts';
 import { gradCheck } from '../../src/autograd/gradcheck.ts';
@@ -62,19 +62,49 @@ const cases: Case[] = [
   { name: 'softmax', inputs: () => [rand([3, 4], 1)], f: ([a]) => weightedSum(ops.softmax(a)) },
   { name: 'logSoftmax', inputs: () => [rand([3, 4], 1)], f: ([a]) => weightedSum(ops.logSoftmax(a)) },
   { name: 'cross-entropy', inputs: () => [rand([3, 4], 1)], f: ([a]) => ops.crossEntropy(a, labels) },
-  { name: 'conv2d stride 2 pad 1', inputs: () => [rand([2, 2, 5, 4], 1), rand([3, 2, 3, 2], 2)], f: ([x, w]) => weightedSum(ops.conv2d(x, w, { stride: 2, padding: 1 })) },
+  {
+    name: 'conv2d stride 2 pad 1',
+    inputs: () => [rand([2, 2, 5, 4], 1), rand([3, 2, 3, 2], 2)],
+    f: ([x, w]) => weightedSum(ops.conv2d(x, w, { stride: 2, padding: 1 })),
+  },
   { name: 'conv2d 1x1', inputs: () => [rand([1, 3, 3, 3], 1), rand([2, 3, 1, 1], 2)], f: ([x, w]) => weightedSum(ops.conv2d(x, w)) },
   { name: 'maxPool2d', inputs: () => [rand([2, 2, 4, 5], 1)], f: ([x]) => weightedSum(ops.maxPool2d(x, { kernel: 2 })) },
-  { name: 'maxPool2d overlapping, padded', inputs: () => [rand([1, 2, 5, 5], 1)], f: ([x]) => weightedSum(ops.maxPool2d(x, { kernel: 3, stride: 2, padding: 1 })) },
-  { name: 'avgPool2d padded', inputs: () => [rand([2, 2, 4, 4], 1)], f: ([x]) => weightedSum(ops.avgPool2d(x, { kernel: 3, stride: 2, padding: 1 })) },
+  {
+    name: 'maxPool2d overlapping, padded',
+    inputs: () => [rand([1, 2, 5, 5], 1)],
+    f: ([x]) => weightedSum(ops.maxPool2d(x, { kernel: 3, stride: 2, padding: 1 })),
+  },
+  {
+    name: 'avgPool2d padded',
+    inputs: () => [rand([2, 2, 4, 4], 1)],
+    f: ([x]) => weightedSum(ops.avgPool2d(x, { kernel: 3, stride: 2, padding: 1 })),
+  },
   { name: 'adaptiveAvgPool2d', inputs: () => [rand([1, 2, 5, 3], 1)], f: ([x]) => weightedSum(ops.adaptiveAvgPool2d(x, 3, 2)) },
-  { name: 'batchNorm training', inputs: () => [rand([4, 3, 2, 2], 1), rand([3], 2), rand([3], 3)], f: ([x, g, b]) => weightedSum(ops.batchNorm(x, g, b, bnState(), true)) },
-  { name: 'batchNorm eval', inputs: () => [rand([4, 3], 1), rand([3], 2), rand([3], 3)], f: ([x, g, b]) => weightedSum(ops.batchNorm(x, g, b, bnState(), false)) },
+  {
+    name: 'batchNorm training',
+    inputs: () => [rand([4, 3, 2, 2], 1), rand([3], 2), rand([3], 3)],
+    f: ([x, g, b]) => weightedSum(ops.batchNorm(x, g, b, bnState(), true)),
+  },
+  {
+    name: 'batchNorm eval',
+    inputs: () => [rand([4, 3], 1), rand([3], 2), rand([3], 3)],
+    f: ([x, g, b]) => weightedSum(ops.batchNorm(x, g, b, bnState(), false)),
+  },
   { name: 'dropout (fixed mask)', inputs: () => [rand([20], 1)], f: ([x]) => weightedSum(ops.dropout(x, 0.3, true, new SimpleRandom(5))) },
   { name: 'reshape, permute, transpose', inputs: () => [rand([2, 3, 4], 1)], f: ([x]) => weightedSum(x.permute([2, 0, 1]).reshape([4, 6]).T) },
   { name: 'expand', inputs: () => [rand([3, 1], 1)], f: ([x]) => weightedSum(x.expand([2, 3, 4])) },
   { name: 'slice with step', inputs: () => [rand([3, 7], 1)], f: ([x]) => weightedSum(x.slice(1, 1, 7, 3)) },
-  { name: 'pad', inputs: () => [rand([2, 3], 1)], f: ([x]) => weightedSum(ops.pad(x, [[1, 2], [0, 1]])) },
+  {
+    name: 'pad',
+    inputs: () => [rand([2, 3], 1)],
+    f: ([x]) =>
+      weightedSum(
+        ops.pad(x, [
+          [1, 2],
+          [0, 1],
+        ]),
+      ),
+  },
   { name: 'concat', inputs: () => [rand([2, 3], 1), rand([2, 2], 2)], f: ([a, b]) => weightedSum(ops.concat([a, b], 1)) },
 ];
 

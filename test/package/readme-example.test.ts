@@ -50,7 +50,9 @@ test('the README example runs from the packed package with plain Node, and its t
     for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'bin/spurlab.mjs', 'docs/PROTOCOL.md', 'scripts/build-native.mjs']) {
       assert.ok(inTarball.has(f), `the tarball lacks ${f}`);
     }
-    const nativeSources = filesUnder(join(ROOT, 'native'), ['build', 'node_modules']).filter((p) => /\.(cc|h|gyp)$/.test(p)).map((p) => relative(ROOT, p).split('\\').join('/'));
+    const nativeSources = filesUnder(join(ROOT, 'native'), ['build', 'node_modules'])
+      .filter((p) => /\.(cc|h|gyp)$/.test(p))
+      .map((p) => relative(ROOT, p).split('\\').join('/'));
     for (const f of nativeSources) assert.ok(inTarball.has(f), `the tarball lacks ${f}, which the install script compiles`);
     assert.ok(
       ![...inTarball].some((f) => f.startsWith('native/build/') || f.startsWith('node_modules/') || f.startsWith('test/')),
@@ -144,7 +146,15 @@ test('the README example runs from the packed package with plain Node, and its t
     writeFileSync(
       join(project, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')] },
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          types: ['node'],
+          typeRoots: [join(ROOT, 'node_modules', '@types')],
+        },
         files: ['check.ts'],
       }),
     );

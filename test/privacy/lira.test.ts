@@ -22,8 +22,20 @@ test('logit-scaled confidence equals numpy/scipy z_y - logsumexp of the other lo
 
 test('normal log density and log upper tail equal scipy.stats.norm.logpdf / logsf, far tails included', () => {
   const { x, mu, sigma, logpdf, logsf } = golden.normal;
-  assertClose(x.map((v: number, i: number) => normalLogPdf(v, mu[i], sigma[i])), logpdf, 1e-12, 1e-12, 'logpdf');
-  assertClose(x.map((v: number, i: number) => normalLogSf(v, mu[i], sigma[i])), logsf, 1e-12, 1e-12, 'logsf');
+  assertClose(
+    x.map((v: number, i: number) => normalLogPdf(v, mu[i], sigma[i])),
+    logpdf,
+    1e-12,
+    1e-12,
+    'logpdf',
+  );
+  assertClose(
+    x.map((v: number, i: number) => normalLogSf(v, mu[i], sigma[i])),
+    logsf,
+    1e-12,
+    1e-12,
+    'logsf',
+  );
 });
 
 test('keep matrix: the paper construction from numpy RandomState, every example in exactly half the models', () => {

@@ -6,7 +6,12 @@ import { rocAuc, rocCurve, tprAtFpr } from '../../src/privacy/rocMetrics.ts';
 
 test('the one-pass ROC summary agrees with rocAuc and tprAtFpr, ties included', () => {
   const rs = new RandomState(11);
-  for (const [n, levels] of [[50, 0], [400, 7], [3000, 0], [3000, 40]] as const) {
+  for (const [n, levels] of [
+    [50, 0],
+    [400, 7],
+    [3000, 0],
+    [3000, 40],
+  ] as const) {
     const labels = Uint8Array.from({ length: n }, () => (rs.random() < 0.4 ? 1 : 0));
     // Members score higher on average; `levels` rounds scores so that many tie.
     const scores = Float64Array.from(labels, (y) => {

@@ -28,14 +28,27 @@ function syntheticData(poolSize: number): SpuriousDataset {
   const train = make(poolSize, 'train', true);
   return {
     spec: { dataset: 'mnist', pattern: 'S3', n: 1, target: 1, targetB: null, seed: 0 },
-    name: 'synthetic', train, test: make(60, 'test', false), spuriousIndices: [0],
-    pattern: { kind: 'none' } as unknown as SpuriousDataset['pattern'], noise: null,
+    name: 'synthetic',
+    train,
+    test: make(60, 'test', false),
+    spuriousIndices: [0],
+    pattern: { kind: 'none' } as unknown as SpuriousDataset['pattern'],
+    noise: null,
   };
 }
 
 const OPTIONS: LiraOptions = {
-  dataset: 'mnist', pattern: 'S3', n: 1, target: 1, seed: 0, model: 'MLP', epochs: 60, batchSize: 16, lr: 0.01,
-  shadows: 8, matched: 20,
+  dataset: 'mnist',
+  pattern: 'S3',
+  n: 1,
+  target: 1,
+  seed: 0,
+  model: 'MLP',
+  epochs: 60,
+  batchSize: 16,
+  lr: 0.01,
+  shadows: 8,
+  matched: 20,
 };
 
 test('LiRA on shadow models trained by spurlab flags a planted outlier, and memorization ranks it first', async () => {
@@ -45,7 +58,10 @@ test('LiRA on shadow models trained by spurlab flags a planted outlier, and memo
   assert.deepEqual(done, [0, 1, 2, 3, 4, 5, 6, 7]);
   assert.equal(result.shadows, 8);
   assert.equal(result.details.poolSize, 80);
-  assert.ok(result.details.modelTrainSizes.every((s) => s > 20 && s < 60), `${result.details.modelTrainSizes}`);
+  assert.ok(
+    result.details.modelTrainSizes.every((s) => s > 20 && s < 60),
+    `${result.details.modelTrainSizes}`,
+  );
   assert.ok(result.details.models.testAcc.mean > 0.9, `clean task learnt: ${result.details.models.testAcc.mean}`);
   // The outlier: each model that trained on it is more confident than each that did not.
   assert.equal(result.spurious.members, 4);
@@ -80,13 +96,26 @@ test('runLira trains through a given callback: one call per shadow model with it
     return { stats, correct, testAcc: 0.5, trainAcc: 1, seconds: 0 };
   };
   const { result } = await runLira({ ...OPTIONS, shadows: 6, data, trainShadow: trainer, modelSeed: 10 });
-  assert.deepEqual(seen.map((s) => s.seed), [10, 11, 12, 13, 14, 15]);
-  assert.equal(seen.reduce((a, s) => a + s.size, 0), 40 * 3, 'every example in exactly half of the 6 models');
+  assert.deepEqual(
+    seen.map((s) => s.seed),
+    [10, 11, 12, 13, 14, 15],
+  );
+  assert.equal(
+    seen.reduce((a, s) => a + s.size, 0),
+    40 * 3,
+    'every example in exactly half of the 6 models',
+  );
   // Per-example variances from 2 values per side are rough; the global one is not.
   assert.ok(result.all.auc > 0.99, `${result.all.auc}`);
   assert.equal(result.details.variants['online-global'].all.auc, 1);
   assert.equal(result.memorization.populationMean, 1);
-  const broken: ShadowTrainer = async (run) => ({ stats: new Float64Array(3), correct: new Uint8Array(run.poolIndices.length), testAcc: 0, trainAcc: 0, seconds: 0 });
+  const broken: ShadowTrainer = async (run) => ({
+    stats: new Float64Array(3),
+    correct: new Uint8Array(run.poolIndices.length),
+    testAcc: 0,
+    trainAcc: 0,
+    seconds: 0,
+  });
   await assert.rejects(runLira({ ...OPTIONS, shadows: 6, data, trainShadow: broken }), /shadow model 0 reported 3 stats, expected 40/);
 });
 

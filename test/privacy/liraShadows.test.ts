@@ -10,16 +10,27 @@ import { observePool, planShadows } from '../../src/privacy/liraShadows.ts';
 function dataset(n: number, h: number, w: number, c: number, seed: number): Dataset {
   const rs = new RandomState(seed);
   return {
-    name: 'synthetic', split: 'train', images: Float32Array.from(rs.rand(n * h * w * c)), labels: Int32Array.from({ length: n }, (_, i) => i % 3),
-    n, height: h, width: w, channels: c, numClasses: 3,
+    name: 'synthetic',
+    split: 'train',
+    images: Float32Array.from(rs.rand(n * h * w * c)),
+    labels: Int32Array.from({ length: n }, (_, i) => i % 3),
+    n,
+    height: h,
+    width: w,
+    channels: c,
+    numClasses: 3,
   };
 }
 
 function spuriousData(train: Dataset, spurious: number[]): SpuriousDataset {
   return {
     spec: { dataset: 'mnist', pattern: 'S3', n: spurious.length, target: 0, targetB: null, seed: 0 },
-    name: 'synthetic', train, test: train, spuriousIndices: spurious,
-    pattern: {} as SpuriousDataset['pattern'], noise: null,
+    name: 'synthetic',
+    train,
+    test: train,
+    spuriousIndices: spurious,
+    pattern: {} as SpuriousDataset['pattern'],
+    noise: null,
   };
 }
 
@@ -28,12 +39,18 @@ test('plan: a seeded pool with the spurious examples, each in exactly half of th
   const cfg = makeTrainConfig({ data: { dataset: 'mnist', pattern: 'S3', n: 3, target: 0, seed: 0 }, model: 'MLP', modelSeed: 4 });
   const plan = planShadows(cfg, data, { shadows: 8, trainLimit: 120, testLimit: 50, matched: 10, queries: 'none' });
   assert.equal(plan.pool.length, 120);
-  assert.deepEqual(plan.spuriousPositions.map((p) => plan.pool[p]), [7, 150, 299]);
+  assert.deepEqual(
+    plan.spuriousPositions.map((p) => plan.pool[p]),
+    [7, 150, 299],
+  );
   const counts = new Map<number, number>();
   for (const run of plan.runs) for (const i of run.trainIndices) counts.set(i, (counts.get(i) ?? 0) + 1);
   assert.equal(counts.size, 120);
   assert.ok([...counts.values()].every((c) => c === 4));
-  assert.deepEqual(plan.runs.map((r) => r.config.modelSeed), [4, 5, 6, 7, 8, 9, 10, 11]);
+  assert.deepEqual(
+    plan.runs.map((r) => r.config.modelSeed),
+    [4, 5, 6, 7, 8, 9, 10, 11],
+  );
   assert.equal(plan.runs[0].testIndices.length, 50);
   assert.equal(plan.matchedPositions.length, 10);
   for (const p of plan.matchedPositions) {
@@ -47,16 +64,21 @@ test('plan: a seeded pool with the spurious examples, each in exactly half of th
   const other = planShadows({ ...cfg, seed: 1 }, data, { shadows: 8, trainLimit: 120, testLimit: 50, matched: 10, queries: 'none' });
   assert.notDeepEqual([...other.keep], [...plan.keep]);
   // Fewer candidates than asked for: all of them.
-  assert.equal(planShadows(cfg, data, { shadows: 8, trainLimit: 30, testLimit: 0, matched: 1000, queries: 'none' }).matchedPositions.length, 30 / 3 - 1);
+  assert.equal(
+    planShadows(cfg, data, { shadows: 8, trainLimit: 30, testLimit: 0, matched: 1000, queries: 'none' }).matchedPositions.length,
+    30 / 3 - 1,
+  );
 });
 
 test('flip queries: the second query of each example is the model on its mirror image', () => {
   const d = dataset(10, 3, 4, 2, 2);
   const mirrored: Dataset = { ...d, images: new Float32Array(d.images.length) };
   for (let i = 0; i < d.n; i++) {
-    for (let y = 0; y < 3; y++) for (let x = 0; x < 4; x++) for (let c = 0; c < 2; c++) {
-      mirrored.images[((i * 3 + y) * 4 + x) * 2 + c] = d.images[((i * 3 + y) * 4 + (3 - x)) * 2 + c];
-    }
+    for (let y = 0; y < 3; y++)
+      for (let x = 0; x < 4; x++)
+        for (let c = 0; c < 2; c++) {
+          mirrored.images[((i * 3 + y) * 4 + x) * 2 + c] = d.images[((i * 3 + y) * 4 + (3 - x)) * 2 + c];
+        }
   }
   const cfg = makeTrainConfig({ data: { dataset: 'mnist', pattern: 'S3', n: 0, target: 0, seed: 0 }, model: 'MLP' });
   const { model, layout } = buildModel(cfg, d);

@@ -1,18 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import {
-  fitLogisticRegression, logisticObjective, makeMatrix, predictLabels, predictProba,
-} from '../../src/privacy/logisticRegression.ts';
+import { fitLogisticRegression, logisticObjective, makeMatrix, predictLabels, predictProba } from '../../src/privacy/logisticRegression.ts';
 import { ATTACK_C_GRID, crossValidateC, fitStandardizer, standardize, stratifiedFolds } from '../../src/privacy/crossValidation.ts';
 import { RandomState } from '../../src/data/numpyRandom.ts';
 
 interface GoldenCase {
-  name: string; rows: number; cols: number; x: number[]; y: number[];
+  name: string;
+  rows: number;
+  cols: number;
+  x: number[];
+  y: number[];
   optima: { C: number; coef: number[]; intercept: number; objective: number }[];
 }
 const golden = JSON.parse(readFileSync(new URL('../golden/logreg_golden.json', import.meta.url), 'utf8')) as {
-  magic: string; version: number; cases: GoldenCase[];
+  magic: string;
+  version: number;
+  cases: GoldenCase[];
 };
 
 test('golden file is the logistic-regression one', () => {

@@ -37,7 +37,10 @@ test('limits take a seeded subset, still split in equal halves', () => {
 });
 
 test('too many spurious examples or bad limits are clear errors', () => {
-  assert.throws(() => membershipSplits(10, 10, [0, 1, 2, 3, 4, 5], 0), /n: got 6 spurious examples, more than the target model's half of the training images \(5\)/);
+  assert.throws(
+    () => membershipSplits(10, 10, [0, 1, 2, 3, 4, 5], 0),
+    /n: got 6 spurious examples, more than the target model's half of the training images \(5\)/,
+  );
   assert.throws(() => membershipSplits(10, 10, [], 0, { train: -1 }), /training limit: got -1/);
   assert.throws(() => membershipSplits(10, 1, [], 0), /at least 2 training and 2 test images/);
 });

@@ -5,14 +5,8 @@ import { assertClose } from '../helpers.ts';
 
 // 4 models x 3 examples, written as rows of models.
 //            ex0 ex1 ex2
-const keep = [1, 0, 1,
-              1, 1, 0,
-              0, 1, 0,
-              0, 0, 1];
-const correct = [1, 1, 1,
-                 1, 1, 0,
-                 0, 1, 1,
-                 0, 0, 1];
+const keep = [1, 0, 1, 1, 1, 0, 0, 1, 0, 0, 0, 1];
+const correct = [1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 1];
 
 test('Feldman-Zhang memorization: accuracy when trained on it minus when not, with its standard error', () => {
   const m = memorizationScores(Uint8Array.from(correct), Uint8Array.from(keep), 4, 3);
@@ -46,7 +40,10 @@ test('histogram of 20 bins of width 0.1 over [-1, 1]', () => {
   assert.equal(h.edges.length, 21);
   assert.equal(h.edges[0], -1);
   assert.equal(h.edges[13], 0.3);
-  assert.equal(h.counts.reduce((a, b) => a + b, 0), 6);
+  assert.equal(
+    h.counts.reduce((a, b) => a + b, 0),
+    6,
+  );
   assert.equal(h.counts[0], 1);
   assert.equal(h.counts[3], 1, '-0.7 opens bin [-0.7, -0.6)');
   assert.equal(h.counts[10], 2, '0 and 0.05');

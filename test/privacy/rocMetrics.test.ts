@@ -16,10 +16,29 @@ test('AUC of small hand-computed cases', () => {
 
 test('ROC curve: one point per distinct score, from (0, 0) to (1, 1)', () => {
   const pts = rocCurve([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]);
-  assert.deepEqual(pts.map((p) => [p.fpr, p.tpr]), [[0, 0], [0, 0.5], [0.5, 0.5], [0.5, 1], [1, 1]]);
-  assert.deepEqual(pts.map((p) => p.threshold), [Infinity, 0.8, 0.4, 0.35, 0.1]);
+  assert.deepEqual(
+    pts.map((p) => [p.fpr, p.tpr]),
+    [
+      [0, 0],
+      [0, 0.5],
+      [0.5, 0.5],
+      [0.5, 1],
+      [1, 1],
+    ],
+  );
+  assert.deepEqual(
+    pts.map((p) => p.threshold),
+    [Infinity, 0.8, 0.4, 0.35, 0.1],
+  );
   const tied = rocCurve([2, 2, 1], [1, 0, 0]);
-  assert.deepEqual(tied.map((p) => [p.fpr, p.tpr]), [[0, 0], [0.5, 1], [1, 1]]);
+  assert.deepEqual(
+    tied.map((p) => [p.fpr, p.tpr]),
+    [
+      [0, 0],
+      [0.5, 1],
+      [1, 1],
+    ],
+  );
 });
 
 test('TPR at 1% FPR on a hand-computed case', () => {

@@ -6,7 +6,10 @@ import { attackFeatures, evaluateAttack, trainAttack, type ModelOutputs } from '
 test('attack features: softmax sorted in descending order, then 1 if the prediction is correct', () => {
   const x = attackFeatures({ probs: Float32Array.from([0.1, 0.7, 0.2, 0.5, 0.2, 0.3]), labels: Int32Array.from([1, 2]), classes: 3 });
   assert.equal(x.cols, 4);
-  assert.deepEqual([...x.data].map((v) => Math.round(v * 1e6) / 1e6), [0.7, 0.2, 0.1, 1, 0.5, 0.3, 0.2, 0]);
+  assert.deepEqual(
+    [...x.data].map((v) => Math.round(v * 1e6) / 1e6),
+    [0.7, 0.2, 0.1, 1, 0.5, 0.3, 0.2, 0],
+  );
 });
 
 // Synthetic outputs of an overfit model: members get a confident correct prediction,

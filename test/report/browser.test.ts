@@ -17,8 +17,14 @@ import { SYNTHETIC_SECTIONS, syntheticStore } from './syntheticStore.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /**
@@ -27,10 +33,28 @@ const CHROMIUM_ARGS = [
  */
 async function realSweepStore(): Promise<ResultsStore> {
   const store = ResultsStore.open(join(mkdtempSync(join(tmpdir(), 'spurlab-report-real-')), 'results.db'));
-  const spec = validateSweepSpec({
-    name: 'report-browser-test', description: 'a small real sweep for the report test',
-    grids: [{ dataset: 'mnist', pattern: ['S1', 'S3', 'R3'], n: [0, 3], target: 0, seed: 0, model: 'MLP', optimizer: 'adam', lr: 0.01, epochs: 1, trainSubset: 2000, testSubset: 500 }],
-  }, 'browser.test.ts');
+  const spec = validateSweepSpec(
+    {
+      name: 'report-browser-test',
+      description: 'a small real sweep for the report test',
+      grids: [
+        {
+          dataset: 'mnist',
+          pattern: ['S1', 'S3', 'R3'],
+          n: [0, 3],
+          target: 0,
+          seed: 0,
+          model: 'MLP',
+          optimizer: 'adam',
+          lr: 0.01,
+          epochs: 1,
+          trainSubset: 2000,
+          testSubset: 500,
+        },
+      ],
+    },
+    'browser.test.ts',
+  );
   const summary = await runSweepHere(expandSweep(spec), store, { artifacts: false });
   assert.equal(summary.failed.length, 0, JSON.stringify(summary.failed));
   return store;
@@ -59,11 +83,18 @@ async function checkPage(context: BrowserContext, report: BuildReportResult): Pr
   });
   page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
   await page.goto(pageUrl, { waitUntil: 'load' });
-  const charts = await page.$$eval('figure.chart', (figures) => figures.map((f) => {
-    const svg = f.querySelector('svg');
-    const box = svg?.getBoundingClientRect();
-    return { name: f.getAttribute('data-chart'), width: box?.width ?? 0, height: box?.height ?? 0, marks: svg ? svg.querySelectorAll('path, rect, line, text').length : 0 };
-  }));
+  const charts = await page.$$eval('figure.chart', (figures) =>
+    figures.map((f) => {
+      const svg = f.querySelector('svg');
+      const box = svg?.getBoundingClientRect();
+      return {
+        name: f.getAttribute('data-chart'),
+        width: box?.width ?? 0,
+        height: box?.height ?? 0,
+        marks: svg ? svg.querySelectorAll('path, rect, line, text').length : 0,
+      };
+    }),
+  );
   assert.equal(charts.length, report.files.filter((f) => f.endsWith('.svg')).length, 'one figure per chart file');
   for (const c of charts) {
     assert.ok(c.width > 100 && c.height > 100, `chart ${c.name} is ${c.width}x${c.height} px`);
@@ -77,7 +108,10 @@ async function checkPage(context: BrowserContext, report: BuildReportResult): Pr
   return { foreignRequests, consoleErrors, sections, screenshot };
 }
 
-test('the report renders offline in headless Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)`, timeout: 120_000 }, async (t) => {
+test('the report renders offline in headless Chromium', {
+  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)`,
+  timeout: 120_000,
+}, async (t) => {
   const synthetic = syntheticStore();
   const syntheticReport = await buildReport(synthetic, mkdtempSync(join(tmpdir(), 'spurlab-report-browser-')));
   synthetic.close();
@@ -93,7 +127,10 @@ test('the report renders offline in headless Chromium', { skip: existsSync(CHROM
     viewport: { width: 1200, height: 900 },
   });
   try {
-    for (const [what, report, sections] of [['synthetic store', syntheticReport, SYNTHETIC_SECTIONS], ['real sweep', realReport, realReport.sections]] as const) {
+    for (const [what, report, sections] of [
+      ['synthetic store', syntheticReport, SYNTHETIC_SECTIONS],
+      ['real sweep', realReport, realReport.sections],
+    ] as const) {
       const page = await checkPage(context, report);
       t.diagnostic(`${what}: report ${report.html}`);
       t.diagnostic(`${what}: screenshot ${page.screenshot}`);

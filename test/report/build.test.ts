@@ -19,7 +19,8 @@ function tempDir(prefix: string): string {
 
 /** Every URL-like reference a page could load from: attributes and CSS url()s. */
 function externalReferences(html: string): string[] {
-  const refs = [...html.matchAll(/\b(?:src|href|xlink:href|action|poster)="([^"]*)"/g)].map((m) => m[1])
+  const refs = [...html.matchAll(/\b(?:src|href|xlink:href|action|poster)="([^"]*)"/g)]
+    .map((m) => m[1])
     .concat([...html.matchAll(/url\(([^)]*)\)/g)].map((m) => m[1]))
     .concat([...html.matchAll(/@import/g)].map(() => '@import'));
   // In-page anchors, inline gradient/clip references and the relative links to the side files are not loads.
@@ -32,7 +33,10 @@ const report = await buildReport(store, outDir);
 
 test('the synthetic store fills the sections it has data for, in page order', () => {
   assert.deepEqual(report.sections, SYNTHETIC_SECTIONS);
-  assert.deepEqual(report.missing.map((m) => m.id), ['datasets', 'unlearning', 'detection', 'mitigation-input-noise', 'mitigation-clipping']);
+  assert.deepEqual(
+    report.missing.map((m) => m.id),
+    ['datasets', 'unlearning', 'detection', 'mitigation-input-noise', 'mitigation-clipping'],
+  );
   assert.deepEqual(report.missing.find((m) => m.id === 'mitigation-input-noise')?.presets, ['paper-mitigation-input-noise']);
   assert.deepEqual(report.warnings, []);
 });
@@ -43,12 +47,24 @@ test('files: report.html, an SVG and a PNG per chart, Markdown and LaTeX per tab
   const svgs = report.files.filter((f) => f.endsWith('.svg'));
   assert.equal(report.files.filter((f) => f.endsWith('.png')).length, svgs.length);
   assert.equal(report.files.filter((f) => f.endsWith('.md')).length, report.files.filter((f) => f.endsWith('.tex')).length);
-  for (const name of ['score-vs-n-by-pattern', 'score-vs-n-by-model', 'optimizer-bars', 'deletion', 'membership-inference',
-    'sensitivity', 'weights-1', 'mitigation-weight-decay', 'pattern-norm-1']) {
+  for (const name of [
+    'score-vs-n-by-pattern',
+    'score-vs-n-by-model',
+    'optimizer-bars',
+    'deletion',
+    'membership-inference',
+    'sensitivity',
+    'weights-1',
+    'mitigation-weight-decay',
+    'pattern-norm-1',
+  ]) {
     assert.ok(svgs.includes(join(outDir, 'charts', `${name}.svg`)), name);
   }
   const md = readFileSync(join(outDir, 'tables', 'settings.md'), 'utf8');
-  assert.match(md, /\| S3 \| MLP \| adam lr 0\.01 \| 0 \| 0 \| 3 \| 3 \| 0\.\d{3} \| 0\.\d{3} \| 0\.\d{3}–0\.\d{3} \| [\d.]+e-\d+ \| 0\.050 \(min\.\) \| 9\d\.\d% \|/);
+  assert.match(
+    md,
+    /\| S3 \| MLP \| adam lr 0\.01 \| 0 \| 0 \| 3 \| 3 \| 0\.\d{3} \| 0\.\d{3} \| 0\.\d{3}–0\.\d{3} \| [\d.]+e-\d+ \| 0\.050 \(min\.\) \| 9\d\.\d% \|/,
+  );
   assert.match(readFileSync(join(outDir, 'tables', 'settings.tex'), 'utf8'), /\\toprule[\s\S]*\\bottomrule/);
 });
 
@@ -78,7 +94,7 @@ test('an empty store gives a page with only the appendix', async () => {
   const r = await buildReport(empty, tempDir('spurlab-report-empty-out-'));
   empty.close();
   assert.deepEqual(r.sections, []);
-  assert.equal(r.missing.length, SECTION_CATALOG.length, "every section of the catalog is missing");
+  assert.equal(r.missing.length, SECTION_CATALOG.length, 'every section of the catalog is missing');
   assert.deepEqual(r.files, [r.html]);
   assert.match(readFileSync(r.html, 'utf8'), /spurlab sweep paper-deletion/);
 });
@@ -113,17 +129,26 @@ test('spurlab report --json lists the sections, the missing ones and the files',
   const json = JSON.parse(cap.out.join('\n')) as { out: string; sections: string[]; missing: { id: string }[]; files: string[] };
   assert.equal(json.out, dir);
   assert.deepEqual(json.sections, ['membership-inference']);
-  assert.equal(json.missing.length, SECTION_CATALOG.length - 1, "all but the one filled section");
-  assert.deepEqual(json.files.map((f) => f.slice(dir.length + 1)), [
-    'report.html', 'charts/membership-inference.svg', 'charts/membership-inference.png',
-    'tables/membership-inference.md', 'tables/membership-inference.tex',
-  ]);
+  assert.equal(json.missing.length, SECTION_CATALOG.length - 1, 'all but the one filled section');
+  assert.deepEqual(
+    json.files.map((f) => f.slice(dir.length + 1)),
+    [
+      'report.html',
+      'charts/membership-inference.svg',
+      'charts/membership-inference.png',
+      'tables/membership-inference.md',
+      'tables/membership-inference.tex',
+    ],
+  );
 });
 
 test('spurlab report prints where the report is and what would fill the rest', async () => {
   const cap = captureIo();
   // A directory holding results.db is accepted for --store.
-  await reportCommand.run(parseCommandArgs(reportCommand, ['--store', dirname(smallStore.path), '--out', tempDir('spurlab-report-cli-text-')]), cap.io);
+  await reportCommand.run(
+    parseCommandArgs(reportCommand, ['--store', dirname(smallStore.path), '--out', tempDir('spurlab-report-cli-text-')]),
+    cap.io,
+  );
   assert.match(cap.out[0], /^report: .*report\.html$/);
   assert.equal(cap.out[1], 'sections filled: membership-inference');
   assert.ok(cap.out.some((l) => l.includes('Mitigation: gradient clipping: spurlab sweep paper-mitigation-clipping')));

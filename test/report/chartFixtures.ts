@@ -5,21 +5,39 @@ export const N_GRID = [0, 1, 3, 10, 100];
 
 /** Two patterns x five n: a saturating curve per pattern. */
 export function scorePoints(facets: (string | undefined)[] = [undefined]): MeanPoint[] {
-  return facets.flatMap((facet) => ['S3', 'R3'].flatMap((series, k) => N_GRID.map((x) => ({
-    x, series, facet, mean: 0.02 + 0.9 * (1 - Math.exp(-x / (3 + 5 * k))), sem: 0.02 + 0.01 * k,
-  }))));
+  return facets.flatMap((facet) =>
+    ['S3', 'R3'].flatMap((series, k) =>
+      N_GRID.map((x) => ({
+        x,
+        series,
+        facet,
+        mean: 0.02 + 0.9 * (1 - Math.exp(-x / (3 + 5 * k))),
+        sem: 0.02 + 0.01 * k,
+      })),
+    ),
+  );
 }
 
 export function optimizerBars(): MeanBar[] {
-  return [1, 3, 10].flatMap((n) => ['adam lr 0.01', 'sgd lr 0.01', 'adam lr 0.01, clip 0.1'].map((series, k) => ({
-    group: `${n}`, series, mean: 0.1 * n ** 0.5 / (1 + k), sem: 0.01,
-  })));
+  return [1, 3, 10].flatMap((n) =>
+    ['adam lr 0.01', 'sgd lr 0.01', 'adam lr 0.01, clip 0.1'].map((series, k) => ({
+      group: `${n}`,
+      series,
+      mean: (0.1 * n ** 0.5) / (1 + k),
+      sem: 0.01,
+    })),
+  );
 }
 
 export function deletionBars(): MeanBar[] {
-  return [3, 10].flatMap((n) => ['retrain', 'before', 'influence', 'incremental'].map((series, k) => ({
-    group: `${n}`, series, mean: series === 'retrain' ? 0.02 : 0.5 - 0.05 * k, sem: 0.03,
-  })));
+  return [3, 10].flatMap((n) =>
+    ['retrain', 'before', 'influence', 'incremental'].map((series, k) => ({
+      group: `${n}`,
+      series,
+      mean: series === 'retrain' ? 0.02 : 0.5 - 0.05 * k,
+      sem: 0.03,
+    })),
+  );
 }
 
 export function normGroups(): NormScoreGroup[] {
@@ -40,14 +58,19 @@ export function sensitivityPoints(): MeanPoint[] {
 }
 
 export function mitigationPoints(): MitigationPoint[] {
-  return [0, 1e-5, 1e-4, 1e-3, 1e-2].flatMap((strength) => [3, 10].flatMap((n) => [
-    { strength, series: `n = ${n}`, metric: 'spurious score' as const, mean: 0.5 / (1 + 1000 * strength) * (n / 10), sem: 0.02 },
-    { strength, series: `n = ${n}`, metric: 'test accuracy' as const, mean: 0.98 - 5 * strength, sem: 0.002 },
-  ]));
+  return [0, 1e-5, 1e-4, 1e-3, 1e-2].flatMap((strength) =>
+    [3, 10].flatMap((n) => [
+      { strength, series: `n = ${n}`, metric: 'spurious score' as const, mean: (0.5 / (1 + 1000 * strength)) * (n / 10), sem: 0.02 },
+      { strength, series: `n = ${n}`, metric: 'test accuracy' as const, mean: 0.98 - 5 * strength, sem: 0.002 },
+    ]),
+  );
 }
 
 export function weightPanels(): HeatMapPanel[] {
   const map = Array.from({ length: 784 }, (_, i) => Math.sin(i / 37) * 0.3);
   const diff = Array.from({ length: 784 }, (_, i) => (Math.floor(i / 28) < 5 && i % 28 < 5 ? 0.4 : 0.02 * Math.cos(i)));
-  return [{ title: 'spurious model', values: map }, { title: 'minus clean model', values: diff, diverging: true, legendTitle: 'difference' }];
+  return [
+    { title: 'spurious model', values: map },
+    { title: 'minus clean model', values: diff, diverging: true, legendTitle: 'difference' },
+  ];
 }

@@ -5,12 +5,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { View } from 'vega';
 import {
-  deletionChart, membershipInferenceChart, mitigationChart, normScatterChart, optimizerBarChart, scoreVsNChart,
-  sensitivityChart, weightMapChart,
+  deletionChart,
+  membershipInferenceChart,
+  mitigationChart,
+  normScatterChart,
+  optimizerBarChart,
+  scoreVsNChart,
+  sensitivityChart,
+  weightMapChart,
 } from '../../src/report/charts.ts';
 import { type VegaLiteSpec, chartView, pngTextRenders, renderPng, renderSvg, renumberSvgIds } from '../../src/report/render.ts';
 import {
-  deletionBars, miaPoints, mitigationPoints, normGroups, optimizerBars, scorePoints, sensitivityPoints, weightPanels,
+  deletionBars,
+  miaPoints,
+  mitigationPoints,
+  normGroups,
+  optimizerBars,
+  scorePoints,
+  sensitivityPoints,
+  weightPanels,
 } from './chartFixtures.ts';
 
 interface SceneNode {
@@ -43,8 +56,12 @@ async function check(spec: VegaLiteSpec, expected: Record<string, number>): Prom
 
 // Marks: a line's items are its points; an error bar is one rule plus two tick rects.
 test('score vs n: a line per series, a point and an error bar per (series, n)', async () => {
-  const svg = await check(scoreVsNChart(scorePoints(), { title: 'Spurious score by pattern', seriesTitle: 'pattern' }),
-    { line: 10, symbol: 10, rule: 10, rect: 20 });
+  const svg = await check(scoreVsNChart(scorePoints(), { title: 'Spurious score by pattern', seriesTitle: 'pattern' }), {
+    line: 10,
+    symbol: 10,
+    rule: 10,
+    rect: 20,
+  });
   assert.match(svg, /Spurious score by pattern/);
   assert.match(svg, />S3</);
 });
@@ -78,8 +95,12 @@ test('occlusion curves: no points and no empty error-bar layer when there is no 
 
 test('mitigation: positive strengths on the log axis, strength 0 as dashed references', async () => {
   // 4 positive strengths x 2 n x 2 metrics; references: 2 n x 2 metrics.
-  await check(mitigationChart(mitigationPoints(), { title: 'Weight decay', strengthTitle: 'weight decay' }),
-    { line: 16, symbol: 16, rule: 16 + 4, rect: 32 });
+  await check(mitigationChart(mitigationPoints(), { title: 'Weight decay', strengthTitle: 'weight decay' }), {
+    line: 16,
+    symbol: 16,
+    rule: 16 + 4,
+    rect: 32,
+  });
 });
 
 test('weight maps: 28x28 rects per panel, each panel with its own colour bar', async () => {
@@ -95,8 +116,10 @@ test('SVG ids are renumbered per chart, so renders are byte-identical and charts
   assert.equal(a, b);
   assert.match(a, /id="weights-1-0"/);
   assert.match(a, /url\(#weights-1-0\)/);
-  assert.equal(renumberSvgIds('<svg><g id="clip7"/><path clip-path="url(#clip7)"/><use href="#clip7"/></svg>', 'c'),
-    '<svg><g id="c-0"/><path clip-path="url(#c-0)"/><use href="#c-0"/></svg>');
+  assert.equal(
+    renumberSvgIds('<svg><g id="clip7"/><path clip-path="url(#clip7)"/><use href="#clip7"/></svg>', 'c'),
+    '<svg><g id="c-0"/><path clip-path="url(#c-0)"/><use href="#c-0"/></svg>',
+  );
 });
 
 test('PNG export renders text (a font is found) and scales', async () => {

@@ -19,14 +19,27 @@ test('detection section: charts compile, a table row per method x pattern x n, m
     assert.ok(s.claim(key, config, 'detect'));
     assert.ok(s.complete(key, result));
   };
-  for (const pattern of ['R3', 'S3']) for (const method of ['loss', 'spectral']) for (const n of [3, 10]) for (const seed of [0, 1, 2]) {
-    const good = method === 'spectral';
-    put({ dataset: 'mnist', pattern, model: 'LargeMLP', method, n, seed, thenRetrain: good ? 20 : 0 }, {
-      method, ranks: Array.from({ length: n }, (_, i) => (good ? i + 1 + seed : 5000 + i)), precisionAtN: good ? 0.9 - seed / 10 : 0, recallAt10N: good ? 1 : 0,
-      auroc: good ? 0.99 : 0.01, aurocTargetClass: good ? 1 : 0.02, seconds: 1 + seed, n, trainSize: 6000,
-      retrain: good ? { k: 20, removedSpurious: n, scoreBefore: 0.8, testAccBefore: 0.95, score: 0.05, testAcc: 0.949 } : null,
-    });
-  }
+  for (const pattern of ['R3', 'S3'])
+    for (const method of ['loss', 'spectral'])
+      for (const n of [3, 10])
+        for (const seed of [0, 1, 2]) {
+          const good = method === 'spectral';
+          put(
+            { dataset: 'mnist', pattern, model: 'LargeMLP', method, n, seed, thenRetrain: good ? 20 : 0 },
+            {
+              method,
+              ranks: Array.from({ length: n }, (_, i) => (good ? i + 1 + seed : 5000 + i)),
+              precisionAtN: good ? 0.9 - seed / 10 : 0,
+              recallAt10N: good ? 1 : 0,
+              auroc: good ? 0.99 : 0.01,
+              aurocTargetClass: good ? 1 : 0.02,
+              seconds: 1 + seed,
+              n,
+              trainSize: 6000,
+              retrain: good ? { k: 20, removedSpurious: n, scoreBefore: 0.8, testAccBefore: 0.95, score: 0.05, testAcc: 0.949 } : null,
+            },
+          );
+        }
   const data = collectReportData(s);
   s.close();
   assert.equal(data.detect.length, 8);
@@ -37,7 +50,10 @@ test('detection section: charts compile, a table row per method x pattern x n, m
   assert.ok(Math.abs(spectral.scoreAfterRetrain.mean - 0.05) < 1e-12);
   const section = planReport(data).sections.find((x) => x.id === 'detection');
   assert.ok(section, 'detect runs fill the detection section');
-  assert.deepEqual(section.charts.map((c) => c.name), ['detection-precision', 'detection-ranks']);
+  assert.deepEqual(
+    section.charts.map((c) => c.name),
+    ['detection-precision', 'detection-ranks'],
+  );
   for (const c of section.charts) {
     const { view, warnings } = await chartView(c.spec);
     view.finalize();

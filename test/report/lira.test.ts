@@ -45,14 +45,20 @@ test('lira settings: one per pattern and n, seeds averaged; a result the kind re
   store.complete(key, bad);
   const data = collectReportData(store);
   store.close();
-  assert.deepEqual(data.lira.map((s) => `${s.pattern} ${s.n} ${s.runs}`), ['R3 1 1', 'S3 1 1', 'R3 10 2', 'S3 10 1', 'R3 100 1', 'S3 100 1']);
+  assert.deepEqual(
+    data.lira.map((s) => `${s.pattern} ${s.n} ${s.runs}`),
+    ['R3 1 1', 'S3 1 1', 'R3 10 2', 'S3 10 1', 'R3 100 1', 'S3 100 1'],
+  );
   const r3 = data.lira.find((s) => s.pattern === 'R3' && s.n === 10)!;
   const [a, b] = [syntheticLiraResult('R3', 10, 0), syntheticLiraResult('R3', 10, 1)] as { spurious: { auc: number; tprAt1Fpr: number } }[];
   assert.ok(Math.abs(r3.auc.spurious.mean - (a.spurious.auc + b.spurious.auc) / 2) < 1e-12);
   assert.ok(Math.abs(r3.tprAt1Fpr.spurious.sem - Math.abs(a.spurious.tprAt1Fpr - b.spurious.tprAt1Fpr) / 2) < 1e-12, 'SEM over the two seeds');
   assert.equal(r3.roc.spurious.length, 51);
-  assert.equal(r3.spuriousMemorization.length, 20, 'both seeds\' spurious examples');
-  assert.equal(r3.histogram.counts.reduce((x, y) => x + y, 0), 2 * (9990 + 10));
+  assert.equal(r3.spuriousMemorization.length, 20, "both seeds' spurious examples");
+  assert.equal(
+    r3.histogram.counts.reduce((x, y) => x + y, 0),
+    2 * (9990 + 10),
+  );
   assert.deepEqual(r3.fields.model, 'LargeMLP');
   assert.ok(!('liraVersion' in r3.fields) && !('seed' in r3.fields));
 });
@@ -61,9 +67,15 @@ test('the lira section: ROC on log-log axes, TPR against n, memorization histogr
   const store = liraStore();
   const plan = planReport(collectReportData(store));
   store.close();
-  assert.deepEqual(plan.sections.map((s) => s.id), ['lira']);
+  assert.deepEqual(
+    plan.sections.map((s) => s.id),
+    ['lira'],
+  );
   const section = plan.sections[0];
-  assert.deepEqual(section.charts.map((c) => c.name), ['lira-roc', 'lira-tpr-vs-n', 'lira-memorization']);
+  assert.deepEqual(
+    section.charts.map((c) => c.name),
+    ['lira-roc', 'lira-tpr-vs-n', 'lira-memorization'],
+  );
   for (const c of section.charts) {
     const { warnings } = await chartView(c.spec);
     assert.deepEqual(warnings, [], c.name);
@@ -76,8 +88,12 @@ test('the lira section: ROC on log-log axes, TPR against n, memorization histogr
     }
   }
   const [roc, tpr, mem] = section.charts.map((c) => c.spec);
-  const titles = (spec: unknown) => find(spec, 'title').map((o) => o.title).filter((t): t is string => typeof t === 'string');
-  const logScales = (spec: unknown) => find(spec, 'scale').filter((o) => (o.scale as { type?: string })?.type === 'log' || (o.scale as { type?: string })?.type === 'symlog');
+  const titles = (spec: unknown) =>
+    find(spec, 'title')
+      .map((o) => o.title)
+      .filter((t): t is string => typeof t === 'string');
+  const logScales = (spec: unknown) =>
+    find(spec, 'scale').filter((o) => (o.scale as { type?: string })?.type === 'log' || (o.scale as { type?: string })?.type === 'symlog');
   assert.ok(titles(roc).includes('false-positive rate (log scale)') && titles(roc).includes('true-positive rate (log scale)'));
   for (const spec of [roc, tpr, mem]) for (const axis of logScales(spec)) assert.match(String(axis.title), /\(log scale\)$/);
   assert.equal(logScales(roc).length >= 2, true, 'both ROC axes are logarithmic');
@@ -86,8 +102,16 @@ test('the lira section: ROC on log-log axes, TPR against n, memorization histogr
   // the ROC chart: a panel per n, all and spurious examples per pattern, the chance diagonal
   const rocRows = (roc as { data: { values: { layer: string; facet: string; dash?: string; series?: string; tpr: number }[] } }).data.values;
   assert.deepEqual([...new Set(rocRows.map((r) => r.facet))], ['n = 1', 'n = 10', 'n = 100']);
-  assert.deepEqual([...new Set(rocRows.filter((r) => r.layer === 'roc').map((r) => `${r.series} ${r.dash}`))].sort(), ['R3 all examples', 'R3 spurious examples', 'S3 all examples', 'S3 spurious examples']);
-  assert.ok(rocRows.every((r) => r.tpr > 0), 'zero rates are not drawn on a log axis');
+  assert.deepEqual([...new Set(rocRows.filter((r) => r.layer === 'roc').map((r) => `${r.series} ${r.dash}`))].sort(), [
+    'R3 all examples',
+    'R3 spurious examples',
+    'S3 all examples',
+    'S3 spurious examples',
+  ]);
+  assert.ok(
+    rocRows.every((r) => r.tpr > 0),
+    'zero rates are not drawn on a log axis',
+  );
   // one rule per spurious example of every setting (1 + 10 + 100 per pattern, R3 at n = 10 twice)
   const memRows = (mem as { data: { values: { layer: string }[] } }).data.values;
   assert.equal(memRows.filter((r) => r.layer === 'spurious').length, 2 * 111 + 10);

@@ -25,16 +25,27 @@ function put(s: ResultsStore, kind: string, config: Record<string, unknown>, res
 }
 
 const base = { dataset: 'mnist', target: 0, model: 'LargeMLP', optimizer: 'adam', lr: 0.01, trainSubset: 0 };
-const history = (epochs: number, seed: number) => Array.from({ length: epochs }, (_, i) => ({ epoch: i + 1, loss: 1 / (i + 1) + seed / 100, trainAcc: 0.9, testAcc: 0.89, lr: 0.01, seconds: 1 }));
+const history = (epochs: number, seed: number) =>
+  Array.from({ length: epochs }, (_, i) => ({ epoch: i + 1, loss: 1 / (i + 1) + seed / 100, trainAcc: 0.9, testAcc: 0.89, lr: 0.01, seconds: 1 }));
 
-interface Spec { data?: { values: Record<string, unknown>[] }; facet?: unknown; spec?: { layer: Record<string, unknown>[] }; layer?: Record<string, unknown>[] }
+interface Spec {
+  data?: { values: Record<string, unknown>[] };
+  facet?: unknown;
+  spec?: { layer: Record<string, unknown>[] };
+  layer?: Record<string, unknown>[];
+}
 
 test('runs that differ only in epochs are drawn apart; one pattern at two n values gets its chart; a dot per run', async () => {
   const s = store();
   for (const epochs of [1, 3]) {
     for (const seed of [0, 1]) {
       for (const n of [0, 10]) {
-        put(s, 'train', { ...base, pattern: 'S3', n, seed, modelSeed: seed, epochs }, { score: n === 0 ? 0.01 * seed : (epochs === 1 ? 0.5 : 0.07) + 0.01 * seed, testAcc: 0.95, history: history(epochs, seed) });
+        put(
+          s,
+          'train',
+          { ...base, pattern: 'S3', n, seed, modelSeed: seed, epochs },
+          { score: n === 0 ? 0.01 * seed : (epochs === 1 ? 0.5 : 0.07) + 0.01 * seed, testAcc: 0.95, history: history(epochs, seed) },
+        );
       }
     }
   }
@@ -56,14 +67,27 @@ test('runs that differ only in epochs are drawn apart; one pattern at two n valu
   const table = patterns.tables[0];
   assert.equal(table.rows.length, 4);
   assert.ok(table.columns.some((c) => c.header === 'epochs'));
-  assert.ok(plan.sections.some((x) => x.id === 'training-curves'), 'histories draw training curves');
+  assert.ok(
+    plan.sections.some((x) => x.id === 'training-curves'),
+    'histories draw training curves',
+  );
 });
 
 test('occlusion curves of clean and patterned models of one architecture stay apart, same colour, own dash', () => {
   const s = store();
   const curve = (drop: number) => ({ ps: [0, 0.5, 1], curve: [1, 1 - drop, 0.1], area: 0.6 });
-  put(s, 'sensitivity', { experiment: 'sensitivity', ...base, pattern: 'R3', n: 0, seed: 0, epochs: 3 }, { model: 'LargeMLP', dataset: 'mnist', ...curve(0.2) });
-  put(s, 'sensitivity', { experiment: 'sensitivity', ...base, pattern: 'R3', n: 3, seed: 0, epochs: 3 }, { model: 'LargeMLP', dataset: 'mnist', ...curve(0.5) });
+  put(
+    s,
+    'sensitivity',
+    { experiment: 'sensitivity', ...base, pattern: 'R3', n: 0, seed: 0, epochs: 3 },
+    { model: 'LargeMLP', dataset: 'mnist', ...curve(0.2) },
+  );
+  put(
+    s,
+    'sensitivity',
+    { experiment: 'sensitivity', ...base, pattern: 'R3', n: 3, seed: 0, epochs: 3 },
+    { model: 'LargeMLP', dataset: 'mnist', ...curve(0.5) },
+  );
   const data = collectReportData(s);
   s.close();
   assert.deepEqual(data.sensitivity.map((c) => c.trainedWith).sort(), ['R3, n = 3', 'clean']);
@@ -87,7 +111,13 @@ test('colours: fixed per pattern and architecture in every chart, distinct withi
 });
 
 test('a logarithmic axis says so in its title', () => {
-  const spec = scoreVsNChart([{ x: 0, mean: 0, series: 'S3' }, { x: 10, mean: 0.5, series: 'S3' }], { title: 't', seriesTitle: 'pattern' }) as unknown as Spec;
+  const spec = scoreVsNChart(
+    [
+      { x: 0, mean: 0, series: 'S3' },
+      { x: 10, mean: 0.5, series: 'S3' },
+    ],
+    { title: 't', seriesTitle: 'pattern' },
+  ) as unknown as Spec;
   const layer = spec.layer![0] as { encoding: { x: { title: string } } };
   assert.match(layer.encoding.x.title, /log scale/);
 });

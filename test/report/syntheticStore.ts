@@ -38,7 +38,16 @@ const ADAM = { name: 'adam', lr: 0.01 };
 const FLAT_ADAM = { optimizer: 'adam', lr: 0.01, momentum: 0 };
 const FLAT_SGD = { optimizer: 'sgd', lr: 0.01, momentum: 0.9 };
 /** The training config's bookkeeping fields at their defaults. */
-const TRAIN_EXTRAS = { targetB: null, batchSize: 128, aug: 'none', modelSeed: 0, scheduler: true, trainSubset: 0, testSubset: 0, dropSpurious: false };
+const TRAIN_EXTRAS = {
+  targetB: null,
+  batchSize: 128,
+  aug: 'none',
+  modelSeed: 0,
+  scheduler: true,
+  trainSubset: 0,
+  testSubset: 0,
+  dropSpurious: false,
+};
 const NORMS: Record<string, number> = { S1: 1, S2: 3, S3: 5, R1: 4.1, R2: 8.2, R3: 16.3 };
 
 interface TrainOptions {
@@ -59,24 +68,61 @@ function putTrainGrid(store: ResultsStore, o: TrainOptions): void {
       const rate = 0.01 + 0.9 * (1 - Math.exp(-o.strength * n)) + 0.02 * seed;
       const perImage = indicator(rate, 1000 * n + 17 * seed + o.pattern.length);
       const score = perImage.reduce((s, x) => s + x, 0) / N_TEST;
-      put(store, 'train', {
-        dataset: 'mnist', pattern: o.pattern, n, target: 0, seed, model: o.model ?? 'MLP', ...(o.optimizer ?? FLAT_ADAM),
-        weightDecay: o.weightDecay ?? 0, inputNoise: 0, gradClip: o.gradClip ?? 0, epochs: 20, ...TRAIN_EXTRAS,
-      }, {
-        score, testAcc: 0.98 - 0.002 * seed - 3 * (o.weightDecay ?? 0), patternNorm: NORMS[o.pattern],
-        // Per-epoch histories for the S3 runs only, so the training-curves section has one chart.
-        ...(o.pattern === 'S3' && !o.model && !o.weightDecay && !o.gradClip && !o.optimizer ? { history: [1, 2, 3].map((epoch) => ({
-          epoch, loss: 0.5 / epoch + 0.01 * seed, trainAcc: 0.9 + 0.02 * epoch, testAcc: 0.89 + 0.02 * epoch - 0.001 * seed, lr: 0.01, seconds: 1,
-        })) } : {}),
-      }, perImage);
+      put(
+        store,
+        'train',
+        {
+          dataset: 'mnist',
+          pattern: o.pattern,
+          n,
+          target: 0,
+          seed,
+          model: o.model ?? 'MLP',
+          ...(o.optimizer ?? FLAT_ADAM),
+          weightDecay: o.weightDecay ?? 0,
+          inputNoise: 0,
+          gradClip: o.gradClip ?? 0,
+          epochs: 20,
+          ...TRAIN_EXTRAS,
+        },
+        {
+          score,
+          testAcc: 0.98 - 0.002 * seed - 3 * (o.weightDecay ?? 0),
+          patternNorm: NORMS[o.pattern],
+          // Per-epoch histories for the S3 runs only, so the training-curves section has one chart.
+          ...(o.pattern === 'S3' && !o.model && !o.weightDecay && !o.gradClip && !o.optimizer
+            ? {
+                history: [1, 2, 3].map((epoch) => ({
+                  epoch,
+                  loss: 0.5 / epoch + 0.01 * seed,
+                  trainAcc: 0.9 + 0.02 * epoch,
+                  testAcc: 0.89 + 0.02 * epoch - 0.001 * seed,
+                  lr: 0.01,
+                  seconds: 1,
+                })),
+              }
+            : {}),
+        },
+        perImage,
+      );
     }
   }
 }
 
 /** The sections the synthetic store fills, in page order. */
 export const SYNTHETIC_SECTIONS = [
-  'patterns', 'pattern-norm', 'architectures', 'sensitivity', 'weight-maps', 'optimizers', 'deletion',
-  'membership-inference', 'lira', 'mitigation-weight-decay', 'training-curves', 'settings',
+  'patterns',
+  'pattern-norm',
+  'architectures',
+  'sensitivity',
+  'weight-maps',
+  'optimizers',
+  'deletion',
+  'membership-inference',
+  'lira',
+  'mitigation-weight-decay',
+  'training-curves',
+  'settings',
 ];
 
 /** Fills `store` with the synthetic runs; returns the number of runs written. */
@@ -96,8 +142,12 @@ export function fillSyntheticStore(store: ResultsStore): number {
       const retrain = { score: 0.02, testAcc: 0.979 };
       for (const method of ['incremental', 'influence']) {
         const after = { score: method === 'incremental' ? before.score - 0.05 : before.score - 0.1, testAcc: 0.978 };
-        put(store, 'forget', { dataset: 'mnist', pattern: 'S3', n, target: 0, seed, model: 'MLP', optimizer: ADAM, epochs: 20, method },
-          { before, after, retrain: method === 'incremental' ? retrain : null });
+        put(
+          store,
+          'forget',
+          { dataset: 'mnist', pattern: 'S3', n, target: 0, seed, model: 'MLP', optimizer: ADAM, epochs: 20, method },
+          { before, after, retrain: method === 'incremental' ? retrain : null },
+        );
       }
     }
   }
@@ -122,9 +172,19 @@ export function fillSyntheticStore(store: ResultsStore): number {
 function putMiaRuns(store: ResultsStore): void {
   for (const n of [1, 3, 10, 100]) {
     for (const seed of [0, 1, 2]) {
-      put(store, 'mia', { dataset: 'mnist', pattern: 'R3', n, seed, model: 'MLP', optimizer: ADAM, epochs: 20 }, {
-        n, attackAcc: 0.52 + 0.002 * seed, attackAccSpurious: 0.6 + 0.03 * Math.log10(n) + 0.01 * seed, auc: 0.55, tprAt1Fpr: 0.012, targetTestAcc: 0.975,
-      });
+      put(
+        store,
+        'mia',
+        { dataset: 'mnist', pattern: 'R3', n, seed, model: 'MLP', optimizer: ADAM, epochs: 20 },
+        {
+          n,
+          attackAcc: 0.52 + 0.002 * seed,
+          attackAccSpurious: 0.6 + 0.03 * Math.log10(n) + 0.01 * seed,
+          auc: 0.55,
+          tprAt1Fpr: 0.012,
+          targetTestAcc: 0.975,
+        },
+      );
     }
   }
 }
@@ -141,9 +201,19 @@ export function syntheticLiraResult(pattern: string, n: number, seed: number): R
   const leak = (pattern === 'R3' ? 0.25 : 0.4) + 0.1 * Math.log10(n) + 0.01 * seed;
   const roc = (a: number) => LOG_FPRS.map((fpr) => ({ fpr, tpr: Math.min(1, fpr ** a) }));
   const group = (a: number, examples: number) => ({
-    examples, members: examples * 8, auc: 1 - a / 2, tprAt01Fpr: 0.001 ** a, tprAt1Fpr: 0.01 ** a, tprAt01FprPopulation: 0.001 ** a, tprAt1FprPopulation: 0.01 ** a,
+    examples,
+    members: examples * 8,
+    auc: 1 - a / 2,
+    tprAt01Fpr: 0.001 ** a,
+    tprAt1Fpr: 0.01 ** a,
+    tprAt01FprPopulation: 0.001 ** a,
+    tprAt1FprPopulation: 0.01 ** a,
   });
-  const spurious = Array.from({ length: n }, (_, i) => ({ index: 100 + i, memorization: Math.max(-1, Math.min(1, 0.9 - leak + 0.01 * i)), se: 0.05 }));
+  const spurious = Array.from({ length: n }, (_, i) => ({
+    index: 100 + i,
+    memorization: Math.max(-1, Math.min(1, 0.9 - leak + 0.01 * i)),
+    se: 0.05,
+  }));
   const counts = new Array<number>(20).fill(0);
   counts[10] = 9000;
   counts[11] = 800;
@@ -152,14 +222,31 @@ export function syntheticLiraResult(pattern: string, n: number, seed: number): R
   for (const s of spurious) counts[Math.min(19, Math.floor((s.memorization + 1) * 10))]++;
   const mem = spurious.reduce((t, s) => t + s.memorization, 0) / n;
   return {
-    shadows: 16, attack: { variant: 'online', globalVariance: false, center: 'median', queries: 'none' },
-    all: group(0.95, 10000), spurious: group(leak, n), matchedClean: group(0.9, 100),
+    shadows: 16,
+    attack: { variant: 'online', globalVariance: false, center: 'median', queries: 'none' },
+    all: group(0.95, 10000),
+    spurious: group(leak, n),
+    matchedClean: group(0.9, 100),
     memorization: {
-      spuriousMean: mem, populationMean: 0.01, matchedCleanMean: 0.008, spuriousRanks: spurious.map((_, i) => i + 1), spurious,
-      poolSize: 10000, histogram: { edges: Array.from({ length: 21 }, (_, j) => Math.round((-1 + j * 0.1) * 10) / 10), counts },
+      spuriousMean: mem,
+      populationMean: 0.01,
+      matchedCleanMean: 0.008,
+      spuriousRanks: spurious.map((_, i) => i + 1),
+      spurious,
+      poolSize: 10000,
+      histogram: { edges: Array.from({ length: 21 }, (_, j) => Math.round((-1 + j * 0.1) * 10) / 10), counts },
     },
     seconds: 2,
-    details: { roc: { all: roc(0.95), spurious: roc(leak), matchedClean: roc(0.9) }, variants: {}, perTarget: {}, models: {}, spuriousIndices: spurious.map((s) => s.index), matchedIndices: [], poolSize: 10000, modelTrainSizes: [] },
+    details: {
+      roc: { all: roc(0.95), spurious: roc(leak), matchedClean: roc(0.9) },
+      variants: {},
+      perTarget: {},
+      models: {},
+      spuriousIndices: spurious.map((s) => s.index),
+      matchedIndices: [],
+      poolSize: 10000,
+      modelTrainSizes: [],
+    },
   };
 }
 
@@ -168,10 +255,31 @@ export function putLiraRuns(store: ResultsStore): void {
   for (const pattern of ['R3', 'S3']) {
     for (const n of [1, 10, 100]) {
       for (const seed of pattern === 'R3' && n === 10 ? [0, 1] : [0]) {
-        put(store, 'lira', {
-          experiment: 'lira', liraVersion: 1, dataset: 'mnist', pattern, n, target: 0, seed, model: 'LargeMLP', ...FLAT_ADAM, epochs: 20,
-          shadows: 16, trainLimit: 0, testLimit: 0, queries: 'none', matched: 100, variant: 'online', globalVariance: false, center: 'median',
-        }, syntheticLiraResult(pattern, n, seed));
+        put(
+          store,
+          'lira',
+          {
+            experiment: 'lira',
+            liraVersion: 1,
+            dataset: 'mnist',
+            pattern,
+            n,
+            target: 0,
+            seed,
+            model: 'LargeMLP',
+            ...FLAT_ADAM,
+            epochs: 20,
+            shadows: 16,
+            trainLimit: 0,
+            testLimit: 0,
+            queries: 'none',
+            matched: 100,
+            variant: 'online',
+            globalVariance: false,
+            center: 'median',
+          },
+          syntheticLiraResult(pattern, n, seed),
+        );
       }
     }
   }

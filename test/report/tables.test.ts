@@ -34,20 +34,31 @@ test('optimizer labels: name, learning rate, then other options', () => {
 const TABLE: Table = {
   name: 'demo',
   caption: 'Scores_1 & more',
-  columns: [{ header: 'pattern', format: 'text' }, { header: 'n', format: 'int' }, { header: 'p', format: 'pvalue' }, { header: 'acc', format: 'percent' }],
-  rows: [['S3|x', 3, 1.5e-7, 0.98], ['R3', 0, NaN, 0.975]],
+  columns: [
+    { header: 'pattern', format: 'text' },
+    { header: 'n', format: 'int' },
+    { header: 'p', format: 'pvalue' },
+    { header: 'acc', format: 'percent' },
+  ],
+  rows: [
+    ['S3|x', 3, 1.5e-7, 0.98],
+    ['R3', 0, NaN, 0.975],
+  ],
 };
 
 test('Markdown: aligned columns, escaped pipes, formatted numbers', () => {
-  assert.equal(toMarkdown(TABLE), [
-    '**Scores_1 & more**',
-    '',
-    '| pattern | n | p | acc |',
-    '|:---|---:|---:|---:|',
-    '| S3\\|x | 3 | 1.5e-7 | 98.0% |',
-    '| R3 | 0 | – | 97.5% |',
-    '',
-  ].join('\n'));
+  assert.equal(
+    toMarkdown(TABLE),
+    [
+      '**Scores_1 & more**',
+      '',
+      '| pattern | n | p | acc |',
+      '|:---|---:|---:|---:|',
+      '| S3\\|x | 3 | 1.5e-7 | 98.0% |',
+      '| R3 | 0 | – | 97.5% |',
+      '',
+    ].join('\n'),
+  );
 });
 
 test('LaTeX: a booktabs float with escaped text and math-mode exponents', () => {
@@ -60,15 +71,42 @@ test('LaTeX: a booktabs float with escaped text and math-mode exponents', () => 
   assert.equal(escapeLatex('50% of $x_i^2 {a} #1 ~ \\'), '50\\% of \\$x\\_i\\textasciicircum{}2 \\{a\\} \\#1 \\textasciitilde{} \\textbackslash{}');
 });
 
-function summary(group: Record<string, unknown>, meanScore: number, pValue: number, opts: { pPermutation?: number; note?: string; test?: 'runs' | 'per-image' } = {}): BaselineSummary {
+function summary(
+  group: Record<string, unknown>,
+  meanScore: number,
+  pValue: number,
+  opts: { pPermutation?: number; note?: string; test?: 'runs' | 'per-image' } = {},
+): BaselineSummary {
   const comparison = {
-    test: opts.test ?? 'runs', runs: 3, mean: meanScore, sem: 0.01, ci: [meanScore - 0.02, meanScore + 0.02] as [number, number],
-    baselineRuns: group.n === 0 ? 0 : 3, baselineMean: 0.02, t: 5, df: 4, pValue, pPermutation: opts.pPermutation ?? NaN, pPermutationMin: 0.05, pMannWhitney: NaN,
+    test: opts.test ?? 'runs',
+    runs: 3,
+    mean: meanScore,
+    sem: 0.01,
+    ci: [meanScore - 0.02, meanScore + 0.02] as [number, number],
+    baselineRuns: group.n === 0 ? 0 : 3,
+    baselineMean: 0.02,
+    t: 5,
+    df: 4,
+    pValue,
+    pPermutation: opts.pPermutation ?? NaN,
+    pPermutationMin: 0.05,
+    pMannWhitney: NaN,
     note: opts.note ?? '',
   };
   return {
-    group, runs: 3, meanScore, semScore: 0.01, meanTestAcc: 0.98, keys: [], scores: [meanScore - 0.01, meanScore, meanScore + 0.01],
-    baselineRuns: comparison.baselineRuns, baselineMeanScore: 0.02, comparison, t: 5, df: 4, pValue,
+    group,
+    runs: 3,
+    meanScore,
+    semScore: 0.01,
+    meanTestAcc: 0.98,
+    keys: [],
+    scores: [meanScore - 0.01, meanScore, meanScore + 0.01],
+    baselineRuns: comparison.baselineRuns,
+    baselineMeanScore: 0.02,
+    comparison,
+    t: 5,
+    df: 4,
+    pValue,
   };
 }
 
@@ -76,14 +114,18 @@ test('settings table: varying group fields as columns, constant ones in the capt
   const rows = [
     summary({ dataset: 'mnist', pattern: 'S3', optimizer: '{"lr":0.01,"name":"adam"}', weightDecay: 0, n: 0 }, 0.02, NaN, { note: 'baseline' }),
     summary({ dataset: 'mnist', pattern: 'S3', optimizer: '{"lr":0.01,"name":"adam"}', weightDecay: 0, n: 3 }, 0.31, 2.2e-12, { pPermutation: 0.05 }),
-    summary({ dataset: 'mnist', pattern: 'R3', optimizer: '{"lr":0.01,"name":"adam"}', weightDecay: 0, n: 3 }, 0.66, 0.0123, { pPermutation: 0.0143 }),
+    summary({ dataset: 'mnist', pattern: 'R3', optimizer: '{"lr":0.01,"name":"adam"}', weightDecay: 0, n: 3 }, 0.66, 0.0123, {
+      pPermutation: 0.0143,
+    }),
     summary({ dataset: 'mnist', pattern: 'R3', optimizer: '{"lr":0.01,"name":"adam"}', weightDecay: 0, n: 1 }, 0.03, 0.31, { pPermutation: 0.4 }),
     summary({ dataset: 'mnist', pattern: 'R3', optimizer: '{"lr":0.01,"name":"adam"}', weightDecay: 0, n: 10 }, 0.7, NaN, { note: '1 run' }),
   ];
   const table = settingsTable(rows, { name: 'scores', caption: 'Spurious score' });
   assert.equal(table.caption, 'Spurious score (MNIST · adam lr 0.01)');
-  assert.deepEqual(table.columns.map((c) => c.header),
-    ['pattern', 'n', 'runs', 'score', 'SEM', '95% CI (bootstrap)', 'p vs n = 0 (Welch over runs)', 'p (permutation)', 'test acc.']);
+  assert.deepEqual(
+    table.columns.map((c) => c.header),
+    ['pattern', 'n', 'runs', 'score', 'SEM', '95% CI (bootstrap)', 'p vs n = 0 (Welch over runs)', 'p (permutation)', 'test acc.'],
+  );
   const md = toMarkdown(table).split('\n');
   assert.equal(md[4], '| S3 | 0 | 3 | 0.020 | 0.010 | 0.000–0.040 | baseline | baseline | 98.0% |');
   assert.equal(md[5], '| S3 | 3 | 3 | 0.310 | 0.010 | 0.290–0.330 | 2.2e-12 | 0.050 (min.) | 98.0% |');

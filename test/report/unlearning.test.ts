@@ -12,23 +12,45 @@ import { runKey } from '../../src/store/runKey.ts';
 const run = (method: string, seed: number, after: number, seconds: number) => ({
   config: { dataset: 'mnist', pattern: 'R3', model: 'LargeMLP', n: 10, seed, method },
   result: {
-    before: { score: 0.9, testAcc: 0.98 }, after: { score: after, testAcc: 0.97, forgetAcc: 1, retainAcc: 0.99, forgetMemberRate: 1 },
-    retrain: { score: 0.05, testAcc: 0.98, forgetMemberRate: 0.4 }, distance: { after: { testKl: 0.01 } }, methodSeconds: seconds, retrainSeconds: 100,
+    before: { score: 0.9, testAcc: 0.98 },
+    after: { score: after, testAcc: 0.97, forgetAcc: 1, retainAcc: 0.99, forgetMemberRate: 1 },
+    retrain: { score: 0.05, testAcc: 0.98, forgetMemberRate: 0.4 },
+    distance: { after: { testKl: 0.01 } },
+    methodSeconds: seconds,
+    retrainSeconds: 100,
     unlearning: { steps: 3 },
   },
 });
 
 test('rows average seeds per setting and method in method order; deletion runs and old results are left out', () => {
-  const rows = unlearningRows([run('ssd', 0, 0.8, 2), run('finetune', 0, 0.6, 40), run('finetune', 1, 0.4, 60), run('ssd', 1, 0.6, 4),
-    { config: { method: 'incremental', n: 10 }, result: { before: {}, after: {} } }, { config: { method: 'finetune', n: 3 }, result: { after: {} } }]);
-  assert.deepEqual(rows.map((r) => [r.method, r.seeds]), [['finetune', 2], ['ssd', 2]]);
+  const rows = unlearningRows([
+    run('ssd', 0, 0.8, 2),
+    run('finetune', 0, 0.6, 40),
+    run('finetune', 1, 0.4, 60),
+    run('ssd', 1, 0.6, 4),
+    { config: { method: 'incremental', n: 10 }, result: { before: {}, after: {} } },
+    { config: { method: 'finetune', n: 3 }, result: { after: {} } },
+  ]);
+  assert.deepEqual(
+    rows.map((r) => [r.method, r.seeds]),
+    [
+      ['finetune', 2],
+      ['ssd', 2],
+    ],
+  );
   assert.ok(Math.abs(rows[0].scoreAfter.mean - 0.5) < 1e-12 && Math.abs(rows[0].scoreAfter.sem - 0.1) < 1e-12);
   assert.equal(rows[1].seconds.mean, 3);
   const table = unlearningTable(rows);
   assert.equal(table.rows.length, 2);
   assert.equal(table.rows[0][table.columns.findIndex((c) => c.header === 'score retrain')], 0.05);
   const chart = unlearningChart(rows) as { data: { values: { method: string; retrainSeconds: number }[] } };
-  assert.deepEqual(chart.data.values.map((v) => [v.method, v.retrainSeconds]), [['finetune', 100], ['ssd', 100]]);
+  assert.deepEqual(
+    chart.data.values.map((v) => [v.method, v.retrainSeconds]),
+    [
+      ['finetune', 100],
+      ['ssd', 100],
+    ],
+  );
 });
 
 test('the report draws the section from a store of forget runs, the deletion section keeps only the deletion methods', async () => {

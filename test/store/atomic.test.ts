@@ -55,7 +55,10 @@ test('a writer killed with SIGKILL never leaves a partial file', async () => {
   await new Promise((r) => child.once('exit', r));
   const bytes = readFileSync(path);
   assert.equal(bytes.length, size);
-  assert.ok(bytes.every((b) => b === bytes[0]), 'file mixes two versions');
+  assert.ok(
+    bytes.every((b) => b === bytes[0]),
+    'file mixes two versions',
+  );
   // Only the target and at most one orphaned temporary file (the interrupted write).
   const others = readdirSync(dir).filter((f) => f !== 'big.bin');
   assert.ok(others.length <= 1 && others.every((f) => f.startsWith('.big.bin.') && f.endsWith('.tmp')), others.join(', '));
@@ -86,8 +89,10 @@ test('a machine-caused write failure names the file, says what to do, and loses 
   const path = join(dir, 'f.txt');
   writeFileSync(path, 'old');
   // ENOTDIR: a file where the directory should be
-  assert.throws(() => writeFileAtomicSync(join(path, 'inside.txt'), 'x'),
-    (e: unknown) => e instanceof UserError && e.exitCode === 2 && e.message.includes(path) && /not a directory/.test(e.message));
+  assert.throws(
+    () => writeFileAtomicSync(join(path, 'inside.txt'), 'x'),
+    (e: unknown) => e instanceof UserError && e.exitCode === 2 && e.message.includes(path) && /not a directory/.test(e.message),
+  );
   // ENOSPC: write(2) knows only a file descriptor; the message must still name the file
   const failing = new Proxy([Uint8Array.of(1), Uint8Array.of(2)], {
     get(target, key, receiver) {
@@ -95,8 +100,10 @@ test('a machine-caused write failure names the file, says what to do, and loses 
       return Reflect.get(target, key, receiver);
     },
   });
-  assert.throws(() => writeFileAtomicSync(path, failing),
-    (e: unknown) => e instanceof UserError && e.message.startsWith(`${path}: write failed`) && /no space left.*\(ENOSPC\).*intact/.test(e.message));
+  assert.throws(
+    () => writeFileAtomicSync(path, failing),
+    (e: unknown) => e instanceof UserError && e.message.startsWith(`${path}: write failed`) && /no space left.*\(ENOSPC\).*intact/.test(e.message),
+  );
   assert.equal(readFileSync(path, 'utf8'), 'old');
   assert.deepEqual(readdirSync(dir), ['f.txt']);
 });

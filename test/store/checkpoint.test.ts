@@ -15,8 +15,32 @@ async function run(argv: string[]) {
 
 test('a checkpoint with a NaN or infinite weight is refused, naming the file and the tensor', async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'spurlab-ckpt-')), 'run');
-  const t = await run(['train', '--dataset', 'mnist', '--pattern', 'R3', '--n', '3', '--target', '0', '--seed', '0', '--model', 'MLP',
-    '--epochs', '1', '--train-subset', '200', '--test-subset', '100', '--batch-size', '50', '--out', dir, '--json']);
+  const t = await run([
+    'train',
+    '--dataset',
+    'mnist',
+    '--pattern',
+    'R3',
+    '--n',
+    '3',
+    '--target',
+    '0',
+    '--seed',
+    '0',
+    '--model',
+    'MLP',
+    '--epochs',
+    '1',
+    '--train-subset',
+    '200',
+    '--test-subset',
+    '100',
+    '--batch-size',
+    '50',
+    '--out',
+    dir,
+    '--json',
+  ]);
   assert.equal(t.code, 0, t.err.join('\n'));
   const path = join(dir, 'model.safetensors');
   const { tensors, metadata } = readSafetensors(path);
@@ -25,7 +49,10 @@ test('a checkpoint with a NaN or infinite weight is refused, naming the file and
     const data = Float32Array.from(tensors[name].data as Float32Array);
     data[7] = bad;
     writeSafetensors(path, { ...tensors, [name]: { ...tensors[name], data } }, metadata);
-    for (const argv of [['score', dir], ['weights', dir, '--out', join(dir, 'w.png')]]) {
+    for (const argv of [
+      ['score', dir],
+      ['weights', dir, '--out', join(dir, 'w.png')],
+    ]) {
       const r = await run(argv);
       assert.equal(r.code, 2, `${argv[0]}: ${r.err.join('\n')}`);
       assert.equal(r.err.length, 1);

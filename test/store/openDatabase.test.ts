@@ -39,8 +39,12 @@ function damagePages(path: string, firstPage: number, pages: number): void {
 }
 
 const damaged = (path: string) => (e: unknown) =>
-  e instanceof UserError && e.exitCode === 2 && e.message.startsWith(`${path}: the results store is damaged`)
-  && e.message.includes(`sqlite3 ${path} .dump`) && e.message.includes('aside') && !e.message.includes('\n');
+  e instanceof UserError &&
+  e.exitCode === 2 &&
+  e.message.startsWith(`${path}: the results store is damaged`) &&
+  e.message.includes(`sqlite3 ${path} .dump`) &&
+  e.message.includes('aside') &&
+  !e.message.includes('\n');
 
 test('a store damaged beyond its first page is named on open, with how to recover, and the advice works', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spurlab-opendb-'));
@@ -82,8 +86,10 @@ test('a store opened read-only reads, and a write names the file instead of "att
   const before = readFileSync(path);
   const store = ResultsStore.open(path, { readonly: true });
   assert.equal(store.list({ status: 'done' }).length, RUNS);
-  assert.throws(() => store.claim('new', { n: 1 }, 'train'),
-    (e: unknown) => e instanceof UserError && e.message.startsWith(`${path}: the results store cannot be written`) && /writable/.test(e.message));
+  assert.throws(
+    () => store.claim('new', { n: 1 }, 'train'),
+    (e: unknown) => e instanceof UserError && e.message.startsWith(`${path}: the results store cannot be written`) && /writable/.test(e.message),
+  );
   store.close();
   assert.deepEqual(readFileSync(path), before);
   assert.throws(() => ResultsStore.open(join(dir, 'none.db'), { readonly: true }), /none\.db: no results store here/);
@@ -97,12 +103,22 @@ test('results, report and sweep --dry-run work on a store in a read-only directo
   chmodSync(dir, 0o555);
   chmodSync(outDir, 0o777);
   const sweep = join(outDir, 'sweep.json');
-  writeFileSync(sweep, JSON.stringify({ name: 'ro', grids: [{ dataset: 'mnist', pattern: 'R3', n: 0, target: 0, seed: 0, model: 'MLP', epochs: 1, trainSubset: 100, testSubset: 100 }] }));
+  writeFileSync(
+    sweep,
+    JSON.stringify({
+      name: 'ro',
+      grids: [{ dataset: 'mnist', pattern: 'R3', n: 0, target: 0, seed: 0, model: 'MLP', epochs: 1, trainSubset: 100, testSubset: 100 }],
+    }),
+  );
   chmodSync(sweep, 0o644);
   const before = statSync(path).mtimeMs;
   // root ignores permissions: run the CLI as nobody then, as a user on a shared store would
   const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-  for (const argv of [['results', '--store', path, '--json'], ['report', '--store', path, '--out', join(outDir, 'r')], ['sweep', sweep, '--dry-run', '--store', path, '--json']]) {
+  for (const argv of [
+    ['results', '--store', path, '--json'],
+    ['report', '--store', path, '--out', join(outDir, 'r')],
+    ['sweep', sweep, '--dry-run', '--store', path, '--json'],
+  ]) {
     const r = spawnSync(process.execPath, [BIN, ...argv], { ...asUser, encoding: 'utf8', cwd: tmpdir(), timeout: 60_000 });
     assert.equal(r.status, 0, `${argv[0]}: ${r.stderr}`);
     if (argv[0] === 'results') assert.equal((JSON.parse(r.stdout) as unknown[]).length, RUNS);
@@ -119,8 +135,11 @@ test('a full disk under the store names it and keeps what was recorded', () => {
   // SQLite answers SQLITE_FULL, as on a full disk, once the file would pass max_page_count
   const db = (store as unknown as { db: Database.Database }).db;
   db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
-  assert.throws(() => store.claim('big', { n: 1, note: 'y'.repeat(100_000) }, 'train'),
-    (e: unknown) => e instanceof UserError && e.message.startsWith(`${path}: the disk holding the results store is full`) && /free some space/.test(e.message));
+  assert.throws(
+    () => store.claim('big', { n: 1, note: 'y'.repeat(100_000) }, 'train'),
+    (e: unknown) =>
+      e instanceof UserError && e.message.startsWith(`${path}: the disk holding the results store is full`) && /free some space/.test(e.message),
+  );
   store.close();
   const again = ResultsStore.open(path, { readonly: true });
   assert.equal(again.list({ status: 'done' }).length, RUNS);

@@ -15,7 +15,12 @@ function freshPath(): string {
   return join(mkdtempSync(join(tmpdir(), 'spurlab-results-')), 'nested', 'results.db');
 }
 
-interface ChildOutcome { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+interface ChildOutcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 /**
  * Runs a TypeScript snippet in a separate node process. `ready` resolves when the child
@@ -32,15 +37,26 @@ function runChild(script: string, readyLine?: string): { ready: Promise<void>; d
     stderr += d.toString();
     if (readyLine !== undefined && stderr.includes(readyLine)) signalReady();
   });
-  const done = new Promise<ChildOutcome>((resolve) => child.on('exit', (code, signal) => {
-    signalReady();
-    resolve({ code, signal, stdout, stderr });
-  }));
+  const done = new Promise<ChildOutcome>((resolve) =>
+    child.on('exit', (code, signal) => {
+      signalReady();
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
   return { ready, done };
 }
 
-const config = (n: number, seed: number, extra: Record<string, unknown> = {}): Record<string, unknown> =>
-  ({ dataset: 'mnist', pattern: 'S3', n, target: 0, seed, model: 'LargeMLP', optimizer: { name: 'adam', lr: 0.01 }, epochs: 5, ...extra });
+const config = (n: number, seed: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  dataset: 'mnist',
+  pattern: 'S3',
+  n,
+  target: 0,
+  seed,
+  model: 'LargeMLP',
+  optimizer: { name: 'adam', lr: 0.01 },
+  epochs: 5,
+  ...extra,
+});
 
 test('run keys hash canonical JSON: key order does not matter, values do', () => {
   assert.equal(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: null } }), '{"a":{"c":null,"d":[1,{"e":3,"f":2}]},"b":1}');
@@ -69,8 +85,11 @@ test('a file that is not a results store is a UserError naming it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'spurlab-results-'));
   const text = join(dir, 'notes.db');
   writeFileSync(text, 'these are my notes, not a database\n'.repeat(200));
-  assert.throws(() => ResultsStore.open(text), (err: unknown) =>
-    err instanceof UserError && err.message.startsWith(`${text}: cannot open as a results store`) && /not a database/.test(err.message));
+  assert.throws(
+    () => ResultsStore.open(text),
+    (err: unknown) =>
+      err instanceof UserError && err.message.startsWith(`${text}: cannot open as a results store`) && /not a database/.test(err.message),
+  );
   const other = join(dir, 'other.db');
   const raw = new Database(other);
   raw.exec('CREATE TABLE photos (id INTEGER)');
@@ -141,7 +160,8 @@ test('two processes racing over the same runs claim and record each exactly once
     }
     return mine;
   };
-  const child = runChild(`
+  const child = runChild(
+    `
     import { existsSync } from 'node:fs';
     import { ResultsStore } from ${JSON.stringify(RESULTS_MODULE)};
     const store = ResultsStore.open(${JSON.stringify(path)});
@@ -150,7 +170,9 @@ test('two processes racing over the same runs claim and record each exactly once
     const race = ${race.toString()};
     const keys = ${JSON.stringify(keys)};
     process.stdout.write(JSON.stringify(race(store)));
-    store.close();`, 'ready');
+    store.close();`,
+    'ready',
+  );
   const store = ResultsStore.open(path);
   await child.ready;
   writeFileSync(goFile, '');
@@ -163,7 +185,13 @@ test('two processes racing over the same runs claim and record each exactly once
   const runs = store.list({ status: 'done' });
   assert.equal(runs.length, keys.length);
   assert.ok(runs.every((r) => r.attempts === 1));
-  assert.deepEqual(runs.filter((r) => r.pid === process.pid).map((r) => r.key).sort(), [...mine].sort());
+  assert.deepEqual(
+    runs
+      .filter((r) => r.pid === process.pid)
+      .map((r) => r.key)
+      .sort(),
+    [...mine].sort(),
+  );
   store.close();
 });
 
@@ -181,7 +209,10 @@ test('a run whose owner died (kill -9) is reclaimed exactly once', async () => {
   const second = ResultsStore.open(path);
   const dead = first.get(key)!;
   assert.equal(dead.status, 'running');
-  const winners = [first.claim(key, c, 'train', { host: hostname(), pid: process.pid }), second.claim(key, c, 'train', { host: hostname(), pid: process.pid })];
+  const winners = [
+    first.claim(key, c, 'train', { host: hostname(), pid: process.pid }),
+    second.claim(key, c, 'train', { host: hostname(), pid: process.pid }),
+  ];
   assert.deepEqual(winners, [true, false]);
   assert.equal(first.get(key)?.attempts, 2);
   assert.ok(first.complete(key, { score: 0.1 }));

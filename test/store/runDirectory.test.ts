@@ -14,8 +14,26 @@ async function run(argv: string[]) {
   return { code, out, err };
 }
 
-const base = ['--dataset', 'mnist', '--pattern', 'R3', '--n', '3', '--target', '0', '--seed', '0', '--model', 'MLP',
-  '--train-subset', '200', '--test-subset', '100', '--batch-size', '50'];
+const base = [
+  '--dataset',
+  'mnist',
+  '--pattern',
+  'R3',
+  '--n',
+  '3',
+  '--target',
+  '0',
+  '--seed',
+  '0',
+  '--model',
+  'MLP',
+  '--train-subset',
+  '200',
+  '--test-subset',
+  '100',
+  '--batch-size',
+  '50',
+];
 
 test('train --out refuses to replace a run of another config unless --force; the same config is finished or resumable', async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'spurlab-rundir-')), 'R');
@@ -27,7 +45,12 @@ test('train --out refuses to replace a run of another config unless --force; the
   const other = await run(['train', ...base, '--epochs', '1', '--lr', '0.1', '--out', dir]);
   assert.equal(other.code, 2);
   assert.equal(other.err.length, 1);
-  assert.match(other.err[0], new RegExp(`--out ${dir}: holds a finished run \\(1 epoch\\) of another config \\(lr 0\\.01 there, 0\\.1 here\\); choose another --out, or add --force`));
+  assert.match(
+    other.err[0],
+    new RegExp(
+      `--out ${dir}: holds a finished run \\(1 epoch\\) of another config \\(lr 0\\.01 there, 0\\.1 here\\); choose another --out, or add --force`,
+    ),
+  );
   assert.deepEqual(readFileSync(ckpt), original, 'the refused run must not touch the finished one');
 
   const same = await run(['train', ...base, '--epochs', '1', '--out', dir, '--json']);
@@ -49,12 +72,32 @@ test('train --out refuses to replace a run of another config unless --force; the
 
 test('train --out on an unfinished run of the same config points to --resume', async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'spurlab-rundir-')), 'R');
-  const cfg = makeTrainConfig({ data: { dataset: 'mnist', pattern: 'R3', n: 3, target: 0, seed: 0 }, model: 'MLP', epochs: 2, trainSubset: 200, testSubset: 100, batchSize: 50 });
+  const cfg = makeTrainConfig({
+    data: { dataset: 'mnist', pattern: 'R3', n: 3, target: 0, seed: 0 },
+    model: 'MLP',
+    epochs: 2,
+    trainSubset: 200,
+    testSubset: 100,
+    batchSize: 50,
+  });
   // a run interrupted after its first epoch (its checkpoint is written before onEpoch)
-  await assert.rejects(train(cfg, { outDir: dir, events: { onEpoch: () => { throw new Error('interrupted'); } } }), /interrupted/);
+  await assert.rejects(
+    train(cfg, {
+      outDir: dir,
+      events: {
+        onEpoch: () => {
+          throw new Error('interrupted');
+        },
+      },
+    }),
+    /interrupted/,
+  );
   const again = await run(['train', ...base, '--epochs', '2', '--out', dir]);
   assert.equal(again.code, 2);
-  assert.equal(again.err[0], `spurlab train: --out ${dir}: holds an unfinished run (epoch 1 of 2) of this same config; continue it with \`spurlab train --resume ${dir}\`, or add --force to train it again from the start`);
+  assert.equal(
+    again.err[0],
+    `spurlab train: --out ${dir}: holds an unfinished run (epoch 1 of 2) of this same config; continue it with \`spurlab train --resume ${dir}\`, or add --force to train it again from the start`,
+  );
   const resumed = await run(['train', '--resume', dir, '--json']);
   assert.equal(resumed.code, 0, resumed.err.join('\n'));
   assert.equal(JSON.parse(resumed.out[0]).epochs, 2);

@@ -5,9 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../src/util/errors.ts';
-import {
-  decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type SafetensorsTensor,
-} from '../../src/store/safetensors.ts';
+import { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type SafetensorsTensor } from '../../src/store/safetensors.ts';
 
 const PYTHON = '/usr/bin/python3';
 const GOLDEN = new URL('../golden/', import.meta.url);
@@ -56,8 +54,14 @@ test('without metadata the header has no __metadata__ and decodes to {}', () => 
 });
 
 test('the writer rejects data that does not match dtype or shape', () => {
-  assert.throws(() => encodeSafetensors({ w: { dtype: 'F64', shape: [1], data: Float32Array.of(1) } }), /"w" is declared F64 but its data is a Float32Array/);
-  assert.throws(() => encodeSafetensors({ w: { dtype: 'F32', shape: [2, 2], data: Float32Array.of(1) } }), /"w" has shape \[2, 2\] \(4 elements\) but 1 values/);
+  assert.throws(
+    () => encodeSafetensors({ w: { dtype: 'F64', shape: [1], data: Float32Array.of(1) } }),
+    /"w" is declared F64 but its data is a Float32Array/,
+  );
+  assert.throws(
+    () => encodeSafetensors({ w: { dtype: 'F32', shape: [2, 2], data: Float32Array.of(1) } }),
+    /"w" has shape \[2, 2\] \(4 elements\) but 1 values/,
+  );
   assert.throws(() => encodeSafetensors({ __metadata__: { dtype: 'U8', shape: [0], data: new Uint8Array(0) } }), UserError);
 });
 
@@ -74,7 +78,9 @@ test('writeSafetensors writes atomically and leaves no temporary file', () => {
 
 test('reads a file written from PyTorch (golden), including misaligned tensors', () => {
   const expected = JSON.parse(readFileSync(new URL('torch_small.json', GOLDEN), 'utf8')) as {
-    magic: string; version: number; metadata: Record<string, string>;
+    magic: string;
+    version: number;
+    metadata: Record<string, string>;
     tensors: Record<string, { dtype: string; shape: number[]; values: (number | string)[] }>;
   };
   assert.equal(expected.magic, 'spurlab-golden-safetensors-torch');
@@ -115,15 +121,21 @@ test('a file written by spurlab is read back by PyTorch', (t) => {
   writeSafetensors(path, tensors, { source: 'spurlab' });
   const run = spawnSync(PYTHON, ['-c', PYTHON_READER, path], { encoding: 'utf8' });
   // Skip only when the interpreter or torch is missing; any other failure is a failure.
-  const missing = run.error ? `${PYTHON} not runnable (${run.error.message})`
-    : /ModuleNotFoundError: No module named 'torch'/.test(run.stderr) ? `${PYTHON} has no torch` : undefined;
+  const missing = run.error
+    ? `${PYTHON} not runnable (${run.error.message})`
+    : /ModuleNotFoundError: No module named 'torch'/.test(run.stderr)
+      ? `${PYTHON} has no torch`
+      : undefined;
   if (missing) {
     t.diagnostic(`skipping the PyTorch cross-check: ${missing}`);
     t.skip(missing);
     return;
   }
   assert.equal(run.status, 0, run.stderr);
-  const got = JSON.parse(run.stdout) as { metadata: Record<string, string>; tensors: Record<string, { dtype: string; shape: number[]; values: (number | string)[] }> };
+  const got = JSON.parse(run.stdout) as {
+    metadata: Record<string, string>;
+    tensors: Record<string, { dtype: string; shape: number[]; values: (number | string)[] }>;
+  };
   assert.deepEqual(got.metadata, { source: 'spurlab' });
   for (const [name, e] of Object.entries(tensors)) {
     assert.equal(got.tensors[name].dtype, e.dtype, name);
@@ -137,13 +149,29 @@ test('malformed files give a UserError naming the file and the tensor', () => {
   const dir = mkdtempSync(join(tmpdir(), 'spurlab-st-'));
   const cases: [string, Buffer, RegExp][] = [
     ['short', Buffer.from([1, 2, 3]), /too short \(3 bytes\)/],
-    ['long-header', (() => { const b = Buffer.alloc(16); b.writeBigUInt64LE(1000n); return b; })(), /header length 1000 exceeds the 8 bytes/],
+    [
+      'long-header',
+      (() => {
+        const b = Buffer.alloc(16);
+        b.writeBigUInt64LE(1000n);
+        return b;
+      })(),
+      /header length 1000 exceeds the 8 bytes/,
+    ],
     ['bad-json', rawFile(null, 0, '{"a": '), /header is not valid JSON/],
     ['not-object', rawFile([1, 2], 0), /header must be a JSON object/],
     ['dtype', rawFile({ w: { dtype: 'BF16', shape: [1], data_offsets: [0, 2] } }, 2), /tensor "w" has unsupported dtype "BF16"/],
-    ['out-of-range', rawFile({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, 4), /tensor "w" has data_offsets \[0, 8\] outside the 4-byte data buffer/],
+    [
+      'out-of-range',
+      rawFile({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, 4),
+      /tensor "w" has data_offsets \[0, 8\] outside the 4-byte data buffer/,
+    ],
     ['size', rawFile({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8), /tensor "w" has 8 bytes but shape \[3\] of F32 needs 12/],
-    ['overlap', rawFile({ a: { dtype: 'U8', shape: [4], data_offsets: [0, 4] }, b: { dtype: 'U8', shape: [4], data_offsets: [2, 6] } }, 6), /tensor "b" at bytes \[2, 6\] overlaps tensor "a"/],
+    [
+      'overlap',
+      rawFile({ a: { dtype: 'U8', shape: [4], data_offsets: [0, 4] }, b: { dtype: 'U8', shape: [4], data_offsets: [2, 6] } }, 6),
+      /tensor "b" at bytes \[2, 6\] overlaps tensor "a"/,
+    ],
     ['gap', rawFile({ a: { dtype: 'U8', shape: [2], data_offsets: [2, 4] } }, 4), /bytes \[0, 2\) before tensor "a" belong to no tensor/],
     ['uncovered', rawFile({ a: { dtype: 'U8', shape: [2], data_offsets: [0, 2] } }, 5), /data buffer has 5 bytes but the tensors cover only 2/],
     ['shape', rawFile({ a: { dtype: 'U8', shape: [-1], data_offsets: [0, 0] } }, 0), /tensor "a" has shape \[-1\]/],
@@ -152,12 +180,15 @@ test('malformed files give a UserError naming the file and the tensor', () => {
   for (const [name, bytes, message] of cases) {
     const path = join(dir, `${name}.safetensors`);
     writeFileSync(path, bytes);
-    assert.throws(() => readSafetensors(path), (err: unknown) => {
-      assert.ok(err instanceof UserError, `${name}: expected a UserError, got ${String(err)}`);
-      assert.ok(err.message.startsWith(path), `${name}: message should name the file: ${err.message}`);
-      assert.match(err.message, message, name);
-      return true;
-    });
+    assert.throws(
+      () => readSafetensors(path),
+      (err: unknown) => {
+        assert.ok(err instanceof UserError, `${name}: expected a UserError, got ${String(err)}`);
+        assert.ok(err.message.startsWith(path), `${name}: message should name the file: ${err.message}`);
+        assert.match(err.message, message, name);
+        return true;
+      },
+    );
   }
   assert.throws(() => readSafetensors(join(dir, 'missing.safetensors')), /missing\.safetensors: cannot read safetensors file \(ENOENT\)/);
 });

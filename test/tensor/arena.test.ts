@@ -57,7 +57,10 @@ test('the arena reuses storage after recycle, re-zeroes what is asked for zeroed
   arena.recycle();
   const again = arena.run(() => allocate('float32', 1000));
   assert.equal(again, first, 'the same storage comes back');
-  assert.ok(again.every((v) => v === 0), 'zeroed storage is zeroed again');
+  assert.ok(
+    again.every((v) => v === 0),
+    'zeroed storage is zeroed again',
+  );
   arena.recycle();
   assert.equal(arena.run(() => allocateUninitialized('float64', 1000)) instanceof Float64Array, true, 'dtypes are kept apart');
   const inner = new StorageArena();

@@ -40,16 +40,52 @@ test('views know whether they are contiguous; values() copies only when needed',
 });
 
 test('tensor() takes nested arrays and infers the shape; ragged input is a clear error', () => {
-  const t = tensor([[1, 2, 3], [4, 5, 6]]);
+  const t = tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   assert.deepEqual(t.shape, [2, 3]);
   assert.deepEqual(t.toArray(), [1, 2, 3, 4, 5, 6]);
-  const cube = tensor([[[1], [2]], [[3], [4]]], undefined, 'float64');
+  const cube = tensor(
+    [
+      [[1], [2]],
+      [[3], [4]],
+    ],
+    undefined,
+    'float64',
+  );
   assert.deepEqual(cube.shape, [2, 2, 1]);
   assert.equal(cube.dtype, 'float64');
-  assert.deepEqual(tensor([[1, 2], [3, 4]], [4]).shape, [4]);
+  assert.deepEqual(
+    tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [4],
+    ).shape,
+    [4],
+  );
   assert.deepEqual(tensor([[], []]).shape, [2, 0]);
   assert.throws(() => tensor([[1, 2], [3]]), /ragged nested array: element \[1\] has length 1, expected length 2 \(shape \[2, 2\]/);
   assert.throws(() => tensor([[1, 2], 3]), /element \[1\] has number, expected length 2/);
-  assert.throws(() => tensor([[1, [2]], [3, 4]]), /element \[0\]\[1\] is an array, expected a number/);
-  assert.throws(() => tensor([[1, 2], [3, 4]], [3]), /4 values of shape \[2, 2\] do not fill shape \[3\]/);
+  assert.throws(
+    () =>
+      tensor([
+        [1, [2]],
+        [3, 4],
+      ]),
+    /element \[0\]\[1\] is an array, expected a number/,
+  );
+  assert.throws(
+    () =>
+      tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [3],
+      ),
+    /4 values of shape \[2, 2\] do not fill shape \[3\]/,
+  );
 });

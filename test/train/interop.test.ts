@@ -77,7 +77,13 @@ for (const backend of backendNames()) {
   test(`LargeMLP with torch's weights gives torch's logits on HWC-flattened images (${backend})`, (t) => {
     const weights = torchWeights('LargeMLP');
     const x = ioTensor('largemlp.x'); // [3, 28, 28, 1] HWC
-    const logits = withBackend(backend, () => noGrad(() => loaded('LargeMLP', MNIST, weights).eval().forward(x.reshape([x.shape[0], -1]))));
+    const logits = withBackend(backend, () =>
+      noGrad(() =>
+        loaded('LargeMLP', MNIST, weights)
+          .eval()
+          .forward(x.reshape([x.shape[0], -1])),
+      ),
+    );
     const err = scaledErr(logits, ioTensor('largemlp.logits'), 'LargeMLP logits');
     t.diagnostic(`LargeMLP [${backend}]: scaled logit error ${err.toExponential(2)}`);
     assert.ok(err <= TOL, `LargeMLP logits differ by ${err}`);
@@ -94,22 +100,33 @@ for (const backend of backendNames()) {
   test(`ResNet20 with torch's weights and BN statistics: eval, Norm02 eval, train-mode logits and running statistics (${backend})`, (t) => {
     const weights = torchWeights('ResNet20');
     const x = ioTensor('resnet20.x'); // [4, 3, 32, 32]
-    withBackend(backend, () => noGrad(() => {
-      const model = loaded('ResNet20', CIFAR, weights);
-      const errEval = scaledErr(model.eval().forward(x), ioTensor('resnet20.logits_eval'), 'ResNet20 eval logits');
-      const errNorm = scaledErr(loaded('ResNet20Norm02', CIFAR, weights).eval().forward(x), ioTensor('resnet20norm02.logits_eval'), 'ResNet20Norm02 eval logits');
-      const errTrain = scaledErr(model.train().forward(x), ioTensor('resnet20.logits_train'), 'ResNet20 train logits');
-      let errStats = 0;
-      let stats = 0;
-      for (const [name, buf] of model.namedBuffers()) {
-        errStats = Math.max(errStats, maxAbs(buf, ioTensor(`resnet20.after_train.${name}`), name));
-        stats++;
-      }
-      t.diagnostic(`ResNet20 [${backend}]: scaled logit error: eval ${errEval.toExponential(2)}, Norm02 eval ${errNorm.toExponential(2)}, train ${errTrain.toExponential(2)}; max abs error of the updated running stats (${stats} buffers) ${errStats.toExponential(2)}`);
-      assert.equal(stats, 2 * 19, 'ResNet20 has 19 BatchNorm layers with running_mean and running_var');
-      assert.ok(errEval <= TOL && errNorm <= TOL && errTrain <= TOL, `ResNet20 logits differ: eval ${errEval}, Norm02 ${errNorm}, train ${errTrain}`);
-      assert.ok(errStats <= TOL, `running statistics after a train-mode forward differ by ${errStats}`);
-    }));
+    withBackend(backend, () =>
+      noGrad(() => {
+        const model = loaded('ResNet20', CIFAR, weights);
+        const errEval = scaledErr(model.eval().forward(x), ioTensor('resnet20.logits_eval'), 'ResNet20 eval logits');
+        const errNorm = scaledErr(
+          loaded('ResNet20Norm02', CIFAR, weights).eval().forward(x),
+          ioTensor('resnet20norm02.logits_eval'),
+          'ResNet20Norm02 eval logits',
+        );
+        const errTrain = scaledErr(model.train().forward(x), ioTensor('resnet20.logits_train'), 'ResNet20 train logits');
+        let errStats = 0;
+        let stats = 0;
+        for (const [name, buf] of model.namedBuffers()) {
+          errStats = Math.max(errStats, maxAbs(buf, ioTensor(`resnet20.after_train.${name}`), name));
+          stats++;
+        }
+        t.diagnostic(
+          `ResNet20 [${backend}]: scaled logit error: eval ${errEval.toExponential(2)}, Norm02 eval ${errNorm.toExponential(2)}, train ${errTrain.toExponential(2)}; max abs error of the updated running stats (${stats} buffers) ${errStats.toExponential(2)}`,
+        );
+        assert.equal(stats, 2 * 19, 'ResNet20 has 19 BatchNorm layers with running_mean and running_var');
+        assert.ok(
+          errEval <= TOL && errNorm <= TOL && errTrain <= TOL,
+          `ResNet20 logits differ: eval ${errEval}, Norm02 ${errNorm}, train ${errTrain}`,
+        );
+        assert.ok(errStats <= TOL, `running statistics after a train-mode forward differ by ${errStats}`);
+      }),
+    );
   });
 }
 
@@ -121,7 +138,13 @@ test('the interop goldens are not trivial: eval and train logits differ, BN stat
   const variance = w.tensors.get('layer2.0.bn1.running_var')!.values();
   assert.ok(mean.some((v) => Math.abs(v) > 0.01) && variance.some((v) => Math.abs(v - 1) > 0.01));
   const cnn = torchWeights('CNN002');
-  assert.ok(cnn.tensors.get('classifier.fc3.weight')!.values().some((v) => v !== 0), 'CNN002 fc3 must not be all zero');
+  assert.ok(
+    cnn.tensors
+      .get('classifier.fc3.weight')!
+      .values()
+      .some((v) => v !== 0),
+    'CNN002 fc3 must not be all zero',
+  );
   for (const [name, info] of Object.entries(golden.interop)) {
     const floats = [...torchWeights(name).tensors.values()].reduce((s, t) => s + t.size, 0);
     assert.equal(floats, info.floats, `${info.file}: float tensors`);
@@ -145,15 +168,22 @@ function weightsFile(name: string, edit: (tensors: Record<string, SafetensorsTen
 }
 
 function rejects(path: string, model: Module, ...mustName: string[]): void {
-  assert.throws(() => loadModelState(model, loadCheckpoint(path)), (e: unknown) => {
-    assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
-    for (const s of [path, ...mustName]) assert.ok(e.message.includes(s), `message "${e.message}" does not name ${s}`);
-    return true;
-  });
+  assert.throws(
+    () => loadModelState(model, loadCheckpoint(path)),
+    (e: unknown) => {
+      assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
+      for (const s of [path, ...mustName]) assert.ok(e.message.includes(s), `message "${e.message}" does not name ${s}`);
+      return true;
+    },
+  );
 }
 
 test('a weights file without a key is rejected with a UserError naming the file and the key', () => {
-  rejects(weightsFile('missing.safetensors', (ts) => delete ts['hidden2.bias']), smallMlp(), '"hidden2.bias"');
+  rejects(
+    weightsFile('missing.safetensors', (ts) => delete ts['hidden2.bias']),
+    smallMlp(),
+    '"hidden2.bias"',
+  );
 });
 
 test('a weights file with a wrong shape is rejected with a UserError naming the file, the key and both shapes', () => {
@@ -164,19 +194,29 @@ test('a weights file with a wrong shape is rejected with a UserError naming the 
 });
 
 test('a weights file with an unknown key, or of another architecture, is rejected naming the file and the key', () => {
-  rejects(weightsFile('extra.safetensors', (ts) => {
-    ts['hidden4.weight'] = { dtype: 'F32', shape: [1], data: new Float32Array(1) };
-  }), smallMlp(), '"hidden4.weight"');
+  rejects(
+    weightsFile('extra.safetensors', (ts) => {
+      ts['hidden4.weight'] = { dtype: 'F32', shape: [1], data: new Float32Array(1) };
+    }),
+    smallMlp(),
+    '"hidden4.weight"',
+  );
   const cnn = torchWeights('CNN002');
   rejects(cnn.path, createModel('LargeMLP', MNIST, new SimpleRandom(1)), '"hidden.weight"');
 });
 
 test('a missing or truncated weights file is a UserError naming the file', () => {
   const missing = join(tmp, 'nope.safetensors');
-  assert.throws(() => loadCheckpoint(missing), (e: unknown) => e instanceof UserError && e.message.includes(missing));
+  assert.throws(
+    () => loadCheckpoint(missing),
+    (e: unknown) => e instanceof UserError && e.message.includes(missing),
+  );
   const truncated = join(tmp, 'truncated.safetensors');
   writeFileSync(truncated, readFileSync(`${GOLDEN}torch_train_mlp.safetensors`).subarray(0, 100));
-  assert.throws(() => loadCheckpoint(truncated), (e: unknown) => e instanceof UserError && e.message.includes(truncated));
+  assert.throws(
+    () => loadCheckpoint(truncated),
+    (e: unknown) => e instanceof UserError && e.message.includes(truncated),
+  );
 });
 
 // ------------------------------------------------------------ parameter counts

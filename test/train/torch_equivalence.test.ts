@@ -37,9 +37,23 @@ interface CaseGolden {
 }
 
 interface TrainerGolden {
-  model: string; height: number; width: number; channels: number; classes: number; trainN: number; testN: number;
-  optimizer: 'adam'; lr: number; weightDecay: number; gradClip: number; batchSize: number; epochs: number; modelSeed: number;
-  labels: number[]; testLabels: number[]; orders: number[][];
+  model: string;
+  height: number;
+  width: number;
+  channels: number;
+  classes: number;
+  trainN: number;
+  testN: number;
+  optimizer: 'adam';
+  lr: number;
+  weightDecay: number;
+  gradClip: number;
+  batchSize: number;
+  epochs: number;
+  modelSeed: number;
+  labels: number[];
+  testLabels: number[];
+  orders: number[][];
   history: { epoch: number; lr: number; loss: number }[];
   float32VsFloat64MaxAbs: number;
 }
@@ -115,7 +129,11 @@ test('golden file carries its magic, version and generator', () => {
 test('the golden cases discriminate: clipping is active and each setting moves the weights by >> tolerance', () => {
   const cases = golden.training.cases;
   for (const [name, c] of Object.entries(cases)) {
-    if (c.settings.clip > 0) assert.ok(c.clippedPerStep.every((n) => n > 0.05 * golden.training.gradientCount), `${name}: too few clipped gradients ${c.clippedPerStep}`);
+    if (c.settings.clip > 0)
+      assert.ok(
+        c.clippedPerStep.every((n) => n > 0.05 * golden.training.gradientCount),
+        `${name}: too few clipped gradients ${c.clippedPerStep}`,
+      );
   }
   const apart = (a: string, b: string) => {
     const x = section(file, `${a}.`);
@@ -142,7 +160,9 @@ for (const backend of backendNames()) {
       const { model, losses } = withBackend(backend, () => runCase(name));
       losses.forEach((l, k) => assert.ok(Math.abs(l - c.losses[k]) <= TOL, `${name} step ${k}: loss ${l} vs torch ${c.losses[k]}`));
       const err = maxAbsDiff(model, section(file, `${name}.`));
-      t.diagnostic(`${name} [${backend}]: max |w - w_torch| = ${err.toExponential(2)} (torch float32 vs float64: ${c.float32VsFloat64MaxAbs.toExponential(2)})`);
+      t.diagnostic(
+        `${name} [${backend}]: max |w - w_torch| = ${err.toExponential(2)} (torch float32 vs float64: ${c.float32VsFloat64MaxAbs.toExponential(2)})`,
+      );
       assert.ok(err <= TOL, `${name}: max abs weight error ${err} > ${TOL}`);
     });
   }
@@ -153,7 +173,9 @@ test('MultiStepLR: milestones and per-epoch learning rates equal torch (bit for 
     assert.deepEqual(milestonesFor(s.epochs), s.milestones, `milestones for ${s.epochs} epochs`);
     assert.equal(s.lrs.length, s.epochs);
     // epoch i + 1 trains with the rate after i scheduler steps
-    s.lrs.forEach((expected, i) => assert.equal(multiStepLr(s.lr0, i, milestonesFor(s.epochs)), expected, `${s.epochs} epochs, lr0 ${s.lr0}, epoch ${i + 1}`));
+    s.lrs.forEach((expected, i) =>
+      assert.equal(multiStepLr(s.lr0, i, milestonesFor(s.epochs)), expected, `${s.epochs} epochs, lr0 ${s.lr0}, epoch ${i + 1}`),
+    );
     assert.ok(s.lrs[s.lrs.length - 1] < s.lr0, `${s.epochs} epochs: the tested schedule never decays`);
   }
 });
@@ -161,7 +183,17 @@ test('MultiStepLR: milestones and per-epoch learning rates equal torch (bit for 
 function fakeSplit(g: TrainerGolden, split: 'train' | 'test'): Dataset {
   const images = file.tensors.get(`trainer.${split}_images`)!.values() as Float32Array;
   const labels = Int32Array.from(split === 'train' ? g.labels : g.testLabels);
-  return { name: 'torch-golden', split, images, labels, n: labels.length, height: g.height, width: g.width, channels: g.channels, numClasses: g.classes };
+  return {
+    name: 'torch-golden',
+    split,
+    images,
+    labels,
+    n: labels.length,
+    height: g.height,
+    width: g.width,
+    channels: g.channels,
+    numClasses: g.classes,
+  };
 }
 
 for (const backend of backendNames()) {
@@ -171,17 +203,36 @@ for (const backend of backendNames()) {
     const rs = new RandomState([g.modelSeed, 1]);
     g.orders.forEach((order, e) => assert.deepEqual(rs.permutation(g.trainN), order, `epoch ${e + 1} order`));
     const cfg = makeTrainConfig({
-      data: 'mnistv1-0-0-0', model: g.model, optimizer: g.optimizer, lr: g.lr, weightDecay: g.weightDecay,
-      gradClip: g.gradClip, batchSize: g.batchSize, epochs: g.epochs, modelSeed: g.modelSeed,
+      data: 'mnistv1-0-0-0',
+      model: g.model,
+      optimizer: g.optimizer,
+      lr: g.lr,
+      weightDecay: g.weightDecay,
+      gradClip: g.gradClip,
+      batchSize: g.batchSize,
+      epochs: g.epochs,
+      modelSeed: g.modelSeed,
     });
-    const data = { spec: {}, name: 'torch-golden', train: fakeSplit(g, 'train'), test: fakeSplit(g, 'test'), spuriousIndices: [], pattern: null, noise: null } as unknown as SpuriousDataset;
+    const data = {
+      spec: {},
+      name: 'torch-golden',
+      train: fakeSplit(g, 'train'),
+      test: fakeSplit(g, 'test'),
+      spuriousIndices: [],
+      pattern: null,
+      noise: null,
+    } as unknown as SpuriousDataset;
     // Start from torch's initial weights: a checkpoint at epoch 0 with a fresh optimizer state.
     const dir = mkdtempSync(join(tmpdir(), 'spurlab-torch-trainer-'));
     try {
       const start = new MLP(g.height * g.width * g.channels, [256], g.classes, new SimpleRandom(1));
       loadModelState(start, section(file, 'trainer.init.'));
       const fresh = new Adam(start.parameters(), { lr: g.lr });
-      saveCheckpoint(join(dir, 'start.safetensors'), start, fresh.stateTensors(), { config: JSON.stringify(cfg), epoch: '0', optimizer: JSON.stringify(fresh.stateScalars()) });
+      saveCheckpoint(join(dir, 'start.safetensors'), start, fresh.stateTensors(), {
+        config: JSON.stringify(cfg),
+        epoch: '0',
+        optimizer: JSON.stringify(fresh.stateScalars()),
+      });
       const result = await withBackend(backend, () => train(cfg, { data, continueFrom: join(dir, 'start.safetensors') }));
       assert.equal(result.history.length, g.epochs);
       result.history.forEach((h, i) => {
@@ -189,7 +240,9 @@ for (const backend of backendNames()) {
         assert.ok(Math.abs(h.loss - g.history[i].loss) <= RUN_TOL, `epoch ${i + 1}: mean loss ${h.loss} vs torch ${g.history[i].loss}`);
       });
       const err = maxAbsDiff(result.model, section(file, 'trainer.final.'));
-      t.diagnostic(`trainer run [${backend}]: max |w - w_torch| after ${g.epochs} epochs = ${err.toExponential(2)} (torch float32 vs float64: ${g.float32VsFloat64MaxAbs.toExponential(2)})`);
+      t.diagnostic(
+        `trainer run [${backend}]: max |w - w_torch| after ${g.epochs} epochs = ${err.toExponential(2)} (torch float32 vs float64: ${g.float32VsFloat64MaxAbs.toExponential(2)})`,
+      );
       assert.ok(err <= RUN_TOL, `trainer: max abs weight error ${err} > ${RUN_TOL}`);
       assert.ok(maxAbsDiff(start, section(file, 'trainer.final.')) > 100 * RUN_TOL, 'the run must move the weights');
     } finally {

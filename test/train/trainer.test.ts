@@ -37,7 +37,10 @@ test('subsets are seeded, sorted and always keep the spurious examples', () => {
   assert.equal(a.length, 50);
   assert.ok(a.includes(7) && a.includes(999));
   assert.deepEqual(a, subsetIndices(1000, 50, 3, [7, 999]));
-  assert.deepEqual(Array.from(a), [...a].sort((x, y) => x - y));
+  assert.deepEqual(
+    Array.from(a),
+    [...a].sort((x, y) => x - y),
+  );
   assert.equal(subsetIndices(10, 0, 3).length, 10);
 });
 
@@ -64,11 +67,27 @@ test('an interrupted run resumes to the same weights as an uninterrupted one', a
   const cfg = makeTrainConfig({ ...small, epochs: 2, optimizer: 'sgd', lr: 0.05, model: 'CNN002', trainSubset: 16, testSubset: 8, batchSize: 8 });
   const whole = await train(cfg);
   const dir = tmp();
-  await assert.rejects(train(cfg, { outDir: dir, events: { onEpoch: (r) => { if (r.epoch === 1) throw new Error('simulated kill'); } } }), /simulated kill/);
+  await assert.rejects(
+    train(cfg, {
+      outDir: dir,
+      events: {
+        onEpoch: (r) => {
+          if (r.epoch === 1) throw new Error('simulated kill');
+        },
+      },
+    }),
+    /simulated kill/,
+  );
   const resumed = await train(cfg, { outDir: dir, resumeFrom: join(dir, 'model.safetensors') });
   assertSameWeights(resumed.model, whole.model);
-  assert.deepEqual(resumed.history.map((h) => h.epoch), [1, 2]);
-  await assert.rejects(train(makeTrainConfig({ ...small, lr: 0.5 }), { resumeFrom: join(dir, 'model.safetensors') }), /cannot resume, the checkpoint was trained with a different model .*lr/);
+  assert.deepEqual(
+    resumed.history.map((h) => h.epoch),
+    [1, 2],
+  );
+  await assert.rejects(
+    train(makeTrainConfig({ ...small, lr: 0.5 }), { resumeFrom: join(dir, 'model.safetensors') }),
+    /cannot resume, the checkpoint was trained with a different model .*lr/,
+  );
 });
 
 test('a diverging run stops naming epoch and step, and keeps the last good checkpoint', async () => {
@@ -89,8 +108,14 @@ test('continuing a run keeps counting epochs and restores the optimizer state', 
   const dir = tmp();
   await train(makeTrainConfig({ ...small, epochs: 1 }), { outDir: dir });
   const cont = await train(makeTrainConfig({ ...small, epochs: 2, scheduler: false }), { continueFrom: join(dir, 'model.safetensors') });
-  assert.deepEqual(cont.history.map((h) => h.epoch), [2]);
-  await assert.rejects(train(makeTrainConfig({ ...small, epochs: 2, optimizer: 'sgd' }), { continueFrom: join(dir, 'model.safetensors') }), /was trained with adam, cannot continue with sgd/);
+  assert.deepEqual(
+    cont.history.map((h) => h.epoch),
+    [2],
+  );
+  await assert.rejects(
+    train(makeTrainConfig({ ...small, epochs: 2, optimizer: 'sgd' }), { continueFrom: join(dir, 'model.safetensors') }),
+    /was trained with adam, cannot continue with sgd/,
+  );
 });
 
 test('bad configuration values are named', () => {

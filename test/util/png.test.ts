@@ -29,7 +29,12 @@ for (const channels of [1, 2, 3, 4] as const) {
 test('decoder undoes the sub, up, average and paeth filters', () => {
   // One 3x4 gray image, rows stored with filters 1..4 and pre-computed filtered bytes.
   const width = 3;
-  const rows = [[10, 20, 30], [15, 25, 35], [40, 5, 250], [0, 255, 128]];
+  const rows = [
+    [10, 20, 30],
+    [15, 25, 35],
+    [40, 5, 250],
+    [0, 255, 128],
+  ];
   const filtered: number[] = [];
   const prev = (y: number, x: number) => (y > 0 && x >= 0 ? rows[y - 1][x] : 0);
   const left = (y: number, x: number) => (x > 0 ? rows[y][x - 1] : 0);
@@ -90,7 +95,10 @@ test('python (zlib + struct) reads back what we wrote', { skip: !hasPython() }, 
     'print(sum(raw))',
   ].join('\n');
   const out = execFileSync('python3', ['-c', script, path], { encoding: 'utf8' });
-  assert.equal(Number(out.trim()), img.data.reduce((a, b) => a + b, 0));
+  assert.equal(
+    Number(out.trim()),
+    img.data.reduce((a, b) => a + b, 0),
+  );
 });
 
 function hasPython(): boolean {

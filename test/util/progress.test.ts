@@ -3,14 +3,25 @@ import assert from 'node:assert/strict';
 import { ProgressBar, SweepStatus, type ProgressSink } from '../../src/util/progress.ts';
 
 function sink(isTTY: boolean): ProgressSink & { out: string } {
-  const s = { out: '', isTTY, write: (t: string) => { s.out += t; } };
+  const s = {
+    out: '',
+    isTTY,
+    write: (t: string) => {
+      s.out += t;
+    },
+  };
   return s;
 }
 
 /** A clock the test moves by hand. */
 function clock(start = 1000): { now: () => number; advance: (ms: number) => void } {
   let t = start;
-  return { now: () => t, advance: (ms) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 test('a non-TTY bar never prints an absurd first rate', () => {
@@ -50,7 +61,10 @@ test('sweep status on a TTY: log lines go above the one status line, which stays
   status.startRun('S3 n = 3, seed 0');
   // Every log line starts by clearing the status line, and the status is redrawn after it.
   const lines = s.out.split('\n');
-  assert.ok(lines.slice(0, -1).every((l) => !l.includes('ETA') || l.startsWith('\r\x1b[2K')), 'no log text is appended to a status line');
+  assert.ok(
+    lines.slice(0, -1).every((l) => !l.includes('ETA') || l.startsWith('\r\x1b[2K')),
+    'no log text is appended to a status line',
+  );
   assert.match(lines[lines.length - 1], /demo \[#####\.+\] 1\/4 runs, 2s elapsed, ETA 6s/);
   assert.equal(status.text().includes('1/4 runs'), true);
   status.endRun();
@@ -70,7 +84,7 @@ test('sweep status off a TTY: plain lines, no bar, no rate before there is one',
   status.runProgress(0.5, 'epoch 5/10');
   assert.equal(s.out.split('\n').length, 3, 'in-run status at most every 10 s');
   status.endRun('  done');
-  assert.match(s.out, /  done\ndemo 1\/2 runs, 3s elapsed, ETA 3s\n$/);
+  assert.match(s.out, / {2}done\ndemo 1\/2 runs, 3s elapsed, ETA 3s\n$/);
   assert.doesNotMatch(s.out, /\r|\x1b/);
 });
 

@@ -11,9 +11,22 @@ function channelSums(x: FloatArray, n: number, c: number, s: number, ch: number,
 }
 
 // x, out: [N, C, S]; gamma, beta, running*, save*: [C]
-export function batchNorm(x: FloatArray, gamma: FloatArray, beta: FloatArray, n: number, c: number, s: number,
-  training: boolean, momentum: number, eps: number, runningMean: FloatArray, runningVar: FloatArray,
-  out: FloatArray, saveMean: FloatArray, saveInvStd: FloatArray): void {
+export function batchNorm(
+  x: FloatArray,
+  gamma: FloatArray,
+  beta: FloatArray,
+  n: number,
+  c: number,
+  s: number,
+  training: boolean,
+  momentum: number,
+  eps: number,
+  runningMean: FloatArray,
+  runningVar: FloatArray,
+  out: FloatArray,
+  saveMean: FloatArray,
+  saveInvStd: FloatArray,
+): void {
   const count = n * s;
   for (let ch = 0; ch < c; ch++) {
     let mean: number;
@@ -39,8 +52,20 @@ export function batchNorm(x: FloatArray, gamma: FloatArray, beta: FloatArray, n:
 }
 
 // x, dy, dx: [N, C, S]; gamma, save*, dgamma, dbeta: [C]
-export function batchNormBackward(x: FloatArray, dy: FloatArray, gamma: FloatArray, saveMean: FloatArray, saveInvStd: FloatArray,
-  n: number, c: number, s: number, training: boolean, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray): void {
+export function batchNormBackward(
+  x: FloatArray,
+  dy: FloatArray,
+  gamma: FloatArray,
+  saveMean: FloatArray,
+  saveInvStd: FloatArray,
+  n: number,
+  c: number,
+  s: number,
+  training: boolean,
+  dx: FloatArray,
+  dgamma: FloatArray,
+  dbeta: FloatArray,
+): void {
   const count = n * s;
   for (let ch = 0; ch < c; ch++) {
     const mean = saveMean[ch];

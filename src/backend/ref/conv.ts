@@ -64,8 +64,17 @@ export function conv2dBackwardWeight(x: FloatArray, dy: FloatArray, g: ConvGeom,
 
 // The backward of conv2dFused: dz = relu ? (out > 0 ? dy : 0) : dy, then the two
 // backward passes and db: [OC] = dz summed over N, OH, OW; null gradients are skipped.
-export function conv2dFusedBackward(x: FloatArray, w: FloatArray, out: FloatArray, dy: FloatArray, g: ConvGeom, relu: boolean,
-  dx: FloatArray | null, dw: FloatArray | null, db: FloatArray | null): void {
+export function conv2dFusedBackward(
+  x: FloatArray,
+  w: FloatArray,
+  out: FloatArray,
+  dy: FloatArray,
+  g: ConvGeom,
+  relu: boolean,
+  dx: FloatArray | null,
+  dw: FloatArray | null,
+  db: FloatArray | null,
+): void {
   for (const grad of [dx, dw, db]) grad?.fill(0);
   const dz = relu ? dy.map((v, i) => (out[i] > 0 ? v : 0)) : dy;
   if (dx) conv2dBackwardInput(dz, w, g, dx);

@@ -11,7 +11,7 @@ const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   eq: (a, b) => (a === b ? 1 : 0),
   gt: (a, b) => (a > b ? 1 : 0),
   maskPos: (a, b) => (a > 0 ? b : 0),
-  pow: (a, b) => Math.pow(a, b),
+  pow: (a, b) => a ** b,
 };
 
 const unaryFns: Record<UnaryOp, (x: number) => number> = {
@@ -31,7 +31,17 @@ const unaryFns: Record<UnaryOp, (x: number) => number> = {
 };
 
 // a, b read through strides over outShape -> out: contiguous outShape
-export function binary(op: BinaryOp, a: FloatArray, aOffset: number, aStrides: number[], b: FloatArray, bOffset: number, bStrides: number[], outShape: number[], out: FloatArray): void {
+export function binary(
+  op: BinaryOp,
+  a: FloatArray,
+  aOffset: number,
+  aStrides: number[],
+  b: FloatArray,
+  bOffset: number,
+  bStrides: number[],
+  outShape: number[],
+  out: FloatArray,
+): void {
   const f = binaryFns[op];
   const rank = outShape.length;
   const idx = new Array<number>(rank).fill(0);

@@ -7,8 +7,8 @@ function clipped(g: number, clip: number): number {
 
 // param, grad, m, v: [len], updated in place (grad is read only)
 export function adamUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, a: AdamArgs): void {
-  const bc1 = 1 - Math.pow(a.beta1, a.step);
-  const bc2Sqrt = Math.sqrt(1 - Math.pow(a.beta2, a.step));
+  const bc1 = 1 - a.beta1 ** a.step;
+  const bc2Sqrt = Math.sqrt(1 - a.beta2 ** a.step);
   const stepSize = a.lr / bc1;
   for (let i = 0; i < param.length; i++) {
     const g = clipped(grad[i], a.clip) + a.weightDecay * param[i];

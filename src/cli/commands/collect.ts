@@ -33,8 +33,11 @@ export const collectCommand: Command = {
       const s = await collectSlurmResults(dir, store);
       if (flag(args, 'json')) io.out(JSON.stringify({ ...s, store: storePath }));
       else {
-        io.out(`${s.loaded} runs loaded, ${s.alreadyInStore} already in the store, ${s.missing.length} of ${s.runs} not finished yet; results in ${storePath}`);
-        if (s.missing.length > 0) io.out(`not finished: ${ranges(s.missing)} (resubmit with sbatch --array=${ranges(s.missing)} ${resolve(dir, 'sweep.sbatch')})`);
+        io.out(
+          `${s.loaded} runs loaded, ${s.alreadyInStore} already in the store, ${s.missing.length} of ${s.runs} not finished yet; results in ${storePath}`,
+        );
+        if (s.missing.length > 0)
+          io.out(`not finished: ${ranges(s.missing)} (resubmit with sbatch --array=${ranges(s.missing)} ${resolve(dir, 'sweep.sbatch')})`);
       }
       return 0;
     } finally {

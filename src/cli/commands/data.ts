@@ -34,7 +34,9 @@ export const dataCommand: Command = {
   async run(args, io) {
     const sub = args.positionals[0];
     if (sub !== 'inspect' && sub !== 'preview') {
-      throw new UserError(`${sub === undefined ? 'missing subcommand' : `unknown subcommand "${sub}"`}, expected inspect or preview\nusage: ${USAGE}`);
+      throw new UserError(
+        `${sub === undefined ? 'missing subcommand' : `unknown subcommand "${sub}"`}, expected inspect or preview\nusage: ${USAGE}`,
+      );
     }
     const out = stringOption(args, 'out');
     if (sub === 'preview' && out === undefined) throw new UserError(`preview needs --out FILE.png\nusage: ${USAGE}`);
@@ -63,7 +65,9 @@ export const dataCommand: Command = {
         return 0;
       }
       const classes = s.targetB === null ? `class ${s.target}` : `classes ${s.target} and ${s.targetB}`;
-      io.out(`${data.name}: ${s.dataset}, pattern ${data.pattern.name}${data.pattern.id ? ` (${data.pattern.id})` : ''}: ${data.pattern.description}`);
+      io.out(
+        `${data.name}: ${s.dataset}, pattern ${data.pattern.name}${data.pattern.id ? ` (${data.pattern.id})` : ''}: ${data.pattern.description}`,
+      );
       io.out(`  ${s.n} training image(s) of ${classes} patterned, seed ${s.seed}; train ${data.train.n}, test ${data.test.n}`);
       io.out(`  spurious indices: ${data.spuriousIndices.length > 0 ? data.spuriousIndices.join(', ') : '(none)'}`);
       io.out(`  pattern norm (mean l2 change over the test images): ${norm.toFixed(4)}`);
@@ -74,7 +78,8 @@ export const dataCommand: Command = {
     const image = renderPreview(data.train, data.test, data.spuriousIndices, loadDataset(data.spec.dataset, { dataDir }).train, data.pattern, {
       maxTrain: numberOption(args, 'max-train', 8, (v) => Number.isInteger(v) && v >= 0 && v <= 100, 'an integer in 0..100'),
       testImages: numberOption(args, 'test-images', 8, (v) => Number.isInteger(v) && v >= 0 && v <= 100, 'an integer in 0..100'),
-      scale: scaleRaw === undefined ? undefined : numberOption(args, 'scale', 1, (v) => Number.isInteger(v) && v >= 1 && v <= 32, 'an integer in 1..32'),
+      scale:
+        scaleRaw === undefined ? undefined : numberOption(args, 'scale', 1, (v) => Number.isInteger(v) && v >= 1 && v <= 32, 'an integer in 1..32'),
     });
     const path = out as string;
     try {

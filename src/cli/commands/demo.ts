@@ -30,7 +30,10 @@ function describeRun(cfg: TrainConfig): string {
 function runEvents(status: SweepStatus, cfg: TrainConfig, what: string, onEpoch?: () => void): TrainEvents {
   return {
     onStep(epoch, step, steps, loss) {
-      status.runProgress(((epoch - 1) + step / steps) / cfg.epochs, `${what}: epoch ${epoch}/${cfg.epochs} step ${step}/${steps} loss ${loss.toFixed(3)}`);
+      status.runProgress(
+        (epoch - 1 + step / steps) / cfg.epochs,
+        `${what}: epoch ${epoch}/${cfg.epochs} step ${step}/${steps} loss ${loss.toFixed(3)}`,
+      );
     },
     onEpoch() {
       onEpoch?.();
@@ -91,19 +94,31 @@ function pCell(p: number, note: string): string {
 function table(rows: BaselineSummary[]): string[] {
   const header = ['pattern', 'n', 'runs', 'mean', 'SEM', '95% CI', 'p Welch', 'p perm.', 'test acc', 'per-run scores'];
   const cells = rows.map((r) => [
-    String(r.group.pattern), String(r.group.n), String(r.runs), r.meanScore.toFixed(3),
-    Number.isFinite(r.semScore) ? r.semScore.toFixed(3) : '-', formatInterval(r.comparison.ci[0], r.comparison.ci[1]),
+    String(r.group.pattern),
+    String(r.group.n),
+    String(r.runs),
+    r.meanScore.toFixed(3),
+    Number.isFinite(r.semScore) ? r.semScore.toFixed(3) : '-',
+    formatInterval(r.comparison.ci[0], r.comparison.ci[1]),
     pCell(r.pValue, r.comparison.note),
-    r.comparison.pPermutation === r.comparison.pPermutationMin ? `${r.comparison.pPermutation.toFixed(3)} (min.)` : pCell(r.comparison.pPermutation, r.comparison.note),
-    `${(100 * r.meanTestAcc).toFixed(2)}%`, r.scores.map((v) => v.toFixed(3)).join(' '),
+    r.comparison.pPermutation === r.comparison.pPermutationMin
+      ? `${r.comparison.pPermutation.toFixed(3)} (min.)`
+      : pCell(r.comparison.pPermutation, r.comparison.note),
+    `${(100 * r.meanTestAcc).toFixed(2)}%`,
+    r.scores.map((v) => v.toFixed(3)).join(' '),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  return [header, ...cells].map((row) => row.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd());
+  return [header, ...cells].map((row) =>
+    row
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function protocolText(cfg: TrainConfig, seeds: number[]): string {
   const all = DATASETS.mnist.trainSize;
-  return `LargeMLP, Adam (lr ${cfg.lr}), ${cfg.epochs} epoch${cfg.epochs === 1 ? "" : "s"} on a seeded ${cfg.trainSubset.toLocaleString('en')}-image subset of MNIST's ${all.toLocaleString('en')} training images (the patterned ones always in), all 10,000 test images, target class 0; ${seeds.length} runs per setting (dataset seed = model seed = ${seeds.join(', ')}), the n = 0 model of a seed shared by both patterns. p: one-sided Welch's t-test of the per-run scores against the n = 0 runs (exact permutation test beside it; with 3 runs against 3 it cannot go below 0.05).`;
+  return `LargeMLP, Adam (lr ${cfg.lr}), ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'} on a seeded ${cfg.trainSubset.toLocaleString('en')}-image subset of MNIST's ${all.toLocaleString('en')} training images (the patterned ones always in), all 10,000 test images, target class 0; ${seeds.length} runs per setting (dataset seed = model seed = ${seeds.join(', ')}), the n = 0 model of a seed shared by both patterns. p: one-sided Welch's t-test of the per-run scores against the n = 0 runs (exact permutation test beside it; with 3 runs against 3 it cannot go below 0.05).`;
 }
 
 export const demoCommand: Command = {
@@ -113,7 +128,8 @@ export const demoCommand: Command = {
   options: { store: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, json: { type: 'boolean' } },
   async run(args, io) {
     const started = Date.now();
-    const epochs = args.values.epochs === undefined ? undefined : numberOption(args, 'epochs', 10, (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
+    const epochs =
+      args.values.epochs === undefined ? undefined : numberOption(args, 'epochs', 10, (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
     const storePath = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
     const outDir = resolve(stringOption(args, 'out') ?? 'spurlab-results/demo');
     const configs = expandSweep(DEMO_SWEEP, { epochs });
@@ -122,24 +138,34 @@ export const demoCommand: Command = {
     const store = ResultsStore.open(storePath);
     try {
       if (!flag(args, 'json')) {
-        io.out(`spurlab demo: ${configs.length} settings-and-seeds, ${trainings} trainings of LargeMLP on MNIST (${configs[0].epochs} epoch${configs[0].epochs === 1 ? "" : "s"} on ${DEMO_TRAIN_SUBSET.toLocaleString('en')} training images each) on the ${activeBackend().describe()} backend`);
+        io.out(
+          `spurlab demo: ${configs.length} settings-and-seeds, ${trainings} trainings of LargeMLP on MNIST (${configs[0].epochs} epoch${configs[0].epochs === 1 ? '' : 's'} on ${DEMO_TRAIN_SUBSET.toLocaleString('en')} training images each) on the ${activeBackend().describe()} backend`,
+        );
       }
       const status = new SweepStatus(stderrSink(), 'demo', configs.length);
       const errors = await trainSharedBaselines(configs, store, status);
       let current = '';
-      const summary = await runSweepHere(configs.filter((c) => c.n > 0), store, {
-        artifacts: false,
-        progress: {
-          onRunStart: (cfg) => {
-            current = describeRun(cfg);
-            status.startRun(current);
-          },
-          onRunEnd: (_cfg, outcome, detail) => status.endRun(`  ${outcome}: ${detail}`),
-          trainEvents: {
-            onStep: (epoch, step, steps, loss) => status.runProgress(((epoch - 1) + step / steps) / configs[0].epochs, `${current}: epoch ${epoch}/${configs[0].epochs} step ${step}/${steps} loss ${loss.toFixed(3)}`),
+      const summary = await runSweepHere(
+        configs.filter((c) => c.n > 0),
+        store,
+        {
+          artifacts: false,
+          progress: {
+            onRunStart: (cfg) => {
+              current = describeRun(cfg);
+              status.startRun(current);
+            },
+            onRunEnd: (_cfg, outcome, detail) => status.endRun(`  ${outcome}: ${detail}`),
+            trainEvents: {
+              onStep: (epoch, step, steps, loss) =>
+                status.runProgress(
+                  (epoch - 1 + step / steps) / configs[0].epochs,
+                  `${current}: epoch ${epoch}/${configs[0].epochs} step ${step}/${steps} loss ${loss.toFixed(3)}`,
+                ),
+            },
           },
         },
-      });
+      );
       status.skip(summary.skipped);
       status.finish();
       errors.push(...summary.failed.map((f) => f.error));
@@ -149,8 +175,9 @@ export const demoCommand: Command = {
       }
       const keys = new Set(configs.map(configKey));
       const order = (r: BaselineSummary) => DEMO_PATTERNS.indexOf(String(r.group.pattern));
-      const rows = summarizeWithBaseline(store, GROUP, { kind: 'train', status: 'done' }, { onlyKeys: keys })
-        .sort((a, b) => order(a) - order(b) || (a.group.n as number) - (b.group.n as number));
+      const rows = summarizeWithBaseline(store, GROUP, { kind: 'train', status: 'done' }, { onlyKeys: keys }).sort(
+        (a, b) => order(a) - order(b) || (a.group.n as number) - (b.group.n as number),
+      );
       const sentence = demoFinding(rows);
       const protocol = protocolText(configs[0], seeds);
       const page = await buildDemoPage(rows, outDir, {
@@ -160,14 +187,34 @@ export const demoCommand: Command = {
       });
       const seconds = (Date.now() - started) / 1000;
       if (flag(args, 'json')) {
-        io.out(JSON.stringify({
-          settings: rows.map((r) => ({
-            pattern: r.group.pattern, n: r.group.n, runs: r.runs, mean: r.meanScore, sem: r.semScore, ci: r.comparison.ci,
-            pValue: r.pValue, testAcc: r.meanTestAcc, test: 'welch-over-runs', pPermutation: r.comparison.pPermutation,
-            note: r.comparison.note, scores: r.scores,
-          })),
-          seconds, sentence, protocol, trainSubset: configs[0].trainSubset, epochs: configs[0].epochs, html: page.html, png: page.png,
-        }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+        io.out(
+          JSON.stringify(
+            {
+              settings: rows.map((r) => ({
+                pattern: r.group.pattern,
+                n: r.group.n,
+                runs: r.runs,
+                mean: r.meanScore,
+                sem: r.semScore,
+                ci: r.comparison.ci,
+                pValue: r.pValue,
+                testAcc: r.meanTestAcc,
+                test: 'welch-over-runs',
+                pPermutation: r.comparison.pPermutation,
+                note: r.comparison.note,
+                scores: r.scores,
+              })),
+              seconds,
+              sentence,
+              protocol,
+              trainSubset: configs[0].trainSubset,
+              epochs: configs[0].epochs,
+              html: page.html,
+              png: page.png,
+            },
+            (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
+          ),
+        );
       } else {
         for (const l of table(rows)) io.out(l);
         io.out('');

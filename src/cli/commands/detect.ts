@@ -19,10 +19,21 @@ export const detectCommand: Command = {
   summary: 'Rank the training examples of a run by a detection method: are the spurious ones found?',
   usage: USAGE,
   options: {
-    method: { type: 'string' }, json: { type: 'boolean' }, 'then-retrain': { type: 'string' }, 'retrain-out': { type: 'string' },
-    projection: { type: 'string' }, 'trak-models': { type: 'string' }, damp: { type: 'string' }, scale: { type: 'string' }, depth: { type: 'string' },
-    repeats: { type: 'string' }, 'hessian-batch': { type: 'string' }, components: { type: 'string' }, seed: { type: 'string' },
-    memorization: { type: 'string' }, 'data-dir': { type: 'string' },
+    method: { type: 'string' },
+    json: { type: 'boolean' },
+    'then-retrain': { type: 'string' },
+    'retrain-out': { type: 'string' },
+    projection: { type: 'string' },
+    'trak-models': { type: 'string' },
+    damp: { type: 'string' },
+    scale: { type: 'string' },
+    depth: { type: 'string' },
+    repeats: { type: 'string' },
+    'hessian-batch': { type: 'string' },
+    components: { type: 'string' },
+    seed: { type: 'string' },
+    memorization: { type: 'string' },
+    'data-dir': { type: 'string' },
   },
   async run(args, io) {
     const raw = stringOption(args, 'method');
@@ -45,26 +56,48 @@ export const detectCommand: Command = {
     const dir = runDirFrom(args, USAGE);
     const json = flag(args, 'json');
     const r = await detectRun(dir, method, {
-      options, dataDir: stringOption(args, 'data-dir'), memorizationFile: stringOption(args, 'memorization'), thenRetrain,
-      retrainOutDir: stringOption(args, 'retrain-out'), retrainEvents: json ? undefined : (cfg) => progressEvents(cfg.epochs, 'retrain'),
+      options,
+      dataDir: stringOption(args, 'data-dir'),
+      memorizationFile: stringOption(args, 'memorization'),
+      thenRetrain,
+      retrainOutDir: stringOption(args, 'retrain-out'),
+      retrainEvents: json ? undefined : (cfg) => progressEvents(cfg.epochs, 'retrain'),
     });
     if (json) {
-      io.out(JSON.stringify({
-        method: r.method, ranks: r.ranks, precisionAtN: r.precisionAtN, recallAt10N: r.recallAt10N, auroc: r.auroc, aurocTargetClass: r.aurocTargetClass,
-        seconds: r.seconds, n: r.n, trainSize: r.trainSize, spuriousIndices: r.spuriousIndices, details: r.details, retrain: r.retrain,
-      }));
+      io.out(
+        JSON.stringify({
+          method: r.method,
+          ranks: r.ranks,
+          precisionAtN: r.precisionAtN,
+          recallAt10N: r.recallAt10N,
+          auroc: r.auroc,
+          aurocTargetClass: r.aurocTargetClass,
+          seconds: r.seconds,
+          n: r.n,
+          trainSize: r.trainSize,
+          spuriousIndices: r.spuriousIndices,
+          details: r.details,
+          retrain: r.retrain,
+        }),
+      );
       return 0;
     }
     const pct = (v: number) => (Number.isNaN(v) ? 'n/a' : `${(100 * v).toFixed(1)}%`);
-    const details = Object.entries(r.details).map(([k, v]) => `${k} ${v}`).join(', ');
+    const details = Object.entries(r.details)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     io.out(`${method} on ${r.trainSize} training examples, ${r.n} spurious (${r.seconds.toFixed(1)} s${details ? `; ${details}` : ''})`);
-    io.out(`  ranks of the spurious examples (1 = flagged first; #index: rank): ${r.spuriousIndices.map((i, j) => `#${i}: ${r.ranks[j]}`).join(', ')}`);
+    io.out(
+      `  ranks of the spurious examples (1 = flagged first; #index: rank): ${r.spuriousIndices.map((i, j) => `#${i}: ${r.ranks[j]}`).join(', ')}`,
+    );
     io.out(`  precision at n = ${r.n}: ${pct(r.precisionAtN)}; recall at 10n = ${10 * r.n}: ${pct(r.recallAt10N)}`);
     io.out(`  AUROC spurious vs clean: ${r.auroc.toFixed(4)} (all), ${r.aurocTargetClass.toFixed(4)} (target class only); chance 0.5`);
     if (r.retrain) {
       const t = r.retrain;
-      io.out(`  removed the top ${t.k} (${t.removedSpurious} of them spurious) and retrained (${t.seconds.toFixed(1)} s): ` +
-        `spurious score ${t.scoreBefore.toFixed(4)} -> ${t.score.toFixed(4)}, clean test acc ${pct(t.testAccBefore)} -> ${pct(t.testAcc)}`);
+      io.out(
+        `  removed the top ${t.k} (${t.removedSpurious} of them spurious) and retrained (${t.seconds.toFixed(1)} s): ` +
+          `spurious score ${t.scoreBefore.toFixed(4)} -> ${t.score.toFixed(4)}, clean test acc ${pct(t.testAccBefore)} -> ${pct(t.testAcc)}`,
+      );
     }
     return 0;
   },

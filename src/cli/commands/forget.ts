@@ -29,12 +29,26 @@ const USAGE = `spurlab forget <run DIR> --method incremental|influence|retrain|$
    unlearning methods (always compared with the retrained model; each takes the options of its defaults):
        [--epochs E] [--batch B] [--forget-batch B] [--momentum M] [--weight-decay W] [--alpha A] [--gamma G]
        [--temperature T] [--max-steps K] [--threshold F] [--lambda L]
-${METHODS.map((m) => `     ${m.name}: ${m.summary}; reads the ${m.data}; defaults ${Object.entries(m.defaults).map(([k, v]) => `${k} ${v}`).join(', ')} (${m.source.split(':')[0]})`).join('\n')}`;
+${METHODS.map(
+  (m) =>
+    `     ${m.name}: ${m.summary}; reads the ${m.data}; defaults ${Object.entries(m.defaults)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} (${m.source.split(':')[0]})`,
+).join('\n')}`;
 
 /** CLI option -> unlearning option. */
 const UNLEARN_FLAGS: readonly [string, keyof UnlearnOptions][] = [
-  ['epochs', 'epochs'], ['batch', 'batch'], ['forget-batch', 'forgetBatch'], ['momentum', 'momentum'], ['weight-decay', 'weightDecay'],
-  ['alpha', 'alpha'], ['gamma', 'gamma'], ['temperature', 'temperature'], ['max-steps', 'maxSteps'], ['threshold', 'threshold'], ['lambda', 'lambda'],
+  ['epochs', 'epochs'],
+  ['batch', 'batch'],
+  ['forget-batch', 'forgetBatch'],
+  ['momentum', 'momentum'],
+  ['weight-decay', 'weightDecay'],
+  ['alpha', 'alpha'],
+  ['gamma', 'gamma'],
+  ['temperature', 'temperature'],
+  ['max-steps', 'maxSteps'],
+  ['threshold', 'threshold'],
+  ['lambda', 'lambda'],
 ];
 
 const positive = (v: number) => v > 0;
@@ -53,14 +67,18 @@ export function forgetOptionsFrom(args: ParsedArgs, method?: string): ForgetOpti
   const unlearn: UnlearnOptions = {};
   for (const [flagName, key] of UNLEARN_FLAGS) {
     if (args.values[flagName] === undefined) continue;
-    if (!method || !isUnlearnMethod(method)) throw new UserError(`--${flagName}: an option of the unlearning methods (${METHODS.map((m) => m.name).join(', ')}), not of ${method ?? 'this method'}`);
+    if (!method || !isUnlearnMethod(method))
+      throw new UserError(
+        `--${flagName}: an option of the unlearning methods (${METHODS.map((m) => m.name).join(', ')}), not of ${method ?? 'this method'}`,
+      );
     unlearn[key] = numberOption(args, flagName, 0, Number.isFinite, 'a number');
   }
   if (method && isUnlearnMethod(method)) {
     if (args.values.lr !== undefined) unlearn.lr = numberOption(args, 'lr', 0, positive, 'a positive number');
     o.unlearn = unlearn;
   }
-  const num = (name: string, check: (v: number) => boolean, expected: string) => (args.values[name] === undefined ? undefined : numberOption(args, name, 0, check, expected));
+  const num = (name: string, check: (v: number) => boolean, expected: string) =>
+    args.values[name] === undefined ? undefined : numberOption(args, name, 0, check, expected);
   if (!o.unlearn) o.lr = num('lr', positive, 'a positive number');
   o.damp = num('damp', (v) => v >= 0 && v < 1, 'a number in [0, 1)');
   const scale = stringOption(args, 'scale');
@@ -77,11 +95,12 @@ export function forgetOptionsFrom(args: ParsedArgs, method?: string): ForgetOpti
 
 export function runDirFrom(args: ParsedArgs, usage: string): string {
   const where = args.positionals[0];
-  if (!where) throw new UserError(`which run? expected a run directory: ${usage.split("\n")[0]}`);
+  if (!where) throw new UserError(`which run? expected a run directory: ${usage.split('\n')[0]}`);
   if (args.positionals.length > 1) throw new UserError(`unexpected argument ${JSON.stringify(args.positionals[1])}; expected one run directory`);
   if (!existsSync(where)) throw new UserError(`${where}: no such run directory`);
   if (!statSync(where).isDirectory()) throw new UserError(`${where}: not a directory; expected a run directory written by spurlab train`);
-  if (!existsSync(join(where, 'model.safetensors'))) throw new UserError(`${where}: no model.safetensors here; expected a run directory written by spurlab train`);
+  if (!existsSync(join(where, 'model.safetensors')))
+    throw new UserError(`${where}: no model.safetensors here; expected a run directory written by spurlab train`);
   return where;
 }
 
@@ -90,40 +109,66 @@ const f4 = (v: number) => v.toFixed(4);
 const opt4 = (v: number | undefined) => (v === undefined ? '-' : f4(v));
 
 function measuredLine(m: ForgetResult['before']): string {
-  return `score ${f4(m.score)} (non-target ${opt4(m.scoreNonTarget)}), test acc ${f4(m.testAcc)}, patterned acc ${opt4(m.patternedTestAcc)}, ` +
-    `forget acc ${opt4(m.forgetAcc)}, retain acc ${opt4(m.retainAcc)}, forget member rate ${opt4(m.forgetMemberRate)}`;
+  return (
+    `score ${f4(m.score)} (non-target ${opt4(m.scoreNonTarget)}), test acc ${f4(m.testAcc)}, patterned acc ${opt4(m.patternedTestAcc)}, ` +
+    `forget acc ${opt4(m.forgetAcc)}, retain acc ${opt4(m.retainAcc)}, forget member rate ${opt4(m.forgetMemberRate)}`
+  );
 }
 
 function printReport(out: (l: string) => void, r: ForgetResult): void {
-  out(`forget by ${r.method}: ${r.removed} spurious examples out of ${r.trainSize} training examples, ${r.seconds.toFixed(1)} s${r.hvps ? `, ${r.hvps} Hessian-vector products` : ''}`);
+  out(
+    `forget by ${r.method}: ${r.removed} spurious examples out of ${r.trainSize} training examples, ${r.seconds.toFixed(1)} s${r.hvps ? `, ${r.hvps} Hessian-vector products` : ''}`,
+  );
   out(`  before:  ${measuredLine(r.before)}`);
   out(`  after:   ${measuredLine(r.after)}`);
   if (r.retrain && r.method !== 'retrain') out(`  retrain: ${measuredLine(r.retrain)}`);
   const u = r.unlearning;
   if (u) {
-    out(`  ${r.method} reads the ${u.data}; ${Object.entries(u.options).map(([k, v]) => `${k} ${v}`).join(', ')}; ${u.steps} steps` +
-      `${u.steps ? `, loss ${u.lossFirst.toPrecision(4)} -> ${u.lossLast.toPrecision(4)}` : ''}${Object.entries(u.extra).map(([k, v]) => `, ${k} ${Number(v.toPrecision(4))}`).join('')}`);
+    out(
+      `  ${r.method} reads the ${u.data}; ${Object.entries(u.options)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; ${u.steps} steps` +
+        `${u.steps ? `, loss ${u.lossFirst.toPrecision(4)} -> ${u.lossLast.toPrecision(4)}` : ''}${Object.entries(u.extra)
+          .map(([k, v]) => `, ${k} ${Number(v.toPrecision(4))}`)
+          .join('')}`,
+    );
   }
   if (r.distance) {
-    out(`  to the retrained model: l2 ${r.distance.before.paramL2.toPrecision(4)} -> ${r.distance.after.paramL2.toPrecision(4)}, test KL ${r.distance.before.testKl.toPrecision(4)} -> ${r.distance.after.testKl.toPrecision(4)}; moved ${r.moved?.toPrecision(4) ?? '-'}`);
+    out(
+      `  to the retrained model: l2 ${r.distance.before.paramL2.toPrecision(4)} -> ${r.distance.after.paramL2.toPrecision(4)}, test KL ${r.distance.before.testKl.toPrecision(4)} -> ${r.distance.after.testKl.toPrecision(4)}; moved ${r.moved?.toPrecision(4) ?? '-'}`,
+    );
   }
   if (r.methodSeconds !== undefined) {
-    out(`  time: ${r.methodSeconds.toFixed(1)} s for the method${r.retrainSeconds ? `, retraining ${r.retrainSeconds.toFixed(1)} s (x${r.relativeTime!.toFixed(3)})` : ''}`);
+    out(
+      `  time: ${r.methodSeconds.toFixed(1)} s for the method${r.retrainSeconds ? `, retraining ${r.retrainSeconds.toFixed(1)} s (x${r.relativeTime!.toFixed(3)})` : ''}`,
+    );
   }
-  if (r.epochs) out(`  trained on from epoch ${r.epochs.from} to ${r.epochs.to} without the scheduler, lr ${r.epochs.lr === 'schedule' ? "where the schedule left it" : r.epochs.lr}`);
+  if (r.epochs)
+    out(
+      `  trained on from epoch ${r.epochs.from} to ${r.epochs.to} without the scheduler, lr ${r.epochs.lr === 'schedule' ? 'where the schedule left it' : r.epochs.lr}`,
+    );
   const i = r.influence;
   if (i) {
-    out(`  LiSSA: ${i.scaling} scaling (${i.scaling === 'reference' ? 'h kept as is, ~ scale (H + scale damp I)^-1 v' : 'h / scale, ~ (H + scale damp I)^-1 v'}), ${i.mode} mode, ` +
-      `damp ${i.damp}, scale ${i.scale}${i.scaleSource === 'auto' ? ` (auto: ${i.scaleMargin} x max(lambda_max of the batch Hessian ${i.lambdaMax!.toPrecision(4)}, of one-example Hessians ${i.lambdaMaxSingle!.toPrecision(4)}))` : ''}, depth ${i.depth}, r = ${i.repeats}, ${i.engine} HVPs`);
+    out(
+      `  LiSSA: ${i.scaling} scaling (${i.scaling === 'reference' ? 'h kept as is, ~ scale (H + scale damp I)^-1 v' : 'h / scale, ~ (H + scale damp I)^-1 v'}), ${i.mode} mode, ` +
+        `damp ${i.damp}, scale ${i.scale}${i.scaleSource === 'auto' ? ` (auto: ${i.scaleMargin} x max(lambda_max of the batch Hessian ${i.lambdaMax!.toPrecision(4)}, of one-example Hessians ${i.lambdaMaxSingle!.toPrecision(4)}))` : ''}, depth ${i.depth}, r = ${i.repeats}, ${i.engine} HVPs`,
+    );
     const n = i.lissaNorms;
-    out(`  iterate norm over the steps: ${n.steps.map((s, k) => `${s}:${n.norms[k].toPrecision(3)}`).join(' ')}${n.diverged || n.runsDiverged ? `  DIVERGED (${n.runsDiverged} run(s)); raise --scale` : ''}`);
+    out(
+      `  iterate norm over the steps: ${n.steps.map((s, k) => `${s}:${n.norms[k].toPrecision(3)}`).join(' ')}${n.diverged || n.runsDiverged ? `  DIVERGED (${n.runsDiverged} run(s)); raise --scale` : ''}`,
+    );
     out(`  ||delta|| = ${i.deltaNorm.toPrecision(4)}`);
   }
 }
 
 // An unlearning method also asks for the run retrained without the spurious examples:
 // trained here (into --out/retrain, or a temporary directory), the base run is the given one.
-function withRetrainedRun(given: RunContext['trainedModel'], base: TrainConfig, outDir: string | undefined, dataDir: string | undefined): RunContext['trainedModel'] {
+function withRetrainedRun(
+  given: RunContext['trainedModel'],
+  base: TrainConfig,
+  outDir: string | undefined,
+  dataDir: string | undefined,
+): RunContext['trainedModel'] {
   const cleaned = configKey(cleanedConfig(base));
   return async (cfg) => {
     if (configKey(cfg) !== cleaned) return given(cfg);
@@ -135,12 +180,25 @@ function withRetrainedRun(given: RunContext['trainedModel'], base: TrainConfig, 
 
 export const forgetCommand: Command = {
   name: 'forget',
-  summary: 'Delete the spurious examples from a trained run (incremental retraining, group influence, retraining, or an unlearning method) and measure before and after.',
+  summary:
+    'Delete the spurious examples from a trained run (incremental retraining, group influence, retraining, or an unlearning method) and measure before and after.',
   usage: USAGE,
   options: {
-    method: { type: 'string' }, lr: { type: 'string' }, ...Object.fromEntries(UNLEARN_FLAGS.map(([f]) => [f, { type: 'string' as const }])), damp: { type: 'string' }, scale: { type: 'string' }, depth: { type: 'string' },
-    repeats: { type: 'string' }, scaling: { type: 'string' }, mode: { type: 'string' }, seed: { type: 'string' }, 'with-retrain': { type: 'boolean' },
-    out: { type: 'string' }, store: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' },
+    method: { type: 'string' },
+    lr: { type: 'string' },
+    ...Object.fromEntries(UNLEARN_FLAGS.map(([f]) => [f, { type: 'string' as const }])),
+    damp: { type: 'string' },
+    scale: { type: 'string' },
+    depth: { type: 'string' },
+    repeats: { type: 'string' },
+    scaling: { type: 'string' },
+    mode: { type: 'string' },
+    seed: { type: 'string' },
+    'with-retrain': { type: 'boolean' },
+    out: { type: 'string' },
+    store: { type: 'string' },
+    'data-dir': { type: 'string' },
+    json: { type: 'boolean' },
   },
   async run(args, io) {
     const method = stringOption(args, 'method');
@@ -150,7 +208,11 @@ export const forgetCommand: Command = {
     const dir = runDirFrom(args, USAGE);
     const json = flag(args, 'json');
     const cfg = metadataJson<TrainConfig>(loadCheckpoint(join(dir, 'model.safetensors')), 'config');
-    const ctx = { dataDir: stringOption(args, 'data-dir'), outDir: stringOption(args, 'out'), events: json ? undefined : progressEvents(2 * cfg.epochs, m) };
+    const ctx = {
+      dataDir: stringOption(args, 'data-dir'),
+      outDir: stringOption(args, 'out'),
+      events: json ? undefined : progressEvents(2 * cfg.epochs, m),
+    };
     const storePath = stringOption(args, 'store');
     let result: ForgetResult;
     let note = '';
@@ -159,13 +221,18 @@ export const forgetCommand: Command = {
       const store = ResultsStore.open(storePath);
       try {
         const outcome = await runInStore(store, forgetKind, config, {
-          artifacts: false, artifactDir: ctx.outDir, dataDir: ctx.dataDir, trainedModel: withRetrainedRun(givenRunDir(dir, cfg), cfg, ctx.outDir, ctx.dataDir),
+          artifacts: false,
+          artifactDir: ctx.outDir,
+          dataDir: ctx.dataDir,
+          trainedModel: withRetrainedRun(givenRunDir(dir, cfg), cfg, ctx.outDir, ctx.dataDir),
           events: ctx.events && { onStep: ctx.events.onStep, onEpoch: (_phase, r) => ctx.events?.onEpoch?.(r) },
         });
         const stored = resultOf(forgetKind, outcome, storePath);
         const key = kindKey(forgetKind, config);
         result = stored.result;
-        note = stored.fromStore ? `  (an identical run was already in ${storePath}: run ${key.slice(0, 12)}; nothing was recomputed)` : `  recorded in ${storePath} as run ${key.slice(0, 12)} (kind forget)`;
+        note = stored.fromStore
+          ? `  (an identical run was already in ${storePath}: run ${key.slice(0, 12)}; nothing was recomputed)`
+          : `  recorded in ${storePath} as run ${key.slice(0, 12)} (kind forget)`;
       } finally {
         store.close();
       }

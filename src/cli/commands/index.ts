@@ -23,7 +23,25 @@ import { doctorCommand } from './doctor.ts';
 import { runsCommand } from './runs.ts';
 
 export const commands: Command[] = [
-  demoCommand, dataCommand, modelsCommand, trainCommand, scoreCommand, sweepCommand, reproduceCommand, resultsCommand, runsCommand, reportCommand,
-  forgetCommand, influenceCommand, detectCommand, miaCommand, liraCommand, sensitivityCommand, weightsCommand,
-  workerCommand, runIndexCommand, collectCommand, doctorCommand,
+  demoCommand,
+  dataCommand,
+  modelsCommand,
+  trainCommand,
+  scoreCommand,
+  sweepCommand,
+  reproduceCommand,
+  resultsCommand,
+  runsCommand,
+  reportCommand,
+  forgetCommand,
+  influenceCommand,
+  detectCommand,
+  miaCommand,
+  liraCommand,
+  sensitivityCommand,
+  weightsCommand,
+  workerCommand,
+  runIndexCommand,
+  collectCommand,
+  doctorCommand,
 ];

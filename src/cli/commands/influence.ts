@@ -45,25 +45,61 @@ export const influenceCommand: Command = {
     if (!SCALINGS.includes(scaling)) throw new UserError(`--scaling: got ${JSON.stringify(scaling)}, expected ${SCALINGS.join(' or ')}`);
     const dir = runDirFrom(args, USAGE);
     const run = loadRun(dir, stringOption(args, 'data-dir'));
-    const r = testInfluence(run.model, run.layout, run.data, run.trainIndices, { testIndex, patterned: !flag(args, 'clean'), damp, scale, depth, repeats, scaling, seed });
+    const r = testInfluence(run.model, run.layout, run.data, run.trainIndices, {
+      testIndex,
+      patterned: !flag(args, 'clean'),
+      damp,
+      scale,
+      depth,
+      repeats,
+      scaling,
+      seed,
+    });
     const order = Array.from(r.influences.keys()).sort((a, b) => r.influences[b] - r.influences[a] || a - b);
-    const row = (p: number) => ({ index: r.trainIndices[p], label: run.data.train.labels[r.trainIndices[p]], influence: r.influences[p], spurious: run.data.spuriousIndices.includes(r.trainIndices[p]) });
+    const row = (p: number) => ({
+      index: r.trainIndices[p],
+      label: run.data.train.labels[r.trainIndices[p]],
+      influence: r.influences[p],
+      spurious: run.data.spuriousIndices.includes(r.trainIndices[p]),
+    });
     const harmful = order.slice(0, top).map(row);
     const helpful = order.slice(-top).reverse().map(row);
     const out = {
-      testIndex, label: r.label, patterned: r.patterned, scaling, damp, scale, depth, repeats, engine: r.engine, hvps: r.hvps, trainSize: r.influences.length,
-      spurious: r.spurious, harmful, helpful, lissaNorms: r.trace,
+      testIndex,
+      label: r.label,
+      patterned: r.patterned,
+      scaling,
+      damp,
+      scale,
+      depth,
+      repeats,
+      engine: r.engine,
+      hvps: r.hvps,
+      trainSize: r.influences.length,
+      spurious: r.spurious,
+      harmful,
+      helpful,
+      lissaNorms: r.trace,
     };
     if (flag(args, 'json')) {
       io.out(JSON.stringify(out));
       return 0;
     }
-    io.out(`influence on test image ${testIndex} (label ${r.label}${r.patterned ? `, with the pattern ${run.data.pattern.name}` : ', clean'}) of ${r.influences.length} training examples; ` +
-      `LiSSA ${scaling} scaling, damp ${damp}, scale ${scale}, depth ${depth}, r = ${repeats}, ${r.hvps} ${r.engine} HVPs${r.trace.diverged ? ' (DIVERGED: raise --scale)' : ''}`);
+    io.out(
+      `influence on test image ${testIndex} (label ${r.label}${r.patterned ? `, with the pattern ${run.data.pattern.name}` : ', clean'}) of ${r.influences.length} training examples; ` +
+        `LiSSA ${scaling} scaling, damp ${damp}, scale ${scale}, depth ${depth}, r = ${repeats}, ${r.hvps} ${r.engine} HVPs${r.trace.diverged ? ' (DIVERGED: raise --scale)' : ''}`,
+    );
     io.out(`  spurious examples (rank of ${r.influences.length}; 1 = most harmful / most helpful / largest |influence|):`);
-    for (const s of r.spurious) io.out(`    #${s.index}: influence ${s.influence.toExponential(3)}, harmful rank ${s.rankHarmful}, helpful rank ${s.rankHelpful}, |.| rank ${s.rankAbs}`);
-    io.out(`  top ${top} harmful (raise the test loss): ${harmful.map((h) => `#${h.index}${h.spurious ? '*' : ''} ${h.influence.toExponential(2)}`).join(', ')}`);
-    io.out(`  top ${top} helpful (lower the test loss): ${helpful.map((h) => `#${h.index}${h.spurious ? '*' : ''} ${h.influence.toExponential(2)}`).join(', ')}`);
+    for (const s of r.spurious)
+      io.out(
+        `    #${s.index}: influence ${s.influence.toExponential(3)}, harmful rank ${s.rankHarmful}, helpful rank ${s.rankHelpful}, |.| rank ${s.rankAbs}`,
+      );
+    io.out(
+      `  top ${top} harmful (raise the test loss): ${harmful.map((h) => `#${h.index}${h.spurious ? '*' : ''} ${h.influence.toExponential(2)}`).join(', ')}`,
+    );
+    io.out(
+      `  top ${top} helpful (lower the test loss): ${helpful.map((h) => `#${h.index}${h.spurious ? '*' : ''} ${h.influence.toExponential(2)}`).join(', ')}`,
+    );
     io.out('  (* = a spurious example)');
     return 0;
   },

@@ -73,7 +73,8 @@ function checkOut(path: string): void {
   exportFormatOf(path);
   const dir = dirname(resolve(path));
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`--out ${path}: the directory ${dir} does not exist`);
-  if (existsSync(path) && statSync(path).isDirectory()) throw new UserError(`--out ${path}: is a directory; expected a file name ending in .jsonl or .csv`);
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new UserError(`--out ${path}: is a directory; expected a file name ending in .jsonl or .csv`);
 }
 
 const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');
@@ -86,20 +87,36 @@ function groupLine(name: string, g: GroupMetrics): string {
 function printReport(io: CliIo, opts: LiraOptions, r: LiraResult, note: string): void {
   const d = r.details;
   const a = r.attack;
-  io.out(`LiRA ${a.variant}, ${a.globalVariance ? 'global' : 'per-example'} variance, ${a.center} centre, queries ${a.queries}: ${opts.dataset}, pattern ${opts.pattern ?? 'R3'}, n = ${d.spuriousIndices.length}, target ${opts.target ?? 0}, seed ${opts.seed}, ${opts.model}`);
-  io.out(`  ${r.shadows} shadow models on a pool of ${d.poolSize} training images (${Math.min(...d.modelTrainSizes)}-${Math.max(...d.modelTrainSizes)} each), every model the target in turn`);
-  io.out(`  shadow models: test acc ${f3(d.models.testAcc.mean)} ± ${f3(d.models.testAcc.se)}, train acc ${f3(d.models.trainAcc.mean)}; ${d.models.trainingSeconds.toFixed(1)} s of training`);
+  io.out(
+    `LiRA ${a.variant}, ${a.globalVariance ? 'global' : 'per-example'} variance, ${a.center} centre, queries ${a.queries}: ${opts.dataset}, pattern ${opts.pattern ?? 'R3'}, n = ${d.spuriousIndices.length}, target ${opts.target ?? 0}, seed ${opts.seed}, ${opts.model}`,
+  );
+  io.out(
+    `  ${r.shadows} shadow models on a pool of ${d.poolSize} training images (${Math.min(...d.modelTrainSizes)}-${Math.max(...d.modelTrainSizes)} each), every model the target in turn`,
+  );
+  io.out(
+    `  shadow models: test acc ${f3(d.models.testAcc.mean)} ± ${f3(d.models.testAcc.se)}, train acc ${f3(d.models.trainAcc.mean)}; ${d.models.trainingSeconds.toFixed(1)} s of training`,
+  );
   io.out(`  group         examples    AUC TPR@0.1%   TPR@1%   (at the population's 0.1% / 1% FPR threshold)`);
   io.out(groupLine('all', r.all));
   io.out(groupLine('spurious', r.spurious));
   io.out(groupLine('matched clean', r.matchedClean));
-  io.out(`  all examples, one target at a time: AUC ${f3(d.perTarget.auc.mean)} ± ${f3(d.perTarget.auc.se)}, TPR@0.1% ${f4(d.perTarget.tprAt01Fpr.mean)} ± ${f4(d.perTarget.tprAt01Fpr.se)}, TPR@1% ${f4(d.perTarget.tprAt1Fpr.mean)} ± ${f4(d.perTarget.tprAt1Fpr.se)} (mean ± SE over models)`);
-  io.out(`  AUC by variant (all / spurious / matched clean): ${Object.entries(d.variants).map(([k, v]) => `${k} ${f3(v.all.auc)} / ${f3(v.spurious.auc)} / ${f3(v.matchedClean.auc)}`).join('; ')}`);
+  io.out(
+    `  all examples, one target at a time: AUC ${f3(d.perTarget.auc.mean)} ± ${f3(d.perTarget.auc.se)}, TPR@0.1% ${f4(d.perTarget.tprAt01Fpr.mean)} ± ${f4(d.perTarget.tprAt01Fpr.se)}, TPR@1% ${f4(d.perTarget.tprAt1Fpr.mean)} ± ${f4(d.perTarget.tprAt1Fpr.se)} (mean ± SE over models)`,
+  );
+  io.out(
+    `  AUC by variant (all / spurious / matched clean): ${Object.entries(d.variants)
+      .map(([k, v]) => `${k} ${f3(v.all.auc)} / ${f3(v.spurious.auc)} / ${f3(v.matchedClean.auc)}`)
+      .join('; ')}`,
+  );
   const m = r.memorization;
-  io.out(`  memorization (Feldman-Zhang): spurious mean ${f3(m.spuriousMean)}, matched clean ${f3(m.matchedCleanMean)}, population ${f3(m.populationMean)}`);
+  io.out(
+    `  memorization (Feldman-Zhang): spurious mean ${f3(m.spuriousMean)}, matched clean ${f3(m.matchedCleanMean)}, population ${f3(m.populationMean)}`,
+  );
   if (m.spurious.length > 0) {
     const shown = m.spurious.slice(0, 10).map((s, j) => `#${s.index} ${f3(s.memorization)} ± ${f3(s.se)} (rank ${m.spuriousRanks[j]})`);
-    io.out(`  spurious examples (rank 1 = most memorized of ${m.poolSize}): ${shown.join(', ')}${m.spurious.length > 10 ? `, ... (${m.spurious.length - 10} more in --json)` : ''}`);
+    io.out(
+      `  spurious examples (rank 1 = most memorized of ${m.poolSize}): ${shown.join(', ')}${m.spurious.length > 10 ? `, ... (${m.spurious.length - 10} more in --json)` : ''}`,
+    );
   }
   io.out(`  ${note}; ${r.seconds.toFixed(1)} s`);
 }
@@ -138,21 +155,27 @@ export const liraCommand: Command = {
     const { dataDir, events: _e, ...given } = opts;
     const config = liraKind.configure(given);
     const events: RunEvents = {
-      onEpoch: (phase, r) => io.err(`  ${phase} epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test acc ${r.testAcc.toFixed(4)} (${r.seconds.toFixed(1)} s)`),
+      onEpoch: (phase, r) =>
+        io.err(`  ${phase} epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test acc ${r.testAcc.toFixed(4)} (${r.seconds.toFixed(1)} s)`),
     };
     let result: LiraResult;
     let note: string;
     let run: LiraRun | undefined;
     if (flag(args, 'no-store')) {
       const ctx: RunContext = {
-        dataDir, events,
+        dataDir,
+        events,
         trainedModel: () => Promise.reject(new Error('a LiRA run needs no trained model')),
       };
-      run = await liraFromShadows(config, async (sc) => {
-        const r = (await liraShadowKind.run(sc, ctx)).result;
-        io.err(`shadow model ${sc.shadow + 1}/${sc.shadows}: test acc ${f3(r.testAcc)}, train acc ${f3(r.trainAcc)} (${r.seconds.toFixed(1)} s)`);
-        return r;
-      }, dataDir);
+      run = await liraFromShadows(
+        config,
+        async (sc) => {
+          const r = (await liraShadowKind.run(sc, ctx)).result;
+          io.err(`shadow model ${sc.shadow + 1}/${sc.shadows}: test acc ${f3(r.testAcc)}, train acc ${f3(r.trainAcc)} (${r.seconds.toFixed(1)} s)`);
+          return r;
+        },
+        dataDir,
+      );
       result = run.result;
       note = 'not recorded (--no-store)';
     } else {
@@ -166,7 +189,12 @@ export const liraCommand: Command = {
           ? `an identical run was already in ${path}: run ${key.slice(0, 12)} (kind lira); nothing was trained`
           : `recorded in ${path} as run ${key.slice(0, 12)} (kind lira) with its ${config.shadows} shadow models (kind lira-shadow)`;
         // the per-example export is recomputed from the recorded shadow models (no training)
-        if (out !== undefined) run = await liraFromShadows(config, async (sc) => (await inputResultInStore(store, 'lira-shadow', sc, { artifacts: false, dataDir, events })) as LiraShadowResult, dataDir);
+        if (out !== undefined)
+          run = await liraFromShadows(
+            config,
+            async (sc) => (await inputResultInStore(store, 'lira-shadow', sc, { artifacts: false, dataDir, events })) as LiraShadowResult,
+            dataDir,
+          );
       } finally {
         store.close();
       }

@@ -55,12 +55,22 @@ const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');
 function printReport(io: { out: (l: string) => void }, opts: MembershipOptions, r: MembershipResult): void {
   const d = r.details;
   const spuriousHits = Math.round(r.attackAccSpurious * d.spuriousIndices.length);
-  io.out(`membership inference: ${opts.dataset}, pattern ${opts.pattern ?? 'R3'}, n = ${r.n}, target ${opts.target ?? 0}, seed ${opts.seed}, ${opts.model}`);
+  io.out(
+    `membership inference: ${opts.dataset}, pattern ${opts.pattern ?? 'R3'}, n = ${r.n}, target ${opts.target ?? 0}, seed ${opts.seed}, ${opts.model}`,
+  );
   io.out(`  halves: target ${d.sizes.targetTrain} train / ${d.sizes.targetTest} test, shadow ${d.sizes.shadowTrain} / ${d.sizes.shadowTest}`);
-  io.out(`  target model: train acc ${f3(d.targetTrainAcc)}, test acc ${f3(r.targetTestAcc)}; shadow model: train acc ${f3(d.shadowTrainAcc)}, test acc ${f3(d.shadowTestAcc)}`);
-  io.out(`  attack: C = ${d.C} (3-fold CV accuracy ${d.cvScores.map(f3).join(' / ')} for C = ${d.cGrid.join(' / ')}), trained on ${d.attackTrainRows.members} members + ${d.attackTrainRows.nonMembers} non-members`);
-  io.out(`  attack accuracy: all ${f3(r.attackAcc)} (${d.members} members + ${d.nonMembers} non-members), spurious ${f3(r.attackAccSpurious)} (${r.n > 0 ? `${spuriousHits} of ${r.n} called members` : 'no spurious examples'})`);
-  io.out(`  ROC AUC ${f3(r.auc)}, TPR at 1% FPR ${f3(r.tprAt1Fpr)}; spurious examples against non-members: AUC ${f3(d.aucSpurious)}, TPR at 1% FPR ${f3(d.tprAt1FprSpurious)}`);
+  io.out(
+    `  target model: train acc ${f3(d.targetTrainAcc)}, test acc ${f3(r.targetTestAcc)}; shadow model: train acc ${f3(d.shadowTrainAcc)}, test acc ${f3(d.shadowTestAcc)}`,
+  );
+  io.out(
+    `  attack: C = ${d.C} (3-fold CV accuracy ${d.cvScores.map(f3).join(' / ')} for C = ${d.cGrid.join(' / ')}), trained on ${d.attackTrainRows.members} members + ${d.attackTrainRows.nonMembers} non-members`,
+  );
+  io.out(
+    `  attack accuracy: all ${f3(r.attackAcc)} (${d.members} members + ${d.nonMembers} non-members), spurious ${f3(r.attackAccSpurious)} (${r.n > 0 ? `${spuriousHits} of ${r.n} called members` : 'no spurious examples'})`,
+  );
+  io.out(
+    `  ROC AUC ${f3(r.auc)}, TPR at 1% FPR ${f3(r.tprAt1Fpr)}; spurious examples against non-members: AUC ${f3(d.aucSpurious)}, TPR at 1% FPR ${f3(d.tprAt1FprSpurious)}`,
+  );
 }
 
 export const miaCommand: Command = {
@@ -89,7 +99,8 @@ export const miaCommand: Command = {
     if (!json) {
       opts.events = {
         onPhase: (phase) => io.err(phase === 'attack' ? 'fitting the attack ...' : `training the ${phase} model ...`),
-        onEpoch: (phase, r) => io.err(`  ${phase} epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test acc ${r.testAcc.toFixed(4)} (${r.seconds.toFixed(1)} s)`),
+        onEpoch: (phase, r) =>
+          io.err(`  ${phase} epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test acc ${r.testAcc.toFixed(4)} (${r.seconds.toFixed(1)} s)`),
       };
     }
     let result: MembershipResult;

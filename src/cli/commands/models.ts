@@ -22,14 +22,25 @@ export const modelsCommand: Command = {
       // VGG-16 holds 134M weights: count them from the architecture without drawing them
       const params = big ? vggParameterCount(m.name.includes('BN')) : m.create({ ...input, numClasses: 10 }, new RandomState(0)).parameterCount();
       const shape = m.layout === 'flat' ? [input.height * input.width * input.channels] : [input.channels, input.height, input.width];
-      return { name: m.name, aliases: m.aliases, parameters: params, input: shape, layout: m.layout, inputOf: input.dataset, description: m.description };
+      return {
+        name: m.name,
+        aliases: m.aliases,
+        parameters: params,
+        input: shape,
+        layout: m.layout,
+        inputOf: input.dataset,
+        description: m.description,
+      };
     });
     if (flag(args, 'json')) {
       io.out(JSON.stringify(rows));
       return 0;
     }
     const w = Math.max(...rows.map((r) => r.name.length));
-    for (const r of rows) io.out(`${r.name.padEnd(w)}  ${r.parameters.toLocaleString('en-US').padStart(11)} params  input [${r.input.join(', ')}] (${r.inputOf})  ${r.description}`);
+    for (const r of rows)
+      io.out(
+        `${r.name.padEnd(w)}  ${r.parameters.toLocaleString('en-US').padStart(11)} params  input [${r.input.join(', ')}] (${r.inputOf})  ${r.description}`,
+      );
     return 0;
   },
 };

@@ -17,7 +17,9 @@ const USAGE = 'spurlab report [--store PATH] --out DIR [--json]';
  */
 function resolveStorePath(raw: string): string {
   if (!existsSync(raw)) {
-    throw new UserError(`--store ${raw}: no results store there; expected the results.db written by \`spurlab sweep\` (default ${DEFAULT_RESULTS_PATH})`);
+    throw new UserError(
+      `--store ${raw}: no results store there; expected the results.db written by \`spurlab sweep\` (default ${DEFAULT_RESULTS_PATH})`,
+    );
   }
   if (statSync(raw).isDirectory()) {
     const inside = join(raw, 'results.db');
@@ -46,18 +48,27 @@ export const reportCommand: Command = {
     try {
       const result = await buildReport(store, out);
       if (flag(args, 'json')) {
-        io.out(JSON.stringify({ out: result.out, sections: result.sections, missing: result.missing, files: result.files, warnings: result.warnings }));
+        io.out(
+          JSON.stringify({ out: result.out, sections: result.sections, missing: result.missing, files: result.files, warnings: result.warnings }),
+        );
         return 0;
       }
       for (const w of result.warnings) io.err(`warning: ${w}`);
       io.out(`report: ${result.html}`);
-      io.out(result.sections.length > 0 ? `sections filled: ${result.sections.join(', ')}` : 'sections filled: none (the store holds no finished runs the report draws)');
+      io.out(
+        result.sections.length > 0
+          ? `sections filled: ${result.sections.join(', ')}`
+          : 'sections filled: none (the store holds no finished runs the report draws)',
+      );
       const charts = result.files.filter((f) => f.endsWith('.svg')).length;
       const tables = result.files.filter((f) => f.endsWith('.md')).length;
-      io.out(`files: ${charts} charts (SVG${charts && result.files.some((f) => f.endsWith('.png')) ? ' + PNG' : ''}) in ${join(out, 'charts')}, ${tables} tables (Markdown + LaTeX) in ${join(out, 'tables')}`);
+      io.out(
+        `files: ${charts} charts (SVG${charts && result.files.some((f) => f.endsWith('.png')) ? ' + PNG' : ''}) in ${join(out, 'charts')}, ${tables} tables (Markdown + LaTeX) in ${join(out, 'tables')}`,
+      );
       if (result.missing.length > 0) {
         io.out('without data (run these, then report again):');
-        for (const m of result.missing) io.out(`  ${m.title}: ${m.presets.map(sweepCommand).join(' / ')}${m.afterwards ? `, ${m.afterwards.replace(/`/g, '')}` : ''}`);
+        for (const m of result.missing)
+          io.out(`  ${m.title}: ${m.presets.map(sweepCommand).join(' / ')}${m.afterwards ? `, ${m.afterwards.replace(/`/g, '')}` : ''}`);
       }
       return 0;
     } finally {

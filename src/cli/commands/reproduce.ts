@@ -18,11 +18,29 @@ spurlab reproduce --budget paper --emit slurm --out DIR                         
   fast: 3 seeds, 5 epochs on a 10,000-image subset (about two hours here in all); paper: 5 seeds, 70 epochs, the paper's grids`;
 
 /** The options `spurlab sweep` takes over unchanged. */
-const PASSED_ON = ['store', 'workers', 'data-dir', 'queue', 'artifacts-dir', 'attempts', 'backoff-seconds', 'cpus', 'time', 'partition', 'quiet', 'json', 'no-artifacts'] as const;
+const PASSED_ON = [
+  'store',
+  'workers',
+  'data-dir',
+  'queue',
+  'artifacts-dir',
+  'attempts',
+  'backoff-seconds',
+  'cpus',
+  'time',
+  'partition',
+  'quiet',
+  'json',
+  'no-artifacts',
+] as const;
 
 function describe(e: FindingEstimate): string {
-  const kinds = Object.entries(e.kinds).map(([k, c]) => `${c} ${k}`).join(', ');
-  const shared = e.reuses.length ? `; ${e.runs - e.newRuns} shared with ${e.reuses.map((id) => `(${FINDINGS.find((f) => f.id === id)!.number})`).join(', ')}` : '';
+  const kinds = Object.entries(e.kinds)
+    .map(([k, c]) => `${c} ${k}`)
+    .join(', ');
+  const shared = e.reuses.length
+    ? `; ${e.runs - e.newRuns} shared with ${e.reuses.map((id) => `(${FINDINGS.find((f) => f.id === id)!.number})`).join(', ')}`
+    : '';
   const time = e.remaining === 0 ? 'nothing to run' : `${e.remaining} to run, estimated ${formatSeconds(e.seconds)}`;
   return `(${e.number}) ${e.title}: ${e.runs} runs (${kinds})${shared}; ${e.done} already done, ${time}`;
 }
@@ -32,16 +50,31 @@ export const reproduceCommand: Command = {
   summary: "Run the sweeps behind each of the paper's six findings into the results store (resumable; --dry-run lists them with the time here).",
   usage: USAGE,
   options: {
-    budget: { type: 'string' }, only: { type: 'string' }, 'dry-run': { type: 'boolean' }, store: { type: 'string' }, workers: { type: 'string' },
-    'data-dir': { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, queue: { type: 'string' }, 'artifacts-dir': { type: 'string' },
-    attempts: { type: 'string' }, 'backoff-seconds': { type: 'string' }, emit: { type: 'string' }, out: { type: 'string' }, cpus: { type: 'string' },
-    time: { type: 'string' }, partition: { type: 'string' }, 'no-artifacts': { type: 'boolean' },
+    budget: { type: 'string' },
+    only: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    store: { type: 'string' },
+    workers: { type: 'string' },
+    'data-dir': { type: 'string' },
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    queue: { type: 'string' },
+    'artifacts-dir': { type: 'string' },
+    attempts: { type: 'string' },
+    'backoff-seconds': { type: 'string' },
+    emit: { type: 'string' },
+    out: { type: 'string' },
+    cpus: { type: 'string' },
+    time: { type: 'string' },
+    partition: { type: 'string' },
+    'no-artifacts': { type: 'boolean' },
   },
   async run(args, io) {
     if (args.positionals.length > 0) throw new UserError(`unexpected argument "${args.positionals[0]}"\nusage: ${USAGE}`);
     const budget = parseBudget(stringOption(args, 'budget'));
     const only = parseOnly(stringOption(args, 'only'));
-    if (args.values.emit !== undefined && !stringOption(args, 'out')) throw new UserError('--emit slurm needs --out DIR (each finding gets DIR/<finding>)');
+    if (args.values.emit !== undefined && !stringOption(args, 'out'))
+      throw new UserError('--emit slurm needs --out DIR (each finding gets DIR/<finding>)');
     const plans = planReproduction(budget, only);
     const storePath = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
 
@@ -50,7 +83,11 @@ export const reproduceCommand: Command = {
       const store = ResultsStore.open(storePath, { readonly: existsSync(storePath) });
       try {
         const rows = estimateReproduction(plans, store);
-        const total = { runs: rows.reduce((s, r) => s + r.newRuns, 0), remaining: rows.reduce((s, r) => s + r.remaining, 0), seconds: rows.reduce((s, r) => s + r.seconds, 0) };
+        const total = {
+          runs: rows.reduce((s, r) => s + r.newRuns, 0),
+          remaining: rows.reduce((s, r) => s + r.remaining, 0),
+          seconds: rows.reduce((s, r) => s + r.seconds, 0),
+        };
         if (flag(args, 'json')) {
           io.out(JSON.stringify({ budget, store: storePath, findings: rows, total }));
           return 0;
@@ -61,8 +98,13 @@ export const reproduceCommand: Command = {
           io.out(`      same runs: spurlab sweep ${r.sweep}`);
           if (r.outsideStore) io.out(`      not in this sweep: ${r.outsideStore}`);
         }
-        io.out(`  total: ${total.runs} distinct runs, ${total.remaining} to run; estimated ${formatSeconds(total.seconds)} on this machine (training only: LiSSA and occlusion curves come on top)`);
-        if (budget === 'paper') io.out('  on many machines: add --queue redis://HOST:PORT and start `spurlab worker --queue redis://HOST:PORT` on each, or --emit slurm --out DIR');
+        io.out(
+          `  total: ${total.runs} distinct runs, ${total.remaining} to run; estimated ${formatSeconds(total.seconds)} on this machine (training only: LiSSA and occlusion curves come on top)`,
+        );
+        if (budget === 'paper')
+          io.out(
+            '  on many machines: add --queue redis://HOST:PORT and start `spurlab worker --queue redis://HOST:PORT` on each, or --emit slurm --out DIR',
+          );
         return 0;
       } finally {
         store.close();
@@ -76,7 +118,11 @@ export const reproduceCommand: Command = {
       if (code !== 0) failed++;
     }
     if (!flag(args, 'json') && !flag(args, 'quiet')) {
-      io.out(failed === 0 ? `reproduce --budget ${budget}: ${plans.length} finding${plans.length === 1 ? '' : 's'} done; results in ${storePath}` : `reproduce --budget ${budget}: ${failed} of ${plans.length} findings had failed runs; run it again to retry the ones not recorded`);
+      io.out(
+        failed === 0
+          ? `reproduce --budget ${budget}: ${plans.length} finding${plans.length === 1 ? '' : 's'} done; results in ${storePath}`
+          : `reproduce --budget ${budget}: ${failed} of ${plans.length} findings had failed runs; run it again to retry the ones not recorded`,
+      );
     }
     return failed === 0 ? 0 : 1;
   },

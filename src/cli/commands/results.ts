@@ -21,13 +21,23 @@ function trainRow(s: ResultGroup, groupBy: string[]): Record<string, unknown> {
   const c = b.comparison;
   const tests = c.test === 'runs' ? { pValue: b.pValue, pPermutation: c.pPermutation } : { pValuePerImage: b.pValue };
   return {
-    ...Object.fromEntries(groupBy.map((g) => [g, s.group[g] ?? null])), runs: s.runs, meanScore: b.meanScore, sem: b.semScore,
-    ciLow: c.ci[0], ciHigh: c.ci[1], ...tests, note: c.note, meanTestAcc: b.meanTestAcc,
+    ...Object.fromEntries(groupBy.map((g) => [g, s.group[g] ?? null])),
+    runs: s.runs,
+    meanScore: b.meanScore,
+    sem: b.semScore,
+    ciLow: c.ci[0],
+    ciHigh: c.ci[1],
+    ...tests,
+    note: c.note,
+    meanTestAcc: b.meanTestAcc,
   };
 }
 
 function kindRow(s: ResultGroup, groupBy: string[]): Record<string, unknown> {
-  const cols = Object.entries(s.columns).flatMap(([name, m]) => [[name, m.mean], [`${name}Sem`, m.sem]]);
+  const cols = Object.entries(s.columns).flatMap(([name, m]) => [
+    [name, m.mean],
+    [`${name}Sem`, m.sem],
+  ]);
   return { ...Object.fromEntries(groupBy.map((g) => [g, s.group[g] ?? null])), runs: s.runs, ...Object.fromEntries(cols) };
 }
 
@@ -48,18 +58,30 @@ const fixed = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v.t
 
 export const resultsCommand: Command = {
   name: 'results',
-  summary: 'Summarize the results store per setting and kind: runs, means and SEMs of the kind\'s columns (train: score, p-value vs n = 0, test accuracy).',
+  summary:
+    "Summarize the results store per setting and kind: runs, means and SEMs of the kind's columns (train: score, p-value vs n = 0, test accuracy).",
   usage: USAGE,
-  options: { store: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' }, 'group-by': { type: 'string' }, kind: { type: 'string' }, test: { type: 'string' } },
+  options: {
+    store: { type: 'string' },
+    json: { type: 'boolean' },
+    csv: { type: 'boolean' },
+    'group-by': { type: 'string' },
+    kind: { type: 'string' },
+    test: { type: 'string' },
+  },
   async run(args, io) {
     const kind = findKind(stringOption(args, 'kind') ?? 'train', '--kind');
     const path = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
     if (!existsSync(path)) throw new UserError(`${path}: no results store here; run a sweep first or pass --store PATH`);
-    const asked = stringOption(args, 'group-by')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const asked = stringOption(args, 'group-by')
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const store = ResultsStore.open(path, { readonly: true });
     try {
       const test = stringOption(args, 'test') ?? 'runs';
-      if (test !== 'runs' && test !== 'per-image') throw new UserError(`--test ${test}: expected runs (Welch over per-run scores) or per-image (the reference's test)`);
+      if (test !== 'runs' && test !== 'per-image')
+        throw new UserError(`--test ${test}: expected runs (Welch over per-run scores) or per-image (the reference's test)`);
       const { groupBy, groups } = resultGroups(store, kind.name, { groupBy: asked, test });
       const rows = groups.map((g) => (g.baseline ? trainRow(g, groupBy) : kindRow(g, groupBy)));
       if (flag(args, 'json')) {
@@ -80,7 +102,12 @@ export const resultsCommand: Command = {
             if (c.endsWith('Sem') && `${c.slice(0, -3)}` in r) continue;
             const sem = r[`${c}Sem`];
             // a p-value that underflows double precision is below 1e-300, not zero
-            out[c] = (c === 'pValue' || c === 'pValuePerImage') && v === 0 ? '< 1e-300' : typeof sem === 'number' && Number.isFinite(sem) ? `${fixed(v)} ± ${fixed(sem)}` : fmt(v);
+            out[c] =
+              (c === 'pValue' || c === 'pValuePerImage') && v === 0
+                ? '< 1e-300'
+                : typeof sem === 'number' && Number.isFinite(sem)
+                  ? `${fixed(v)} ± ${fixed(sem)}`
+                  : fmt(v);
           }
           return out;
         });

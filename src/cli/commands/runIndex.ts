@@ -15,21 +15,28 @@ export const runIndexCommand: Command = {
   options: { out: { type: 'string' }, 'artifacts-dir': { type: 'string' }, 'no-artifacts': { type: 'boolean' }, 'data-dir': { type: 'string' } },
   async run(args, io) {
     const [sweepFile, indexText] = args.positionals;
-    if (!sweepFile || indexText === undefined || args.positionals.length > 2) throw new UserError(`expected a sweep file and an index; usage: ${USAGE}`);
+    if (!sweepFile || indexText === undefined || args.positionals.length > 2)
+      throw new UserError(`expected a sweep file and an index; usage: ${USAGE}`);
     if (!/^\d+$/.test(indexText)) throw new UserError(`index "${indexText}": expected a non-negative integer`);
     const out = stringOption(args, 'out');
     if (!out) throw new UserError(`--out DIR is required (where <i>.json goes); usage: ${USAGE}`);
     const artifactsDir = stringOption(args, 'artifacts-dir');
-    if (artifactsDir !== undefined && flag(args, 'no-artifacts')) throw new UserError('--artifacts-dir and --no-artifacts contradict each other; give one');
+    if (artifactsDir !== undefined && flag(args, 'no-artifacts'))
+      throw new UserError('--artifacts-dir and --no-artifacts contradict each other; give one');
     const r = await runIndex({
-      sweepFile, index: Number(indexText), outDir: resolve(out), codeVersion: codeVersion(),
+      sweepFile,
+      index: Number(indexText),
+      outDir: resolve(out),
+      codeVersion: codeVersion(),
       artifacts: flag(args, 'no-artifacts') ? 'none' : artifactsDir !== undefined ? { dir: artifactsDir } : 'default',
       dataDir: stringOption(args, 'data-dir'),
     });
     if (r.status === 'exists') io.out(`run ${indexText}: already done (${r.path})`);
     else {
       const kind = findKind(r.file!.kind);
-      io.out(`run ${indexText} (${kind.name}): ${kind.outcome(kind.checkResult(r.file!.result, r.path))}, ${r.file!.seconds.toFixed(1)} s -> ${r.path}`);
+      io.out(
+        `run ${indexText} (${kind.name}): ${kind.outcome(kind.checkResult(r.file!.result, r.path))}, ${r.file!.seconds.toFixed(1)} s -> ${r.path}`,
+      );
     }
     return 0;
   },

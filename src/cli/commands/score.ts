@@ -8,7 +8,8 @@ import { makePattern } from '../../data/patterns.ts';
 import { spuriousScore, type Population } from '../../experiments/score.ts';
 import { UserError } from '../../util/errors.ts';
 
-const USAGE = 'spurlab score <run DIR | DIR/model.safetensors> [--pattern P] [--target T] [--population all|non-target] [--threshold 0.1] [--data-dir DIR] [--json]';
+const USAGE =
+  'spurlab score <run DIR | DIR/model.safetensors> [--pattern P] [--target T] [--population all|non-target] [--threshold 0.1] [--data-dir DIR] [--json]';
 
 export const scoreCommand: Command = {
   name: 'score',
@@ -31,15 +32,29 @@ export const scoreCommand: Command = {
     const run = loadRun(dir, stringOption(args, 'data-dir'));
     const { config: cfg, data } = run;
     const population = (stringOption(args, 'population') ?? 'all') as Population;
-    if (population !== 'all' && population !== 'non-target') throw new UserError(`--population: got ${JSON.stringify(population)}, expected all or non-target`);
+    if (population !== 'all' && population !== 'non-target')
+      throw new UserError(`--population: got ${JSON.stringify(population)}, expected all or non-target`);
     const threshold = numberOption(args, 'threshold', 0.1, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
     const target = numberOption(args, 'target', cfg.target, (v) => Number.isInteger(v) && v >= 0, 'a class number');
     const patternSpec = stringOption(args, 'pattern') ?? cfg.pattern;
     const pattern = makePattern(patternSpec, { height: data.test.height, width: data.test.width, channels: data.test.channels }, cfg.seed);
     const s = spuriousScore(run.model, run.layout, data.test, { pattern, target, population, threshold, indices: run.testIndices });
-    const out = { score: s.score, population: s.population, threshold: s.threshold, nTest: s.nTest, testAcc: s.testAcc, patternedTestAcc: s.patternedTestAcc, targetRate: s.targetRate, pattern: pattern.name, target };
+    const out = {
+      score: s.score,
+      population: s.population,
+      threshold: s.threshold,
+      nTest: s.nTest,
+      testAcc: s.testAcc,
+      patternedTestAcc: s.patternedTestAcc,
+      targetRate: s.targetRate,
+      pattern: pattern.name,
+      target,
+    };
     if (flag(args, 'json')) io.out(JSON.stringify(out));
-    else io.out(`spurious score ${s.score.toFixed(4)} (${pattern.name} -> class ${target}, population ${population}, ${s.nTest} test images); test acc ${(100 * s.testAcc).toFixed(2)}%, patterned ${(100 * s.patternedTestAcc).toFixed(2)}%, predicted as target ${(100 * s.targetRate).toFixed(2)}%`);
+    else
+      io.out(
+        `spurious score ${s.score.toFixed(4)} (${pattern.name} -> class ${target}, population ${population}, ${s.nTest} test images); test acc ${(100 * s.testAcc).toFixed(2)}%, patterned ${(100 * s.patternedTestAcc).toFixed(2)}%, predicted as target ${(100 * s.targetRate).toFixed(2)}%`,
+      );
     return 0;
   },
 };

@@ -30,7 +30,7 @@ const isPositiveInt = (v: number) => Number.isInteger(v) && v >= 1;
 
 export const sensitivityCommand: Command = {
   name: 'sensitivity',
-  summary: "Model sensitivity: occlusion curve, its area and the mean input-gradient norm, per trained run.",
+  summary: 'Model sensitivity: occlusion curve, its area and the mean input-gradient norm, per trained run.',
   usage: USAGE,
   options: {
     images: { type: 'string' },
@@ -64,7 +64,13 @@ export const sensitivityCommand: Command = {
         const run = loadRun(dir, dataDir);
         if (!json) io.err(`measuring ${dir} (${run.config.model}) ...`);
         const clean = loadDataset(run.config.dataset, { dataDir }).train;
-        rows.push({ run: dir, model: run.config.model, dataset: run.config.dataset, epoch: run.epoch, ...modelSensitivity(run.model, run.layout, clean, { images, steps }) });
+        rows.push({
+          run: dir,
+          model: run.config.model,
+          dataset: run.config.dataset,
+          epoch: run.epoch,
+          ...modelSensitivity(run.model, run.layout, clean, { images, steps }),
+        });
       }
     } finally {
       store?.close();
@@ -77,7 +83,9 @@ export const sensitivityCommand: Command = {
     const mid = Math.floor(steps / 2);
     io.out(`${'run'.padEnd(width)}  ${'model'.padEnd(12)}  area   meanP  gradNorm  P(p=0)  P(p=${(mid / steps).toFixed(2)})  P(p=1)`);
     for (const r of rows) {
-      io.out(`${r.run.padEnd(width)}  ${r.model.padEnd(12)}  ${r.area.toFixed(3)}  ${r.meanProb.toFixed(3)}  ${r.inputGradNorm.toFixed(4).padStart(8)}  ${r.curve[0].toFixed(3)}   ${r.curve[mid].toFixed(3)}      ${r.curve[r.curve.length - 1].toFixed(3)}`);
+      io.out(
+        `${r.run.padEnd(width)}  ${r.model.padEnd(12)}  ${r.area.toFixed(3)}  ${r.meanProb.toFixed(3)}  ${r.inputGradNorm.toFixed(4).padStart(8)}  ${r.curve[0].toFixed(3)}   ${r.curve[mid].toFixed(3)}      ${r.curve[r.curve.length - 1].toFixed(3)}`,
+      );
     }
     io.out(`(${rows[0].images} training images; a larger area means predictions survive more occlusion, i.e. a less input-sensitive model)`);
     if (storePath !== undefined) io.out(`recorded in ${storePath} as kind sensitivity`);

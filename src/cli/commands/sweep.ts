@@ -44,18 +44,33 @@ export const sweepCommand: Command = {
   summary: "Run grids of runs of any kind (a preset of the paper's grids or a sweep file) into the results store.",
   usage: USAGE,
   options: {
-    store: { type: 'string' }, workers: { type: 'string' }, epochs: { type: 'string' }, 'no-artifacts': { type: 'boolean' },
-    'data-dir': { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
-    queue: { type: 'string' }, status: { type: 'boolean' }, 'artifacts-dir': { type: 'string' }, attempts: { type: 'string' },
-    'backoff-seconds': { type: 'string' }, emit: { type: 'string' }, out: { type: 'string' }, cpus: { type: 'string' },
-    time: { type: 'string' }, partition: { type: 'string' }, 'give-up-after': { type: 'string' },
+    store: { type: 'string' },
+    workers: { type: 'string' },
+    epochs: { type: 'string' },
+    'no-artifacts': { type: 'boolean' },
+    'data-dir': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    queue: { type: 'string' },
+    status: { type: 'boolean' },
+    'artifacts-dir': { type: 'string' },
+    attempts: { type: 'string' },
+    'backoff-seconds': { type: 'string' },
+    emit: { type: 'string' },
+    out: { type: 'string' },
+    cpus: { type: 'string' },
+    time: { type: 'string' },
+    partition: { type: 'string' },
+    'give-up-after': { type: 'string' },
   },
   async run(args, io) {
     const specArg = args.positionals[0];
     if (flag(args, 'status')) return showQueueStatus(args, io, specArg);
     if (!specArg) throw new UserError(`which sweep? usage: ${USAGE}`);
     const epochsRaw = args.values.epochs;
-    const epochs = epochsRaw === undefined ? undefined : numberOption(args, 'epochs', 0, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
+    const epochs =
+      epochsRaw === undefined ? undefined : numberOption(args, 'epochs', 0, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
     const workers = numberOption(args, 'workers', 1, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer from 1 to 64');
     const storePath = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
     const spec = loadSweepSpec(specArg);
@@ -63,11 +78,14 @@ export const sweepCommand: Command = {
     const dependent = runs.find((r) => findKind(r.kind).dependencies(r.config).length > 0);
     if (dependent && flag(args, 'no-artifacts') && (args.values.emit !== undefined || args.values.queue !== undefined)) {
       // locally the store's artifact directory keeps those checkpoints anyway
-      throw new UserError(`--no-artifacts: ${spec.name} has ${dependent.kind} runs, which need the checkpoints of the train runs they depend on in a directory every worker or task sees; leave --no-artifacts out${args.values.queue !== undefined ? ' (or give --artifacts-dir DIR)' : ''}`);
+      throw new UserError(
+        `--no-artifacts: ${spec.name} has ${dependent.kind} runs, which need the checkpoints of the train runs they depend on in a directory every worker or task sees; leave --no-artifacts out${args.values.queue !== undefined ? ' (or give --artifacts-dir DIR)' : ''}`,
+      );
     }
     if (args.values.emit !== undefined) return emitSlurm(args, io, spec.name, runs);
     if (args.values.queue !== undefined) return runOnQueue(args, io, spec.name, runs, storePath);
-    if (args.values['artifacts-dir'] !== undefined) throw new UserError('--artifacts-dir is for --queue (a directory the workers share); a local sweep keeps checkpoints beside the store');
+    if (args.values['artifacts-dir'] !== undefined)
+      throw new UserError('--artifacts-dir is for --queue (a directory the workers share); a local sweep keeps checkpoints beside the store');
     // a dry run only reads: an existing store is opened read-only (it may be someone else's)
     const store = ResultsStore.open(storePath, { readonly: flag(args, 'dry-run') && existsSync(storePath) });
     try {
@@ -76,7 +94,11 @@ export const sweepCommand: Command = {
         const kinds = kindCounts(runs);
         if (flag(args, 'json')) io.out(JSON.stringify({ ...est, kinds }));
         else {
-          io.out(`${specArg}: ${est.runs} runs (${Object.entries(kinds).map(([k, c]) => `${c} ${k}`).join(', ')}), ${est.done} already done, ${est.remaining} to run; estimated ${formatDuration(est.seconds)} on this machine`);
+          io.out(
+            `${specArg}: ${est.runs} runs (${Object.entries(kinds)
+              .map(([k, c]) => `${c} ${k}`)
+              .join(', ')}), ${est.done} already done, ${est.remaining} to run; estimated ${formatDuration(est.seconds)} on this machine`,
+          );
           for (const m of est.perModel) io.out(`  ${m.model} on ${m.dataset}: ${m.imagesPerSecond.toFixed(0)} training images/s`);
         }
         return 0;
@@ -90,7 +112,13 @@ export const sweepCommand: Command = {
         ];
         const keys = runs.map((r) => r.key);
         const bar = new ProgressBar(stderrSink(), `sweep ${specArg} (${workers} workers)`, keys.length, 'runs');
-        const codes = await runSweepWorkers({ workers, sweepArg: specArg, storePath, extraArgs: extra, onPoll: () => bar.update(keys.filter((k) => store.isDone(k)).length) });
+        const codes = await runSweepWorkers({
+          workers,
+          sweepArg: specArg,
+          storePath,
+          extraArgs: extra,
+          onPoll: () => bar.update(keys.filter((k) => store.isDone(k)).length),
+        });
         const done = keys.filter((k) => store.isDone(k)).length;
         bar.update(done);
         const report = { total: keys.length, done, failed: keys.length - done, workerExitCodes: codes, store: storePath };
@@ -107,25 +135,41 @@ export const sweepCommand: Command = {
       const summary = await runPlannedHere(runs, store, {
         artifacts: !flag(args, 'no-artifacts'),
         dataDir: stringOption(args, 'data-dir'),
-        progress: quiet ? undefined : {
-          onRunStart: (run) => {
-            current = findKind(run.kind).label(run.config);
-            currentEpochs = Math.max(1, Number((run.config as { epochs?: number }).epochs ?? 1));
-            status.startRun(current);
-          },
-          onRunEnd: (_run, outcome, detail) => status.endRun(`  ${outcome}: ${detail}`),
-          events: {
-            onStep: (epoch, step, steps, loss) => status.runProgress(((epoch - 1) + step / steps) / currentEpochs,
-              `${current}: epoch ${epoch} step ${step}/${steps} loss ${loss.toFixed(4)}`),
-            onEpoch: (phase, r) => status.log(`  ${phase} epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, train acc ${(100 * r.trainAcc).toFixed(2)}%, test acc ${(100 * r.testAcc).toFixed(2)}%, ${r.seconds.toFixed(1)}s`),
-          },
-        },
+        progress: quiet
+          ? undefined
+          : {
+              onRunStart: (run) => {
+                current = findKind(run.kind).label(run.config);
+                currentEpochs = Math.max(1, Number((run.config as { epochs?: number }).epochs ?? 1));
+                status.startRun(current);
+              },
+              onRunEnd: (_run, outcome, detail) => status.endRun(`  ${outcome}: ${detail}`),
+              events: {
+                onStep: (epoch, step, steps, loss) =>
+                  status.runProgress(
+                    (epoch - 1 + step / steps) / currentEpochs,
+                    `${current}: epoch ${epoch} step ${step}/${steps} loss ${loss.toFixed(4)}`,
+                  ),
+                onEpoch: (phase, r) =>
+                  status.log(
+                    `  ${phase} epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, train acc ${(100 * r.trainAcc).toFixed(2)}%, test acc ${(100 * r.testAcc).toFixed(2)}%, ${r.seconds.toFixed(1)}s`,
+                  ),
+              },
+            },
       });
       if (!quiet) status.finish();
-      const out = { total: summary.total, ran: summary.ran, skipped: summary.skipped, failed: summary.failed.map((f) => ({ key: f.run.key, kind: f.run.kind, error: f.error })), store: storePath };
+      const out = {
+        total: summary.total,
+        ran: summary.ran,
+        skipped: summary.skipped,
+        failed: summary.failed.map((f) => ({ key: f.run.key, kind: f.run.kind, error: f.error })),
+        store: storePath,
+      };
       if (flag(args, 'json')) io.out(JSON.stringify(out));
       else if (!quiet) {
-        io.out(`${summary.ran} runs done, ${summary.skipped} skipped (already done or running elsewhere), ${summary.failed.length} failed; results in ${storePath}`);
+        io.out(
+          `${summary.ran} runs done, ${summary.skipped} skipped (already done or running elsewhere), ${summary.failed.length} failed; results in ${storePath}`,
+        );
         for (const f of summary.failed) io.err(`failed (${f.run.kind}): ${JSON.stringify(f.run.config)}: ${f.error}`);
       }
       return summary.failed.length === 0 ? 0 : 1;
@@ -159,7 +203,9 @@ async function showQueueStatus(args: ParsedArgs, io: CliIo, specArg: string | un
   else if (rows.length === 0) io.out(`no sweeps queued on ${target.url}`);
   else {
     for (const [i, r] of rows.entries()) {
-      io.out(`${r.queue}: ${r.queued} queued, ${r.active} active, ${r.done} done, ${r.failed} failed; ${r.workers} worker${r.workers === 1 ? '' : 's'} connected${r.codeVersion ? `; code ${r.codeVersion}` : ''}`);
+      io.out(
+        `${r.queue}: ${r.queued} queued, ${r.active} active, ${r.done} done, ${r.failed} failed; ${r.workers} worker${r.workers === 1 ? '' : 's'} connected${r.codeVersion ? `; code ${r.codeVersion}` : ''}`,
+      );
       for (const line of seen.lines[i]) io.out(line);
     }
   }
@@ -171,7 +217,8 @@ async function runOnQueue(args: ParsedArgs, io: CliIo, name: string, runs: Plann
   const attempts = numberOption(args, 'attempts', 3, (v) => Number.isInteger(v) && v >= 1 && v <= 100, 'an integer from 1 to 100');
   const backoff = numberOption(args, 'backoff-seconds', 10, (v) => v >= 0, 'a non-negative number of seconds');
   const explicitDir = stringOption(args, 'artifacts-dir');
-  if (explicitDir !== undefined && flag(args, 'no-artifacts')) throw new UserError('--artifacts-dir and --no-artifacts contradict each other; give one');
+  if (explicitDir !== undefined && flag(args, 'no-artifacts'))
+    throw new UserError('--artifacts-dir and --no-artifacts contradict each other; give one');
   await checkRedisReachable(target);
   const version = codeVersion();
   const store = ResultsStore.open(storePath, { codeVersion: version });
@@ -179,22 +226,43 @@ async function runOnQueue(args: ParsedArgs, io: CliIo, name: string, runs: Plann
   try {
     const artifactsDir = flag(args, 'no-artifacts') ? null : resolve(explicitDir ?? store.artifactsDir);
     const bar = new ProgressBar(stderrSink(), `sweep ${name} (queue)`, runs.length, 'runs');
-    if (!quiet) io.err(`sweep ${name}: ${runs.length} runs on queue spurlab:${sweepQueueName(name)} at ${target.url} (code ${version}); start workers with: spurlab worker --queue ${target.url}`);
+    if (!quiet)
+      io.err(
+        `sweep ${name}: ${runs.length} runs on queue spurlab:${sweepQueueName(name)} at ${target.url} (code ${version}); start workers with: spurlab worker --queue ${target.url}`,
+      );
     const summary = await runQueuedSweep({
-      target, sweepName: name, runs, store, codeVersion: version, artifactsDir, dataDir: stringOption(args, 'data-dir'),
-      attempts, backoffMs: backoff * 1000,
-      giveUpAfterMs: numberOption(args, 'give-up-after', DEFAULT_GIVE_UP_SECONDS, (v) => v >= 1 && v <= 7 * 86400, 'a number of seconds from 1 to 604800') * 1000,
+      target,
+      sweepName: name,
+      runs,
+      store,
+      codeVersion: version,
+      artifactsDir,
+      dataDir: stringOption(args, 'data-dir'),
+      attempts,
+      backoffMs: backoff * 1000,
+      giveUpAfterMs:
+        numberOption(args, 'give-up-after', DEFAULT_GIVE_UP_SECONDS, (v) => v >= 1 && v <= 7 * 86400, 'a number of seconds from 1 to 604800') * 1000,
       onLog: (line) => io.err(`${new Date().toISOString()} sweep ${name}: ${line}`),
       onProgress: quiet ? undefined : (p) => bar.update(p.done + p.failed, `${p.active} active, ${p.failed} failed, ${p.workers} workers`),
-      onRunEnd: quiet || process.stderr.isTTY ? undefined : (run, outcome, detail) => io.err(`${outcome}: ${findKind(run.kind).label(run.config)}: ${detail}`),
+      onRunEnd:
+        quiet || process.stderr.isTTY
+          ? undefined
+          : (run, outcome, detail) => io.err(`${outcome}: ${findKind(run.kind).label(run.config)}: ${detail}`),
     });
     const report = {
-      queue: `spurlab:${summary.queue}`, total: summary.total, alreadyDone: summary.alreadyDone, recorded: summary.recorded,
-      failed: summary.failed.map((f) => ({ key: f.key, kind: f.run.kind, config: f.run.config, error: f.error })), store: storePath, codeVersion: version,
+      queue: `spurlab:${summary.queue}`,
+      total: summary.total,
+      alreadyDone: summary.alreadyDone,
+      recorded: summary.recorded,
+      failed: summary.failed.map((f) => ({ key: f.key, kind: f.run.kind, config: f.run.config, error: f.error })),
+      store: storePath,
+      codeVersion: version,
     };
     if (flag(args, 'json')) io.out(JSON.stringify(report));
     else {
-      io.out(`${summary.alreadyDone + summary.recorded} of ${summary.total} runs done (${summary.recorded} recorded now), ${summary.failed.length} failed; results in ${storePath}`);
+      io.out(
+        `${summary.alreadyDone + summary.recorded} of ${summary.total} runs done (${summary.recorded} recorded now), ${summary.failed.length} failed; results in ${storePath}`,
+      );
       for (const f of summary.failed) io.err(`failed (${f.run.kind}): ${JSON.stringify(f.run.config)}: ${f.error}`);
     }
     return summary.failed.length === 0 ? 0 : 1;
@@ -210,14 +278,21 @@ function emitSlurm(args: ParsedArgs, io: CliIo, name: string, runs: PlannedRun[]
   const time = stringOption(args, 'time') ?? '04:00:00';
   if (!/^(\d+-)?\d{1,2}(:\d{2}){0,2}$/.test(time)) throw new UserError(`--time ${time}: expected Slurm's [D-]HH[:MM[:SS]], e.g. 04:00:00`);
   const partition = stringOption(args, 'partition');
-  if (partition !== undefined && !/^[A-Za-z0-9_.,-]+$/.test(partition)) throw new UserError(`--partition ${partition}: expected a partition name (letters, digits, _ . , -)`);
+  if (partition !== undefined && !/^[A-Za-z0-9_.,-]+$/.test(partition))
+    throw new UserError(`--partition ${partition}: expected a partition name (letters, digits, _ . , -)`);
   const { sweepFile, script, submit, stages } = emitSlurmSweep(out, {
-    name, codeVersion: codeVersion(), runs, artifacts: !flag(args, 'no-artifacts'),
-    cpusPerTask: numberOption(args, 'cpus', 2, (v) => Number.isInteger(v) && v >= 1 && v <= 1024, 'an integer from 1 to 1024'), time, partition,
+    name,
+    codeVersion: codeVersion(),
+    runs,
+    artifacts: !flag(args, 'no-artifacts'),
+    cpusPerTask: numberOption(args, 'cpus', 2, (v) => Number.isInteger(v) && v >= 1 && v <= 1024, 'an integer from 1 to 1024'),
+    time,
+    partition,
   });
   if (flag(args, 'json')) io.out(JSON.stringify({ runs: runs.length, sweepFile, script, submit, stages }));
   else {
-    const how = stages.length > 1 ? `bash ${submit}   (${stages.length} stages, each after the one before: --dependency=afterok)` : `sbatch ${script}`;
+    const how =
+      stages.length > 1 ? `bash ${submit}   (${stages.length} stages, each after the one before: --dependency=afterok)` : `sbatch ${script}`;
     io.out(`${runs.length} runs: ${sweepFile}\nsubmit with: ${how}\nthen load the results: spurlab collect ${resolve(out)} [--store PATH]`);
   }
   return 0;

@@ -43,11 +43,29 @@ export const TRAIN_OPTIONS: OptionSpecs = {
   ...TRAINING_OPTIONS,
   'train-subset': { type: 'string', help: 'K: train on a seeded subset of K images (spurious ones always in); 0 = all', defaultText: '0' },
   'test-subset': { type: 'string', help: 'K: evaluate and score on a seeded subset of K test images; 0 = all', defaultText: '0' },
-  'keep-checkpoints': { type: 'string', help: 'E: keep every E-th epoch\'s weights (and the last) under <out>/epochs/, for detect tracin and trak; 0 = none', defaultText: '0' },
+  'keep-checkpoints': {
+    type: 'string',
+    help: "E: keep every E-th epoch's weights (and the last) under <out>/epochs/, for detect tracin and trak; 0 = none",
+    defaultText: '0',
+  },
 };
 
-type TrainingKey = 'model' | 'optimizer' | 'aug' | 'lr' | 'momentum' | 'weightDecay' | 'gradClip' | 'batchSize' | 'epochs'
-  | 'inputNoise' | 'modelSeed' | 'scheduler' | 'trainSubset' | 'testSubset' | 'keepCheckpoints';
+type TrainingKey =
+  | 'model'
+  | 'optimizer'
+  | 'aug'
+  | 'lr'
+  | 'momentum'
+  | 'weightDecay'
+  | 'gradClip'
+  | 'batchSize'
+  | 'epochs'
+  | 'inputNoise'
+  | 'modelSeed'
+  | 'scheduler'
+  | 'trainSubset'
+  | 'testSubset'
+  | 'keepCheckpoints';
 
 const nonNeg = (v: number) => v >= 0;
 const count = (v: number) => Number.isInteger(v) && v >= 0;
@@ -97,7 +115,9 @@ export function progressEvents(epochs: number, label = 'train'): TrainEvents {
       bar.update(step, `loss ${loss.toFixed(4)}`);
     },
     onEpoch(r) {
-      process.stderr.write(`epoch ${r.epoch}/${epochs}: loss ${r.loss.toFixed(4)}, train acc ${(100 * r.trainAcc).toFixed(2)}%, test acc ${(100 * r.testAcc).toFixed(2)}%, lr ${r.lr}, ${r.seconds.toFixed(1)}s\n`);
+      process.stderr.write(
+        `epoch ${r.epoch}/${epochs}: loss ${r.loss.toFixed(4)}, train acc ${(100 * r.trainAcc).toFixed(2)}%, test acc ${(100 * r.testAcc).toFixed(2)}%, lr ${r.lr}, ${r.seconds.toFixed(1)}s\n`,
+      );
     },
   };
 }
@@ -111,8 +131,10 @@ function startLine(cfg: TrainConfig, data: SpuriousDataset): string {
   const shown = idx.length > 12 ? `${idx.slice(0, 12).join(', ')}, ... (${idx.length})` : idx.join(', ') || 'none';
   const used = runIndices(cfg, data).train.length;
   const images = used < data.train.n ? `${used} of ${data.train.n}` : String(data.train.n);
-  return `train ${cfg.model} (${model.parameterCount().toLocaleString('en-US')} parameters) on ${data.name} (${images} training images, pattern ${data.pattern.name}, ` +
-    `n = ${data.spec.n} spurious: ${shown}), ${epochsText(cfg.epochs)}, backend ${backendSummary().description}`;
+  return (
+    `train ${cfg.model} (${model.parameterCount().toLocaleString('en-US')} parameters) on ${data.name} (${images} training images, pattern ${data.pattern.name}, ` +
+    `n = ${data.spec.n} spurious: ${shown}), ${epochsText(cfg.epochs)}, backend ${backendSummary().description}`
+  );
 }
 
 function checkpointConfig(dir: string): TrainConfig {
@@ -132,7 +154,11 @@ export const trainCommand: Command = {
     resume: { type: 'string', help: 'DIR: continue an interrupted run from its last checkpoint', defaultText: 'none' },
     'continue-from': { type: 'string', help: 'DIR: train a finished run further, to --epochs E2 in --out', defaultText: 'none' },
     force: { type: 'boolean', help: 'replace a finished run (of any config) in --out instead of refusing' },
-    store: { type: 'string', help: 'PATH: also record the run in this results store (a finished run in --out is scored and recorded)', defaultText: 'none' },
+    store: {
+      type: 'string',
+      help: 'PATH: also record the run in this results store (a finished run in --out is scored and recorded)',
+      defaultText: 'none',
+    },
     json: { type: 'boolean', help: 'print the result as one JSON line' },
   },
   example: 'spurlab train mnistv8-3-0-0 --model LargeMLP --epochs 3 --train-subset 2000 --test-subset 1000 --out runs/s3-n3',
@@ -147,14 +173,19 @@ export const trainCommand: Command = {
       outDir = outDir ?? resume;
     } else if (continueFrom) {
       const base = checkpointConfig(continueFrom);
-      cfg = makeTrainConfig({ data: { dataset: base.dataset, pattern: base.pattern, n: base.n, target: base.target, targetB: base.targetB, seed: base.seed }, ...base, ...trainOverrides(args) });
+      cfg = makeTrainConfig({
+        data: { dataset: base.dataset, pattern: base.pattern, n: base.n, target: base.target, targetB: base.targetB, seed: base.seed },
+        ...base,
+        ...trainOverrides(args),
+      });
       if (args.values.epochs === undefined) throw new UserError('--continue-from needs --epochs E2, the total epoch count to train to');
     } else {
       cfg = makeTrainConfig({ data: dataSelectorFrom(args, 0, USAGE), ...trainOverrides(args) });
     }
     if (!outDir) throw new UserError(`--out DIR is required\nusage: ${USAGE}`);
     const storePath = stringOption(args, 'store');
-    if (storePath !== undefined && continueFrom) throw new UserError('--store records runs defined by their config alone; a run continued from another (--continue-from) is not one');
+    if (storePath !== undefined && continueFrom)
+      throw new UserError('--store records runs defined by their config alone; a run continued from another (--continue-from) is not one');
     // --out naming the run being resumed or continued is that run, not one to protect
     const ownRun = [resume, continueFrom].some((d) => d !== undefined && resolve(d) === resolve(outDir!));
     const finished = ownRun ? null : checkRunDirectory(outDir, cfg as unknown as Record<string, unknown>, flag(args, 'force'));
@@ -162,8 +193,21 @@ export const trainCommand: Command = {
     // with --store, a finished run of this config in --out is scored and recorded, not trained again
     if (storePath !== undefined) return trainIntoStore(io, cfg, { storePath, outDir, dataDir, events: progressEvents(cfg.epochs), json });
     if (finished) {
-      if (json) io.out(JSON.stringify({ testAcc: finished.testAcc, trainAcc: finished.trainAcc, epochs: finished.epochs, seconds: 0, out: outDir, alreadyFinished: true }));
-      else io.out(`${outDir} already holds this finished run (${cfg.model} on ${cfg.dataset}, ${epochsText(finished.epochs)}, test accuracy ${(100 * finished.testAcc).toFixed(2)}%); nothing to train (--force trains it again)`);
+      if (json)
+        io.out(
+          JSON.stringify({
+            testAcc: finished.testAcc,
+            trainAcc: finished.trainAcc,
+            epochs: finished.epochs,
+            seconds: 0,
+            out: outDir,
+            alreadyFinished: true,
+          }),
+        );
+      else
+        io.out(
+          `${outDir} already holds this finished run (${cfg.model} on ${cfg.dataset}, ${epochsText(finished.epochs)}, test accuracy ${(100 * finished.testAcc).toFixed(2)}%); nothing to train (--force trains it again)`,
+        );
       return 0;
     }
     const data = makeSpuriousDataset(spuriousSpecOf(cfg), { dataDir });
@@ -178,12 +222,31 @@ export const trainCommand: Command = {
       started = true;
       progress?.(...step);
     };
-    const r = await train(cfg, { outDir, data, resumeFrom: resume ? join(resume, 'model.safetensors') : undefined, continueFrom: continueFrom ? join(continueFrom, 'model.safetensors') : undefined, events });
+    const r = await train(cfg, {
+      outDir,
+      data,
+      resumeFrom: resume ? join(resume, 'model.safetensors') : undefined,
+      continueFrom: continueFrom ? join(continueFrom, 'model.safetensors') : undefined,
+      events,
+    });
     const s = spuriousScore(r.model, r.layout, data.test, { pattern: data.pattern, target: cfg.target, indices: r.testIndices });
-    if (json) io.out(JSON.stringify({ score: s.score, testAcc: r.testAcc, trainAcc: r.trainAcc, nTest: s.nTest, epochs: r.epochs, seconds: r.seconds, out: outDir }));
+    if (json)
+      io.out(
+        JSON.stringify({
+          score: s.score,
+          testAcc: r.testAcc,
+          trainAcc: r.trainAcc,
+          nTest: s.nTest,
+          epochs: r.epochs,
+          seconds: r.seconds,
+          out: outDir,
+        }),
+      );
     else {
-      io.out(`trained ${cfg.model} on ${data.name} for ${epochsText(cfg.epochs)} in ${r.seconds.toFixed(1)}s: spurious score ${s.score.toFixed(4)} ` +
-        `(${data.pattern.name} -> class ${cfg.target}, ${s.nTest} test images), test accuracy ${(100 * r.testAcc).toFixed(2)}%; run in ${outDir}`);
+      io.out(
+        `trained ${cfg.model} on ${data.name} for ${epochsText(cfg.epochs)} in ${r.seconds.toFixed(1)}s: spurious score ${s.score.toFixed(4)} ` +
+          `(${data.pattern.name} -> class ${cfg.target}, ${s.nTest} test images), test accuracy ${(100 * r.testAcc).toFixed(2)}%; run in ${outDir}`,
+      );
     }
     return 0;
   },

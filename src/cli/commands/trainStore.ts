@@ -10,14 +10,20 @@ import { ResultsStore } from '../../store/results.ts';
 import type { TrainConfig } from '../../train/config.ts';
 import type { TrainEvents } from '../../train/trainer.ts';
 
-export async function trainIntoStore(io: CliIo, cfg: TrainConfig, o: { storePath: string; outDir: string; dataDir?: string; events?: TrainEvents; json: boolean }): Promise<number> {
+export async function trainIntoStore(
+  io: CliIo,
+  cfg: TrainConfig,
+  o: { storePath: string; outDir: string; dataDir?: string; events?: TrainEvents; json: boolean },
+): Promise<number> {
   const config = trainKind.configure({ ...cfg });
   const key = kindKey(trainKind, config);
   const store = ResultsStore.open(o.storePath);
   try {
     // the run continues from a checkpoint of this config left in --out by a killed attempt
     const outcome = await runInStore(store, trainKind, config, {
-      artifacts: false, artifactDir: resolve(o.outDir), dataDir: o.dataDir,
+      artifacts: false,
+      artifactDir: resolve(o.outDir),
+      dataDir: o.dataDir,
       events: o.events && { onStep: o.events.onStep, onEpoch: (_phase, r) => o.events?.onEpoch?.(r) },
     });
     const { result, fromStore } = resultOf(trainKind, outcome, o.storePath);
@@ -25,9 +31,11 @@ export async function trainIntoStore(io: CliIo, cfg: TrainConfig, o: { storePath
       io.out(JSON.stringify({ ...result, key, fromStore, store: o.storePath, out: o.outDir }));
       return 0;
     }
-    io.out(fromStore
-      ? `an identical run was already in ${o.storePath} (run ${key.slice(0, 12)}); nothing was trained: spurious score ${result.score.toFixed(4)}, test accuracy ${(100 * result.testAcc).toFixed(2)}%`
-      : `trained ${config.model} on ${config.dataset} for ${config.epochs} epochs in ${result.seconds.toFixed(1)}s: spurious score ${result.score.toFixed(4)}, test accuracy ${(100 * result.testAcc).toFixed(2)}%; run in ${o.outDir}, recorded in ${o.storePath} as run ${key.slice(0, 12)} (kind train)`);
+    io.out(
+      fromStore
+        ? `an identical run was already in ${o.storePath} (run ${key.slice(0, 12)}); nothing was trained: spurious score ${result.score.toFixed(4)}, test accuracy ${(100 * result.testAcc).toFixed(2)}%`
+        : `trained ${config.model} on ${config.dataset} for ${config.epochs} epochs in ${result.seconds.toFixed(1)}s: spurious score ${result.score.toFixed(4)}, test accuracy ${(100 * result.testAcc).toFixed(2)}%; run in ${o.outDir}, recorded in ${o.storePath} as run ${key.slice(0, 12)} (kind train)`,
+    );
     return 0;
   } finally {
     store.close();

@@ -36,7 +36,9 @@ export const weightsCommand: Command = {
   },
   async run(args, io) {
     if (args.positionals.length !== 1) {
-      throw new UserError(`${args.positionals.length === 0 ? 'which run? expected one run directory' : `expected one run directory, got ${args.positionals.length}`}\nusage: ${USAGE}`);
+      throw new UserError(
+        `${args.positionals.length === 0 ? 'which run? expected one run directory' : `expected one run directory, got ${args.positionals.length}`}\nusage: ${USAGE}`,
+      );
     }
     const dir = args.positionals[0];
     const out = stringOption(args, 'out');
@@ -50,10 +52,15 @@ export const weightsCommand: Command = {
     let storedNote = '';
     if (storePath !== undefined) {
       if (clean && configKey(clean.config) !== configKey(cleanConfigOf(run.config))) {
-        throw new UserError(`--diff ${cleanDir}: with --store the clean run must be ${dir}'s configuration with n = 0 (the store keys it by config); it has n = ${clean.config.n}${clean.config.n === 0 ? ' and other settings' : ''}`);
+        throw new UserError(
+          `--diff ${cleanDir}: with --store the clean run must be ${dir}'s configuration with n = 0 (the store keys it by config); it has n = ${clean.config.n}${clean.config.n === 0 ? ' and other settings' : ''}`,
+        );
       }
       const config = weightsKind.configure({ ...run.config, channels, clean: clean !== null });
-      const dirs = new Map<string, string>([[configKey(run.config), dir], ...(clean && cleanDir ? [[configKey(clean.config), cleanDir] as [string, string]] : [])]);
+      const dirs = new Map<string, string>([
+        [configKey(run.config), dir],
+        ...(clean && cleanDir ? [[configKey(clean.config), cleanDir] as [string, string]] : []),
+      ]);
       const store = ResultsStore.open(storePath);
       try {
         const outcome = await runInStore(store, weightsKind, config, {
@@ -66,7 +73,9 @@ export const weightsCommand: Command = {
         });
         const stored = resultOf(weightsKind, outcome, storePath);
         const key = kindKey(weightsKind, config).slice(0, 12);
-        storedNote = stored.fromStore ? `  (an identical map was already in ${storePath}: run ${key})` : `  recorded in ${storePath} as run ${key} (kind weights)`;
+        storedNote = stored.fromStore
+          ? `  (an identical map was already in ${storePath}: run ${key})`
+          : `  recorded in ${storePath} as run ${key} (kind weights)`;
       } finally {
         store.close();
       }
@@ -74,7 +83,11 @@ export const weightsCommand: Command = {
     const map = clean ? weightMapDifference(run.map, clean.map) : run.map;
     const vmin = args.values.vmin === undefined ? undefined : numberOption(args, 'vmin', 0);
     const vmax = args.values.vmax === undefined ? undefined : numberOption(args, 'vmax', 0);
-    const image = renderWeightMap(map, { scale: numberOption(args, 'scale', 10, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer in 1..64'), vmin, vmax });
+    const image = renderWeightMap(map, {
+      scale: numberOption(args, 'scale', 10, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer in 1..64'),
+      vmin,
+      vmax,
+    });
     try {
       writeFileSync(out, encodePng(image));
     } catch (e) {
@@ -82,17 +95,34 @@ export const weightsCommand: Command = {
     }
     const stats = weightMapStats(map, 10);
     if (flag(args, 'json')) {
-      io.out(JSON.stringify({
-        run: dir, model: run.config.model, clean: cleanDir ?? null, kind: clean ? 'difference' : 'map', out, width: image.width, height: image.height,
-        mapHeight: map.height, mapWidth: map.width, channelMode: map.channelMode, panels: map.panelNames,
-        min: stats.min, max: stats.max, mean: stats.mean, top: stats.top, values: map.panels.map((p) => Array.from(p)),
-      }));
+      io.out(
+        JSON.stringify({
+          run: dir,
+          model: run.config.model,
+          clean: cleanDir ?? null,
+          kind: clean ? 'difference' : 'map',
+          out,
+          width: image.width,
+          height: image.height,
+          mapHeight: map.height,
+          mapWidth: map.width,
+          channelMode: map.channelMode,
+          panels: map.panelNames,
+          min: stats.min,
+          max: stats.max,
+          mean: stats.mean,
+          top: stats.top,
+          values: map.panels.map((p) => Array.from(p)),
+        }),
+      );
       return 0;
     }
     const what = clean ? `|weight map of ${dir} - weight map of ${cleanDir}|` : `weight map of ${dir}`;
     io.out(`wrote ${out} (${image.width}x${image.height}): ${what} (${run.config.model}, ${map.panelNames.join(', ')})`);
     io.out(`  range ${stats.min.toPrecision(4)} .. ${stats.max.toPrecision(4)}, mean ${stats.mean.toPrecision(4)}`);
-    const where = stats.top.slice(0, 5).map((e) => `(${e.row}, ${e.col}${map.panels.length > 1 ? `, ${map.panelNames[e.panel]}` : ''}) ${e.value.toPrecision(3)}`);
+    const where = stats.top
+      .slice(0, 5)
+      .map((e) => `(${e.row}, ${e.col}${map.panels.length > 1 ? `, ${map.panelNames[e.panel]}` : ''}) ${e.value.toPrecision(3)}`);
     io.out(`  largest at (row, col): ${where.join('; ')}`);
     if (storedNote) io.out(storedNote);
     return 0;

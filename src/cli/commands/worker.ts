@@ -24,8 +24,12 @@ export const workerCommand: Command = {
   summary: 'Train runs of queued sweeps (spurlab sweep --queue) on this machine.',
   usage: USAGE,
   options: {
-    queue: { type: 'string' }, concurrency: { type: 'string' }, sweep: { type: 'string', multiple: true },
-    'artifacts-dir': { type: 'string' }, 'data-dir': { type: 'string' }, 'lock-seconds': { type: 'string' },
+    queue: { type: 'string' },
+    concurrency: { type: 'string' },
+    sweep: { type: 'string', multiple: true },
+    'artifacts-dir': { type: 'string' },
+    'data-dir': { type: 'string' },
+    'lock-seconds': { type: 'string' },
     'give-up-after': { type: 'string' },
   },
   async run(args, io) {
@@ -35,14 +39,24 @@ export const workerCommand: Command = {
     const target = parseRedisUrl(url);
     const concurrency = numberOption(args, 'concurrency', 1, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer from 1 to 64');
     const lockSeconds = numberOption(args, 'lock-seconds', 30, (v) => v >= 1 && v <= 3600, 'a number of seconds from 1 to 3600');
-    const giveUp = numberOption(args, 'give-up-after', DEFAULT_GIVE_UP_SECONDS, (v) => v >= 1 && v <= 7 * 86400, 'a number of seconds from 1 to 604800');
+    const giveUp = numberOption(
+      args,
+      'give-up-after',
+      DEFAULT_GIVE_UP_SECONDS,
+      (v) => v >= 1 && v <= 7 * 86400,
+      'a number of seconds from 1 to 604800',
+    );
     const artifactsDir = stringOption(args, 'artifacts-dir');
     const dataDir = stringOption(args, 'data-dir');
     await checkRedisReachable(target);
     const version = codeVersion();
     const log = (line: string) => io.err(`${new Date().toISOString()} worker ${process.pid}: ${line}`);
     const worker = new RunWorker({
-      target, codeVersion: version, concurrency, lockMs: lockSeconds * 1000, giveUpAfterMs: giveUp * 1000,
+      target,
+      codeVersion: version,
+      concurrency,
+      lockMs: lockSeconds * 1000,
+      giveUpAfterMs: giveUp * 1000,
       sweeps: (args.values.sweep as string[] | undefined)?.map(sweepQueueName),
       artifactsDir: artifactsDir === undefined ? undefined : resolve(artifactsDir),
       dataDir: dataDir === undefined ? undefined : resolve(dataDir),
@@ -52,10 +66,14 @@ export const workerCommand: Command = {
     let signals = 0;
     let stopped: (code: number) => void = () => undefined;
     const finished = new Promise<number>((r) => (stopped = r));
-    const close = (force: boolean, code: number) => worker.close(force).then(() => stopped(code), (e: Error) => {
-      log(`closing: ${e.message}`);
-      stopped(code);
-    });
+    const close = (force: boolean, code: number) =>
+      worker.close(force).then(
+        () => stopped(code),
+        (e: Error) => {
+          log(`closing: ${e.message}`);
+          stopped(code);
+        },
+      );
     const stop = (signal: NodeJS.Signals) => {
       signals++;
       log(signals === 1 ? `${signal}: finishing the runs under way (again to abandon them)` : `${signal}: abandoning the runs under way`);

@@ -32,8 +32,14 @@ function deletionGrids(dataset: string, scale: number): Grid[] {
  * 0.01, momentum 0.9), 70 epochs.
  */
 const MIA_BASE: Grid = {
-  kind: 'mia', dataset: ['mnist', 'fashion'], pattern: 'R3', n: [1, 3, 5, 10, 20, 100, 1000], target: [0, 1],
-  seed: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], model: 'LargeMLP', epochs: 70,
+  kind: 'mia',
+  dataset: ['mnist', 'fashion'],
+  pattern: 'R3',
+  n: [1, 3, 5, 10, 20, 100, 1000],
+  target: [0, 1],
+  seed: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  model: 'LargeMLP',
+  epochs: 70,
 };
 
 /**
@@ -43,11 +49,20 @@ const MIA_BASE: Grid = {
  * methods of a seed share one train run (TracIn reads 10 checkpoints, TRAK the last 3).
  */
 const DETECT_BASE: Grid = {
-  kind: 'detect', dataset: 'mnist', pattern: ['R3', 'S3'], n: [3, 10, 100], target: 0, seed: [0, 1, 2], ...MNIST_ADAM, keepCheckpoints: 7,
+  kind: 'detect',
+  dataset: 'mnist',
+  pattern: ['R3', 'S3'],
+  n: [3, 10, 100],
+  target: 0,
+  seed: [0, 1, 2],
+  ...MNIST_ADAM,
+  keepCheckpoints: 7,
 };
 
 // LIRA_GRID's readonly lists as a grid's lists
-const LIRA: Grid = Object.fromEntries(Object.entries(LIRA_GRID).map(([k, v]) => [k, Array.isArray(v) ? [...(v as readonly GridValue[])] : (v as GridValue)]));
+const LIRA: Grid = Object.fromEntries(
+  Object.entries(LIRA_GRID).map(([k, v]) => [k, Array.isArray(v) ? [...(v as readonly GridValue[])] : (v as GridValue)]),
+);
 
 /**
  * Today's unlearning methods against retraining (issue 19): MNIST, LargeMLP and CNN002
@@ -56,15 +71,24 @@ const LIRA: Grid = Object.fromEntries(Object.entries(LIRA_GRID).map(([k, v]) => 
  * train run retrained without the spurious examples; both are trained once per setting.
  */
 const UNLEARNING_GRID: Grid = {
-  kind: 'forget', dataset: 'mnist', pattern: ['R3', 'S3'], n: [3, 10, 100], target: 0, seed: [0, 1, 2],
-  model: ['LargeMLP', 'CNN002'], optimizer: 'adam', lr: 0.01, epochs: 20,
+  kind: 'forget',
+  dataset: 'mnist',
+  pattern: ['R3', 'S3'],
+  n: [3, 10, 100],
+  target: 0,
+  seed: [0, 1, 2],
+  model: ['LargeMLP', 'CNN002'],
+  optimizer: 'adam',
+  lr: 0.01,
+  epochs: 20,
   method: ['finetune', 'gradient-ascent', 'neggrad-plus', 'scrub', 'random-label', 'salun', 'l1-sparse', 'ssd'],
 };
 
 export const PRESETS: SweepSpec[] = [
   {
     name: 'unlearning',
-    description: 'Unlearning methods (finetune, gradient-ascent, neggrad-plus, scrub, random-label, salun, l1-sparse, ssd) against retraining: MNIST, LargeMLP and CNN002, R3 and S3, n = 3, 10, 100, seeds 0-2, 20 epochs',
+    description:
+      'Unlearning methods (finetune, gradient-ascent, neggrad-plus, scrub, random-label, salun, l1-sparse, ssd) against retraining: MNIST, LargeMLP and CNN002, R3 and S3, n = 3, 10, 100, seeds 0-2, 20 epochs',
     grids: [UNLEARNING_GRID],
   },
   DEMO_SWEEP,
@@ -81,25 +105,77 @@ export const PRESETS: SweepSpec[] = [
   {
     name: 'paper-architectures',
     description: 'Architectures of different input sensitivity on MNIST: MLP, MLPv2, LargeMLP, LargeMLPv2, CNN002 with S3 and R3',
-    grids: [{ dataset: 'mnist', pattern: ['S3', 'R3'], n: [0, 1, 3, 5, 10, 20, 100], target: 0, seed: SEEDS, model: ['MLP', 'MLPv2', 'LargeMLP', 'LargeMLPv2', 'CNN002'], optimizer: 'adam', lr: 0.01, epochs: 70 }],
+    grids: [
+      {
+        dataset: 'mnist',
+        pattern: ['S3', 'R3'],
+        n: [0, 1, 3, 5, 10, 20, 100],
+        target: 0,
+        seed: SEEDS,
+        model: ['MLP', 'MLPv2', 'LargeMLP', 'LargeMLPv2', 'CNN002'],
+        optimizer: 'adam',
+        lr: 0.01,
+        epochs: 70,
+      },
+    ],
   },
   {
     name: 'paper-optimizers',
     description: 'Adam against SGD (momentum 0.9), each with gradient clipping by value, on MNIST with R3',
     grids: [
-      { dataset: 'mnist', pattern: 'R3', n: [0, 1, 3, 5, 10, 20, 100], target: 0, seed: SEEDS, model: 'LargeMLP', optimizer: 'adam', lr: 0.01, gradClip: [0, 0.1, 0.01], epochs: 70 },
-      { dataset: 'mnist', pattern: 'R3', n: [0, 1, 3, 5, 10, 20, 100], target: 0, seed: SEEDS, model: 'LargeMLP', optimizer: 'sgd', lr: 0.01, momentum: 0.9, gradClip: [0, 0.1, 0.01], epochs: 70 },
+      {
+        dataset: 'mnist',
+        pattern: 'R3',
+        n: [0, 1, 3, 5, 10, 20, 100],
+        target: 0,
+        seed: SEEDS,
+        model: 'LargeMLP',
+        optimizer: 'adam',
+        lr: 0.01,
+        gradClip: [0, 0.1, 0.01],
+        epochs: 70,
+      },
+      {
+        dataset: 'mnist',
+        pattern: 'R3',
+        n: [0, 1, 3, 5, 10, 20, 100],
+        target: 0,
+        seed: SEEDS,
+        model: 'LargeMLP',
+        optimizer: 'sgd',
+        lr: 0.01,
+        momentum: 0.9,
+        gradClip: [0, 0.1, 0.01],
+        epochs: 70,
+      },
     ],
   },
   {
     name: 'paper-cifar10',
     description: 'CIFAR-10 with ResNet20 (SGD lr 0.1, momentum 0.9, weight decay 1e-4, aug01), S3 and R3',
-    grids: [{ dataset: 'cifar10', pattern: ['S3', 'R3'], n: [0, 1, 3, 5, 10, 20, 100], target: 0, seed: SEEDS, model: 'ResNet20', optimizer: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 1e-4, aug: 'aug01', epochs: 70 }],
+    grids: [
+      {
+        dataset: 'cifar10',
+        pattern: ['S3', 'R3'],
+        n: [0, 1, 3, 5, 10, 20, 100],
+        target: 0,
+        seed: SEEDS,
+        model: 'ResNet20',
+        optimizer: 'sgd',
+        lr: 0.1,
+        momentum: 0.9,
+        weightDecay: 1e-4,
+        aug: 'aug01',
+        epochs: 70,
+      },
+    ],
   },
   {
     name: 'paper-mitigation-weight-decay',
     description: 'l2 regularization (weight decay 1e-5..1e-1) against the spurious score of R3 on MNIST',
-    grids: [{ dataset: 'mnist', pattern: 'R3', n: [0, 3, 10, 100], target: 0, seed: SEEDS, ...MNIST_ADAM, weightDecay: [0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1] }],
+    grids: [
+      { dataset: 'mnist', pattern: 'R3', n: [0, 3, 10, 100], target: 0, seed: SEEDS, ...MNIST_ADAM, weightDecay: [0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1] },
+    ],
   },
   {
     name: 'paper-mitigation-input-noise',
@@ -109,16 +185,20 @@ export const PRESETS: SweepSpec[] = [
   {
     name: 'paper-mitigation-clipping',
     description: 'Gradient clipping by value (1e-1..1e-5) against the spurious score of R3 on MNIST',
-    grids: [{ dataset: 'mnist', pattern: 'R3', n: [0, 3, 10, 100], target: 0, seed: SEEDS, ...MNIST_ADAM, gradClip: [0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5] }],
+    grids: [
+      { dataset: 'mnist', pattern: 'R3', n: [0, 3, 10, 100], target: 0, seed: SEEDS, ...MNIST_ADAM, gradClip: [0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5] },
+    ],
   },
   {
     name: 'paper-deletion',
-    description: 'Deleting n = 3, 10, 100 R3 examples from LargeMLP on MNIST and Fashion-MNIST: incremental retraining, group influence (LiSSA, the reference scale), retraining',
+    description:
+      'Deleting n = 3, 10, 100 R3 examples from LargeMLP on MNIST and Fashion-MNIST: incremental retraining, group influence (LiSSA, the reference scale), retraining',
     grids: (['mnist', 'fashion'] as const).flatMap((dataset) => deletionGrids(dataset, dataset === 'fashion' ? 100 : 25)),
   },
   {
     name: 'paper-mia',
-    description: 'Membership inference with R3 for n = 1, 3, 5, 10, 20, 100, 1000 over 10 seeds, targets 0 and 1, Adam and SGD, MNIST and Fashion-MNIST',
+    description:
+      'Membership inference with R3 for n = 1, 3, 5, 10, 20, 100, 1000 over 10 seeds, targets 0 and 1, Adam and SGD, MNIST and Fashion-MNIST',
     grids: [
       { ...MIA_BASE, optimizer: 'adam', lr: 0.01 },
       { ...MIA_BASE, optimizer: 'sgd', lr: 0.01, momentum: 0.9 },
@@ -126,7 +206,8 @@ export const PRESETS: SweepSpec[] = [
   },
   {
     name: 'detect',
-    description: 'Finding the n = 3, 10, 100 spurious examples (R3, S3) of LargeMLP on MNIST by every detection method, seeds 0-2; grad-norm also removes its top 100 and retrains',
+    description:
+      'Finding the n = 3, 10, 100 spurious examples (R3, S3) of LargeMLP on MNIST by every detection method, seeds 0-2; grad-norm also removes its top 100 and retrains',
     grids: [
       { ...DETECT_BASE, method: ['loss', 'margin', 'tracin', 'trak', 'spectral', 'activation-clustering'] },
       { ...DETECT_BASE, method: 'grad-norm', thenRetrain: 100 },
@@ -135,7 +216,8 @@ export const PRESETS: SweepSpec[] = [
   },
   {
     name: 'paper-lira',
-    description: 'LiRA (K = 16 shadow models, 20 epochs) with R3 and S3 for n = 1, 3, 10, 100 on MNIST with LargeMLP (Adam lr 0.01): AUC and TPR at low FPR for the spurious examples against matched clean ones, and their memorization',
+    description:
+      'LiRA (K = 16 shadow models, 20 epochs) with R3 and S3 for n = 1, 3, 10, 100 on MNIST with LargeMLP (Adam lr 0.01): AUC and TPR at low FPR for the spurious examples against matched clean ones, and their memorization',
     grids: [{ kind: 'lira', ...LIRA }],
   },
 ];

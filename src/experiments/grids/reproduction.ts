@@ -27,19 +27,48 @@ export interface Finding {
 }
 
 export const FINDINGS: readonly Finding[] = [
-  { id: 'examples', number: 1, title: 'A handful of examples suffices',
-    claim: 'A few spurious training examples (n = 1 to 10 of 60,000) are enough for the network to learn the pattern: the spurious score rises above its n = 0 baseline, on MNIST and Fashion-MNIST, for every pattern.' },
-  { id: 'norm', number: 2, title: 'Pattern norm against score',
-    claim: 'Patterns of larger l2 norm are learnt from fewer examples: the spurious score correlates positively with the pattern norm (Pearson r over patterns).' },
-  { id: 'architectures', number: 3, title: 'Architectures',
-    claim: 'Architectures that are more sensitive to their input (smaller occlusion area) are more susceptible to rare spurious correlations.' },
-  { id: 'deletion', number: 4, title: 'Deletion',
-    claim: 'Incremental retraining and first-order influence-function deletion do not remove a learnt rare spurious correlation; only retraining without the examples does.' },
-  { id: 'mia', number: 5, title: 'Membership inference',
+  {
+    id: 'examples',
+    number: 1,
+    title: 'A handful of examples suffices',
+    claim:
+      'A few spurious training examples (n = 1 to 10 of 60,000) are enough for the network to learn the pattern: the spurious score rises above its n = 0 baseline, on MNIST and Fashion-MNIST, for every pattern.',
+  },
+  {
+    id: 'norm',
+    number: 2,
+    title: 'Pattern norm against score',
+    claim:
+      'Patterns of larger l2 norm are learnt from fewer examples: the spurious score correlates positively with the pattern norm (Pearson r over patterns).',
+  },
+  {
+    id: 'architectures',
+    number: 3,
+    title: 'Architectures',
+    claim: 'Architectures that are more sensitive to their input (smaller occlusion area) are more susceptible to rare spurious correlations.',
+  },
+  {
+    id: 'deletion',
+    number: 4,
+    title: 'Deletion',
+    claim:
+      'Incremental retraining and first-order influence-function deletion do not remove a learnt rare spurious correlation; only retraining without the examples does.',
+  },
+  {
+    id: 'mia',
+    number: 5,
+    title: 'Membership inference',
     claim: 'Rare spurious examples are exposed: a shadow-model membership attack flags them as members more often than other training examples.',
-    outsideStore: 'LiRA (spurlab lira) is not a store kind yet: run `spurlab lira --dataset mnist --n N --seed S` per setting; its numbers are not part of this sweep' },
-  { id: 'mitigations', number: 6, title: 'Mitigations',
-    claim: 'l2 regularization (weight decay) and Gaussian input noise reduce the spurious score but cost test accuracy; gradient clipping does not help.' },
+    outsideStore:
+      'LiRA (spurlab lira) is not a store kind yet: run `spurlab lira --dataset mnist --n N --seed S` per setting; its numbers are not part of this sweep',
+  },
+  {
+    id: 'mitigations',
+    number: 6,
+    title: 'Mitigations',
+    claim:
+      'l2 regularization (weight decay) and Gaussian input noise reduce the spurious score but cost test accuracy; gradient clipping does not help.',
+  },
 ];
 
 export const FINDING_IDS: readonly FindingId[] = FINDINGS.map((f) => f.id);
@@ -82,8 +111,16 @@ const FAST_GRIDS: Record<FindingId, () => Grid[]> = {
   examples: () => withValues(PAPER_GRIDS.examples(), { ...FAST_TRAIN, n: [0, 1, 3, 10, 100] }),
   norm: () => FAST_GRIDS.examples(),
   architectures: () => withSensitivity(withValues(gridsOf('paper-architectures'), { ...FAST_TRAIN, n: [0, 3, 100] })),
-  deletion: () => withValues(PAPER_GRIDS.deletion().filter((g) => hasValue(g, 'dataset', 'mnist')), { ...FAST_TRAIN, n: [3, 10, 100] }),
-  mia: () => withValues(PAPER_GRIDS.mia().filter((g) => hasValue(g, 'optimizer', 'adam')), { ...FAST_MIA, dataset: 'mnist', target: 0, n: [1, 3, 10, 100] }),
+  deletion: () =>
+    withValues(
+      PAPER_GRIDS.deletion().filter((g) => hasValue(g, 'dataset', 'mnist')),
+      { ...FAST_TRAIN, n: [3, 10, 100] },
+    ),
+  mia: () =>
+    withValues(
+      PAPER_GRIDS.mia().filter((g) => hasValue(g, 'optimizer', 'adam')),
+      { ...FAST_MIA, dataset: 'mnist', target: 0, n: [1, 3, 10, 100] },
+    ),
   mitigations: () => withValues(PAPER_GRIDS.mitigations(), { ...FAST_TRAIN, n: [0, 10, 100] }).map((g) => ({ ...g, ...fastMitigationValues(g) })),
 };
 

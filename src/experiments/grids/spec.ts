@@ -34,7 +34,8 @@ function isScalar(v: unknown): v is GridValue {
 export function validateSweepSpec(doc: unknown, where: string): SweepSpec {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new UserError(`${where}: expected a JSON object with "grids"`);
   const o = doc as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!['name', 'description', 'grids'].includes(k)) throw new UserError(`${where}: unknown key "${k}", expected name, description, grids`);
+  for (const k of Object.keys(o))
+    if (!['name', 'description', 'grids'].includes(k)) throw new UserError(`${where}: unknown key "${k}", expected name, description, grids`);
   if (!Array.isArray(o.grids) || o.grids.length === 0) throw new UserError(`${where}: "grids" must be a non-empty list of grid objects`);
   o.grids.forEach((g, i) => {
     const at = `${where}: grid ${i + 1}`;
@@ -46,22 +47,31 @@ export function validateSweepSpec(doc: unknown, where: string): SweepSpec {
       if (!kind.keys.includes(k)) throw new UserError(`${at}: unknown key "${k}" for kind ${kind.name}, expected one of ${kind.keys.join(', ')}`);
       const values = Array.isArray(v) ? v : [v];
       if (values.length === 0) throw new UserError(`${at}: "${k}" is an empty list`);
-      for (const x of values) if (!isScalar(x)) throw new UserError(`${at}: "${k}" has ${JSON.stringify(x)}, expected a string, number or boolean (or a list of them)`);
+      for (const x of values)
+        if (!isScalar(x)) throw new UserError(`${at}: "${k}" has ${JSON.stringify(x)}, expected a string, number or boolean (or a list of them)`);
     }
     for (const k of kind.required) if (!(k in grid)) throw new UserError(`${at}: missing "${k}"`);
   });
-  return { name: typeof o.name === 'string' ? o.name : where, description: typeof o.description === 'string' ? o.description : undefined, grids: o.grids as Grid[] };
+  return {
+    name: typeof o.name === 'string' ? o.name : where,
+    description: typeof o.description === 'string' ? o.description : undefined,
+    grids: o.grids as Grid[],
+  };
 }
 
 /** A preset name or the path of a JSON sweep file. */
 export function loadSweepSpec(nameOrPath: string): SweepSpec {
-  const preset = PRESETS.find((p) => p.name === nameOrPath) ?? (nameOrPath.startsWith('reproduce-') ? reproductionPresets().find((p) => p.name === nameOrPath) : undefined);
+  const preset =
+    PRESETS.find((p) => p.name === nameOrPath) ??
+    (nameOrPath.startsWith('reproduce-') ? reproductionPresets().find((p) => p.name === nameOrPath) : undefined);
   if (preset) return preset;
   let text: string;
   try {
     text = readFileSync(nameOrPath, 'utf8');
   } catch {
-    throw new UserError(`"${nameOrPath}" is neither a sweep preset (${PRESETS.map((p) => p.name).join(', ')}, reproduce-<fast|paper>-<finding>) nor a readable sweep file`);
+    throw new UserError(
+      `"${nameOrPath}" is neither a sweep preset (${PRESETS.map((p) => p.name).join(', ')}, reproduce-<fast|paper>-<finding>) nor a readable sweep file`,
+    );
   }
   let doc: unknown;
   try {
@@ -79,7 +89,14 @@ function listOf(grid: Grid, key: string): GridValue[] {
 
 /** How many points the grids have, counted without expanding them (duplicates included). */
 export function countSweep(spec: SweepSpec): number {
-  return spec.grids.reduce((sum, g) => sum + Object.keys(g).filter((k) => k !== 'kind').reduce((p, k) => p * listOf(g, k).length, 1), 0);
+  return spec.grids.reduce(
+    (sum, g) =>
+      sum +
+      Object.keys(g)
+        .filter((k) => k !== 'kind')
+        .reduce((p, k) => p * listOf(g, k).length, 1),
+    0,
+  );
 }
 
 function* product(grid: Grid): Generator<Record<string, GridValue>> {
@@ -105,7 +122,9 @@ export interface ExpandOptions {
 export function planSweep(spec: SweepSpec, opts: ExpandOptions = {}): PlannedRun[] {
   const count = countSweep(spec);
   if (count > MAX_SWEEP_RUNS) {
-    throw new UserError(`${spec.name}: the grids expand to ${count.toLocaleString('en-US')} runs, more than the ${MAX_SWEEP_RUNS.toLocaleString('en-US')} one sweep may have; split it into several sweep files or use fewer values`);
+    throw new UserError(
+      `${spec.name}: the grids expand to ${count.toLocaleString('en-US')} runs, more than the ${MAX_SWEEP_RUNS.toLocaleString('en-US')} one sweep may have; split it into several sweep files or use fewer values`,
+    );
   }
   const seen = new Set<string>();
   const out: PlannedRun[] = [];

@@ -36,7 +36,11 @@ const REQUIRED: readonly string[] = [...TRAIN_REQUIRED, 'method'];
 
 /** The options each method reads (the rest would only split equal runs into different keys). */
 const READS: Record<DetectMethod, readonly (typeof OPTION_FIELDS)[number][]> = {
-  loss: [], margin: [], 'grad-norm': [], tracin: [], memorization: [],
+  loss: [],
+  margin: [],
+  'grad-norm': [],
+  tracin: [],
+  memorization: [],
   'self-influence': ['damp', 'scale', 'depth', 'repeats', 'hessianBatch', 'detectSeed'],
   trak: ['projection', 'trakModels', 'detectSeed'],
   spectral: ['detectSeed'],
@@ -46,8 +50,16 @@ const READS: Record<DetectMethod, readonly (typeof OPTION_FIELDS)[number][]> = {
 function optionValue(input: Record<string, unknown>, k: (typeof OPTION_FIELDS)[number]): number | 'auto' {
   const v = input[k] ?? (k === 'detectSeed' ? DETECT_DEFAULTS.seed : DETECT_DEFAULTS[k]);
   if (k === 'scale' && v === 'auto') return v;
-  const ok = k === 'damp' ? typeof v === 'number' && v > 0 && v < 1 : k === 'scale' ? typeof v === 'number' && v > 0 : Number.isInteger(v) && (v as number) >= (k === 'detectSeed' ? 0 : 1);
-  if (!ok) throw new UserError(`${k}: got ${JSON.stringify(v)}, expected ${k === 'damp' ? 'a number in (0, 1)' : k === 'scale' ? '"auto" or a positive number' : k === 'detectSeed' ? 'a non-negative integer' : 'a positive integer'}`);
+  const ok =
+    k === 'damp'
+      ? typeof v === 'number' && v > 0 && v < 1
+      : k === 'scale'
+        ? typeof v === 'number' && v > 0
+        : Number.isInteger(v) && (v as number) >= (k === 'detectSeed' ? 0 : 1);
+  if (!ok)
+    throw new UserError(
+      `${k}: got ${JSON.stringify(v)}, expected ${k === 'damp' ? 'a number in (0, 1)' : k === 'scale' ? '"auto" or a positive number' : k === 'detectSeed' ? 'a non-negative integer' : 'a positive integer'}`,
+    );
   return v as number | 'auto';
 }
 
@@ -68,13 +80,20 @@ export const detectKind: RunKind<DetectConfig, DetectResult> = {
   configure(input) {
     checkKeys(input, 'detect', KEYS, REQUIRED);
     const method = checkDetectMethod(String(input.method));
-    if (method === 'memorization') throw new UserError('method memorization reads a LiRA export of the data set, which a sweep does not make; use spurlab detect RUN --method memorization --memorization FILE');
-    const withCheckpoints = (method === 'tracin' || method === 'trak') && input.keepCheckpoints === undefined
-      ? { ...input, keepCheckpoints: Math.max(1, Math.floor(Number(input.epochs ?? 70) / 10)) } : input;
+    if (method === 'memorization')
+      throw new UserError(
+        'method memorization reads a LiRA export of the data set, which a sweep does not make; use spurlab detect RUN --method memorization --memorization FILE',
+      );
+    const withCheckpoints =
+      (method === 'tracin' || method === 'trak') && input.keepCheckpoints === undefined
+        ? { ...input, keepCheckpoints: Math.max(1, Math.floor(Number(input.epochs ?? 70) / 10)) }
+        : input;
     const train = trainConfigOf(withCheckpoints);
-    if (train.n === 0 || train.dropSpurious) throw new UserError(`detect needs a run with spurious examples to find: got n = ${train.n}${train.dropSpurious ? ' and dropSpurious' : ''}`);
+    if (train.n === 0 || train.dropSpurious)
+      throw new UserError(`detect needs a run with spurious examples to find: got n = ${train.n}${train.dropSpurious ? ' and dropSpurious' : ''}`);
     const thenRetrain = input.thenRetrain ?? 0;
-    if (!Number.isInteger(thenRetrain) || (thenRetrain as number) < 0) throw new UserError(`thenRetrain: got ${JSON.stringify(thenRetrain)}, expected a non-negative integer (0 = no retraining)`);
+    if (!Number.isInteger(thenRetrain) || (thenRetrain as number) < 0)
+      throw new UserError(`thenRetrain: got ${JSON.stringify(thenRetrain)}, expected a non-negative integer (0 = no retraining)`);
     const config: DetectConfig = { ...train, method, thenRetrain: thenRetrain as number };
     for (const k of READS[method]) (config as unknown as Record<string, unknown>)[k] = optionValue(input, k);
     return config;
@@ -84,7 +103,9 @@ export const detectKind: RunKind<DetectConfig, DetectResult> = {
   async run(c, ctx) {
     const dir = await ctx.trainedModel(trainPart(c));
     const result = await detectRun(dir, c.method, {
-      options: detectOptionsOf(c), dataDir: ctx.dataDir, thenRetrain: c.thenRetrain,
+      options: detectOptionsOf(c),
+      dataDir: ctx.dataDir,
+      thenRetrain: c.thenRetrain,
       retrainOutDir: ctx.artifactDir ? join(ctx.artifactDir, 'retrain') : undefined,
       retrainEvents: () => ({ onStep: ctx.events?.onStep, onEpoch: (r) => ctx.events?.onEpoch?.('retrain', r) }),
     });
@@ -92,8 +113,10 @@ export const detectKind: RunKind<DetectConfig, DetectResult> = {
   },
   checkResult(value, where) {
     const r = objectAt(value, where);
-    if (!Array.isArray(r.ranks) || r.ranks.some((x) => typeof x !== 'number')) throw new UserError(`${where}: result field "ranks" is ${JSON.stringify(r.ranks)}; expected an array of numbers`);
-    if (r.retrain !== null) resultWithNumbers(r.retrain, ['k', 'removedSpurious', 'scoreBefore', 'testAccBefore', 'score', 'testAcc'], `${where}: retrain`);
+    if (!Array.isArray(r.ranks) || r.ranks.some((x) => typeof x !== 'number'))
+      throw new UserError(`${where}: result field "ranks" is ${JSON.stringify(r.ranks)}; expected an array of numbers`);
+    if (r.retrain !== null)
+      resultWithNumbers(r.retrain, ['k', 'removedSpurious', 'scoreBefore', 'testAccBefore', 'score', 'testAcc'], `${where}: retrain`);
     checkDetectMethod(String(r.method));
     return resultWithNumbers<DetectResult>(r, ['precisionAtN', 'recallAt10N', 'auroc', 'aurocTargetClass', 'seconds', 'n', 'trainSize'], where);
   },
@@ -109,5 +132,6 @@ export const detectKind: RunKind<DetectConfig, DetectResult> = {
   ],
   reportSections: ['detect'],
   label: (c) => `${c.dataset} ${c.pattern} n=${c.n} seed=${c.seed} ${c.model} detect by ${c.method}`,
-  outcome: (r) => `precision at n ${r.precisionAtN.toFixed(3)}, AUROC ${r.auroc.toFixed(3)}, ${r.seconds.toFixed(1)} s${r.retrain ? `; after removing ${r.retrain.k}: score ${r.retrain.score.toFixed(4)}` : ''}`,
+  outcome: (r) =>
+    `precision at n ${r.precisionAtN.toFixed(3)}, AUROC ${r.auroc.toFixed(3)}, ${r.seconds.toFixed(1)} s${r.retrain ? `; after removing ${r.retrain.k}: score ${r.retrain.score.toFixed(4)}` : ''}`,
 };

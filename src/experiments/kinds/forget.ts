@@ -5,7 +5,15 @@
 // The unlearning methods (forget/unlearning/methods.ts) take their options as forget*
 // keys and also depend on the train run retrained without the spurious examples, so a
 // sweep trains that once per setting and every method is compared with it.
-import { cleanedConfig, checkMethod, forgetRun, resolveForgetOptions, type ForgetMethod, type ForgetOptions, type ForgetResult } from '../../forget/forget.ts';
+import {
+  cleanedConfig,
+  checkMethod,
+  forgetRun,
+  resolveForgetOptions,
+  type ForgetMethod,
+  type ForgetOptions,
+  type ForgetResult,
+} from '../../forget/forget.ts';
 import { SCALINGS, type Scaling } from '../../forget/lissa.ts';
 import { INFLUENCE_MODES, type InfluenceMode } from '../../forget/groupInfluence.ts';
 import type { TrainConfig } from '../../train/config.ts';
@@ -42,16 +50,45 @@ export interface ForgetFields {
 
 /** Kind key -> option of the unlearning methods. */
 const UNLEARN_KEYS: readonly [keyof ForgetFields, keyof UnlearnOptions][] = [
-  ['forgetLr', 'lr'], ['forgetEpochs', 'epochs'], ['forgetBatch', 'batch'], ['forgetForgetBatch', 'forgetBatch'], ['forgetMomentum', 'momentum'],
-  ['forgetWeightDecay', 'weightDecay'], ['forgetAlpha', 'alpha'], ['forgetGamma', 'gamma'], ['forgetTemperature', 'temperature'],
-  ['forgetMaxSteps', 'maxSteps'], ['forgetThreshold', 'threshold'], ['forgetLambda', 'lambda'],
+  ['forgetLr', 'lr'],
+  ['forgetEpochs', 'epochs'],
+  ['forgetBatch', 'batch'],
+  ['forgetForgetBatch', 'forgetBatch'],
+  ['forgetMomentum', 'momentum'],
+  ['forgetWeightDecay', 'weightDecay'],
+  ['forgetAlpha', 'alpha'],
+  ['forgetGamma', 'gamma'],
+  ['forgetTemperature', 'temperature'],
+  ['forgetMaxSteps', 'maxSteps'],
+  ['forgetThreshold', 'threshold'],
+  ['forgetLambda', 'lambda'],
 ];
 
 export type ForgetConfig = TrainConfig & ForgetFields;
 
-const FORGET_FIELDS = ['method', 'forgetLr', 'damp', 'scale', 'depth', 'repeats', 'scaling', 'mode', 'forgetSeed', 'withRetrain',
-  'forgetEpochs', 'forgetBatch', 'forgetForgetBatch', 'forgetMomentum', 'forgetWeightDecay', 'forgetAlpha', 'forgetGamma', 'forgetTemperature',
-  'forgetMaxSteps', 'forgetThreshold', 'forgetLambda'] as const;
+const FORGET_FIELDS = [
+  'method',
+  'forgetLr',
+  'damp',
+  'scale',
+  'depth',
+  'repeats',
+  'scaling',
+  'mode',
+  'forgetSeed',
+  'withRetrain',
+  'forgetEpochs',
+  'forgetBatch',
+  'forgetForgetBatch',
+  'forgetMomentum',
+  'forgetWeightDecay',
+  'forgetAlpha',
+  'forgetGamma',
+  'forgetTemperature',
+  'forgetMaxSteps',
+  'forgetThreshold',
+  'forgetLambda',
+] as const;
 const KEYS: readonly string[] = [...TRAIN_KEYS, ...FORGET_FIELDS];
 const REQUIRED: readonly string[] = [...TRAIN_REQUIRED, 'method'];
 
@@ -70,14 +107,25 @@ export function forgetStoreConfig(cfg: TrainConfig, method: ForgetMethod, option
   const o = resolveForgetOptions(cfg, cfg.targetB === null ? cfg.n : 2 * cfg.n, options);
   let chosen: Record<string, unknown> = {};
   if (method === 'incremental') chosen = { lr: o.lr ?? 'schedule' };
-  if (method === 'influence') chosen = { damp: o.damp, scale: o.scale, depth: o.depth, repeats: o.repeats, scaling: o.scaling, mode: o.mode, seed: o.seed };
+  if (method === 'influence')
+    chosen = { damp: o.damp, scale: o.scale, depth: o.depth, repeats: o.repeats, scaling: o.scaling, mode: o.mode, seed: o.seed };
   if (isUnlearnMethod(method)) return { ...cfg, method, options: { ...resolveUnlearnOptions(method, o.unlearn), seed: o.seed, withRetrain: true } };
   return { ...cfg, method, options: { ...chosen, withRetrain: method !== 'retrain' && o.withRetrain } };
 }
 
 export function forgetOptionsOf(c: ForgetFields): ForgetOptions {
   const unlearning = isUnlearnMethod(c.method);
-  const o: ForgetOptions = { lr: unlearning ? undefined : c.forgetLr, damp: c.damp, scale: c.scale, depth: c.depth, repeats: c.repeats, scaling: c.scaling, mode: c.mode, seed: c.forgetSeed, withRetrain: c.withRetrain };
+  const o: ForgetOptions = {
+    lr: unlearning ? undefined : c.forgetLr,
+    damp: c.damp,
+    scale: c.scale,
+    depth: c.depth,
+    repeats: c.repeats,
+    scaling: c.scaling,
+    mode: c.mode,
+    seed: c.forgetSeed,
+    withRetrain: c.withRetrain,
+  };
   if (unlearning) {
     const u: UnlearnOptions = {};
     for (const [key, opt] of UNLEARN_KEYS) if (c[key] !== undefined) u[opt] = c[key] as number;
@@ -100,8 +148,18 @@ function unlearnFields(u: UnlearnOptions | undefined): Partial<ForgetFields> {
 /** A forget config from a base run's config, a method and its options (the CLI's way in). */
 export function forgetConfig(base: TrainConfig, method: ForgetMethod, options: ForgetOptions): ForgetConfig {
   return forgetKind.configure({
-    ...trainPart(base), ...unlearnFields(options.unlearn), method, forgetLr: options.lr ?? options.unlearn?.lr, damp: options.damp, scale: options.scale, depth: options.depth,
-    repeats: options.repeats, scaling: options.scaling, mode: options.mode, forgetSeed: options.seed, withRetrain: options.withRetrain,
+    ...trainPart(base),
+    ...unlearnFields(options.unlearn),
+    method,
+    forgetLr: options.lr ?? options.unlearn?.lr,
+    damp: options.damp,
+    scale: options.scale,
+    depth: options.depth,
+    repeats: options.repeats,
+    scaling: options.scaling,
+    mode: options.mode,
+    forgetSeed: options.seed,
+    withRetrain: options.withRetrain,
   });
 }
 
@@ -113,7 +171,8 @@ export const forgetKind: RunKind<ForgetConfig, ForgetResult> = {
   configure(input) {
     checkKeys(input, 'forget', KEYS, REQUIRED);
     const train = trainConfigOf(input);
-    if (train.n === 0 || train.dropSpurious) throw new UserError(`forget needs a run with spurious examples: got n = ${train.n}${train.dropSpurious ? ' and dropSpurious' : ''}`);
+    if (train.n === 0 || train.dropSpurious)
+      throw new UserError(`forget needs a run with spurious examples: got n = ${train.n}${train.dropSpurious ? ' and dropSpurious' : ''}`);
     const method = checkMethod(String(input.method));
     const scale = input.scale === 'auto' ? 'auto' : numberOrUndefined(input, 'scale');
     const choice = <T extends string>(k: string, allowed: readonly T[]): T | undefined => {
@@ -122,11 +181,18 @@ export const forgetKind: RunKind<ForgetConfig, ForgetResult> = {
       if (!allowed.includes(v as T)) throw new UserError(`${k}: got ${JSON.stringify(v)}, expected ${allowed.join(' or ')}`);
       return v as T;
     };
-    if (input.withRetrain !== undefined && typeof input.withRetrain !== 'boolean') throw new UserError(`withRetrain: got ${JSON.stringify(input.withRetrain)}, expected true or false`);
+    if (input.withRetrain !== undefined && typeof input.withRetrain !== 'boolean')
+      throw new UserError(`withRetrain: got ${JSON.stringify(input.withRetrain)}, expected true or false`);
     const fields: ForgetFields = {
-      method, forgetLr: numberOrUndefined(input, 'forgetLr'), damp: numberOrUndefined(input, 'damp'), scale,
-      depth: numberOrUndefined(input, 'depth'), repeats: numberOrUndefined(input, 'repeats'),
-      scaling: choice('scaling', SCALINGS), mode: choice('mode', INFLUENCE_MODES), forgetSeed: numberOrUndefined(input, 'forgetSeed'),
+      method,
+      forgetLr: numberOrUndefined(input, 'forgetLr'),
+      damp: numberOrUndefined(input, 'damp'),
+      scale,
+      depth: numberOrUndefined(input, 'depth'),
+      repeats: numberOrUndefined(input, 'repeats'),
+      scaling: choice('scaling', SCALINGS),
+      mode: choice('mode', INFLUENCE_MODES),
+      forgetSeed: numberOrUndefined(input, 'forgetSeed'),
       withRetrain: input.withRetrain as boolean | undefined,
     };
     for (const [key] of UNLEARN_KEYS) if (key !== 'forgetLr') (fields as unknown as Record<string, unknown>)[key] = numberOrUndefined(input, key);
@@ -142,7 +208,8 @@ export const forgetKind: RunKind<ForgetConfig, ForgetResult> = {
     const dir = await ctx.trainedModel(trainPart(c));
     // the incremental and retrained checkpoints go to the run's own artifact directory, if any
     const result = await forgetRun(dir, c.method, forgetOptionsOf(c), {
-      dataDir: ctx.dataDir, outDir: ctx.artifactDir,
+      dataDir: ctx.dataDir,
+      outDir: ctx.artifactDir,
       retrainedModel: isUnlearnMethod(c.method) ? () => ctx.trainedModel(cleanedConfig(trainPart(c))) : undefined,
       events: { onStep: ctx.events?.onStep, onEpoch: (r) => ctx.events?.onEpoch?.(c.method, r) },
     });

@@ -15,11 +15,31 @@ import { checkKeys, inputOf, objectAt, resultWithNumbers, type RunContext, type 
 
 /** A LiRA setting with every default filled: what `spurlab lira` takes. */
 export interface LiraConfig {
-  dataset: string; pattern: string; n: number; target: number; seed: number;
-  model: string; optimizer: TrainConfig['optimizer']; lr: number; momentum: number; weightDecay: number; gradClip: number;
-  batchSize: number; epochs: number; aug: TrainConfig['aug']; inputNoise: number; modelSeed: number; scheduler: boolean;
-  shadows: number; trainLimit: number; testLimit: number; queries: LiraQueries; matched: number;
-  variant: LiraVariant; globalVariance: boolean; center: 'median' | 'mean';
+  dataset: string;
+  pattern: string;
+  n: number;
+  target: number;
+  seed: number;
+  model: string;
+  optimizer: TrainConfig['optimizer'];
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  gradClip: number;
+  batchSize: number;
+  epochs: number;
+  aug: TrainConfig['aug'];
+  inputNoise: number;
+  modelSeed: number;
+  scheduler: boolean;
+  shadows: number;
+  trainLimit: number;
+  testLimit: number;
+  queries: LiraQueries;
+  matched: number;
+  variant: LiraVariant;
+  globalVariance: boolean;
+  center: 'median' | 'mean';
 }
 
 /** One shadow model: the setting's fields that change the models, and k (0..K-1). */
@@ -50,20 +70,42 @@ function given(input: Record<string, unknown>): Record<string, unknown> {
 
 // The LiRA setting of a grid point or transported config, validated, with the defaults filled.
 function configureSetting(input: Record<string, unknown>): LiraConfig {
-  for (const k of ['dataset', 'pattern', 'queries', 'variant', 'center'] as const) if (input[k] !== undefined && typeof input[k] !== 'string') throw new UserError(`${k}: got ${JSON.stringify(input[k])}, expected a string`);
-  if (input.globalVariance !== undefined && typeof input.globalVariance !== 'boolean') throw new UserError(`globalVariance: got ${JSON.stringify(input.globalVariance)}, expected true or false`);
-  for (const k of ['shadows', 'trainLimit', 'testLimit', 'matched'] as const) if (input[k] !== undefined && typeof input[k] !== 'number') throw new UserError(`${k}: got ${JSON.stringify(input[k])}, expected a number`);
+  for (const k of ['dataset', 'pattern', 'queries', 'variant', 'center'] as const)
+    if (input[k] !== undefined && typeof input[k] !== 'string') throw new UserError(`${k}: got ${JSON.stringify(input[k])}, expected a string`);
+  if (input.globalVariance !== undefined && typeof input.globalVariance !== 'boolean')
+    throw new UserError(`globalVariance: got ${JSON.stringify(input.globalVariance)}, expected true or false`);
+  for (const k of ['shadows', 'trainLimit', 'testLimit', 'matched'] as const)
+    if (input[k] !== undefined && typeof input[k] !== 'number') throw new UserError(`${k}: got ${JSON.stringify(input[k])}, expected a number`);
   const opts = given(input) as unknown as LiraOptions;
   const { train: cfg, store } = liraConfig(opts);
   checkRunnable(cfg);
   checkShadows(store.shadows as number);
   return {
-    dataset: cfg.dataset, pattern: cfg.pattern, n: cfg.n, target: cfg.target, seed: cfg.seed, model: cfg.model,
-    optimizer: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, gradClip: cfg.gradClip,
-    batchSize: cfg.batchSize, epochs: cfg.epochs, aug: cfg.aug, inputNoise: cfg.inputNoise, modelSeed: cfg.modelSeed, scheduler: cfg.scheduler,
-    shadows: store.shadows as number, trainLimit: store.trainLimit as number, testLimit: store.testLimit as number,
-    queries: store.queries as LiraQueries, matched: store.matched as number,
-    variant: opts.variant ?? 'online', globalVariance: opts.globalVariance ?? false, center: opts.center ?? 'median',
+    dataset: cfg.dataset,
+    pattern: cfg.pattern,
+    n: cfg.n,
+    target: cfg.target,
+    seed: cfg.seed,
+    model: cfg.model,
+    optimizer: cfg.optimizer,
+    lr: cfg.lr,
+    momentum: cfg.momentum,
+    weightDecay: cfg.weightDecay,
+    gradClip: cfg.gradClip,
+    batchSize: cfg.batchSize,
+    epochs: cfg.epochs,
+    aug: cfg.aug,
+    inputNoise: cfg.inputNoise,
+    modelSeed: cfg.modelSeed,
+    scheduler: cfg.scheduler,
+    shadows: store.shadows as number,
+    trainLimit: store.trainLimit as number,
+    testLimit: store.testLimit as number,
+    queries: store.queries as LiraQueries,
+    matched: store.matched as number,
+    variant: opts.variant ?? 'online',
+    globalVariance: opts.globalVariance ?? false,
+    center: opts.center ?? 'median',
   };
 }
 
@@ -88,7 +130,9 @@ export function decodeShadow(r: LiraShadowResult, poolSize: number, queries: Lir
   const stats = Buffer.from(r.stats, 'base64');
   const correct = Buffer.from(r.correct, 'base64');
   if (r.poolSize !== poolSize || stats.length !== poolSize * A * 8 || correct.length !== poolSize) {
-    throw new UserError(`${where}: shadow model ${r.shadow} holds ${stats.length / 8} statistics and ${correct.length} correctness flags; expected ${poolSize * A} and ${poolSize} (pool of ${poolSize})`);
+    throw new UserError(
+      `${where}: shadow model ${r.shadow} holds ${stats.length / 8} statistics and ${correct.length} correctness flags; expected ${poolSize * A} and ${poolSize} (pool of ${poolSize})`,
+    );
   }
   // copies: a Buffer's bytes may sit at an offset Float64Array cannot view
   const s = new Float64Array(poolSize * A);
@@ -106,7 +150,9 @@ export const liraShadowKind: RunKind<LiraShadowConfig, LiraShadowResult> = {
     const { shadow, ...rest } = input;
     const setting = configureSetting(rest);
     if (!(typeof shadow === 'number' && Number.isInteger(shadow) && shadow >= 0 && shadow < setting.shadows)) {
-      throw new UserError(`shadow: got ${JSON.stringify(shadow)}, expected a model number from 0 to ${setting.shadows - 1} (shadows = ${setting.shadows})`);
+      throw new UserError(
+        `shadow: got ${JSON.stringify(shadow)}, expected a model number from 0 to ${setting.shadows - 1} (shadows = ${setting.shadows})`,
+      );
     }
     return shadowConfigOf(setting, shadow);
   },
@@ -122,15 +168,24 @@ export const liraShadowKind: RunKind<LiraShadowConfig, LiraShadowResult> = {
     const out = await trainShadowModel(run, data, (r) => ctx.events?.onEpoch?.(`shadow ${c.shadow + 1}/${c.shadows}`, r));
     return {
       result: {
-        shadow: c.shadow, shadows: c.shadows, poolSize: plan.pool.length, queries: c.queries,
-        stats: toBase64(out.stats), correct: toBase64(out.correct), testAcc: out.testAcc, trainAcc: out.trainAcc, seconds: out.seconds,
+        shadow: c.shadow,
+        shadows: c.shadows,
+        poolSize: plan.pool.length,
+        queries: c.queries,
+        stats: toBase64(out.stats),
+        correct: toBase64(out.correct),
+        testAcc: out.testAcc,
+        trainAcc: out.trainAcc,
+        seconds: out.seconds,
       },
     };
   },
   checkResult(value, where) {
     const r = resultWithNumbers<LiraShadowResult>(value, ['shadow', 'shadows', 'poolSize', 'testAcc', 'trainAcc', 'seconds'], where);
-    for (const f of ['stats', 'correct'] as const) if (typeof r[f] !== 'string') throw new UserError(`${where}: result field "${f}" is ${JSON.stringify(r[f])}; expected base64 text`);
-    if (r.queries !== 'none' && r.queries !== 'flip') throw new UserError(`${where}: result field "queries" is ${JSON.stringify(r.queries)}; expected none or flip`);
+    for (const f of ['stats', 'correct'] as const)
+      if (typeof r[f] !== 'string') throw new UserError(`${where}: result field "${f}" is ${JSON.stringify(r[f])}; expected base64 text`);
+    if (r.queries !== 'none' && r.queries !== 'flip')
+      throw new UserError(`${where}: result field "queries" is ${JSON.stringify(r.queries)}; expected none or flip`);
     decodeShadow(r, r.poolSize, r.queries, where);
     return r;
   },
@@ -149,7 +204,12 @@ export const liraShadowKind: RunKind<LiraShadowConfig, LiraShadowResult> = {
  * The attack on a setting's K shadow models, each taken from `shadowResult` (the store,
  * a queue job's inputs, or trained here): the stored result and the per-example export.
  */
-export async function liraFromShadows(c: LiraConfig, shadowResult: (config: LiraShadowConfig) => Promise<LiraShadowResult>, dataDir?: string, started = Date.now()): Promise<LiraRun> {
+export async function liraFromShadows(
+  c: LiraConfig,
+  shadowResult: (config: LiraShadowConfig) => Promise<LiraShadowResult>,
+  dataDir?: string,
+  started = Date.now(),
+): Promise<LiraRun> {
   const data = makeSpuriousDataset({ dataset: c.dataset, pattern: c.pattern, n: c.n, target: c.target, seed: c.seed }, { dataDir });
   const { plan, attack } = planLira({ ...c, data });
   const outputs: ShadowOutput[] = [];
@@ -185,8 +245,10 @@ export const liraKind: RunKind<LiraConfig, LiraResult> = {
     resultWithNumbers(r.memorization, ['spuriousMean', 'populationMean', 'matchedCleanMean', 'poolSize'], `${where}: memorization`);
     const d = objectAt(r.details, `${where}: details`);
     const roc = objectAt(d.roc, `${where}: details.roc`);
-    for (const g of ['all', 'spurious', 'matchedClean']) if (!Array.isArray(roc[g])) throw new UserError(`${where}: details.roc.${g} is not a list of ROC points`);
-    if (!Array.isArray(r.memorization.spuriousRanks) || !Array.isArray(r.memorization.spurious)) throw new UserError(`${where}: memorization lacks the spurious examples' ranks`);
+    for (const g of ['all', 'spurious', 'matchedClean'])
+      if (!Array.isArray(roc[g])) throw new UserError(`${where}: details.roc.${g} is not a list of ROC points`);
+    if (!Array.isArray(r.memorization.spuriousRanks) || !Array.isArray(r.memorization.spurious))
+      throw new UserError(`${where}: memorization lacks the spurious examples' ranks`);
     objectAt(r.memorization.histogram, `${where}: memorization.histogram`);
     return r;
   },
@@ -205,5 +267,6 @@ export const liraKind: RunKind<LiraConfig, LiraResult> = {
   ],
   reportSections: ['lira'],
   label: (c) => `${c.dataset} ${c.pattern} n=${c.n} seed=${c.seed} ${c.model} K=${c.shadows} (lira ${c.variant})`,
-  outcome: (r) => `AUC all ${r.all.auc.toFixed(3)}, spurious ${r.spurious.auc.toFixed(3)}, matched clean ${r.matchedClean.auc.toFixed(3)}; memorization spurious ${r.memorization.spuriousMean.toFixed(3)} (population ${r.memorization.populationMean.toFixed(3)})`,
+  outcome: (r) =>
+    `AUC all ${r.all.auc.toFixed(3)}, spurious ${r.spurious.auc.toFixed(3)}, matched clean ${r.matchedClean.auc.toFixed(3)}; memorization spurious ${r.memorization.spuriousMean.toFixed(3)} (population ${r.memorization.populationMean.toFixed(3)})`,
 };

@@ -19,23 +19,43 @@ export const miaKind: RunKind<MiaConfig, MembershipResult> = {
   required: REQUIRED,
   configure(input) {
     checkKeys(input, 'mia', KEYS, REQUIRED);
-    for (const k of ['dataset', 'pattern'] as const) if (input[k] !== undefined && typeof input[k] !== 'string') throw new UserError(`${k}: got ${JSON.stringify(input[k])}, expected a string`);
-    if (input.balance !== undefined && typeof input.balance !== 'boolean') throw new UserError(`balance: got ${JSON.stringify(input.balance)}, expected true or false`);
+    for (const k of ['dataset', 'pattern'] as const)
+      if (input[k] !== undefined && typeof input[k] !== 'string') throw new UserError(`${k}: got ${JSON.stringify(input[k])}, expected a string`);
+    if (input.balance !== undefined && typeof input.balance !== 'boolean')
+      throw new UserError(`balance: got ${JSON.stringify(input.balance)}, expected true or false`);
     const opts = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as unknown as MembershipOptions;
     const { train: cfg } = membershipConfig(opts);
     checkRunnable(cfg);
     return {
-      dataset: cfg.dataset, pattern: cfg.pattern, n: cfg.n, target: cfg.target, seed: cfg.seed, model: cfg.model,
-      optimizer: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, gradClip: cfg.gradClip,
-      batchSize: cfg.batchSize, epochs: cfg.epochs, aug: cfg.aug, inputNoise: cfg.inputNoise, modelSeed: cfg.modelSeed,
-      scheduler: cfg.scheduler, trainLimit: opts.trainLimit ?? 0, testLimit: opts.testLimit ?? 0, balance: opts.balance ?? true,
+      dataset: cfg.dataset,
+      pattern: cfg.pattern,
+      n: cfg.n,
+      target: cfg.target,
+      seed: cfg.seed,
+      model: cfg.model,
+      optimizer: cfg.optimizer,
+      lr: cfg.lr,
+      momentum: cfg.momentum,
+      weightDecay: cfg.weightDecay,
+      gradClip: cfg.gradClip,
+      batchSize: cfg.batchSize,
+      epochs: cfg.epochs,
+      aug: cfg.aug,
+      inputNoise: cfg.inputNoise,
+      modelSeed: cfg.modelSeed,
+      scheduler: cfg.scheduler,
+      trainLimit: opts.trainLimit ?? 0,
+      testLimit: opts.testLimit ?? 0,
+      balance: opts.balance ?? true,
     };
   },
   storeConfig: (c) => membershipConfig(c).store,
   dependencies: () => [],
   async run(c, ctx) {
     const result = await runMembershipInference({
-      ...c, dataDir: ctx.dataDir, artifactDir: ctx.artifactDir,
+      ...c,
+      dataDir: ctx.dataDir,
+      artifactDir: ctx.artifactDir,
       events: { onPhase: ctx.events?.onPhase, onEpoch: ctx.events?.onEpoch },
     });
     return { result };

@@ -32,18 +32,29 @@ export const sensitivityKind: RunKind<SensitivityConfig, SensitivityRecord> = {
   required: TRAIN_REQUIRED,
   configure(input) {
     checkKeys(input, 'sensitivity', KEYS, TRAIN_REQUIRED);
-    return { ...trainConfigOf(input), images: positiveInt(input, 'images', SENSITIVITY_DEFAULTS.images), steps: positiveInt(input, 'steps', SENSITIVITY_DEFAULTS.steps) };
+    return {
+      ...trainConfigOf(input),
+      images: positiveInt(input, 'images', SENSITIVITY_DEFAULTS.images),
+      steps: positiveInt(input, 'steps', SENSITIVITY_DEFAULTS.steps),
+    };
   },
   // the stored shape of `spurlab sensitivity --store` before run kinds, so its keys still match
   storeConfig: (c) => ({
-    experiment: 'sensitivity', sensitivityVersion: 1, ...trainPart(c), epoch: c.epochs,
-    images: c.images, steps: c.steps, imageSeed: SENSITIVITY_DEFAULTS.imageSeed, maskSeed: SENSITIVITY_DEFAULTS.maskSeed,
+    experiment: 'sensitivity',
+    sensitivityVersion: 1,
+    ...trainPart(c),
+    epoch: c.epochs,
+    images: c.images,
+    steps: c.steps,
+    imageSeed: SENSITIVITY_DEFAULTS.imageSeed,
+    maskSeed: SENSITIVITY_DEFAULTS.maskSeed,
   }),
   dependencies: (c) => [trainPart(c)],
   async run(c, ctx) {
     const dir = await ctx.trainedModel(trainPart(c));
     const run = loadRun(dir, ctx.dataDir);
-    if (run.epoch !== c.epochs) throw new UserError(`${dir}: the run has finished ${run.epoch} of ${c.epochs} epochs; finish it first (spurlab train --resume ${dir})`);
+    if (run.epoch !== c.epochs)
+      throw new UserError(`${dir}: the run has finished ${run.epoch} of ${c.epochs} epochs; finish it first (spurlab train --resume ${dir})`);
     const clean = loadDataset(c.dataset, { dataDir: ctx.dataDir }).train;
     const m = modelSensitivity(run.model, run.layout, clean, { images: c.images, steps: c.steps });
     return { result: { model: c.model, dataset: c.dataset, epoch: run.epoch, ...m } };

@@ -13,7 +13,20 @@ import { runExperiment, type RunResult } from '../runner.ts';
 import { checkKeys, resultWithNumbers, type RunKind } from './types.ts';
 
 export const DATA_KEYS = ['dataset', 'pattern', 'n', 'target', 'targetB', 'seed'] as const;
-export const TRAINING_KEYS = ['model', 'optimizer', 'lr', 'momentum', 'weightDecay', 'gradClip', 'batchSize', 'epochs', 'aug', 'inputNoise', 'modelSeed', 'scheduler'] as const;
+export const TRAINING_KEYS = [
+  'model',
+  'optimizer',
+  'lr',
+  'momentum',
+  'weightDecay',
+  'gradClip',
+  'batchSize',
+  'epochs',
+  'aug',
+  'inputNoise',
+  'modelSeed',
+  'scheduler',
+] as const;
 export const TRAIN_KEYS: readonly string[] = [...DATA_KEYS, ...TRAINING_KEYS, 'trainSubset', 'testSubset', 'dropSpurious', 'keepCheckpoints'];
 export const TRAIN_REQUIRED = ['dataset', 'pattern', 'n', 'target', 'seed', 'model'] as const;
 
@@ -53,16 +66,24 @@ export function checkRunnable(cfg: TrainConfig): void {
 /** The training config inside a flat config of any kind (its train keys), validated and completed. */
 export function trainConfigOf(input: Record<string, unknown>): TrainConfig {
   const v = (k: string) => input[k] as never;
-  const rest = Object.fromEntries(TRAIN_KEYS.filter((k) => !(DATA_KEYS as readonly string[]).includes(k) && input[k] !== undefined).map((k) => [k, input[k]]));
+  const rest = Object.fromEntries(
+    TRAIN_KEYS.filter((k) => !(DATA_KEYS as readonly string[]).includes(k) && input[k] !== undefined).map((k) => [k, input[k]]),
+  );
   for (const [k, value] of Object.entries(rest)) {
     const expected = typeof (TRAIN_DEFAULTS as Record<string, unknown>)[k];
-    if (k !== 'model' && expected !== 'undefined' && typeof value !== expected) throw new UserError(`${k}: got ${JSON.stringify(value)}, expected a ${expected}`);
+    if (k !== 'model' && expected !== 'undefined' && typeof value !== expected)
+      throw new UserError(`${k}: got ${JSON.stringify(value)}, expected a ${expected}`);
   }
-  for (const k of ['dataset', 'pattern'] as const) if (typeof input[k] !== 'string') throw new UserError(`${k}: got ${JSON.stringify(input[k])}, expected a string`);
+  for (const k of ['dataset', 'pattern'] as const)
+    if (typeof input[k] !== 'string') throw new UserError(`${k}: got ${JSON.stringify(input[k])}, expected a string`);
   for (const k of ['n', 'target', 'seed'] as const) {
-    if (!Number.isInteger(input[k]) || (input[k] as number) < 0) throw new UserError(`${k}: got ${JSON.stringify(input[k])}, expected a non-negative integer`);
+    if (!Number.isInteger(input[k]) || (input[k] as number) < 0)
+      throw new UserError(`${k}: got ${JSON.stringify(input[k])}, expected a non-negative integer`);
   }
-  const cfg = makeTrainConfig({ data: { dataset: v('dataset'), pattern: v('pattern'), n: v('n'), target: v('target'), targetB: v('targetB') ?? null, seed: v('seed') }, ...rest });
+  const cfg = makeTrainConfig({
+    data: { dataset: v('dataset'), pattern: v('pattern'), n: v('n'), target: v('target'), targetB: v('targetB') ?? null, seed: v('seed') },
+    ...rest,
+  });
   checkRunnable(cfg);
   return cfg;
 }
@@ -70,10 +91,27 @@ export function trainConfigOf(input: Record<string, unknown>): TrainConfig {
 /** The train keys of a config of any kind (made by configure, so already valid) as a TrainConfig. */
 export function trainPart(c: TrainConfig): TrainConfig {
   return {
-    dataset: c.dataset, pattern: c.pattern, n: c.n, target: c.target, targetB: c.targetB, seed: c.seed, model: c.model,
-    optimizer: c.optimizer, lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, gradClip: c.gradClip,
-    batchSize: c.batchSize, epochs: c.epochs, aug: c.aug, inputNoise: c.inputNoise, modelSeed: c.modelSeed,
-    scheduler: c.scheduler, trainSubset: c.trainSubset, testSubset: c.testSubset, dropSpurious: c.dropSpurious,
+    dataset: c.dataset,
+    pattern: c.pattern,
+    n: c.n,
+    target: c.target,
+    targetB: c.targetB,
+    seed: c.seed,
+    model: c.model,
+    optimizer: c.optimizer,
+    lr: c.lr,
+    momentum: c.momentum,
+    weightDecay: c.weightDecay,
+    gradClip: c.gradClip,
+    batchSize: c.batchSize,
+    epochs: c.epochs,
+    aug: c.aug,
+    inputNoise: c.inputNoise,
+    modelSeed: c.modelSeed,
+    scheduler: c.scheduler,
+    trainSubset: c.trainSubset,
+    testSubset: c.testSubset,
+    dropSpurious: c.dropSpurious,
     // only when set: a run that keeps no epoch checkpoints keeps its key from before the option
     ...(c.keepCheckpoints ? { keepCheckpoints: c.keepCheckpoints } : {}),
   };
@@ -92,12 +130,18 @@ export const trainKind: RunKind<TrainConfig, RunResult> = {
   dependencies: () => [],
   async run(config, ctx) {
     const out = await runExperiment(config, {
-      dataDir: ctx.dataDir, artifactDir: ctx.artifactDir,
+      dataDir: ctx.dataDir,
+      artifactDir: ctx.artifactDir,
       events: { onStep: ctx.events?.onStep, onEpoch: (r) => ctx.events?.onEpoch?.('train', r) },
     });
     return { result: out.result, perImage: out.perImage, resumedFromEpoch: out.resumedFromEpoch };
   },
-  checkResult: (value, where) => resultWithNumbers<RunResult>(value, ['score', 'scoreNonTarget', 'testAcc', 'patternedTestAcc', 'targetRate', 'trainAcc', 'nTest', 'epochs', 'seconds'], where),
+  checkResult: (value, where) =>
+    resultWithNumbers<RunResult>(
+      value,
+      ['score', 'scoreNonTarget', 'testAcc', 'patternedTestAcc', 'targetRate', 'trainAcc', 'nTest', 'epochs', 'seconds'],
+      where,
+    ),
   groupBy: ['dataset', 'pattern', 'model', 'optimizer', 'target', 'n'],
   columns: [
     { name: 'score', value: (r) => r.score },

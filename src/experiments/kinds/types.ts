@@ -99,7 +99,8 @@ export type AnyRunKind = RunKind<any, any>;
 
 /** A plain JSON object, or a UserError naming `where`. */
 export function objectAt(value: unknown, where: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${where}: expected a JSON object, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UserError(`${where}: expected a JSON object, got ${JSON.stringify(value)}`);
   return value as Record<string, unknown>;
 }
 

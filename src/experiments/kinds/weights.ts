@@ -71,8 +71,17 @@ export function weightsRecord(run: WeightMap, clean: WeightMap | null, c: TrainC
   const diff = clean ? weightMapDifference(run, clean) : null;
   const stats = weightMapStats(run, 1);
   return {
-    model: c.model, dataset: c.dataset, height: run.height, width: run.width, channelMode: run.channelMode, panels: run.panelNames,
-    map: flat(run), ...(diff ? { diff: flat(diff) } : {}), min: stats.min, max: stats.max, mean: stats.mean,
+    model: c.model,
+    dataset: c.dataset,
+    height: run.height,
+    width: run.width,
+    channelMode: run.channelMode,
+    panels: run.panelNames,
+    map: flat(run),
+    ...(diff ? { diff: flat(diff) } : {}),
+    min: stats.min,
+    max: stats.max,
+    mean: stats.mean,
     maxDiff: diff ? weightMapStats(diff, 1).max : NaN,
   };
 }

@@ -4,7 +4,19 @@
 // alpha_e * ||theta||_1 with alpha_e = alpha (1 - e / E) decaying linearly over the
 // epochs e = 0..E-1 (their no_l1_epochs = 0). Neither looks at the forget set.
 import * as ops from '../../ops/index.ts';
-import { batchInputs, mapGradients, methodRng, seedDropout, sgdFor, sgdStep, shuffledBatches, traceOf, type SgdSettings, type UnlearnInput, type UnlearnTrace } from './loop.ts';
+import {
+  batchInputs,
+  mapGradients,
+  methodRng,
+  seedDropout,
+  sgdFor,
+  sgdStep,
+  shuffledBatches,
+  traceOf,
+  type SgdSettings,
+  type UnlearnInput,
+  type UnlearnTrace,
+} from './loop.ts';
 
 export interface FinetuneOptions extends SgdSettings {
   epochs: number;
@@ -19,9 +31,10 @@ export function l1Coefficient(alpha: number, epoch: number, epochs: number): num
 
 /** Adds coef * sign(theta) to each gradient: the (sub)gradient of coef * ||theta||_1, 0 at 0 as torch's abs. */
 export function addL1Gradient(coef: number) {
-  return (params: Parameters<typeof mapGradients>[0]) => mapGradients(params, (g, p) => {
-    for (let k = 0; k < g.length; k++) g[k] += coef * Math.sign(p[k]);
-  });
+  return (params: Parameters<typeof mapGradients>[0]) =>
+    mapGradients(params, (g, p) => {
+      for (let k = 0; k < g.length; k++) g[k] += coef * Math.sign(p[k]);
+    });
 }
 
 export function finetune(input: UnlearnInput, o: FinetuneOptions, name = o.alpha > 0 ? 'l1-sparse' : 'finetune'): UnlearnTrace {
@@ -35,7 +48,9 @@ export function finetune(input: UnlearnInput, o: FinetuneOptions, name = o.alpha
     const coef = l1Coefficient(o.alpha, e, o.epochs);
     for (const idx of shuffledBatches(input.retain, o.batch, rng)) {
       const { x, y } = batchInputs(train, idx, layout, model);
-      losses.push(sgdStep(model, opt, () => ops.crossEntropy(model.forward(x), y), `${name}, epoch ${e + 1}`, coef > 0 ? addL1Gradient(coef) : undefined));
+      losses.push(
+        sgdStep(model, opt, () => ops.crossEntropy(model.forward(x), y), `${name}, epoch ${e + 1}`, coef > 0 ? addL1Gradient(coef) : undefined),
+      );
       input.onStep?.(losses.length, losses.at(-1)!);
     }
   }

@@ -43,7 +43,14 @@ export interface Probe {
   retainSample: Int32Array;
 }
 
-export function makeProbe(data: SpuriousDataset, cfg: TrainConfig, layout: Layout, testIndices: Int32Array, forget: Int32Array, retain: Int32Array): Probe {
+export function makeProbe(
+  data: SpuriousDataset,
+  cfg: TrainConfig,
+  layout: Layout,
+  testIndices: Int32Array,
+  forget: Int32Array,
+  retain: Int32Array,
+): Probe {
   const perm = new RandomState([cfg.seed, 0x6d6961]).permutation(retain.length);
   const retainSample = Int32Array.from(perm.slice(0, Math.min(RETAIN_SAMPLE, retain.length)), (k) => retain[k]).sort();
   return { data, cfg, layout, testIndices, forget, retainSample };
@@ -77,8 +84,13 @@ export function measureModel(model: Module, p: Probe): Measured {
   const attack = trainAttack(pick(retain, ATTACK_ROWS), pick(test, ATTACK_ROWS), rs);
   const memberScores = attackScores(attack, forget);
   return {
-    score: s.score, testAcc: s.testAcc, scoreNonTarget: nonTarget ? rises / nonTarget : NaN, patternedTestAcc: s.patternedTestAcc,
-    forgetAcc: forget.acc, retainAcc: retain.acc, forgetMemberRate: memberScores.filter((v) => v > 0).length / memberScores.length,
+    score: s.score,
+    testAcc: s.testAcc,
+    scoreNonTarget: nonTarget ? rises / nonTarget : NaN,
+    patternedTestAcc: s.patternedTestAcc,
+    forgetAcc: forget.acc,
+    retainAcc: retain.acc,
+    forgetMemberRate: memberScores.filter((v) => v > 0).length / memberScores.length,
   };
 }
 

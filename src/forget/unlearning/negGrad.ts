@@ -3,7 +3,18 @@
 // unlearning"): descend alpha * CE(retain batch) - (1 - alpha) * CE(forget batch), one
 // epoch being a pass over the retain set with the forget batches cycled beside it.
 import * as ops from '../../ops/index.ts';
-import { batchInputs, methodRng, seedDropout, sgdFor, sgdStep, shuffledBatches, traceOf, type SgdSettings, type UnlearnInput, type UnlearnTrace } from './loop.ts';
+import {
+  batchInputs,
+  methodRng,
+  seedDropout,
+  sgdFor,
+  sgdStep,
+  shuffledBatches,
+  traceOf,
+  type SgdSettings,
+  type UnlearnInput,
+  type UnlearnTrace,
+} from './loop.ts';
 
 export interface AscentOptions extends SgdSettings {
   epochs: number;

@@ -11,7 +11,19 @@
 // where they started.
 import type { RandomState } from '../../data/numpyRandom.ts';
 import * as ops from '../../ops/index.ts';
-import { batchInputs, mapGradients, methodRng, seedDropout, sgdFor, sgdStep, shuffledBatches, traceOf, type SgdSettings, type UnlearnInput, type UnlearnTrace } from './loop.ts';
+import {
+  batchInputs,
+  mapGradients,
+  methodRng,
+  seedDropout,
+  sgdFor,
+  sgdStep,
+  shuffledBatches,
+  traceOf,
+  type SgdSettings,
+  type UnlearnInput,
+  type UnlearnTrace,
+} from './loop.ts';
 
 export interface RandomLabelOptions extends SgdSettings {
   epochs: number;
@@ -104,14 +116,16 @@ export function salun(input: UnlearnInput, o: SalunOptions): UnlearnTrace {
   const labelRng = methodRng(input.seed, 50);
   seedDropout(model, rng);
   const opt = sgdFor(model, o);
-  const masked = (ps: typeof params) => mapGradients(ps, (g, _p, i) => {
-    for (let k = 0; k < g.length; k++) if (!mask[i][k]) g[k] = 0;
-  });
+  const masked = (ps: typeof params) =>
+    mapGradients(ps, (g, _p, i) => {
+      for (let k = 0; k < g.length; k++) if (!mask[i][k]) g[k] = 0;
+    });
   // weight decay would still move the weights outside the mask: put them back
-  const restore = () => params.forEach((p, i) => {
-    const v = p.values();
-    for (let k = 0; k < v.length; k++) if (!mask[i][k]) v[k] = start[i][k];
-  });
+  const restore = () =>
+    params.forEach((p, i) => {
+      const v = p.values();
+      for (let k = 0; k < v.length; k++) if (!mask[i][k]) v[k] = start[i][k];
+    });
   const losses: number[] = [];
   const stepOn = (idx: Int32Array, labels: (y: Int32Array) => Int32Array, e: number) => {
     const { x, y } = batchInputs(train, idx, layout, model);

@@ -9,7 +9,19 @@ import { noGrad } from '../../autograd/tape.ts';
 import type { Module } from '../../nn/module.ts';
 import * as ops from '../../ops/index.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
-import { batchInputs, copyState, methodRng, seedDropout, sgdFor, sgdStep, shuffledBatches, traceOf, type SgdSettings, type UnlearnInput, type UnlearnTrace } from './loop.ts';
+import {
+  batchInputs,
+  copyState,
+  methodRng,
+  seedDropout,
+  sgdFor,
+  sgdStep,
+  shuffledBatches,
+  traceOf,
+  type SgdSettings,
+  type UnlearnInput,
+  type UnlearnTrace,
+} from './loop.ts';
 
 export interface ScrubOptions extends SgdSettings {
   epochs: number;

@@ -19,24 +19,32 @@ export class CNN002 extends Module {
       c.bias!.data.fill(0);
       return c;
     };
-    this.featureExtractor = this.child('feature_extractor', new Sequential([
-      ['conv1', conv(channels, 32)],
-      ['conv2', conv(32, 32)],
-      ['maxpool1', new MaxPool2d(2)],
-      ['conv3', conv(32, 64)],
-      ['conv4', conv(64, 64)],
-      ['maxpool2', new MaxPool2d(2)],
-    ]));
+    this.featureExtractor = this.child(
+      'feature_extractor',
+      new Sequential([
+        ['conv1', conv(channels, 32)],
+        ['conv2', conv(32, 32)],
+        ['maxpool1', new MaxPool2d(2)],
+        ['conv3', conv(32, 64)],
+        ['conv4', conv(64, 64)],
+        ['maxpool2', new MaxPool2d(2)],
+      ]),
+    );
     const fc3 = new Linear(200, numClasses, rng);
     fc3.weight.data.set(zeros(fc3.weight.shape).data);
     fc3.bias!.data.fill(0);
-    this.classifier = this.child('classifier', new Sequential([
-      ['flatten', new Flatten()],
-      ['fc1', new Linear(64 * 4 * 4, 200, rng)], ['relu1', new ReLU()],
-      ['drop', new Dropout(dropout, rng)],
-      ['fc2', new Linear(200, 200, rng)], ['relu2', new ReLU()],
-      ['fc3', fc3],
-    ]));
+    this.classifier = this.child(
+      'classifier',
+      new Sequential([
+        ['flatten', new Flatten()],
+        ['fc1', new Linear(64 * 4 * 4, 200, rng)],
+        ['relu1', new ReLU()],
+        ['drop', new Dropout(dropout, rng)],
+        ['fc2', new Linear(200, 200, rng)],
+        ['relu2', new ReLU()],
+        ['fc3', fc3],
+      ]),
+    );
   }
 
   // x: [N, C, 28, 28] -> logits [N, classes]

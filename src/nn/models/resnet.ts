@@ -23,7 +23,12 @@ class BasicBlock extends Module {
   private readonly bn2: BatchNorm2d;
   private readonly padChannels: number; // option A: zero channels added on each side
 
-  constructor(inPlanes: number, planes: number, private readonly stride: number, rng: RandomSource) {
+  constructor(
+    inPlanes: number,
+    planes: number,
+    private readonly stride: number,
+    rng: RandomSource,
+  ) {
     super();
     this.conv1 = this.child('conv1', conv3x3(inPlanes, planes, stride, rng));
     this.bn1 = this.child('bn1', new BatchNorm2d(planes));
@@ -42,7 +47,10 @@ class BasicBlock extends Module {
     if (this.padChannels < 0) return x;
     // F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, planes//4, planes//4))
     const sub = x.slice(2, 0, x.shape[2], 2).slice(3, 0, x.shape[3], 2);
-    return ops.pad(sub, [[0, 0], [this.padChannels, this.padChannels]]);
+    return ops.pad(sub, [
+      [0, 0],
+      [this.padChannels, this.padChannels],
+    ]);
   }
 }
 

@@ -52,11 +52,18 @@ export class VGG16 extends Module {
       l.bias!.data.set(zeros(l.bias!.shape).data);
       return l;
     };
-    this.classifier = this.child('classifier', new Sequential([
-      ['0', linear(512 * 7 * 7, 4096)], ['1', new ReLU()], ['2', new Dropout(0.5, rng)],
-      ['3', linear(4096, 4096)], ['4', new ReLU()], ['5', new Dropout(0.5, rng)],
-      ['6', linear(4096, numClasses)],
-    ]));
+    this.classifier = this.child(
+      'classifier',
+      new Sequential([
+        ['0', linear(512 * 7 * 7, 4096)],
+        ['1', new ReLU()],
+        ['2', new Dropout(0.5, rng)],
+        ['3', linear(4096, 4096)],
+        ['4', new ReLU()],
+        ['5', new Dropout(0.5, rng)],
+        ['6', linear(4096, numClasses)],
+      ]),
+    );
   }
 
   // x: [N, 3, 32, 32] -> logits [N, classes]

@@ -1,6 +1,6 @@
 // Optimizers with torch.optim semantics on top of the fused update kernels.
 import { kernels } from '../../backend/registry.ts';
-import { Tensor, zeros } from '../../tensor/tensor.ts';
+import { type Tensor, zeros } from '../../tensor/tensor.ts';
 import { UserError } from '../../util/errors.ts';
 
 export interface Optimizer {
@@ -30,7 +30,10 @@ export class Adam implements Optimizer {
   private readonly v: Tensor[];
   private steps = 0;
 
-  constructor(private readonly params: Tensor[], private readonly opts: AdamOptions) {
+  constructor(
+    private readonly params: Tensor[],
+    private readonly opts: AdamOptions,
+  ) {
     this.lr = opts.lr;
     this.m = params.map((p) => zeros(p.shape, p.dtype));
     this.v = params.map((p) => zeros(p.shape, p.dtype));
@@ -39,7 +42,15 @@ export class Adam implements Optimizer {
   step(): void {
     this.steps++;
     const [beta1, beta2] = this.opts.betas ?? [0.9, 0.999];
-    const args = { lr: this.lr, beta1, beta2, eps: this.opts.eps ?? 1e-8, weightDecay: this.opts.weightDecay ?? 0, step: this.steps, clip: this.opts.clip ?? 0 };
+    const args = {
+      lr: this.lr,
+      beta1,
+      beta2,
+      eps: this.opts.eps ?? 1e-8,
+      weightDecay: this.opts.weightDecay ?? 0,
+      step: this.steps,
+      clip: this.opts.clip ?? 0,
+    };
     this.params.forEach((p, i) => {
       if (!p.grad) return;
       kernels(p.dtype).adamUpdate(p.data, p.grad.values(), this.m[i].data, this.v[i].data, args);
@@ -84,7 +95,10 @@ export class SGD implements Optimizer {
   private readonly buf: Tensor[];
   private readonly hasBuf: boolean[];
 
-  constructor(private readonly params: Tensor[], private readonly opts: SgdOptions) {
+  constructor(
+    private readonly params: Tensor[],
+    private readonly opts: SgdOptions,
+  ) {
     this.lr = opts.lr;
     this.buf = params.map((p) => zeros(p.shape, p.dtype));
     this.hasBuf = params.map(() => false);
@@ -94,9 +108,13 @@ export class SGD implements Optimizer {
     this.params.forEach((p, i) => {
       if (!p.grad) return;
       kernels(p.dtype).sgdUpdate(p.data, p.grad.values(), this.buf[i].data, {
-        lr: this.lr, momentum: this.opts.momentum ?? 0, dampening: this.opts.dampening ?? 0,
-        weightDecay: this.opts.weightDecay ?? 0, nesterov: this.opts.nesterov ?? false,
-        firstStep: !this.hasBuf[i], clip: this.opts.clip ?? 0,
+        lr: this.lr,
+        momentum: this.opts.momentum ?? 0,
+        dampening: this.opts.dampening ?? 0,
+        weightDecay: this.opts.weightDecay ?? 0,
+        nesterov: this.opts.nesterov ?? false,
+        firstStep: !this.hasBuf[i],
+        clip: this.opts.clip ?? 0,
       });
       this.hasBuf[i] = true;
     });

@@ -4,7 +4,17 @@
  */
 import type { VegaLiteSpec } from '../render.ts';
 import {
-  type ChartTitle, type MeanBar, PANEL_HEIGHT, PANEL_WIDTH, colorScale, distinctInOrder, errorBounds, finite, hasErrorBars, maybeFacet, titleSpec,
+  type ChartTitle,
+  type MeanBar,
+  PANEL_HEIGHT,
+  PANEL_WIDTH,
+  colorScale,
+  distinctInOrder,
+  errorBounds,
+  finite,
+  hasErrorBars,
+  maybeFacet,
+  titleSpec,
 } from './common.ts';
 
 export interface BarOptions extends ChartTitle {

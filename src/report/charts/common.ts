@@ -33,12 +33,40 @@ export const CHART_CONFIG = {
  * name is drawn alike wherever it appears.
  */
 export const SERIES_COLORS: Readonly<Record<string, string>> = {
-  S1: '#76b7b2', S2: '#59a14f', S3: '#4e79a7', R1: '#edc948', R2: '#e15759', R3: '#f28e2b', Co: '#b07aa1',
-  MLP: '#4e79a7', MLPv2: '#76b7b2', LargeMLP: '#f28e2b', LargeMLPv2: '#edc948', CNN002: '#e15759',
-  ResNet20: '#59a14f', ResNet32: '#b07aa1', ResNet110: '#ff9da7', Vgg16Norm02: '#9c755f', Vgg16BNNorm02: '#bab0ac',
-  chance: '#888888', clean: '#555555',
+  S1: '#76b7b2',
+  S2: '#59a14f',
+  S3: '#4e79a7',
+  R1: '#edc948',
+  R2: '#e15759',
+  R3: '#f28e2b',
+  Co: '#b07aa1',
+  MLP: '#4e79a7',
+  MLPv2: '#76b7b2',
+  LargeMLP: '#f28e2b',
+  LargeMLPv2: '#edc948',
+  CNN002: '#e15759',
+  ResNet20: '#59a14f',
+  ResNet32: '#b07aa1',
+  ResNet110: '#ff9da7',
+  Vgg16Norm02: '#9c755f',
+  Vgg16BNNorm02: '#bab0ac',
+  chance: '#888888',
+  clean: '#555555',
 };
-const HASH_PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#1f77b4', '#8c564b', '#17becf'];
+const HASH_PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#1f77b4',
+  '#8c564b',
+  '#17becf',
+];
 
 /** A series' colour: its fixed one, else one picked by a hash of the name. */
 export function seriesColor(name: string): string {

@@ -5,7 +5,17 @@
  */
 import type { VegaLiteSpec } from '../render.ts';
 import {
-  type ChartTitle, type MeanPoint, PANEL_HEIGHT, PANEL_WIDTH, colorScale, distinctInOrder, errorBounds, finite, hasErrorBars, maybeFacet, titleSpec,
+  type ChartTitle,
+  type MeanPoint,
+  PANEL_HEIGHT,
+  PANEL_WIDTH,
+  colorScale,
+  distinctInOrder,
+  errorBounds,
+  finite,
+  hasErrorBars,
+  maybeFacet,
+  titleSpec,
 } from './common.ts';
 
 /**
@@ -53,7 +63,15 @@ export interface CurveOptions extends ChartTitle {
 export function meanCurveChart(points: MeanPoint[], opts: CurveOptions): VegaLiteSpec {
   const kept = points.filter((p) => finite(p.mean) && finite(p.x) && (opts.xScale !== 'log' || p.x > 0));
   const references = (opts.references ?? []).filter((r) => finite(r.value));
-  const curveRows = kept.map((p) => ({ layer: 'curve', x: p.x, mean: p.mean, ...errorBounds(p.mean, p.sem), series: p.series, facet: p.facet, dash: p.dash }));
+  const curveRows = kept.map((p) => ({
+    layer: 'curve',
+    x: p.x,
+    mean: p.mean,
+    ...errorBounds(p.mean, p.sem),
+    series: p.series,
+    facet: p.facet,
+    dash: p.dash,
+  }));
   const dashes = distinctInOrder(kept.map((p) => p.dash).filter((d): d is string => d !== undefined));
   const runRows = kept.flatMap((p) => (p.runs ?? []).filter(finite).map((v) => ({ layer: 'run', x: p.x, run: v, series: p.series, facet: p.facet })));
   const values: Record<string, unknown>[] = [
@@ -65,20 +83,27 @@ export function meanCurveChart(points: MeanPoint[], opts: CurveOptions): VegaLit
   const ticks = opts.xTicks ?? (opts.xScale === 'linear' ? undefined : distinctInOrder(kept.map((p) => p.x)).sort((a, b) => a - b));
   const scale = opts.xScale === 'symlog' ? { type: 'symlog', constant: 1 } : { type: opts.xScale };
   const x = {
-    field: 'x', type: 'quantitative', title: scaleTitle(opts.xTitle, opts.xScale), scale,
+    field: 'x',
+    type: 'quantitative',
+    title: scaleTitle(opts.xTitle, opts.xScale),
+    scale,
     axis: { ...(ticks ? { values: ticks } : {}), labelOverlap: true, format: opts.xScale === 'log' ? '~e' : '~r' },
   };
   const y = { type: 'quantitative', title: opts.yTitle, scale: opts.yDomain ? { domain: opts.yDomain } : { zero: opts.yZero ?? true } };
   const color = { field: 'series', type: 'nominal', title: opts.seriesTitle, scale: colorScale(seriesOrder) };
-  const layer: Record<string, unknown>[] = [{
-    transform: [{ filter: "datum.layer === 'curve'" }],
-    // Dashed lines carry no point symbols, so that their legend draws the dashes.
-    mark: { type: 'line', point: dashes.length > 0 ? false : opts.showPoints ?? true, strokeWidth: 2, clip: opts.yDomain !== undefined },
-    encoding: {
-      x, y: { ...y, field: 'mean' }, color,
-      ...(dashes.length > 0 ? { strokeDash: { field: 'dash', type: 'nominal', title: opts.dashTitle ?? null, scale: { domain: dashes } } } : {}),
+  const layer: Record<string, unknown>[] = [
+    {
+      transform: [{ filter: "datum.layer === 'curve'" }],
+      // Dashed lines carry no point symbols, so that their legend draws the dashes.
+      mark: { type: 'line', point: dashes.length > 0 ? false : (opts.showPoints ?? true), strokeWidth: 2, clip: opts.yDomain !== undefined },
+      encoding: {
+        x,
+        y: { ...y, field: 'mean' },
+        color,
+        ...(dashes.length > 0 ? { strokeDash: { field: 'dash', type: 'nominal', title: opts.dashTitle ?? null, scale: { domain: dashes } } } : {}),
+      },
     },
-  }];
+  ];
   if (hasErrorBars(curveRows)) {
     // With independent y scales, a panel without any error bar would leave the layer
     // empty there (vega warns of an infinite extent): keep zero-length bars, drawn without ticks.

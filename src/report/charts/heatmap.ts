@@ -35,9 +35,7 @@ function panelSpec(panel: HeatMapPanel, side: number): Record<string, unknown> {
     values.push({ row: Math.floor(i / side), col: i % side, value: v });
     maxAbs = Math.max(maxAbs, Math.abs(v));
   }
-  const scale = panel.diverging
-    ? { scheme: 'redblue', reverse: true, domain: [-maxAbs || -1, maxAbs || 1] }
-    : { scheme: 'viridis' };
+  const scale = panel.diverging ? { scheme: 'redblue', reverse: true, domain: [-maxAbs || -1, maxAbs || 1] } : { scheme: 'viridis' };
   const cells = Array.from({ length: side }, (_, i) => i);
   return {
     title: panel.title,
@@ -49,7 +47,9 @@ function panelSpec(panel: HeatMapPanel, side: number): Record<string, unknown> {
       x: { field: 'col', type: 'ordinal', axis: null, scale: { domain: cells } },
       y: { field: 'row', type: 'ordinal', axis: null, scale: { domain: cells } },
       color: {
-        field: 'value', type: 'quantitative', scale,
+        field: 'value',
+        type: 'quantitative',
+        scale,
         legend: { title: panel.legendTitle ?? 'weight', type: 'gradient', gradientLength: side * CELL - 20, format: '.2~f' },
       },
     },

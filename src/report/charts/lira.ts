@@ -4,7 +4,18 @@
  * memorization estimate with the spurious examples marked. Colours are the patterns'.
  */
 import type { VegaLiteSpec } from '../render.ts';
-import { type ChartTitle, type MeanPoint, PANEL_HEIGHT, PANEL_WIDTH, SERIES_COLORS, colorScale, distinctInOrder, finite, maybeFacet, titleSpec } from './common.ts';
+import {
+  type ChartTitle,
+  type MeanPoint,
+  PANEL_HEIGHT,
+  PANEL_WIDTH,
+  SERIES_COLORS,
+  colorScale,
+  distinctInOrder,
+  finite,
+  maybeFacet,
+  titleSpec,
+} from './common.ts';
 import { meanCurveChart, scaleTitle } from './curves.ts';
 
 /** One ROC curve: a series (pattern), the examples it is about (the dash), its panel. */
@@ -20,17 +31,31 @@ export interface RocCurve {
  * dashed grey. Points with a zero rate cannot be drawn on a log axis and are left out.
  */
 export function rocLogLogChart(curves: RocCurve[], opts: ChartTitle): VegaLiteSpec {
-  const rows = curves.flatMap((c) => c.points
-    .filter((p) => finite(p.fpr) && finite(p.tpr) && p.fpr > 0 && p.tpr > 0)
-    .map((p) => ({ layer: 'roc', fpr: p.fpr, tpr: p.tpr, series: c.series, dash: c.dash, facet: c.facet })));
+  const rows = curves.flatMap((c) =>
+    c.points
+      .filter((p) => finite(p.fpr) && finite(p.tpr) && p.fpr > 0 && p.tpr > 0)
+      .map((p) => ({ layer: 'roc', fpr: p.fpr, tpr: p.tpr, series: c.series, dash: c.dash, facet: c.facet })),
+  );
   const fprs = rows.map((r) => r.fpr);
   const lo = fprs.length > 0 ? Math.min(...fprs) : 1e-5;
   const facets = distinctInOrder(curves.map((c) => c.facet));
   const chance = facets.flatMap((facet) => [lo, 1].map((v) => ({ layer: 'chance', fpr: v, tpr: v, facet })));
   const series = distinctInOrder(rows.map((r) => r.series));
   const dashes = distinctInOrder(rows.map((r) => r.dash));
-  const x = { field: 'fpr', type: 'quantitative', title: scaleTitle('false-positive rate', 'log'), scale: { type: 'log', domain: [lo, 1] }, axis: { format: '~e', labelOverlap: true } };
-  const y = { field: 'tpr', type: 'quantitative', title: scaleTitle('true-positive rate', 'log'), scale: { type: 'log' }, axis: { format: '~e', labelOverlap: true } };
+  const x = {
+    field: 'fpr',
+    type: 'quantitative',
+    title: scaleTitle('false-positive rate', 'log'),
+    scale: { type: 'log', domain: [lo, 1] },
+    axis: { format: '~e', labelOverlap: true },
+  };
+  const y = {
+    field: 'tpr',
+    type: 'quantitative',
+    title: scaleTitle('true-positive rate', 'log'),
+    scale: { type: 'log' },
+    axis: { format: '~e', labelOverlap: true },
+  };
   const layer: Record<string, unknown>[] = [
     {
       transform: [{ filter: "datum.layer === 'chance'" }],
@@ -41,13 +66,19 @@ export function rocLogLogChart(curves: RocCurve[], opts: ChartTitle): VegaLiteSp
       transform: [{ filter: "datum.layer === 'roc'" }],
       mark: { type: 'line', strokeWidth: 2, clip: true },
       encoding: {
-        x, y, color: { field: 'series', type: 'nominal', title: 'pattern', scale: colorScale(series) },
+        x,
+        y,
+        color: { field: 'series', type: 'nominal', title: 'pattern', scale: colorScale(series) },
         strokeDash: { field: 'dash', type: 'nominal', title: 'examples', scale: { domain: dashes } },
         detail: { field: 'dash' },
       },
     },
   ];
-  return maybeFacet([...rows, ...chance], { width: PANEL_WIDTH, height: PANEL_HEIGHT, layer }, { title: titleSpec({ ...opts, subtitle: [opts.subtitle, 'dashed grey: chance (TPR = FPR)'].filter(Boolean).join('; ') }) });
+  return maybeFacet(
+    [...rows, ...chance],
+    { width: PANEL_WIDTH, height: PANEL_HEIGHT, layer },
+    { title: titleSpec({ ...opts, subtitle: [opts.subtitle, 'dashed grey: chance (TPR = FPR)'].filter(Boolean).join('; ') }) },
+  );
 }
 
 /** TPR at 0.1% and 1% FPR against n (log axis), a panel per rate, a colour per pattern, a dash per group of examples. */
@@ -77,8 +108,14 @@ export interface MemorizationPanel {
  * axis: most examples sit near 0), one rule per spurious example.
  */
 export function memorizationHistogramChart(panels: MemorizationPanel[], opts: ChartTitle): VegaLiteSpec {
-  const bars = panels.flatMap((p) => p.counts.map((count, i) => ({ layer: 'bin', start: p.edges[i], end: p.edges[i + 1], count, series: p.series, facet: p.facet })).filter((b) => b.count > 0));
-  const marks = panels.flatMap((p) => p.spurious.filter(finite).map((v) => ({ layer: 'spurious', start: v, series: p.series, facet: p.facet, examples: 'spurious example' })));
+  const bars = panels.flatMap((p) =>
+    p.counts
+      .map((count, i) => ({ layer: 'bin', start: p.edges[i], end: p.edges[i + 1], count, series: p.series, facet: p.facet }))
+      .filter((b) => b.count > 0),
+  );
+  const marks = panels.flatMap((p) =>
+    p.spurious.filter(finite).map((v) => ({ layer: 'spurious', start: v, series: p.series, facet: p.facet, examples: 'spurious example' })),
+  );
   const series = distinctInOrder(panels.map((p) => p.series));
   const x = { field: 'start', type: 'quantitative', title: 'memorization (accuracy in - accuracy out)', scale: { domain: [-1, 1] } };
   const layer: Record<string, unknown>[] = [
@@ -86,7 +123,8 @@ export function memorizationHistogramChart(panels: MemorizationPanel[], opts: Ch
       transform: [{ filter: "datum.layer === 'bin'" }],
       mark: { type: 'bar', opacity: 0.8 },
       encoding: {
-        x, x2: { field: 'end' },
+        x,
+        x2: { field: 'end' },
         y: { field: 'count', type: 'quantitative', title: scaleTitle('training examples', 'symlog'), scale: { type: 'symlog' } },
         y2: { datum: 0 },
         color: { field: 'series', type: 'nominal', title: 'pattern', scale: colorScale(series) },

@@ -5,7 +5,16 @@
  */
 import type { VegaLiteSpec } from '../render.ts';
 import {
-  type ChartTitle, PANEL_HEIGHT, PANEL_WIDTH, colorScale, distinctInOrder, errorBounds, finite, hasErrorBars, maybeFacet, titleSpec,
+  type ChartTitle,
+  PANEL_HEIGHT,
+  PANEL_WIDTH,
+  colorScale,
+  distinctInOrder,
+  errorBounds,
+  finite,
+  hasErrorBars,
+  maybeFacet,
+  titleSpec,
 } from './common.ts';
 import { formatPValue } from '../format.ts';
 
@@ -35,13 +44,25 @@ function correlationText(g: NormScoreGroup): string {
  */
 export function normScatterChart(groups: NormScoreGroup[], opts: ChartTitle): VegaLiteSpec {
   const single = groups.length === 1;
-  const values = groups.flatMap((g) => g.points.filter((p) => finite(p.norm) && finite(p.score)).map((p) => ({
-    pattern: p.pattern, norm: p.norm, score: p.score, ...errorBounds(p.score, p.sem),
-    facet: single ? undefined : `${g.label}: ${correlationText(g)}`,
-  })));
+  const values = groups.flatMap((g) =>
+    g.points
+      .filter((p) => finite(p.norm) && finite(p.score))
+      .map((p) => ({
+        pattern: p.pattern,
+        norm: p.norm,
+        score: p.score,
+        ...errorBounds(p.score, p.sem),
+        facet: single ? undefined : `${g.label}: ${correlationText(g)}`,
+      })),
+  );
   // Room right of the largest norm for its name label.
   const maxNorm = Math.max(0, ...values.map((v) => v.norm));
-  const x = { field: 'norm', type: 'quantitative', title: 'pattern norm (mean l2 distance)', scale: { domain: [0, maxNorm * 1.15 || 1], nice: true } };
+  const x = {
+    field: 'norm',
+    type: 'quantitative',
+    title: 'pattern norm (mean l2 distance)',
+    scale: { domain: [0, maxNorm * 1.15 || 1], nice: true },
+  };
   const y = { type: 'quantitative', title: 'spurious score', scale: { zero: true } };
   // Points are labelled by name, so the colour needs no legend.
   const color = { field: 'pattern', type: 'nominal', legend: null, scale: colorScale(distinctInOrder(values.map((v) => v.pattern))) };

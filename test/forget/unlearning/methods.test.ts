@@ -27,7 +27,9 @@ const MEASURED = ['score', 'scoreNonTarget', 'testAcc', 'patternedTestAcc', 'for
 
 // small budgets that still change a tiny model (SSD: a selection weighting that picks weights here)
 const BUDGET: Record<string, string[]> = {
-  'gradient-ascent': ['--epochs', '3', '--lr', '0.05'], ssd: ['--alpha', '1'], scrub: ['--epochs', '1'],
+  'gradient-ascent': ['--epochs', '3', '--lr', '0.05'],
+  ssd: ['--alpha', '1'],
+  scrub: ['--epochs', '1'],
 };
 
 for (const method of UNLEARN_METHODS) {

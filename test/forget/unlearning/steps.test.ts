@@ -20,7 +20,10 @@ const FORGET = Int32Array.from([0, 1]);
 const RETAIN = Int32Array.from([2, 3, 4, 5]);
 
 class TwoLayer extends Module {
-  w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor;
+  w1: Tensor;
+  b1: Tensor;
+  w2: Tensor;
+  b2: Tensor;
   constructor(values: Float64Array) {
     super();
     let o = 0;
@@ -101,7 +104,11 @@ const lin = (...terms: [number, Float64Array][]) => Float64Array.from(terms[0][1
 
 class HandSgd {
   buf: Float64Array | null = null;
-  constructor(readonly lr: number, readonly momentum: number, readonly wd: number) {}
+  constructor(
+    readonly lr: number,
+    readonly momentum: number,
+    readonly wd: number,
+  ) {}
   step(t: Theta, g: Float64Array): Theta {
     const d = lin([1, g], [this.wd, t]);
     this.buf = this.buf ? lin([this.momentum, this.buf], [1, d]) : d;
@@ -113,7 +120,12 @@ class HandSgd {
 function runMethod(method: UnlearnMethod, given: UnlearnOptions, seed = 5): { theta: Theta; o: Required<UnlearnOptions> } {
   const model = new TwoLayer(THETA0);
   const input: UnlearnInput = {
-    model, layout: 'flat', train: DATA, forget: FORGET, retain: RETAIN, seed,
+    model,
+    layout: 'flat',
+    train: DATA,
+    forget: FORGET,
+    retain: RETAIN,
+    seed,
     makeModel: () => new TwoLayer(new Float64Array(THETA0.length)),
   };
   const o = resolveUnlearnOptions(method, given);
@@ -128,7 +140,10 @@ const R = Array.from(RETAIN);
 const BIG = { batch: 64 };
 function check(theta: Theta, expected: Theta, what: string): void {
   assertClose(theta, expected, 1e-12, 1e-10, what);
-  assert.ok(expected.some((v, k) => Math.abs(v - THETA0[k]) > 1e-6), `${what}: the hand-computed step moves the weights`);
+  assert.ok(
+    expected.some((v, k) => Math.abs(v - THETA0[k]) > 1e-6),
+    `${what}: the hand-computed step moves the weights`,
+  );
 }
 
 test('finetune: one SGD step on the retain cross-entropy', () => {
@@ -174,7 +189,14 @@ test('random-label: one step on the forget set with random labels and the retain
   const { theta, o } = runMethod('random-label', { ...BIG, epochs: 1 });
   const labels = drawnLabels(5, 40);
   const all = [...F, ...R];
-  check(theta, new HandSgd(o.lr, o.momentum, o.weightDecay).step(THETA0, ceGrad(THETA0, all, (i) => labels.get(i) ?? LABELS[i])), 'random-label');
+  check(
+    theta,
+    new HandSgd(o.lr, o.momentum, o.weightDecay).step(
+      THETA0,
+      ceGrad(THETA0, all, (i) => labels.get(i) ?? LABELS[i]),
+    ),
+    'random-label',
+  );
 });
 
 test('salun: the top half of |forget gradient| is trained (forget with random labels, then retain), the rest kept', () => {

@@ -10,7 +10,7 @@ import { queryCount, trainShadowModel, type LiraQueries, type ShadowOutput } fro
 import { checkShadows, type LiraVariant } from '../../privacy/lira.ts';
 import type { TrainConfig } from '../../train/config.ts';
 import { UserError } from '../../util/errors.ts';
-import { checkRunnable, TRAINING_KEYS } from './train.ts';
+import { checkRunnable, TRAINING_KEYS, trainingSettingOf } from './train.ts';
 import { checkKeys, inputOf, objectAt, resultWithNumbers, type RunContext, type RunKind, type RunRef } from './types.ts';
 
 /** A LiRA setting with every default filled: what `spurlab lira` takes. */
@@ -81,23 +81,7 @@ function configureSetting(input: Record<string, unknown>): LiraConfig {
   checkRunnable(cfg);
   checkShadows(store.shadows as number);
   return {
-    dataset: cfg.dataset,
-    pattern: cfg.pattern,
-    n: cfg.n,
-    target: cfg.target,
-    seed: cfg.seed,
-    model: cfg.model,
-    optimizer: cfg.optimizer,
-    lr: cfg.lr,
-    momentum: cfg.momentum,
-    weightDecay: cfg.weightDecay,
-    gradClip: cfg.gradClip,
-    batchSize: cfg.batchSize,
-    epochs: cfg.epochs,
-    aug: cfg.aug,
-    inputNoise: cfg.inputNoise,
-    modelSeed: cfg.modelSeed,
-    scheduler: cfg.scheduler,
+    ...trainingSettingOf(cfg),
     shadows: store.shadows as number,
     trainLimit: store.trainLimit as number,
     testLimit: store.testLimit as number,

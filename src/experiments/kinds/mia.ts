@@ -3,7 +3,7 @@
 // models on halves of the data, so it depends on no train run.
 import { membershipConfig, runMembershipInference, type MembershipOptions, type MembershipResult } from '../../privacy/membershipInference.ts';
 import { UserError } from '../../util/errors.ts';
-import { checkRunnable, TRAINING_KEYS } from './train.ts';
+import { checkRunnable, TRAINING_KEYS, trainingSettingOf } from './train.ts';
 import { checkKeys, objectAt, resultWithNumbers, type RunKind } from './types.ts';
 
 /** The stored options of a run: what `spurlab mia` takes, with every default filled. */
@@ -27,23 +27,7 @@ export const miaKind: RunKind<MiaConfig, MembershipResult> = {
     const { train: cfg } = membershipConfig(opts);
     checkRunnable(cfg);
     return {
-      dataset: cfg.dataset,
-      pattern: cfg.pattern,
-      n: cfg.n,
-      target: cfg.target,
-      seed: cfg.seed,
-      model: cfg.model,
-      optimizer: cfg.optimizer,
-      lr: cfg.lr,
-      momentum: cfg.momentum,
-      weightDecay: cfg.weightDecay,
-      gradClip: cfg.gradClip,
-      batchSize: cfg.batchSize,
-      epochs: cfg.epochs,
-      aug: cfg.aug,
-      inputNoise: cfg.inputNoise,
-      modelSeed: cfg.modelSeed,
-      scheduler: cfg.scheduler,
+      ...trainingSettingOf(cfg),
       trainLimit: opts.trainLimit ?? 0,
       testLimit: opts.testLimit ?? 0,
       balance: opts.balance ?? true,

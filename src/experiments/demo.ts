@@ -1,12 +1,13 @@
 // The demo experiment (`spurlab demo`, `npm start`): its protocol, fixed here, and the
 // sentence that says what its table shows. The protocol was chosen once for a 2-core
-// machine and a 3-minute budget and is not tuned per run: 3 runs per setting (dataset
-// seed and model seed 0, 1, 2), LargeMLP with Adam on a seeded 10,000-image subset of
+// machine and a 3-minute budget and is not tuned per run: 5 runs per setting, the
+// paper's dataset seeds 0-4 (model seed = dataset seed; first 3, raised to the paper's 5
+// once the engine made that fit in under a minute), LargeMLP with Adam on a seeded 10,000-image subset of
 // MNIST's training set (the patterned images always in), 10 epochs, every test image.
 import type { BaselineSummary } from './summaries.ts';
 import type { SweepSpec } from './grids/spec.ts';
 
-export const DEMO_SEEDS = [0, 1, 2];
+export const DEMO_SEEDS = [0, 1, 2, 3, 4];
 export const DEMO_PATTERNS = ['S3', 'R3'];
 export const DEMO_N = [0, 1, 3, 10];
 export const DEMO_EPOCHS = 10;
@@ -18,7 +19,7 @@ export const DEMO_ALPHA = 0.05;
 export const DEMO_SWEEP: SweepSpec = {
   name: 'demo',
   description:
-    "The demo's grid: MNIST, LargeMLP, Adam, target 0, S3 and R3 at n = 0, 1, 3, 10, seeds 0-2 (model seed = seed), 10 epochs on a 10,000-image training subset",
+    "The demo's grid: MNIST, LargeMLP, Adam, target 0, S3 and R3 at n = 0, 1, 3, 10, seeds 0-4 (model seed = seed), 10 epochs on a 10,000-image training subset",
   grids: DEMO_SEEDS.map((seed) => ({
     dataset: 'mnist',
     pattern: DEMO_PATTERNS,

@@ -81,11 +81,11 @@ test('a setting whose runs all equal the baseline is p = 1, not significant', ()
   assert.match(sentence, /not significant at n = 1 \(0\.000, p = 1\.000\)/);
 });
 
-test('the demo grid: 3 seeds with the model seed following the data seed, S3 and R3 at n = 0, 1, 3, 10', () => {
+test("the demo grid: 5 seeds (the paper's seeds 0-4) with the model seed following the data seed, S3 and R3 at n = 0, 1, 3, 10", () => {
   const configs = expandSweep(DEMO_SWEEP);
-  assert.equal(configs.length, 24);
+  assert.equal(configs.length, 40);
   assert.ok(configs.every((c) => c.modelSeed === c.seed && c.trainSubset === 10000 && c.epochs === 10));
-  assert.deepEqual([...new Set(configs.map((c) => c.seed))], [0, 1, 2]);
+  assert.deepEqual([...new Set(configs.map((c) => c.seed))], [0, 1, 2, 3, 4]);
   assert.deepEqual([...new Set(configs.map((c) => c.n))], [0, 1, 3, 10]);
   assert.equal(expandSweep(DEMO_SWEEP, { epochs: 2 })[0].epochs, 2);
 });

@@ -27,47 +27,13 @@ export const TRAINING_KEYS = [
   'modelSeed',
   'scheduler',
 ] as const;
+const SETTING_KEYS = ['dataset', 'pattern', 'n', 'target', 'seed', ...TRAINING_KEYS] as const;
+
 /** The data set and training settings of a config: what the membership kinds (mia, lira) store beside their own keys. */
-export function trainingSettingOf(cfg: TrainConfig) {
-  const {
-    dataset,
-    pattern,
-    n,
-    target,
-    seed,
-    model,
-    optimizer,
-    lr,
-    momentum,
-    weightDecay,
-    gradClip,
-    batchSize,
-    epochs,
-    aug,
-    inputNoise,
-    modelSeed,
-    scheduler,
-  } = cfg;
-  return {
-    dataset,
-    pattern,
-    n,
-    target,
-    seed,
-    model,
-    optimizer,
-    lr,
-    momentum,
-    weightDecay,
-    gradClip,
-    batchSize,
-    epochs,
-    aug,
-    inputNoise,
-    modelSeed,
-    scheduler,
-  };
+export function trainingSettingOf(cfg: TrainConfig): Pick<TrainConfig, (typeof SETTING_KEYS)[number]> {
+  return Object.fromEntries(SETTING_KEYS.map((k) => [k, cfg[k]])) as Pick<TrainConfig, (typeof SETTING_KEYS)[number]>;
 }
+
 export const TRAIN_KEYS: readonly string[] = [...DATA_KEYS, ...TRAINING_KEYS, 'trainSubset', 'testSubset', 'dropSpurious', 'keepCheckpoints'];
 export const TRAIN_REQUIRED = ['dataset', 'pattern', 'n', 'target', 'seed', 'model'] as const;
 

@@ -31,3 +31,25 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 export function backendNames(): string[] {
   return nativeBackendOrNull() ? ['ref', 'native'] : ['ref'];
 }
+
+/** The options of a tiny training run (MLP, 200 training and 100 test images of MNIST with R3 in 3 of them), for CLI tests. */
+export const TINY_TRAIN_ARGS = [
+  '--dataset',
+  'mnist',
+  '--pattern',
+  'R3',
+  '--n',
+  '3',
+  '--target',
+  '0',
+  '--seed',
+  '0',
+  '--model',
+  'MLP',
+  '--train-subset',
+  '200',
+  '--test-subset',
+  '100',
+  '--batch-size',
+  '50',
+];

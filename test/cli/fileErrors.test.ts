@@ -8,29 +8,10 @@ import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
+import { TINY_TRAIN_ARGS } from '../helpers.ts';
 
 const BIN = new URL('../../bin/spurlab.mjs', import.meta.url).pathname;
-const TRAIN = [
-  'train',
-  '--dataset',
-  'mnist',
-  '--pattern',
-  'R3',
-  '--n',
-  '3',
-  '--target',
-  '0',
-  '--seed',
-  '0',
-  '--model',
-  'MLP',
-  '--train-subset',
-  '200',
-  '--test-subset',
-  '100',
-  '--batch-size',
-  '50',
-];
+const TRAIN = ['train', ...TINY_TRAIN_ARGS];
 const MiB = 1 << 20;
 
 async function run(argv: string[]) {

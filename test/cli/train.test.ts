@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
+import { TINY_TRAIN_ARGS } from '../helpers.ts';
 
 async function run(argv: string[]) {
   const out: string[] = [];
@@ -14,32 +15,7 @@ async function run(argv: string[]) {
 
 test('train --json then score --json on the run directory', async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'spurlab-cli-')), 'run');
-  const t = await run([
-    'train',
-    '--dataset',
-    'mnist',
-    '--pattern',
-    'R3',
-    '--n',
-    '3',
-    '--target',
-    '0',
-    '--seed',
-    '0',
-    '--model',
-    'MLP',
-    '--epochs',
-    '1',
-    '--train-subset',
-    '200',
-    '--test-subset',
-    '100',
-    '--batch-size',
-    '50',
-    '--out',
-    dir,
-    '--json',
-  ]);
+  const t = await run(['train', ...TINY_TRAIN_ARGS, '--epochs', '1', '--out', dir, '--json']);
   assert.equal(t.code, 0, t.err.join('\n'));
   const trained = JSON.parse(t.out[0]);
   assert.deepEqual(Object.keys(trained).sort(), ['epochs', 'nTest', 'out', 'score', 'seconds', 'testAcc', 'trainAcc']);

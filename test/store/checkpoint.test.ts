@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
 import { readSafetensors, writeSafetensors } from '../../src/store/safetensors.ts';
+import { TINY_TRAIN_ARGS } from '../helpers.ts';
 
 async function run(argv: string[]) {
   const out: string[] = [];
@@ -15,32 +16,7 @@ async function run(argv: string[]) {
 
 test('a checkpoint with a NaN or infinite weight is refused, naming the file and the tensor', async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'spurlab-ckpt-')), 'run');
-  const t = await run([
-    'train',
-    '--dataset',
-    'mnist',
-    '--pattern',
-    'R3',
-    '--n',
-    '3',
-    '--target',
-    '0',
-    '--seed',
-    '0',
-    '--model',
-    'MLP',
-    '--epochs',
-    '1',
-    '--train-subset',
-    '200',
-    '--test-subset',
-    '100',
-    '--batch-size',
-    '50',
-    '--out',
-    dir,
-    '--json',
-  ]);
+  const t = await run(['train', ...TINY_TRAIN_ARGS, '--epochs', '1', '--out', dir, '--json']);
   assert.equal(t.code, 0, t.err.join('\n'));
   const path = join(dir, 'model.safetensors');
   const { tensors, metadata } = readSafetensors(path);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
 import { makeTrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/trainer.ts';
+import { TINY_TRAIN_ARGS } from '../helpers.ts';
 
 async function run(argv: string[]) {
   const out: string[] = [];
@@ -14,26 +15,7 @@ async function run(argv: string[]) {
   return { code, out, err };
 }
 
-const base = [
-  '--dataset',
-  'mnist',
-  '--pattern',
-  'R3',
-  '--n',
-  '3',
-  '--target',
-  '0',
-  '--seed',
-  '0',
-  '--model',
-  'MLP',
-  '--train-subset',
-  '200',
-  '--test-subset',
-  '100',
-  '--batch-size',
-  '50',
-];
+const base = TINY_TRAIN_ARGS;
 
 test('train --out refuses to replace a run of another config unless --force; the same config is finished or resumable', async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'spurlab-rundir-')), 'R');

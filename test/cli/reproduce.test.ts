@@ -26,8 +26,8 @@ test('reproduce --dry-run lists the six findings with their runs and the time he
   assert.match(text, /\(2\) Pattern norm against score: 210 runs \(210 train\); 210 shared with \(1\); 0 already done, nothing to run/);
   assert.match(text, /\(4\) Deletion: 36 runs \(9 train, 27 forget\); 9 shared with \(1\)/);
   assert.match(text, /same runs: spurlab sweep reproduce-fast-mitigations/);
-  assert.match(text, /not in this sweep: LiRA/);
-  assert.match(text, /total: 492 distinct runs, 492 to run; estimated \d/);
+  assert.match(text, /\(5\) Membership inference: 216 runs \(192 lira-shadow, 12 mia, 12 lira\); 0 already done, 216 to run/);
+  assert.match(text, /total: 696 distinct runs, 696 to run; estimated \d/);
 });
 
 test('reproduce --dry-run --json at the paper budget, one finding', async () => {
@@ -50,7 +50,7 @@ test('an interrupted reproduction: the dry run counts the recorded runs and leav
   const path = join(tmp(), 'results.db');
   const [plan] = planReproduction('fast', ['mia']);
   const store = ResultsStore.open(path);
-  for (const run of plan.runs.slice(0, 5)) {
+  for (const run of plan.runs.filter((r) => r.kind === 'mia').slice(0, 5)) {
     const result = { n: 1, attackAcc: 0.6, attackAccSpurious: 0.8, auc: 0.6, tprAt1Fpr: 0.02, targetTestAcc: 0.9, details: {} };
     const o = await store.runOnce({ key: run.key, config: findKind(run.kind).storeConfig(run.config as never), kind: run.kind }, () => ({ result }));
     assert.equal(o.status, 'ran');
@@ -60,7 +60,7 @@ test('an interrupted reproduction: the dry run counts the recorded runs and leav
   const r = await runCommandDirect(reproduceCommand, ['--dry-run', '--json', '--only', '5', '--store', path]);
   assert.equal(r.code, 0, r.err.join('\n'));
   const f = JSON.parse(r.out[0]).findings[0];
-  assert.deepEqual({ runs: f.runs, done: f.done, remaining: f.remaining }, { runs: 12, done: 5, remaining: 7 });
+  assert.deepEqual({ runs: f.runs, done: f.done, remaining: f.remaining }, { runs: 216, done: 5, remaining: 211 });
   assert.equal(statSync(path).mtimeMs, before);
 });
 

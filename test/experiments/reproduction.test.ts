@@ -21,14 +21,16 @@ const PATTERNS = ['S1', 'S2', 'S3', 'R1', 'R2', 'R3', 'Co'];
 // datasets x patterns x n x seeds; architectures: models x patterns x n x seeds, each
 // trained and measured (sensitivity); deletion: n x seeds x 3 methods plus their base
 // runs; mia: n x seeds (x targets x optimizers x datasets for the paper); mitigations:
-// n x seeds x (1 baseline + 3 mitigations x their non-zero values).
+// n x seeds x (1 baseline + 3 mitigations x their non-zero values); mia also runs LiRA:
+// n x seeds x K = 16 shadow models and one attack per setting (the paper budget: the
+// paper-lira preset, R3 and S3, n = 1, 3, 10, 100, seed 0).
 const EXPECTED: Record<Budget, Record<FindingId, Record<string, number>>> = {
   fast: {
     examples: { train: 2 * 7 * 5 * 3 },
     norm: { train: 2 * 7 * 5 * 3 },
     architectures: { train: 5 * 2 * 3 * 3, sensitivity: 5 * 2 * 3 * 3 },
     deletion: { train: 3 * 3, forget: 3 * 3 * 3 },
-    mia: { mia: 4 * 3 },
+    mia: { mia: 4 * 3, 'lira-shadow': 4 * 3 * 16, lira: 4 * 3 },
     mitigations: { train: 3 * 3 * (1 + 3 * 3) },
   },
   paper: {
@@ -36,7 +38,7 @@ const EXPECTED: Record<Budget, Record<FindingId, Record<string, number>>> = {
     norm: { train: 2 * 7 * 9 * 5 },
     architectures: { train: 5 * 2 * 7 * 5, sensitivity: 5 * 2 * 7 * 5 },
     deletion: { train: 2 * 3 * 5, forget: 2 * 3 * 5 * 3 },
-    mia: { mia: 2 * 7 * 2 * 10 * 2 },
+    mia: { mia: 2 * 7 * 2 * 10 * 2, 'lira-shadow': 2 * 4 * 16, lira: 2 * 4 },
     mitigations: { train: 4 * 5 * (1 + 3 * 5) },
   },
 };
@@ -56,7 +58,9 @@ test("fast runs use 3 seeds and 5 epochs, paper runs the paper's seeds and 70 ep
       const epochs = new Set(p.runs.map((r) => (r.config as { epochs: number }).epochs));
       const wantSeeds = budget === 'fast' ? 3 : p.finding.id === 'mia' ? 10 : 5;
       assert.equal(seeds.size, wantSeeds, `${budget} ${p.finding.id} seeds`);
-      assert.deepEqual([...epochs], [budget === 'fast' ? 5 : 70], `${budget} ${p.finding.id} epochs`);
+      // LiRA's shadow models train 20 epochs at the paper budget (the paper-lira preset)
+      const wantEpochs = budget === 'fast' ? [5] : p.finding.id === 'mia' ? [70, 20] : [70];
+      assert.deepEqual([...epochs].sort(), wantEpochs.sort(), `${budget} ${p.finding.id} epochs`);
     }
   }
 });
@@ -107,7 +111,7 @@ test("a finding's runs are the runs of its preset, and the paper budget is the p
   const presetKeys = (...names: string[]) => new Set(names.flatMap((n) => planSweep(loadSweepSpec(n)).map((r) => r.key)));
   assert.deepEqual(paper.examples, presetKeys('paper-mnist-patterns', 'paper-fashion-patterns'));
   assert.deepEqual(paper.deletion, presetKeys('paper-deletion'));
-  assert.deepEqual(paper.mia, presetKeys('paper-mia'));
+  assert.deepEqual(paper.mia, presetKeys('paper-mia', 'paper-lira'));
   assert.deepEqual(paper.mitigations, presetKeys('paper-mitigation-weight-decay', 'paper-mitigation-input-noise', 'paper-mitigation-clipping'));
   const arch = presetKeys('paper-architectures');
   for (const k of arch) assert.ok(paper.architectures.has(k));
@@ -156,6 +160,20 @@ test('the fast pieces are the runs of hand-written sweep files of the same setti
           lr: 0.01,
           epochs: 5,
           trainLimit: 20000,
+        },
+        {
+          kind: 'lira',
+          dataset: 'mnist',
+          pattern: 'R3',
+          n: [1, 3, 10, 100],
+          target: 0,
+          seed: [0, 1, 2],
+          model: 'LargeMLP',
+          optimizer: 'adam',
+          lr: 0.01,
+          epochs: 5,
+          trainLimit: 20000,
+          shadows: 16,
         },
       ]),
     ),

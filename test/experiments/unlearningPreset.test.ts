@@ -29,3 +29,11 @@ test('the unlearning preset: 2 models x 2 patterns x 3 n x 3 seeds x 8 methods o
   assert.deepEqual([cfg.epochs, cfg.dataset], [20, 'mnist']);
   assert.deepEqual([...new Set(forget.map((r) => (r.config as { model: string }).model))], ['LargeMLP', 'CNN002']);
 });
+
+test("unlearning-largemlp is the unlearning preset's LargeMLP runs, the same keys", () => {
+  const all = planSweep(loadSweepSpec('unlearning'));
+  const mlp = planSweep(loadSweepSpec('unlearning-largemlp'));
+  const want = all.filter((r) => (r.config as { model: string }).model === 'LargeMLP').map((r) => r.key);
+  assert.deepEqual(new Set(mlp.map((r) => r.key)), new Set(want));
+  assert.equal(mlp.length, 36 + 2 * 3 * 3 * UNLEARN_METHODS.length);
+});

@@ -6,8 +6,8 @@
 // The paper budget is the paper's presets (presets.ts) unchanged. The fast budget
 // derives from them by overriding values, so the two budgets cannot drift apart in
 // anything but what the override says: 3 seeds, 5 epochs on a 10,000-image training
-// subset (mia: 20,000 images split into two halves), fewer n and mitigation values,
-// MNIST only for deletion and membership inference.
+// subset (mia: 20,000 images split into two halves; LiRA: a pool of 20,000, R3 only),
+// fewer n and mitigation values, MNIST only for deletion and membership inference.
 import type { Grid, GridValue, SweepSpec } from './spec.ts';
 import { PRESETS } from './presets.ts';
 
@@ -59,8 +59,6 @@ export const FINDINGS: readonly Finding[] = [
     number: 5,
     title: 'Membership inference',
     claim: 'Rare spurious examples are exposed: a shadow-model membership attack flags them as members more often than other training examples.',
-    outsideStore:
-      'LiRA (spurlab lira) is not a store kind yet: run `spurlab lira --dataset mnist --n N --seed S` per setting; its numbers are not part of this sweep',
   },
   {
     id: 'mitigations',
@@ -103,7 +101,7 @@ const PAPER_GRIDS: Record<FindingId, () => Grid[]> = {
   norm: () => gridsOf('paper-mnist-patterns', 'paper-fashion-patterns'),
   architectures: () => withSensitivity(gridsOf('paper-architectures')),
   deletion: () => gridsOf('paper-deletion'),
-  mia: () => gridsOf('paper-mia'),
+  mia: () => gridsOf('paper-mia', 'paper-lira'),
   mitigations: () => gridsOf('paper-mitigation-weight-decay', 'paper-mitigation-input-noise', 'paper-mitigation-clipping'),
 };
 
@@ -116,11 +114,14 @@ const FAST_GRIDS: Record<FindingId, () => Grid[]> = {
       PAPER_GRIDS.deletion().filter((g) => hasValue(g, 'dataset', 'mnist')),
       { ...FAST_TRAIN, n: [3, 10, 100] },
     ),
-  mia: () =>
-    withValues(
-      PAPER_GRIDS.mia().filter((g) => hasValue(g, 'optimizer', 'adam')),
+  mia: () => [
+    ...withValues(
+      gridsOf('paper-mia').filter((g) => hasValue(g, 'optimizer', 'adam')),
       { ...FAST_MIA, dataset: 'mnist', target: 0, n: [1, 3, 10, 100] },
     ),
+    // LiRA on the same pool size and schedule, R3 only, K = 16 shadow models per setting
+    ...withValues(gridsOf('paper-lira'), { ...FAST_MIA, pattern: 'R3', n: [1, 3, 10, 100] }),
+  ],
   mitigations: () => withValues(PAPER_GRIDS.mitigations(), { ...FAST_TRAIN, n: [0, 10, 100] }).map((g) => ({ ...g, ...fastMitigationValues(g) })),
 };
 

@@ -10,7 +10,7 @@ import { isUnlearnMethod, METHODS, type UnlearnOptions } from '../../forget/unle
 import { forgetConfig, forgetKind } from '../../experiments/kinds/forget.ts';
 import { kindKey } from '../../experiments/kinds/index.ts';
 import { configKey, givenRunDir, resultOf, runInStore } from '../../experiments/sweep.ts';
-import { SCALINGS, type Scaling } from '../../forget/lissa.ts';
+import { AVERAGINGS, type Averaging, SCALINGS, type Scaling } from '../../forget/lissa.ts';
 import { INFLUENCE_MODES, type InfluenceMode } from '../../forget/groupInfluence.ts';
 import { loadCheckpoint, metadataJson } from '../../store/checkpoint.ts';
 import { ResultsStore } from '../../store/results.ts';
@@ -23,8 +23,8 @@ import { cleanedConfig } from '../../forget/forget.ts';
 import type { RunContext } from '../../experiments/kinds/index.ts';
 import { train } from '../../train/trainer.ts';
 
-const USAGE = `spurlab forget <run DIR> --method incremental|influence|retrain|${METHODS.map((m) => m.name).join('|')} [--lr X]
-       [--damp 0.01] [--scale 25|auto] [--depth D] [--repeats 10] [--scaling reference|textbook] [--mode fast|reference]
+const USAGE = `spurlab forget <run DIR> --method incremental|influence|retrain|${METHODS.map((m) => m.name).join('|')} [--lr X] [--more-epochs E]
+       [--damp 0.01] [--scale 25|auto] [--depth D] [--repeats 10] [--scaling reference|textbook] [--average mean|reference] [--mode fast|reference]
        [--seed S] [--with-retrain] [--out DIR] [--store PATH] [--data-dir DIR] [--json]
    unlearning methods (always compared with the retrained model; each takes the options of its defaults):
        [--epochs E] [--batch B] [--forget-batch B] [--momentum M] [--weight-decay W] [--alpha A] [--gamma G]
@@ -87,6 +87,8 @@ export function forgetOptionsFrom(args: ParsedArgs, method?: string): ForgetOpti
   o.repeats = num('repeats', posInt, 'a positive integer');
   o.seed = num('seed', (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff, 'an integer in [0, 2^32)');
   o.scaling = choice<Scaling>(args, 'scaling', SCALINGS);
+  o.average = choice<Averaging>(args, 'average', AVERAGINGS);
+  o.moreEpochs = num('more-epochs', posInt, 'a positive integer (epochs of incremental retraining; the reference: 1)');
   o.mode = choice<InfluenceMode>(args, 'mode', INFLUENCE_MODES);
   if (flag(args, 'with-retrain')) o.withRetrain = true;
   for (const k of Object.keys(o) as (keyof ForgetOptions)[]) if (o[k] === undefined) delete o[k];
@@ -192,6 +194,8 @@ export const forgetCommand: Command = {
     depth: { type: 'string' },
     repeats: { type: 'string' },
     scaling: { type: 'string' },
+    average: { type: 'string' },
+    'more-epochs': { type: 'string' },
     mode: { type: 'string' },
     seed: { type: 'string' },
     'with-retrain': { type: 'boolean' },

@@ -19,7 +19,6 @@ import {
   currentOwner,
   GROUP_COLUMN_TYPES,
   GROUP_COLUMNS,
-  type GroupColumn,
   type ImportedRun,
   type RunFilter,
   type RunOwner,

@@ -183,14 +183,21 @@ export async function buildReproductionReport(store: ResultsStore, opts: Reprodu
   ];
   for (const a of assessed) {
     const f = a.plan.finding;
-    const time = wallTime(a.done);
+    // the time of the runs this finding adds (shared runs count under the finding that has them first)
+    const own = new Set(a.plan.newRuns.map((r) => r.key));
+    const ownDone = a.done.filter((r) => own.has(r.key));
+    const time = wallTime(ownDone);
     lines.push(`## ${heading(a)}`, '');
     lines.push(`**The paper's claim.** ${f.claim}`, '');
     lines.push(
       `**Runs.** ${a.done.length} of ${a.plan.runs.length} done (${kindsText(a.plan.runs)} planned)` +
         (a.plan.reuses.length > 0 ? `, some shared with finding ${a.plan.reuses.map((id) => FINDING_IDS.indexOf(id) + 1).join(', ')}` : '') +
         `; the same runs as \`spurlab sweep ${a.plan.sweep.name}\`.` +
-        (a.done.length > 0 ? ` Wall time ${formatDuration(time.span)}, run time ${formatDuration(time.busy)}.` : ''),
+        (ownDone.length > 0
+          ? ` Its own ${ownDone.length} runs: wall time ${formatDuration(time.span)}, run time ${formatDuration(time.busy)}.`
+          : a.done.length > 0
+            ? ' All its runs belong to an earlier finding.'
+            : ''),
       '',
     );
     lines.push(`**Verdict: ${verdictText(a)}.** ${a.assessment.reason}`, '');

@@ -123,7 +123,7 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
 export function commandHelp(cmd: Command): string {
   const lines = [`usage: ${cmd.usage}`, '', cmd.summary];
   const rows = Object.entries(cmd.options).map(([name, s]) => {
-    const m = s.help && s.type === 'string' ? /^([A-Za-z][\w|.-]*): (.*)$/.exec(s.help) : null;
+    const m = s.help && s.type === 'string' ? /^([A-Za-z][\w|.,-]*): (.*)$/.exec(s.help) : null;
     const left = `--${name}${s.type === 'string' ? ` ${m ? m[1] : 'X'}` : ''}`;
     const text = m ? m[2] : (s.help ?? '');
     const def = s.defaultText ?? (s.type === 'boolean' ? 'off' : undefined);

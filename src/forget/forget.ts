@@ -119,6 +119,9 @@ export function referenceDepth(dataset: string, k: number): number {
   return dataset.startsWith('cifar') || k >= 100 ? 1000 : 2000;
 }
 
+/** The reference's LiSSA settings for group influence (scale and depth depend on the run). */
+export const FORGET_DEFAULTS = { damp: 0.01, repeats: 10, scaling: 'reference', mode: 'fast', seed: 0 } as const;
+
 /** Fills the reference defaults and checks every option, naming the bad value. */
 export function resolveForgetOptions(
   cfg: TrainConfig,
@@ -128,13 +131,13 @@ export function resolveForgetOptions(
   const r = {
     unlearn: o.unlearn ?? {},
     lr: o.lr,
-    damp: o.damp ?? 0.01,
+    damp: o.damp ?? FORGET_DEFAULTS.damp,
     scale: o.scale ?? referenceScale(cfg.dataset),
     depth: o.depth ?? referenceDepth(cfg.dataset, k),
-    repeats: o.repeats ?? 10,
-    scaling: o.scaling ?? 'reference',
-    mode: o.mode ?? 'fast',
-    seed: o.seed ?? 0,
+    repeats: o.repeats ?? FORGET_DEFAULTS.repeats,
+    scaling: o.scaling ?? FORGET_DEFAULTS.scaling,
+    mode: o.mode ?? FORGET_DEFAULTS.mode,
+    seed: o.seed ?? FORGET_DEFAULTS.seed,
     engine: o.engine ?? 'auto',
     withRetrain: o.withRetrain ?? false,
   };

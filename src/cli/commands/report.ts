@@ -34,10 +34,11 @@ export const reportCommand: Command = {
   summary: 'Write the report (HTML, SVG/PNG charts, Markdown/LaTeX tables) from a results store.',
   usage: USAGE,
   options: {
-    store: { type: 'string' },
-    out: { type: 'string' },
-    json: { type: 'boolean' },
+    store: { type: 'string', help: 'PATH: the results store (or a directory holding results.db)', defaultText: DEFAULT_RESULTS_PATH },
+    out: { type: 'string', help: 'DIR: where report.html, charts/ and tables/ go (created if missing)', defaultText: 'required' },
+    json: { type: 'boolean', help: 'print the sections, files and what is missing as one JSON line' },
   },
+  example: 'spurlab report --store spurlab-results/results.db --out spurlab-results/report',
   async run(args, io) {
     const out = stringOption(args, 'out');
     if (!out) throw new UserError(`report: --out DIR is required\nusage: ${USAGE}`);

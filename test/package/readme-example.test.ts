@@ -153,6 +153,7 @@ test('the README example runs from the packed package with plain Node, and its t
       join(project, 'check.ts'),
       [
         "import { makeTrainConfig, tensor, scoreRun, ResultsStore, type TrainConfig, type SpuriousScore } from 'spurlab';",
+        "import { DETECT_DEFAULTS, detectScores, liraKind, runLira, type DetectOptions, type LiraResult } from 'spurlab';",
         "const config: TrainConfig = makeTrainConfig({ data: 'mnistv8-3-0-0', epochs: 1 });",
         'const epochs: number = config.epochs;',
         'const shape: readonly number[] = tensor([[1, 2], [3, 4]]).shape;',
@@ -163,7 +164,14 @@ test('the README example runs from the packed package with plain Node, and its t
         'const wrong: string = config.epochs;',
         '// @ts-expect-error: no such option',
         "makeTrainConfig({ data: 'mnistv8-3-0-0', epoch: 1 });",
-        'export const used: unknown[] = [epochs, shape, s, store, wrong, null as SpuriousScore | null];',
+        'const detectOptions: DetectOptions = { ...DETECT_DEFAULTS, depth: 10 };',
+        "type Auc = LiraResult['spurious']['auc'];",
+        'const auc: Auc = 0.5;',
+        'const liraRun: typeof runLira = runLira;',
+        'const kindName: string = liraKind.name;',
+        '// @ts-expect-error: a detection method is named by a string',
+        'detectScores(3, null as never);',
+        'export const used: unknown[] = [epochs, shape, s, store, wrong, null as SpuriousScore | null, detectOptions, auc, liraRun, kindName];',
         '',
       ].join('\n'),
     );

@@ -50,7 +50,11 @@ export const reproduceCommand: Command = {
   summary: "Run the sweeps behind each of the paper's six findings into the results store (resumable; --dry-run lists them with the time here).",
   usage: USAGE,
   options: {
-    budget: { type: 'string', help: "fast|paper: fast: 3 seeds, 5 epochs on a 10,000-image subset; paper: the paper's grids", defaultText: 'fast' },
+    budget: {
+      type: 'string',
+      help: "fast|paper: fast: 3 seeds, 5 epochs on 10,000-image subsets, fewer n and values; paper: the paper's grids",
+      defaultText: 'fast',
+    },
     only: { type: 'string', help: 'FINDING,...: only these findings (names or numbers 1-6)', defaultText: 'all six' },
     'dry-run': { type: 'boolean', help: 'list the findings with their runs, those already done and the time here; run nothing' },
     ...Object.fromEntries(PASSED_ON.map((name) => [name, sweepCommand.options[name]])),

@@ -26,7 +26,7 @@ const probe: Command = {
   usage: 'spurlab probe [--lr X] [--json]',
   options: {
     lr: { type: 'string', help: 'X: learning rate', defaultText: '0.01' },
-    'batch-size': { type: 'string' },
+    'batch-size': { type: 'string', help: 'B: examples per step', defaultText: '128' },
     json: { type: 'boolean', help: 'JSON output' },
   },
   example: 'spurlab probe --lr 0.1',

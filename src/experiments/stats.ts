@@ -101,6 +101,21 @@ export function welchTTest(a: ArrayLike<number>, b: ArrayLike<number>, alternati
   return { t, df, pValue: Number.isNaN(t) ? NaN : tPValue(t, df, alternative) };
 }
 
+/**
+ * Student's one-sample t-test of mean(x) - mu (scipy.stats.ttest_1samp): for statistics
+ * over runs that pair up per seed (a difference, or a correlation computed per seed).
+ * Fewer than 2 values: NaN. No spread: t = +-Infinity when the mean differs from mu,
+ * NaN when it equals it, as in scipy.
+ */
+export function oneSampleTTest(x: ArrayLike<number>, mu = 0, alternative: Alternative = 'two-sided'): TTestResult {
+  const n = x.length;
+  if (n < 2) return { t: NaN, df: NaN, pValue: NaN };
+  const d = mean(x) - mu;
+  const se = standardError(x);
+  const t = se === 0 ? (d === 0 ? NaN : d > 0 ? Infinity : -Infinity) : d / se;
+  return { t, df: n - 1, pValue: Number.isNaN(t) ? NaN : tPValue(t, n - 1, alternative) };
+}
+
 function isConstant(x: ArrayLike<number>): boolean {
   for (let i = 1; i < x.length; i++) if (x[i] !== x[0]) return false;
   return true;

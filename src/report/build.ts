@@ -98,6 +98,23 @@ function writeTable(w: Writer, outDir: string, table: Table): HtmlTable {
   };
 }
 
+/**
+ * One chart as <dir>/<name>.svg and, unless png is false, .png: for documents other than
+ * the report page (the reproduction's Markdown). Returns the files and chart warnings.
+ */
+export async function writeChartFiles(dir: string, chart: ReportChart, png = true): Promise<{ files: string[]; warnings: string[] }> {
+  const w = newWriter({ png });
+  const { svg, warnings } = await renderSvgWithWarnings(chart.spec, chart.name);
+  writeFile(w, join(dir, `${chart.name}.svg`), svg);
+  if (w.png) writeFile(w, join(dir, `${chart.name}.png`), renderPng(svg, w.pngScale));
+  return { files: w.files, warnings: [...w.warnings, ...warnings.map((m) => `chart ${chart.name}: ${m}`)] };
+}
+
+/** Replaces a text file by rename (a reader never sees half of it). */
+export function writeTextFile(path: string, text: string): void {
+  replaceFile(path, text);
+}
+
 function newWriter(opts: BuildReportOptions): Writer {
   const w: Writer = { files: [], warnings: [], png: opts.png ?? true, pngScale: opts.pngScale ?? 2 };
   if (w.png && !pngTextRenders()) w.warnings.push(FONT_WARNING);

@@ -162,13 +162,17 @@ function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
   return [...groups.values()];
 }
 
-function collectTrain(store: ResultsStore, runs: RunRecord[]): Pick<ReportData, 'train' | 'trainSummaries' | 'trainGroupBy'> {
+function collectTrain(
+  store: ResultsStore,
+  runs: RunRecord[],
+  onlyKeys?: ReadonlySet<string>,
+): Pick<ReportData, 'train' | 'trainSummaries' | 'trainGroupBy'> {
   const keys = new Set(runs.flatMap((r) => Object.keys(r.config)));
   if (!keys.has('n')) return { train: [], trainSummaries: [], trainGroupBy: [] };
   // n last, so the store's ORDER BY lists each setting's n values together.
   // The data seed and the model seed both index runs of one setting: a setting is everything else.
   const trainGroupBy = [...orderedFields([...keys].filter((k) => !RUN_SEEDS.includes(k) && k !== 'n' && GROUPABLE.test(k))), 'n'];
-  const trainSummaries = summarizeWithBaseline(store, trainGroupBy, { kind: 'train' });
+  const trainSummaries = summarizeWithBaseline(store, trainGroupBy, { kind: 'train' }, onlyKeys ? { onlyKeys } : {});
   const train = trainSummaries
     .filter((s) => typeof s.group.n === 'number')
     .map((s): TrainSetting => {
@@ -311,14 +315,20 @@ function collectWeights(runs: RunRecord[]): WeightMap[] {
   return maps;
 }
 
+export interface CollectOptions {
+  /** Only these runs (e.g. one finding's of a reproduction), not everything the store holds. */
+  onlyKeys?: ReadonlySet<string>;
+}
+
 /** Everything the report draws, from the store's done runs. */
-export function collectReportData(store: ResultsStore): ReportData {
-  const done = store.list({ status: 'done' });
+export function collectReportData(store: ResultsStore, opts: CollectOptions = {}): ReportData {
+  const { onlyKeys } = opts;
+  const done = store.list({ status: 'done' }).filter((r) => !onlyKeys || onlyKeys.has(r.key));
   const runsByKind: Record<string, number> = {};
   for (const r of done) runsByKind[r.kind] = (runsByKind[r.kind] ?? 0) + 1;
   const ofKind = (kind: string): RunRecord[] => done.filter((r) => r.kind === kind && r.result !== null);
   return {
-    ...collectTrain(store, ofKind('train')),
+    ...collectTrain(store, ofKind('train'), onlyKeys),
     forget: collectForget(ofKind('forget').filter((r) => !isUnlearnMethod(String(r.config.method)))),
     unlearning: unlearningRows(ofKind('forget')),
     mia: collectMia(ofKind('mia')),

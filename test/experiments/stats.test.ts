@@ -12,6 +12,7 @@ import {
   spearman,
   standardError,
   welchTTest,
+  oneSampleTTest,
   type Alternative,
 } from '../../src/experiments/stats.ts';
 
@@ -57,6 +58,7 @@ const golden = JSON.parse(readFileSync(new URL('../golden/scipy_stats.json', imp
   mannwhitneyu: CorrCase[];
   permutation: CorrCase[];
   bootstrap: { name: string; x: GoldenVector; level: number; low: number; high: number; std: number }[];
+  ttest_1samp: (CorrCase & { mu: number })[];
 };
 
 function num(v: GoldenNumber): number {
@@ -82,7 +84,7 @@ function assertClose(actual: number, expected: number, rtol: number, what: strin
 
 test('golden file identifies itself', () => {
   assert.equal(golden.magic, 'spurlab-golden-scipy-stats');
-  assert.equal(golden.version, 2);
+  assert.equal(golden.version, 3);
   assert.equal(golden.generator, 'test/golden/make_scipy_stats.py');
 });
 
@@ -98,6 +100,18 @@ test("Welch's t-test matches scipy.stats.ttest_ind(equal_var=False)", () => {
       assertClose(got.df, num(c.df), STAT_RTOL, `${c.name} df`);
     }
   }
+});
+
+test('the one-sample t-test matches scipy.stats.ttest_1samp', () => {
+  for (const c of golden.ttest_1samp) {
+    for (const alt of ALTERNATIVES) {
+      const expected = c[alt] as { t: GoldenNumber; pValue: GoldenNumber };
+      const got = oneSampleTTest(vector(c.x), c.mu, alt);
+      assertClose(got.t, num(expected.t), STAT_RTOL, `${c.name} [${alt}] t`);
+      assertClose(got.pValue, num(expected.pValue), P_RTOL, `${c.name} [${alt}] p`);
+    }
+  }
+  assert.ok(Number.isNaN(oneSampleTTest([0.4]).pValue), 'one value: no test');
 });
 
 test('Welch on 0/1 vectors works on Uint8Array as stored per image', () => {

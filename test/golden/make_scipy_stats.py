@@ -16,7 +16,7 @@ import scipy
 import scipy.stats as st
 
 MAGIC = "spurlab-golden-scipy-stats"
-VERSION = 2
+VERSION = 3
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scipy_stats.json")
 
 warnings.simplefilter("ignore")  # constant inputs warn; their nan results are the point
@@ -95,6 +95,14 @@ def bootstrap_case(name, x, level=0.95):
                      vectorized=True, random_state=np.random.RandomState(7))
     return {"name": name, "x": vec(x), "level": level, "low": num(r.confidence_interval.low),
             "high": num(r.confidence_interval.high), "std": num(np.std(x, ddof=1))}
+
+
+def one_sample_case(name, x, mu=0.0):
+    case = {"name": name, "x": vec(x), "mu": mu}
+    for alt in ("two-sided", "greater", "less"):
+        r = st.ttest_1samp(np.asarray(x, float), mu, alternative=alt)
+        case[alt] = {"t": num(r.statistic), "pValue": num(r.pvalue)}
+    return case
 
 
 def describe_case(name, x):
@@ -178,6 +186,17 @@ def main():
         bootstrap_case("20 normal, 90%", rng.normal(0.4, 0.1, 20), level=0.9),
     ]
 
+    # Per-seed differences and correlations the reproduction tests over runs (fixed
+    # vectors, no draws: the cases above keep their random numbers).
+    one_sample = [
+        one_sample_case("3 per-seed correlations", [0.62, 0.81, 0.44]),
+        one_sample_case("3 paired differences, one negative", [0.12, -0.03, 0.2]),
+        one_sample_case("5 values against mu 0.5", [0.61, 0.55, 0.7, 0.48, 0.66], mu=0.5),
+        one_sample_case("constant at mu (undefined)", [0.0, 0.0, 0.0]),
+        one_sample_case("constant above mu", [0.3, 0.3, 0.3]),
+        one_sample_case("n=2", [0.1, 0.4]),
+    ]
+
     doc = {
         "magic": MAGIC,
         "version": VERSION,
@@ -191,6 +210,7 @@ def main():
         "mannwhitneyu": mwu,
         "permutation": permutation,
         "bootstrap": bootstrap,
+        "ttest_1samp": one_sample,
     }
     with open(OUT, "w") as f:
         json.dump(doc, f, indent=1)

@@ -8,8 +8,13 @@ import { UserError } from '../../util/errors.ts';
 import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
 import { buildReport } from '../../report/build.ts';
 import { sweepCommand } from '../../report/catalog.ts';
+import { buildReproductionReport } from '../../report/reproduction/document.ts';
+import { parseBudget } from '../../experiments/reproduction.ts';
+import type { CliIo, ParsedArgs } from '../command.ts';
 
-const USAGE = 'spurlab report [--store PATH] --out DIR [--json]';
+const USAGE =
+  'spurlab report [--store PATH] --out DIR [--json]\n       spurlab report --reproduction [--budget fast|paper] [--store PATH] [--out FILE.md] [--json]';
+const REPRODUCTION_OUT = join('docs', 'REPRODUCTION.md');
 
 /**
  * The store's database file. A directory holding results.db is accepted too. A missing
@@ -35,11 +40,19 @@ export const reportCommand: Command = {
   usage: USAGE,
   options: {
     store: { type: 'string', help: 'PATH: the results store (or a directory holding results.db)', defaultText: DEFAULT_RESULTS_PATH },
-    out: { type: 'string', help: 'DIR: where report.html, charts/ and tables/ go (created if missing)', defaultText: 'required' },
-    json: { type: 'boolean', help: 'print the sections, files and what is missing as one JSON line' },
+    out: {
+      type: 'string',
+      help: 'DIR: where report.html, charts/ and tables/ go (created if missing); with --reproduction a FILE.md',
+      defaultText: `required; with --reproduction ${REPRODUCTION_OUT}`,
+    },
+    json: { type: 'boolean', help: 'print the result (sections, files, what is missing) as one JSON line' },
+    reproduction: { type: 'boolean', help: 'write the reproduction document instead: per finding the claim, its runs and the verdict' },
+    budget: { type: 'string', help: 'fast|paper: with --reproduction, the budget whose runs are read', defaultText: 'fast' },
   },
   example: 'spurlab report --store spurlab-results/results.db --out spurlab-results/report',
   async run(args, io) {
+    if (flag(args, 'reproduction')) return reproductionReport(args, io);
+    if (stringOption(args, 'budget') !== undefined) throw new UserError('report: --budget goes with --reproduction');
     const out = stringOption(args, 'out');
     if (!out) throw new UserError(`report: --out DIR is required\nusage: ${USAGE}`);
     if (args.positionals.length > 0) throw new UserError(`report: unexpected argument "${args.positionals[0]}"\nusage: ${USAGE}`);
@@ -77,3 +90,28 @@ export const reportCommand: Command = {
     }
   },
 };
+
+/** `report --reproduction`: docs/REPRODUCTION.md and its figures from the reproduction's runs in the store. */
+async function reproductionReport(args: ParsedArgs, io: CliIo): Promise<number> {
+  if (args.positionals.length > 0) throw new UserError(`report: unexpected argument "${args.positionals[0]}"\nusage: ${USAGE}`);
+  const budget = parseBudget(stringOption(args, 'budget'));
+  const out = stringOption(args, 'out', REPRODUCTION_OUT)!;
+  if (!out.endsWith('.md'))
+    throw new UserError(`--out ${out}: with --reproduction, expected a Markdown file name ending in .md (default ${REPRODUCTION_OUT})`);
+  if (existsSync(out) && statSync(out).isDirectory()) throw new UserError(`--out ${out}: is a directory; expected the Markdown file to write`);
+  const storeArg = stringOption(args, 'store', DEFAULT_RESULTS_PATH)!;
+  const store = ResultsStore.open(resolveStorePath(storeArg), { readonly: true });
+  try {
+    const result = await buildReproductionReport(store, { budget, out, storeLabel: storeArg });
+    if (flag(args, 'json')) {
+      io.out(JSON.stringify(result));
+      return 0;
+    }
+    for (const w of result.warnings) io.err(`warning: ${w}`);
+    io.out(`reproduction (${budget} budget): ${result.path}, ${result.files.length - 1} figure files`);
+    for (const f of result.findings) io.out(`  ${f.finding}: ${f.verdict} (${f.done} of ${f.runs} runs done)`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}

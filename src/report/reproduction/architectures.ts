@@ -1,0 +1,132 @@
+/**
+ * Finding 3, architectures: a model that reacts more to its input (a smaller area under
+ * the occlusion curve of its clean, n = 0, model) picks the pattern up more (a larger
+ * spurious score). Per seed, Spearman's rho over the architectures between the clean
+ * model's occlusion area and the score at n; then the mean rho over seeds and a
+ * one-sided one-sample t-test that it is below 0.
+ */
+import { oneSampleTTest, spearman } from '../../experiments/stats.ts';
+import type { RunRecord } from '../../store/results.ts';
+import { compareDisplay, compareFields, contextLabels } from '../settings.ts';
+import type { Table } from '../tables.ts';
+import {
+  ALPHA,
+  type Assessment,
+  type FindingRuns,
+  formatMeanSem,
+  formatP,
+  groupRuns,
+  listOf,
+  meanSemOf,
+  numberAt,
+  runsOfKind,
+  trainingContext,
+  verdictOf,
+} from './types.ts';
+
+interface ArchOutcome {
+  context: Record<string, string>;
+  n: number;
+  models: string[];
+  perSeed: number[];
+  p: number;
+}
+
+const contextOf = (r: RunRecord) => trainingContext(r.config, ['model', 'seed', 'n']);
+const at = (r: RunRecord) => JSON.stringify([contextOf(r), String(r.config.model), r.config.seed]);
+
+export function architectureOutcomes(runs: RunRecord[]): { outcomes: ArchOutcome[]; areas: Map<string, number> } {
+  const areas = new Map<string, number>();
+  for (const r of runsOfKind(runs, 'sensitivity')) if (numberAt(r.config, 'n') === 0) areas.set(at(r), numberAt(r.result, 'area'));
+  const trained = runsOfKind(runs, 'train').filter((r) => numberAt(r.config, 'n') > 0);
+  const settings = groupRuns(trained, (r) => JSON.stringify([contextOf(r), r.config.n]));
+  const outcomes: ArchOutcome[] = [];
+  for (const group of settings.values()) {
+    const perSeed: number[] = [];
+    for (const rs of groupRuns(group, (r) => String(r.config.seed)).values()) {
+      const pairs = rs
+        .map((r) => ({ area: areas.get(at(r)) ?? NaN, score: numberAt(r.result, 'score') }))
+        .filter((p) => Number.isFinite(p.area + p.score));
+      if (pairs.length < 3) continue;
+      const rho = spearman(
+        pairs.map((p) => p.area),
+        pairs.map((p) => p.score),
+      ).r;
+      if (Number.isFinite(rho)) perSeed.push(rho);
+    }
+    outcomes.push({
+      context: contextOf(group[0]),
+      n: numberAt(group[0].config, 'n'),
+      models: [...new Set(group.map((r) => String(r.config.model)))],
+      perSeed,
+      p: oneSampleTTest(perSeed, 0, 'less').pValue,
+    });
+  }
+  outcomes.sort((a, b) => compareFields(a.context, b.context) || a.n - b.n);
+  return { outcomes, areas };
+}
+
+/** Per architecture: the clean model's occlusion area and the score at each (pattern, n), mean ± SEM over seeds. */
+function modelTable(runs: RunRecord[], areas: Map<string, number>): Table {
+  const trained = runsOfKind(runs, 'train');
+  const models = [...new Set(trained.map((r) => String(r.config.model)))].sort(compareDisplay);
+  const columnsOf = [
+    ...groupRuns(
+      trained.filter((r) => numberAt(r.config, 'n') > 0),
+      (r) => `${r.config.pattern}|${r.config.n}`,
+    ).keys(),
+  ].sort();
+  const clean = trained.filter((r) => numberAt(r.config, 'n') === 0);
+  return {
+    name: 'reproduction-architectures',
+    caption:
+      'Occlusion area of the clean (n = 0) model and spurious score per architecture, mean ± SEM over seeds (smaller area: more input-sensitive)',
+    columns: [
+      { header: 'architecture', format: 'text' },
+      { header: 'occlusion area (clean)', format: 'text' },
+      ...columnsOf.map((c) => ({ header: `score ${c.replace('|', ', n = ')}`, format: 'text' as const })),
+    ],
+    rows: models.map((m) => [
+      m,
+      formatMeanSem(meanSemOf(clean.filter((r) => String(r.config.model) === m).map((r) => areas.get(at(r)) ?? NaN))),
+      ...columnsOf.map((c) =>
+        formatMeanSem(
+          meanSemOf(
+            trained.filter((r) => String(r.config.model) === m && `${r.config.pattern}|${r.config.n}` === c).map((r) => numberAt(r.result, 'score')),
+          ),
+        ),
+      ),
+    ]),
+  };
+}
+
+export function assessArchitectures(f: FindingRuns): Assessment {
+  const { outcomes, areas } = architectureOutcomes(f.done);
+  const { labels, common } = contextLabels(outcomes.map((o) => o.context));
+  const label = (o: ArchOutcome) => `${labels[outcomes.indexOf(o)] || 'all'}, n = ${o.n}`;
+  const table: Table = {
+    name: 'reproduction-architectures-correlation',
+    caption: `Spearman's rho over the architectures between the clean model's occlusion area and the spurious score, per seed (mean ± SEM), one-sided t-test over seeds that rho < 0 (${common})`,
+    columns: [
+      { header: 'setting', format: 'text' },
+      { header: 'architectures', format: 'int' },
+      { header: 'seeds', format: 'int' },
+      { header: 'rho per seed', format: 'text' },
+      { header: 'p (rho < 0, over seeds)', format: 'text' },
+    ],
+    rows: outcomes.map((o) => [label(o), o.models.length, o.perSeed.length, formatMeanSem(meanSemOf(o.perSeed)), formatP(o.p, 'no spread')]),
+  };
+  const tested = outcomes.filter((o) => o.perSeed.length >= 2);
+  const hits = tested.filter((o) => o.p < ALPHA);
+  const misses = tested.filter((o) => !hits.includes(o)).map((o) => `${label(o)} (rho ${meanSemOf(o.perSeed).mean.toFixed(2)})`);
+  const notes = areas.size === 0 ? ['No sensitivity runs of clean models are in the store: run `spurlab reproduce --only architectures`.'] : [];
+  return {
+    verdict: verdictOf(hits.length, tested.length),
+    reason:
+      `${hits.length} of ${tested.length} (pattern, n) settings have a negative rank correlation between occlusion area and score over seeds (p < ${ALPHA})` +
+      (misses.length > 0 ? `; not: ${listOf(misses)}.` : '.'),
+    tables: [modelTable(f.done, areas), table],
+    details: [],
+    notes,
+  };
+}

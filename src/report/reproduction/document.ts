@@ -1,0 +1,232 @@
+/**
+ * docs/REPRODUCTION.md from a results store (`spurlab report --reproduction`): for each
+ * of the paper's six findings its claim, the runs behind it, a verdict with the reason,
+ * the figures (the ordinary report's charts of exactly those runs) and the numbers. The
+ * runs are the reproduction's (experiments/reproduction.ts, one budget); other runs in
+ * the store are left out, so the document never mixes settings.
+ */
+import { cpus, totalmem } from 'node:os';
+import { basename, dirname, join, relative } from 'node:path';
+import { type Budget, FINDING_IDS, type FindingId, type FindingPlan, planReproduction } from '../../experiments/reproduction.ts';
+import type { ResultsStore, RunRecord } from '../../store/results.ts';
+import { version } from '../../version.ts';
+import { writeChartFiles, writeTextFile } from '../build.ts';
+import { collectReportData } from '../collect.ts';
+import { planReport, type ReportChart } from '../sections.ts';
+import { toMarkdown } from '../tables.ts';
+import { assessArchitectures } from './architectures.ts';
+import { assessDeletion } from './deletion.ts';
+import { assessExamples } from './examples.ts';
+import { assessMembership } from './membership.ts';
+import { assessMitigations } from './mitigations.ts';
+import { assessNorm } from './norm.ts';
+import { type Assessment, type FindingRuns, notRun, type Verdict } from './types.ts';
+
+const ASSESS: Record<FindingId, (f: FindingRuns) => Assessment> = {
+  examples: assessExamples,
+  norm: assessNorm,
+  architectures: assessArchitectures,
+  deletion: assessDeletion,
+  mia: assessMembership,
+  mitigations: assessMitigations,
+};
+
+/** The ordinary report's sections whose figures each finding shows. */
+const FIGURE_SECTIONS: Record<FindingId, string[]> = {
+  examples: ['patterns'],
+  norm: ['pattern-norm'],
+  architectures: ['architectures', 'sensitivity'],
+  deletion: ['deletion'],
+  mia: ['membership-inference', 'lira'],
+  mitigations: ['mitigation-weight-decay', 'mitigation-input-noise', 'mitigation-clipping'],
+};
+
+export interface ReproductionOptions {
+  budget: Budget;
+  /** The Markdown file; figures go to <its directory>/reproduction/. */
+  out: string;
+  png?: boolean;
+  /** Written into the header: how the store was named on the command line. */
+  storeLabel?: string;
+}
+
+export interface FindingSummary {
+  finding: FindingId;
+  verdict: Verdict;
+  reason: string;
+  runs: number;
+  done: number;
+  figures: string[];
+}
+
+export interface ReproductionResult {
+  path: string;
+  findings: FindingSummary[];
+  files: string[];
+  warnings: string[];
+}
+
+interface WallTime {
+  /** First start to last finish, seconds. */
+  span: number;
+  /** Sum of the runs' own times, seconds. */
+  busy: number;
+}
+
+function wallTime(runs: RunRecord[]): WallTime {
+  if (runs.length === 0) return { span: NaN, busy: NaN };
+  const start = Math.min(...runs.map((r) => Date.parse(r.startedAt)));
+  const end = Math.max(...runs.map((r) => Date.parse(r.finishedAt ?? r.heartbeatAt)));
+  return { span: (end - start) / 1000, busy: runs.reduce((s, r) => s + (r.seconds ?? 0), 0) };
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '–';
+  const m = Math.round(seconds / 60);
+  return m < 60 ? `${Math.max(1, m)} min` : `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
+const VERDICT_MARK: Record<Verdict, string> = {
+  reproduced: 'reproduced',
+  'partly reproduced': 'partly reproduced',
+  'not reproduced': 'not reproduced',
+  'not run': 'not run yet',
+};
+
+function kindsText(runs: { kind: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const r of runs) counts.set(r.kind, (counts.get(r.kind) ?? 0) + 1);
+  return [...counts.entries()].map(([k, c]) => `${c} ${k}`).join(', ');
+}
+
+function distinct(values: (string | null)[]): string {
+  const set = [...new Set(values.filter((v): v is string => v !== null))].sort();
+  return set.length > 0 ? set.join(', ') : '–';
+}
+
+interface Assessed {
+  plan: FindingPlan;
+  done: RunRecord[];
+  assessment: Assessment;
+  charts: ReportChart[];
+}
+
+function assess(store: ResultsStore, plan: FindingPlan): Assessed {
+  const keys = new Set(plan.runs.map((r) => r.key));
+  const done = store.list({ status: 'done' }).filter((r) => keys.has(r.key));
+  const command = `spurlab reproduce --budget ${plan.sweep.name.split('-')[1]} --only ${plan.finding.id}`;
+  if (done.length === 0) return { plan, done, assessment: notRun(command), charts: [] };
+  const data = collectReportData(store, { onlyKeys: keys });
+  const report = planReport(data);
+  const charts = report.sections
+    .filter((s) => FIGURE_SECTIONS[plan.finding.id].includes(s.id))
+    .flatMap((s) => s.charts)
+    .map((c) => ({ ...c, name: `${plan.finding.id}-${c.name}` }));
+  return { plan, done, assessment: ASSESS[plan.finding.id]({ plan, done, data }), charts };
+}
+
+/** Writes the document and its figures; returns what each finding's verdict is. */
+export async function buildReproductionReport(store: ResultsStore, opts: ReproductionOptions): Promise<ReproductionResult> {
+  const plans = planReproduction(opts.budget, FINDING_IDS);
+  const figureDir = join(dirname(opts.out), 'reproduction');
+  const files: string[] = [];
+  const warnings: string[] = [];
+  const assessed = plans.map((p) => assess(store, p));
+  const figureLinks = new Map<Assessed, string[]>();
+  for (const a of assessed) {
+    const links: string[] = [];
+    for (const chart of a.charts) {
+      const written = await writeChartFiles(figureDir, chart, opts.png ?? true);
+      files.push(...written.files);
+      warnings.push(...written.warnings);
+      const shown = written.files.find((f) => f.endsWith('.png')) ?? written.files[0];
+      links.push(relative(dirname(opts.out), shown).split('\\').join('/'));
+    }
+    figureLinks.set(a, links);
+  }
+  const allDone = [...new Map(assessed.flatMap((a) => a.done).map((r) => [r.key, r])).values()];
+  const allPlanned = new Set(plans.flatMap((p) => p.runs.map((r) => r.key)));
+  const total = wallTime(allDone);
+  const cpu = cpus();
+  const lines: string[] = [
+    '# Reproducing "Understanding Rare Spurious Correlations in Neural Networks"',
+    '',
+    `Generated by \`spurlab report --reproduction --budget ${opts.budget}\` (spurlab ${version}) from the results store \`${opts.storeLabel ?? store.path}\`. ` +
+      'Every number below comes from the runs of that store; rerunning the command on the same store gives the same document. ' +
+      'Tests are over runs (seeds), never over the test images of one model. A verdict counts the settings that show the claimed effect at p < 0.05: all of them "reproduced", at least half "partly reproduced", fewer "not reproduced".',
+    '',
+    `- Budget: **${opts.budget}** (${(plans[0]!.sweep.description ?? '').replace(/^[^:]*: /, '')}).`,
+    `- Runs: ${allDone.length} of ${allPlanned.size} planned runs done (${kindsText(allDone)}).`,
+    `- Code: runs recorded by spurlab ${distinct(allDone.map((r) => r.codeVersion))} on ${distinct(allDone.map((r) => r.host))}.`,
+    `- Wall time: ${formatDuration(total.span)} from the first run's start to the last one's end (${formatDuration(total.busy)} of run time, summed over runs).`,
+    `- This document was generated on ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}.`,
+    '- Where spurlab departs from the reference code, and why: [DEPARTURES.md](DEPARTURES.md).',
+    '',
+    '## Summary',
+    '',
+    '| | finding | verdict | runs done | reason |',
+    '|---:|:---|:---|---:|:---|',
+    ...assessed.map(
+      (a) =>
+        `| ${a.plan.finding.number} | [${a.plan.finding.title}](#${anchor(a)}) | ${VERDICT_MARK[a.assessment.verdict]} | ${a.done.length} of ${a.plan.runs.length} | ${a.assessment.reason.replace(/\|/g, '\\|')} |`,
+    ),
+    '',
+  ];
+  for (const a of assessed) {
+    const f = a.plan.finding;
+    const time = wallTime(a.done);
+    lines.push(`## ${heading(a)}`, '');
+    lines.push(`**The paper's claim.** ${f.claim}`, '');
+    lines.push(
+      `**Runs.** ${a.done.length} of ${a.plan.runs.length} done (${kindsText(a.plan.runs)} planned)` +
+        (a.plan.reuses.length > 0 ? `, some shared with finding ${a.plan.reuses.map((id) => FINDING_IDS.indexOf(id) + 1).join(', ')}` : '') +
+        `; the same runs as \`spurlab sweep ${a.plan.sweep.name}\`.` +
+        (a.done.length > 0 ? ` Wall time ${formatDuration(time.span)}, run time ${formatDuration(time.busy)}.` : ''),
+      '',
+    );
+    lines.push(`**Verdict: ${VERDICT_MARK[a.assessment.verdict]}.** ${a.assessment.reason}`, '');
+    for (const n of a.assessment.notes) lines.push(`${n}`, '');
+    for (const link of figureLinks.get(a) ?? []) lines.push(`![${f.title}: ${basename(link)}](${link})`, '');
+    for (const t of a.assessment.tables) lines.push(toMarkdown(t));
+    if (a.assessment.details.length > 0) {
+      lines.push('<details><summary>Every setting</summary>', '');
+      for (const t of a.assessment.details) lines.push(toMarkdown(t));
+      lines.push('</details>', '');
+    }
+  }
+  lines.push(
+    '## Regenerating',
+    '',
+    '```',
+    `spurlab reproduce --budget ${opts.budget}            # resumable: runs what the store lacks`,
+    `spurlab report --reproduction --budget ${opts.budget} --out ${basename(opts.out)}`,
+    '```',
+    '',
+  );
+  writeTextFile(opts.out, lines.join('\n'));
+  return {
+    path: opts.out,
+    findings: assessed.map((a) => ({
+      finding: a.plan.finding.id,
+      verdict: a.assessment.verdict,
+      reason: a.assessment.reason,
+      runs: a.plan.runs.length,
+      done: a.done.length,
+      figures: figureLinks.get(a) ?? [],
+    })),
+    files: [opts.out, ...files],
+    warnings,
+  };
+}
+
+function heading(a: Assessed): string {
+  return `(${a.plan.finding.number}) ${a.plan.finding.title}`;
+}
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as dashes. */
+function anchor(a: Assessed): string {
+  return heading(a)
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-');
+}

@@ -1,0 +1,183 @@
+// docs/REPRODUCTION.md from a store: the fast budget's planned runs recorded with made-up
+// results whose effects are known (every finding's claim holds, except that Fashion-MNIST
+// S1 needs n = 100 and gradient clipping lowers the score), so each verdict, its reason
+// and the tests over seeds can be checked; and an empty store gives "not run" throughout.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ResultsStore } from '../../src/store/results.ts';
+import { FINDING_IDS, planReproduction } from '../../src/experiments/reproduction.ts';
+import { findKind } from '../../src/experiments/kinds/index.ts';
+import { buildReproductionReport } from '../../src/report/reproduction/document.ts';
+import { verdictOf } from '../../src/report/reproduction/types.ts';
+import { runCommandDirect } from '../cli/runCommandDirect.ts';
+import { reportCommand } from '../../src/cli/commands/report.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'spurlab-reproduction-'));
+const PATTERNS = ['S1', 'S2', 'S3', 'R1', 'R2', 'R3', 'Co'];
+const AREAS: Record<string, number> = { MLP: 0.5, MLPv2: 0.4, LargeMLP: 0.3, LargeMLPv2: 0.2, CNN002: 0.6 };
+
+type Config = Record<string, unknown>;
+const num = (c: Config, k: string) => (typeof c[k] === 'number' ? (c[k] as number) : 0);
+
+// Seed-dependent wobble, so that every test over seeds has spread.
+const wobble = (seed: number, scale = 0.01) => scale * [0.3, -0.5, 0.9][seed % 3];
+
+function trainScore(c: Config): number {
+  const seed = num(c, 'seed');
+  const n = num(c, 'n');
+  const base = 0.02 + Math.abs(wobble(seed));
+  if (n === 0) return base;
+  if (c.model && c.model !== 'LargeMLP') return Math.min(1, 1 - AREAS[c.model as string] + wobble(seed, 0.02));
+  if (c.dataset === 'fashion' && c.pattern === 'S1' && n <= 10) return base + wobble(seed + 1, 0.005);
+  let score = 0.3 + 0.08 * PATTERNS.indexOf(String(c.pattern)) + wobble(seed);
+  score -= 2000 * num(c, 'weightDecay') * 1e-2 + 0.2 * num(c, 'inputNoise');
+  score -= 5 * num(c, 'gradClip'); // clipping lowers it too: against the paper
+  return score;
+}
+
+function resultOf(kind: string, c: Config): Record<string, unknown> {
+  const seed = num(c, 'seed');
+  switch (kind) {
+    case 'train':
+      return {
+        score: trainScore(c),
+        testAcc: 0.97 - num(c, 'weightDecay') * 2 + wobble(seed, 0.001),
+        patternNorm: 1 + PATTERNS.indexOf(String(c.pattern)),
+      };
+    case 'sensitivity':
+      return {
+        area: AREAS[String(c.model)] + wobble(seed, 0.01),
+        images: 500,
+        meanProb: 0.5,
+        inputGradNorm: 0.1,
+        ps: [0, 0.5, 1],
+        curve: [0.9, 0.5, 0.1],
+      };
+    case 'forget': {
+      const before = { score: 0.8 + wobble(seed), testAcc: 0.97 };
+      const retrain = { score: 0.05 + wobble(seed + 1), testAcc: 0.97 };
+      const after = c.method === 'retrain' ? retrain : { score: (c.method === 'incremental' ? 0.7 : 0.75) + wobble(seed + 2), testAcc: 0.96 };
+      return {
+        method: c.method,
+        before,
+        after,
+        retrain: c.method === 'retrain' ? null : retrain,
+        seconds: 1,
+        hvps: 0,
+        removed: num(c, 'n'),
+        trainSize: 10000,
+      };
+    }
+    case 'mia':
+      return {
+        n: num(c, 'n'),
+        attackAcc: 0.55,
+        attackAccSpurious: 0.8 + wobble(seed),
+        auc: 0.56,
+        tprAt1Fpr: 0.02,
+        targetTestAcc: 0.97,
+        details: { attackAccMembers: 0.55 + wobble(seed + 1) },
+      };
+    case 'lira':
+      return {
+        spurious: { auc: 0.9 + wobble(seed), tprAt01Fpr: 0.2, tprAt1Fpr: 0.4 },
+        matchedClean: { auc: 0.6 + wobble(seed + 1), tprAt01Fpr: 0.01, tprAt1Fpr: 0.03 },
+        memorization: { spuriousMean: 0.6, populationMean: 0.05 },
+      };
+    default:
+      return {};
+  }
+}
+
+async function fakeStore(path: string): Promise<void> {
+  const store = ResultsStore.open(path);
+  const seen = new Set<string>();
+  for (const plan of planReproduction('fast', FINDING_IDS)) {
+    for (const run of plan.runs) {
+      if (seen.has(run.key) || run.kind === 'lira-shadow') continue;
+      seen.add(run.key);
+      const config = run.config as Config;
+      await store.runOnce({ key: run.key, config: findKind(run.kind).storeConfig(run.config as never), kind: run.kind }, () => ({
+        result: resultOf(run.kind, config),
+      }));
+    }
+  }
+  store.close();
+}
+
+test('verdicts count settings: all reproduced, at least half partly, fewer not', () => {
+  assert.equal(verdictOf(3, 3), 'reproduced');
+  assert.equal(verdictOf(2, 4), 'partly reproduced');
+  assert.equal(verdictOf(1, 3), 'not reproduced');
+  assert.equal(verdictOf(0, 0), 'not reproduced');
+});
+
+test('REPRODUCTION.md from a store: each finding its verdict, reason, figures and numbers', async () => {
+  const dir = tmp();
+  const storePath = join(dir, 'results.db');
+  await fakeStore(storePath);
+  const out = join(dir, 'docs', 'REPRODUCTION.md');
+  const store = ResultsStore.open(storePath, { readonly: true });
+  const result = await buildReproductionReport(store, { budget: 'fast', out, png: false });
+  store.close();
+  const verdicts = Object.fromEntries(result.findings.map((f) => [f.finding, f.verdict]));
+  assert.deepEqual(verdicts, {
+    examples: 'partly reproduced',
+    norm: 'reproduced',
+    architectures: 'reproduced',
+    deletion: 'reproduced',
+    mia: 'reproduced',
+    mitigations: 'partly reproduced',
+  });
+  const byId = Object.fromEntries(result.findings.map((f) => [f.finding, f]));
+  assert.match(byId.examples.reason, /^13 of 14 \(data set, pattern\) pairs .*not: Fashion-MNIST S1 \(first at n = 100\)\.$/);
+  assert.match(byId.mitigations.reason, /2 of 3 mitigation claims hold/);
+  assert.match(byId.mitigations.reason, /gradient clipping lowers the score at 2 of 2 n.*"does not reduce" does not hold/);
+  assert.match(byId.deletion.reason, /^In 6 of 6 \(method, n\) cases/);
+  assert.match(byId.mia.reason, /^In 6 of 6 settings with n ≤ 10/);
+  const md = readFileSync(out, 'utf8');
+  for (let i = 1; i <= 6; i++) assert.match(md, new RegExp(`^## \\(${i}\\) `, 'm'));
+  assert.match(md, /\| 1 \| \[A handful of examples suffices\]\(#1-a-handful-of-examples-suffices\) \| partly reproduced \|/);
+  assert.match(md, /Runs: \d+ of 696 planned runs done/);
+  // figures are the report's charts of the finding's runs, linked relative to the document
+  for (const f of result.findings) assert.ok(f.figures.length > 0, `${f.finding} has figures`);
+  for (const link of result.findings.flatMap((f) => f.figures)) {
+    assert.match(link, /^reproduction\/[a-z]+-.*\.svg$/);
+    assert.ok(existsSync(join(dir, 'docs', link)), link);
+    assert.ok(md.includes(`](${link})`));
+  }
+  // the reference notebook's saved share stands beside spurlab's (MNIST, n = 1: 0.70)
+  assert.match(md, /\| n = 1 \| 3 \| 0\.80\d ± 0\.00\d \| 0\.55\d ± 0\.00\d \| [^|]+ \| [^|]+ \| [^|]+ \| 0\.70 \|/);
+});
+
+test('an empty store: every finding "not run", with the command that runs it', async () => {
+  const dir = tmp();
+  const storePath = join(dir, 'results.db');
+  ResultsStore.open(storePath).close();
+  const r = await runCommandDirect(reportCommand, ['--reproduction', '--store', storePath, '--out', join(dir, 'R.md'), '--json']);
+  assert.equal(r.code, 0, r.err.join('\n'));
+  const doc = JSON.parse(r.out[0]);
+  assert.deepEqual(
+    doc.findings.map((f: { verdict: string }) => f.verdict),
+    FINDING_IDS.map(() => 'not run'),
+  );
+  assert.match(readFileSync(join(dir, 'R.md'), 'utf8'), /spurlab reproduce --budget fast --only deletion/);
+});
+
+test('report --reproduction refuses a non-Markdown --out and --budget without --reproduction, naming them', async () => {
+  const dir = tmp();
+  const storePath = join(dir, 'results.db');
+  ResultsStore.open(storePath).close();
+  const bad = await runCommandDirect(reportCommand, ['--reproduction', '--store', storePath, '--out', join(dir, 'R.html')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err.join('\n'), /--out .*R\.html: with --reproduction, expected a Markdown file name ending in \.md/);
+  const stray = await runCommandDirect(reportCommand, ['--budget', 'fast', '--store', storePath, '--out', dir]);
+  assert.equal(stray.code, 2);
+  assert.match(stray.err.join('\n'), /--budget goes with --reproduction/);
+  const budget = await runCommandDirect(reportCommand, ['--reproduction', '--budget', 'slow', '--store', storePath]);
+  assert.equal(budget.code, 2);
+  assert.match(budget.err.join('\n'), /--budget slow: expected one of fast, paper/);
+});

@@ -100,6 +100,8 @@ export const detectCommand: Command = {
       return 0;
     }
     const pct = (v: number) => (Number.isNaN(v) ? 'n/a' : `${(100 * v).toFixed(1)}%`);
+    // accuracies with two decimals, as every command prints them
+    const acc = (v: number) => (Number.isNaN(v) ? 'n/a' : `${(100 * v).toFixed(2)}%`);
     const details = Object.entries(r.details)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
@@ -113,7 +115,7 @@ export const detectCommand: Command = {
       const t = r.retrain;
       io.out(
         `  removed the top ${t.k} (${t.removedSpurious} of them spurious) and retrained (${t.seconds.toFixed(1)} s): ` +
-          `spurious score ${t.scoreBefore.toFixed(4)} -> ${t.score.toFixed(4)}, clean test acc ${pct(t.testAccBefore)} -> ${pct(t.testAcc)}`,
+          `spurious score ${t.scoreBefore.toFixed(4)} -> ${t.score.toFixed(4)}, clean test acc ${acc(t.testAccBefore)} -> ${acc(t.testAcc)}`,
       );
     }
     return 0;

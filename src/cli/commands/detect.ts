@@ -20,7 +20,7 @@ export const detectCommand: Command = {
   usage: USAGE,
   options: {
     method: { type: 'string', help: `M: ${DETECT_METHODS.join(', ')}`, defaultText: 'required' },
-    json: { type: 'boolean', help: 'print the ranks and measures as one JSON line (fractions 0-1)' },
+    json: { type: 'boolean', help: 'print the ranks and measures as one JSON line (accuracies and rates as 0-1 fractions)' },
     'then-retrain': { type: 'string', help: 'K: remove the top K examples, retrain and score again; 0 = no retraining', defaultText: '0' },
     'retrain-out': { type: 'string', help: 'DIR: keep the retrained run here', defaultText: 'none: not kept' },
     projection: { type: 'string', help: "K: trak: the random projection's dimension", defaultText: String(DETECT_DEFAULTS.projection) },

@@ -190,7 +190,7 @@ export const trainCommand: Command = {
       help: 'PATH: also record the run in this results store (a finished run in --out is scored and recorded)',
       defaultText: 'none',
     },
-    json: { type: 'boolean', help: 'print the result as one JSON line' },
+    json: { type: 'boolean', help: 'print the result as one JSON line (accuracies as 0-1 fractions)' },
   },
   example: 'spurlab train mnistv8-3-0-0 --model LargeMLP --epochs 3 --train-subset 2000 --test-subset 1000 --out runs/s3-n3',
   async run(args, io) {

@@ -29,7 +29,7 @@ import {
 import { copyState, flatCopy } from './unlearning/loop.ts';
 import { flatParameters, hessianEngineFor, setFlatParameters, type EngineKind } from './hessianEngine.ts';
 import { examplePool, exampleBatch, firstOrderGroupInfluence, INFLUENCE_MODES, type InfluenceMode } from './groupInfluence.ts';
-import { SCALINGS, type Scaling } from './lissa.ts';
+import { AVERAGINGS, type Averaging, SCALINGS, type Scaling } from './lissa.ts';
 
 export type ForgetMethod = 'incremental' | 'influence' | 'retrain' | UnlearnMethod;
 export const FORGET_METHODS: readonly ForgetMethod[] = ['incremental', 'influence', 'retrain', ...UNLEARN_METHODS];
@@ -38,11 +38,13 @@ export type { Measured } from './unlearning/measure.ts';
 export interface ForgetOptions {
   unlearn?: UnlearnOptions; // the unlearning method's own options (its defaults for the rest)
   lr?: number; // incremental: a fresh learning rate instead of the schedule's last one
+  moreEpochs?: number; // incremental: epochs trained on without the examples (default E, the base run's; the reference's 1)
   damp?: number;
   scale?: number | 'auto';
   depth?: number; // default: the reference's (2000 for k < 100 on MNIST/Fashion, else 1000)
   repeats?: number;
   scaling?: Scaling;
+  average?: Averaging; // how LiSSA's repeats combine (default mean; 'reference': the first divided by r)
   mode?: InfluenceMode;
   seed?: number; // LiSSA's example draws
   engine?: 'auto' | 'tape'; // 'tape' forces the generic double backward (for comparisons)
@@ -83,6 +85,7 @@ export interface ForgetResult {
     scaleMargin: number | null;
     depth: number;
     repeats: number;
+    average?: Averaging;
     engine: EngineKind;
     lissaNorms: LissaNormSummary;
     deltaNorm: number;
@@ -120,22 +123,28 @@ export function referenceDepth(dataset: string, k: number): number {
 }
 
 /** The reference's LiSSA settings for group influence (scale and depth depend on the run). */
-export const FORGET_DEFAULTS = { damp: 0.01, repeats: 10, scaling: 'reference', mode: 'fast', seed: 0 } as const;
+export const FORGET_DEFAULTS = { damp: 0.01, repeats: 10, scaling: 'reference', average: 'mean', mode: 'fast', seed: 0 } as const;
 
 /** Fills the reference defaults and checks every option, naming the bad value. */
 export function resolveForgetOptions(
   cfg: TrainConfig,
   k: number,
   o: ForgetOptions,
-): Required<Omit<ForgetOptions, 'lr' | 'unlearn'>> & { lr: number | undefined; unlearn: UnlearnOptions } {
+): Required<Omit<ForgetOptions, 'lr' | 'unlearn' | 'moreEpochs'>> & {
+  lr: number | undefined;
+  moreEpochs: number | undefined;
+  unlearn: UnlearnOptions;
+} {
   const r = {
     unlearn: o.unlearn ?? {},
     lr: o.lr,
+    moreEpochs: o.moreEpochs,
     damp: o.damp ?? FORGET_DEFAULTS.damp,
     scale: o.scale ?? referenceScale(cfg.dataset),
     depth: o.depth ?? referenceDepth(cfg.dataset, k),
     repeats: o.repeats ?? FORGET_DEFAULTS.repeats,
     scaling: o.scaling ?? FORGET_DEFAULTS.scaling,
+    average: o.average ?? FORGET_DEFAULTS.average,
     mode: o.mode ?? FORGET_DEFAULTS.mode,
     seed: o.seed ?? FORGET_DEFAULTS.seed,
     engine: o.engine ?? 'auto',
@@ -148,10 +157,20 @@ export function resolveForgetOptions(
   if (!(Number.isInteger(r.depth) && r.depth >= 1)) throw bad('depth', r.depth, 'a positive integer');
   if (!(Number.isInteger(r.repeats) && r.repeats >= 1)) throw bad('repeats', r.repeats, 'a positive integer');
   if (!SCALINGS.includes(r.scaling)) throw bad('scaling', r.scaling, SCALINGS.join(' or '));
+  if (!AVERAGINGS.includes(r.average)) throw bad('average', r.average, AVERAGINGS.join(' or '));
+  if (r.moreEpochs !== undefined && !(Number.isInteger(r.moreEpochs) && r.moreEpochs >= 1))
+    throw bad('moreEpochs', r.moreEpochs, 'a positive integer');
   if (!INFLUENCE_MODES.includes(r.mode)) throw bad('mode', r.mode, INFLUENCE_MODES.join(' or '));
   if (!(Number.isInteger(r.seed) && r.seed >= 0 && r.seed <= 0xffffffff)) throw bad('seed', r.seed, 'an integer in [0, 2^32)');
   if (r.engine !== 'auto' && r.engine !== 'tape') throw bad('engine', r.engine, 'auto or tape');
   return r;
+}
+
+/** Options that belong to one method only are refused for the others, rather than ignored. */
+export function checkOptionsFor(method: ForgetMethod, o: ForgetOptions): void {
+  if (o.moreEpochs !== undefined && method !== 'incremental')
+    throw new UserError(`moreEpochs: an option of incremental retraining, not of ${method}`);
+  if (o.average !== undefined && method !== 'influence') throw new UserError(`average: an option of the influence method (LiSSA), not of ${method}`);
 }
 
 export function checkMethod(method: string): ForgetMethod {
@@ -205,6 +224,7 @@ export async function forgetRun(dir: string, method: ForgetMethod, options: Forg
   if (!existsSync(join(dir, 'model.safetensors')))
     throw new UserError(`${dir}: no model.safetensors here; expected a run directory written by spurlab train`);
   checkMethod(method);
+  checkOptionsFor(method, options);
   const run = loadRun(dir, ctx.dataDir);
   const { config: cfg, data, model, layout, testIndices, trainIndices } = run;
   const removedIdx = data.spuriousIndices;
@@ -270,7 +290,7 @@ export async function forgetRun(dir: string, method: ForgetMethod, options: Forg
       unlearning: { options: unlearnOpts, data: spec.data, needsRetain: spec.needsRetain, source: spec.source, steps, lossFirst, lossLast, extra },
     };
   } else if (method === 'incremental') {
-    const to = 2 * run.epoch;
+    const to = run.epoch + (opts.moreEpochs ?? run.epoch);
     const incCfg: TrainConfig = { ...cfg, epochs: to, scheduler: false, lr: opts.lr ?? cfg.lr };
     const r = await train(incCfg, {
       data,
@@ -300,6 +320,7 @@ export async function forgetRun(dir: string, method: ForgetMethod, options: Forg
       depth: opts.depth,
       repeats: opts.repeats,
       scaling: opts.scaling,
+      average: opts.average,
       mode: opts.mode,
       seed: opts.seed,
     });
@@ -329,6 +350,7 @@ export async function forgetRun(dir: string, method: ForgetMethod, options: Forg
         scaleMargin: gi.scale.margin,
         depth: opts.depth,
         repeats: opts.repeats,
+        average: opts.average,
         engine: engine.kind,
         lissaNorms: { ...gi.trace, runsDiverged: gi.tracesDiverged },
         deltaNorm: Math.sqrt(sq),

@@ -21,6 +21,7 @@ import {
   AUTO_SCALE_SINGLES,
   largestEigenvalue,
   lissaInverseHvp,
+  type Averaging,
   type ExamplePool,
   type LissaTrace,
   type Scaling,
@@ -36,6 +37,8 @@ export interface GroupInfluenceOptions {
   depth: number;
   repeats: number;
   scaling: Scaling;
+  /** How LiSSA's repeats combine (default 'mean'; 'reference': the first divided by r). */
+  average?: Averaging;
   mode: InfluenceMode;
   seed: number;
   /** Reference mode: every removed example's LiSSA draws the same example sequences. */
@@ -118,7 +121,7 @@ export function firstOrderGroupInfluence(
   const n = pool.size;
   const p = k / n;
   const scale = chooseScale(engine, pool, opts.scale, opts.seed, opts.eigenBatch);
-  const lissa = { damp: opts.damp, scale: scale.scale, depth: opts.depth, repeats: opts.repeats, scaling: opts.scaling };
+  const lissa = { damp: opts.damp, scale: scale.scale, depth: opts.depth, repeats: opts.repeats, scaling: opts.scaling, average: opts.average };
   const sum = new Float64Array(engine.size);
   const g = new Float32Array(engine.size);
   let hvps = scale.hvps;

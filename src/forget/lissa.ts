@@ -15,6 +15,15 @@ import type { Batch, HessianEngine } from './hessianEngine.ts';
 export type Scaling = 'reference' | 'textbook';
 export const SCALINGS: readonly Scaling[] = ['reference', 'textbook'];
 
+/**
+ * How the r repeats combine: 'mean' (spurlab) averages them; 'reference' is what the
+ * reference code computes (its `+=` on Python lists concatenates, DEPARTURES.md 1): the
+ * first repeat's estimate divided by r. Repeats 2..r then change nothing, so they are
+ * not computed.
+ */
+export type Averaging = 'mean' | 'reference';
+export const AVERAGINGS: readonly Averaging[] = ['mean', 'reference'];
+
 /** Training examples LiSSA samples from: position i in [0, size) gives a batch of one. */
 export interface ExamplePool {
   size: number;
@@ -27,6 +36,8 @@ export interface LissaOptions {
   depth: number;
   repeats: number;
   scaling: Scaling;
+  /** Default 'mean'. */
+  average?: Averaging;
   /** Repeat j draws its examples from RandomState([...seed, j]). */
   seed: number[];
   /** How many iterate norms to record per repeat (evenly spaced, the last step included). */
@@ -68,7 +79,8 @@ export function lissaInverseHvp(engine: HessianEngine, v: Float32Array, pool: Ex
   const normSums: number[] = [];
   const finalNorms: number[] = [];
   let hvps = 0;
-  for (let j = 0; j < opts.repeats; j++) {
+  const computed = opts.average === 'reference' ? 1 : opts.repeats;
+  for (let j = 0; j < computed; j++) {
     const rng = new RandomState([...opts.seed, j]);
     engine.lissaStart(v);
     let k = 0;
@@ -78,7 +90,7 @@ export function lissaInverseHvp(engine: HessianEngine, v: Float32Array, pool: Ex
         steps.push(t);
         normSums.push(0);
       }
-      normSums[k++] += norm / opts.repeats;
+      normSums[k++] += norm / computed;
       return norm;
     };
     note(0);

@@ -11,7 +11,7 @@ import type { Module } from '../nn/module.ts';
 import type { SpuriousDataset } from '../data/spurious.ts';
 import { hessianEngineFor, type EngineKind } from './hessianEngine.ts';
 import { examplePool, exampleBatch } from './groupInfluence.ts';
-import { lissaInverseHvp, type LissaTrace, type Scaling } from './lissa.ts';
+import { type Averaging, lissaInverseHvp, type LissaTrace, type Scaling } from './lissa.ts';
 
 export interface TestInfluenceOptions {
   testIndex: number;
@@ -21,11 +21,22 @@ export interface TestInfluenceOptions {
   depth: number;
   repeats: number;
   scaling: Scaling;
+  /** How the repeats combine (default 'mean'; 'reference': the first divided by r, as calc_influence_single does). */
+  average?: Averaging;
   seed: number;
 }
 
 /** The reference's settings for calc_influence_single: damp 0.01, scale 25, depth 2000, r = 10. */
-export const TEST_INFLUENCE_DEFAULTS = { damp: 0.01, scale: 25, depth: 2000, repeats: 10, scaling: 'reference', seed: 0, patterned: true } as const;
+export const TEST_INFLUENCE_DEFAULTS = {
+  damp: 0.01,
+  scale: 25,
+  depth: 2000,
+  repeats: 10,
+  scaling: 'reference',
+  average: 'mean',
+  seed: 0,
+  patterned: true,
+} as const;
 
 export interface TestInfluence {
   testIndex: number;
@@ -75,6 +86,7 @@ export function testInfluence(
     depth: opts.depth,
     repeats: opts.repeats,
     scaling: opts.scaling,
+    average: opts.average,
     seed: [opts.seed, 2],
   });
   const n = trainIndices.length;

@@ -77,6 +77,9 @@ test('forget --method incremental trains on from epoch E to 2E; retrain is the f
   assert.deepEqual(re.after, re.retrain);
   const again = await train({ ...cfg, dropSpurious: true }, {});
   assert.equal(again.trainIndices.length, 295);
+  // the reference continues for one epoch only (DEPARTURES.md 4)
+  const one = JSON.parse((await forget('--method', 'incremental', '--more-epochs', '1', '--json')).out[0]);
+  assert.deepEqual(one.epochs, { from: 2, to: 3, lr: 'schedule' });
   const withRetrain = JSON.parse((await forget('--method', 'incremental', '--with-retrain', '--json')).out[0]);
   assert.deepEqual(withRetrain.retrain, re.retrain);
 });
@@ -142,6 +145,10 @@ test('bad input: one line naming the value, exit code 2', async () => {
     [[runDir, '--method', 'influence', '--scaling', 'paper'], /--scaling: got "paper", expected reference or textbook/],
     [[runDir, '--method', 'influence', '--mode', 'slow'], /--mode: got "slow", expected reference or fast/],
     [[runDir, '--method', 'incremental', '--lr', 'fast'], /--lr: got "fast", expected a positive number/],
+    [[runDir, '--method', 'influence', '--average', 'median'], /average: got "median", expected mean or reference/],
+    [[runDir, '--method', 'influence', '--more-epochs', '1'], /moreEpochs: an option of incremental retraining, not of influence/],
+    [[runDir, '--method', 'incremental', '--average', 'reference'], /average: an option of the influence method \(LiSSA\), not of incremental/],
+    [[runDir, '--method', 'incremental', '--more-epochs', '0'], /--more-epochs: got "0", expected a positive integer/],
   ];
   for (const [argv, re] of cases) {
     const r = await runCommandDirect(forgetCommand, argv);
@@ -162,4 +169,13 @@ test('bad input: one line naming the value, exit code 2', async () => {
     assert.equal(r.code, 2, argv.join(' '));
     assert.match(r.err[0], re);
   }
+});
+
+test('the reference-behaviour options join a forget run key only when they are not the default', () => {
+  const key = (o: object) => JSON.stringify(forgetKind.storeConfig(forgetConfig(cfg, 'influence', o)));
+  assert.equal(key({}), key({ average: 'mean' }), 'the default keeps the keys of runs recorded before the option');
+  assert.notEqual(key({}), key({ average: 'reference' }));
+  const inc = (o: object) => JSON.stringify(forgetKind.storeConfig(forgetConfig(cfg, 'incremental', o)));
+  assert.notEqual(inc({}), inc({ moreEpochs: 1 }));
+  assert.ok(!inc({}).includes('moreEpochs'));
 });

@@ -120,6 +120,27 @@ test('LiSSA diverges visibly when scale is below the largest eigenvalue', () => 
   assert.equal(looksDiverged([1, 2, NaN]), true);
 });
 
+test("average 'reference' is the reference code's result: the first repeat's estimate divided by r", () => {
+  const e = engine();
+  const v = Float32Array.from(formula(e.size, 0.33, 0.1, 1));
+  const sampled: ExamplePool = { size: N, example: one };
+  const base = { damp: 0.1, scale: 10, depth: 200, scaling: 'reference' as const, seed: [3] };
+  const first = lissaInverseHvp(e, v, sampled, { ...base, repeats: 1 });
+  const reference = lissaInverseHvp(e, v, sampled, { ...base, repeats: 4, average: 'reference' });
+  assertClose(
+    reference.h,
+    first.h.map((x) => x / 4),
+    1e-7,
+    1e-6,
+    'first / r',
+  );
+  assert.equal(reference.hvps, 200, 'repeats 2..r change nothing and are not computed');
+  const mean = lissaInverseHvp(e, v, sampled, { ...base, repeats: 4 });
+  const gap = mean.h.reduce((m, x, i) => Math.max(m, Math.abs(x - first.h[i])), 0);
+  assert.ok(gap > 1e-4, 'the mean of 4 sampled repeats differs from the first alone');
+  assert.equal(mean.hvps, 800);
+});
+
 const pool: ExamplePool = { size: N, example: one };
 const removed = [one(1), one(4), one(6)];
 const opts = { damp: 0.2, scale: 10, depth: 300, repeats: 3, scaling: 'reference' as const, seed: 5 };

@@ -92,12 +92,12 @@ function resultOf(kind: string, c: Config): Record<string, unknown> {
   }
 }
 
-async function fakeStore(path: string): Promise<void> {
+async function fakeStore(path: string, keep: (kind: string, c: Config) => boolean = () => true): Promise<void> {
   const store = ResultsStore.open(path);
   const seen = new Set<string>();
   for (const plan of planReproduction('fast', FINDING_IDS)) {
     for (const run of plan.runs) {
-      if (seen.has(run.key) || run.kind === 'lira-shadow') continue;
+      if (seen.has(run.key) || run.kind === 'lira-shadow' || !keep(run.kind, run.config as Config)) continue;
       seen.add(run.key);
       const config = run.config as Config;
       await store.runOnce({ key: run.key, config: findKind(run.kind).storeConfig(run.config as never), kind: run.kind }, () => ({
@@ -112,7 +112,7 @@ test('verdicts count settings: all reproduced, at least half partly, fewer not',
   assert.equal(verdictOf(3, 3), 'reproduced');
   assert.equal(verdictOf(2, 4), 'partly reproduced');
   assert.equal(verdictOf(1, 3), 'not reproduced');
-  assert.equal(verdictOf(0, 0), 'not reproduced');
+  assert.equal(verdictOf(0, 0), 'inconclusive');
 });
 
 test('REPRODUCTION.md from a store: each finding its verdict, reason, figures and numbers', async () => {
@@ -180,4 +180,18 @@ test('report --reproduction refuses a non-Markdown --out and --budget without --
   const budget = await runCommandDirect(reportCommand, ['--reproduction', '--budget', 'slow', '--store', storePath]);
   assert.equal(budget.code, 2);
   assert.match(budget.err.join('\n'), /--budget slow: expected one of fast, paper/);
+});
+
+test('a finding with runs missing is assessed on what is there and marked incomplete', async () => {
+  const dir = tmp();
+  const storePath = join(dir, 'results.db');
+  // no clipping runs: the mitigation verdict rests on weight decay and input noise only
+  await fakeStore(storePath, (kind, c) => kind === 'train' && num(c, 'gradClip') === 0);
+  const r = await runCommandDirect(reportCommand, ['--reproduction', '--store', storePath, '--out', join(dir, 'R.md')]);
+  assert.equal(r.code, 0, r.err.join('\n'));
+  assert.match(r.out.join('\n'), /mitigations: reproduced \(incomplete\) \(63 of 90 runs done\)/);
+  assert.match(r.out.join('\n'), /deletion: inconclusive \(incomplete\) \(9 of 36 runs done\)/);
+  const md = readFileSync(join(dir, 'R.md'), 'utf8');
+  assert.match(md, /\*\*Verdict: reproduced \(incomplete\)\.\*\* 2 of 2 mitigation claims hold/);
+  assert.match(md, /Incomplete: 27 of the finding's 90 runs are not in the store yet.*--only mitigations/);
 });

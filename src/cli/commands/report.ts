@@ -109,7 +109,8 @@ async function reproductionReport(args: ParsedArgs, io: CliIo): Promise<number> 
     }
     for (const w of result.warnings) io.err(`warning: ${w}`);
     io.out(`reproduction (${budget} budget): ${result.path}, ${result.files.length - 1} figure files`);
-    for (const f of result.findings) io.out(`  ${f.finding}: ${f.verdict} (${f.done} of ${f.runs} runs done)`);
+    for (const f of result.findings)
+      io.out(`  ${f.finding}: ${f.verdict}${f.complete || f.done === 0 ? '' : ' (incomplete)'} (${f.done} of ${f.runs} runs done)`);
     return 0;
   } finally {
     store.close();

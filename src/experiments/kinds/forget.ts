@@ -13,8 +13,9 @@ import {
   type ForgetMethod,
   type ForgetOptions,
   type ForgetResult,
+  checkOptionsFor,
 } from '../../forget/forget.ts';
-import { SCALINGS, type Scaling } from '../../forget/lissa.ts';
+import { AVERAGINGS, type Averaging, SCALINGS, type Scaling } from '../../forget/lissa.ts';
 import { INFLUENCE_MODES, type InfluenceMode } from '../../forget/groupInfluence.ts';
 import type { TrainConfig } from '../../train/config.ts';
 import { isUnlearnMethod, resolveUnlearnOptions, type UnlearnOptions } from '../../forget/unlearning/methods.ts';
@@ -31,8 +32,10 @@ export interface ForgetFields {
   depth?: number;
   repeats?: number;
   scaling?: Scaling;
+  average?: Averaging;
   mode?: InfluenceMode;
   forgetSeed?: number;
+  moreEpochs?: number;
   withRetrain?: boolean;
   // the unlearning methods' options (forgetLr is their learning rate too)
   forgetEpochs?: number;
@@ -74,8 +77,10 @@ const FORGET_FIELDS = [
   'depth',
   'repeats',
   'scaling',
+  'average',
   'mode',
   'forgetSeed',
+  'moreEpochs',
   'withRetrain',
   'forgetEpochs',
   'forgetBatch',
@@ -104,11 +109,23 @@ function numberOrUndefined(input: Record<string, unknown>, k: string): number | 
  * method's resolved options that change its result, so equal deletion runs share one key.
  */
 export function forgetStoreConfig(cfg: TrainConfig, method: ForgetMethod, options: ForgetOptions): object {
+  checkOptionsFor(method, options);
   const o = resolveForgetOptions(cfg, cfg.targetB === null ? cfg.n : 2 * cfg.n, options);
   let chosen: Record<string, unknown> = {};
-  if (method === 'incremental') chosen = { lr: o.lr ?? 'schedule' };
+  // The options added later (moreEpochs, average) join the key only when they differ from
+  // the default, so runs recorded before them keep their keys.
+  if (method === 'incremental') chosen = { lr: o.lr ?? 'schedule', ...(o.moreEpochs !== undefined ? { moreEpochs: o.moreEpochs } : {}) };
   if (method === 'influence')
-    chosen = { damp: o.damp, scale: o.scale, depth: o.depth, repeats: o.repeats, scaling: o.scaling, mode: o.mode, seed: o.seed };
+    chosen = {
+      damp: o.damp,
+      scale: o.scale,
+      depth: o.depth,
+      repeats: o.repeats,
+      scaling: o.scaling,
+      ...(o.average !== 'mean' ? { average: o.average } : {}),
+      mode: o.mode,
+      seed: o.seed,
+    };
   if (isUnlearnMethod(method)) return { ...cfg, method, options: { ...resolveUnlearnOptions(method, o.unlearn), seed: o.seed, withRetrain: true } };
   return { ...cfg, method, options: { ...chosen, withRetrain: method !== 'retrain' && o.withRetrain } };
 }
@@ -122,8 +139,10 @@ export function forgetOptionsOf(c: ForgetFields): ForgetOptions {
     depth: c.depth,
     repeats: c.repeats,
     scaling: c.scaling,
+    average: c.average,
     mode: c.mode,
     seed: c.forgetSeed,
+    moreEpochs: c.moreEpochs,
     withRetrain: c.withRetrain,
   };
   if (unlearning) {
@@ -157,8 +176,10 @@ export function forgetConfig(base: TrainConfig, method: ForgetMethod, options: F
     depth: options.depth,
     repeats: options.repeats,
     scaling: options.scaling,
+    average: options.average,
     mode: options.mode,
     forgetSeed: options.seed,
+    moreEpochs: options.moreEpochs,
     withRetrain: options.withRetrain,
   });
 }
@@ -191,8 +212,10 @@ export const forgetKind: RunKind<ForgetConfig, ForgetResult> = {
       depth: numberOrUndefined(input, 'depth'),
       repeats: numberOrUndefined(input, 'repeats'),
       scaling: choice('scaling', SCALINGS),
+      average: choice('average', AVERAGINGS),
       mode: choice('mode', INFLUENCE_MODES),
       forgetSeed: numberOrUndefined(input, 'forgetSeed'),
+      moreEpochs: numberOrUndefined(input, 'moreEpochs'),
       withRetrain: input.withRetrain as boolean | undefined,
     };
     for (const [key] of UNLEARN_KEYS) if (key !== 'forgetLr') (fields as unknown as Record<string, unknown>)[key] = numberOrUndefined(input, key);

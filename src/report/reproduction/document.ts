@@ -56,6 +56,8 @@ export interface FindingSummary {
   reason: string;
   runs: number;
   done: number;
+  /** Every planned run of the finding is in the store. */
+  complete: boolean;
   figures: string[];
 }
 
@@ -90,6 +92,7 @@ const VERDICT_MARK: Record<Verdict, string> = {
   reproduced: 'reproduced',
   'partly reproduced': 'partly reproduced',
   'not reproduced': 'not reproduced',
+  inconclusive: 'inconclusive',
   'not run': 'not run yet',
 };
 
@@ -114,7 +117,7 @@ interface Assessed {
 function assess(store: ResultsStore, plan: FindingPlan): Assessed {
   const keys = new Set(plan.runs.map((r) => r.key));
   const done = store.list({ status: 'done' }).filter((r) => keys.has(r.key));
-  const command = `spurlab reproduce --budget ${plan.sweep.name.split('-')[1]} --only ${plan.finding.id}`;
+  const command = `spurlab reproduce --budget ${plan.sweep.name.split('-')[1]} --only ${plan.finding.id}`; // the budget is the preset's second word
   if (done.length === 0) return { plan, done, assessment: notRun(command), charts: [] };
   const data = collectReportData(store, { onlyKeys: keys });
   const report = planReport(data);
@@ -168,7 +171,7 @@ export async function buildReproductionReport(store: ResultsStore, opts: Reprodu
     '|---:|:---|:---|---:|:---|',
     ...assessed.map(
       (a) =>
-        `| ${a.plan.finding.number} | [${a.plan.finding.title}](#${anchor(a)}) | ${VERDICT_MARK[a.assessment.verdict]} | ${a.done.length} of ${a.plan.runs.length} | ${a.assessment.reason.replace(/\|/g, '\\|')} |`,
+        `| ${a.plan.finding.number} | [${a.plan.finding.title}](#${anchor(a)}) | ${verdictText(a)} | ${a.done.length} of ${a.plan.runs.length} | ${a.assessment.reason.replace(/\|/g, '\\|')} |`,
     ),
     '',
   ];
@@ -184,7 +187,12 @@ export async function buildReproductionReport(store: ResultsStore, opts: Reprodu
         (a.done.length > 0 ? ` Wall time ${formatDuration(time.span)}, run time ${formatDuration(time.busy)}.` : ''),
       '',
     );
-    lines.push(`**Verdict: ${VERDICT_MARK[a.assessment.verdict]}.** ${a.assessment.reason}`, '');
+    lines.push(`**Verdict: ${verdictText(a)}.** ${a.assessment.reason}`, '');
+    if (incomplete(a))
+      lines.push(
+        `Incomplete: ${a.plan.runs.length - a.done.length} of the finding's ${a.plan.runs.length} runs are not in the store yet, so the verdict may change; \`spurlab reproduce --budget ${budgetOf(a)} --only ${f.id}\` runs them.`,
+        '',
+      );
     for (const n of a.assessment.notes) lines.push(`${n}`, '');
     for (const link of figureLinks.get(a) ?? []) lines.push(`![${f.title}: ${basename(link)}](${link})`, '');
     for (const t of a.assessment.tables) lines.push(toMarkdown(t));
@@ -212,11 +220,19 @@ export async function buildReproductionReport(store: ResultsStore, opts: Reprodu
       reason: a.assessment.reason,
       runs: a.plan.runs.length,
       done: a.done.length,
+      complete: a.done.length === a.plan.runs.length,
       figures: figureLinks.get(a) ?? [],
     })),
     files: [opts.out, ...files],
     warnings,
   };
+}
+
+const incomplete = (a: Assessed) => a.done.length > 0 && a.done.length < a.plan.runs.length;
+const budgetOf = (a: Assessed) => a.plan.sweep.name.split('-')[1];
+
+function verdictText(a: Assessed): string {
+  return `${VERDICT_MARK[a.assessment.verdict]}${incomplete(a) ? ' (incomplete)' : ''}`;
 }
 
 function heading(a: Assessed): string {

@@ -95,6 +95,19 @@ export interface RunRecord {
   optimizer: string | null;
 }
 
+/** A finished run as an export carries it (store/runExport.ts). */
+export interface ImportedRun {
+  key: string;
+  kind: string;
+  config: Record<string, unknown>;
+  result: Record<string, unknown>;
+  codeVersion: string | null;
+  host: string | null;
+  startedAt: string;
+  finishedAt: string;
+  seconds: number | null;
+}
+
 /** Equality filters on runs; `null` matches a missing value. */
 export type RunFilter = Partial<Record<GroupColumn | 'kind' | 'status', string | number | null>>;
 
@@ -289,6 +302,38 @@ export class ResultsStore {
       return true;
     });
     return tx.immediate();
+  }
+
+  /**
+   * Records a finished run exported from another store (\`spurlab runs import\`) as it was:
+   * its key, config, result, code version, host and times. A key already in this store is
+   * left alone (returns false): importing never overwrites a result. All or nothing:
+   * the runs go in one transaction.
+   */
+  importRuns(runs: readonly ImportedRun[]): { imported: number; present: number } {
+    let imported = 0;
+    const insert = this.db.prepare(`INSERT OR IGNORE INTO runs (key, config, kind, status, result, code_version, host, pid, attempts,
+        started_at, heartbeat_at, finished_at, seconds)
+      VALUES (?, ?, ?, 'done', ?, ?, ?, NULL, 1, ?, ?, ?, ?)`);
+    this.db
+      .transaction(() => {
+        for (const r of runs) {
+          imported += insert.run(
+            r.key,
+            canonicalJson(r.config),
+            r.kind,
+            canonicalJson(r.result, 'null'),
+            r.codeVersion,
+            r.host,
+            r.startedAt,
+            r.finishedAt,
+            r.finishedAt,
+            r.seconds,
+          ).changes;
+        }
+      })
+      .immediate();
+    return { imported, present: runs.length - imported };
   }
 
   /** Records a claimed run as failed; false if `owner` no longer holds the claim. */

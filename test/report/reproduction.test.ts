@@ -14,6 +14,7 @@ import { buildReproductionReport } from '../../src/report/reproduction/document.
 import { verdictOf } from '../../src/report/reproduction/types.ts';
 import { runCommandDirect } from '../cli/runCommandDirect.ts';
 import { reportCommand } from '../../src/cli/commands/report.ts';
+import { runsCommand } from '../../src/cli/commands/runs.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'spurlab-reproduction-'));
 const PATTERNS = ['S1', 'S2', 'S3', 'R1', 'R2', 'R3', 'Co'];
@@ -121,7 +122,7 @@ test('REPRODUCTION.md from a store: each finding its verdict, reason, figures an
   await fakeStore(storePath);
   const out = join(dir, 'docs', 'REPRODUCTION.md');
   const store = ResultsStore.open(storePath, { readonly: true });
-  const result = await buildReproductionReport(store, { budget: 'fast', out, png: false });
+  const result = await buildReproductionReport(store, { budget: 'fast', out, png: false, storeLabel: storePath });
   store.close();
   const verdicts = Object.fromEntries(result.findings.map((f) => [f.finding, f.verdict]));
   assert.deepEqual(verdicts, {
@@ -149,6 +150,18 @@ test('REPRODUCTION.md from a store: each finding its verdict, reason, figures an
     assert.ok(existsSync(join(dir, 'docs', link)), link);
     assert.ok(md.includes(`](${link})`));
   }
+  // the committed export rebuilds a store that gives the same document
+  const exported = join(dir, 'docs', 'reproduction', 'runs.jsonl');
+  assert.ok(result.files.includes(exported));
+  const rebuilt = join(dir, 'rebuilt.db');
+  const imp = await runCommandDirect(runsCommand, ['import', exported, '--store', rebuilt]);
+  assert.equal(imp.code, 0, imp.err.join('\n'));
+  assert.match(imp.out[0], /^imported 504 run\(s\)/);
+  const again = ResultsStore.open(rebuilt, { readonly: true });
+  const out2 = join(dir, 'again', 'REPRODUCTION.md');
+  await buildReproductionReport(again, { budget: 'fast', out: out2, png: false, storeLabel: storePath });
+  again.close();
+  assert.equal(readFileSync(out2, 'utf8').replace(/]\(reproduction\//g, ''), md.replace(/]\(reproduction\//g, ''));
   // the reference notebook's saved share stands beside spurlab's (MNIST, n = 1: 0.70)
   assert.match(md, /\| n = 1 \| 3 \| 0\.80\d ± 0\.00\d \| 0\.55\d ± 0\.00\d \| [^|]+ \| [^|]+ \| [^|]+ \| 0\.70 \|/);
 });

@@ -26,7 +26,7 @@ import { ResultsStore } from '../../store/results.ts';
 import type { TrainConfig } from '../../train/config.ts';
 import { UserError } from '../../util/errors.ts';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { cleanedConfig } from '../../forget/forget.ts';
 import type { RunContext } from '../../experiments/kinds/index.ts';
@@ -201,20 +201,24 @@ function printReport(out: (l: string) => void, r: ForgetResult): void {
 }
 
 // An unlearning method also asks for the run retrained without the spurious examples:
-// trained here (into --out/retrain, or a temporary directory), the base run is the given one.
+// trained here (into --out/retrain, or a temporary directory that cleanup removes), the
+// base run is the given one.
 function withRetrainedRun(
   given: RunContext['trainedModel'],
   base: TrainConfig,
   outDir: string | undefined,
   dataDir: string | undefined,
-): RunContext['trainedModel'] {
+): { trainedModel: RunContext['trainedModel']; cleanup: () => void } {
   const cleaned = configKey(cleanedConfig(base));
-  return async (cfg) => {
+  const temporary: string[] = [];
+  const trainedModel: RunContext['trainedModel'] = async (cfg) => {
     if (configKey(cfg) !== cleaned) return given(cfg);
     const out = outDir ? join(outDir, 'retrain') : mkdtempSync(join(tmpdir(), 'spurlab-retrain-'));
+    if (!outDir) temporary.push(out);
     await train(cfg, { outDir: out, dataDir });
     return out;
   };
+  return { trainedModel, cleanup: () => temporary.forEach((d) => rmSync(d, { recursive: true, force: true })) };
 }
 
 export const forgetCommand: Command = {
@@ -283,12 +287,13 @@ export const forgetCommand: Command = {
     if (storePath) {
       const config = forgetConfig(cfg, m, options);
       const store = ResultsStore.open(storePath);
+      const retrained = withRetrainedRun(givenRunDir(dir, cfg), cfg, ctx.outDir, ctx.dataDir);
       try {
         const outcome = await runInStore(store, forgetKind, config, {
           artifacts: false,
           artifactDir: ctx.outDir,
           dataDir: ctx.dataDir,
-          trainedModel: withRetrainedRun(givenRunDir(dir, cfg), cfg, ctx.outDir, ctx.dataDir),
+          trainedModel: retrained.trainedModel,
           events: ctx.events && { onStep: ctx.events.onStep, onEpoch: (_phase, r) => ctx.events?.onEpoch?.(r) },
         });
         const stored = resultOf(forgetKind, outcome, storePath);
@@ -298,6 +303,7 @@ export const forgetCommand: Command = {
           ? `  (an identical run was already in ${storePath}: run ${key.slice(0, 12)}; nothing was recomputed)`
           : `  recorded in ${storePath} as run ${key.slice(0, 12)} (kind forget)`;
       } finally {
+        retrained.cleanup();
         store.close();
       }
     } else {

@@ -215,10 +215,12 @@ export const PRESETS: SweepSpec[] = [
   {
     name: 'detect',
     description:
-      'Finding the n = 3, 10, 100 spurious examples (R3, S3) of LargeMLP on MNIST by every detection method, seeds 0-2; grad-norm also removes its top 100 and retrains',
+      'Finding the n = 3, 10, 100 spurious examples (R3, S3) of LargeMLP on MNIST by every detection method, seeds 0-2; grad-norm and spectral also remove their top 100 and retrain',
     grids: [
       { ...DETECT_BASE, method: ['loss', 'margin', 'tracin', 'trak', 'spectral', 'activation-clustering'] },
       { ...DETECT_BASE, method: 'grad-norm', thenRetrain: 100 },
+      // the method that found the examples in smaller settings: its top 100 removed and retrained
+      { ...DETECT_BASE, method: 'spectral', thenRetrain: 100 },
       { ...DETECT_BASE, method: 'self-influence', depth: 10 },
     ],
   },

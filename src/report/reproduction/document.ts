@@ -14,6 +14,7 @@ import { writeChartFiles, writeTextFile } from '../build.ts';
 import { collectReportData } from '../collect.ts';
 import { planReport, type ReportChart } from '../sections.ts';
 import { toMarkdown } from '../tables.ts';
+import { exportedRun } from '../../store/runExport.ts';
 import { assessArchitectures } from './architectures.ts';
 import { assessDeletion } from './deletion.ts';
 import { assessExamples } from './examples.ts';
@@ -148,6 +149,10 @@ export async function buildReproductionReport(store: ResultsStore, opts: Reprodu
     figureLinks.set(a, links);
   }
   const allDone = [...new Map(assessed.flatMap((a) => a.done).map((r) => [r.key, r])).values()];
+  const exportPath = join(figureDir, 'runs.jsonl');
+  writeTextFile(exportPath, allDone.map((r) => `${JSON.stringify(compactRun(r))}\n`).join(''));
+  files.push(exportPath);
+  const exportLink = relative(dirname(opts.out), exportPath).split('\\').join('/');
   const allPlanned = new Set(plans.flatMap((p) => p.runs.map((r) => r.key)));
   const total = wallTime(allDone);
   const cpu = cpus();
@@ -163,6 +168,7 @@ export async function buildReproductionReport(store: ResultsStore, opts: Reprodu
     `- Code: runs recorded by spurlab ${distinct(allDone.map((r) => r.codeVersion))} on ${distinct(allDone.map((r) => r.host))}.`,
     `- Wall time: ${formatDuration(total.span)} from the first run's start to the last one's end (${formatDuration(total.busy)} of run time, summed over runs).`,
     `- This document was generated on ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}.`,
+    `- The runs: [${exportLink}](${exportLink}), one JSON line per run (config, result, times, code version, host); \`spurlab runs import ${exportLink} --store S\` rebuilds a store that gives this document again.`,
     '- Where spurlab departs from the reference code, and why: [DEPARTURES.md](DEPARTURES.md).',
     '',
     '## Summary',
@@ -233,6 +239,20 @@ const budgetOf = (a: Assessed) => a.plan.sweep.name.split('-')[1];
 
 function verdictText(a: Assessed): string {
   return `${VERDICT_MARK[a.assessment.verdict]}${incomplete(a) ? ' (incomplete)' : ''}`;
+}
+
+/**
+ * A run as the committed export keeps it: a LiRA shadow model's per-example statistics
+ * (base64 arrays of the whole pool, ~200 kB a model) only feed its attack run, whose
+ * result is kept whole, so they are left out; no artifact directory (a local path).
+ */
+function compactRun(r: RunRecord): object {
+  const e = exportedRun(r, null);
+  if (r.kind === 'lira-shadow' && e.result) {
+    const { stats: _s, correct: _c, ...rest } = e.result;
+    return { ...e, result: { ...rest, omitted: ['stats', 'correct'] } };
+  }
+  return e;
 }
 
 function heading(a: Assessed): string {

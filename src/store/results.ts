@@ -14,24 +14,33 @@ import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { version } from '../version.ts';
 import { canonicalJson } from './runKey.ts';
+import {
+  checkIndicator,
+  currentOwner,
+  GROUP_COLUMN_TYPES,
+  GROUP_COLUMNS,
+  type GroupColumn,
+  type ImportedRun,
+  type RunFilter,
+  type RunOwner,
+  type RunRecord,
+  type RunRow,
+  type RunStatus,
+  toRecord,
+} from './runRecord.ts';
+
+export {
+  currentOwner,
+  GROUP_COLUMNS,
+  type GroupColumn,
+  type ImportedRun,
+  type RunFilter,
+  type RunOwner,
+  type RunRecord,
+  type RunStatus,
+} from './runRecord.ts';
 
 export const DEFAULT_RESULTS_PATH = join('spurlab-results', 'results.db');
-
-export type RunStatus = 'running' | 'done' | 'failed';
-
-/** Config fields copied into indexed columns for grouping and filtering (top-level config keys). */
-export const GROUP_COLUMNS = ['dataset', 'pattern', 'n', 'target', 'seed', 'model', 'optimizer'] as const;
-export type GroupColumn = (typeof GROUP_COLUMNS)[number];
-
-const GROUP_COLUMN_TYPES: Record<GroupColumn, 'TEXT' | 'INTEGER'> = {
-  dataset: 'TEXT',
-  pattern: 'TEXT',
-  n: 'INTEGER',
-  target: 'INTEGER',
-  seed: 'INTEGER',
-  model: 'TEXT',
-  optimizer: 'TEXT',
-};
 
 /**
  * Schema migrations; MIGRATIONS[v] takes user_version v to v + 1. Append, never edit.
@@ -66,50 +75,6 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 /** Which process holds a claim; a run is owned by (host, pid). */
-export interface RunOwner {
-  host: string;
-  pid: number;
-}
-
-export interface RunRecord {
-  key: string;
-  config: Record<string, unknown>;
-  kind: string;
-  status: RunStatus;
-  result: Record<string, unknown> | null;
-  error: string | null;
-  codeVersion: string | null;
-  host: string | null;
-  pid: number | null;
-  attempts: number;
-  startedAt: string;
-  heartbeatAt: string;
-  finishedAt: string | null;
-  seconds: number | null;
-  dataset: string | null;
-  pattern: string | null;
-  n: number | null;
-  target: number | null;
-  seed: number | null;
-  model: string | null;
-  optimizer: string | null;
-}
-
-/** A finished run as an export carries it (store/runExport.ts). */
-export interface ImportedRun {
-  key: string;
-  kind: string;
-  config: Record<string, unknown>;
-  result: Record<string, unknown>;
-  codeVersion: string | null;
-  host: string | null;
-  startedAt: string;
-  finishedAt: string;
-  seconds: number | null;
-}
-
-/** Equality filters on runs; `null` matches a missing value. */
-export type RunFilter = Partial<Record<GroupColumn | 'kind' | 'status', string | number | null>>;
 
 export interface ResultsStoreOptions {
   /**
@@ -126,66 +91,6 @@ export interface ResultsStoreOptions {
   busyTimeoutMs?: number;
   /** Open an existing store without writing it (for commands that only read). */
   readonly?: boolean;
-}
-
-interface RunRow {
-  key: string;
-  config: string;
-  kind: string;
-  status: RunStatus;
-  result: string | null;
-  error: string | null;
-  code_version: string | null;
-  host: string | null;
-  pid: number | null;
-  attempts: number;
-  started_at: string;
-  heartbeat_at: string;
-  finished_at: string | null;
-  seconds: number | null;
-  dataset: string | null;
-  pattern: string | null;
-  n: number | null;
-  target: number | null;
-  seed: number | null;
-  model: string | null;
-  optimizer: string | null;
-}
-
-export function currentOwner(): RunOwner {
-  return { host: hostname(), pid: process.pid };
-}
-
-function toRecord(row: RunRow): RunRecord {
-  return {
-    key: row.key,
-    config: JSON.parse(row.config) as Record<string, unknown>,
-    kind: row.kind,
-    status: row.status,
-    result: row.result === null ? null : (JSON.parse(row.result) as Record<string, unknown>),
-    error: row.error,
-    codeVersion: row.code_version,
-    host: row.host,
-    pid: row.pid,
-    attempts: row.attempts,
-    startedAt: row.started_at,
-    heartbeatAt: row.heartbeat_at,
-    finishedAt: row.finished_at,
-    seconds: row.seconds,
-    dataset: row.dataset,
-    pattern: row.pattern,
-    n: row.n,
-    target: row.target,
-    seed: row.seed,
-    model: row.model,
-    optimizer: row.optimizer,
-  };
-}
-
-function checkIndicator(key: string, perImage: Uint8Array): void {
-  for (let i = 0; i < perImage.length; i++) {
-    if (perImage[i] > 1) throw new RangeError(`per-image indicator of run ${key} has value ${perImage[i]} at ${i}; expected 0 or 1`);
-  }
 }
 
 const FILTER_COLUMNS = new Set<string>([...GROUP_COLUMNS, 'kind', 'status']);

@@ -411,9 +411,9 @@ export const runsCommand: Command = {
       defaultText: 'all runs',
     },
     store: { type: 'string', help: 'PATH: the results store', defaultText: DEFAULT_RESULTS_PATH },
-    format: { type: 'string', help: 'csv|jsonl: export format', defaultText: 'required for export' },
+    format: { type: 'string', help: 'csv|jsonl: export format (accuracies as 0-1 fractions)', defaultText: 'required for export' },
     out: { type: 'string', help: 'FILE: export: write there instead of to stdout', defaultText: 'stdout' },
-    json: { type: 'boolean', help: 'list and show: print JSON' },
+    json: { type: 'boolean', help: 'list and show: print JSON (accuracies as 0-1 fractions)' },
   },
   example: 'spurlab runs --where pattern=S3,n=3,status=done',
   async run(args, io) {

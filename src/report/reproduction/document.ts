@@ -171,6 +171,12 @@ export async function buildReproductionReport(store: ResultsStore, opts: Reprodu
     `- The runs: [${exportLink}](${exportLink}), one JSON line per run (config, result, times, code version, host); \`spurlab runs import ${exportLink} --store S\` rebuilds a store that gives this document again.`,
     '- Where spurlab departs from the reference code, and why: [DEPARTURES.md](DEPARTURES.md).',
     '',
+    ...(opts.budget === 'fast'
+      ? [
+          "The fast budget trains 5 epochs on 10,000 training images with 3 seeds, so its models are less trained than the paper's (70 epochs on all 60,000) and its tests have little power: a large effect over 3 seeds can still miss p < 0.05, and a finding that does not reproduce here may hold at the paper's budget (`spurlab reproduce --budget paper`, best through the queue or Slurm). The tables give the effect sizes beside the p-values.",
+          '',
+        ]
+      : []),
     '## Summary',
     '',
     '| | finding | verdict | runs done | reason |',

@@ -1,5 +1,8 @@
 // Shared test helpers: seeded random tensors and approximate comparison.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Tensor, randn, uniform, type DType } from '../src/tensor/tensor.ts';
 import { SimpleRandom } from '../src/util/random.ts';
 import { nativeBackendOrNull } from '../src/backend/registry.ts';
@@ -53,3 +56,20 @@ export const TINY_TRAIN_ARGS = [
   '--batch-size',
   '50',
 ];
+
+const temporaryDirs: string[] = [];
+
+/**
+ * A fresh directory under the system's temporary directory, removed when the test
+ * process exits (each test file runs in a process of its own), so the suite leaves no
+ * stores, runs or checkpoints behind in /tmp.
+ */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (temporaryDirs.length === 0)
+    process.on('exit', () => {
+      for (const d of temporaryDirs) rmSync(d, { recursive: true, force: true });
+    });
+  temporaryDirs.push(dir);
+  return dir;
+}

@@ -2,8 +2,7 @@
 // the JSON of the shape, a sentence that agrees with the table, the page.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { demoCommand } from '../../src/cli/commands/demo.ts';
 import { DEMO_SWEEP } from '../../src/experiments/demo.ts';
@@ -11,6 +10,7 @@ import { expandSweep } from '../../src/experiments/grids/spec.ts';
 import { configKey } from '../../src/experiments/sweep.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { runCommandDirect } from './runCommandDirect.ts';
+import { tempDir } from '../helpers.ts';
 
 // Per-run scores by pattern, n and seed (0-4): R3 learnt from n = 1 except three seeds at n = 3; S3 barely.
 const SCORES: Record<string, Record<number, number[]>> = {
@@ -29,7 +29,7 @@ const SCORES: Record<string, Record<number, number[]>> = {
 };
 
 test('demo --json: settings with runs, mean, sem, ci, pValue, testAcc; seconds; a sentence that matches the table', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-demo-'));
+  const dir = tempDir('spurlab-demo-');
   const storePath = join(dir, 'results.db');
   const store = ResultsStore.open(storePath);
   for (const cfg of expandSweep(DEMO_SWEEP)) {

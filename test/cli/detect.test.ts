@@ -3,19 +3,19 @@
 // for a run that kept no checkpoints.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectCommand } from '../../src/cli/commands/detect.ts';
 import { trainCommand } from '../../src/cli/commands/train.ts';
 import { runCommandDirect } from './runCommandDirect.ts';
+import { tempDir } from '../helpers.ts';
 
 let dir = '';
 let kept = '';
 let plain = '';
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'spurlab-detect-cli-'));
+  dir = tempDir('spurlab-detect-cli-');
   kept = join(dir, 'kept');
   plain = join(dir, 'plain');
   const common = ['mnistv8-10-0-0', '--model', 'MLP', '--epochs', '3', '--train-subset', '400', '--test-subset', '200', '--json'];

@@ -3,12 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import fs, { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import fs, { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
-import { TINY_TRAIN_ARGS } from '../helpers.ts';
+import { TINY_TRAIN_ARGS, tempDir } from '../helpers.ts';
 
 const BIN = new URL('../../bin/spurlab.mjs', import.meta.url).pathname;
 const TRAIN = ['train', ...TINY_TRAIN_ARGS];
@@ -42,7 +42,7 @@ function oneLine(r: { code: number; err: string[] }, ...patterns: RegExp[]): voi
 }
 
 test("ENOTDIR: a file where --out or the store's directory should be", async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-fserr-'));
+  const dir = tempDir('spurlab-fserr-');
   const file = join(dir, 'plain-file');
   writeFileSync(file, 'not a directory');
   oneLine(
@@ -57,7 +57,7 @@ test("ENOTDIR: a file where --out or the store's directory should be", async () 
 });
 
 test('EACCES: --out, the store and a checkpoint this user may not write or read', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-fserr-'));
+  const dir = tempDir('spurlab-fserr-');
   chmodSync(dir, 0o755);
   const locked = join(dir, 'locked');
   mkdirSync(locked, { mode: 0o555 });
@@ -141,7 +141,7 @@ async function withSmallDisk(dir: string, bytes: number, fn: () => Promise<void>
 }
 
 test("ENOSPC while writing a checkpoint names it, and the previous epoch's checkpoint stays intact", async () => {
-  const disk = mkdtempSync(join(tmpdir(), 'spurlab-fserr-disk-'));
+  const disk = tempDir('spurlab-fserr-disk-');
   // room for one MLP checkpoint (2.45 MB) but not for its replacement beside it
   await withSmallDisk(disk, 4 * MiB, async () => {
     const out = join(disk, 'run');

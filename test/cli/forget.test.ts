@@ -3,16 +3,15 @@
 // --json keeps them as fractions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { forgetCommand } from '../../src/cli/commands/forget.ts';
 import { trainCommand } from '../../src/cli/commands/train.ts';
-import { TINY_TRAIN_ARGS } from '../helpers.ts';
+import { TINY_TRAIN_ARGS, tempDir } from '../helpers.ts';
 import { runCommandDirect } from './runCommandDirect.ts';
 
 test('forget prints accuracies in % and scores as fractions; --json keeps fractions', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-forget-cli-'));
+  const dir = tempDir('spurlab-forget-cli-');
   try {
     const run = join(dir, 'run');
     const t = await runCommandDirect(trainCommand, [...TINY_TRAIN_ARGS, '--epochs', '1', '--out', run, '--json']);

@@ -3,15 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers.ts';
 
 const LAUNCHER = fileURLToPath(new URL('../../bin/spurlab.mjs', import.meta.url));
 
 function fakeCheckout(): string {
-  const root = mkdtempSync(join(tmpdir(), 'spurlab-launcher-'));
+  const root = tempDir('spurlab-launcher-');
   mkdirSync(join(root, 'bin'));
   copyFileSync(LAUNCHER, join(root, 'bin', 'spurlab.mjs'));
   writeFileSync(join(root, 'package.json'), '{ "type": "module" }\n');

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { liraCommand } from '../../src/cli/commands/lira.ts';
 import { commands } from '../../src/cli/commands/index.ts';
 import { makeSpuriousDataset } from '../../src/data/spurious.ts';
 import { runCommandDirect } from './runCommandDirect.ts';
+import { tempDir } from '../helpers.ts';
 
 // 6 shadow models of the 784-256-10 MLP, 1 epoch each, on a pool of 600 MNIST images.
 const SMALL = [
@@ -31,7 +31,7 @@ const SMALL = [
 ];
 
 test("spurlab lira --json: the issue's fields, per-example export, spurious examples among the pool; recorded once in the store", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-lira-'));
+  const dir = tempDir('spurlab-lira-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   assert.ok(
     commands.some((c) => c.name === 'lira'),
@@ -108,7 +108,7 @@ test("spurlab lira --json: the issue's fields, per-example export, spurious exam
 });
 
 test('spurlab lira refuses bad options before training anything', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-lira-'));
+  const dir = tempDir('spurlab-lira-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const cases: [string[], RegExp][] = [
     [[...SMALL, '--out', join(dir, 'x.txt')], /--out .*x\.txt: expected a file name ending in \.jsonl or \.csv/],

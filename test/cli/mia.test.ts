@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { miaCommand } from '../../src/cli/commands/mia.ts';
 import { miaKind } from '../../src/experiments/kinds/index.ts';
@@ -9,13 +8,14 @@ import { resultOf, runInStore } from '../../src/experiments/sweep.ts';
 import { makeSpuriousDataset } from '../../src/data/spurious.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { runCommandDirect } from './runCommandDirect.ts';
+import { tempDir } from '../helpers.ts';
 
 // A small, fast setting: 600 training and 300 test images (halves of 300 and 150), the
 // 784-256-10 MLP, 2 epochs.
 const SMALL = ['--dataset', 'mnist', '--n', '10', '--seed', '0', '--model', 'MLP', '--epochs', '2', '--train-limit', '600', '--test-limit', '300'];
 
 test('spurlab mia trains, attacks, reports numbers in [0, 1] and records the run once', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-mia-'));
+  const dir = tempDir('spurlab-mia-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const storePath = join(dir, 'results.db');
 

@@ -4,8 +4,7 @@
 // its Slurm emitter, which plans without training).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { reproduceCommand } from '../../src/cli/commands/reproduce.ts';
 import { findKind } from '../../src/experiments/kinds/index.ts';
@@ -13,8 +12,9 @@ import { planReproduction } from '../../src/experiments/reproduction.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { readSlurmSweep } from '../../src/distributed/slurmFiles.ts';
 import { runCommandDirect } from './runCommandDirect.ts';
+import { tempDir } from '../helpers.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'spurlab-reproduce-'));
+const tmp = () => tempDir('spurlab-reproduce-');
 
 test('reproduce --dry-run lists the six findings with their runs and the time here', async () => {
   const store = join(tmp(), 'results.db');

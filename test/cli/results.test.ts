@@ -3,14 +3,13 @@
 // --kind shows the kind's own columns and refuses kinds that do not exist.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resultsCommand } from '../../src/cli/commands/results.ts';
 import { kindKey, miaKind, trainKind } from '../../src/experiments/kinds/index.ts';
 import { resultGroups } from '../../src/experiments/resultGroups.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { runCommandDirect } from './runCommandDirect.ts';
+import { tempDir } from '../helpers.ts';
 
 const base = { dataset: 'mnist', pattern: 'S3', target: 0, model: 'MLP' };
 
@@ -32,7 +31,7 @@ function trainResult(score: number, testAcc: number) {
 
 /** Train runs that differ only in epochs (3 against 1) for n = 0 and 10, two seeds each. */
 async function storeWithEpochs(): Promise<string> {
-  const path = join(mkdtempSync(join(tmpdir(), 'spurlab-results-cli-')), 'results.db');
+  const path = join(tempDir('spurlab-results-cli-'), 'results.db');
   const store = ResultsStore.open(path);
   for (const epochs of [1, 3]) {
     for (const n of [0, 10]) {

@@ -1,17 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ResultsStore } from '../../src/store/results.ts';
 import { runKey } from '../../src/store/runKey.ts';
 import { makeTrainConfig } from '../../src/train/config.ts';
 import { runsCommand } from '../../src/cli/commands/runs.ts';
 import { runCommandDirect } from './runCommandDirect.ts';
+import { tempDir } from '../helpers.ts';
 
 /** A store with three train runs (two with histories) and one failed run, written through the public API. */
 function syntheticStore(): { path: string; keys: string[]; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-runs-'));
+  const dir = tempDir('spurlab-runs-');
   const path = join(dir, 'results.db');
   const store = ResultsStore.open(path);
   const keys: string[] = [];

@@ -1,7 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sensitivityCommand } from '../../src/cli/commands/sensitivity.ts';
 import { weightsCommand } from '../../src/cli/commands/weights.ts';
@@ -13,6 +12,7 @@ import { saveCheckpoint } from '../../src/store/checkpoint.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { decodePng } from '../../src/util/png.ts';
 import { runCommandDirect } from './runCommandDirect.ts';
+import { tempDir } from '../helpers.ts';
 
 let dir = '';
 let cleanRun = '';
@@ -22,7 +22,7 @@ let cnnRun = '';
 // Two small MLP runs (clean, and S3 on 30 images of class 0) and a CNN002 checkpoint that
 // is only written, not trained (the weights command must refuse it before reading weights).
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'spurlab-probes-'));
+  dir = tempDir('spurlab-probes-');
   cleanRun = join(dir, 'clean');
   patternRun = join(dir, 's3');
   cnnRun = join(dir, 'cnn');

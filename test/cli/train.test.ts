@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
-import { TINY_TRAIN_ARGS } from '../helpers.ts';
+import { TINY_TRAIN_ARGS, tempDir } from '../helpers.ts';
 
 async function run(argv: string[]) {
   const out: string[] = [];
@@ -14,7 +12,7 @@ async function run(argv: string[]) {
 }
 
 test('train --json then score --json on the run directory', async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'spurlab-cli-')), 'run');
+  const dir = join(tempDir('spurlab-cli-'), 'run');
   const t = await run(['train', ...TINY_TRAIN_ARGS, '--epochs', '1', '--out', dir, '--json']);
   assert.equal(t.code, 0, t.err.join('\n'));
   const trained = JSON.parse(t.out[0]);
@@ -58,7 +56,7 @@ test('models --json pins LargeMLP at 335,114 parameters', async () => {
 });
 
 test('train prints one start line (model, parameters, data, spurious indices, backend) and its spurious score at the end', async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'spurlab-cli-')), 'run');
+  const dir = join(tempDir('spurlab-cli-'), 'run');
   // the start line is written to stderr with the progress lines, not through the CLI's io
   const written: string[] = [];
   const write = process.stderr.write;

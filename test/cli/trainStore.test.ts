@@ -2,19 +2,19 @@
 // sweep of the same config finds it done; an identical second call trains nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainCommand } from '../../src/cli/commands/train.ts';
 import { configKey } from '../../src/experiments/sweep.ts';
 import { trainKind } from '../../src/experiments/kinds/index.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { runCommandDirect } from './runCommandDirect.ts';
+import { tempDir } from '../helpers.ts';
 
 const ARGS = ['mnistv20-3-0-0', '--model', 'MLP', '--epochs', '1', '--train-subset', '200', '--test-subset', '100', '--batch-size', '50'];
 
 test('train --store records a single run once, with the score and the per-image indicator', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-train-store-'));
+  const dir = tempDir('spurlab-train-store-');
   const storePath = join(dir, 'results.db');
   const r = await runCommandDirect(trainCommand, [...ARGS, '--out', join(dir, 'run'), '--store', storePath, '--json']);
   assert.equal(r.code, 0, r.err.join('\n'));
@@ -53,7 +53,7 @@ test('train --store records a single run once, with the score and the per-image 
 });
 
 test('train --store prints the start line of plain train and ends with the spurious score', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-train-store-lines-'));
+  const dir = tempDir('spurlab-train-store-lines-');
   const storePath = join(dir, 'results.db');
   // the start line goes to stderr with the progress lines, not through the CLI's io
   const written: string[] = [];

@@ -3,17 +3,17 @@
 // that sets no pixel (norm 0) is refused in every form.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { UserError } from '../../src/util/errors.ts';
 import { crc32, decodePng, encodePng, MAX_PNG_BYTES } from '../../src/util/png.ts';
 import { makePattern, type ImageShape } from '../../src/data/patterns.ts';
+import { tempDir } from '../helpers.ts';
 
 const GRAY: ImageShape = { height: 28, width: 28, channels: 1 };
 const RGB: ImageShape = { height: 32, width: 32, channels: 3 };
-const dir = mkdtempSync(join(tmpdir(), 'spurlab-custom-patterns-'));
+const dir = tempDir('spurlab-custom-patterns-');
 
 function assertUserError(fn: () => unknown, ...parts: string[]): void {
   assert.throws(fn, (e: unknown) => {

@@ -1,13 +1,13 @@
 // `spurlab data inspect|preview` through the command's own parser and runner.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCommandArgs, type CliIo } from '../../src/cli/command.ts';
 import { dataCommand } from '../../src/cli/commands/data.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { decodePng } from '../../src/util/png.ts';
+import { tempDir } from '../helpers.ts';
 
 async function run(argv: string[]): Promise<{ code: number; out: string[] }> {
   const out: string[] = [];
@@ -53,7 +53,7 @@ test('inspect --json by name and by options print the same report', async () => 
 });
 
 test('preview writes a PNG grid: 4 rows of 8 upscaled digits', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'spurlab-preview-')), 'grid.png');
+  const path = join(tempDir('spurlab-preview-'), 'grid.png');
   const { code, out } = await run(['preview', 'mnistv30-3-2-1', '--out', path]);
   assert.equal(code, 0);
   assert.match(out[0], /grid\.png/);

@@ -2,8 +2,7 @@
 // the property that patterns stay in [0,1] and change only the pixels they should.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../src/util/errors.ts';
 import { encodePng } from '../../src/util/png.ts';
@@ -20,11 +19,12 @@ import {
   type Pattern,
 } from '../../src/data/patterns.ts';
 import { loadNumpyGolden, sha256Of, type Golden } from './golden.ts';
+import { tempDir } from '../helpers.ts';
 
 const golden = loadNumpyGolden();
 const GRAY: ImageShape = { height: 28, width: 28, channels: 1 };
 const RGB: ImageShape = { height: 32, width: 32, channels: 3 };
-const dir = mkdtempSync(join(tmpdir(), 'spurlab-patterns-'));
+const dir = tempDir('spurlab-patterns-');
 
 function setPositions(p: Pattern): number[] {
   assert.equal(p.effect.kind, 'set');

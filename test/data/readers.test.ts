@@ -2,16 +2,16 @@
 // case: each must be a UserError whose message names the file and what was expected.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { UserError } from '../../src/util/errors.ts';
 import { parseIdx, readIdxDataset } from '../../src/data/idx.ts';
 import { CIFAR100_COARSE_LAYOUT, CIFAR100_FINE_LAYOUT, CIFAR10_LAYOUT, readCifarFiles } from '../../src/data/cifar.ts';
 import { clearDatasetCache, loadDataset } from '../../src/data/datasets.ts';
+import { tempDir } from '../helpers.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'spurlab-readers-'));
+const root = tempDir('spurlab-readers-');
 let fileCounter = 0;
 
 function idxBytes(dims: number[], data: Uint8Array, type = 0x08): Buffer {

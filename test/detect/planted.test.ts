@@ -5,8 +5,7 @@
 // must rank the planted examples above chance.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset } from '../../src/data/dataset.ts';
 import { RandomState } from '../../src/data/numpyRandom.ts';
@@ -17,6 +16,7 @@ import { DETECT_DEFAULTS, DETECT_METHODS, detectScores } from '../../src/detect/
 import { detectionMetrics } from '../../src/detect/metrics.ts';
 import { makeTrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/trainer.ts';
+import { tempDir } from '../helpers.ts';
 
 const S = 8;
 function images(count: number, seed: number, planted: number): { images: Float32Array; labels: Int32Array; spurious: number[] } {
@@ -71,7 +71,7 @@ test('every method ranks the planted examples above chance', async () => {
     batchSize: 32,
     keepCheckpoints: 5,
   });
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-detect-'));
+  const dir = tempDir('spurlab-detect-');
   try {
     const run = await train(cfg, { data, outDir: dir });
     const checkpoints = loadEpochCheckpoints(dir, cfg, data.train);

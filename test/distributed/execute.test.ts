@@ -3,14 +3,13 @@
 // worker does not fill /tmp with checkpoints.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { runDetached } from '../../src/distributed/execute.ts';
 import { planRun } from '../../src/experiments/kinds/index.ts';
+import { tempDir } from '../helpers.ts';
 
 test('a detached run without artifacts trains its dependency in scratch space and removes it', async () => {
-  const own = mkdtempSync(join(tmpdir(), 'spurlab-execute-'));
+  const own = tempDir('spurlab-execute-');
   const saved = process.env.TMPDIR;
   process.env.TMPDIR = own; // os.tmpdir() reads it on every call
   try {

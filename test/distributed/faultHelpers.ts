@@ -2,9 +2,7 @@
 // again on the same port (with or without persistence), and timing helpers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tempDir } from '../helpers.ts';
 
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -36,7 +34,7 @@ export interface RestartableRedis {
 export async function restartableRedis(opts: { persist: boolean; bind?: string; port?: number; prefix?: string[] }): Promise<RestartableRedis> {
   const port = opts.port ?? (await freePort());
   const bind = opts.bind ?? '127.0.0.1';
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-redis-'));
+  const dir = tempDir('spurlab-redis-');
   const persistence = opts.persist ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '60 1'] : ['--appendonly', 'no', '--save', ''];
   let child: ChildProcess | undefined;
   let log = '';

@@ -1,18 +1,18 @@
 // Test fixtures for the distributed suite: a private redis-server on a free loopback
 // port, spurlab child processes (workers, Slurm tasks), and tiny sweep files.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { commands } from '../../src/cli/commands/index.ts';
 import { runCommandDirect, type CommandRun } from '../cli/runCommandDirect.ts';
 import type { Command } from '../../src/cli/command.ts';
+import { tempDir } from '../helpers.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const ENTRY = join(ROOT, 'test/distributed/commandEntry.ts');
 
-export const tmp = () => mkdtempSync(join(tmpdir(), 'spurlab-dist-'));
+export const tmp = () => tempDir('spurlab-dist-');
 
 /** A grid of tiny real MNIST runs (200 training and 100 test images, 1 epoch of MLP). */
 export const tiny = { dataset: 'mnist', target: 0, model: 'MLP', epochs: 1, trainSubset: 200, testSubset: 100, batchSize: 50 };

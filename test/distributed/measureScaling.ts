@@ -2,11 +2,12 @@
 // Redis with 1 worker on 2 threads, 2 workers on 1 thread each, and 1 worker on 1
 // thread, interleaved, 3 repetitions; the minimum of each is compared.
 //   node --import tsx test/distributed/measureScaling.ts
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { sweepCommand } from '../../src/cli/commands/sweep.ts';
 import { run, spawnSpurlab, startRedis, stopWorkers, waitFor, type SpawnedSpurlab } from './helpers.ts';
+import { tempDir } from '../helpers.ts';
 
 const GRID = {
   dataset: 'mnist',
@@ -29,7 +30,7 @@ try {
   for (let rep = 0; rep < 3; rep++) {
     for (const setup of Object.keys(SETUPS) as Setup[]) {
       const name = `scaling-${rep}-${SETUPS[setup].length}x${SETUPS[setup][0]}`;
-      const dir = mkdtempSync(join(tmpdir(), 'spurlab-scaling-'));
+      const dir = tempDir('spurlab-scaling-');
       const file = join(dir, 'sweep.json');
       writeFileSync(file, JSON.stringify({ name, grids: [GRID] }));
       const workers: SpawnedSpurlab[] = SETUPS[setup].map((threads) =>

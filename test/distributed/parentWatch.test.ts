@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ResultsStore } from '../../src/store/results.ts';
 import { isProcessAlive } from '../../src/util/processes.ts';
 import { readSafetensors } from '../../src/store/safetensors.ts';
 import { kindKey, trainKind } from '../../src/experiments/kinds/index.ts';
+import { tempDir } from '../helpers.ts';
 
 const BIN = new URL('../../bin/spurlab.mjs', import.meta.url).pathname;
 const RUN_SLOTS = new URL('../../src/distributed/runSlots.ts', import.meta.url).href;
@@ -26,7 +26,7 @@ async function waitFor<T>(what: string, seconds: number, probe: () => T | undefi
 const longRun = { dataset: 'mnist', pattern: 'R3', target: 0, seed: 0, model: 'MLP', epochs: 200, trainSubset: 300, testSubset: 100, batchSize: 50 };
 
 test('kill -9 of `sweep --workers 2` stops its children; their claims are free to take over and the store is intact', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-parent-'));
+  const dir = tempDir('spurlab-parent-');
   const db = join(dir, 'results.db');
   const file = join(dir, 'sweep.json');
   writeFileSync(file, JSON.stringify({ name: 'parent-kill', grids: [{ ...longRun, n: [0, 1, 3, 10] }] }));
@@ -64,7 +64,7 @@ test('kill -9 of `sweep --workers 2` stops its children; their claims are free t
 test('kill -9 of a worker process stops its run-slot child in the middle of an epoch', async () => {
   // Epochs of a few seconds: without the watch the child would notice only when it
   // reports the next epoch (its IPC send fails), after writing that epoch's checkpoint.
-  const artifactDir = mkdtempSync(join(tmpdir(), 'spurlab-parent-slot-'));
+  const artifactDir = tempDir('spurlab-parent-slot-');
   const config = trainKind.configure({ ...longRun, model: 'LargeMLP', n: 3, epochs: 5, trainSubset: 60000 });
   const key = kindKey(trainKind, config);
   const script = `

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { countSweep, loadSweepSpec, MAX_SWEEP_RUNS, planSweep, validateSweepSpec } from '../../src/experiments/grids/spec.ts';
 import { findKind, KINDS } from '../../src/experiments/kinds/index.ts';
@@ -10,8 +9,9 @@ import { loadDataset } from '../../src/data/datasets.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { main } from '../../src/cli/main.ts';
 import { EVERY_KIND, EVERY_KIND_ORDER, EVERY_KIND_RUNS, tinyTrain } from './everyKind.ts';
+import { tempDir } from '../helpers.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'spurlab-kinds-'));
+const tmp = () => tempDir('spurlab-kinds-');
 const tiny = tinyTrain;
 
 async function cli(argv: string[]) {

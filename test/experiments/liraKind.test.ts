@@ -3,8 +3,7 @@
 // `results --kind lira`, the paper-lira preset, and bad configurations refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSweepSpec, planSweep, validateSweepSpec } from '../../src/experiments/grids/spec.ts';
 import { findKind, kindKey, liraKind, liraShadowKind } from '../../src/experiments/kinds/index.ts';
@@ -14,11 +13,12 @@ import { runLira } from '../../src/privacy/liraRun.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { resultsCommand } from '../../src/cli/commands/results.ts';
 import { runCommandDirect } from '../cli/runCommandDirect.ts';
+import { tempDir } from '../helpers.ts';
 
 const TINY = { dataset: 'mnist', pattern: 'S3', n: 3, seed: 0, model: 'MLP', epochs: 1, batchSize: 50, trainLimit: 300, testLimit: 100, shadows: 6 };
 
 test('a tiny lira sweep: 6 shadow runs then the attack, each recorded once with a typed result; the attack equals the in-memory one; a rerun runs nothing', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-lira-kind-'));
+  const dir = tempDir('spurlab-lira-kind-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const runs = planSweep(validateSweepSpec({ name: 'lira-tiny', grids: [{ kind: 'lira', ...TINY }] }, 'inline'));
   assert.deepEqual(

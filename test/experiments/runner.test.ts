@@ -3,13 +3,13 @@
 // result as an uninterrupted run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runExperiment } from '../../src/experiments/runner.ts';
 import { makeTrainConfig } from '../../src/train/config.ts';
+import { tempDir } from '../helpers.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'spurlab-runner-'));
+const tmp = () => tempDir('spurlab-runner-');
 const cfg = makeTrainConfig({ data: 'mnistR3-3-0-0', model: 'CNN002', epochs: 3, trainSubset: 192, testSubset: 96, batchSize: 64 });
 
 class Killed extends Error {}

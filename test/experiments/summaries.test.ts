@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ResultsStore } from '../../src/store/results.ts';
 import { runKey } from '../../src/store/runKey.ts';
 import { groupedSummary, summarizeWithBaseline } from '../../src/experiments/summaries.ts';
+import { tempDir } from '../helpers.ts';
 
 function freshPath(): string {
-  return join(mkdtempSync(join(tmpdir(), 'spurlab-summaries-')), 'results.db');
+  return join(tempDir('spurlab-summaries-'), 'results.db');
 }
 
 const config = (n: number, seed: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({

@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expandSweep, loadSweepSpec, planSweep, validateSweepSpec } from '../../src/experiments/grids/spec.ts';
 import { PRESETS } from '../../src/experiments/grids/presets.ts';
 import { configKey, runSweepHere } from '../../src/experiments/sweep.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { main } from '../../src/cli/main.ts';
+import { tempDir } from '../helpers.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'spurlab-sweep-'));
+const tmp = () => tempDir('spurlab-sweep-');
 const tiny = { dataset: 'mnist', target: 0, model: 'MLP', epochs: 1, trainSubset: 200, testSubset: 100, batchSize: 50 };
 
 async function cli(argv: string[]) {

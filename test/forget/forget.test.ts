@@ -2,8 +2,7 @@
 // and one-line errors for bad input.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { forgetCommand } from '../../src/cli/commands/forget.ts';
 import { influenceCommand } from '../../src/cli/commands/influence.ts';
@@ -14,8 +13,9 @@ import { makeTrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/trainer.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { runCommandDirect } from '../cli/runCommandDirect.ts';
+import { tempDir } from '../helpers.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'spurlab-forget-'));
+const root = tempDir('spurlab-forget-');
 const runDir = join(root, 'run');
 const cfg = makeTrainConfig({ data: 'mnistv20-5-0-0', model: 'MLP', epochs: 2, trainSubset: 300, testSubset: 100, batchSize: 50 });
 

@@ -15,10 +15,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -41,7 +41,7 @@ function filesUnder(dir: string, skip: string[]): string[] {
 }
 
 test('the README example runs from the packed package with plain Node, and its types check', { timeout: 180_000 }, () => {
-  const work = mkdtempSync(join(tmpdir(), 'spurlab-pack-'));
+  const work = tempDir('spurlab-pack-');
   try {
     // npm pack runs `prepare`, so the tarball holds a fresh dist/
     const packed = JSON.parse(

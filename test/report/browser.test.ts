@@ -4,8 +4,7 @@
 // recorded and aborted), every chart a non-empty SVG, and a screenshot of each page.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BrowserContext, chromium } from 'playwright-core';
@@ -14,6 +13,7 @@ import { ResultsStore } from '../../src/store/results.ts';
 import { expandSweep, validateSweepSpec } from '../../src/experiments/grids/spec.ts';
 import { runSweepHere } from '../../src/experiments/sweep.ts';
 import { SYNTHETIC_SECTIONS, syntheticStore } from './syntheticStore.ts';
+import { tempDir } from '../helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -32,7 +32,7 @@ const CHROMIUM_ARGS = [
  * pattern-norm figure has its Pearson r, n = 0 and 3, one seed.
  */
 async function realSweepStore(): Promise<ResultsStore> {
-  const store = ResultsStore.open(join(mkdtempSync(join(tmpdir(), 'spurlab-report-real-')), 'results.db'));
+  const store = ResultsStore.open(join(tempDir('spurlab-report-real-'), 'results.db'));
   const spec = validateSweepSpec(
     {
       name: 'report-browser-test',
@@ -113,15 +113,15 @@ test('the report renders offline in headless Chromium', {
   timeout: 120_000,
 }, async (t) => {
   const synthetic = syntheticStore();
-  const syntheticReport = await buildReport(synthetic, mkdtempSync(join(tmpdir(), 'spurlab-report-browser-')));
+  const syntheticReport = await buildReport(synthetic, tempDir('spurlab-report-browser-'));
   synthetic.close();
   assert.deepEqual(syntheticReport.sections, SYNTHETIC_SECTIONS);
   const real = await realSweepStore();
-  const realReport = await buildReport(real, mkdtempSync(join(tmpdir(), 'spurlab-report-browser-real-')));
+  const realReport = await buildReport(real, tempDir('spurlab-report-browser-real-'));
   real.close();
   assert.deepEqual(realReport.sections, ['patterns', 'pattern-norm', 'training-curves', 'settings']);
 
-  const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'spurlab-chromium-profile-')), {
+  const context = await chromium.launchPersistentContext(tempDir('spurlab-chromium-profile-'), {
     executablePath: CHROMIUM,
     args: CHROMIUM_ARGS,
     viewport: { width: 1200, height: 900 },

@@ -1,8 +1,7 @@
 // Building the report from a results store (and the demo's page), and the CLI command.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ResultsStore } from '../../src/store/results.ts';
 import { summarizeWithBaseline } from '../../src/experiments/summaries.ts';
@@ -12,10 +11,7 @@ import { SECTION_CATALOG } from '../../src/report/catalog.ts';
 import { parseCommandArgs } from '../../src/cli/command.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { SYNTHETIC_SECTIONS, syntheticStore } from './syntheticStore.ts';
-
-function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+import { tempDir } from '../helpers.ts';
 
 /** Every URL-like reference a page could load from: attributes and CSS url()s. */
 function externalReferences(html: string): string[] {

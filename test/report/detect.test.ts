@@ -3,17 +3,16 @@
 // (method, pattern, n) with the retraining columns where a run retrained.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ResultsStore } from '../../src/store/results.ts';
 import { runKey } from '../../src/store/runKey.ts';
 import { collectReportData } from '../../src/report/collect.ts';
 import { planReport } from '../../src/report/sections.ts';
 import { chartView } from '../../src/report/render.ts';
+import { tempDir } from '../helpers.ts';
 
 test('detection section: charts compile, a table row per method x pattern x n, means over seeds', async () => {
-  const s = ResultsStore.open(join(mkdtempSync(join(tmpdir(), 'spurlab-detect-report-')), 'results.db'));
+  const s = ResultsStore.open(join(tempDir('spurlab-detect-report-'), 'results.db'));
   const put = (config: Record<string, unknown>, result: Record<string, unknown>) => {
     const key = runKey({ kind: 'detect', ...config });
     assert.ok(s.claim(key, config, 'detect'));

@@ -3,8 +3,6 @@
 // colours, one rule per spurious example), the table, and no section without lira runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collectReportData } from '../../src/report/collect.ts';
 import { planReport } from '../../src/report/sections.ts';
@@ -13,9 +11,10 @@ import { chartView } from '../../src/report/render.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { runKey } from '../../src/store/runKey.ts';
 import { putLiraRuns, syntheticLiraResult } from './syntheticStore.ts';
+import { tempDir } from '../helpers.ts';
 
 function liraStore(): ResultsStore {
-  const store = ResultsStore.open(join(mkdtempSync(join(tmpdir(), 'spurlab-report-lira-')), 'results.db'));
+  const store = ResultsStore.open(join(tempDir('spurlab-report-lira-'), 'results.db'));
   putLiraRuns(store);
   return store;
 }
@@ -135,7 +134,7 @@ test('the lira section: ROC on log-log axes, TPR against n, memorization histogr
 });
 
 test('no lira runs: the section is listed as missing with its preset', () => {
-  const store = ResultsStore.open(join(mkdtempSync(join(tmpdir(), 'spurlab-report-lira-')), 'results.db'));
+  const store = ResultsStore.open(join(tempDir('spurlab-report-lira-'), 'results.db'));
   const plan = planReport(collectReportData(store));
   store.close();
   assert.deepEqual(plan.missing.find((m) => m.id === 'lira')?.presets, ['paper-lira']);

@@ -4,8 +4,7 @@
 // and the tests over seeds can be checked; and an empty store gives "not run" throughout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ResultsStore } from '../../src/store/results.ts';
 import { FINDING_IDS, planReproduction } from '../../src/experiments/reproduction.ts';
@@ -15,8 +14,9 @@ import { verdictOf } from '../../src/report/reproduction/types.ts';
 import { runCommandDirect } from '../cli/runCommandDirect.ts';
 import { reportCommand } from '../../src/cli/commands/report.ts';
 import { runsCommand } from '../../src/cli/commands/runs.ts';
+import { tempDir } from '../helpers.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'spurlab-reproduction-'));
+const tmp = () => tempDir('spurlab-reproduction-');
 const PATTERNS = ['S1', 'S2', 'S3', 'R1', 'R2', 'R3', 'Co'];
 const AREAS: Record<string, number> = { MLP: 0.5, MLPv2: 0.4, LargeMLP: 0.3, LargeMLPv2: 0.2, CNN002: 0.6 };
 

@@ -4,8 +4,6 @@
 // apart, training curves from the runs' histories.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ResultsStore } from '../../src/store/results.ts';
 import { runKey } from '../../src/store/runKey.ts';
@@ -13,9 +11,10 @@ import { collectReportData } from '../../src/report/collect.ts';
 import { planReport } from '../../src/report/sections.ts';
 import { SERIES_COLORS, colorScale, scoreVsNChart, seriesColor } from '../../src/report/charts.ts';
 import { chartView } from '../../src/report/render.ts';
+import { tempDir } from '../helpers.ts';
 
 function store(): ResultsStore {
-  return ResultsStore.open(join(mkdtempSync(join(tmpdir(), 'spurlab-sections-')), 'results.db'));
+  return ResultsStore.open(join(tempDir('spurlab-sections-'), 'results.db'));
 }
 
 function put(s: ResultsStore, kind: string, config: Record<string, unknown>, result: Record<string, unknown>): void {

@@ -2,11 +2,10 @@
 // draws, written through claim/complete as real sweeps write them, with per-image 0/1
 // indicators so p-values are computed. Some sections are left without data on purpose
 // (Fashion-MNIST, CIFAR-10, input noise, clipping sweeps) to test the appendix.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ResultsStore } from '../../src/store/results.ts';
 import { runKey } from '../../src/store/runKey.ts';
+import { tempDir } from '../helpers.ts';
 
 /** Test images per run: small, so the store fills in well under a second. */
 const N_TEST = 200;
@@ -287,7 +286,7 @@ export function putLiraRuns(store: ResultsStore): void {
 
 /** A new store in a fresh temporary directory, filled with the synthetic runs (or, if `small`, the membership-inference runs only). */
 export function syntheticStore(small = false): ResultsStore {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-report-store-'));
+  const dir = tempDir('spurlab-report-store-');
   const store = ResultsStore.open(join(dir, 'results.db'));
   if (small) putMiaRuns(store);
   else fillSyntheticStore(store);

@@ -1,13 +1,13 @@
 // The "Unlearning methods against retraining" rows, table and chart from forget runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildReport } from '../../src/report/build.ts';
 import { unlearningChart, unlearningRows, unlearningTable } from '../../src/report/unlearning.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { runKey } from '../../src/store/runKey.ts';
+import { tempDir } from '../helpers.ts';
 
 const run = (method: string, seed: number, after: number, seconds: number) => ({
   config: { dataset: 'mnist', pattern: 'R3', model: 'LargeMLP', n: 10, seed, method },
@@ -72,7 +72,7 @@ test("the paper's incremental retraining and influence join a setting that has u
 });
 
 test('the report draws the section from a store of forget runs, the deletion section keeps only the deletion methods', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-report-unlearning-'));
+  const dir = tempDir('spurlab-report-unlearning-');
   const store = ResultsStore.open(join(dir, 'results.db'));
   const runs = [run('finetune', 0, 0.6, 40), run('finetune', 1, 0.4, 60), run('salun', 0, 0.1, 30), run('salun', 1, 0.2, 35)];
   runs.push({ config: { ...runs[0].config, method: 'retrain' }, result: { ...runs[0].result, after: { ...runs[0].result.after, score: 0.05 } } });

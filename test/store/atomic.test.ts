@@ -1,16 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FOREIGN_TEMPORARY_MAX_AGE_MS, removeStaleTemporaries, writeFileAtomicSync } from '../../src/store/atomic.ts';
 import { UserError } from '../../src/util/errors.ts';
+import { tempDir } from '../helpers.ts';
 
 const ATOMIC_MODULE = new URL('../../src/store/atomic.ts', import.meta.url).href;
 
 test('writes strings, buffers and chunk lists, creating the directory', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-atomic-'));
+  const dir = tempDir('spurlab-atomic-');
   const path = join(dir, 'a', 'b', 'f.bin');
   writeFileAtomicSync(path, 'héllo');
   assert.equal(readFileSync(path, 'utf8'), 'héllo');
@@ -20,7 +21,7 @@ test('writes strings, buffers and chunk lists, creating the directory', () => {
 });
 
 test('a failure while writing leaves the old file intact and removes the temporary file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-atomic-'));
+  const dir = tempDir('spurlab-atomic-');
   const path = join(dir, 'f.txt');
   writeFileSync(path, 'old');
   const failingChunks = new Proxy([Uint8Array.of(1), Uint8Array.of(2)], {
@@ -35,7 +36,7 @@ test('a failure while writing leaves the old file intact and removes the tempora
 });
 
 test('a writer killed with SIGKILL never leaves a partial file', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-atomic-'));
+  const dir = tempDir('spurlab-atomic-');
   const path = join(dir, 'big.bin');
   const size = 8 << 20;
   // The child rewrites the file forever, each version filled with one byte value.
@@ -65,7 +66,7 @@ test('a writer killed with SIGKILL never leaves a partial file', async () => {
 });
 
 test('the next write removes the temporaries of dead writers and keeps those of live ones', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-atomic-'));
+  const dir = tempDir('spurlab-atomic-');
   // a writer that really died mid-write: its pid is free now
   const dead = spawn(process.execPath, ['-e', '0']);
   const deadPid = await new Promise<number>((resolve) => dead.once('exit', () => resolve(dead.pid!)));
@@ -85,7 +86,7 @@ test('the next write removes the temporaries of dead writers and keeps those of 
 });
 
 test('a machine-caused write failure names the file, says what to do, and loses nothing', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-atomic-'));
+  const dir = tempDir('spurlab-atomic-');
   const path = join(dir, 'f.txt');
   writeFileSync(path, 'old');
   // ENOTDIR: a file where the directory should be

@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
 import { readSafetensors, writeSafetensors } from '../../src/store/safetensors.ts';
-import { TINY_TRAIN_ARGS } from '../helpers.ts';
+import { TINY_TRAIN_ARGS, tempDir } from '../helpers.ts';
 
 async function run(argv: string[]) {
   const out: string[] = [];
@@ -15,7 +13,7 @@ async function run(argv: string[]) {
 }
 
 test('a checkpoint with a NaN or infinite weight is refused, naming the file and the tensor', async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'spurlab-ckpt-')), 'run');
+  const dir = join(tempDir('spurlab-ckpt-'), 'run');
   const t = await run(['train', ...TINY_TRAIN_ARGS, '--epochs', '1', '--out', dir, '--json']);
   assert.equal(t.code, 0, t.err.join('\n'));
   const path = join(dir, 'model.safetensors');

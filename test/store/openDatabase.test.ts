@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ResultsStore } from '../../src/store/results.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { main } from '../../src/cli/main.ts';
+import { tempDir } from '../helpers.ts';
 
 const BIN = new URL('../../bin/spurlab.mjs', import.meta.url).pathname;
 const RUNS = 60;
@@ -47,7 +48,7 @@ const damaged = (path: string) => (e: unknown) =>
   !e.message.includes('\n');
 
 test('a store damaged beyond its first page is named on open, with how to recover, and the advice works', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-opendb-'));
+  const dir = tempDir('spurlab-opendb-');
   const path = makeStore(dir);
   damagePages(path, 10, 4);
   assert.throws(() => ResultsStore.open(path), damaged(path));
@@ -68,7 +69,7 @@ test('a store damaged beyond its first page is named on open, with how to recove
 });
 
 test('damage met by a query after a clean open is named the same way', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-opendb-'));
+  const dir = tempDir('spurlab-opendb-');
   const path = makeStore(dir);
   const store = ResultsStore.open(path);
   damagePages(path, 10, 20);
@@ -81,7 +82,7 @@ test('damage met by a query after a clean open is named the same way', () => {
 });
 
 test('a store opened read-only reads, and a write names the file instead of "attempt to write a readonly database"', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-opendb-'));
+  const dir = tempDir('spurlab-opendb-');
   const path = makeStore(dir);
   const before = readFileSync(path);
   const store = ResultsStore.open(path, { readonly: true });
@@ -96,9 +97,9 @@ test('a store opened read-only reads, and a write names the file instead of "att
 });
 
 test('results, report and sweep --dry-run work on a store in a read-only directory, as a user who may not write it', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-opendb-'));
+  const dir = tempDir('spurlab-opendb-');
   const path = makeStore(dir);
-  const outDir = mkdtempSync(join(tmpdir(), 'spurlab-opendb-report-'));
+  const outDir = tempDir('spurlab-opendb-report-');
   chmodSync(path, 0o444);
   chmodSync(dir, 0o555);
   chmodSync(outDir, 0o777);
@@ -129,7 +130,7 @@ test('results, report and sweep --dry-run work on a store in a read-only directo
 });
 
 test('a full disk under the store names it and keeps what was recorded', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-opendb-'));
+  const dir = tempDir('spurlab-opendb-');
   const path = makeStore(dir);
   const store = ResultsStore.open(path);
   // SQLite answers SQLITE_FULL, as on a full disk, once the file would pass max_page_count

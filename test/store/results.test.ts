@@ -1,18 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../../src/util/errors.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { canonicalJson, runKey } from '../../src/store/runKey.ts';
+import { tempDir } from '../helpers.ts';
 
 const RESULTS_MODULE = new URL('../../src/store/results.ts', import.meta.url).href;
 
 function freshPath(): string {
-  return join(mkdtempSync(join(tmpdir(), 'spurlab-results-')), 'nested', 'results.db');
+  return join(tempDir('spurlab-results-'), 'nested', 'results.db');
 }
 
 interface ChildOutcome {
@@ -82,7 +83,7 @@ test('open creates directories and a WAL database at schema version 1; reopening
 });
 
 test('a file that is not a results store is a UserError naming it', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-results-'));
+  const dir = tempDir('spurlab-results-');
   const text = join(dir, 'notes.db');
   writeFileSync(text, 'these are my notes, not a database\n'.repeat(200));
   assert.throws(

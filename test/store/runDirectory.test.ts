@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
 import { makeTrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/trainer.ts';
-import { TINY_TRAIN_ARGS } from '../helpers.ts';
+import { TINY_TRAIN_ARGS, tempDir } from '../helpers.ts';
 
 async function run(argv: string[]) {
   const out: string[] = [];
@@ -18,7 +17,7 @@ async function run(argv: string[]) {
 const base = TINY_TRAIN_ARGS;
 
 test('train --out refuses to replace a run of another config unless --force; the same config is finished or resumable', async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'spurlab-rundir-')), 'R');
+  const dir = join(tempDir('spurlab-rundir-'), 'R');
   const ckpt = join(dir, 'model.safetensors');
   const first = await run(['train', ...base, '--epochs', '1', '--out', dir, '--json']);
   assert.equal(first.code, 0, first.err.join('\n'));
@@ -53,7 +52,7 @@ test('train --out refuses to replace a run of another config unless --force; the
 });
 
 test('train --out on an unfinished run of the same config points to --resume', async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'spurlab-rundir-')), 'R');
+  const dir = join(tempDir('spurlab-rundir-'), 'R');
   const cfg = makeTrainConfig({
     data: { dataset: 'mnist', pattern: 'R3', n: 3, target: 0, seed: 0 },
     model: 'MLP',

@@ -3,14 +3,14 @@
 // and a bad file is refused by line with nothing imported.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ResultsStore } from '../../src/store/results.ts';
 import { runsCommand } from '../../src/cli/commands/runs.ts';
 import { runCommandDirect } from '../cli/runCommandDirect.ts';
+import { tempDir } from '../helpers.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'spurlab-runexport-'));
+const tmp = () => tempDir('spurlab-runexport-');
 
 async function storeWith(path: string, runs: { key: string; score: number }[]): Promise<void> {
   const s = ResultsStore.open(path);

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../src/util/errors.ts';
 import { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type SafetensorsTensor } from '../../src/store/safetensors.ts';
@@ -66,7 +65,7 @@ test('the writer rejects data that does not match dtype or shape', () => {
 });
 
 test('writeSafetensors writes atomically and leaves no temporary file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-st-'));
+  const dir = tempDir('spurlab-st-');
   const path = join(dir, 'sub', 'model.safetensors');
   writeSafetensors(path, sample(), { epoch: '1' });
   writeSafetensors(path, { x: { dtype: 'U8', shape: [1], data: Uint8Array.of(9) } }, { epoch: '2' });
@@ -114,9 +113,10 @@ for name, e in header.items():
     out[name] = {"dtype": e["dtype"], "shape": list(t.shape), "values": [str(v) for v in vals] if e["dtype"] == "I64" else vals}
 print(json.dumps({"metadata": meta, "tensors": out}))
 `;
+import { tempDir } from '../helpers.ts';
 
 test('a file written by spurlab is read back by PyTorch', (t) => {
-  const path = join(mkdtempSync(join(tmpdir(), 'spurlab-st-')), 'out.safetensors');
+  const path = join(tempDir('spurlab-st-'), 'out.safetensors');
   const tensors = sample();
   writeSafetensors(path, tensors, { source: 'spurlab' });
   const run = spawnSync(PYTHON, ['-c', PYTHON_READER, path], { encoding: 'utf8' });
@@ -146,7 +146,7 @@ test('a file written by spurlab is read back by PyTorch', (t) => {
 });
 
 test('malformed files give a UserError naming the file and the tensor', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-st-'));
+  const dir = tempDir('spurlab-st-');
   const cases: [string, Buffer, RegExp][] = [
     ['short', Buffer.from([1, 2, 3]), /too short \(3 bytes\)/],
     [

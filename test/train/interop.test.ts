@@ -4,8 +4,7 @@
 // parameter counts equal torch's for every architecture of the registry.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -19,7 +18,7 @@ import { writeSafetensors, type SafetensorsTensor } from '../../src/store/safete
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { SimpleRandom } from '../../src/util/random.ts';
-import { backendNames } from '../helpers.ts';
+import { backendNames, tempDir } from '../helpers.ts';
 
 const GOLDEN = fileURLToPath(new URL('../golden/', import.meta.url));
 // Logits: max |a - e| / max(1, max |e|) <= 1e-5, i.e. absolute for logits up to 1 and
@@ -32,7 +31,7 @@ const golden = JSON.parse(readFileSync(`${GOLDEN}torch_train.json`, 'utf8')) as 
   parameterCounts: Record<string, number>;
 };
 const io = loadCheckpoint(`${GOLDEN}torch_interop_io.safetensors`);
-const tmp = mkdtempSync(join(tmpdir(), 'spurlab-interop-'));
+const tmp = tempDir('spurlab-interop-');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const MNIST: InputInfo = { height: 28, width: 28, channels: 1, numClasses: 10 };

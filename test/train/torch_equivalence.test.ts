@@ -4,8 +4,7 @@
 // of spurlab's trainer against the reference's fit loop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withBackend } from '../../src/backend/registry.ts';
@@ -21,7 +20,7 @@ import { loadCheckpoint, loadModelState, saveCheckpoint, type Checkpoint } from 
 import { makeTrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/trainer.ts';
 import { SimpleRandom } from '../../src/util/random.ts';
-import { backendNames } from '../helpers.ts';
+import { backendNames, tempDir } from '../helpers.ts';
 
 const GOLDEN = fileURLToPath(new URL('../golden/', import.meta.url));
 const TOL = 1e-5; // max absolute error over every weight (weights are O(0.1..1))
@@ -223,7 +222,7 @@ for (const backend of backendNames()) {
       noise: null,
     } as unknown as SpuriousDataset;
     // Start from torch's initial weights: a checkpoint at epoch 0 with a fresh optimizer state.
-    const dir = mkdtempSync(join(tmpdir(), 'spurlab-torch-trainer-'));
+    const dir = tempDir('spurlab-torch-trainer-');
     try {
       const start = new MLP(g.height * g.width * g.channels, [256], g.classes, new SimpleRandom(1));
       loadModelState(start, section(file, 'trainer.init.'));

@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTrainConfig } from '../../src/train/config.ts';
 import { loadRun, subsetIndices, train } from '../../src/train/trainer.ts';
 import { loadCheckpoint, metadataJson } from '../../src/store/checkpoint.ts';
 import { milestonesFor, multiStepLr } from '../../src/nn/optim/scheduler.ts';
 import type { Module } from '../../src/nn/module.ts';
+import { tempDir } from '../helpers.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'spurlab-train-'));
+const tmp = () => tempDir('spurlab-train-');
 const small = { data: 'mnistv8-3-0-0', model: 'MLP', epochs: 2, trainSubset: 256, testSubset: 128, batchSize: 64 } as const;
 
 function weights(m: Module): Float32Array[] {

@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { crc32, decodePng, encodePng, type RasterImage } from '../../src/util/png.ts';
+import { tempDir } from '../helpers.ts';
 
 function pattern(width: number, height: number, channels: RasterImage['channels']): RasterImage {
   const data = new Uint8Array(width * height * channels).map((_, i) => (i * 37 + (i >> 5)) & 0xff);
@@ -77,7 +77,7 @@ test('bad input: wrong signature, bad sizes', () => {
 });
 
 test('python (zlib + struct) reads back what we wrote', { skip: !hasPython() }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spurlab-png-'));
+  const dir = tempDir('spurlab-png-');
   const path = join(dir, 'a.png');
   const img = pattern(9, 4, 3);
   writeFileSync(path, encodePng(img));

@@ -3,8 +3,6 @@
 // --store records it as kind forget with the retrained run as a dependency.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forgetCommand } from '../../../src/cli/commands/forget.ts';
 import { forgetConfig, forgetKind } from '../../../src/experiments/kinds/forget.ts';
@@ -13,8 +11,9 @@ import { ResultsStore } from '../../../src/store/results.ts';
 import { makeTrainConfig } from '../../../src/train/config.ts';
 import { train } from '../../../src/train/trainer.ts';
 import { runCommandDirect } from '../../cli/runCommandDirect.ts';
+import { tempDir } from '../../helpers.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'spurlab-unlearn-'));
+const root = tempDir('spurlab-unlearn-');
 const runDir = join(root, 'run');
 const cfg = makeTrainConfig({ data: 'mnistv20-5-0-0', model: 'MLP', epochs: 2, trainSubset: 300, testSubset: 100, batchSize: 50 });
 

@@ -19,6 +19,13 @@ struct ConvIsaKernels {
   // null), then max(., 0) when kTileRelu.
   void (*micro)(int64_t kc, const float* const* rows, const int64_t* koff, const float* b,
                 float* const* cRows, int flags, const float* colBias);
+  // The same contract on mrNarrow rows x nrNarrow (one vector) columns, for GEMMs whose
+  // columns fit one vector (16 output channels on AVX-512, where the wide tile would
+  // multiply as many zeros as weights). Each element sums its products in the same order
+  // as in the wide tile, so the two give identical bits.
+  int mrNarrow, nrNarrow;
+  void (*microNarrow)(int64_t kc, const float* const* rows, const int64_t* koff, const float* b,
+                      float* const* cRows, int flags, const float* colBias);
   // src: [rows, cols] (row stride lds) -> dst: [cols, rows] (row stride ldd), stored or
   // added, then max(., 0) when kTransposeRelu is set (mode: TransposeMode bits).
   void (*transpose)(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst, int64_t ldd, int mode);

@@ -162,9 +162,10 @@ void directWeight(const float* x, int64_t h, int64_t w, int64_t kh, int64_t kw, 
   directWeightT<0, 0>(x, h, w, kh, kw, dz, oc, dw);
 }
 
-template <int MR, int NV>
+template <int MR, int NV, int MRN>
 spur::ConvIsaKernels makeConvKernels() {
-  return spur::ConvIsaKernels{MR, NV * Vec::W, &gatherMicro<MR, NV>, &transpose, Vec::W, &directForward, &directWeight};
+  return spur::ConvIsaKernels{MR,        NV * Vec::W,    &gatherMicro<MR, NV>, MRN,           Vec::W,
+                              &gatherMicro<MRN, 1>, &transpose, Vec::W, &directForward, &directWeight};
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import type { ConvGeom, PoolGeom } from '../../src/backend/kernels.ts';
 import { refKernels as ref } from '../../src/backend/ref/index.ts';
-import { setNativeThreads } from '../../src/backend/native/index.ts';
+import { setNativeThreads, type NativeIsa } from '../../src/backend/native/index.ts';
 import { ISAS, assertClose, assertSame, nk, prng, randArray, skipReason, withIsa } from './native-helpers.ts';
 
 const opts = { skip: skipReason };
@@ -68,6 +68,12 @@ const AWKWARD_CONVS: [string, ConvGeom][] = [
   ['padding 2, 5x3 kernel', conv(3, 4, 6, 7, 6, 5, 1, 2, 3)],
   ['padding wider than the kernel', conv(2, 2, 3, 3, 5, 1, 1, 2)],
   ['1x1 stride 2 on 129 channels', conv(2, 129, 5, 5, 20, 1, 2, 0)],
+  // outputs (or, for the scattering input gradient, inputs) that fit the narrow tile of
+  // one vector: 16 and 13 channels (AVX-512), 8 and 7 (AVX2), 16 -> 16 on ResNet's padding
+  ['16 -> 16 channels, padding 1', conv(2, 16, 9, 11, 16, 3, 1, 1)],
+  ['3 -> 13 channels, batch 128', conv(128, 3, 6, 5, 13, 3, 1, 1)],
+  ['16 -> 7 channels, stride 2', conv(3, 16, 9, 9, 7, 3, 2, 1)],
+  ['13 -> 8 channels, stride 2', conv(2, 13, 8, 7, 8, 3, 2, 1)],
   // one input channel, unit stride, no padding: the direct kernels, rows of exactly one
   // vector (8 AVX2 lanes), just over one, and a 5x3 kernel on a batch of 128
   ['1 channel, rows of 8', conv(3, 1, 10, 10, 5, 3, 1, 0)],
@@ -75,7 +81,10 @@ const AWKWARD_CONVS: [string, ConvGeom][] = [
   ['1 channel, 5x3 kernel, batch 128', conv(128, 1, 12, 23, 7, 5, 1, 0, 3)],
 ];
 
-for (const isa of ISAS) {
+// AVX2 too: its tiles differ from both AVX-512's and the portable ones.
+const CONV_ISAS: NativeIsa[] = [...ISAS, 'avx2'];
+
+for (const isa of CONV_ISAS) {
   test(`conv2dFused and both backward passes match the reference on awkward shapes (${isa})`, opts, () => {
     withIsa(isa, () => {
       const rng = prng(22);
@@ -107,7 +116,7 @@ for (const isa of ISAS) {
   });
 }
 
-for (const isa of ISAS) {
+for (const isa of CONV_ISAS) {
   test(`conv2dFusedBackward matches the reference, with and without ReLU and each gradient (${isa})`, opts, () => {
     withIsa(isa, () => {
       const rng = prng(25);

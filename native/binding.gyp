@@ -6,6 +6,7 @@
         "addon.cc",
         "addon_nn.cc",
         "kernels/batchnorm.cc",
+        "kernels/batchnorm_isa.cc",
         "kernels/conv.cc",
         "kernels/conv_avx2.cc",
         "kernels/conv_avx512.cc",

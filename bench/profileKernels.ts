@@ -92,11 +92,16 @@ const byKernel = new Map<string, number>();
 for (const r of rows) byKernel.set(r.key.split(' ')[0], (byKernel.get(r.key.split(' ')[0]) ?? 0) + r.ms);
 const what = `${evalMode ? 'eval' : 'train'}_${modelName} [${shape.join(',')}]`;
 if (json) {
-  process.stdout.write(`${JSON.stringify({ workload: what, wallMsPerStep: wall, inKernelsMs: inKernels, rows, byKernel: Object.fromEntries(byKernel) }, null, 1)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ workload: what, wallMsPerStep: wall, inKernelsMs: inKernels, rows, byKernel: Object.fromEntries(byKernel) }, null, 1)}\n`,
+  );
 } else {
-  const out: string[] = [`${what}: ${wall.toFixed(1)} ms per step, ${inKernels.toFixed(1)} ms in kernels, ${(wall - inKernels).toFixed(1)} ms outside kernels`];
+  const out: string[] = [
+    `${what}: ${wall.toFixed(1)} ms per step, ${inKernels.toFixed(1)} ms in kernels, ${(wall - inKernels).toFixed(1)} ms outside kernels`,
+  ];
   out.push('', 'per kernel:');
-  for (const [name, ms] of [...byKernel.entries()].sort((a, b) => b[1] - a[1])) out.push(`  ${ms.toFixed(2).padStart(8)} ms  ${((100 * ms) / wall).toFixed(1).padStart(5)}%  ${name}`);
+  for (const [name, ms] of [...byKernel.entries()].sort((a, b) => b[1] - a[1]))
+    out.push(`  ${ms.toFixed(2).padStart(8)} ms  ${((100 * ms) / wall).toFixed(1).padStart(5)}%  ${name}`);
   out.push('', 'per kernel and shape (ms per step, calls per step):');
   for (const r of rows) out.push(`  ${r.ms.toFixed(2).padStart(8)} ms  ${String(r.calls).padStart(3)}x  ${r.key}`);
   process.stdout.write(`${out.join('\n')}\n`);

@@ -29,7 +29,7 @@ double laneTotal(const double* lanes) {
 
 void batchNorm(const float* x, const float* gamma, const float* beta, int64_t n, int64_t c, int64_t s,
                bool training, double momentum, double eps, float* runningMean, float* runningVar,
-               float* out, float* saveMean, float* saveInvStd) {
+               float* out, float* saveMean, float* saveInvStd, bool relu) {
   const double count = static_cast<double>(n * s);
   const BnIsaKernels& K = bnKernels();
   parallelFor(c, channelGrain(n, s), [&](int64_t c0, int64_t c1, int) {
@@ -58,21 +58,24 @@ void batchNorm(const float* x, const float* gamma, const float* beta, int64_t n,
       saveMean[ch] = static_cast<float>(mean);
       saveInvStd[ch] = static_cast<float>(invStd);
       const double scale = invStd * gamma[ch], shift = beta[ch];
-      for (int64_t b = 0; b < n; ++b) K.normalize(x + (b * c + ch) * s, s, mean, scale, shift, false, out + (b * c + ch) * s);
+      for (int64_t b = 0; b < n; ++b) K.normalize(x + (b * c + ch) * s, s, mean, scale, shift, relu, out + (b * c + ch) * s);
     }
   });
 }
 
 void batchNormBackward(const float* x, const float* dy, const float* gamma, const float* saveMean,
                        const float* saveInvStd, int64_t n, int64_t c, int64_t s, bool training,
-                       float* dx, float* dgamma, float* dbeta) {
+                       float* dx, float* dgamma, float* dbeta, const float* reluOut) {
   const double count = static_cast<double>(n * s);
   const BnIsaKernels& K = bnKernels();
   parallelFor(c, channelGrain(n, s), [&](int64_t c0, int64_t c1, int) {
     for (int64_t ch = c0; ch < c1; ++ch) {
       const double mean = saveMean[ch], invStd = saveInvStd[ch];
       double s1[kBnLanes] = {}, s2[kBnLanes] = {};
-      for (int64_t b = 0; b < n; ++b) K.gradSums(x + (b * c + ch) * s, dy + (b * c + ch) * s, nullptr, s, mean, s1, s2);
+      for (int64_t b = 0; b < n; ++b) {
+        const int64_t at = (b * c + ch) * s;
+        K.gradSums(x + at, dy + at, reluOut == nullptr ? nullptr : reluOut + at, s, mean, s1, s2);
+      }
       const double sumDy = laneTotal(s1), sumDyXhat = laneTotal(s2) * invStd;
       dbeta[ch] = static_cast<float>(sumDy);
       dgamma[ch] = static_cast<float>(sumDyXhat);
@@ -83,7 +86,7 @@ void batchNormBackward(const float* x, const float* dy, const float* gamma, cons
       const double a = training ? k * count : g * invStd, bx = -k * invStd * sumDyXhat, c0 = -k * sumDy - bx * mean;
       for (int64_t b = 0; b < n; ++b) {
         const int64_t at = (b * c + ch) * s;
-        K.inputGrad(training ? x + at : nullptr, dy + at, nullptr, s, a, bx, c0, dx + at);
+        K.inputGrad(training ? x + at : nullptr, dy + at, reluOut == nullptr ? nullptr : reluOut + at, s, a, bx, c0, dx + at);
       }
     }
   });

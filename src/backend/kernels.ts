@@ -176,7 +176,8 @@ export interface Kernels {
   // training: batch statistics (biased variance), and runningMean/runningVar updated in
   // place with momentum using the unbiased variance (PyTorch); saveMean/saveInvStd: [C]
   // receive the batch mean and 1/sqrt(var + eps). Eval: running statistics are used and
-  // saveMean/saveInvStd receive them in the same form.
+  // saveMean/saveInvStd receive them in the same form. relu: out = max(out, 0) after
+  // (NaN -> 0), the BN + ReLU of a ResNet block in one pass.
   batchNorm(
     x: FloatArray,
     gamma: FloatArray,
@@ -192,9 +193,11 @@ export interface Kernels {
     out: FloatArray,
     saveMean: FloatArray,
     saveInvStd: FloatArray,
+    relu: boolean,
   ): void;
   // Gradients of batchNorm. training=true: through the batch statistics; false: the
-  // statistics are constants. dx: [N, C, S], dgamma, dbeta: [C].
+  // statistics are constants. dx: [N, C, S], dgamma, dbeta: [C]. reluOut: null, or the
+  // output of batchNorm with relu (then dy counts only where reluOut > 0).
   batchNormBackward(
     x: FloatArray,
     dy: FloatArray,
@@ -208,6 +211,7 @@ export interface Kernels {
     dx: FloatArray,
     dgamma: FloatArray,
     dbeta: FloatArray,
+    reluOut: FloatArray | null,
   ): void;
 
   // Optimizer updates, in place on param and the state buffers.

@@ -71,6 +71,12 @@ export class BatchNorm2d extends Module {
     const state = { runningMean: this.runningMean, runningVar: this.runningVar, momentum: this.momentum, eps: this.eps };
     return ops.batchNorm(x, this.weight, this.bias, state, this.training);
   }
+
+  /** forward(x).relu() in one pass. */
+  forwardRelu(x: Tensor): Tensor {
+    const state = { runningMean: this.runningMean, runningVar: this.runningVar, momentum: this.momentum, eps: this.eps };
+    return ops.batchNorm(x, this.weight, this.bias, state, this.training, true);
+  }
 }
 
 export class ReLU extends Module {

@@ -338,7 +338,8 @@ test('avgPool2d (fixed and adaptive) and its backward match the reference', opts
 });
 
 // Sizes around the kernels' groups of 16 lanes (s = 7, 17, 1024) and values far from zero
-// relative to their spread (the one-pass moments are taken about a channel's first value).
+// relative to their spread (the one-pass moments are taken about a channel's first value);
+// with the fused ReLU, forward and (masked by its output) backward.
 for (const isa of CONV_ISAS) {
   test(`batchNorm and batchNormBackward match the reference in training and eval (${isa})`, opts, () => {
     withIsa(isa, () => {
@@ -353,7 +354,12 @@ for (const isa of CONV_ISAS) {
         [3, 5, 17],
         [5, 2, 7],
       ]) {
-        for (const training of [true, false]) {
+        for (const [training, relu] of [
+          [true, false],
+          [false, false],
+          [true, true],
+          [false, true],
+        ]) {
           const x = randArray(rng, n * c * s, -2, 3);
           if (c === 5) for (let i = 0; i < x.length; i++) x[i] += 1000;
           const gamma = randArray(rng, c, 0.5, 1.5);
@@ -366,19 +372,19 @@ for (const isa of CONV_ISAS) {
             const out = new Float32Array(x.length);
             const mean = new Float32Array(c);
             const invStd = new Float32Array(c);
-            k.batchNorm(x, gamma, beta, n, c, s, training, 0.1, 1e-5, rm, rv, out, mean, invStd);
+            k.batchNorm(x, gamma, beta, n, c, s, training, 0.1, 1e-5, rm, rv, out, mean, invStd, relu);
             return { rm, rv, out, mean, invStd };
           };
           const want = run(ref);
           const got = run(nk());
-          const what = `batchNorm [${n}, ${c}, ${s}] training=${training}`;
+          const what = `batchNorm [${n}, ${c}, ${s}] training=${training} relu=${relu}`;
           for (const key of ['rm', 'rv', 'out', 'mean', 'invStd'] as const) assertClose(got[key], want[key], 1e-6, 1e-5, `${what} ${key}`);
           const dy = randArray(rng, x.length);
           const back = (k: typeof ref) => {
             const dx = new Float32Array(x.length);
             const dgamma = new Float32Array(c);
             const dbeta = new Float32Array(c);
-            k.batchNormBackward(x, dy, gamma, want.mean, want.invStd, n, c, s, training, dx, dgamma, dbeta);
+            k.batchNormBackward(x, dy, gamma, want.mean, want.invStd, n, c, s, training, dx, dgamma, dbeta, relu ? want.out : null);
             return { dx, dgamma, dbeta };
           };
           const wantB = back(ref);

@@ -90,6 +90,16 @@ const cases: Case[] = [
     inputs: () => [rand([4, 3], 1), rand([3], 2), rand([3], 3)],
     f: ([x, g, b]) => weightedSum(ops.batchNorm(x, g, b, bnState(), false)),
   },
+  {
+    name: 'batchNorm + ReLU training',
+    inputs: () => [rand([4, 3, 2, 2], 4), rand([3], 5), rand([3], 6)],
+    f: ([x, g, b]) => weightedSum(ops.batchNorm(x, g, b, bnState(), true, true)),
+  },
+  {
+    name: 'batchNorm + ReLU eval',
+    inputs: () => [rand([4, 3, 2, 2], 7), rand([3], 8), rand([3], 9)],
+    f: ([x, g, b]) => weightedSum(ops.batchNorm(x, g, b, bnState(), false, true)),
+  },
   { name: 'dropout (fixed mask)', inputs: () => [rand([20], 1)], f: ([x]) => weightedSum(ops.dropout(x, 0.3, true, new SimpleRandom(5))) },
   { name: 'reshape, permute, transpose', inputs: () => [rand([2, 3, 4], 1)], f: ([x]) => weightedSum(x.permute([2, 0, 1]).reshape([4, 6]).T) },
   { name: 'expand', inputs: () => [rand([3, 1], 1)], f: ([x]) => weightedSum(x.expand([2, 3, 4])) },

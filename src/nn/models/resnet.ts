@@ -39,7 +39,7 @@ class BasicBlock extends Module {
 
   // x: [N, in, H, W] -> [N, planes, H/stride, W/stride]
   forward(x: Tensor): Tensor {
-    const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu()));
+    const out = this.bn2.forward(this.conv2.forward(this.bn1.forwardRelu(this.conv1.forward(x))));
     return out.add(this.shortcut(x)).relu();
   }
 
@@ -82,7 +82,7 @@ export class ResNet extends Module {
   // x: [N, 3, 32, 32] -> logits [N, classes]
   forward(x: Tensor): Tensor {
     let h = this.normalize ? this.normalize.forward(x) : x;
-    h = this.bn1.forward(this.conv1.forward(h)).relu();
+    h = this.bn1.forwardRelu(this.conv1.forward(h));
     for (const layer of this.layers) h = layer.forward(h);
     h = ops.avgPool2d(h, { kernel: h.shape[3] }).flatten(1);
     return this.linear.forward(h);

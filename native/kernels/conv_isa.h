@@ -39,12 +39,23 @@ struct ConvIsaKernels {
                         const float* bias, int64_t oc, int flags, float* out);
   void (*directWeight)(const float* x, int64_t h, int64_t w, int64_t kh, int64_t kw, const float* dz, int64_t oc,
                        float* dw);
+  // Winograd F(2x2, 3x3) transforms (conv_winograd.cc), vectorized along channels.
+  // winogradInput: the 4x4 patch of a channels-last image at src (element (i, j) of
+  // channel c at src[i * rowStride + j * c + ch]) -> v[xi * xiStride + ch] = (B^T d B)[xi]
+  // for the 16 positions xi and ch < c.
+  void (*winogradInput)(const float* src, int64_t rowStride, int64_t c, float* v, int64_t xiStride);
+  // m[xi * xiStride + o] for o < oc -> the 2x2 outputs (A^T m A) + bias[o] (bias may be
+  // null) into dst[k][o], k = 2 * row + column of the output pixel in the tile.
+  void (*winogradOutput)(const float* m, int64_t xiStride, int64_t oc, const float* bias, float* const* dst);
 };
 
 constexpr int64_t kMaxDirectTaps = 25;
 
 // The kernels of the active ISA (cpu.h).
 const ConvIsaKernels& convKernels();
+
+// The active ISA's kernels with the tile for a GEMM of `cols` columns (conv.cc).
+ConvIsaKernels convTilesFor(int64_t cols);
 
 const ConvIsaKernels& convKernelsGeneric();
 const ConvIsaKernels& convKernelsAvx2();

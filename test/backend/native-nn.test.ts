@@ -74,6 +74,11 @@ const AWKWARD_CONVS: [string, ConvGeom][] = [
   ['3 -> 13 channels, batch 128', conv(128, 3, 6, 5, 13, 3, 1, 1)],
   ['16 -> 7 channels, stride 2', conv(3, 16, 9, 9, 7, 3, 2, 1)],
   ['13 -> 8 channels, stride 2', conv(2, 13, 8, 7, 8, 3, 2, 1)],
+  // Winograd F(2x2, 3x3) (64 channels and more, 3x3, unit strides): odd output sizes
+  // (edge tiles), channels off the vector width, padding 0 and 2, small images grouped
+  // several to a GEMM with a partial last group
+  ['Winograd 65 -> 64, 7x9, no padding', conv(5, 65, 7, 9, 64, 3, 1, 0)],
+  ['Winograd 64 -> 66, 4x5, padding 2, batch 21', conv(21, 64, 4, 5, 66, 3, 1, 2)],
   // one input channel, unit stride, no padding: the direct kernels, rows of exactly one
   // vector (8 AVX2 lanes), just over one, and a 5x3 kernel on a batch of 128
   ['1 channel, rows of 8', conv(3, 1, 10, 10, 5, 3, 1, 0)],

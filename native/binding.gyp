@@ -11,6 +11,7 @@
         "kernels/conv_avx2.cc",
         "kernels/conv_avx512.cc",
         "kernels/conv_generic.cc",
+        "kernels/conv_rows.cc",
         "kernels/conv_winograd.cc",
         "kernels/cpu.cc",
         "kernels/elementwise.cc",

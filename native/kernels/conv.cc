@@ -399,6 +399,10 @@ void conv2d(const float* x, const float* w, const float* bias, bool relu, Store 
     conv2dWinograd(x, w, bias, relu, store, g, out);
     return;
   }
+  if (rowPathApplies(g)) {
+    conv2dRows(x, w, bias, relu, store, g, out);
+    return;
+  }
   const Layout L(g);
   runPass(ForwardPass(g, L, x, w, bias, relu, store, out), g.n, imageChunks(g.n));
 }

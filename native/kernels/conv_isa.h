@@ -47,6 +47,14 @@ struct ConvIsaKernels {
   // m[xi * xiStride + o] for o < oc -> the 2x2 outputs (A^T m A) + bias[o] (bias may be
   // null) into dst[k][o], k = 2 * row + column of the output pixel in the tile.
   void (*winogradOutput)(const float* m, int64_t xiStride, int64_t oc, const float* bias, float* const* dst);
+  // Unit-stride convolutions along output rows (conv_rows.cc): rowMr output channels x
+  // rowPixels consecutive pixels of one row, vectors along the pixels:
+  // outRows[i][0, rowPixels) = sum_p w[p][i] src[koff[p] + (0, rowPixels)]
+  // (+ outRows[i] when kTileAccumulate) (+ bias[i] when not null), then max(., 0) when
+  // kTileRelu; w packed [kc][rowMr].
+  int rowMr, rowPixels;
+  void (*rowMicro)(int64_t kc, const float* src, const int64_t* koff, const float* w, float* const* outRows, int flags,
+                   const float* bias);
 };
 
 constexpr int64_t kMaxDirectTaps = 25;

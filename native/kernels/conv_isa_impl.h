@@ -225,11 +225,43 @@ void winogradOutput(const float* m, int64_t xiStride, int64_t oc, const float* b
                               [](float a, float b) { return a - b; });
 }
 
-template <int MR, int NV, int MRN>
+// The row kernel (conv_isa.h): MR channels x NV vectors of pixels; the weights are the
+// broadcast operand (one pointer, no gathered rows) and the image the vector one.
+template <int MR, int NV>
+void rowMicro(int64_t kc, const float* src, const int64_t* koff, const float* w, float* const* outRows, int flags,
+              const float* bias) {
+  constexpr int W = Vec::W;
+  typename Vec::V acc[MR][NV];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NV; ++j) acc[i][j] = Vec::zero();
+#pragma GCC unroll 2
+  for (int64_t p = 0; p < kc; ++p) {
+    const float* s = src + koff[p];
+    typename Vec::V xv[NV];
+    for (int j = 0; j < NV; ++j) xv[j] = Vec::load(s + j * W);
+    for (int i = 0; i < MR; ++i) {
+      const typename Vec::V wv = Vec::bcast(w[i]);
+      for (int j = 0; j < NV; ++j) acc[i][j] = Vec::fma(wv, xv[j], acc[i][j]);
+    }
+    w += MR;
+  }
+  for (int i = 0; i < MR; ++i) {
+    float* row = outRows[i];
+    for (int j = 0; j < NV; ++j) {
+      typename Vec::V v = acc[i][j];
+      if (flags & kTileAccumulate) v = Vec::add(Vec::load(row + j * W), v);
+      if (bias != nullptr) v = Vec::add(v, Vec::bcast(bias[i]));
+      if (flags & kTileRelu) v = Vec::max(v, Vec::zero());
+      Vec::store(row + j * W, v);
+    }
+  }
+}
+
+template <int MR, int NV, int MRN, int RMR, int RNV>
 spur::ConvIsaKernels makeConvKernels() {
   return spur::ConvIsaKernels{MR,        NV * Vec::W,    &gatherMicro<MR, NV>, MRN,           Vec::W,
                               &gatherMicro<MRN, 1>, &transpose, Vec::W, &directForward, &directWeight,
-                              &winogradInput,       &winogradOutput};
+                              &winogradInput,       &winogradOutput, RMR, RNV * Vec::W, &rowMicro<RMR, RNV>};
 }
 
 }  // namespace

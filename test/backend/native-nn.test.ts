@@ -74,6 +74,13 @@ const AWKWARD_CONVS: [string, ConvGeom][] = [
   ['3 -> 13 channels, batch 128', conv(128, 3, 6, 5, 13, 3, 1, 1)],
   ['16 -> 7 channels, stride 2', conv(3, 16, 9, 9, 7, 3, 2, 1)],
   ['13 -> 8 channels, stride 2', conv(2, 13, 8, 7, 8, 3, 2, 1)],
+  // the row kernels (unit strides, at most 16 output channels, rows a multiple of 32
+  // pixels): a partial channel block, padding 0 and 1, a 1x1 kernel, a batch of 128; the
+  // input gradients of the first ones take the same path
+  ['rows: 5 -> 13 channels, padding 1', conv(2, 5, 6, 32, 13, 3, 1, 1)],
+  ['rows: 16 -> 16 channels, no padding', conv(3, 16, 5, 34, 16, 3, 1, 0)],
+  ['rows: 1x1, 4 -> 5 channels', conv(2, 4, 3, 32, 5, 1, 1, 0)],
+  ['rows: batch 128, 2 -> 3 channels', conv(128, 2, 3, 32, 3, 3, 1, 1)],
   // Winograd F(2x2, 3x3) (64 channels and more, 3x3, unit strides): odd output sizes
   // (edge tiles), channels off the vector width, padding 0 and 2, small images grouped
   // several to a GEMM with a partial last group

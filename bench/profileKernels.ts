@@ -80,9 +80,9 @@ const shape = evalMode ? [500, ...w.shape.slice(1)] : w.shape;
 const run = (iters: number) => (evalMode ? evalRate(modelName, shape, iters) : trainRate(w, iters));
 run(2); // warm-up: scratch buffers, JIT
 recording = true;
-const t0 = performance.now();
-run(steps); // evalRate/trainRate do one more untimed warm-up call: counted here too
-const wall = (performance.now() - t0) / (steps + 1);
+// the rate covers the timed steps only (not building the model and batch, nor the one
+// warm-up step, whose kernels are recorded too: hence steps + 1 below)
+const wall = (1000 * shape[0]) / run(steps);
 recording = false;
 
 const rows = [...times.entries()].map(([key, e]) => ({ key, ms: e.ms / (steps + 1), calls: e.calls / (steps + 1) })).sort((a, b) => b.ms - a.ms);

@@ -11,8 +11,11 @@
 export type DType = 'float32' | 'float64';
 export type FloatArray = Float32Array | Float64Array;
 
-/** Elementwise binary ops. `maskPos`: out = a > 0 ? b : 0 (the ReLU gradient). */
-export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'max', 'min', 'eq', 'gt', 'maskPos', 'pow'] as const;
+/**
+ * Elementwise binary ops. `maskPos`: out = a > 0 ? b : 0 (the ReLU gradient); `addRelu`:
+ * out = relu(a + b) (a residual block's sum and ReLU in one pass; NaN -> 0, as relu).
+ */
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'max', 'min', 'eq', 'gt', 'maskPos', 'pow', 'addRelu'] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 
 /** Elementwise unary ops; `step`: out = x > 0 ? 1 : 0. */

@@ -51,6 +51,15 @@ export function add(a: Tensor, b: TensorLike): Tensor {
   return record(out, 'add', [a, b], (dy) => [sumTo(dy, a.shape), sumTo(dy, b.shape)]);
 }
 
+/** relu(a + b) in one pass (a residual block's sum and ReLU); the gradient passes where the result is positive. */
+export function addRelu(a: Tensor, b: Tensor): Tensor {
+  const out = binaryRaw('addRelu', a, b);
+  return record(out, 'addRelu', [a, b], (dy) => {
+    const g = maskPositive(out, dy);
+    return [sumTo(g, a.shape), sumTo(g, b.shape)];
+  });
+}
+
 export function sub(a: Tensor, b: TensorLike): Tensor {
   if (typeof b === 'number') return affine(a, 1, -b);
   const out = binaryRaw('sub', a, b);

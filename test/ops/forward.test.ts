@@ -200,6 +200,13 @@ for (const backend of backendNames()) {
       assertClose([ye.toArray()[4]], [(10 - 0.1 * m0) / Math.sqrt(0.9 + (0.1 * v0 * 4) / 3 + 1e-5)], 1e-9, 1e-9);
     });
 
+    run('addRelu is add then relu, with NaN to 0 and broadcasting', () => {
+      const a = tensor([1, -2, 3, Number.NaN, 0.5, -0.25], [2, 3]);
+      const b = tensor([-1.5, 1, 0.5], [3]);
+      assert.deepEqual(ops.addRelu(a, b).toArray(), [0, 0, 3.5, 0, 1.5, 0.25]);
+      assert.deepEqual(ops.addRelu(a, b).toArray(), a.add(b).relu().toArray());
+    });
+
     run('batch norm with its ReLU fused gives the bits of batch norm then ReLU, forward and backward', () => {
       for (const training of [true, false]) {
         const x = rand([3, 5, 4, 3], 11).requireGrad();

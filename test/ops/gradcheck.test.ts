@@ -44,6 +44,13 @@ const cases: Case[] = [
   { name: 'exp', inputs: () => [rand([4], 1)], f: ([a]) => weightedSum(a.exp()) },
   { name: 'log', inputs: () => [randUniform([4], 0.5, 3, 1)], f: ([a]) => weightedSum(a.log()) },
   { name: 'relu', inputs: () => [awayFromZero([7], 1)], f: ([a]) => weightedSum(a.relu()) },
+  // b small beside a, which stays at least 0.1 from 0: so does a + b, and the finite
+  // differences do not straddle the kink
+  {
+    name: 'addRelu (broadcast)',
+    inputs: () => [awayFromZero([2, 3], 1), awayFromZero([3], 2).mul(0.01)],
+    f: ([a, b]) => weightedSum(ops.addRelu(a, b)),
+  },
   { name: 'sqrt', inputs: () => [randUniform([4], 0.5, 3, 1)], f: ([a]) => weightedSum(a.sqrt()) },
   { name: 'rsqrt', inputs: () => [randUniform([4], 0.5, 3, 1)], f: ([a]) => weightedSum(ops.unaryOp('rsqrt', a)) },
   { name: 'abs', inputs: () => [awayFromZero([5], 1)], f: ([a]) => weightedSum(a.abs()) },

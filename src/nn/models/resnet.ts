@@ -40,7 +40,7 @@ class BasicBlock extends Module {
   // x: [N, in, H, W] -> [N, planes, H/stride, W/stride]
   forward(x: Tensor): Tensor {
     const out = convBatchNorm(this.conv2, this.bn2, convBatchNorm(this.conv1, this.bn1, x, true), false);
-    return out.add(this.shortcut(x)).relu();
+    return ops.addRelu(out, this.shortcut(x));
   }
 
   private shortcut(x: Tensor): Tensor {

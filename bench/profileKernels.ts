@@ -33,7 +33,7 @@ function label(name: string, args: unknown[]): string {
       return convLabel(args[name === 'conv2dFused' ? 3 : 2] as ConvGeom) + (name === 'conv2dFused' && args[4] ? ' +relu' : '');
     case 'conv2dFusedBackward': {
       const g = args[4] as ConvGeom;
-      const parts = [args[6] ? 'dx' : '', args[7] ? 'dw' : ''].filter(Boolean).join('+');
+      const parts = [args[6] ? 'dx' : '', args[7] ? 'dw' : ''].filter(Boolean).join('+'); // input, weight gradients
       return `${convLabel(g)} ${parts}${args[5] ? ' relu' : ''}`;
     }
     case 'batchNorm':
@@ -64,6 +64,14 @@ for (const name of Object.keys(k) as (keyof Kernels)[]) {
   const f = k[name];
   k[name] = (...args: unknown[]) => {
     if (!recording) return f(...args);
+    // Without ReLU or bias (ResNet's convolutions) the fused backward is exactly its input
+    // and weight gradients one after the other: time them apart.
+    if (name === 'conv2dFusedBackward' && !args[5] && args[6] && args[7] && !args[8]) {
+      const [x, w, out, dy, g, relu, dx, dw] = args;
+      k[name](x, w, out, dy, g, relu, dx, null, null);
+      k[name](x, w, out, dy, g, relu, null, dw, null);
+      return;
+    }
     const t0 = performance.now();
     f(...args);
     const key = `${name} ${label(name, args)}`.trim();

@@ -105,7 +105,7 @@ export {
 export { runKey, canonicalJson } from './store/runKey.ts';
 /** Per-setting summaries of a store: mean score, SEM, test accuracy, and Welch's test against n = 0. */
 export { groupedSummary, summarizeWithBaseline, type GroupSummary, type BaselineSummary } from './experiments/summaries.ts';
-/** Sweeps: grids of runs of any kind (train, forget, mia, sensitivity, weights), planned, estimated and run into a store. */
+/** Sweeps: grids of runs of any kind (train, forget, mia, lira, detect, ...), planned, estimated and run into a store. */
 export {
   loadSweepSpec,
   validateSweepSpec,
@@ -119,7 +119,25 @@ export {
   type ExpandOptions,
 } from './experiments/grids/spec.ts';
 export { PRESETS } from './experiments/grids/presets.ts';
-export { KINDS, KIND_NAMES, findKind, planRun, type PlannedRun, type RunKind, type AnyRunKind } from './experiments/kinds/index.ts';
+export {
+  KINDS,
+  KIND_NAMES,
+  findKind,
+  kindKey,
+  planRun,
+  trainKind,
+  miaKind,
+  sensitivityKind,
+  weightsKind,
+  liraKind,
+  liraShadowKind,
+  detectKind,
+  type PlannedRun,
+  type RunKind,
+  type AnyRunKind,
+  type RunContext,
+  type RunEvents,
+} from './experiments/kinds/index.ts';
 export {
   runPlannedHere,
   runSweepHere,
@@ -143,7 +161,7 @@ export {
 } from './experiments/stats.ts';
 
 // --- Deletion, influence, membership inference, sensitivity ---------------------------
-export { forgetRun, FORGET_METHODS, type ForgetMethod, type ForgetOptions, type ForgetResult } from './forget/forget.ts';
+export { forgetRun, FORGET_METHODS, FORGET_DEFAULTS, type ForgetMethod, type ForgetOptions, type ForgetResult } from './forget/forget.ts';
 export { forgetConfig, forgetKind, type ForgetConfig } from './experiments/kinds/forget.ts';
 export { testInfluence, TEST_INFLUENCE_DEFAULTS, type TestInfluence, type TestInfluenceOptions } from './forget/testInfluence.ts';
 export {
@@ -165,8 +183,40 @@ export {
   type LiraRun,
   type LiraEvents,
 } from './privacy/liraRun.ts';
-export { liraScores, keepMatrix, type LiraVariant, type LiraScoreOptions } from './privacy/lira.ts';
-export { memorizationScores } from './privacy/memorization.ts';
+export { liraScores, keepMatrix, type LiraVariant, type LiraScoreOptions, type ShadowObservations } from './privacy/lira.ts';
+export type { LiraQueries, ShadowTrainer, ShadowRun, ShadowOutput } from './privacy/liraShadows.ts';
+export type { LiraMemorization, LiraExamples, HeadlineMetrics } from './privacy/liraRun.ts';
+export { groupMetrics, rocSummary, type GroupMetrics, type RocSummary } from './privacy/liraMetrics.ts';
+export { exportFormatOf, formatExamples, type ExportFormat } from './privacy/liraExport.ts';
+/** The lira and lira-shadow run kinds: each shadow model is a run of its own, the attack a run over them. */
+export { liraFromShadows, shadowConfigOf, type LiraConfig, type LiraShadowConfig, type LiraShadowResult } from './experiments/kinds/lira.ts';
+/** Feldman-Zhang memorization of every pool example, from the shadow models' correctness and membership. */
+export {
+  memorizationScores,
+  memorizationRanks,
+  memorizationHistogram,
+  type MemorizationEstimate,
+} from './privacy/memorization.ts';
+
+// --- Detection: which training examples are the spurious ones? ------------------------
+/**
+ * detectRun scores every training example of a run directory by one method and reports
+ * where the spurious ones rank; detectScores is the scoring alone, on a loaded model.
+ */
+export { detectRun, readMemorization, type DetectResult, type DetectRunOptions, type RetrainOutcome } from './detect/detect.ts';
+export {
+  detectScores,
+  checkDetectMethod,
+  DETECT_METHODS,
+  DETECT_DEFAULTS,
+  type DetectMethod,
+  type DetectInput,
+  type DetectOptions,
+  type MethodScores,
+  type ModelAt,
+} from './detect/methods.ts';
+export { detectionMetrics, auroc, topPositions, type DetectionMetrics } from './detect/metrics.ts';
+export { detectOptionsOf, type DetectConfig, type DetectFields } from './experiments/kinds/detect.ts';
 export {
   modelSensitivity,
   occlusionCurve,

@@ -9,10 +9,11 @@ export interface OptionSpec {
   short?: string;
   multiple?: boolean;
   /** One line for --help; a leading "VALUE:" names the value (e.g. "N: spurious examples"). */
-  help?: string;
+  help: string;
   /**
-   * The default as the user should read it ("70", "all", "off"). Only shown by --help:
-   * commands apply defaults themselves, because several tell "not given" from "given".
+   * The default as the user should read it ("70", "all", "off"; booleans default to
+   * "off"). Only shown by --help: commands apply defaults themselves, because several
+   * tell "not given" from "given". test/cli/command.test.ts requires it of string options.
    */
   defaultText?: string;
 }
@@ -31,7 +32,7 @@ export interface Command {
   usage: string; // e.g. "spurlab doctor [--json]"
   options: OptionSpecs;
   /** One command line that works as written, shown by --help. */
-  example?: string;
+  example: string;
   run(args: ParsedArgs, io: CliIo): Promise<number>;
 }
 
@@ -123,9 +124,9 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
 export function commandHelp(cmd: Command): string {
   const lines = [`usage: ${cmd.usage}`, '', cmd.summary];
   const rows = Object.entries(cmd.options).map(([name, s]) => {
-    const m = s.help && s.type === 'string' ? /^([A-Za-z][\w|.-]*): (.*)$/.exec(s.help) : null;
+    const m = s.help && s.type === 'string' ? /^([A-Za-z][\w|.,-]*): (.*)$/.exec(s.help) : null;
     const left = `--${name}${s.type === 'string' ? ` ${m ? m[1] : 'X'}` : ''}`;
-    const text = m ? m[2] : (s.help ?? '');
+    const text = m ? m[2] : s.help;
     const def = s.defaultText ?? (s.type === 'boolean' ? 'off' : undefined);
     return { left, right: def === undefined ? text : `${text}${text ? ' ' : ''}(default: ${def})` };
   });
@@ -134,7 +135,7 @@ export function commandHelp(cmd: Command): string {
     lines.push('', 'options:');
     for (const r of rows) lines.push(`  ${r.left.padEnd(w)}  ${r.right}`.trimEnd());
   }
-  if (cmd.example) lines.push('', 'example:', `  ${cmd.example}`);
+  lines.push('', 'example:', `  ${cmd.example}`);
   return lines.join('\n');
 }
 

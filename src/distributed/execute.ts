@@ -3,7 +3,7 @@
 // stale job fails with a clear error) and must hash to the key it was sent with. A
 // dependency (a trained model) is found in the shared artifacts directory under its
 // own key, where its train run put it, or trained there first.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findKind, kindKey, trainKind, type RunEvents, type RunOutput } from '../experiments/kinds/index.ts';
@@ -31,25 +31,30 @@ export async function runDetached(run: DetachedRun): Promise<RunOutput<object>> 
     throw new UserError(
       `run ${run.key.slice(0, 12)} (kind ${kind.name}): its configuration hashes to ${key.slice(0, 12)}; it was changed after it was planned, plan the sweep again`,
     );
+  // Dependencies trained without an artifact directory go to a scratch directory, removed with the run.
   let scratch: string | undefined;
-  return kind.run(config, {
-    dataDir: run.dataDir,
-    artifactDir: run.artifactsDir === undefined ? undefined : join(run.artifactsDir, key),
-    events: run.events,
-    async trainedModel(cfg) {
-      const dir =
-        run.artifactsDir === undefined
-          ? join((scratch ??= mkdtempSync(join(tmpdir(), 'spurlab-dependency-'))), kindKey(trainKind, cfg))
-          : join(run.artifactsDir, kindKey(trainKind, cfg));
-      if (!finishedRunIn(dir, cfg)) await train(cfg, { outDir: dir, dataDir: run.dataDir, resumeIfPresent: true });
-      return dir;
-    },
-    async resultOf(kindName, cfg) {
-      const input = findKind(kindName, `input of run ${run.key.slice(0, 12)}`);
-      const inputConfig = input.configure({ ...cfg });
-      const given = run.inputs?.[kindKey(input, inputConfig)];
-      if (given !== undefined) return given;
-      return (await runDetached({ ...run, kind: input.name, config: inputConfig, key: kindKey(input, inputConfig) })).result;
-    },
-  });
+  try {
+    return await kind.run(config, {
+      dataDir: run.dataDir,
+      artifactDir: run.artifactsDir === undefined ? undefined : join(run.artifactsDir, key),
+      events: run.events,
+      async trainedModel(cfg) {
+        const dir =
+          run.artifactsDir === undefined
+            ? join((scratch ??= mkdtempSync(join(tmpdir(), 'spurlab-dependency-'))), kindKey(trainKind, cfg))
+            : join(run.artifactsDir, kindKey(trainKind, cfg));
+        if (!finishedRunIn(dir, cfg)) await train(cfg, { outDir: dir, dataDir: run.dataDir, resumeIfPresent: true });
+        return dir;
+      },
+      async resultOf(kindName, cfg) {
+        const input = findKind(kindName, `input of run ${run.key.slice(0, 12)}`);
+        const inputConfig = input.configure({ ...cfg });
+        const given = run.inputs?.[kindKey(input, inputConfig)];
+        if (given !== undefined) return given;
+        return (await runDetached({ ...run, kind: input.name, config: inputConfig, key: kindKey(input, inputConfig) })).result;
+      },
+    });
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
 }

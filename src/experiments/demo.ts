@@ -44,10 +44,6 @@ function pText(r: BaselineSummary): string {
   return r.pValue < 0.001 ? `p = ${r.pValue.toExponential(1)}` : `p = ${r.pValue.toFixed(3)}`;
 }
 
-function list(ns: number[]): string {
-  return ns.length === 1 ? `n = ${ns[0]}` : `n = ${ns.slice(0, -1).join(', ')} and ${ns[ns.length - 1]}`;
-}
-
 /** A rise worth calling "learnt": below this, runs that lag the best one are noise, not failures. */
 const LEARNT_RISE = 0.1;
 

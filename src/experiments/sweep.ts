@@ -5,9 +5,7 @@
 // trained model (forget, sensitivity, weights) finds it in the artifact directory of
 // its train run, or has it trained (and recorded) first, once.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DATASETS } from '../data/datasets.ts';
 import { RandomState } from '../data/numpyRandom.ts';

@@ -122,6 +122,9 @@ export function referenceDepth(dataset: string, k: number): number {
   return dataset.startsWith('cifar') || k >= 100 ? 1000 : 2000;
 }
 
+/** The reference's LiSSA settings for group influence (scale and depth depend on the run). */
+export const FORGET_DEFAULTS = { damp: 0.01, repeats: 10, scaling: 'reference', average: 'mean', mode: 'fast', seed: 0 } as const;
+
 /** Fills the reference defaults and checks every option, naming the bad value. */
 export function resolveForgetOptions(
   cfg: TrainConfig,
@@ -136,14 +139,14 @@ export function resolveForgetOptions(
     unlearn: o.unlearn ?? {},
     lr: o.lr,
     moreEpochs: o.moreEpochs,
-    damp: o.damp ?? 0.01,
+    damp: o.damp ?? FORGET_DEFAULTS.damp,
     scale: o.scale ?? referenceScale(cfg.dataset),
     depth: o.depth ?? referenceDepth(cfg.dataset, k),
-    repeats: o.repeats ?? 10,
-    scaling: o.scaling ?? 'reference',
-    average: o.average ?? 'mean',
-    mode: o.mode ?? 'fast',
-    seed: o.seed ?? 0,
+    repeats: o.repeats ?? FORGET_DEFAULTS.repeats,
+    scaling: o.scaling ?? FORGET_DEFAULTS.scaling,
+    average: o.average ?? FORGET_DEFAULTS.average,
+    mode: o.mode ?? FORGET_DEFAULTS.mode,
+    seed: o.seed ?? FORGET_DEFAULTS.seed,
     engine: o.engine ?? 'auto',
     withRetrain: o.withRetrain ?? false,
   };

@@ -42,11 +42,26 @@ function meanSem(values: unknown[]): MeanSem {
 const obj = (v: unknown): R | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as R) : undefined);
 const at = (v: unknown, ...path: string[]): unknown => path.reduce<unknown>((o, k) => obj(o)?.[k], v);
 
-/** Rows over seeds, in method order within each setting and n. */
+/** The paper's deletion methods, shown beside the unlearning methods where a setting has both. */
+const PAPER_METHODS = ['incremental', 'influence'] as const;
+const METHOD_ORDER: readonly string[] = [...PAPER_METHODS, ...UNLEARN_METHODS];
+
+/**
+ * Rows over seeds, in method order within each setting and n. Incremental retraining
+ * and influence deletion join a setting that has unlearning runs; they do not retrain
+ * themselves, so their retrained-model columns are the setting's (the same retrained
+ * run per seed).
+ */
 export function unlearningRows(runs: readonly ForgetRun[]): UnlearningRow[] {
   const groups = new Map<string, ForgetRun[]>();
+  const settingOf = (r: ForgetRun) => JSON.stringify([r.config.dataset, r.config.pattern, r.config.model, r.config.n]);
+  const unlearned = new Set(
+    runs.filter((r) => (UNLEARN_METHODS as readonly unknown[]).includes(r.config.method) && obj(at(r.result, 'unlearning'))).map(settingOf),
+  );
   for (const r of runs) {
-    if (!(UNLEARN_METHODS as readonly unknown[]).includes(r.config.method) || !obj(at(r.result, 'unlearning'))) continue;
+    const paper = (PAPER_METHODS as readonly unknown[]).includes(r.config.method);
+    if (!unlearned.has(settingOf(r)) || !obj(at(r.result, 'after'))) continue;
+    if (!paper && !((UNLEARN_METHODS as readonly unknown[]).includes(r.config.method) && obj(at(r.result, 'unlearning')))) continue;
     const key = JSON.stringify([r.config.dataset, r.config.pattern, r.config.model, r.config.n, r.config.method]);
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
@@ -72,8 +87,17 @@ export function unlearningRows(runs: readonly ForgetRun[]): UnlearningRow[] {
       retrainSeconds: m('retrainSeconds'),
     };
   });
-  const order = (m: string) => UNLEARN_METHODS.indexOf(m as never);
+  for (const row of rows) {
+    if (row.scoreRetrain.count > 0) continue;
+    const sibling = rows.find((o) => o.setting === row.setting && o.n === row.n && o.scoreRetrain.count > 0);
+    if (sibling) Object.assign(row, pick(sibling, ['scoreRetrain', 'testAccRetrain', 'memberRateRetrain', 'retrainSeconds']));
+  }
+  const order = (m: string) => METHOD_ORDER.indexOf(m);
   return rows.sort((a, b) => a.setting.localeCompare(b.setting) || a.n - b.n || order(a.method) - order(b.method));
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
 }
 
 export function unlearningTable(rows: readonly UnlearningRow[]): Table {

@@ -14,24 +14,32 @@ import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { version } from '../version.ts';
 import { canonicalJson } from './runKey.ts';
+import {
+  checkIndicator,
+  currentOwner,
+  GROUP_COLUMN_TYPES,
+  GROUP_COLUMNS,
+  type ImportedRun,
+  type RunFilter,
+  type RunOwner,
+  type RunRecord,
+  type RunRow,
+  type RunStatus,
+  toRecord,
+} from './runRecord.ts';
+
+export {
+  currentOwner,
+  GROUP_COLUMNS,
+  type GroupColumn,
+  type ImportedRun,
+  type RunFilter,
+  type RunOwner,
+  type RunRecord,
+  type RunStatus,
+} from './runRecord.ts';
 
 export const DEFAULT_RESULTS_PATH = join('spurlab-results', 'results.db');
-
-export type RunStatus = 'running' | 'done' | 'failed';
-
-/** Config fields copied into indexed columns for grouping and filtering (top-level config keys). */
-export const GROUP_COLUMNS = ['dataset', 'pattern', 'n', 'target', 'seed', 'model', 'optimizer'] as const;
-export type GroupColumn = (typeof GROUP_COLUMNS)[number];
-
-const GROUP_COLUMN_TYPES: Record<GroupColumn, 'TEXT' | 'INTEGER'> = {
-  dataset: 'TEXT',
-  pattern: 'TEXT',
-  n: 'INTEGER',
-  target: 'INTEGER',
-  seed: 'INTEGER',
-  model: 'TEXT',
-  optimizer: 'TEXT',
-};
 
 /**
  * Schema migrations; MIGRATIONS[v] takes user_version v to v + 1. Append, never edit.
@@ -66,37 +74,6 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 /** Which process holds a claim; a run is owned by (host, pid). */
-export interface RunOwner {
-  host: string;
-  pid: number;
-}
-
-export interface RunRecord {
-  key: string;
-  config: Record<string, unknown>;
-  kind: string;
-  status: RunStatus;
-  result: Record<string, unknown> | null;
-  error: string | null;
-  codeVersion: string | null;
-  host: string | null;
-  pid: number | null;
-  attempts: number;
-  startedAt: string;
-  heartbeatAt: string;
-  finishedAt: string | null;
-  seconds: number | null;
-  dataset: string | null;
-  pattern: string | null;
-  n: number | null;
-  target: number | null;
-  seed: number | null;
-  model: string | null;
-  optimizer: string | null;
-}
-
-/** Equality filters on runs; `null` matches a missing value. */
-export type RunFilter = Partial<Record<GroupColumn | 'kind' | 'status', string | number | null>>;
 
 export interface ResultsStoreOptions {
   /**
@@ -113,66 +90,6 @@ export interface ResultsStoreOptions {
   busyTimeoutMs?: number;
   /** Open an existing store without writing it (for commands that only read). */
   readonly?: boolean;
-}
-
-interface RunRow {
-  key: string;
-  config: string;
-  kind: string;
-  status: RunStatus;
-  result: string | null;
-  error: string | null;
-  code_version: string | null;
-  host: string | null;
-  pid: number | null;
-  attempts: number;
-  started_at: string;
-  heartbeat_at: string;
-  finished_at: string | null;
-  seconds: number | null;
-  dataset: string | null;
-  pattern: string | null;
-  n: number | null;
-  target: number | null;
-  seed: number | null;
-  model: string | null;
-  optimizer: string | null;
-}
-
-export function currentOwner(): RunOwner {
-  return { host: hostname(), pid: process.pid };
-}
-
-function toRecord(row: RunRow): RunRecord {
-  return {
-    key: row.key,
-    config: JSON.parse(row.config) as Record<string, unknown>,
-    kind: row.kind,
-    status: row.status,
-    result: row.result === null ? null : (JSON.parse(row.result) as Record<string, unknown>),
-    error: row.error,
-    codeVersion: row.code_version,
-    host: row.host,
-    pid: row.pid,
-    attempts: row.attempts,
-    startedAt: row.started_at,
-    heartbeatAt: row.heartbeat_at,
-    finishedAt: row.finished_at,
-    seconds: row.seconds,
-    dataset: row.dataset,
-    pattern: row.pattern,
-    n: row.n,
-    target: row.target,
-    seed: row.seed,
-    model: row.model,
-    optimizer: row.optimizer,
-  };
-}
-
-function checkIndicator(key: string, perImage: Uint8Array): void {
-  for (let i = 0; i < perImage.length; i++) {
-    if (perImage[i] > 1) throw new RangeError(`per-image indicator of run ${key} has value ${perImage[i]} at ${i}; expected 0 or 1`);
-  }
 }
 
 const FILTER_COLUMNS = new Set<string>([...GROUP_COLUMNS, 'kind', 'status']);
@@ -289,6 +206,38 @@ export class ResultsStore {
       return true;
     });
     return tx.immediate();
+  }
+
+  /**
+   * Records a finished run exported from another store (\`spurlab runs import\`) as it was:
+   * its key, config, result, code version, host and times. A key already in this store is
+   * left alone (returns false): importing never overwrites a result. All or nothing:
+   * the runs go in one transaction.
+   */
+  importRuns(runs: readonly ImportedRun[]): { imported: number; present: number } {
+    let imported = 0;
+    const insert = this.db.prepare(`INSERT OR IGNORE INTO runs (key, config, kind, status, result, code_version, host, pid, attempts,
+        started_at, heartbeat_at, finished_at, seconds)
+      VALUES (?, ?, ?, 'done', ?, ?, ?, NULL, 1, ?, ?, ?, ?)`);
+    this.db
+      .transaction(() => {
+        for (const r of runs) {
+          imported += insert.run(
+            r.key,
+            canonicalJson(r.config),
+            r.kind,
+            canonicalJson(r.result, 'null'),
+            r.codeVersion,
+            r.host,
+            r.startedAt,
+            r.finishedAt,
+            r.finishedAt,
+            r.seconds,
+          ).changes;
+        }
+      })
+      .immediate();
+    return { imported, present: runs.length - imported };
   }
 
   /** Records a claimed run as failed; false if `owner` no longer holds the claim. */

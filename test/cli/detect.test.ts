@@ -53,6 +53,10 @@ test('detect --then-retrain K removes the top K and retrains', async () => {
   assert.equal(t.k, 20);
   assert.ok(t.removedSpurious >= 0 && t.removedSpurious <= 10);
   for (const k of ['scoreBefore', 'score', 'testAccBefore', 'testAcc']) assert.ok(t[k] >= 0 && t[k] <= 1, k);
+  // the text: the score as a 0-1 fraction, the accuracy in %, as every command prints them
+  const text = await runCommandDirect(detectCommand, [kept, '--method', 'spectral', '--then-retrain', '20']);
+  assert.equal(text.code, 0, text.err.join('\n'));
+  assert.match(text.out.join('\n'), /spurious score [01]\.\d{4} -> [01]\.\d{4}, clean test acc \d+\.\d\d% -> \d+\.\d\d%/);
 });
 
 test('detect errors name the option or what the run lacks (exit 2)', async () => {

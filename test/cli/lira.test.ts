@@ -87,7 +87,10 @@ test("spurlab lira --json: the issue's fields, per-example export, spurious exam
   assert.match(text.out.join('\n'), /LiRA offline, global variance/);
   assert.match(text.out.join('\n'), /spurious +3 /);
   assert.match(text.out.join('\n'), /not recorded \(--no-store\)/);
-  assert.equal(text.err.filter((l) => /^shadow model \d\/6/.test(l)).length, 6);
+  assert.equal(text.err.filter((l) => /^shadow model \d\/6: test acc \d+\.\d\d%, train acc \d+\.\d\d%/.test(l)).length, 6);
+  // accuracies in %, AUC and memorization as 0-1 fractions
+  assert.match(text.out.join('\n'), /shadow models: test acc \d+\.\d\d% ± \d+\.\d\d%, train acc \d+\.\d\d%/);
+  assert.match(text.out.join('\n'), /memorization \(Feldman-Zhang\): spurious mean [01]\.\d{3}/);
   // the offline global-variance headline of the stored run, from the same (seeded) models
   assert.match(text.out.join('\n'), new RegExp(`offline-global ${res.details.variants['offline-global'].all.auc.toFixed(3)} /`));
 

@@ -62,7 +62,10 @@ test('spurlab mia trains, attacks, reports numbers in [0, 1] and records the run
 
   const text = await runCommandDirect(miaCommand, [...SMALL, '--store', storePath]);
   assert.equal(text.code, 0, text.err.join('\n'));
-  assert.match(text.out.join('\n'), /attack accuracy: all 0\.\d{3} .*spurious \d\.\d{3} \(\d+ of 10 called members\)/);
+  // accuracies in %, AUC and TPR as 0-1 fractions
+  assert.match(text.out.join('\n'), /attack accuracy: all \d+\.\d\d% .*spurious \d+\.\d\d% \(\d+ of 10 called members\)/);
+  assert.match(text.out.join('\n'), /target model: train acc \d+\.\d\d%, test acc \d+\.\d\d%/);
+  assert.match(text.out.join('\n'), /ROC AUC [01]\.\d{3}, TPR at 1% FPR [01]\.\d{3}/);
   assert.match(text.out.join('\n'), /already in .*nothing was trained/);
 });
 

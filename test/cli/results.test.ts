@@ -79,7 +79,9 @@ test('runs that differ only in epochs are grouped apart, with their own baseline
   assert.equal(groups.groups.length, 4);
   store.close();
   const table = await runCommandDirect(resultsCommand, ['--store', path]);
-  assert.match(table.out[0], /^dataset\s+pattern\s+model\s+optimizer\s+target\s+epochs\s+n\s+runs\s+meanScore/);
+  assert.match(table.out[0], /^dataset\s+pattern\s+model\s+optimizer\s+target\s+epochs\s+n\s+runs\s+meanScore.*\s+meanTestAcc$/);
+  // the score stays a 0-1 fraction, the accuracy is a percentage
+  assert.match(table.out[1], /\s0\.5050\s+0\.0050\s.*\s90\.00%\s*$/);
 });
 
 test('an explicit --group-by that would mix settings is refused, naming the keys', async () => {
@@ -102,7 +104,8 @@ test('--kind mia shows the attack columns (mean and SEM over the runs); an unkno
   for (const c of ['attackAccSpurious', 'auc', 'tprAt1Fpr']) assert.equal(typeof row[c], 'number', c);
   const text = await runCommandDirect(resultsCommand, ['--store', path, '--kind', 'mia']);
   assert.match(text.out[0], /attackAcc\s+attackAccSpurious\s+auc\s+tprAt1Fpr/);
-  assert.match(text.out[1], /0\.5500 ± 0\.0500/);
+  // accuracies in % in the table (the JSON above keeps 0-1 fractions); AUC and TPR stay 0-1
+  assert.match(text.out[1], /55\.00% ± 5\.00%\s+80\.00% ± 0\.00%\s+0\.6000 ± 0\.0000\s+0\.0200 ± 0\.0000\s+90\.00% ± 0\.00%$/);
   const bogus = await runCommandDirect(resultsCommand, ['--store', path, '--kind', 'bogus']);
   assert.equal(bogus.code, 2);
   assert.match(bogus.err[0], /--kind: unknown kind "bogus"; expected one of train, forget, mia, sensitivity, weights/);

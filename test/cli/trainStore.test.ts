@@ -51,3 +51,33 @@ test('train --store records a single run once, with the score and the per-image 
   assert.equal(cont.code, 2);
   assert.match(cont.err[0], /--store records runs defined by their config alone/);
 });
+
+test('train --store prints the start line of plain train and ends with the spurious score', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spurlab-train-store-lines-'));
+  const storePath = join(dir, 'results.db');
+  // the start line goes to stderr with the progress lines, not through the CLI's io
+  const written: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
+  let r: Awaited<ReturnType<typeof runCommandDirect>>;
+  try {
+    r = await runCommandDirect(trainCommand, [...ARGS, '--out', join(dir, 'run'), '--store', storePath]);
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.equal(r.code, 0, r.err.join('\n'));
+  const starts = written
+    .join('')
+    .split('\n')
+    .filter((l) => /^train \S+ \(/.test(l));
+  assert.equal(starts.length, 1, written.join(''));
+  assert.match(
+    starts[0],
+    /^train MLP \([\d,]+ parameters\) on mnistv20-3-0-0 \(200 of 60000 training images, pattern R3, n = 3 spurious: \d+, \d+, \d+\), 1 epoch, backend \S+/,
+  );
+  assert.equal(r.out.length, 1);
+  assert.match(
+    r.out[0],
+    /^trained MLP on mnistv20-3-0-0 for 1 epoch in [\d.]+s: spurious score \d\.\d{4} \(R3 -> class 0, 100 test images\), test accuracy \d+\.\d\d%; run in .*; recorded in .*results\.db as run [0-9a-f]{12} \(kind train\)$/,
+  );
+});

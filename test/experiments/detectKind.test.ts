@@ -1,10 +1,11 @@
 // The detect kind's configuration: normalized, only the options a method reads are kept
 // (so equal runs share a key), TracIn and TRAK's base run keeps epoch checkpoints, and
-// configs it cannot run are refused up front.
+// configs it cannot run are refused up front; the detect preset's runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectKind } from '../../src/experiments/kinds/detect.ts';
 import { planRun, withDependencies } from '../../src/experiments/kinds/index.ts';
+import { loadSweepSpec, planSweep } from '../../src/experiments/grids/spec.ts';
 
 const base = { dataset: 'mnist', pattern: 'R3', n: 3, target: 0, seed: 0, model: 'LargeMLP', epochs: 20 };
 
@@ -36,4 +37,18 @@ test('detect configs it cannot run are refused with the reason', () => {
   assert.throws(() => detectKind.configure({ ...base, method: 'self-influence', damp: 2 }), /damp: got 2, expected a number in \(0, 1\)/);
   assert.throws(() => detectKind.configure({ ...base, method: 'loss', thenRetrain: -1 }), /thenRetrain: got -1/);
   assert.throws(() => detectKind.configure({ ...base, method: 'loss', bogus: 1 }), /unknown key "bogus" for kind detect/);
+});
+
+test('the detect preset: 9 detections per setting on 18 shared 20-epoch base runs; grad-norm and spectral retrain without their top 100', () => {
+  const runs = planSweep(loadSweepSpec('detect'));
+  const train = runs.filter((r) => r.kind === 'train');
+  const detect = runs.filter((r) => r.kind === 'detect');
+  assert.equal(train.length, 2 * 3 * 3);
+  assert.equal(detect.length, 18 * 9);
+  assert.ok(train.every((r) => (r.config as { epochs: number; keepCheckpoints: number }).epochs === 20));
+  const retrained = detect
+    .filter((r) => (r.config as { thenRetrain: number }).thenRetrain === 100)
+    .map((r) => (r.config as { method: string }).method);
+  assert.deepEqual([...new Set(retrained)].sort(), ['grad-norm', 'spectral']);
+  assert.equal(retrained.length, 36);
 });

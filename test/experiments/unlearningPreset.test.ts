@@ -6,9 +6,12 @@ import { loadSweepSpec, planSweep } from '../../src/experiments/grids/spec.ts';
 import { findKind, kindKey, trainKind } from '../../src/experiments/kinds/index.ts';
 import { UNLEARN_METHODS } from '../../src/forget/unlearning/methods.ts';
 
-test('the unlearning preset: 2 models x 2 patterns x 3 n x 3 seeds x 8 methods on 72 train runs, dependencies first', () => {
+test('the unlearning preset: 2 models x 2 patterns x 3 n x 3 seeds x (8 methods + incremental and influence) on 72 train runs, dependencies first', () => {
   const runs = planSweep(loadSweepSpec('unlearning'));
-  const forget = runs.filter((r) => r.kind === 'forget');
+  const all = runs.filter((r) => r.kind === 'forget');
+  const paper = all.filter((r) => ['incremental', 'influence'].includes((r.config as { method: string }).method));
+  assert.equal(paper.length, 2 * 2 * 3 * 3 * 2);
+  const forget = all.filter((r) => !paper.includes(r));
   const train = runs.filter((r) => r.kind === 'train');
   assert.equal(forget.length, 2 * 2 * 3 * 3 * UNLEARN_METHODS.length);
   assert.equal(train.length, 2 * (2 * 2 * 3 * 3));
@@ -35,5 +38,5 @@ test("unlearning-largemlp is the unlearning preset's LargeMLP runs, the same key
   const mlp = planSweep(loadSweepSpec('unlearning-largemlp'));
   const want = all.filter((r) => (r.config as { model: string }).model === 'LargeMLP').map((r) => r.key);
   assert.deepEqual(new Set(mlp.map((r) => r.key)), new Set(want));
-  assert.equal(mlp.length, 36 + 2 * 3 * 3 * UNLEARN_METHODS.length);
+  assert.equal(mlp.length, 36 + 2 * 3 * 3 * (UNLEARN_METHODS.length + 2));
 });

@@ -1,14 +1,16 @@
-// The packed package as a user gets it: `npm pack`, installed into an empty project, then
-// the README's "Library" example run by plain Node (no tsx) and a TypeScript file
-// type-checked against the shipped .d.ts.
+// The packed package as a user gets it: `npm pack`, then `npm install <tarball>` into an
+// empty project, install scripts included: spurlab's own compiles the native backend with
+// node-gyp there. Then the README's "Library" example runs with plain Node (no tsx), the
+// installed CLI runs a sweep, and a TypeScript file type-checks against the shipped .d.ts.
 //
-// The install skips install scripts (--ignore-scripts): compiling better-sqlite3 and the
-// native addon again would take minutes of the suite's budget. What the install scripts
-// need is checked instead (every native source is in the tarball), and the binaries this
-// checkout built are copied in (better-sqlite3 pinned to this checkout's version), so the
-// example runs on the native backend as it would after a full install. tsx, a dev
-// dependency, is not installed there: the CLI and its sweep children must run as compiled
-// JavaScript. Dependencies come from npm's cache when it has them
+// The project's package.json approves the two install scripts as a user's would
+// (allowScripts; npm install --strict-allow-scripts fails on any not covered) and denies
+// msgpackr-extract's, as spurlab's own package.json does. better-sqlite3's install script
+// runs prebuild-install, which downloads a prebuilt binary from GitHub; this machine may
+// have no network, so the binary this checkout built is offered as a local prebuild
+// (prebuild-install's local-prebuilds directory) instead of compiling SQLite for a minute.
+// tsx, a dev dependency, is not installed there: the CLI and its sweep children must run
+// as compiled JavaScript. Dependencies come from npm's cache when it has them
 // (--prefer-offline): `npm ci` of this repository fills it with the same packages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,24 +66,43 @@ test('the README example runs from the packed package with plain Node, and its t
     const sqliteVersion = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8')).version;
     writeFileSync(
       join(project, 'package.json'),
-      JSON.stringify({ name: 'uses-spurlab', private: true, type: 'module', overrides: { 'better-sqlite3': sqliteVersion } }),
+      JSON.stringify({
+        name: 'uses-spurlab',
+        private: true,
+        type: 'module',
+        // the tarball's prebuild below is of this checkout's version
+        overrides: { 'better-sqlite3': sqliteVersion },
+        // what `npm install-scripts approve spurlab better-sqlite3` writes for a tarball
+        allowScripts: { [`file:${tarball}`]: true, 'better-sqlite3': true, 'msgpackr-extract': false },
+      }),
     );
-    const install = spawnSync(NPM, ['install', tarball, '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'], {
-      cwd: project,
-      encoding: 'utf8',
-    });
-    assert.equal(install.status, 0, install.stderr);
-    const installed = join(project, 'node_modules', 'spurlab');
-    const addon = join(ROOT, 'native', 'build', 'Release', 'spurlab.node');
-    if (existsSync(addon)) {
-      mkdirSync(join(installed, 'native', 'build', 'Release'), { recursive: true });
-      copyFileSync(addon, join(installed, 'native', 'build', 'Release', 'spurlab.node'));
-    }
-
+    const prebuilds = join(work, 'prebuilds');
+    const stage = join(work, 'prebuild-stage');
+    mkdirSync(join(stage, 'build', 'Release'), { recursive: true });
     const sqliteBinary = join('build', 'Release', 'better_sqlite3.node');
-    mkdirSync(join(project, 'node_modules', 'better-sqlite3', 'build', 'Release'), { recursive: true });
-    copyFileSync(join(ROOT, 'node_modules', 'better-sqlite3', sqliteBinary), join(project, 'node_modules', 'better-sqlite3', sqliteBinary));
+    copyFileSync(join(ROOT, 'node_modules', 'better-sqlite3', sqliteBinary), join(stage, sqliteBinary));
+    mkdirSync(prebuilds);
+    // prebuild-install's asset name: {name}-v{version}-{runtime}-v{abi}-{platform}-{arch}.tar.gz
+    const asset = `better-sqlite3-v${sqliteVersion}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+    execFileSync('tar', ['czf', join(prebuilds, asset), '-C', stage, 'build']);
+    const started = Date.now();
+    const install = spawnSync(
+      NPM,
+      ['install', tarball, '--strict-allow-scripts', '--foreground-scripts', '--prefer-offline', '--no-audit', '--no-fund'],
+      { cwd: project, encoding: 'utf8', env: { ...process.env, npm_config_better_sqlite3_local_prebuilds: prebuilds } },
+    );
+    assert.equal(install.status, 0, install.stdout + install.stderr);
+    const installSeconds = (Date.now() - started) / 1000;
+    assert.doesNotMatch(install.stderr, /not yet covered by allowScripts/);
+    const installed = join(project, 'node_modules', 'spurlab');
+    // spurlab's install script compiled the addon here (node-gyp leaves its objects beside it)
+    assert.ok(existsSync(join(installed, 'native', 'build', 'Release', 'spurlab.node')), `no native addon was built:\n${install.stdout}`);
+    assert.ok(existsSync(join(installed, 'native', 'build', 'Release', 'obj.target')), 'the addon was not compiled by node-gyp');
+    assert.match(install.stdout, /> spurlab@[\d.]+ install\n> node scripts\/build-native\.mjs/);
+    assert.match(install.stdout, /> better-sqlite3@[\d.]+ install\n> prebuild-install/);
+    assert.ok(existsSync(join(project, 'node_modules', 'better-sqlite3', sqliteBinary)), 'better-sqlite3 has no binary');
     assert.ok(!existsSync(join(project, 'node_modules', 'tsx')), 'tsx is a dev dependency: users do not get it');
+    process.stderr.write(`# npm install of the tarball (spurlab's addon compiled): ${installSeconds.toFixed(1)} s\n`);
 
     writeFileSync(join(project, 'example.mjs'), readmeExample(readFileSync(join(ROOT, 'README.md'), 'utf8')));
     const env = { ...process.env, NODE_OPTIONS: '' };
@@ -100,6 +121,9 @@ test('the README example runs from the packed package with plain Node, and its t
     // the CLI of the installed package runs the compiled code
     const version = spawnSync(process.execPath, [join(installed, 'bin', 'spurlab.mjs'), '--version'], { encoding: 'utf8', env });
     assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+    // and on the native backend the install script built
+    const doctor = spawnSync(process.execPath, [join(installed, 'bin', 'spurlab.mjs'), 'doctor', '--json'], { encoding: 'utf8', env });
+    assert.equal(JSON.parse(doctor.stdout).backend, 'native', doctor.stdout + doctor.stderr);
 
     // a sweep with --workers 2: its children are spawned from the installed, compiled CLI
     const sweep = join(project, 'sweep.json');
@@ -129,6 +153,7 @@ test('the README example runs from the packed package with plain Node, and its t
       join(project, 'check.ts'),
       [
         "import { makeTrainConfig, tensor, scoreRun, ResultsStore, type TrainConfig, type SpuriousScore } from 'spurlab';",
+        "import { DETECT_DEFAULTS, detectScores, liraKind, runLira, type DetectOptions, type LiraResult } from 'spurlab';",
         "const config: TrainConfig = makeTrainConfig({ data: 'mnistv8-3-0-0', epochs: 1 });",
         'const epochs: number = config.epochs;',
         'const shape: readonly number[] = tensor([[1, 2], [3, 4]]).shape;',
@@ -139,7 +164,14 @@ test('the README example runs from the packed package with plain Node, and its t
         'const wrong: string = config.epochs;',
         '// @ts-expect-error: no such option',
         "makeTrainConfig({ data: 'mnistv8-3-0-0', epoch: 1 });",
-        'export const used: unknown[] = [epochs, shape, s, store, wrong, null as SpuriousScore | null];',
+        'const detectOptions: DetectOptions = { ...DETECT_DEFAULTS, depth: 10 };',
+        "type Auc = LiraResult['spurious']['auc'];",
+        'const auc: Auc = 0.5;',
+        'const liraRun: typeof runLira = runLira;',
+        'const kindName: string = liraKind.name;',
+        '// @ts-expect-error: a detection method is named by a string',
+        'detectScores(3, null as never);',
+        'export const used: unknown[] = [epochs, shape, s, store, wrong, null as SpuriousScore | null, detectOptions, auc, liraRun, kindName];',
         '',
       ].join('\n'),
     );

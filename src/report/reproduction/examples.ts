@@ -62,7 +62,9 @@ export function assessExamples(f: FindingRuns): Assessment {
     .map((o) => `${o.dataset} ${o.pattern} (${o.firstN === undefined ? 'never' : `first at n = ${o.firstN}`})`);
   const datasets = [...new Set(outcomes.map((o) => o.dataset))];
   let verdict = verdictOf(hits.length, outcomes.length);
-  const notes: string[] = [];
+  const notes: string[] = [
+    `Each n is tested on its own, without a correction for the ${Math.max(0, ns.filter((n) => n > 0 && n <= HANDFUL).length)} values of n ≤ ${HANDFUL} tried per pattern; with so few seeds the exact permutation test cannot go below its floor (${permutationFloor(f)}), so the Welch p-values carry the verdict.`,
+  ];
   if (datasets.length < 2 && verdict === 'reproduced') {
     verdict = 'partly reproduced';
     notes.push(`Only ${datasets.join(', ')} is in the store; the paper shows MNIST and Fashion-MNIST.`);
@@ -82,4 +84,10 @@ export function assessExamples(f: FindingRuns): Assessment {
     ],
     notes,
   };
+}
+
+/** The smallest p the exact permutation test can give with the finding's run counts. */
+function permutationFloor(f: FindingRuns): string {
+  const floors = f.data.train.map((s) => s.summary.comparison.pPermutationMin).filter(Number.isFinite);
+  return floors.length > 0 ? Math.min(...floors).toFixed(3) : 'none here';
 }

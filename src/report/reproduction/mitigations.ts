@@ -118,12 +118,12 @@ export function assessMitigations(f: FindingRuns): Assessment {
     const reducedAt = ns.filter((n) => mine.some((r) => r.n === n && r.p < ALPHA));
     const holds = CLAIMED[m] === 'reduces' ? reducedAt.length === ns.length : reducedAt.length === 0;
     if (holds) held++;
-    const best = mine.filter((r) => r.p < ALPHA).sort((a, b) => meanSemOf(a.score).mean - meanSemOf(b.score).mean)[0];
-    const cost = best
-      ? ` (e.g. ${formatNumber(best.strength)} at n = ${best.n}: test accuracy ${(100 * (meanSemOf(best.acc).mean - meanSemOf(best.baseAcc).mean)).toFixed(1)} points)`
-      : '';
+    // the largest mean drop, significant or not: with few seeds a large drop can miss p < ALPHA
+    const drop = (r: Row) => meanSemOf(r.base).mean - meanSemOf(r.score).mean;
+    const largest = [...mine].sort((a, b) => drop(b) - drop(a))[0];
+    const accPoints = (r: Row) => (100 * (meanSemOf(r.acc).mean - meanSemOf(r.baseAcc).mean)).toFixed(1);
     claims.push(
-      `${NAMES[m]} lowers the score at ${reducedAt.length} of ${ns.length} n${cost}: the paper's "${CLAIMED[m]}" ${holds ? 'holds' : 'does not hold'}`,
+      `${NAMES[m]} lowers the score at ${reducedAt.length} of ${ns.length} n (largest mean drop ${drop(largest).toFixed(3)} at ${formatNumber(largest.strength)}, n = ${largest.n}, p ${formatP(largest.p)}, test accuracy ${accPoints(largest)} points): the paper's "${CLAIMED[m]}" ${holds ? 'holds' : 'does not hold'}`,
     );
   }
   return {

@@ -30,7 +30,7 @@ export function trainingContext(config: Record<string, unknown>, leaveOut: reado
 
 export const ALPHA = 0.05;
 
-export type Verdict = 'reproduced' | 'partly reproduced' | 'not reproduced' | 'not run';
+export type Verdict = 'reproduced' | 'partly reproduced' | 'not reproduced' | 'inconclusive' | 'not run';
 
 export interface Assessment {
   verdict: Verdict;
@@ -52,9 +52,12 @@ export interface FindingRuns {
   data: ReportData;
 }
 
-/** "reproduced" when every tested setting shows the effect, "partly" for at least half. */
+/**
+ * "reproduced" when every tested setting shows the effect, "partly" for at least half;
+ * "inconclusive" when no setting could be tested (too few runs, no spread).
+ */
 export function verdictOf(hits: number, total: number): Verdict {
-  if (total === 0) return 'not reproduced';
+  if (total === 0) return 'inconclusive';
   if (hits === total) return 'reproduced';
   return 2 * hits >= total ? 'partly reproduced' : 'not reproduced';
 }

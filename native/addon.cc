@@ -25,7 +25,7 @@ E enumArg(const Call& c, size_t i, const char* name, const char* const (&names)[
   c.rangeError(std::string(name) + " \"" + s + "\" is not a known op");
 }
 
-const char* const kBinaryOps[] = {"add", "sub", "mul", "div", "max", "min", "eq", "gt", "maskPos", "pow"};
+const char* const kBinaryOps[] = {"add", "sub", "mul", "div", "max", "min", "eq", "gt", "maskPos", "pow", "addRelu"};
 const char* const kUnaryOps[] = {"neg", "exp", "log", "relu", "sqrt", "rsqrt", "abs", "sign",
                                  "step", "square", "reciprocal", "tanh", "sigmoid"};
 const char* const kReduceOps[] = {"sum", "max"};

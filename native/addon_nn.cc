@@ -221,13 +221,14 @@ void AvgPool2dBackward(const Napi::CallbackInfo& info) {
 
 void BatchNorm(const Napi::CallbackInfo& info) {
   Call c{info, "batchNorm"};
-  c.argc(14);
+  c.argc(15);
   F32 x = f32(c, 0, "x"), gamma = f32(c, 1, "gamma"), beta = f32(c, 2, "beta");
   const int64_t n = integer(c, 3, "n", 1), ch = integer(c, 4, "c", 1), s = integer(c, 5, "s", 1);
   const bool training = boolean(c, 6, "training");
   const double momentum = number(c, 7, "momentum"), eps = number(c, 8, "eps");
   F32 runningMean = f32(c, 9, "runningMean"), runningVar = f32(c, 10, "runningVar");
   F32 out = f32(c, 11, "out"), saveMean = f32(c, 12, "saveMean"), saveInvStd = f32(c, 13, "saveInvStd");
+  const bool relu = boolean(c, 14, "relu");
   if (eps < 0) c.rangeError("eps must be >= 0");
   length(c, x, product(c, {n, ch, s}, "x"), "[N, C, S]");
   length(c, out, x.len, "[N, C, S]");
@@ -239,17 +240,18 @@ void BatchNorm(const Napi::CallbackInfo& info) {
     for (const F32* a : all)
       if (o != a && !(o == &out && a == &x)) distinct(c, *o, *a);
   spur::batchNorm(x.data, gamma.data, beta.data, n, ch, s, training, momentum, eps, runningMean.data,
-                  runningVar.data, out.data, saveMean.data, saveInvStd.data);
+                  runningVar.data, out.data, saveMean.data, saveInvStd.data, relu);
 }
 
 void BatchNormBackward(const Napi::CallbackInfo& info) {
   Call c{info, "batchNormBackward"};
-  c.argc(12);
+  c.argc(13);
   F32 x = f32(c, 0, "x"), dy = f32(c, 1, "dy"), gamma = f32(c, 2, "gamma");
   F32 saveMean = f32(c, 3, "saveMean"), saveInvStd = f32(c, 4, "saveInvStd");
   const int64_t n = integer(c, 5, "n", 1), ch = integer(c, 6, "c", 1), s = integer(c, 7, "s", 1);
   const bool training = boolean(c, 8, "training");
   F32 dx = f32(c, 9, "dx"), dgamma = f32(c, 10, "dgamma"), dbeta = f32(c, 11, "dbeta");
+  F32 reluOut = optionalF32(c, 12, "reluOut");
   length(c, x, product(c, {n, ch, s}, "x"), "[N, C, S]");
   length(c, dy, x.len, "[N, C, S]");
   length(c, dx, x.len, "[N, C, S]");
@@ -257,13 +259,20 @@ void BatchNormBackward(const Napi::CallbackInfo& info) {
   // dx is written element by element after the channel sums, so it may replace x or dy.
   sameOrDistinct(c, dx, x);
   sameOrDistinct(c, dx, dy);
+  const bool masked = !info[12].IsNull();
+  if (masked) {
+    length(c, reluOut, x.len, "[N, C, S]");
+    sameOrDistinct(c, dx, reluOut);  // read at each element just before it is written
+    distinct(c, dgamma, reluOut);
+    distinct(c, dbeta, reluOut);
+  }
   for (const F32* a : {&gamma, &saveMean, &saveInvStd, &dgamma, &dbeta}) distinct(c, dx, *a);
   for (const F32* o : {&dgamma, &dbeta})
     for (const F32* a : {&x, &dy, &gamma, &saveMean, &saveInvStd, &dx})
       distinct(c, *o, *a);
   distinct(c, dgamma, dbeta);
   spur::batchNormBackward(x.data, dy.data, gamma.data, saveMean.data, saveInvStd.data, n, ch, s, training,
-                          dx.data, dgamma.data, dbeta.data);
+                          dx.data, dgamma.data, dbeta.data, masked ? reluOut.data : nullptr);
 }
 
 void AdamUpdate(const Napi::CallbackInfo& info) {

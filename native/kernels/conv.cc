@@ -27,6 +27,23 @@ constexpr int kMaxMr = 16;
 
 int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
+}  // namespace
+
+// The tile for a GEMM with `cols` columns: the narrow one when they fit its one vector,
+// where the wide tile would spend half its multiplies on padding (16 channels on
+// AVX-512: ResNet's first stage). Bit-identical either way (conv_isa.h).
+ConvIsaKernels convTilesFor(int64_t cols) {
+  ConvIsaKernels k = convKernels();
+  if (cols <= k.nrNarrow && k.nrNarrow < k.nr) {
+    k.mr = k.mrNarrow;
+    k.nr = k.nrNarrow;
+    k.micro = k.microNarrow;
+  }
+  return k;
+}
+
+namespace {
+
 // Where the taps and the output pixels sit in the input padded on all sides.
 struct Layout {
   int64_t hp, wp;               // padded height and width
@@ -136,7 +153,7 @@ void runPass(const Pass& pass, int64_t n, int chunks) {
 struct ForwardPass {
   const ConvGeom& g;
   const Layout& L;
-  const ConvIsaKernels& K;
+  const ConvIsaKernels K;
   const float* x;
   float* out;
   bool relu;
@@ -147,7 +164,7 @@ struct ForwardPass {
 
   ForwardPass(const ConvGeom& g, const Layout& L, const float* x, const float* w, const float* b, bool relu, Store store,
               float* out)
-      : g(g), L(L), K(convKernels()), x(x), out(out), relu(relu), store(store), ocp(roundUp(g.oc, K.nr)),
+      : g(g), L(L), K(convTilesFor(g.oc)), x(x), out(out), relu(relu), store(store), ocp(roundUp(g.oc, K.nr)),
         pixelTiles((L.pixels + K.mr - 1) / K.mr) {
     wT.assign(static_cast<size_t>(ocp * L.kdim), 0.0f);
     for (int64_t o = 0; o < g.oc; ++o)
@@ -197,7 +214,7 @@ struct ForwardPass {
 struct BackwardInputPass {
   const ConvGeom& g;
   const Layout& L;
-  const ConvIsaKernels& K;
+  const ConvIsaKernels K;
   const float* dy;
   float* dx;
   int mode;                    // TransposeMode of the final store into dx
@@ -206,7 +223,7 @@ struct BackwardInputPass {
   int64_t cp;
 
   BackwardInputPass(const ConvGeom& g, const Layout& L, const float* dy, const float* w, Store store, float* dx)
-      : g(g), L(L), K(convKernels()), dy(dy), dx(dx), mode(store == Store::Add ? kTransposeAdd : kTransposeCopy),
+      : g(g), L(L), K(convTilesFor(g.c)), dy(dy), dx(dx), mode(store == Store::Add ? kTransposeAdd : kTransposeCopy),
         ocOff(static_cast<size_t>(g.oc)), cp(roundUp(g.c, K.nr)) {
     wB.assign(static_cast<size_t>(cp * L.taps * g.oc), 0.0f);
     for (int64_t o = 0; o < g.oc; ++o)
@@ -259,7 +276,7 @@ constexpr int64_t kWeightPixels = 256;
 struct BackwardWeightPass {
   const ConvGeom& g;
   const Layout& L;
-  const ConvIsaKernels& K;
+  const ConvIsaKernels K;
   const float* x;
   const float* dy;
   float* acc;  // [chunks][KP][OCP]
@@ -269,7 +286,7 @@ struct BackwardWeightPass {
   std::vector<int64_t> pixOff;   // [group * OH*OW]: L.pixOff, shifted to each image
 
   BackwardWeightPass(const ConvGeom& g, const Layout& L, const float* x, const float* dy, float* acc)
-      : g(g), L(L), K(convKernels()), x(x), dy(dy), acc(acc), kp(roundUp(L.kdim, K.mr)), ocp(roundUp(g.oc, K.nr)),
+      : g(g), L(L), K(convTilesFor(g.oc)), x(x), dy(dy), acc(acc), kp(roundUp(L.kdim, K.mr)), ocp(roundUp(g.oc, K.nr)),
         tapTiles(kp / K.mr), group(std::max<int64_t>(1, std::min<int64_t>(g.n, kWeightPixels / L.pixels))),
         imageSize(L.padded() ? g.c * L.hp * L.wp : g.c * g.h * g.w),
         pixOff(static_cast<size_t>(group * L.pixels)) {
@@ -378,6 +395,14 @@ void conv2d(const float* x, const float* w, const float* bias, bool relu, Store 
     });
     return;
   }
+  if (winogradApplies(g)) {
+    conv2dWinograd(x, w, bias, relu, store, g, out);
+    return;
+  }
+  if (rowPathApplies(g)) {
+    conv2dRows(x, w, bias, relu, store, g, out);
+    return;
+  }
   const Layout L(g);
   runPass(ForwardPass(g, L, x, w, bias, relu, store, out), g.n, imageChunks(g.n));
 }
@@ -445,9 +470,9 @@ void conv2dBackwardWeight(const float* x, const float* dy, const ConvGeom& g, St
     return;
   }
   const Layout L(g);
-  const int64_t kp = roundUp(L.kdim, K.mr), ocp = roundUp(g.oc, K.nr);
   std::vector<float> acc;
   BackwardWeightPass pass(g, L, x, dy, nullptr);
+  const int64_t kp = pass.kp, ocp = pass.ocp;
   const int chunks = reductionChunks(pass.items());
   acc.assign(static_cast<size_t>(chunks * kp * ocp), 0.0f);
   pass.acc = acc.data();

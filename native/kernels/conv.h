@@ -20,6 +20,16 @@ enum class Store { Add, Overwrite };
 // max(., 0) when relu (after the add when store is Add); bias and ReLU are applied as
 // the tiles are stored, not as extra passes.
 void conv2d(const float* x, const float* w, const float* bias, bool relu, Store store, const ConvGeom& g, float* out);
+// conv2d by Winograd F(2x2, 3x3) (conv_winograd.cc), for the geometries winogradApplies
+// accepts: 3x3 kernels, unit strides, enough channels.
+bool winogradApplies(const ConvGeom& g);
+void conv2dWinograd(const float* x, const float* w, const float* bias, bool relu, Store store, const ConvGeom& g,
+                    float* out);
+// conv2d along output rows (conv_rows.cc): unit strides, at most one vector of output
+// channels, output rows a whole number of the row kernel's pixels.
+bool rowPathApplies(const ConvGeom& g);
+void conv2dRows(const float* x, const float* w, const float* bias, bool relu, Store store, const ConvGeom& g,
+                float* out);
 // dy: [N, OC, OH, OW], w: [OC, C, KH, KW] -> dx: [N, C, H, W]
 void conv2dBackwardInput(const float* dy, const float* w, const ConvGeom& g, Store store, float* dx);
 // x: [N, C, H, W], dy: [N, OC, OH, OW] -> dw: [OC, C, KH, KW]

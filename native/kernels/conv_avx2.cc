@@ -16,7 +16,7 @@
 
 namespace spur {
 const ConvIsaKernels& convKernelsAvx2() {
-  static const ConvIsaKernels k = makeConvKernels<6, 2>();
+  static const ConvIsaKernels k = makeConvKernels<6, 2, 8, 6, 2>();
   return k;
 }
 }  // namespace spur

@@ -17,7 +17,7 @@
 
 namespace spur {
 const ConvIsaKernels& convKernelsAvx512() {
-  static const ConvIsaKernels k = makeConvKernels<8, 2>();
+  static const ConvIsaKernels k = makeConvKernels<8, 2, 12, 8, 2>();
   return k;
 }
 }  // namespace spur

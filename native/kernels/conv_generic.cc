@@ -11,7 +11,7 @@
 
 namespace spur {
 const ConvIsaKernels& convKernelsGeneric() {
-  static const ConvIsaKernels k = makeConvKernels<4, 2>();
+  static const ConvIsaKernels k = makeConvKernels<4, 2, 6, 4, 2>();
   return k;
 }
 

@@ -19,6 +19,13 @@ struct ConvIsaKernels {
   // null), then max(., 0) when kTileRelu.
   void (*micro)(int64_t kc, const float* const* rows, const int64_t* koff, const float* b,
                 float* const* cRows, int flags, const float* colBias);
+  // The same contract on mrNarrow rows x nrNarrow (one vector) columns, for GEMMs whose
+  // columns fit one vector (16 output channels on AVX-512, where the wide tile would
+  // multiply as many zeros as weights). Each element sums its products in the same order
+  // as in the wide tile, so the two give identical bits.
+  int mrNarrow, nrNarrow;
+  void (*microNarrow)(int64_t kc, const float* const* rows, const int64_t* koff, const float* b,
+                      float* const* cRows, int flags, const float* colBias);
   // src: [rows, cols] (row stride lds) -> dst: [cols, rows] (row stride ldd), stored or
   // added, then max(., 0) when kTransposeRelu is set (mode: TransposeMode bits).
   void (*transpose)(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst, int64_t ldd, int mode);
@@ -32,12 +39,31 @@ struct ConvIsaKernels {
                         const float* bias, int64_t oc, int flags, float* out);
   void (*directWeight)(const float* x, int64_t h, int64_t w, int64_t kh, int64_t kw, const float* dz, int64_t oc,
                        float* dw);
+  // Winograd F(2x2, 3x3) transforms (conv_winograd.cc), vectorized along channels.
+  // winogradInput: the 4x4 patch of a channels-last image at src (element (i, j) of
+  // channel c at src[i * rowStride + j * c + ch]) -> v[xi * xiStride + ch] = (B^T d B)[xi]
+  // for the 16 positions xi and ch < c.
+  void (*winogradInput)(const float* src, int64_t rowStride, int64_t c, float* v, int64_t xiStride);
+  // m[xi * xiStride + o] for o < oc -> the 2x2 outputs (A^T m A) + bias[o] (bias may be
+  // null) into dst[k][o], k = 2 * row + column of the output pixel in the tile.
+  void (*winogradOutput)(const float* m, int64_t xiStride, int64_t oc, const float* bias, float* const* dst);
+  // Unit-stride convolutions along output rows (conv_rows.cc): rowMr output channels x
+  // rowPixels consecutive pixels of one row, vectors along the pixels:
+  // outRows[i][0, rowPixels) = sum_p w[p][i] src[koff[p] + (0, rowPixels)]
+  // (+ outRows[i] when kTileAccumulate) (+ bias[i] when not null), then max(., 0) when
+  // kTileRelu; w packed [kc][rowMr].
+  int rowMr, rowPixels;
+  void (*rowMicro)(int64_t kc, const float* src, const int64_t* koff, const float* w, float* const* outRows, int flags,
+                   const float* bias);
 };
 
 constexpr int64_t kMaxDirectTaps = 25;
 
 // The kernels of the active ISA (cpu.h).
 const ConvIsaKernels& convKernels();
+
+// The active ISA's kernels with the tile for a GEMM of `cols` columns (conv.cc).
+ConvIsaKernels convTilesFor(int64_t cols);
 
 const ConvIsaKernels& convKernelsGeneric();
 const ConvIsaKernels& convKernelsAvx2();

@@ -162,9 +162,106 @@ void directWeight(const float* x, int64_t h, int64_t w, int64_t kh, int64_t kw, 
   directWeightT<0, 0>(x, h, w, kh, kw, dz, oc, dw);
 }
 
+// B^T d B of a 4x4 patch: rows d0 - d2, d1 + d2, d2 - d1, d1 - d3, then the same
+// combinations of columns. T is a vector of channels or one float (the tail).
+template <class T, class Ld, class St, class Add, class Sub>
+inline void winogradInputStep(Ld ld, St st, Add add, Sub sub) {
+  T t[4][4];
+  for (int j = 0; j < 4; ++j) {
+    const T d0 = ld(0, j), d1 = ld(1, j), d2 = ld(2, j), d3 = ld(3, j);
+    t[0][j] = sub(d0, d2);
+    t[1][j] = add(d1, d2);
+    t[2][j] = sub(d2, d1);
+    t[3][j] = sub(d1, d3);
+  }
+  for (int i = 0; i < 4; ++i) {
+    st(i * 4 + 0, sub(t[i][0], t[i][2]));
+    st(i * 4 + 1, add(t[i][1], t[i][2]));
+    st(i * 4 + 2, sub(t[i][2], t[i][1]));
+    st(i * 4 + 3, sub(t[i][1], t[i][3]));
+  }
+}
+
+void winogradInput(const float* src, int64_t rowStride, int64_t c, float* v, int64_t xiStride) {
+  constexpr int W = Vec::W;
+  using V = typename Vec::V;
+  int64_t ch = 0;
+  for (; ch + W <= c; ch += W)
+    winogradInputStep<V>([&](int i, int j) { return Vec::load(src + i * rowStride + j * c + ch); },
+                         [&](int xi, V x) { Vec::store(v + xi * xiStride + ch, x); }, Vec::add, Vec::sub);
+  for (; ch < c; ++ch)
+    winogradInputStep<float>([&](int i, int j) { return src[i * rowStride + j * c + ch]; },
+                             [&](int xi, float x) { v[xi * xiStride + ch] = x; },
+                             [](float a, float b) { return a + b; }, [](float a, float b) { return a - b; });
+}
+
+// A^T m A + bias of one tile's 16 products: rows m0 + m1 + m2, m1 - m2 - m3, then the same
+// of columns.
+template <class T, class Ld, class St, class Add, class Sub>
+inline void winogradOutputStep(Ld ld, St st, T b0, Add add, Sub sub) {
+  T t[2][4];
+  for (int j = 0; j < 4; ++j) {
+    const T a = ld(j), b = ld(4 + j), cc = ld(8 + j), d = ld(12 + j);
+    t[0][j] = add(add(a, b), cc);
+    t[1][j] = sub(sub(b, cc), d);
+  }
+  for (int i = 0; i < 2; ++i) {
+    st(2 * i, add(add(add(t[i][0], t[i][1]), t[i][2]), b0));
+    st(2 * i + 1, add(sub(sub(t[i][1], t[i][2]), t[i][3]), b0));
+  }
+}
+
+void winogradOutput(const float* m, int64_t xiStride, int64_t oc, const float* bias, float* const* dst) {
+  constexpr int W = Vec::W;
+  using V = typename Vec::V;
+  int64_t o = 0;
+  for (; o + W <= oc; o += W)
+    winogradOutputStep<V>([&](int xi) { return Vec::load(m + xi * xiStride + o); },
+                          [&](int k, V x) { Vec::store(dst[k] + o, x); },
+                          bias != nullptr ? Vec::load(bias + o) : Vec::zero(), Vec::add, Vec::sub);
+  for (; o < oc; ++o)
+    winogradOutputStep<float>([&](int xi) { return m[xi * xiStride + o]; }, [&](int k, float x) { dst[k][o] = x; },
+                              bias != nullptr ? bias[o] : 0.0f, [](float a, float b) { return a + b; },
+                              [](float a, float b) { return a - b; });
+}
+
+// The row kernel (conv_isa.h): MR channels x NV vectors of pixels; the weights are the
+// broadcast operand (one pointer, no gathered rows) and the image the vector one.
 template <int MR, int NV>
+void rowMicro(int64_t kc, const float* src, const int64_t* koff, const float* w, float* const* outRows, int flags,
+              const float* bias) {
+  constexpr int W = Vec::W;
+  typename Vec::V acc[MR][NV];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NV; ++j) acc[i][j] = Vec::zero();
+#pragma GCC unroll 2
+  for (int64_t p = 0; p < kc; ++p) {
+    const float* s = src + koff[p];
+    typename Vec::V xv[NV];
+    for (int j = 0; j < NV; ++j) xv[j] = Vec::load(s + j * W);
+    for (int i = 0; i < MR; ++i) {
+      const typename Vec::V wv = Vec::bcast(w[i]);
+      for (int j = 0; j < NV; ++j) acc[i][j] = Vec::fma(wv, xv[j], acc[i][j]);
+    }
+    w += MR;
+  }
+  for (int i = 0; i < MR; ++i) {
+    float* row = outRows[i];
+    for (int j = 0; j < NV; ++j) {
+      typename Vec::V v = acc[i][j];
+      if (flags & kTileAccumulate) v = Vec::add(Vec::load(row + j * W), v);
+      if (bias != nullptr) v = Vec::add(v, Vec::bcast(bias[i]));
+      if (flags & kTileRelu) v = Vec::max(v, Vec::zero());
+      Vec::store(row + j * W, v);
+    }
+  }
+}
+
+template <int MR, int NV, int MRN, int RMR, int RNV>
 spur::ConvIsaKernels makeConvKernels() {
-  return spur::ConvIsaKernels{MR, NV * Vec::W, &gatherMicro<MR, NV>, &transpose, Vec::W, &directForward, &directWeight};
+  return spur::ConvIsaKernels{MR,        NV * Vec::W,    &gatherMicro<MR, NV>, MRN,           Vec::W,
+                              &gatherMicro<MRN, 1>, &transpose, Vec::W, &directForward, &directWeight,
+                              &winogradInput,       &winogradOutput, RMR, RNV * Vec::W, &rowMicro<RMR, RNV>};
 }
 
 }  // namespace

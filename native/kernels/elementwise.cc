@@ -79,6 +79,8 @@ void binary(BinaryOp op, const float* a, const int64_t* aStrides, const float* b
     case BinaryOp::Eq: return binaryImpl([](float x, float y) { return x == y ? 1.0f : 0.0f; }, a, b, s, out);
     case BinaryOp::Gt: return binaryImpl([](float x, float y) { return x > y ? 1.0f : 0.0f; }, a, b, s, out);
     case BinaryOp::MaskPos: return binaryImpl([](float x, float y) { return x > 0.0f ? y : 0.0f; }, a, b, s, out);
+    case BinaryOp::AddRelu:
+      return binaryImpl([](float x, float y) { const float v = x + y; return v > 0.0f ? v : 0.0f; }, a, b, s, out);
     case BinaryOp::Pow:
       return binaryImpl([](float x, float y) { return viaDouble(std::pow(double{x}, double{y})); }, a, b, s, out);
   }

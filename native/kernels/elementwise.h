@@ -6,7 +6,7 @@
 
 namespace spur {
 
-enum class BinaryOp { Add, Sub, Mul, Div, Max, Min, Eq, Gt, MaskPos, Pow };
+enum class BinaryOp { Add, Sub, Mul, Div, Max, Min, Eq, Gt, MaskPos, Pow, AddRelu };
 enum class UnaryOp { Neg, Exp, Log, Relu, Sqrt, Rsqrt, Abs, Sign, Step, Square, Reciprocal, Tanh, Sigmoid };
 
 // a, b: read through strides over shape (stride 0 broadcasts) -> out: contiguous shape

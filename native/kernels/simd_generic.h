@@ -19,6 +19,7 @@ struct Vec {
   static V bcast(float x) { return V{x, x, x, x}; }
   static V fma(V a, V b, V c) { return a * b + c; }
   static V add(V a, V b) { return a + b; }
+  static V sub(V a, V b) { return a - b; }
   // a > b ? a : b per lane, as _mm_max_ps (a NaN in a gives b).
   static V max(V a, V b) { return a > b ? a : b; }
   static float hsum(V v) { return (v[0] + v[2]) + (v[1] + v[3]); }

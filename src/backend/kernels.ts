@@ -11,8 +11,11 @@
 export type DType = 'float32' | 'float64';
 export type FloatArray = Float32Array | Float64Array;
 
-/** Elementwise binary ops. `maskPos`: out = a > 0 ? b : 0 (the ReLU gradient). */
-export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'max', 'min', 'eq', 'gt', 'maskPos', 'pow'] as const;
+/**
+ * Elementwise binary ops. `maskPos`: out = a > 0 ? b : 0 (the ReLU gradient); `addRelu`:
+ * out = relu(a + b) (a residual block's sum and ReLU in one pass; NaN -> 0, as relu).
+ */
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'max', 'min', 'eq', 'gt', 'maskPos', 'pow', 'addRelu'] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 
 /** Elementwise unary ops; `step`: out = x > 0 ? 1 : 0. */
@@ -176,7 +179,8 @@ export interface Kernels {
   // training: batch statistics (biased variance), and runningMean/runningVar updated in
   // place with momentum using the unbiased variance (PyTorch); saveMean/saveInvStd: [C]
   // receive the batch mean and 1/sqrt(var + eps). Eval: running statistics are used and
-  // saveMean/saveInvStd receive them in the same form.
+  // saveMean/saveInvStd receive them in the same form. relu: out = max(out, 0) after
+  // (NaN -> 0), the BN + ReLU of a ResNet block in one pass.
   batchNorm(
     x: FloatArray,
     gamma: FloatArray,
@@ -192,9 +196,11 @@ export interface Kernels {
     out: FloatArray,
     saveMean: FloatArray,
     saveInvStd: FloatArray,
+    relu: boolean,
   ): void;
   // Gradients of batchNorm. training=true: through the batch statistics; false: the
-  // statistics are constants. dx: [N, C, S], dgamma, dbeta: [C].
+  // statistics are constants. dx: [N, C, S], dgamma, dbeta: [C]. reluOut: null, or the
+  // output of batchNorm with relu (then dy counts only where reluOut > 0).
   batchNormBackward(
     x: FloatArray,
     dy: FloatArray,
@@ -208,6 +214,7 @@ export interface Kernels {
     dx: FloatArray,
     dgamma: FloatArray,
     dbeta: FloatArray,
+    reluOut: FloatArray | null,
   ): void;
 
   // Optimizer updates, in place on param and the state buffers.

@@ -1,6 +1,7 @@
 // The layers the paper's models are built from.
 import { Tensor, zeros, type RandomSource } from '../tensor/tensor.ts';
 import * as ops from '../ops/index.ts';
+import { isGradEnabled } from '../autograd/tape.ts';
 import { Module } from './module.ts';
 import { constant, torchDefaultUniform } from './init.ts';
 
@@ -71,6 +72,43 @@ export class BatchNorm2d extends Module {
     const state = { runningMean: this.runningMean, runningVar: this.runningVar, momentum: this.momentum, eps: this.eps };
     return ops.batchNorm(x, this.weight, this.bias, state, this.training);
   }
+
+  /** forward(x).relu() in one pass. */
+  forwardRelu(x: Tensor): Tensor {
+    const state = { runningMean: this.runningMean, runningVar: this.runningVar, momentum: this.momentum, eps: this.eps };
+    return ops.batchNorm(x, this.weight, this.bias, state, this.training, true);
+  }
+}
+
+/**
+ * bn(conv(x)), then ReLU when relu is set. In eval mode with no gradient being recorded
+ * (evaluation, prediction) batch norm is an affine map per channel, folded into the
+ * convolution: weights w * scale, bias (b - mean) * scale + beta with scale = gamma /
+ * sqrt(var + eps), computed in double each call (the parameters may have changed) and
+ * rounded once; the layer is then one fused kernel with no batch-norm pass over the
+ * activations. Agrees with the unfolded layers to float rounding.
+ */
+export function convBatchNorm(conv: Conv2d, bn: BatchNorm2d, x: Tensor, relu: boolean): Tensor {
+  if (bn.training || isGradEnabled() || conv.opts.relu) {
+    const y = conv.forward(x);
+    return relu ? bn.forwardRelu(y) : bn.forward(y);
+  }
+  const w = conv.weight.values();
+  const [oc] = conv.weight.shape;
+  const per = w.length / oc;
+  const gamma = bn.weight.values();
+  const beta = bn.bias.values();
+  const mean = bn.runningMean.values();
+  const variance = bn.runningVar.values();
+  const b = conv.bias?.values();
+  const fw = new Tensor(new Float32Array(w.length), conv.weight.shape);
+  const fb = new Tensor(new Float32Array(oc), [oc]);
+  for (let o = 0; o < oc; o++) {
+    const scale = (1 / Math.sqrt(variance[o] + bn.eps)) * gamma[o];
+    for (let i = o * per; i < (o + 1) * per; i++) fw.data[i] = w[i] * scale;
+    fb.data[o] = ((b ? b[o] : 0) - mean[o]) * scale + beta[o];
+  }
+  return ops.conv2dFused(x, fw, fb, { stride: conv.opts.stride, padding: conv.opts.padding }, relu);
 }
 
 export class ReLU extends Module {

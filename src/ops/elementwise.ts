@@ -2,7 +2,7 @@
 import { record } from '../autograd/tape.ts';
 import { kernels } from '../backend/registry.ts';
 import type { BinaryOp, UnaryOp } from '../backend/kernels.ts';
-import { type Tensor, zeros, type TensorLike } from '../tensor/tensor.ts';
+import { type Tensor, type TensorLike, uninitialized } from '../tensor/tensor.ts';
 import { broadcastShapes, broadcastStrides, sameShape, shapeStr } from '../tensor/shape.ts';
 import { ShapeError } from '../util/errors.ts';
 import { sumTo } from './reduce.ts';
@@ -17,7 +17,7 @@ export function checkSameDtype(op: string, a: Tensor, b: Tensor): void {
 export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   checkSameDtype(op, a, b);
   const outShape = sameShape(a.shape, b.shape) ? a.shape : broadcastShapes(op, a.shape, b.shape);
-  const out = zeros(outShape, a.dtype);
+  const out = uninitialized(outShape, a.dtype); // the kernels overwrite every element
   kernels(a.dtype).binary(
     op,
     a.data,
@@ -33,14 +33,14 @@ export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
 }
 
 function unaryRaw(op: UnaryOp, x: Tensor): Tensor {
-  const out = zeros(x.shape, x.dtype);
+  const out = uninitialized(x.shape, x.dtype);
   kernels(x.dtype).unary(op, x.values(), out.data);
   return out;
 }
 
 /** out = x * alpha + beta. */
 export function affine(x: Tensor, alpha: number, beta: number): Tensor {
-  const out = zeros(x.shape, x.dtype);
+  const out = uninitialized(x.shape, x.dtype);
   kernels(x.dtype).affine(x.values(), alpha, beta, out.data);
   return record(out, 'affine', [x], (dy) => [affine(dy, alpha, 0)]);
 }
@@ -49,6 +49,15 @@ export function add(a: Tensor, b: TensorLike): Tensor {
   if (typeof b === 'number') return affine(a, 1, b);
   const out = binaryRaw('add', a, b);
   return record(out, 'add', [a, b], (dy) => [sumTo(dy, a.shape), sumTo(dy, b.shape)]);
+}
+
+/** relu(a + b) in one pass (a residual block's sum and ReLU); the gradient passes where the result is positive. */
+export function addRelu(a: Tensor, b: Tensor): Tensor {
+  const out = binaryRaw('addRelu', a, b);
+  return record(out, 'addRelu', [a, b], (dy) => {
+    const g = maskPositive(out, dy);
+    return [sumTo(g, a.shape), sumTo(g, b.shape)];
+  });
 }
 
 export function sub(a: Tensor, b: TensorLike): Tensor {
@@ -132,13 +141,13 @@ export function unaryOp(op: UnaryOp, x: Tensor): Tensor {
 
 /** clamp(x, lo, hi); the gradient passes where lo <= x <= hi. */
 export function clamp(x: Tensor, lo: number, hi: number): Tensor {
-  const out = zeros(x.shape, x.dtype);
+  const out = uninitialized(x.shape, x.dtype);
   kernels(x.dtype).clamp(x.values(), lo, hi, out.data);
   return record(out, 'clamp', [x], (dy) => [clampGrad(x, dy, lo, hi)]);
 }
 
 function clampGrad(x: Tensor, dy: Tensor, lo: number, hi: number): Tensor {
-  const out = zeros(x.shape, x.dtype);
+  const out = uninitialized(x.shape, x.dtype);
   kernels(x.dtype).clampBackward(x.values(), dy.values(), lo, hi, out.data);
   return record(out, 'clampGrad', [x, dy], (g) => [null, clampGrad(x, g, lo, hi)]);
 }

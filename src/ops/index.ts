@@ -1,5 +1,5 @@
 // Every differentiable op, for the library API.
-export { add, sub, mul, div, affine, maximum, minimum, eq, gt, maskPositive, unaryOp, clamp } from './elementwise.ts';
+export { add, addRelu, sub, mul, div, affine, maximum, minimum, eq, gt, maskPositive, unaryOp, clamp } from './elementwise.ts';
 export { sum, mean, max, sumTo } from './reduce.ts';
 export { contiguous, reshape, flatten, permute, transpose, expand, slice, pad, concat, gatherRegion, scatterRegion } from './movement.ts';
 export { matmul, linear } from './linalg.ts';

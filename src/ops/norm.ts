@@ -1,7 +1,7 @@
 // Batch normalisation and dropout.
 import { grad, isGradEnabled, record } from '../autograd/tape.ts';
 import { kernels } from '../backend/registry.ts';
-import { type Tensor, zeros, type RandomSource } from '../tensor/tensor.ts';
+import { type Tensor, zeros, type RandomSource, uninitialized } from '../tensor/tensor.ts';
 import { shapeStr } from '../tensor/shape.ts';
 import { ShapeError } from '../util/errors.ts';
 
@@ -12,8 +12,9 @@ export interface BatchNormState {
   eps: number; // PyTorch default 1e-5
 }
 
-// x: [N, C] or [N, C, H, W]; gamma, beta: [C]
-export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState, training: boolean): Tensor {
+// x: [N, C] or [N, C, H, W]; gamma, beta: [C]. relu: max(., 0) of the result in the same
+// pass (batchNorm(...).relu() without the extra tensor and pass, forward and backward).
+export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState, training: boolean, relu = false): Tensor {
   if ((x.rank !== 2 && x.rank !== 4) || gamma.size !== x.shape[1] || beta.size !== x.shape[1] || state.runningMean.size !== x.shape[1]) {
     throw new ShapeError(
       `batchNorm: input ${shapeStr(x.shape)}, weight ${shapeStr(gamma.shape)}, bias ${shapeStr(beta.shape)}: expected [N, C(, H, W)] and [C]`,
@@ -22,9 +23,10 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNo
   const [n, c] = x.shape;
   const s = x.rank === 4 ? x.shape[2] * x.shape[3] : 1;
   if (training && n * s < 2) throw new ShapeError(`batchNorm: training needs more than one value per channel, got input ${shapeStr(x.shape)}`);
-  const out = zeros(x.shape, x.dtype);
-  const saveMean = zeros([c], x.dtype);
-  const saveInvStd = zeros([c], x.dtype);
+  // the kernels overwrite every element of their outputs
+  const out = uninitialized(x.shape, x.dtype);
+  const saveMean = uninitialized([c], x.dtype);
+  const saveInvStd = uninitialized([c], x.dtype);
   const xv = x.values();
   kernels(x.dtype).batchNorm(
     xv,
@@ -41,16 +43,18 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNo
     out.data,
     saveMean.data,
     saveInvStd.data,
+    relu,
   );
-  return record(out, 'batchNorm', [x, gamma, beta], (dy) => {
+  return record(out, relu ? 'batchNormRelu' : 'batchNorm', [x, gamma, beta], (dy) => {
     // Double backward (createGraph) differentiates the composite form instead.
     if (isGradEnabled()) {
-      const y = batchNormComposite(x, gamma, beta, saveMean, saveInvStd, training, state.eps);
+      const bn = batchNormComposite(x, gamma, beta, saveMean, saveInvStd, training, state.eps);
+      const y = relu ? bn.relu() : bn;
       return grad(y, [x, gamma, beta], { gradOutputs: [dy], createGraph: true, allowUnused: true });
     }
-    const dx = zeros(x.shape, x.dtype);
-    const dgamma = zeros([c], x.dtype);
-    const dbeta = zeros([c], x.dtype);
+    const dx = uninitialized(x.shape, x.dtype);
+    const dgamma = uninitialized([c], x.dtype);
+    const dbeta = uninitialized([c], x.dtype);
     kernels(x.dtype).batchNormBackward(
       xv,
       dy.values(),
@@ -64,6 +68,7 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNo
       dx.data,
       dgamma.data,
       dbeta.data,
+      relu ? out.data : null,
     );
     return [dx, dgamma.reshape(gamma.shape), dbeta.reshape(beta.shape)];
   });

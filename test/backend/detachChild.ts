@@ -44,8 +44,8 @@ const SPECS: Record<string, () => unknown[]> = {
   gatherIndex: () => [f32(8), Int32Array.from([0, 7, 3]), f32(3)],
   avgPool2d: () => [f32(32), { ...pool }, false, f32(8)],
   avgPool2dBackward: () => [f32(8), { ...pool }, false, f32(32)],
-  batchNorm: () => [f32(12), f32(2), f32(2), 3, 2, 2, true, 0.1, 1e-5, f32(2), f32(2), f32(12), f32(2), f32(2)],
-  batchNormBackward: () => [f32(12), f32(12), f32(2), f32(2), f32(2), 3, 2, 2, true, f32(12), f32(2), f32(2)],
+  batchNorm: () => [f32(12), f32(2), f32(2), 3, 2, 2, true, 0.1, 1e-5, f32(2), f32(2), f32(12), f32(2), f32(2), true],
+  batchNormBackward: () => [f32(12), f32(12), f32(2), f32(2), f32(2), 3, 2, 2, true, f32(12), f32(2), f32(2), f32(12)],
   adamUpdate: () => [f32(300), f32(300), f32(300), f32(300), { ...adam }],
   sgdUpdate: () => [f32(300), f32(300), f32(300), { ...sgd }],
 };

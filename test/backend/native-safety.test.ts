@@ -150,9 +150,21 @@ test('bad argument counts, types and values throw errors naming the kernel and a
     ],
     [
       'batchNorm eps',
-      call(k.batchNorm, f32(6), f32(2), f32(2), 3, 2, 1, true, 0.1, -1, f32(2), f32(2), f32(6), f32(2), f32(2)),
+      call(k.batchNorm, f32(6), f32(2), f32(2), 3, 2, 1, true, 0.1, -1, f32(2), f32(2), f32(6), f32(2), f32(2), false),
       /native batchNorm: eps must be >= 0/,
       RangeError,
+    ],
+    [
+      'batchNormBackward reluOut length',
+      call(k.batchNormBackward, f32(6), f32(6), f32(2), f32(2), f32(2), 3, 2, 1, true, f32(6), f32(2), f32(2), f32(5)),
+      /native batchNormBackward: reluOut has length 5, expected 6/,
+      RangeError,
+    ],
+    [
+      'batchNorm relu not a boolean',
+      call(k.batchNorm, f32(6), f32(2), f32(2), 3, 2, 1, true, 0.1, 1e-5, f32(2), f32(2), f32(6), f32(2), f32(2), 1),
+      /native batchNorm: relu must be a boolean/,
+      TypeError,
     ],
   ];
   for (const [what, fn, message, type] of cases) {
@@ -206,7 +218,7 @@ test('outputs that overlap inputs are rejected unless elementwise in place', opt
     ],
     [
       'batchNorm out overlaps running mean',
-      call(k.batchNorm, f32(6), f32(2), f32(2), 3, 2, 1, true, 0.1, 1e-5, buf.subarray(0, 2), f32(2), buf.subarray(0, 6), f32(2), f32(2)),
+      call(k.batchNorm, f32(6), f32(2), f32(2), 3, 2, 1, true, 0.1, 1e-5, buf.subarray(0, 2), f32(2), buf.subarray(0, 6), f32(2), f32(2), false),
       /native batchNorm: out overlaps runningMean/,
     ],
     [

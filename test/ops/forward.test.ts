@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { tensor, zeros, type Tensor } from '../../src/tensor/tensor.ts';
 import * as ops from '../../src/ops/index.ts';
 import { withBackend } from '../../src/backend/registry.ts';
+import { grad } from '../../src/autograd/tape.ts';
 import { assertClose, backendNames, rand } from '../helpers.ts';
 import { SimpleRandom } from '../../src/util/random.ts';
 
@@ -197,6 +198,30 @@ for (const backend of backendNames()) {
       assertClose([state.runningVar.toArray()[0]], [0.9 + (0.1 * v0 * 4) / 3], 1e-12, 1e-12);
       const ye = ops.batchNorm(x, g, b, state, false);
       assertClose([ye.toArray()[4]], [(10 - 0.1 * m0) / Math.sqrt(0.9 + (0.1 * v0 * 4) / 3 + 1e-5)], 1e-9, 1e-9);
+    });
+
+    run('addRelu is add then relu, with NaN to 0 and broadcasting', () => {
+      const a = tensor([1, -2, 3, Number.NaN, 0.5, -0.25], [2, 3]);
+      const b = tensor([-1.5, 1, 0.5], [3]);
+      assert.deepEqual(ops.addRelu(a, b).toArray(), [0, 0, 3.5, 0, 1.5, 0.25]);
+      assert.deepEqual(ops.addRelu(a, b).toArray(), a.add(b).relu().toArray());
+    });
+
+    run('batch norm with its ReLU fused gives the bits of batch norm then ReLU, forward and backward', () => {
+      for (const training of [true, false]) {
+        const x = rand([3, 5, 4, 3], 11).requireGrad();
+        const g = rand([5], 12).requireGrad();
+        const b = rand([5], 13).requireGrad();
+        const state = () => ({ runningMean: rand([5], 14), runningVar: rand([5], 15).abs().add(0.5), momentum: 0.1, eps: 1e-5 });
+        const dy = rand([3, 5, 4, 3], 16);
+        const fused = ops.batchNorm(x, g, b, state(), training, true);
+        const plain = ops.batchNorm(x, g, b, state(), training).relu();
+        assert.deepEqual(fused.toArray(), plain.toArray());
+        assert.ok(fused.toArray().some((v) => v === 0) && fused.toArray().some((v) => v > 0));
+        const gf = grad(fused, [x, g, b], { gradOutputs: [dy] });
+        const gp = grad(plain, [x, g, b], { gradOutputs: [dy] });
+        gf.forEach((t, i) => assertClose(t!.toArray(), gp[i]!.toArray(), 1e-6, 1e-5));
+      }
     });
 
     run('dropout zeroes about p of the elements and rescales the rest', () => {

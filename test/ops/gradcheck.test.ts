@@ -44,6 +44,13 @@ const cases: Case[] = [
   { name: 'exp', inputs: () => [rand([4], 1)], f: ([a]) => weightedSum(a.exp()) },
   { name: 'log', inputs: () => [randUniform([4], 0.5, 3, 1)], f: ([a]) => weightedSum(a.log()) },
   { name: 'relu', inputs: () => [awayFromZero([7], 1)], f: ([a]) => weightedSum(a.relu()) },
+  // b small beside a, which stays at least 0.1 from 0: so does a + b, and the finite
+  // differences do not straddle the kink
+  {
+    name: 'addRelu (broadcast)',
+    inputs: () => [awayFromZero([2, 3], 1), awayFromZero([3], 2).mul(0.01)],
+    f: ([a, b]) => weightedSum(ops.addRelu(a, b)),
+  },
   { name: 'sqrt', inputs: () => [randUniform([4], 0.5, 3, 1)], f: ([a]) => weightedSum(a.sqrt()) },
   { name: 'rsqrt', inputs: () => [randUniform([4], 0.5, 3, 1)], f: ([a]) => weightedSum(ops.unaryOp('rsqrt', a)) },
   { name: 'abs', inputs: () => [awayFromZero([5], 1)], f: ([a]) => weightedSum(a.abs()) },
@@ -89,6 +96,16 @@ const cases: Case[] = [
     name: 'batchNorm eval',
     inputs: () => [rand([4, 3], 1), rand([3], 2), rand([3], 3)],
     f: ([x, g, b]) => weightedSum(ops.batchNorm(x, g, b, bnState(), false)),
+  },
+  {
+    name: 'batchNorm + ReLU training',
+    inputs: () => [rand([4, 3, 2, 2], 4), rand([3], 5), rand([3], 6)],
+    f: ([x, g, b]) => weightedSum(ops.batchNorm(x, g, b, bnState(), true, true)),
+  },
+  {
+    name: 'batchNorm + ReLU eval',
+    inputs: () => [rand([4, 3, 2, 2], 7), rand([3], 8), rand([3], 9)],
+    f: ([x, g, b]) => weightedSum(ops.batchNorm(x, g, b, bnState(), false, true)),
   },
   { name: 'dropout (fixed mask)', inputs: () => [rand([20], 1)], f: ([x]) => weightedSum(ops.dropout(x, 0.3, true, new SimpleRandom(5))) },
   { name: 'reshape, permute, transpose', inputs: () => [rand([2, 3, 4], 1)], f: ([x]) => weightedSum(x.permute([2, 0, 1]).reshape([4, 6]).T) },

@@ -26,6 +26,7 @@ export function batchNorm(
   out: FloatArray,
   saveMean: FloatArray,
   saveInvStd: FloatArray,
+  relu: boolean,
 ): void {
   const count = n * s;
   for (let ch = 0; ch < c; ch++) {
@@ -46,7 +47,10 @@ export function batchNorm(
     saveInvStd[ch] = invStd;
     for (let b = 0; b < n; b++) {
       const base = (b * c + ch) * s;
-      for (let i = 0; i < s; i++) out[base + i] = (x[base + i] - mean) * invStd * gamma[ch] + beta[ch];
+      for (let i = 0; i < s; i++) {
+        const v = (x[base + i] - mean) * invStd * gamma[ch] + beta[ch];
+        out[base + i] = relu && !(v > 0) ? 0 : v;
+      }
     }
   }
 }
@@ -54,7 +58,7 @@ export function batchNorm(
 // x, dy, dx: [N, C, S]; gamma, save*, dgamma, dbeta: [C]
 export function batchNormBackward(
   x: FloatArray,
-  dy: FloatArray,
+  dyIn: FloatArray,
   gamma: FloatArray,
   saveMean: FloatArray,
   saveInvStd: FloatArray,
@@ -65,7 +69,10 @@ export function batchNormBackward(
   dx: FloatArray,
   dgamma: FloatArray,
   dbeta: FloatArray,
+  reluOut: FloatArray | null,
 ): void {
+  // with a fused ReLU, the gradient passes only where its output is positive
+  const dy = reluOut === null ? dyIn : Float64Array.from(dyIn, (v, i) => (reluOut[i] > 0 ? v : 0));
   const count = n * s;
   for (let ch = 0; ch < c; ch++) {
     const mean = saveMean[ch];

@@ -11,6 +11,7 @@ const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   eq: (a, b) => (a === b ? 1 : 0),
   gt: (a, b) => (a > b ? 1 : 0),
   maskPos: (a, b) => (a > 0 ? b : 0),
+  addRelu: (a, b) => (a + b > 0 ? a + b : 0),
   pow: (a, b) => a ** b,
 };
 

@@ -4,7 +4,7 @@
 import type { RandomSource, Tensor } from '../../tensor/tensor.ts';
 import * as ops from '../../ops/index.ts';
 import { Module, Sequential } from '../module.ts';
-import { BatchNorm2d, Conv2d, Linear, Normalize } from '../layers.ts';
+import { BatchNorm2d, Conv2d, convBatchNorm, Linear, Normalize } from '../layers.ts';
 import { kaimingNormal } from '../init.ts';
 
 export const CIFAR_MEAN = [0.4914, 0.4822, 0.4465];
@@ -39,8 +39,8 @@ class BasicBlock extends Module {
 
   // x: [N, in, H, W] -> [N, planes, H/stride, W/stride]
   forward(x: Tensor): Tensor {
-    const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu()));
-    return out.add(this.shortcut(x)).relu();
+    const out = convBatchNorm(this.conv2, this.bn2, convBatchNorm(this.conv1, this.bn1, x, true), false);
+    return ops.addRelu(out, this.shortcut(x));
   }
 
   private shortcut(x: Tensor): Tensor {
@@ -82,7 +82,7 @@ export class ResNet extends Module {
   // x: [N, 3, 32, 32] -> logits [N, classes]
   forward(x: Tensor): Tensor {
     let h = this.normalize ? this.normalize.forward(x) : x;
-    h = this.bn1.forward(this.conv1.forward(h)).relu();
+    h = convBatchNorm(this.conv1, this.bn1, h, true);
     for (const layer of this.layers) h = layer.forward(h);
     h = ops.avgPool2d(h, { kernel: h.shape[3] }).flatten(1);
     return this.linear.forward(h);

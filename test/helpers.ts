@@ -73,3 +73,18 @@ export function tempDir(prefix: string): string {
   temporaryDirs.push(dir);
   return dir;
 }
+
+/** Runs fn while collecting what is written to process.stderr (progress and start lines), and restores it. */
+export async function withStderr<T>(fn: () => Promise<T>): Promise<{ value: T; stderr: string }> {
+  const written: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
+  try {
+    return { value: await fn(), stderr: written.join('') };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+/** The `train MODEL (...)` start lines among stderr output. */
+export const trainStartLines = (stderr: string): string[] => stderr.split('\n').filter((l) => /^train \S+ \(/.test(l));

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
-import { TINY_TRAIN_ARGS, tempDir } from '../helpers.ts';
+import { TINY_TRAIN_ARGS, tempDir, trainStartLines, withStderr } from '../helpers.ts';
 
 async function run(argv: string[]) {
   const out: string[] = [];
@@ -58,21 +58,12 @@ test('models --json pins LargeMLP at 335,114 parameters', async () => {
 test('train prints one start line (model, parameters, data, spurious indices, backend) and its spurious score at the end', async () => {
   const dir = join(tempDir('spurlab-cli-'), 'run');
   // the start line is written to stderr with the progress lines, not through the CLI's io
-  const written: string[] = [];
-  const write = process.stderr.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
-  let t: Awaited<ReturnType<typeof run>>;
-  try {
-    t = await run(['train', 'mnistv8-3-0-0', '--model', 'MLP', '--epochs', '1', '--train-subset', '200', '--test-subset', '100', '--out', dir]);
-  } finally {
-    process.stderr.write = write;
-  }
+  const { value: t, stderr } = await withStderr(() =>
+    run(['train', 'mnistv8-3-0-0', '--model', 'MLP', '--epochs', '1', '--train-subset', '200', '--test-subset', '100', '--out', dir]),
+  );
   assert.equal(t.code, 0, t.err.join('\n'));
-  const starts = written
-    .join('')
-    .split('\n')
-    .filter((l) => /^train \S+ \(/.test(l));
-  assert.equal(starts.length, 1, written.join(''));
+  const starts = trainStartLines(stderr);
+  assert.equal(starts.length, 1, stderr);
   assert.match(
     starts[0],
     /^train MLP \([\d,]+ parameters\) on mnistv8-3-0-0 \(200 of 60000 training images, pattern S3, n = 3 spurious: \d+, \d+, \d+\), 1 epoch, backend \S+/,

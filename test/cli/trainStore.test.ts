@@ -9,7 +9,7 @@ import { configKey } from '../../src/experiments/sweep.ts';
 import { trainKind } from '../../src/experiments/kinds/index.ts';
 import { ResultsStore } from '../../src/store/results.ts';
 import { runCommandDirect } from './runCommandDirect.ts';
-import { tempDir } from '../helpers.ts';
+import { tempDir, trainStartLines, withStderr } from '../helpers.ts';
 
 const ARGS = ['mnistv20-3-0-0', '--model', 'MLP', '--epochs', '1', '--train-subset', '200', '--test-subset', '100', '--batch-size', '50'];
 
@@ -56,21 +56,10 @@ test('train --store prints the start line of plain train and ends with the spuri
   const dir = tempDir('spurlab-train-store-lines-');
   const storePath = join(dir, 'results.db');
   // the start line goes to stderr with the progress lines, not through the CLI's io
-  const written: string[] = [];
-  const write = process.stderr.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
-  let r: Awaited<ReturnType<typeof runCommandDirect>>;
-  try {
-    r = await runCommandDirect(trainCommand, [...ARGS, '--out', join(dir, 'run'), '--store', storePath]);
-  } finally {
-    process.stderr.write = write;
-  }
+  const { value: r, stderr } = await withStderr(() => runCommandDirect(trainCommand, [...ARGS, '--out', join(dir, 'run'), '--store', storePath]));
   assert.equal(r.code, 0, r.err.join('\n'));
-  const starts = written
-    .join('')
-    .split('\n')
-    .filter((l) => /^train \S+ \(/.test(l));
-  assert.equal(starts.length, 1, written.join(''));
+  const starts = trainStartLines(stderr);
+  assert.equal(starts.length, 1, stderr);
   assert.match(
     starts[0],
     /^train MLP \([\d,]+ parameters\) on mnistv20-3-0-0 \(200 of 60000 training images, pattern R3, n = 3 spurious: \d+, \d+, \d+\), 1 epoch, backend \S+/,

@@ -144,37 +144,24 @@ test('the fast pieces are the runs of hand-written sweep files of the same setti
       ]),
     ),
   );
+  const attack = {
+    dataset: 'mnist',
+    pattern: 'R3',
+    n: [1, 3, 10, 100],
+    target: 0,
+    seed: [0, 1, 2],
+    model: 'LargeMLP',
+    optimizer: 'adam',
+    lr: 0.01,
+    epochs: 5,
+    trainLimit: 20000,
+  };
   assert.deepEqual(
     fast.mia,
     keysOf(
       file([
-        {
-          kind: 'mia',
-          dataset: 'mnist',
-          pattern: 'R3',
-          n: [1, 3, 10, 100],
-          target: 0,
-          seed: [0, 1, 2],
-          model: 'LargeMLP',
-          optimizer: 'adam',
-          lr: 0.01,
-          epochs: 5,
-          trainLimit: 20000,
-        },
-        {
-          kind: 'lira',
-          dataset: 'mnist',
-          pattern: 'R3',
-          n: [1, 3, 10, 100],
-          target: 0,
-          seed: [0, 1, 2],
-          model: 'LargeMLP',
-          optimizer: 'adam',
-          lr: 0.01,
-          epochs: 5,
-          trainLimit: 20000,
-          shadows: 16,
-        },
+        { ...attack, kind: 'mia' },
+        { ...attack, kind: 'lira', shadows: 16 },
       ]),
     ),
   );

@@ -22,6 +22,7 @@ import {
   runsOfKind,
   trainingContext,
   verdictOf,
+  textColumns,
 } from './types.ts';
 
 interface ArchOutcome {
@@ -82,8 +83,7 @@ function modelTable(runs: RunRecord[], areas: Map<string, number>): Table {
     caption:
       'Occlusion area of the clean (n = 0) model and spurious score per architecture, mean ± SEM over seeds (smaller area: more input-sensitive)',
     columns: [
-      { header: 'architecture', format: 'text' },
-      { header: 'occlusion area (clean)', format: 'text' },
+      ...textColumns('architecture', 'occlusion area (clean)'),
       ...columnsOf.map((c) => ({ header: `score ${c.replace('|', ', n = ')}`, format: 'text' as const })),
     ],
     rows: models.map((m) => [
@@ -111,8 +111,7 @@ export function assessArchitectures(f: FindingRuns): Assessment {
       { header: 'setting', format: 'text' },
       { header: 'architectures', format: 'int' },
       { header: 'seeds', format: 'int' },
-      { header: 'rho per seed', format: 'text' },
-      { header: 'p (rho < 0, over seeds)', format: 'text' },
+      ...textColumns('rho per seed', 'p (rho < 0, over seeds)'),
     ],
     rows: outcomes.map((o) => [label(o), o.models.length, o.perSeed.length, formatMeanSem(meanSemOf(o.perSeed)), formatP(o.p, 'no spread')]),
   };

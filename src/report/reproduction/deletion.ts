@@ -25,6 +25,7 @@ import {
   runsOfKind,
   trainingContext,
   verdictOf,
+  textColumns,
 } from './types.ts';
 
 /** The deletion methods the paper claims fail (retrain is the reference). */
@@ -129,12 +130,9 @@ export function assessDeletion(f: FindingRuns): Assessment {
     columns: [
       { header: 'setting', format: 'text' },
       { header: 'seeds', format: 'int' },
-      { header: 'before', format: 'text' },
-      { header: 'retrain', format: 'text' },
-      { header: 'p (before > retrain)', format: 'text' },
+      ...textColumns('before', 'retrain', 'p (before > retrain)'),
       ...methodColumns,
-      { header: 'test acc. before', format: 'text' },
-      { header: 'test acc. retrain', format: 'text' },
+      ...textColumns('test acc. before', 'test acc. retrain'),
     ],
     rows,
   };

@@ -6,7 +6,7 @@
 import type { TrainSetting } from '../collect.ts';
 import { contextKey } from '../settings.ts';
 import { settingsTable, type Table } from '../tables.ts';
-import { ALPHA, type Assessment, type FindingRuns, formatMeanSem, formatP, groupRuns, listOf, verdictOf } from './types.ts';
+import { ALPHA, type Assessment, type FindingRuns, formatMeanSem, formatP, groupRuns, listOf, verdictOf, textColumns } from './types.ts';
 
 /** The largest n that still counts as "a handful". */
 export const HANDFUL = 10;
@@ -35,11 +35,9 @@ export function assessExamples(f: FindingRuns): Assessment {
     name: 'reproduction-examples',
     caption: `Spurious score (mean ± SEM over seeds) per n, and the smallest n above the n = 0 runs (one-sided Welch over seeds, p < ${ALPHA})`,
     columns: [
-      { header: 'data set', format: 'text' },
-      { header: 'pattern', format: 'text' },
+      ...textColumns('data set', 'pattern'),
       ...ns.map((n) => ({ header: `n = ${n}`, format: 'text' as const })),
-      { header: 'smallest n with p < 0.05', format: 'text' },
-      { header: 'p there', format: 'text' },
+      ...textColumns('smallest n with p < 0.05', 'p there'),
     ],
     rows: outcomes.map((o) => {
       const at = (n: number) => o.settings.find((s) => s.n === n);

@@ -25,6 +25,7 @@ import {
   numberAt,
   runsOfKind,
   verdictOf,
+  textColumns,
 } from './types.ts';
 
 /** The share of spurious members the attack flags, saved in the reference's membership-inference notebook, by n. */
@@ -97,12 +98,7 @@ export function assessMembership(f: FindingRuns): Assessment {
       columns: [
         { header: 'setting', format: 'text' },
         { header: 'seeds', format: 'int' },
-        { header: 'spurious flagged', format: 'text' },
-        { header: 'members flagged', format: 'text' },
-        { header: 'p (spurious > members)', format: 'text' },
-        { header: 'attack AUC', format: 'text' },
-        { header: 'target test acc.', format: 'text' },
-        { header: 'reference notebook', format: 'text' },
+        ...textColumns('spurious flagged', 'members flagged', 'p (spurious > members)', 'attack AUC', 'target test acc.', 'reference notebook'),
       ],
       rows: miaRows.map((p) => {
         const group = mia.filter((r) => JSON.stringify(settingFields(r.config, ['seed', 'n'])) === JSON.stringify(p.context) && r.config.n === p.n);
@@ -128,15 +124,17 @@ export function assessMembership(f: FindingRuns): Assessment {
       columns: [
         { header: 'setting', format: 'text' },
         { header: 'seeds', format: 'int' },
-        { header: 'AUC spurious', format: 'text' },
-        { header: 'AUC matched clean', format: 'text' },
-        { header: 'p (spurious > clean)', format: 'text' },
-        { header: 'TPR@0.1% spurious', format: 'text' },
-        { header: 'TPR@0.1% clean', format: 'text' },
-        { header: 'TPR@1% spurious', format: 'text' },
-        { header: 'TPR@1% clean', format: 'text' },
-        { header: 'memorization spurious', format: 'text' },
-        { header: 'memorization population', format: 'text' },
+        ...textColumns(
+          'AUC spurious',
+          'AUC matched clean',
+          'p (spurious > clean)',
+          'TPR@0.1% spurious',
+          'TPR@0.1% clean',
+          'TPR@1% spurious',
+          'TPR@1% clean',
+          'memorization spurious',
+          'memorization population',
+        ),
       ],
       rows: liraRows.map((p) => {
         const group = lira.filter(

@@ -22,6 +22,7 @@ import {
   numberAt,
   runsOfKind,
   verdictOf,
+  textColumns,
 } from './types.ts';
 
 const NAMES: Record<Regularizer, string> = { weightDecay: 'weight decay', inputNoise: 'input noise', gradClip: 'gradient clipping' };
@@ -85,15 +86,10 @@ export function assessMitigations(f: FindingRuns): Assessment {
     caption:
       'Spurious score and test accuracy with each mitigation against the unmitigated runs of the same seeds, mean ± SEM over seeds; p from a one-sided paired t-test over seeds that the mitigation lowers the score',
     columns: [
-      { header: 'mitigation', format: 'text' },
-      { header: 'strength', format: 'text' },
+      ...textColumns('mitigation', 'strength'),
       { header: 'n', format: 'int' },
       { header: 'seeds', format: 'int' },
-      { header: 'score', format: 'text' },
-      { header: 'unmitigated score', format: 'text' },
-      { header: 'p (lower)', format: 'text' },
-      { header: 'test acc.', format: 'text' },
-      { header: 'unmitigated test acc.', format: 'text' },
+      ...textColumns('score', 'unmitigated score', 'p (lower)', 'test acc.', 'unmitigated test acc.'),
     ],
     rows: rows.map((r) => [
       NAMES[r.mitigation],

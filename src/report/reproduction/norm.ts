@@ -20,6 +20,7 @@ import {
   numberAt,
   runsOfKind,
   verdictOf,
+  textColumns,
 } from './types.ts';
 import { mean } from '../../experiments/stats.ts';
 
@@ -76,8 +77,7 @@ export function assessNorm(f: FindingRuns): Assessment {
       { header: 'n', format: 'int' },
       { header: 'patterns', format: 'int' },
       { header: 'seeds', format: 'int' },
-      { header: 'r per seed', format: 'text' },
-      { header: 'p (r > 0, over seeds)', format: 'text' },
+      ...textColumns('r per seed', 'p (r > 0, over seeds)'),
       { header: 'r of the means', format: 'score' },
     ],
     rows: outcomes.map((o) => [

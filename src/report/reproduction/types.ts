@@ -13,7 +13,7 @@ import type { RunRecord } from '../../store/results.ts';
 import type { MeanSem, ReportData } from '../collect.ts';
 import { formatPValue, formatScore, MISSING } from '../format.ts';
 import { mean, standardError } from '../../experiments/stats.ts';
-import type { Table } from '../tables.ts';
+import type { Table, TableColumn } from '../tables.ts';
 import { TRAIN_KEYS } from '../../experiments/kinds/train.ts';
 import { settingFields } from '../settings.ts';
 
@@ -29,6 +29,11 @@ export function trainingContext(config: Record<string, unknown>, leaveOut: reado
 }
 
 export const ALPHA = 0.05;
+
+/** Columns of preformatted text ("0.512 ± 0.034", "p 0.03"): the tables here format their own cells. */
+export function textColumns(...headers: string[]): TableColumn[] {
+  return headers.map((header) => ({ header, format: 'text' }));
+}
 
 export type Verdict = 'reproduced' | 'partly reproduced' | 'not reproduced' | 'inconclusive' | 'not run';
 

@@ -9,6 +9,7 @@ import { colorScale, distinctInOrder, maybeFacet, PANEL_HEIGHT, PANEL_WIDTH, tit
 import { meanSem, type MeanSem } from './collect.ts';
 import type { VegaLiteSpec } from './render.ts';
 import type { Table } from './tables.ts';
+import { formatMeanSem, formatPercent } from './format.ts';
 
 export interface DetectSetting {
   dataset: string;
@@ -126,10 +127,14 @@ export function rankChart(settings: DetectSetting[]): VegaLiteSpec {
   });
 }
 
+// cells as "mean ± SEM" text, right-aligned like the numbers they are
+const ms = (m: MeanSem) => formatMeanSem(m.mean, m.sem);
+const seconds = (v: number) => v.toFixed(v < 10 ? 2 : 0);
+
 export function detectTable(settings: DetectSetting[]): Table {
   return {
     name: 'detection',
-    caption: 'Finding the spurious training examples: method x pattern x n (mean over seeds)',
+    caption: 'Finding the spurious training examples: method x pattern x n (mean ± SEM over seeds)',
     columns: [
       { header: 'data set', format: 'text' },
       { header: 'pattern', format: 'text' },
@@ -153,14 +158,14 @@ export function detectTable(settings: DetectSetting[]): Table {
       s.method,
       s.n,
       s.runs,
-      s.precisionAtN.mean,
-      s.recallAt10N.mean,
-      s.auroc.mean,
-      s.aurocTargetClass.mean,
-      s.seconds.mean,
+      ms(s.precisionAtN),
+      ms(s.recallAt10N),
+      ms(s.auroc),
+      ms(s.aurocTargetClass),
+      formatMeanSem(s.seconds.mean, s.seconds.sem, seconds),
       s.retrainK > 0 ? s.retrainK : null,
-      s.retrainK > 0 ? s.scoreAfterRetrain.mean : null,
-      s.retrainK > 0 ? s.testAccAfterRetrain.mean : null,
+      s.retrainK > 0 ? ms(s.scoreAfterRetrain) : null,
+      s.retrainK > 0 ? formatMeanSem(s.testAccAfterRetrain.mean, s.testAccAfterRetrain.sem, formatPercent) : null,
     ]),
   };
 }

@@ -53,6 +53,12 @@ export function formatTestP(p: number, note = '', target: TextTarget = 'plain', 
   return formatPValue(p, target);
 }
 
+/** "0.512 ± 0.034" (mean ± SEM over runs); the mean alone without a SEM (one run). */
+export function formatMeanSem(mean: number, sem: number, format: (v: number) => string = formatScore): string {
+  if (!Number.isFinite(mean)) return MISSING;
+  return Number.isFinite(sem) ? `${format(mean)} ± ${format(sem)}` : format(mean);
+}
+
 /** A 95% interval "0.021–0.368" (three decimals, as scores). */
 export function formatInterval(lo: number, hi: number): string {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return MISSING;

@@ -74,11 +74,12 @@ const LATEX_SPECIALS: Record<string, string> = {
   '^': '\\textasciicircum{}',
   '–': '--',
   σ: '$\\sigma$',
+  '±': '$\\pm$',
   '·': '$\\cdot$',
 };
 
 export function escapeLatex(text: string): string {
-  return text.replace(/[\\&%$#_{}~^–σ·]/g, (ch) => LATEX_SPECIALS[ch]);
+  return text.replace(/[\\&%$#_{}~^–σ·±]/g, (ch) => LATEX_SPECIALS[ch]);
 }
 
 /** A booktabs table float (needs \usepackage{booktabs}); label tab:<name>. */

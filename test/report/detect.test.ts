@@ -2,6 +2,7 @@
 // precision chart and the rank chart compile without a warning, the table has a row per
 // (method, pattern, n) with the retraining columns where a run retrained.
 import { test } from 'node:test';
+import { toLatex } from '../../src/report/tables.ts';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ResultsStore } from '../../src/store/results.ts';
@@ -62,4 +63,6 @@ test('detection section: charts compile, a table row per method x pattern x n, m
   assert.equal(table.rows.length, 8);
   const loss = table.rows.find((r) => r[3] === 'loss')!;
   assert.equal(loss[11], null, 'no retraining columns for a run that did not retrain');
+  assert.match(String(loss[8]), /^\d\.\d{3} ± \d\.\d{3}$/, 'AUROC as mean ± SEM over the seeds');
+  assert.match(toLatex(table), /\d \$\\pm\$ \d/, 'LaTeX writes ± as $\\pm$');
 });

@@ -11,7 +11,7 @@
 import type { FindingPlan } from '../../experiments/reproduction.ts';
 import type { RunRecord } from '../../store/results.ts';
 import type { MeanSem, ReportData } from '../collect.ts';
-import { formatPValue, formatScore, MISSING } from '../format.ts';
+import { formatMeanSem as formatMeanSemOf, formatPValue, formatScore } from '../format.ts';
 import { mean, standardError } from '../../experiments/stats.ts';
 import type { Table, TableColumn } from '../tables.ts';
 import { TRAIN_KEYS } from '../../experiments/kinds/train.ts';
@@ -74,8 +74,7 @@ export function meanSemOf(values: number[]): MeanSem {
 
 /** "0.512 ± 0.034" (mean ± SEM over runs); "0.512" for one run. */
 export function formatMeanSem(m: MeanSem, format: (v: number) => string = formatScore): string {
-  if (!Number.isFinite(m.mean)) return MISSING;
-  return Number.isFinite(m.sem) ? `${format(m.mean)} ± ${format(m.sem)}` : format(m.mean);
+  return formatMeanSemOf(m.mean, m.sem, format);
 }
 
 /** An accuracy's mean ± SEM in percent, one decimal. */

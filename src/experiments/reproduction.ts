@@ -83,6 +83,8 @@ export interface FindingEstimate {
   done: number;
   remaining: number;
   seconds: number;
+  /** Remaining runs whose estimate is the measured time of like runs in the store. */
+  fromMeasured: number;
   outsideStore?: string;
 }
 
@@ -102,6 +104,7 @@ export function estimateReproduction(plans: readonly FindingPlan[], store: Resul
       done: est.done,
       remaining: est.remaining,
       seconds: est.seconds,
+      fromMeasured: est.fromMeasured,
       ...(p.finding.outsideStore ? { outsideStore: p.finding.outsideStore } : {}),
     };
   });

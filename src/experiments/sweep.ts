@@ -225,6 +225,37 @@ export interface SweepEstimate {
   remaining: number;
   seconds: number; // estimated wall time of the remaining runs on this machine
   perModel: { model: string; dataset: string; imagesPerSecond: number }[];
+  /** Remaining runs estimated from the measured times of done runs like them (the rest from training throughput). */
+  fromMeasured: number;
+}
+
+/**
+ * What decides a run's cost: its kind, model, data, schedule and method. Runs that agree
+ * on these take about as long as each other, whatever their pattern, n or seed.
+ */
+function costSignature(kind: string, config: Record<string, unknown>): string {
+  return JSON.stringify([
+    kind,
+    ...[
+      'model',
+      'dataset',
+      'epochs',
+      'batchSize',
+      'trainSubset',
+      'trainLimit',
+      'method',
+      'options',
+      'depth',
+      'repeats',
+      'shadows',
+      'thenRetrain',
+    ].map((k) => config[k] ?? null),
+  ]);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 // Training throughput of one model on random inputs of the data set's shape.
@@ -254,8 +285,25 @@ function measureThroughput(cfg: TrainConfig): number {
 export function estimateSweep(runs: PlannedRun[], store: ResultsStore): SweepEstimate {
   const remaining = runs.filter((r) => !store.isDone(r.key));
   const rates = new Map<string, number>();
+  // Done runs like a remaining one (same kind, model, data, schedule, method) tell how
+  // long it takes here, sensitivity, LiSSA and attacks included; the median of theirs.
+  const measured = new Map<string, number[]>();
+  for (const t of store.doneTimings()) {
+    const sig = costSignature(t.kind, t.config);
+    measured.set(sig, [...(measured.get(sig) ?? []), t.seconds]);
+  }
   let seconds = 0;
+  let fromMeasured = 0;
   for (const run of remaining) {
+    // compared in the form the store keeps configs in (a forget run's method options nested)
+    const like = measured.get(costSignature(run.kind, findKind(run.kind).storeConfig(run.config as never) as Record<string, unknown>));
+    if (like) {
+      // a sweep records runs made one per core (--workers splits the threads), so the
+      // machine finishes about one such run per core at a time
+      seconds += median(like) / availableParallelism();
+      fromMeasured++;
+      continue;
+    }
     // every kind but sensitivity and weights trains about one model's worth (mia: two halves; forget: E more epochs or a retraining)
     if (run.kind === 'sensitivity' || run.kind === 'weights' || run.kind === 'lira') continue;
     const cfg = trainPart(run.config as TrainConfig);
@@ -277,7 +325,7 @@ export function estimateSweep(runs: PlannedRun[], store: ResultsStore): SweepEst
     const [model, dataset] = k.split('|');
     return { model, dataset, imagesPerSecond: r };
   });
-  return { runs: runs.length, done: runs.length - remaining.length, remaining: remaining.length, seconds, perModel };
+  return { runs: runs.length, done: runs.length - remaining.length, remaining: remaining.length, seconds, perModel, fromMeasured };
 }
 
 /**

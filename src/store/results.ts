@@ -307,6 +307,16 @@ export class ResultsStore {
     );
   }
 
+  /** Kind, config and seconds of every done run (no results parsed): what run times to expect. */
+  doneTimings(): { kind: string; config: Record<string, unknown>; seconds: number }[] {
+    return this.db
+      .prepare<[], { kind: string; config: string; seconds: number }>(
+        "SELECT kind, config, seconds FROM runs WHERE status = 'done' AND seconds IS NOT NULL",
+      )
+      .all()
+      .map((r) => ({ kind: r.kind, config: JSON.parse(r.config) as Record<string, unknown>, seconds: r.seconds }));
+  }
+
   get(key: string): RunRecord | undefined {
     const row = this.db.prepare<[string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE key = ?`).get(key);
     return row && toRecord(row);

@@ -41,7 +41,10 @@ function describe(e: FindingEstimate): string {
   const shared = e.reuses.length
     ? `; ${e.runs - e.newRuns} shared with ${e.reuses.map((id) => `(${FINDINGS.find((f) => f.id === id)!.number})`).join(', ')}`
     : '';
-  const time = e.remaining === 0 ? 'nothing to run' : `${e.remaining} to run, estimated ${formatSeconds(e.seconds)}`;
+  const time =
+    e.remaining === 0
+      ? 'nothing to run'
+      : `${e.remaining} to run, estimated ${formatSeconds(e.seconds)}${e.fromMeasured > 0 ? ` (${e.fromMeasured} from the times of like runs done)` : ''}`;
   return `(${e.number}) ${e.title}: ${e.runs} runs (${kinds})${shared}; ${e.done} already done, ${time}`;
 }
 
@@ -80,6 +83,7 @@ export const reproduceCommand: Command = {
           runs: rows.reduce((s, r) => s + r.newRuns, 0),
           remaining: rows.reduce((s, r) => s + r.remaining, 0),
           seconds: rows.reduce((s, r) => s + r.seconds, 0),
+          fromMeasured: rows.reduce((s, r) => s + r.fromMeasured, 0),
         };
         if (flag(args, 'json')) {
           io.out(JSON.stringify({ budget, store: storePath, findings: rows, total }));
@@ -92,7 +96,9 @@ export const reproduceCommand: Command = {
           if (r.outsideStore) io.out(`      not in this sweep: ${r.outsideStore}`);
         }
         io.out(
-          `  total: ${total.runs} distinct runs, ${total.remaining} to run; estimated ${formatSeconds(total.seconds)} on this machine (training only: LiSSA and occlusion curves come on top)`,
+          `  total: ${total.runs} distinct runs, ${total.remaining} to run; estimated ${formatSeconds(total.seconds)} on this machine (` +
+            (total.fromMeasured > 0 ? `${total.fromMeasured} runs from the times of like runs done, the rest ` : '') +
+            'from training throughput: LiSSA, occlusion curves and attacks of runs with no like run done come on top)',
         );
         if (budget === 'paper')
           io.out(

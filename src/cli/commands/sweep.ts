@@ -119,7 +119,8 @@ export const sweepCommand: Command = {
           io.out(
             `${specArg}: ${est.runs} runs (${Object.entries(kinds)
               .map(([k, c]) => `${c} ${k}`)
-              .join(', ')}), ${est.done} already done, ${est.remaining} to run; estimated ${formatDuration(est.seconds)} on this machine`,
+              .join(', ')}), ${est.done} already done, ${est.remaining} to run; estimated ${formatDuration(est.seconds)} on this machine` +
+              (est.fromMeasured > 0 ? ` (${est.fromMeasured} from the times of like runs done)` : ''),
           );
           for (const m of est.perModel) io.out(`  ${m.model} on ${m.dataset}: ${m.imagesPerSecond.toFixed(0)} training images/s`);
         }

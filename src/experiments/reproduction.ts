@@ -65,7 +65,7 @@ export function planReproduction(budget: Budget, only: readonly FindingId[]): Fi
   });
 }
 
-export function kindCounts(runs: readonly PlannedRun[]): Record<string, number> {
+export function kindCounts(runs: readonly { kind: string }[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of runs) out[r.kind] = (out[r.kind] ?? 0) + 1;
   return out;

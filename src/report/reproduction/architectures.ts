@@ -17,7 +17,7 @@ import {
   formatP,
   groupRuns,
   listOf,
-  meanSemOf,
+  meanSem,
   numberAt,
   runsOfKind,
   trainingContext,
@@ -88,10 +88,10 @@ function modelTable(runs: RunRecord[], areas: Map<string, number>): Table {
     ],
     rows: models.map((m) => [
       m,
-      formatMeanSem(meanSemOf(clean.filter((r) => String(r.config.model) === m).map((r) => areas.get(at(r)) ?? NaN))),
+      formatMeanSem(meanSem(clean.filter((r) => String(r.config.model) === m).map((r) => areas.get(at(r)) ?? NaN))),
       ...columnsOf.map((c) =>
         formatMeanSem(
-          meanSemOf(
+          meanSem(
             trained.filter((r) => String(r.config.model) === m && `${r.config.pattern}|${r.config.n}` === c).map((r) => numberAt(r.result, 'score')),
           ),
         ),
@@ -113,11 +113,11 @@ export function assessArchitectures(f: FindingRuns): Assessment {
       { header: 'seeds', format: 'int' },
       ...textColumns('rho per seed', 'p (rho < 0, over seeds)'),
     ],
-    rows: outcomes.map((o) => [label(o), o.models.length, o.perSeed.length, formatMeanSem(meanSemOf(o.perSeed)), formatP(o.p, 'no spread')]),
+    rows: outcomes.map((o) => [label(o), o.models.length, o.perSeed.length, formatMeanSem(meanSem(o.perSeed)), formatP(o.p, 'no spread')]),
   };
   const tested = outcomes.filter((o) => o.perSeed.length >= 2);
   const hits = tested.filter((o) => o.p < ALPHA);
-  const misses = tested.filter((o) => !hits.includes(o)).map((o) => `${label(o)} (rho ${meanSemOf(o.perSeed).mean.toFixed(2)})`);
+  const misses = tested.filter((o) => !hits.includes(o)).map((o) => `${label(o)} (rho ${meanSem(o.perSeed).mean.toFixed(2)})`);
   const notes = areas.size === 0 ? ['No sensitivity runs of clean models are in the store: run `spurlab reproduce --only architectures`.'] : [];
   return {
     verdict: verdictOf(hits.length, tested.length),

@@ -20,7 +20,7 @@ import {
   formatP,
   groupRuns,
   listOf,
-  meanSemOf,
+  meanSem,
   numberAt,
   runsOfKind,
   trainingContext,
@@ -96,9 +96,9 @@ export function assessDeletion(f: FindingRuns): Assessment {
     for (const m of DELETION_METHODS) {
       const after = o.seeds.map((s) => s.after[m]?.score ?? NaN);
       const p = pairedP(after, retrain);
-      const left = meanSemOf(o.seeds.map((s, i) => (after[i] - s.retrain) / (s.before - s.retrain)));
+      const left = meanSem(o.seeds.map((s, i) => (after[i] - s.retrain) / (s.before - s.retrain)));
       methodCells.push(
-        formatMeanSem(meanSemOf(after)),
+        formatMeanSem(meanSem(after)),
         formatP(p),
         formatMeanSem(left, (v) => v.toFixed(2)),
       );
@@ -111,12 +111,12 @@ export function assessDeletion(f: FindingRuns): Assessment {
     rows.push([
       label(o),
       o.seeds.length,
-      formatMeanSem(meanSemOf(before)),
-      formatMeanSem(meanSemOf(retrain)),
+      formatMeanSem(meanSem(before)),
+      formatMeanSem(meanSem(retrain)),
       formatP(pBefore),
       ...methodCells,
-      formatAccuracy(meanSemOf(o.seeds.map((s) => s.beforeAcc))),
-      formatAccuracy(meanSemOf(o.seeds.map((s) => s.retrainAcc))),
+      formatAccuracy(meanSem(o.seeds.map((s) => s.beforeAcc))),
+      formatAccuracy(meanSem(o.seeds.map((s) => s.retrainAcc))),
     ]);
   }
   const methodColumns = DELETION_METHODS.flatMap((m) => [

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { basename, dirname, join, relative } from 'node:path';
-import { type Budget, FINDING_IDS, type FindingId, type FindingPlan, planReproduction } from '../../experiments/reproduction.ts';
+import { type Budget, FINDING_IDS, type FindingId, type FindingPlan, kindCounts, planReproduction } from '../../experiments/reproduction.ts';
 import type { ResultsStore, RunRecord } from '../../store/results.ts';
 import { version } from '../../version.ts';
 import { writeChartFiles, writeTextFile } from '../build.ts';
@@ -99,10 +99,10 @@ const VERDICT_MARK: Record<Verdict, string> = {
   'not run': 'not run yet',
 };
 
-function kindsText(runs: { kind: string }[]): string {
-  const counts = new Map<string, number>();
-  for (const r of runs) counts.set(r.kind, (counts.get(r.kind) ?? 0) + 1);
-  return [...counts.entries()].map(([k, c]) => `${c} ${k}`).join(', ');
+function kindsText(runs: readonly { kind: string }[]): string {
+  return Object.entries(kindCounts(runs))
+    .map(([k, c]) => `${c} ${k}`)
+    .join(', ');
 }
 
 function distinct(values: (string | null)[]): string {
@@ -117,10 +117,10 @@ interface Assessed {
   charts: ReportChart[];
 }
 
-function assess(store: ResultsStore, plan: FindingPlan): Assessed {
+function assess(store: ResultsStore, allDone: readonly RunRecord[], plan: FindingPlan, budget: Budget): Assessed {
   const keys = new Set(plan.runs.map((r) => r.key));
-  const done = store.list({ status: 'done' }).filter((r) => keys.has(r.key));
-  const command = `spurlab reproduce --budget ${plan.sweep.name.split('-')[1]} --only ${plan.finding.id}`; // the budget is the preset's second word
+  const done = allDone.filter((r) => keys.has(r.key));
+  const command = `spurlab reproduce --budget ${budget} --only ${plan.finding.id}`;
   if (done.length === 0) return { plan, done, assessment: notRun(command), charts: [] };
   const data = collectReportData(store, { onlyKeys: keys });
   const report = planReport(data);
@@ -137,7 +137,9 @@ export async function buildReproductionReport(store: ResultsStore, opts: Reprodu
   const figureDir = join(dirname(opts.out), 'reproduction');
   const files: string[] = [];
   const warnings: string[] = [];
-  const assessed = plans.map((p) => assess(store, p));
+  // the store's done runs, read once for the six findings
+  const storeDone = store.list({ status: 'done' });
+  const assessed = plans.map((p) => assess(store, storeDone, p, opts.budget));
   const figureLinks = new Map<Assessed, string[]>();
   for (const a of assessed) {
     const links: string[] = [];
@@ -211,7 +213,7 @@ export async function buildReproductionReport(store: ResultsStore, opts: Reprodu
     lines.push(`**Verdict: ${verdictText(a)}.** ${a.assessment.reason}`, '');
     if (incomplete(a))
       lines.push(
-        `Incomplete: ${a.plan.runs.length - a.done.length} of the finding's ${a.plan.runs.length} runs are not in the store yet, so the verdict may change; \`spurlab reproduce --budget ${budgetOf(a)} --only ${f.id}\` runs them.`,
+        `Incomplete: ${a.plan.runs.length - a.done.length} of the finding's ${a.plan.runs.length} runs are not in the store yet, so the verdict may change; \`spurlab reproduce --budget ${opts.budget} --only ${f.id}\` runs them.`,
         '',
       );
     for (const n of a.assessment.notes) lines.push(`${n}`, '');
@@ -250,7 +252,6 @@ export async function buildReproductionReport(store: ResultsStore, opts: Reprodu
 }
 
 const incomplete = (a: Assessed) => a.done.length > 0 && a.done.length < a.plan.runs.length;
-const budgetOf = (a: Assessed) => a.plan.sweep.name.split('-')[1];
 
 function verdictText(a: Assessed): string {
   return `${VERDICT_MARK[a.assessment.verdict]}${incomplete(a) ? ' (incomplete)' : ''}`;

@@ -21,7 +21,7 @@ import {
   formatP,
   groupRuns,
   listOf,
-  meanSemOf,
+  meanSem,
   numberAt,
   runsOfKind,
   verdictOf,
@@ -106,11 +106,11 @@ export function assessMembership(f: FindingRuns): Assessment {
         return [
           miaLabel(p),
           p.seeds,
-          formatMeanSem(meanSemOf(p.a)),
-          formatMeanSem(meanSemOf(p.b)),
+          formatMeanSem(meanSem(p.a)),
+          formatMeanSem(meanSem(p.b)),
           formatP(p.p),
-          formatMeanSem(meanSemOf(group.map((r) => numberAt(r.result, 'auc')))),
-          formatAccuracy(meanSemOf(group.map((r) => numberAt(r.result, 'targetTestAcc')))),
+          formatMeanSem(meanSem(group.map((r) => numberAt(r.result, 'auc')))),
+          formatAccuracy(meanSem(group.map((r) => numberAt(r.result, 'targetTestAcc')))),
           ref === undefined ? '–' : ref.toFixed(2),
         ];
       }),
@@ -141,13 +141,13 @@ export function assessMembership(f: FindingRuns): Assessment {
           (r) =>
             JSON.stringify(settingFields(r.config, ['seed', 'n', 'liraVersion', 'experiment'])) === JSON.stringify(p.context) && r.config.n === p.n,
         );
-        const m = (...path: string[]) => formatMeanSem(meanSemOf(group.map((r) => numberAt(r.result, ...path))));
-        const pct = (...path: string[]) => formatAccuracy(meanSemOf(group.map((r) => numberAt(r.result, ...path))));
+        const m = (...path: string[]) => formatMeanSem(meanSem(group.map((r) => numberAt(r.result, ...path))));
+        const pct = (...path: string[]) => formatAccuracy(meanSem(group.map((r) => numberAt(r.result, ...path))));
         return [
           liraLabel(p),
           p.seeds,
-          formatMeanSem(meanSemOf(p.a)),
-          formatMeanSem(meanSemOf(p.b)),
+          formatMeanSem(meanSem(p.a)),
+          formatMeanSem(meanSem(p.b)),
           formatP(p.p),
           pct('spurious', 'tprAt01Fpr'),
           pct('matchedClean', 'tprAt01Fpr'),

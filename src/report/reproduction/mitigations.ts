@@ -18,7 +18,7 @@ import {
   formatMeanSem,
   formatP,
   groupRuns,
-  meanSemOf,
+  meanSem,
   numberAt,
   runsOfKind,
   verdictOf,
@@ -96,11 +96,11 @@ export function assessMitigations(f: FindingRuns): Assessment {
       formatNumber(r.strength),
       r.n,
       r.seeds,
-      formatMeanSem(meanSemOf(r.score)),
-      formatMeanSem(meanSemOf(r.base)),
+      formatMeanSem(meanSem(r.score)),
+      formatMeanSem(meanSem(r.base)),
       formatP(r.p),
-      formatAccuracy(meanSemOf(r.acc)),
-      formatAccuracy(meanSemOf(r.baseAcc)),
+      formatAccuracy(meanSem(r.acc)),
+      formatAccuracy(meanSem(r.baseAcc)),
     ]),
   };
   const claims: string[] = [];
@@ -115,9 +115,9 @@ export function assessMitigations(f: FindingRuns): Assessment {
     const holds = CLAIMED[m] === 'reduces' ? reducedAt.length === ns.length : reducedAt.length === 0;
     if (holds) held++;
     // the largest mean drop, significant or not: with few seeds a large drop can miss p < ALPHA
-    const drop = (r: Row) => meanSemOf(r.base).mean - meanSemOf(r.score).mean;
+    const drop = (r: Row) => meanSem(r.base).mean - meanSem(r.score).mean;
     const largest = [...mine].sort((a, b) => drop(b) - drop(a))[0];
-    const accPoints = (r: Row) => (100 * (meanSemOf(r.acc).mean - meanSemOf(r.baseAcc).mean)).toFixed(1);
+    const accPoints = (r: Row) => (100 * (meanSem(r.acc).mean - meanSem(r.baseAcc).mean)).toFixed(1);
     claims.push(
       `${NAMES[m]} lowers the score at ${reducedAt.length} of ${ns.length} n (largest mean drop ${drop(largest).toFixed(3)} at ${formatNumber(largest.strength)}, n = ${largest.n}, p ${formatP(largest.p)}, test accuracy ${accPoints(largest)} points): the paper's "${CLAIMED[m]}" ${holds ? 'holds' : 'does not hold'}`,
     );

@@ -16,7 +16,7 @@ import {
   formatP,
   groupRuns,
   listOf,
-  meanSemOf,
+  meanSem,
   numberAt,
   runsOfKind,
   verdictOf,
@@ -85,15 +85,15 @@ export function assessNorm(f: FindingRuns): Assessment {
       o.n,
       o.patterns,
       o.perSeed.length,
-      formatMeanSem(meanSemOf(o.perSeed)),
+      formatMeanSem(meanSem(o.perSeed)),
       formatP(o.p, 'scores without spread'),
       o.pooled,
     ]),
   };
   const tested = outcomes.filter((o) => o.perSeed.length >= 2);
   const hits = tested.filter((o) => o.p < ALPHA);
-  const negative = tested.filter((o) => meanSemOf(o.perSeed).mean <= 0).map((o) => `${label(o)} n = ${o.n}`);
-  const weak = tested.filter((o) => !hits.includes(o) && meanSemOf(o.perSeed).mean > 0).map((o) => `${label(o)} n = ${o.n}`);
+  const negative = tested.filter((o) => meanSem(o.perSeed).mean <= 0).map((o) => `${label(o)} n = ${o.n}`);
+  const weak = tested.filter((o) => !hits.includes(o) && meanSem(o.perSeed).mean > 0).map((o) => `${label(o)} n = ${o.n}`);
   const parts = [`${hits.length} of ${tested.length} (data set, n) settings have a positive norm-score correlation over seeds (p < ${ALPHA})`];
   if (weak.length > 0) parts.push(`positive but not significant: ${listOf(weak)}`);
   if (negative.length > 0) parts.push(`zero or negative: ${listOf(negative)}`);

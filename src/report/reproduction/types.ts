@@ -11,8 +11,9 @@
 import type { FindingPlan } from '../../experiments/reproduction.ts';
 import type { RunRecord } from '../../store/results.ts';
 import type { MeanSem, ReportData } from '../collect.ts';
+
+export { meanSem } from '../collect.ts';
 import { formatMeanSem as formatMeanSemOf, formatPValue, formatScore } from '../format.ts';
-import { mean, standardError } from '../../experiments/stats.ts';
 import type { Table, TableColumn } from '../tables.ts';
 import { TRAIN_KEYS } from '../../experiments/kinds/train.ts';
 import { settingFields } from '../settings.ts';
@@ -65,11 +66,6 @@ export function verdictOf(hits: number, total: number): Verdict {
   if (total === 0) return 'inconclusive';
   if (hits === total) return 'reproduced';
   return 2 * hits >= total ? 'partly reproduced' : 'not reproduced';
-}
-
-export function meanSemOf(values: number[]): MeanSem {
-  const xs = values.filter(Number.isFinite);
-  return { mean: mean(xs), sem: standardError(xs), count: xs.length };
 }
 
 /** "0.512 ± 0.034" (mean ± SEM over runs); "0.512" for one run. */

@@ -290,7 +290,9 @@ export function estimateSweep(runs: PlannedRun[], store: ResultsStore): SweepEst
   const measured = new Map<string, number[]>();
   for (const t of store.doneTimings()) {
     const sig = costSignature(t.kind, t.config);
-    measured.set(sig, [...(measured.get(sig) ?? []), t.seconds]);
+    const list = measured.get(sig);
+    if (list) list.push(t.seconds);
+    else measured.set(sig, [t.seconds]);
   }
   let seconds = 0;
   let fromMeasured = 0;

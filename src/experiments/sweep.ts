@@ -294,15 +294,16 @@ export function estimateSweep(runs: PlannedRun[], store: ResultsStore): SweepEst
     if (list) list.push(t.seconds);
     else measured.set(sig, [t.seconds]);
   }
+  const medians = new Map([...measured].map(([sig, xs]) => [sig, median(xs)]));
   let seconds = 0;
   let fromMeasured = 0;
   for (const run of remaining) {
     // compared in the form the store keeps configs in (a forget run's method options nested)
-    const like = measured.get(costSignature(run.kind, findKind(run.kind).storeConfig(run.config as never) as Record<string, unknown>));
-    if (like) {
+    const like = medians.get(costSignature(run.kind, findKind(run.kind).storeConfig(run.config as never) as Record<string, unknown>));
+    if (like !== undefined) {
       // a sweep records runs made one per core (--workers splits the threads), so the
       // machine finishes about one such run per core at a time
-      seconds += median(like) / availableParallelism();
+      seconds += like / availableParallelism();
       fromMeasured++;
       continue;
     }

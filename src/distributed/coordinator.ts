@@ -281,6 +281,12 @@ export class SweepCoordinator {
       await watch.guard(this.progress());
       if (this.pending.size > 0) await new Promise((r) => setTimeout(r, pollMs));
     }
+    // the last results can arrive on the queue's connection before the watch sees Redis back: say so before finishing
+    if (!watch.reachable) await watch.guard(watch.checkNow());
+    if (this.restarted) {
+      this.restarted = false;
+      await watch.guard(this.recover(true));
+    }
     return this.summary;
   }
 

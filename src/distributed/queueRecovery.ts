@@ -36,6 +36,7 @@ export async function requeueMissing<C>(
 
 /** What the coordinator says after a Redis restart: `r.missing` counts every run re-queued since Redis went away. */
 export function restartMessage(url: string, r: Requeued): string {
+  if (r.pending === 0) return `Redis at ${url} restarted after every run was recorded`;
   if (r.missing === 0) return `Redis at ${url} restarted with the queue intact (${r.pending} runs still to record)`;
   return `Redis at ${url} restarted without the queue's state (persistence off?): ${r.missing} of ${r.pending} runs still to record were missing; re-queued them from the results store`;
 }

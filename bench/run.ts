@@ -16,7 +16,18 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { activeBackend } from '../src/backend/registry.ts';
-import { evalRate, hvpSetup, rate, TRAIN_WORKLOADS, trainFlops, trainRate, validateEval, validateHvp, validateTraining } from './steps.ts';
+import {
+  evalRate,
+  hvpSetup,
+  rate,
+  sgemmCeilingRate,
+  TRAIN_WORKLOADS,
+  trainFlops,
+  trainRate,
+  validateEval,
+  validateHvp,
+  validateTraining,
+} from './steps.ts';
 import { grid, startupSeconds, wholeRun, type PairedResult } from './wholeRun.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -81,13 +92,15 @@ function runSgemm(): { workloads: Record<string, number>; peer: Record<string, n
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
-// Peak resident memory of a piece of training in a fresh process, in MB.
+// Peak resident memory of a piece of training in a fresh process, in MB: the child's own
+// high-water mark (VmHWM). Not getrusage's maxRSS, which Linux carries across exec, so a
+// child of this (large) process would report the parent's size.
+const PRINT_PEAK = `process.stdout.write(String(Number(/VmHWM:\\s+(\\d+) kB/.exec((await import('node:fs')).readFileSync('/proc/self/status', 'utf8'))[1]) / 1024));`;
 function peakMemory(code: string): number | null {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', `${code}\nprocess.stdout.write(String(process.resourceUsage().maxRSS / 1024));`],
-    { cwd: join(here, '..'), encoding: 'utf8' },
-  );
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `${code}\n${PRINT_PEAK}`], {
+    cwd: join(here, '..'),
+    encoding: 'utf8',
+  });
   if (r.status !== 0) log(`memory measurement failed: ${r.stderr.trim().split('\n').pop()}`);
   return r.status === 0 ? Number(r.stdout.trim()) : null;
 }
@@ -109,6 +122,8 @@ interface Report {
   gflops: Record<string, { spurlab: number; peer: number | null; shareOfCeiling: number | null }>;
   paired: Record<string, PairedResult>;
   torch?: string;
+  ceilingInRounds?: number; // best native 1024^3 GFLOP/s timed within the steps' rounds
+  ceiling?: number; // the best 1024^3 rate of this run: the steps' rounds or the sgemm group
 }
 
 function steps(r: Report): void {
@@ -134,12 +149,16 @@ function steps(r: Report): void {
       }
       r.torch = p.torch;
     }
+    r.ceilingInRounds = Math.max(r.ceilingInRounds ?? 0, sgemmCeilingRate());
     log(`steps round ${round + 1}/${ROUNDS} done`);
   }
 }
 
 function flopsTable(r: Report): void {
-  const ceiling = r.workloads.sgemm_1024;
+  // the best 1024^3 rate seen, in the steps' rounds or the sgemm group: a share is of what the machine reached
+  const seen = [r.workloads.sgemm_1024, r.ceilingInRounds].filter((x) => x !== undefined);
+  const ceiling = seen.length > 0 ? Math.max(...seen) : undefined;
+  r.ceiling = ceiling;
   for (const w of TRAIN_WORKLOADS) {
     if (r.workloads[w.key] === undefined) continue;
     const perImage = trainFlops(w) / w.shape[0];
@@ -195,7 +214,7 @@ function print(r: Report): void {
   }
   if (Object.keys(r.gflops).length > 0) {
     out(
-      `\neffective GFLOP/s of training (GEMM and convolution arithmetic only); ceiling: native sgemm_1024 ${r.workloads.sgemm_1024?.toFixed(1) ?? '(not measured)'} GFLOP/s`,
+      `\neffective GFLOP/s of training (GEMM and convolution arithmetic only); ceiling: the best native 1024^3 sgemm seen in this run ${r.ceiling?.toFixed(1) ?? '(not measured)'} GFLOP/s`,
     );
     for (const [k, g] of Object.entries(r.gflops)) {
       out(

@@ -1,7 +1,7 @@
 // The per-step workloads of `npm run bench`: one training step, one eval batch, one HVP,
 // each validated against the reference backend before it is timed, and the arithmetic
 // each step does (for its effective GFLOP/s).
-import { activeBackend, withBackend } from '../src/backend/registry.ts';
+import { activeBackend, kernels, withBackend } from '../src/backend/registry.ts';
 import { RandomState } from '../src/data/numpyRandom.ts';
 import { createModel } from '../src/nn/models/index.ts';
 import type { Module } from '../src/nn/module.ts';
@@ -209,4 +209,18 @@ export function validateHvp(): void {
     }
     off += b.length;
   });
+}
+
+/**
+ * The native 1024^3 SGEMM in GFLOP/s, timed in this process beside the steps: the ceiling
+ * their effective GFLOP/s are a share of moves with the machine, so it is taken in the same rounds.
+ */
+export function sgemmCeilingRate(): number {
+  const n = 1024;
+  const rng = new RandomState(7);
+  const a = uniform([n, n], -1, 1, rng).data as Float32Array;
+  const b = uniform([n, n], -1, 1, rng).data as Float32Array;
+  const out = new Float32Array(n * n);
+  const { matmul } = kernels('float32');
+  return rate(() => matmul(a, b, n, n, n, false, false, out), 20, (2 * n * n * n) / 1e9);
 }

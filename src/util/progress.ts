@@ -18,16 +18,23 @@ export function formatSeconds(s: number): string {
 /** A rate is only printed once it is measured over this long; before, it says "?" instead of 1e9/s. */
 export const MIN_RATE_SECONDS = 0.5;
 
+/** A plain (non-TTY) line that says nothing new is repeated at most this often, as a heartbeat. */
+export const PLAIN_HEARTBEAT_MS = 60_000;
+
 function rateText(done: number, elapsed: number, unit: string): { text: string; eta: (remaining: number) => number } {
   if (elapsed < MIN_RATE_SECONDS || done <= 0) return { text: `? ${unit}/s`, eta: () => Infinity };
   const rate = done / elapsed;
-  return { text: `${rate.toFixed(1)} ${unit}/s`, eta: (remaining) => remaining / rate };
+  // runs that take minutes read better as seconds each than as "0.0 runs/s"
+  const text = rate >= 1 ? `${rate.toFixed(1)} ${unit}/s` : `${formatSeconds(1 / rate)}/${unit.replace(/s$/, '')}`;
+  return { text, eta: (remaining) => remaining / rate };
 }
 
 export class ProgressBar {
   private done = 0;
+  private skipped = 0; // done before this bar started (already in a store): not part of its rate
   private started = Date.now();
   private lastDraw = 0;
+  private printedDone = -1; // the count the last plain line showed
   private open = false;
 
   constructor(
@@ -49,13 +56,21 @@ export class ProgressBar {
     this.started = this.now();
   }
 
+  /** Counts `count` units as done already (found in a store): they show in the count, not in the rate or the ETA. */
+  skip(count: number): void {
+    this.skipped = count;
+    this.done = Math.max(this.done, count);
+  }
+
   update(done: number, extra = ''): void {
     this.done = done;
     const now = this.now();
     const finished = done >= this.total;
     if (!finished && now - this.lastDraw < (this.sink.isTTY ? 100 : this.plainEveryMs)) return;
+    // off a TTY, an unchanged count is printed again only as a heartbeat
+    if (!this.sink.isTTY && !finished && done === this.printedDone && now - this.lastDraw < PLAIN_HEARTBEAT_MS) return;
     this.lastDraw = now;
-    const rate = rateText(done, (now - this.started) / 1000, this.unit);
+    const rate = rateText(done - this.skipped, (now - this.started) / 1000, this.unit);
     const stats = `${done}/${this.total} ${this.unit} ${rate.text} ETA ${formatSeconds(finished ? 0 : rate.eta(this.total - done))}${extra ? ` ${extra}` : ''}`;
     if (this.sink.isTTY) {
       const width = 24;
@@ -64,6 +79,7 @@ export class ProgressBar {
       this.open = !finished;
       if (finished) this.sink.write('\n');
     } else {
+      this.printedDone = done;
       this.sink.write(`${this.label}: ${stats}\n`);
     }
   }

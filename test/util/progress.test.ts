@@ -95,3 +95,24 @@ test('a shared training counts as several runs', () => {
   status.endRun('  done', 2);
   assert.match(status.text(), /2\/6 runs/);
 });
+
+test('a bar over work partly done already: the skipped units count, not in the rate; slow rates read per unit; plain lines only on change or a heartbeat', () => {
+  const s = sink(false);
+  const c = clock();
+  const bar = new ProgressBar(s, 'sweep', 180, 'runs', 5000, c.now);
+  bar.skip(174);
+  c.advance(5000);
+  bar.update(174);
+  assert.match(s.out, /174\/180 runs \? runs\/s ETA \?/, 'nothing run yet: no rate, no ETA (not 34.8 runs/s, ETA 0s)');
+  const lines = () => s.out.trim().split('\n').length;
+  c.advance(10_000);
+  bar.update(174);
+  assert.equal(lines(), 1, 'an unchanged count is not printed again within a minute');
+  c.advance(600_000 - 15_000);
+  bar.update(175);
+  // one run in 600 s: 10m00s per run, 5 left
+  assert.match(s.out, /175\/180 runs 10m00s\/run ETA 50m00s/);
+  c.advance(61_000);
+  bar.update(175);
+  assert.equal(lines(), 3, 'a heartbeat after a minute without change');
+});

@@ -135,6 +135,7 @@ export const sweepCommand: Command = {
         ];
         const keys = runs.map((r) => r.key);
         const bar = new ProgressBar(stderrSink(), `sweep ${specArg} (${workers} workers)`, keys.length, 'runs');
+        bar.skip(keys.filter((k) => store.isDone(k)).length);
         const codes = await runSweepWorkers({
           workers,
           sweepArg: specArg,
@@ -249,6 +250,7 @@ async function runOnQueue(args: ParsedArgs, io: CliIo, name: string, runs: Plann
   try {
     const artifactsDir = flag(args, 'no-artifacts') ? null : resolve(explicitDir ?? store.artifactsDir);
     const bar = new ProgressBar(stderrSink(), `sweep ${name} (queue)`, runs.length, 'runs');
+    bar.skip(runs.filter((r) => store.isDone(r.key)).length);
     if (!quiet)
       io.err(
         `sweep ${name}: ${runs.length} runs on queue spurlab:${sweepQueueName(name)} at ${target.url} (code ${version}); start workers with: spurlab worker --queue ${target.url}`,

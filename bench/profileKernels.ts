@@ -111,6 +111,7 @@ if (json) {
   for (const [name, ms] of [...byKernel.entries()].sort((a, b) => b[1] - a[1]))
     out.push(`  ${ms.toFixed(2).padStart(8)} ms  ${((100 * ms) / wall).toFixed(1).padStart(5)}%  ${name}`);
   out.push('', 'per kernel and shape (ms per step, calls per step):');
-  for (const r of rows) out.push(`  ${r.ms.toFixed(2).padStart(8)} ms  ${String(r.calls).padStart(3)}x  ${r.key}`);
+  for (const r of rows)
+    out.push(`  ${r.ms.toFixed(2).padStart(8)} ms  ${(Number.isInteger(r.calls) ? String(r.calls) : r.calls.toFixed(1)).padStart(4)}x  ${r.key}`);
   process.stdout.write(`${out.join('\n')}\n`);
 }

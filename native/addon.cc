@@ -137,6 +137,27 @@ void ScaledSum(const Napi::CallbackInfo& info) {
   spur::scaledSum(x.data, alpha, y.data, z.data, x.len, out.data);
 }
 
+void ScaledSumOuter(const Napi::CallbackInfo& info) {
+  Call c{info, "scaledSumOuter"};
+  c.argc(9);
+  F32 x = f32(c, 0, "x");
+  const double alpha = number(c, 1, "alpha");
+  F32 y = f32(c, 2, "y"), a = f32(c, 3, "a"), b = f32(c, 4, "b");
+  const int64_t m = integer(c, 5, "m", 1), k = integer(c, 6, "k", 1), n = integer(c, 7, "n", 1);
+  F32 out = f32(c, 8, "out");
+  length(c, x, product(c, {m, n}, "x"), "[M, N]");
+  length(c, y, product(c, {m, n}, "y"), "[M, N]");
+  length(c, a, product(c, {k, m}, "a"), "[K, M]");
+  length(c, b, product(c, {k, n}, "b"), "[K, N]");
+  length(c, out, product(c, {m, n}, "out"), "[M, N]");
+  // out may be x or y itself (an element is read before it is written), never part of a or b
+  sameOrDistinct(c, out, x);
+  sameOrDistinct(c, out, y);
+  distinct(c, out, a);
+  distinct(c, out, b);
+  spur::scaledSumOuter(x.data, alpha, y.data, a.data, b.data, m, k, n, out.data);
+}
+
 void Clamp(const Napi::CallbackInfo& info) {
   Call c{info, "clamp"};
   c.argc(4);
@@ -287,6 +308,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
   exports.Set("affine", Napi::Function::New(env, Affine, "affine"));
   exports.Set("scaledSum", Napi::Function::New(env, ScaledSum, "scaledSum"));
+  exports.Set("scaledSumOuter", Napi::Function::New(env, ScaledSumOuter, "scaledSumOuter"));
   exports.Set("clamp", Napi::Function::New(env, Clamp, "clamp"));
   exports.Set("clampBackward", Napi::Function::New(env, ClampBackward, "clampBackward"));
   exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));

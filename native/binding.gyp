@@ -19,6 +19,7 @@
         "kernels/gemm_avx2.cc",
         "kernels/gemm_avx512.cc",
         "kernels/gemm_generic.cc",
+        "kernels/lissa_isa.cc",
         "kernels/memory.cc",
         "kernels/optim.cc",
         "kernels/pool.cc",

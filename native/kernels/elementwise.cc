@@ -1,8 +1,11 @@
 #include "elementwise.h"
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
+#include "lissa_isa.h"
 #include "strided.h"
 #include "threadpool.h"
 
@@ -110,8 +113,21 @@ void affine(const float* x, int64_t n, double alpha, double beta, float* out) {
 }
 
 void scaledSum(const float* x, double alpha, const float* y, const float* z, int64_t n, float* out) {
-  parallelFor(n, kGrain, [&](int64_t i0, int64_t i1, int) {
-    for (int64_t i = i0; i < i1; ++i) out[i] = viaDouble(double{x[i]} * alpha + double{y[i]} + double{z[i]});
+  const auto row = lissaKernels().scaledSumRow;
+  parallelFor(n, kGrain, [&](int64_t i0, int64_t i1, int) { row(x + i0, alpha, y + i0, z + i0, i1 - i0, out + i0); });
+}
+
+void scaledSumOuter(const float* x, double alpha, const float* y, const float* a, const float* b, int64_t m, int64_t k, int64_t n,
+                    float* out) {
+  // rows are independent, so the split over threads cannot change a value
+  const auto row = lissaKernels().scaledSumOuterRow;
+  const int64_t grain = n >= kGrain ? 1 : kGrain / n;
+  parallelFor(m, grain, [&](int64_t o0, int64_t o1, int) {
+    std::vector<double> c(static_cast<size_t>(k));
+    for (int64_t o = o0; o < o1; ++o) {
+      for (int64_t r = 0; r < k; ++r) c[static_cast<size_t>(r)] = a[r * m + o];
+      row(x + o * n, alpha, y + o * n, c.data(), b, k, n, n, out + o * n);
+    }
   });
 }
 

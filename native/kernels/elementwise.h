@@ -18,6 +18,9 @@ void unary(UnaryOp op, const float* x, int64_t n, float* out);
 void affine(const float* x, int64_t n, double alpha, double beta, float* out);
 // x, y, z, out: [n]; out = x * alpha + y + z (in double, as the reference)
 void scaledSum(const float* x, double alpha, const float* y, const float* z, int64_t n, float* out);
+// x, y, out: [m, n]; a: [k, m]; b: [k, n]; out = x * alpha + y + a^T b (double per element)
+void scaledSumOuter(const float* x, double alpha, const float* y, const float* a, const float* b, int64_t m, int64_t k, int64_t n,
+                    float* out);
 // x, out: [n]
 void clamp(const float* x, int64_t n, double lo, double hi, float* out);
 // x, dy, dx: [n]; dx = lo <= x <= hi ? dy : 0

@@ -107,6 +107,12 @@ export interface Kernels {
   // adds would make three: the LiSSA update h <- (1 - damp) h + v + H-term).
   scaledSum(x: FloatArray, alpha: number, y: FloatArray, z: FloatArray, out: FloatArray): void;
 
+  // x, y, out: [M, N]; a: [K, M]; b: [K, N]; out = x * alpha + y + a^T b, in double per
+  // element, the K products summed in order (r = 0..K-1) and then added last. The LiSSA
+  // update with a one- or two-example Hessian term (rank K outer products) in one pass
+  // over the weight block, where a GEMM into scratch and scaledSum make three. For small K.
+  scaledSumOuter(x: FloatArray, alpha: number, y: FloatArray, a: FloatArray, b: FloatArray, m: number, k: number, n: number, out: FloatArray): void;
+
   // Reduce x (contiguous, shape) over the axes where reduceMask is true; out has the
   // shape with those axes set to 1 (keepdims), contiguous.
   reduce(op: ReduceOp, x: FloatArray, shape: number[], reduceMask: boolean[], out: FloatArray): void;
@@ -231,6 +237,7 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'unary',
   'affine',
   'scaledSum',
+  'scaledSumOuter',
   'reduce',
   'stridedCopy',
   'stridedScatterAdd',

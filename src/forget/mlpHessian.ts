@@ -34,6 +34,9 @@ interface Layer {
   hv: FloatArray; // [out, in]: scratch for a weight block
 }
 
+/** Up to this many outer products (2 per example), a LiSSA step updates h in one pass; above, a GEMM pays. */
+export const FUSED_LISSA_MAX_ROWS = 8;
+
 /** The Linear layers of an MLP as (weight [out, in], bias [out]) pairs, or null for other models. */
 export function mlpLayers(model: Module): { weight: Tensor; bias: Tensor }[] | null {
   if (!(model instanceof MLP)) return null;
@@ -320,9 +323,10 @@ export class MlpHessian {
   /**
    * One LiSSA step on the iterate h held as the direction: h <- v + (1 - damp) h -
    * (H_z h) / scale, H_z the Hessian of the loss on the batch (x, labels). v is a flat
-   * parameter vector. Two native passes per weight block: the rank-2B outer products of
-   * H_z h (pre-scaled by -1/scale) into a scratch block, then h <- (1 - damp) h + v +
-   * block in one sweep.
+   * parameter vector. For one or a few examples, one native pass per weight block:
+   * h <- (1 - damp) h + v + the rank-2B outer products of H_z h (pre-scaled by -1/scale),
+   * the block never formed (the pass is memory-bound: a GEMM into scratch and a second
+   * sweep read and write the block twice more). Larger batches keep the GEMM.
    */
   lissaStep(x: FloatArray, labels: Int32Array, v: FloatArray, damp: number, scale: number): void {
     const b = labels.length;
@@ -333,8 +337,13 @@ export class MlpHessian {
       const h = l.v;
       const rows = i === 0 ? b : 2 * b;
       // l.dRd holds -R{d}/scale and -d/scale: the outer products give -(H_z h)/scale
-      k.matmul(l.dRd.subarray(0, rows * l.outF), l.aRa.subarray(0, rows * l.inF), l.outF, rows, l.inF, true, false, l.hv);
-      k.scaledSum(h, 1 - damp, this.weightBlock(v, i), l.hv, h);
+      const d = l.dRd.subarray(0, rows * l.outF);
+      const a = l.aRa.subarray(0, rows * l.inF);
+      if (rows <= FUSED_LISSA_MAX_ROWS) k.scaledSumOuter(h, 1 - damp, this.weightBlock(v, i), d, a, l.outF, rows, l.inF, h);
+      else {
+        k.matmul(d, a, l.outF, rows, l.inF, true, false, l.hv);
+        k.scaledSum(h, 1 - damp, this.weightBlock(v, i), l.hv, h);
+      }
       const vbOff = this.offsets[2 * i + 1];
       for (let o = 0; o < l.outF; o++) {
         let hb = 0;

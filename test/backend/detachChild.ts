@@ -26,6 +26,7 @@ const SPECS: Record<string, () => unknown[]> = {
   unary: () => ['exp', f32(6), f32(6)],
   affine: () => [f32(6), 2, 1, f32(6)],
   scaledSum: () => [f32(6), 0.5, f32(6), f32(6), f32(6)],
+  scaledSumOuter: () => [f32(6), 0.5, f32(6), f32(4), f32(6), 2, 2, 3, f32(6)],
   clamp: () => [f32(6), 0, 1, f32(6)],
   clampBackward: () => [f32(6), f32(6), 0, 1, f32(6)],
   reduce: () => ['sum', f32(6), [2, 3], [false, true], f32(2)],

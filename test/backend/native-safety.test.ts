@@ -38,6 +38,18 @@ test('bad argument counts, types and values throw errors naming the kernel and a
       /native scaledSum: out overlaps x in memory/,
       RangeError,
     ],
+    [
+      'scaledSumOuter a length',
+      call(k.scaledSumOuter, a, 0.5, a, f32(3), a, 2, 2, 3, f32(6)),
+      /native scaledSumOuter: a has length 3, expected 4/,
+      RangeError,
+    ],
+    [
+      'scaledSumOuter out inside b',
+      call(k.scaledSumOuter, a, 0.5, a, f32(4), shared.subarray(0, 6), 2, 2, 3, shared.subarray(0, 6)),
+      /native scaledSumOuter: out overlaps b in memory/,
+      RangeError,
+    ],
     ['bias length', call(k.linear, a, a, f32(3), 2, 3, 2, false, f32(4)), /native linear: bias has length 3, expected 2/, RangeError],
     ['unknown op', call(k.binary, 'xor', a, 0, [1], a, 0, [1], [6], f32(6)), /native binary: op "xor" is not a known op/, RangeError],
     [

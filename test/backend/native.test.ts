@@ -219,6 +219,57 @@ test('unary, affine, clamp and clampBackward match the reference', opts, () => {
   }
 });
 
+test(
+  'scaledSumOuter and scaledSum match the reference exactly (awkward shapes, in place, every ISA path and thread count), and the GEMM + scaledSum path closely',
+  opts,
+  () => {
+    const rng = prng(11);
+    try {
+      for (const [m, k, n] of [
+        [1, 1, 1],
+        [3, 2, 5],
+        [10, 2, 256],
+        [256, 1, 784],
+        [257, 3, 129],
+        [64, 8, 1000],
+      ]) {
+        const x = randArray(rng, m * n, -3, 3);
+        const y = randArray(rng, m * n);
+        const a = randArray(rng, k * m);
+        const b = randArray(rng, k * n);
+        const want = new Float32Array(m * n);
+        ref.scaledSumOuter(x, 0.9, y, a, b, m, k, n, want);
+        const wantSum = new Float32Array(m * n);
+        ref.scaledSum(x, 0.9, y, x, wantSum);
+        for (const isa of ['avx512', 'avx2', 'generic'] as const) {
+          withIsa(isa, () => {
+            for (const threads of [1, 2, 3]) {
+              setNativeThreads(threads);
+              const got = new Float32Array(m * n);
+              nk().scaledSumOuter(x, 0.9, y, a, b, m, k, n, got);
+              assertClose(got, want, 0, 0, `scaledSumOuter ${m}x${k}x${n}, ${isa}, ${threads} threads`);
+              const inPlace = Float32Array.from(x);
+              nk().scaledSumOuter(inPlace, 0.9, y, a, b, m, k, n, inPlace);
+              assertClose(inPlace, want, 0, 0, `scaledSumOuter in place ${m}x${k}x${n}, ${isa}`);
+              const sum = new Float32Array(m * n);
+              nk().scaledSum(x, 0.9, y, x, sum);
+              assertClose(sum, wantSum, 0, 0, `scaledSum ${m * n}, ${isa}, ${threads} threads`);
+            }
+          });
+        }
+        // the two-pass form it replaces in LiSSA: the float GEMM rounds a^T b once more
+        const hv = new Float32Array(m * n);
+        const twoPass = new Float32Array(m * n);
+        nk().matmul(a, b, m, k, n, true, false, hv);
+        nk().scaledSum(x, 0.9, y, hv, twoPass);
+        assertClose(twoPass, want, 1e-5, 1e-6, `scaledSumOuter against matmul + scaledSum ${m}x${k}x${n}`);
+      }
+    } finally {
+      setNativeThreads(0);
+    }
+  },
+);
+
 const REDUCTIONS: [number[], boolean[]][] = [
   [
     [127, 129],

@@ -132,7 +132,8 @@ test('on LargeMLP (float32) the R-operator engine agrees with the tape engine: H
   const rs = new RandomState(1);
   const dir = Float32Array.from({ length: rop.size }, () => rs.standardNormal());
   // batch 1 and 2 take the GEMM's skinny (unpacked) path, batch 4 (8 rows) the packed one
-  for (const b of [1, 2, 4]) {
+  // up to 4 examples the LiSSA step takes the one-pass update (FUSED_LISSA_MAX_ROWS), 7 the GEMM
+  for (const b of [1, 2, 4, 7]) {
     const batch: Batch = {
       x: new Tensor(
         Float32Array.from({ length: 784 * b }, () => rs.random()),

@@ -79,6 +79,27 @@ export function scaledSum(x: FloatArray, alpha: number, y: FloatArray, z: FloatA
   for (let i = 0; i < x.length; i++) out[i] = x[i] * alpha + y[i] + z[i];
 }
 
+// x, y, out: [m, n]; a: [k, m]; b: [k, n]; out = x * alpha + y + a^T b
+export function scaledSumOuter(
+  x: FloatArray,
+  alpha: number,
+  y: FloatArray,
+  a: FloatArray,
+  b: FloatArray,
+  m: number,
+  k: number,
+  n: number,
+  out: FloatArray,
+): void {
+  for (let o = 0; o < m; o++) {
+    for (let i = 0; i < n; i++) {
+      let acc = 0;
+      for (let r = 0; r < k; r++) acc += a[r * m + o] * b[r * n + i];
+      out[o * n + i] = x[o * n + i] * alpha + y[o * n + i] + acc;
+    }
+  }
+}
+
 // x, out: [len]
 export function clamp(x: FloatArray, lo: number, hi: number, out: FloatArray): void {
   for (let i = 0; i < x.length; i++) out[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i];

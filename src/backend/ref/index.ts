@@ -4,7 +4,7 @@ import type { Backend } from '../backend.ts';
 import type { Kernels } from '../kernels.ts';
 import { batchNorm, batchNormBackward } from './batchnorm.ts';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dFused, conv2dFusedBackward } from './conv.ts';
-import { affine, binary, clamp, clampBackward, scaledSum, unary } from './elementwise.ts';
+import { affine, binary, clamp, clampBackward, scaledSum, scaledSumOuter, unary } from './elementwise.ts';
 import { linear, matmul } from './linalg.ts';
 import { adamUpdate, sgdUpdate } from './optim.ts';
 import { avgPool2d, avgPool2dBackward, gatherIndex, maxPool2d, maxPool2dBackward } from './pool.ts';
@@ -17,6 +17,7 @@ export const refKernels: Kernels = {
   unary,
   affine,
   scaledSum,
+  scaledSumOuter,
   reduce,
   stridedCopy,
   stridedScatterAdd,

@@ -262,8 +262,9 @@ function selfInfluenceScores(input: DetectInput, opts: DetectOptions): MethodSco
       if (r.trace.diverged && attempt < 3) continue;
       if (attempt > 0) rescaled++;
       if (r.trace.diverged) diverged++;
+      const h = r.h;
       let s = 0;
-      for (let j = 0; j < v.length; j++) s += v[j] * r.h[j];
+      for (let j = 0; j < v.length; j++) s += v[j] * h[j];
       // |.|: where H + lambda I is not positive definite along g (a non-convex loss; the
       // planted examples of test/detect/planted.test.ts do this), the signed form turns
       // negative for the very examples that move their own loss most

@@ -73,8 +73,9 @@ export function looksDiverged(norms: number[]): boolean {
 export function lissaInverseHvp(engine: HessianEngine, v: Float32Array, pool: ExamplePool, opts: LissaOptions): LissaResult {
   const points = Math.max(1, opts.normPoints ?? 20);
   const every = Math.max(1, Math.floor(opts.depth / points));
-  const sum = new Float64Array(engine.size);
   const h = new Float32Array(engine.size);
+  // the repeats' sum, only when there are several (one repeat is read straight into h)
+  let sum: Float64Array | undefined;
   const steps: number[] = [];
   const normSums: number[] = [];
   const finalNorms: number[] = [];
@@ -102,10 +103,15 @@ export function lissaInverseHvp(engine: HessianEngine, v: Float32Array, pool: Ex
     }
     finalNorms.push(norm);
     engine.lissaRead(h);
-    for (let i = 0; i < h.length; i++) sum[i] += h[i];
+    if (computed > 1) {
+      sum ??= new Float64Array(engine.size);
+      for (let i = 0; i < h.length; i++) sum[i] += h[i];
+    }
   }
   const factor = (opts.scaling === 'textbook' ? 1 / opts.scale : 1) / opts.repeats;
-  for (let i = 0; i < h.length; i++) h[i] = sum[i] * factor;
+  // the same floats either way: a sum of one is exact, and each product is rounded once
+  if (sum !== undefined) for (let i = 0; i < h.length; i++) h[i] = sum[i] * factor;
+  else if (factor !== 1) for (let i = 0; i < h.length; i++) h[i] *= factor;
   return { h, trace: { steps, norms: normSums, finalNorms, diverged: looksDiverged(normSums) }, hvps };
 }
 

@@ -355,9 +355,15 @@ export class MlpHessian {
 
   /** The squared Euclidean norm of the direction (the LiSSA iterate). */
   directionNormSquared(): number {
+    // natively, through the weight block's scratch: a JavaScript loop over the 335,114
+    // weights of LargeMLP took longer than the LiSSA step whose iterate it measures
+    const k = kernels(this.dtype);
+    const total = allocate(this.dtype, 1);
     let s = 0;
     for (const l of this.layers) {
-      for (let j = 0; j < l.v.length; j++) s += l.v[j] * l.v[j];
+      k.unary('square', l.v, l.hv);
+      k.reduce('sum', l.hv, [l.hv.length], [true], total);
+      s += total[0];
       for (let j = 0; j < l.outF; j++) s += l.vb[j] * l.vb[j];
     }
     return s;

@@ -78,6 +78,9 @@ export function collectDetect(records: RunRecord[]): DetectSetting[] {
     );
 }
 
+// Dark2 (ColorBrewer): distinguishable side by side and in grey
+const N_COLORS = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02'];
+
 const panelOf = (s: DetectSetting) => `${s.dataset} ${s.pattern} ${s.model}`;
 
 /** Precision at n against n, one line per method. */
@@ -116,10 +119,11 @@ export function rankChart(settings: DetectSetting[]): VegaLiteSpec {
     height: PANEL_HEIGHT,
     mark: { type: 'point', filled: true, opacity: 0.6 },
     encoding: {
-      x: { field: 'method', type: 'nominal', title: 'method', axis: { labelAngle: -30 } },
+      x: { field: 'method', type: 'nominal', title: 'method', axis: { labelAngle: -30, labelLimit: 240 } },
       xOffset: { field: 'n', type: 'nominal', sort: ns },
       y: { field: 'rank', type: 'quantitative', scale: { type: 'log' }, title: 'rank (1 = flagged first)' },
-      color: { field: 'n', type: 'nominal', title: 'n', scale: colorScale(ns) },
+      // n is ordered and has few values: distinct fixed colours (hashed names gave n = 3 and n = 10 two browns)
+      color: { field: 'n', type: 'nominal', title: 'n', sort: ns, scale: { domain: ns, range: ns.map((_, i) => N_COLORS[i % N_COLORS.length]) } },
     },
   };
   return maybeFacet(rows, panel, {

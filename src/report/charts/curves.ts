@@ -87,7 +87,7 @@ export function meanCurveChart(points: MeanPoint[], opts: CurveOptions): VegaLit
     type: 'quantitative',
     title: scaleTitle(opts.xTitle, opts.xScale),
     scale,
-    axis: { ...(ticks ? { values: ticks } : {}), labelOverlap: true, format: opts.xScale === 'log' ? '~e' : '~r' },
+    axis: { ...(ticks ? { values: ticks } : {}), labelOverlap: true, format: opts.xScale === 'log' ? '~g' : '~r' },
   };
   const y = { type: 'quantitative', title: opts.yTitle, scale: opts.yDomain ? { domain: opts.yDomain } : { zero: opts.yZero ?? true } };
   const color = { field: 'series', type: 'nominal', title: opts.seriesTitle, scale: colorScale(seriesOrder) };

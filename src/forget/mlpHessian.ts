@@ -325,8 +325,8 @@ export class MlpHessian {
    * (H_z h) / scale, H_z the Hessian of the loss on the batch (x, labels). v is a flat
    * parameter vector. For one or a few examples, one native pass per weight block:
    * h <- (1 - damp) h + v + the rank-2B outer products of H_z h (pre-scaled by -1/scale),
-   * the block never formed (the pass is memory-bound: a GEMM into scratch and a second
-   * sweep read and write the block twice more). Larger batches keep the GEMM.
+   * the block never formed (a GEMM into scratch and a second sweep would write and read
+   * the block once more each). Larger batches keep the GEMM.
    */
   lissaStep(x: FloatArray, labels: Int32Array, v: FloatArray, damp: number, scale: number): void {
     const b = labels.length;

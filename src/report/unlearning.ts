@@ -7,6 +7,7 @@ import { UNLEARN_METHODS } from '../forget/unlearning/methods.ts';
 import { mean, standardError } from '../experiments/stats.ts';
 import type { MeanSem } from './collect.ts';
 import type { Table } from './tables.ts';
+import { distinctInOrder } from './charts/common.ts';
 
 export const UNLEARNING_SECTION = { id: 'unlearning', title: 'Unlearning methods against retraining' } as const;
 
@@ -160,7 +161,8 @@ export function unlearningChart(rows: readonly UnlearningRow[]): object {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: { text: UNLEARNING_SECTION.title, subtitle: 'dashed: the retrained model (its score; its training time)' },
     data: { values },
-    facet: { field: 'panel', type: 'nominal', title: null },
+    // panels in the rows' order (n = 3, 10, 100), not alphabetical (n = 10 before n = 3)
+    facet: { field: 'panel', type: 'nominal', title: null, sort: distinctInOrder(values.map((v) => v.panel)) },
     columns: 3,
     spec: {
       layer: [
@@ -169,8 +171,22 @@ export function unlearningChart(rows: readonly UnlearningRow[]): object {
           encoding: {
             x: { field: 'seconds', type: 'quantitative', scale: { type: 'log' }, title: 'seconds (method)' },
             y: { field: 'score', type: 'quantitative', scale: { domain: [0, 1] }, title: 'spurious score after' },
-            color: { field: 'method', type: 'nominal', sort: [...UNLEARN_METHODS] },
+            color: { field: 'method', type: 'nominal', sort: [...METHOD_ORDER] },
             tooltip: [{ field: 'method' }, { field: 'score' }, { field: 'sem' }, { field: 'seconds' }],
+          },
+        },
+        {
+          // mean ± SEM over seeds
+          transform: [
+            { calculate: 'datum.score - datum.sem', as: 'lo' },
+            { calculate: 'datum.score + datum.sem', as: 'hi' },
+          ],
+          mark: { type: 'rule', clip: true },
+          encoding: {
+            x: { field: 'seconds', type: 'quantitative', scale: { type: 'log' } },
+            y: { field: 'lo', type: 'quantitative' },
+            y2: { field: 'hi' },
+            color: { field: 'method', type: 'nominal', sort: [...METHOD_ORDER] },
           },
         },
         {

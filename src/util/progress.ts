@@ -53,6 +53,8 @@ export class ProgressBar {
     this.label = label;
     this.total = total;
     this.done = 0;
+    this.skipped = 0;
+    this.printedDone = -1;
     this.started = this.now();
   }
 

@@ -318,12 +318,14 @@ function collectWeights(runs: RunRecord[]): WeightMap[] {
 export interface CollectOptions {
   /** Only these runs (e.g. one finding's of a reproduction), not everything the store holds. */
   onlyKeys?: ReadonlySet<string>;
+  /** The store's done runs when the caller has read them already (a reproduction reads them once for its six findings). */
+  done?: readonly RunRecord[];
 }
 
 /** Everything the report draws, from the store's done runs. */
 export function collectReportData(store: ResultsStore, opts: CollectOptions = {}): ReportData {
   const { onlyKeys } = opts;
-  const done = store.list({ status: 'done' }).filter((r) => !onlyKeys || onlyKeys.has(r.key));
+  const done = (opts.done ?? store.list({ status: 'done' })).filter((r) => !onlyKeys || onlyKeys.has(r.key));
   const runsByKind: Record<string, number> = {};
   for (const r of done) runsByKind[r.kind] = (runsByKind[r.kind] ?? 0) + 1;
   const ofKind = (kind: string): RunRecord[] => done.filter((r) => r.kind === kind && r.result !== null);

@@ -5,7 +5,7 @@
 // class), seconds, and the spurious score after removing the top k and retraining.
 import type { RunRecord } from '../store/results.ts';
 import { meanCurveChart } from './charts/curves.ts';
-import { colorScale, distinctInOrder, maybeFacet, PANEL_HEIGHT, PANEL_WIDTH, titleSpec } from './charts/common.ts';
+import { distinctInOrder, maybeFacet, PANEL_HEIGHT, PANEL_WIDTH, titleSpec } from './charts/common.ts';
 import { meanSem, type MeanSem } from './collect.ts';
 import type { VegaLiteSpec } from './render.ts';
 import type { Table } from './tables.ts';

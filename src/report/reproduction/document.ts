@@ -122,7 +122,7 @@ function assess(store: ResultsStore, allDone: readonly RunRecord[], plan: Findin
   const done = allDone.filter((r) => keys.has(r.key));
   const command = `spurlab reproduce --budget ${budget} --only ${plan.finding.id}`;
   if (done.length === 0) return { plan, done, assessment: notRun(command), charts: [] };
-  const data = collectReportData(store, { onlyKeys: keys });
+  const data = collectReportData(store, { onlyKeys: keys, done: allDone });
   const report = planReport(data);
   const charts = report.sections
     .filter((s) => FIGURE_SECTIONS[plan.finding.id].includes(s.id))

@@ -58,9 +58,11 @@ export class MlpHessian {
   private readonly layers: Layer[];
   private batch = 0;
   private probs: FloatArray = new Float64Array(0);
+  private readonly sumScratch: FloatArray; // one element: a native reduction's result
 
   constructor(weights: { weight: FloatArray; bias: FloatArray; inF: number; outF: number }[], dtype: DType = 'float32') {
     this.dtype = dtype;
+    this.sumScratch = allocate(dtype, 1);
     this.offsets = [];
     let offset = 0;
     this.layers = weights.map((w) => {
@@ -358,7 +360,7 @@ export class MlpHessian {
     // natively, through the weight block's scratch: a JavaScript loop over the 335,114
     // weights of LargeMLP took longer than the LiSSA step whose iterate it measures
     const k = kernels(this.dtype);
-    const total = allocate(this.dtype, 1);
+    const total = this.sumScratch;
     let s = 0;
     for (const l of this.layers) {
       k.unary('square', l.v, l.hv);

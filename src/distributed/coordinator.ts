@@ -281,8 +281,9 @@ export class SweepCoordinator {
       await watch.guard(this.progress());
       if (this.pending.size > 0) await new Promise((r) => setTimeout(r, pollMs));
     }
-    // the last results can arrive on the queue's connection before the watch sees Redis back: say so before finishing
-    if (!watch.reachable) await watch.guard(watch.checkNow());
+    // the last results can arrive on the queue's connection before the watch's next ping
+    // sees Redis back (or restarted): ask once more, so the log says what happened
+    await watch.guard(watch.checkNow());
     if (this.restarted) {
       this.restarted = false;
       await watch.guard(this.recover(true));

@@ -27,11 +27,22 @@ function delayOf(log: string, re: RegExp, since: number): number | undefined {
   return undefined;
 }
 
+function doneRuns(db: string): number {
+  const store = ResultsStore.open(db);
+  try {
+    return store.list({ kind: 'train' }).filter((x) => x.status === 'done').length;
+  } finally {
+    store.close();
+  }
+}
+
 async function sweepThroughRestart(persist: boolean, name: string) {
   const redis = await restartableRedis({ persist });
   const dir = tmp();
   const db = join(dir, 'r.db');
-  const file = writeSweep(dir, name, [{ ...tiny, epochs: 4, trainSubset: 12000, pattern: 'S3', n: [0, 3], seed: [0, 1] }]);
+  // runs long enough (12 epochs) that the restart falls mid-sweep: with 4 epochs the two
+  // workers could record every run before the test stopped Redis, and nothing was restarted
+  const file = writeSweep(dir, name, [{ ...tiny, epochs: 12, trainSubset: 12000, pattern: 'S3', n: [0, 3], seed: [0, 1] }]);
   const workers: SpawnedSpurlab[] = [spawnWorker(redis.url, name), spawnWorker(redis.url, name)];
   try {
     const coordinator = run(sweepCommand, [
@@ -47,15 +58,10 @@ async function sweepThroughRestart(persist: boolean, name: string) {
       '--quiet',
     ]);
     // restart once the coordinator has recorded a run: that one must not be queued again
-    await waitFor('a first run to be recorded', () => {
-      const store = ResultsStore.open(db);
-      try {
-        return store.list({ kind: 'train' }).some((x) => x.status === 'done');
-      } finally {
-        store.close();
-      }
-    });
+    await waitFor('a first run to be recorded', () => doneRuns(db) > 0);
     await redis.stop();
+    const recordedBefore = doneRuns(db);
+    assert.ok(recordedBefore < 4, `Redis stopped mid-sweep (${recordedBefore} of 4 runs recorded before the restart)`);
     await sleep(OUTAGE_MS);
     await redis.start();
     const backAt = Date.now();

@@ -55,12 +55,6 @@ export class RedisWatch {
     });
     // every failure is reported once by the ping loop; ioredis would print each unhandled one
     this.client.on('error', (e: Error) => (this.lastError = e));
-    // a server that goes away closes the socket: that is the loss, whenever the next ping
-    // would have come (a short restart can fall between two pings, or a busy event loop
-    // can delay them past it). Before start() has seen the server there is nothing to lose.
-    this.client.on('close', () => {
-      if (this.runId !== undefined) this.lost(this.lastError ?? new Error('connection closed'));
-    });
   }
 
   /** Whether the last ping was answered. */

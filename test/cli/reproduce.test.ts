@@ -22,12 +22,12 @@ test('reproduce --dry-run lists the six findings with their runs and the time he
   assert.equal(r.code, 0, r.err.join('\n'));
   const text = r.out.join('\n');
   for (let i = 1; i <= 6; i++) assert.match(text, new RegExp(`^  \\(${i}\\) `, 'm'));
-  assert.match(text, /\(1\) A handful of examples suffices: 210 runs \(210 train\); 0 already done, 210 to run, estimated \d/);
-  assert.match(text, /\(2\) Pattern norm against score: 210 runs \(210 train\); 210 shared with \(1\); 0 already done, nothing to run/);
-  assert.match(text, /\(4\) Deletion: 36 runs \(9 train, 27 forget\); 9 shared with \(1\)/);
+  assert.match(text, /\(1\) A handful of examples suffices: 350 runs \(350 train\); 0 already done, 350 to run, estimated \d/);
+  assert.match(text, /\(2\) Pattern norm against score: 350 runs \(350 train\); 350 shared with \(1\); 0 already done, nothing to run/);
+  assert.match(text, /\(4\) Deletion: 60 runs \(15 train, 45 forget\); 15 shared with \(1\)/);
   assert.match(text, /same runs: spurlab sweep reproduce-fast-mitigations/);
-  assert.match(text, /\(5\) Membership inference: 216 runs \(192 lira-shadow, 12 mia, 12 lira\); 0 already done, 216 to run/);
-  assert.match(text, /total: 696 distinct runs, 696 to run; estimated \d/);
+  assert.match(text, /\(5\) Membership inference: 360 runs \(320 lira-shadow, 20 mia, 20 lira\); 0 already done, 360 to run/);
+  assert.match(text, /total: 1160 distinct runs, 1160 to run; estimated \d/);
 });
 
 test('reproduce --dry-run --json at the paper budget, one finding', async () => {
@@ -60,7 +60,7 @@ test('an interrupted reproduction: the dry run counts the recorded runs and leav
   const r = await runCommandDirect(reproduceCommand, ['--dry-run', '--json', '--only', '5', '--store', path]);
   assert.equal(r.code, 0, r.err.join('\n'));
   const f = JSON.parse(r.out[0]).findings[0];
-  assert.deepEqual({ runs: f.runs, done: f.done, remaining: f.remaining }, { runs: 216, done: 5, remaining: 211 });
+  assert.deepEqual({ runs: f.runs, done: f.done, remaining: f.remaining }, { runs: 360, done: 5, remaining: 355 });
   assert.equal(statSync(path).mtimeMs, before);
 });
 

@@ -26,12 +26,12 @@ const PATTERNS = ['S1', 'S2', 'S3', 'R1', 'R2', 'R3', 'Co'];
 // paper-lira preset, R3 and S3, n = 1, 3, 10, 100, seed 0).
 const EXPECTED: Record<Budget, Record<FindingId, Record<string, number>>> = {
   fast: {
-    examples: { train: 2 * 7 * 5 * 3 },
-    norm: { train: 2 * 7 * 5 * 3 },
-    architectures: { train: 5 * 2 * 3 * 3, sensitivity: 5 * 2 * 3 * 3 },
-    deletion: { train: 3 * 3, forget: 3 * 3 * 3 },
-    mia: { mia: 4 * 3, 'lira-shadow': 4 * 3 * 16, lira: 4 * 3 },
-    mitigations: { train: 3 * 3 * (1 + 3 * 3) },
+    examples: { train: 2 * 7 * 5 * 5 },
+    norm: { train: 2 * 7 * 5 * 5 },
+    architectures: { train: 5 * 2 * 3 * 5, sensitivity: 5 * 2 * 3 * 5 },
+    deletion: { train: 3 * 5, forget: 3 * 5 * 3 },
+    mia: { mia: 4 * 5, 'lira-shadow': 4 * 5 * 16, lira: 4 * 5 },
+    mitigations: { train: 3 * 5 * (1 + 3 * 3) },
   },
   paper: {
     examples: { train: 2 * 7 * 9 * 5 },
@@ -51,12 +51,12 @@ test('each finding has the runs its grids describe, at both budgets', () => {
   }
 });
 
-test("fast runs use 3 seeds and 5 epochs, paper runs the paper's seeds and 70 epochs", () => {
+test("fast runs use 5 seeds and 5 epochs, paper runs the paper's seeds and 70 epochs", () => {
   for (const budget of ['fast', 'paper'] as const) {
     for (const p of planReproduction(budget, FINDING_IDS)) {
       const seeds = new Set(p.runs.map((r) => (r.config as { seed: number }).seed));
       const epochs = new Set(p.runs.map((r) => (r.config as { epochs: number }).epochs));
-      const wantSeeds = budget === 'fast' ? 3 : p.finding.id === 'mia' ? 10 : 5;
+      const wantSeeds = budget === 'fast' ? 5 : p.finding.id === 'mia' ? 10 : 5;
       assert.equal(seeds.size, wantSeeds, `${budget} ${p.finding.id} seeds`);
       // LiRA's shadow models train 20 epochs at the paper budget (the paper-lira preset)
       const wantEpochs = budget === 'fast' ? [5] : p.finding.id === 'mia' ? [70, 20] : [70];
@@ -71,12 +71,12 @@ test('runs shared between findings belong to the first finding that lists them',
   assert.equal(by.norm.newRuns.length, 0);
   assert.deepEqual(by.norm.reuses, ['examples']);
   // LargeMLP with S3 and R3 on MNIST at n = 0, 3, 100 is in finding 1 already
-  assert.equal(by.architectures.runs.length - by.architectures.newRuns.length, 2 * 3 * 3);
+  assert.equal(by.architectures.runs.length - by.architectures.newRuns.length, 2 * 3 * 5);
   const all = plans.flatMap((p) => p.newRuns.map((r) => r.key));
   assert.equal(new Set(all).size, all.length);
   // alone, a finding owns all its runs: each --only piece finishes on its own
   const alone = planReproduction('fast', ['norm']);
-  assert.equal(alone[0].newRuns.length, 210);
+  assert.equal(alone[0].newRuns.length, 350);
 });
 
 test("--only takes names or numbers, comma-separated, in the paper's order", () => {
@@ -118,7 +118,7 @@ test("a finding's runs are the runs of its preset, and the paper budget is the p
 });
 
 test('the fast pieces are the runs of hand-written sweep files of the same settings', () => {
-  const base = { target: 0, seed: [0, 1, 2], model: 'LargeMLP', optimizer: 'adam', lr: 0.01, epochs: 5, trainSubset: 10000 };
+  const base = { target: 0, seed: [0, 1, 2, 3, 4], model: 'LargeMLP', optimizer: 'adam', lr: 0.01, epochs: 5, trainSubset: 10000 };
   const file = (grids: object[]) => planSweep(validateSweepSpec({ name: 'by hand', grids }, 'by-hand.json'));
   const fast = Object.fromEntries(planReproduction('fast', FINDING_IDS).map((p) => [p.finding.id, keysOf(p.runs)]));
   assert.deepEqual(fast.examples, keysOf(file([{ ...base, dataset: ['mnist', 'fashion'], pattern: PATTERNS, n: [0, 1, 3, 10, 100] }])));
@@ -149,7 +149,7 @@ test('the fast pieces are the runs of hand-written sweep files of the same setti
     pattern: 'R3',
     n: [1, 3, 10, 100],
     target: 0,
-    seed: [0, 1, 2],
+    seed: [0, 1, 2, 3, 4],
     model: 'LargeMLP',
     optimizer: 'adam',
     lr: 0.01,

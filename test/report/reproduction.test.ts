@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ResultsStore } from '../../src/store/results.ts';
 import { FINDING_IDS, planReproduction } from '../../src/experiments/reproduction.ts';
 import { findKind } from '../../src/experiments/kinds/index.ts';
-import { buildReproductionReport } from '../../src/report/reproduction/document.ts';
+import { activeSeconds, buildReproductionReport } from '../../src/report/reproduction/document.ts';
 import { verdictOf } from '../../src/report/reproduction/types.ts';
 import { runCommandDirect } from '../cli/runCommandDirect.ts';
 import { reportCommand } from '../../src/cli/commands/report.ts';
@@ -142,7 +142,7 @@ test('REPRODUCTION.md from a store: each finding its verdict, reason, figures an
   const md = readFileSync(out, 'utf8');
   for (let i = 1; i <= 6; i++) assert.match(md, new RegExp(`^## \\(${i}\\) `, 'm'));
   assert.match(md, /\| 1 \| \[A handful of examples suffices\]\(#1-a-handful-of-examples-suffices\) \| partly reproduced \|/);
-  assert.match(md, /Runs: \d+ of 696 planned runs done/);
+  assert.match(md, /Runs: \d+ of 1160 planned runs done/);
   // figures are the report's charts of the finding's runs, linked relative to the document
   for (const f of result.findings) assert.ok(f.figures.length > 0, `${f.finding} has figures`);
   for (const link of result.findings.flatMap((f) => f.figures)) {
@@ -156,14 +156,14 @@ test('REPRODUCTION.md from a store: each finding its verdict, reason, figures an
   const rebuilt = join(dir, 'rebuilt.db');
   const imp = await runCommandDirect(runsCommand, ['import', exported, '--store', rebuilt]);
   assert.equal(imp.code, 0, imp.err.join('\n'));
-  assert.match(imp.out[0], /^imported 504 run\(s\)/);
+  assert.match(imp.out[0], /^imported 840 run\(s\)/);
   const again = ResultsStore.open(rebuilt, { readonly: true });
   const out2 = join(dir, 'again', 'REPRODUCTION.md');
   await buildReproductionReport(again, { budget: 'fast', out: out2, png: false, storeLabel: storePath });
   again.close();
   assert.equal(readFileSync(out2, 'utf8').replace(/]\(reproduction\//g, ''), md.replace(/]\(reproduction\//g, ''));
   // the reference notebook's saved share stands beside spurlab's (MNIST, n = 1: 0.70)
-  assert.match(md, /\| n = 1 \| 3 \| 0\.80\d ± 0\.00\d \| 0\.55\d ± 0\.00\d \| [^|]+ \| [^|]+ \| [^|]+ \| 0\.70 \|/);
+  assert.match(md, /\| n = 1 \| 5 \| 0\.80\d ± 0\.00\d \| 0\.55\d ± 0\.00\d \| [^|]+ \| [^|]+ \| [^|]+ \| 0\.70 \|/);
 });
 
 test('an empty store: every finding "not run", with the command that runs it', async () => {
@@ -202,9 +202,17 @@ test('a finding with runs missing is assessed on what is there and marked incomp
   await fakeStore(storePath, (kind, c) => kind === 'train' && num(c, 'gradClip') === 0);
   const r = await runCommandDirect(reportCommand, ['--reproduction', '--store', storePath, '--out', join(dir, 'R.md')]);
   assert.equal(r.code, 0, r.err.join('\n'));
-  assert.match(r.out.join('\n'), /mitigations: reproduced \(incomplete\) \(63 of 90 runs done\)/);
-  assert.match(r.out.join('\n'), /deletion: inconclusive \(incomplete\) \(9 of 36 runs done\)/);
+  assert.match(r.out.join('\n'), /mitigations: reproduced \(incomplete\) \(105 of 150 runs done\)/);
+  assert.match(r.out.join('\n'), /deletion: inconclusive \(incomplete\) \(15 of 60 runs done\)/);
   const md = readFileSync(join(dir, 'R.md'), 'utf8');
   assert.match(md, /\*\*Verdict: reproduced \(incomplete\)\.\*\* 2 of 2 mitigation claims hold/);
-  assert.match(md, /Incomplete: 27 of the finding's 90 runs are not in the store yet.*--only mitigations/);
+  assert.match(md, /Incomplete: 45 of the finding's 150 runs are not in the store yet.*--only mitigations/);
+});
+
+test('wall time counts the time some run was in progress, not the gaps between pieces', () => {
+  assert.equal(activeSeconds([]), 0);
+  // two overlapping runs (0-10 s, 5-12 s), one inside another (6-8 s), and a piece an hour later
+  const s = (a: number, b: number) => [a * 1000, b * 1000] as const;
+  assert.equal(activeSeconds([s(3600, 3630), s(5, 12), s(0, 10), s(6, 8)]), 12 + 30);
+  assert.equal(activeSeconds([s(0, 10), s(10, 20)]), 20);
 });

@@ -15,7 +15,7 @@ const USAGE = `spurlab reproduce [--budget fast|paper] [--only FINDING[,FINDING.
 spurlab reproduce --budget paper --queue redis://HOST:PORT [--artifacts-dir DIR]   (then start \`spurlab worker\`s)
 spurlab reproduce --budget paper --emit slurm --out DIR                            (one job array per finding in DIR/<finding>)
   findings: ${FINDINGS.map((f) => `${f.number} ${f.id}`).join(', ')}
-  fast: 3 seeds, 5 epochs on a 10,000-image subset (about two hours here in all); paper: 5 seeds, 70 epochs, the paper's grids`;
+  fast: 5 seeds, 5 epochs on a 10,000-image subset (under an hour here in all); paper: 5 seeds, 70 epochs, the paper's grids`;
 
 /** The options `spurlab sweep` takes over unchanged. */
 const PASSED_ON = [
@@ -55,7 +55,7 @@ export const reproduceCommand: Command = {
   options: {
     budget: {
       type: 'string',
-      help: "fast|paper: fast: 3 seeds, 5 epochs on 10,000-image subsets, fewer n and values; paper: the paper's grids",
+      help: "fast|paper: fast: 5 seeds, 5 epochs on 10,000-image subsets, fewer n and values; paper: the paper's grids",
       defaultText: 'fast',
     },
     only: { type: 'string', help: 'FINDING,...: only these findings (names or numbers 1-6)', defaultText: 'all six' },

@@ -72,17 +72,35 @@ export interface ReproductionResult {
 }
 
 interface WallTime {
-  /** First start to last finish, seconds. */
+  /** Seconds during which at least one run was in progress: the union of the runs'
+   *  start-to-finish intervals, so a reproduction run in pieces, sessions apart, does not
+   *  count the time between its pieces. */
   span: number;
   /** Sum of the runs' own times, seconds. */
   busy: number;
 }
 
+/** The length of the union of [start, end] intervals (milliseconds in, seconds out). */
+export function activeSeconds(intervals: readonly (readonly [number, number])[]): number {
+  const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let from = Number.NaN;
+  let to = Number.NaN;
+  for (const [start, end] of sorted) {
+    if (!(start <= to)) {
+      if (to > from) total += to - from;
+      from = start;
+      to = end;
+    } else if (end > to) to = end;
+  }
+  if (to > from) total += to - from;
+  return total / 1000;
+}
+
 function wallTime(runs: RunRecord[]): WallTime {
   if (runs.length === 0) return { span: NaN, busy: NaN };
-  const start = Math.min(...runs.map((r) => Date.parse(r.startedAt)));
-  const end = Math.max(...runs.map((r) => Date.parse(r.finishedAt ?? r.heartbeatAt)));
-  return { span: (end - start) / 1000, busy: runs.reduce((s, r) => s + (r.seconds ?? 0), 0) };
+  const intervals = runs.map((r) => [Date.parse(r.startedAt), Date.parse(r.finishedAt ?? r.heartbeatAt)] as const);
+  return { span: activeSeconds(intervals), busy: runs.reduce((s, r) => s + (r.seconds ?? 0), 0) };
 }
 
 export function formatDuration(seconds: number): string {
@@ -170,14 +188,14 @@ export async function buildReproductionReport(store: ResultsStore, opts: Reprodu
     `- Budget: **${opts.budget}** (${(plans[0]!.sweep.description ?? '').replace(/^[^:]*: /, '')}).`,
     `- Runs: ${allDone.length} of ${allPlanned.size} planned runs done (${kindsText(allDone)}).`,
     `- Code: runs recorded by spurlab ${distinct(allDone.map((r) => r.codeVersion))} on ${distinct(allDone.map((r) => r.host))}.`,
-    `- Wall time: ${formatDuration(total.span)} from the first run's start to the last one's end (${formatDuration(total.busy)} of run time, summed over runs).`,
+    `- Wall time: ${formatDuration(total.span)} with runs in progress (from the first run's start to the last one's end, less any time when no run was in progress), ${formatDuration(total.busy)} of run time summed over runs.`,
     `- This document was generated on ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}.`,
     `- The runs: [${exportLink}](${exportLink}), one JSON line per run (config, result, times, code version, host); \`spurlab runs import ${exportLink} --store S\` rebuilds a store that gives this document again.`,
     '- Where spurlab departs from the reference code, and why: [DEPARTURES.md](DEPARTURES.md).',
     '',
     ...(opts.budget === 'fast'
       ? [
-          "The fast budget trains 5 epochs on 10,000 training images with 3 seeds, so its models are less trained than the paper's (70 epochs on all 60,000) and its tests have little power: a large effect over 3 seeds can still miss p < 0.05, and a finding that does not reproduce here may hold at the paper's budget (`spurlab reproduce --budget paper`, best through the queue or Slurm). The tables give the effect sizes beside the p-values.",
+          "The fast budget trains 5 epochs on 10,000 training images with the paper's 5 seeds, so its models are less trained than the paper's (70 epochs on all 60,000) and its tests have modest power: a large effect over 5 seeds can still miss p < 0.05, and a finding that does not reproduce here may hold at the paper's budget (`spurlab reproduce --budget paper`, best through the queue or Slurm). The tables give the effect sizes beside the p-values.",
           '',
         ]
       : []),

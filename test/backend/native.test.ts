@@ -3,7 +3,7 @@
 // path this CPU has. Layer kernels: native-nn.test.ts; bad calls: native-safety.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BINARY_OPS, UNARY_OPS, type BinaryOp, type UnaryOp } from '../../src/backend/kernels.ts';
+import { BINARY_OPS, UNARY_OPS, type UnaryOp } from '../../src/backend/kernels.ts';
 import { refKernels as ref } from '../../src/backend/ref/index.ts';
 import { detectedNativeIsa, setNativeIsa, setNativeThreads } from '../../src/backend/native/index.ts';
 import { ISAS, assertClose, assertSame, nk, prng, randArray, skipReason, withIsa } from './native-helpers.ts';

@@ -3,7 +3,6 @@
 // bar, or its absolute difference from a clean model's map; prints where the PNG is and
 // where the map is brightest (a learnt pattern shows up there).
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { numberOption, stringOption, flag, type Command } from '../command.ts';
 import { UserError } from '../../util/errors.ts';
 import { encodePng } from '../../util/png.ts';

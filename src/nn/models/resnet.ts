@@ -23,12 +23,7 @@ class BasicBlock extends Module {
   private readonly bn2: BatchNorm2d;
   private readonly padChannels: number; // option A: zero channels added on each side
 
-  constructor(
-    inPlanes: number,
-    planes: number,
-    private readonly stride: number,
-    rng: RandomSource,
-  ) {
+  constructor(inPlanes: number, planes: number, stride: number, rng: RandomSource) {
     super();
     this.conv1 = this.child('conv1', conv3x3(inPlanes, planes, stride, rng));
     this.bn1 = this.child('bn1', new BatchNorm2d(planes));

@@ -53,7 +53,8 @@ function resultOf(kind: string, c: Config): Record<string, unknown> {
         area: AREAS[String(c.model)] + wobble(seed, 0.01),
         images: 500,
         meanProb: 0.5,
-        inputGradNorm: 0.1,
+        // more sensitive: a smaller area, a larger gradient norm (the second measure)
+        inputGradNorm: 1 - AREAS[String(c.model)] + wobble(seed + 1, 0.01),
         ps: [0, 0.5, 1],
         curve: [0.9, 0.5, 0.1],
       };
@@ -138,6 +139,10 @@ test('REPRODUCTION.md from a store: each finding its verdict, reason, figures an
   assert.match(byId.mitigations.reason, /2 of 3 mitigation claims hold/);
   assert.match(byId.mitigations.reason, /gradient clipping lowers the score at 2 of 2 n.*"does not reduce" does not hold/);
   assert.match(byId.deletion.reason, /^In 6 of 6 \(method, n\) cases/);
+  assert.match(
+    byId.architectures.reason,
+    /^4 of 4 \(pattern, n\) settings .* occlusion area .*\. By the input-gradient norm instead \(a second measure of sensitivity, not the verdict's\), 4 of 4 settings show a positive rank correlation/,
+  );
   assert.match(byId.mia.reason, /^In 6 of 6 settings with n ≤ 10/);
   const md = readFileSync(out, 'utf8');
   for (let i = 1; i <= 6; i++) assert.match(md, new RegExp(`^## \\(${i}\\) `, 'm'));

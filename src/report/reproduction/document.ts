@@ -80,27 +80,58 @@ interface WallTime {
   busy: number;
 }
 
-/** The length of the union of [start, end] intervals (milliseconds in, seconds out). */
-export function activeSeconds(intervals: readonly (readonly [number, number])[]): number {
-  const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
+/** Runs more than this far apart belong to different pieces of a reproduction. */
+const PIECE_GAP_MS = 10 * 60 * 1000;
+
+/**
+ * The union of [start, end] intervals (milliseconds) as its length in seconds, and the
+ * pieces it falls into: stretches of it with no gap over 10 minutes.
+ */
+export function activeTime(intervals: readonly (readonly [number, number])[]): { seconds: number; pieces: [number, number][] } {
+  const sorted = [...intervals].filter(([a, b]) => Number.isFinite(a + b)).sort((a, b) => a[0] - b[0]);
   let total = 0;
+  const pieces: [number, number][] = [];
   let from = Number.NaN;
   let to = Number.NaN;
   for (const [start, end] of sorted) {
     if (!(start <= to)) {
       if (to > from) total += to - from;
+      const last = pieces.at(-1);
+      if (last && start - last[1] <= PIECE_GAP_MS) last[1] = Math.max(last[1], end);
+      else pieces.push([start, end]);
       from = start;
       to = end;
-    } else if (end > to) to = end;
+    } else if (end > to) {
+      to = end;
+      const last = pieces.at(-1)!;
+      last[1] = Math.max(last[1], end);
+    }
   }
   if (to > from) total += to - from;
-  return total / 1000;
+  return { seconds: total / 1000, pieces };
 }
 
-function wallTime(runs: RunRecord[]): WallTime {
-  if (runs.length === 0) return { span: NaN, busy: NaN };
+export function activeSeconds(intervals: readonly (readonly [number, number])[]): number {
+  return activeTime(intervals).seconds;
+}
+
+interface WallTimeWithPieces extends WallTime {
+  pieces: [number, number][];
+}
+
+function wallTime(runs: RunRecord[]): WallTimeWithPieces {
+  if (runs.length === 0) return { span: NaN, busy: NaN, pieces: [] };
   const intervals = runs.map((r) => [Date.parse(r.startedAt), Date.parse(r.finishedAt ?? r.heartbeatAt)] as const);
-  return { span: activeSeconds(intervals), busy: runs.reduce((s, r) => s + (r.seconds ?? 0), 0) };
+  const active = activeTime(intervals);
+  return { span: active.seconds, busy: runs.reduce((s, r) => s + (r.seconds ?? 0), 0), pieces: active.pieces };
+}
+
+/** "2026-12-01 12:16–12:50 UTC" */
+function formatPiece([a, b]: [number, number]): string {
+  const iso = (t: number) => new Date(t).toISOString();
+  const day = (t: number) => iso(t).slice(0, 10);
+  const hm = (t: number) => iso(t).slice(11, 16);
+  return day(a) === day(b) ? `${day(a)} ${hm(a)}–${hm(b)} UTC` : `${day(a)} ${hm(a)} UTC – ${day(b)} ${hm(b)} UTC`;
 }
 
 export function formatDuration(seconds: number): string {
@@ -188,7 +219,7 @@ export async function buildReproductionReport(store: ResultsStore, opts: Reprodu
     `- Budget: **${opts.budget}** (${(plans[0]!.sweep.description ?? '').replace(/^[^:]*: /, '')}).`,
     `- Runs: ${allDone.length} of ${allPlanned.size} planned runs done (${kindsText(allDone)}).`,
     `- Code: runs recorded by spurlab ${distinct(allDone.map((r) => r.codeVersion))} on ${distinct(allDone.map((r) => r.host))}.`,
-    `- Wall time: ${formatDuration(total.span)} with runs in progress (from the first run's start to the last one's end, less any time when no run was in progress), ${formatDuration(total.busy)} of run time summed over runs.`,
+    `- Wall time: ${formatDuration(total.span)} with runs in progress (from the first run's start to the last one's end, less any time when no run was in progress), ${formatDuration(total.busy)} of run time summed over runs${total.pieces.length > 1 ? `; run in ${total.pieces.length} pieces: ${total.pieces.map(formatPiece).join(', ')}` : ''}.`,
     `- This document was generated on ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}.`,
     `- The runs: [${exportLink}](${exportLink}), one JSON line per run (config, result, times, code version, host); \`spurlab runs import ${exportLink} --store S\` rebuilds a store that gives this document again.`,
     '- Where spurlab departs from the reference code, and why: [DEPARTURES.md](DEPARTURES.md).',

@@ -28,6 +28,8 @@ export function formatPValue(p: number, target: TextTarget = 'plain'): string {
   if (!Number.isFinite(p)) return MISSING;
   // 0 means below the smallest double (or an infinite t): say so rather than print an exact 0.
   if (p === 0) return target === 'latex' ? '$<10^{-300}$' : '< 1e-300';
+  // next to the 0.05 line, three decimals would print 0.0496 and 0.0504 alike as 0.050
+  if (Math.abs(p - 0.05) < 0.0005) return p.toFixed(4);
   if (p >= 0.001) return p.toFixed(3);
   const [mantissa, exponent] = p.toExponential(1).split('e');
   const exp = Number(exponent);

@@ -14,6 +14,10 @@ test('number formats: scores, percentages, p-values (scientific when small), mis
   assert.equal(formatPercent(0.9812, 'latex'), '98.1\\%');
   assert.equal(formatPValue(0.04213), '0.042');
   assert.equal(formatPValue(0.001), '0.001');
+  // either side of 0.05 stays distinguishable
+  assert.equal(formatPValue(0.04962), '0.0496');
+  assert.equal(formatPValue(0.05031), '0.0503');
+  assert.equal(formatPValue(0.0512), '0.051');
   assert.equal(formatPValue(3.21e-5), '3.2e-5');
   assert.equal(formatPValue(3.21e-5, 'latex'), '$3.2\\times 10^{-5}$');
   assert.equal(formatPValue(2.5e-120), '2.5e-120');

@@ -310,14 +310,15 @@ export async function runLira(opts: LiraOptions): Promise<LiraRun> {
 
 /**
  * The grid of issue 20's `paper-lira` (MNIST, LargeMLP, R3 and S3, n = 1, 3, 10, 100,
- * K = 16, 20 epochs, Adam lr 0.01): data for a sweep preset once LiRA is a run kind.
+ * K = 16, 20 epochs, Adam lr 0.01), over seeds 0-2 so that its numbers have a spread
+ * over runs (each seed: other spurious images, other halves, other shadow models).
  */
 export const LIRA_GRID = {
   dataset: ['mnist'],
   pattern: ['R3', 'S3'],
   n: [1, 3, 10, 100],
   target: [0],
-  seed: [0],
+  seed: [0, 1, 2],
   model: ['LargeMLP'],
   optimizer: 'adam',
   lr: 0.01,

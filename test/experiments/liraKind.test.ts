@@ -84,12 +84,12 @@ test('a tiny lira sweep: 6 shadow runs then the attack, each recorded once with 
   assert.match(text.out[0], /aucSpurious.*tpr01Spurious.*memSpurious/);
 });
 
-test('paper-lira: MNIST LargeMLP, R3 and S3, n = 1, 3, 10, 100, K = 16 shadow runs of 20 epochs each before each attack', () => {
+test('paper-lira: MNIST LargeMLP, R3 and S3, n = 1, 3, 10, 100, seeds 0-2, K = 16 shadow runs of 20 epochs each before each attack', () => {
   const runs = planSweep(loadSweepSpec('paper-lira'));
   const attacks = runs.filter((r) => r.kind === 'lira');
   const shadows = runs.filter((r) => r.kind === 'lira-shadow');
-  assert.equal(attacks.length, 2 * 4);
-  assert.equal(shadows.length, 2 * 4 * 16);
+  assert.equal(attacks.length, 2 * 4 * 3);
+  assert.equal(shadows.length, 2 * 4 * 3 * 16);
   assert.ok(shadows.every((r) => r.stage === 0) && attacks.every((r) => r.stage === 1));
   assert.deepEqual(
     runs.slice(0, shadows.length).map((r) => r.kind),

@@ -5,6 +5,7 @@
  * setting is every config field but the seed; its runs (seeds) are averaged.
  */
 import { mean, standardError } from '../experiments/stats.ts';
+import { formatMeanSem, formatPercent } from './format.ts';
 import { liraKind } from '../experiments/kinds/lira.ts';
 import type { LiraResult } from '../privacy/liraRun.ts';
 import type { RunRecord } from '../store/results.ts';
@@ -95,7 +96,11 @@ export function collectLira(runs: RunRecord[]): LiraSetting[] {
     .sort((a, b) => compareFields(a.fields, b.fields) || a.n - b.n || a.pattern.localeCompare(b.pattern));
 }
 
-/** AUC, TPR at 0.1% and 1% FPR (spurious against matched clean) and memorization per setting. */
+// cells as "mean ± SEM" over the setting's runs (seeds); one run: the value alone
+const ms = (m: MeanSem) => formatMeanSem(m.mean, m.sem);
+const pct = (m: MeanSem) => formatMeanSem(m.mean, m.sem, formatPercent);
+
+/** AUC, TPR at 0.1% and 1% FPR (spurious against matched clean) and memorization per setting, mean ± SEM over seeds. */
 export function liraTable(settings: LiraSetting[]): Table {
   const { labels, common } = contextLabels(settings.map((s) => s.fields));
   const several = new Set(labels).size > 1;
@@ -121,19 +126,19 @@ export function liraTable(settings: LiraSetting[]): Table {
     s.n,
     s.shadows,
     s.runs,
-    s.auc.all.mean,
-    s.auc.spurious.mean,
-    s.auc.matchedClean.mean,
-    s.tprAt01Fpr.spurious.mean,
-    s.tprAt01Fpr.matchedClean.mean,
-    s.tprAt1Fpr.spurious.mean,
-    s.tprAt1Fpr.matchedClean.mean,
-    s.memSpurious.mean,
-    s.memPopulation.mean,
+    ms(s.auc.all),
+    ms(s.auc.spurious),
+    ms(s.auc.matchedClean),
+    pct(s.tprAt01Fpr.spurious),
+    pct(s.tprAt01Fpr.matchedClean),
+    pct(s.tprAt1Fpr.spurious),
+    pct(s.tprAt1Fpr.matchedClean),
+    ms(s.memSpurious),
+    ms(s.memPopulation),
   ]);
   return {
     name: 'lira',
-    caption: common ? `LiRA membership inference and memorization (${common})` : 'LiRA membership inference and memorization',
+    caption: `LiRA membership inference and memorization, mean ± SEM over seeds${common ? ` (${common})` : ''}`,
     columns,
     rows,
   };

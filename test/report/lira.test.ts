@@ -2,6 +2,7 @@
 // charts that compile without a warning (log axes say so, the patterns keep their
 // colours, one rule per spurious example), the table, and no section without lira runs.
 import { test } from 'node:test';
+import { formatPercent, formatScore } from '../../src/report/format.ts';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { collectReportData } from '../../src/report/collect.ts';
@@ -126,10 +127,19 @@ test('the lira section: ROC on log-log axes, TPR against n, memorization histogr
   const col = (h: string) => table.columns.findIndex((c) => c.header === h);
   const s3n1 = table.rows.find((r) => r[col('pattern')] === 'S3' && r[col('n')] === 1)!;
   const expected = syntheticLiraResult('S3', 1, 0) as { spurious: { auc: number; tprAt01Fpr: number }; memorization: { spuriousMean: number } };
-  assert.equal(s3n1[col('AUC (spurious)')], expected.spurious.auc);
-  assert.equal(s3n1[col('TPR at 0.1% FPR (spurious)')], expected.spurious.tprAt01Fpr);
-  assert.equal(s3n1[col('memorization (spurious)')], expected.memorization.spuriousMean);
+  // one seed: the value alone; two seeds (R3, n = 10): mean ± SEM over them
+  assert.equal(s3n1[col('AUC (spurious)')], formatScore(expected.spurious.auc));
+  assert.equal(s3n1[col('TPR at 0.1% FPR (spurious)')], formatPercent(expected.spurious.tprAt01Fpr));
+  assert.equal(s3n1[col('memorization (spurious)')], formatScore(expected.memorization.spuriousMean));
   assert.equal(s3n1[col('K')], 16);
+  const r3n10 = table.rows.find((r) => r[col('pattern')] === 'R3' && r[col('n')] === 10)!;
+  const [a, b] = [syntheticLiraResult('R3', 10, 0), syntheticLiraResult('R3', 10, 1)] as { spurious: { auc: number } }[];
+  assert.equal(r3n10[col('seeds')], 2);
+  assert.equal(
+    r3n10[col('AUC (spurious)')],
+    `${formatScore((a.spurious.auc + b.spurious.auc) / 2)} ± ${formatScore(Math.abs(a.spurious.auc - b.spurious.auc) / 2)}`,
+  );
+  assert.match(table.caption, /mean ± SEM over seeds/);
   assert.match(table.caption, /mnist|MNIST/);
 });
 

@@ -79,7 +79,8 @@ test('a tiny lira sweep: 6 shadow runs then the attack, each recorded once with 
   assert.equal(online.aucSpurious, r.spurious.auc);
   assert.equal(online.tpr01All, r.all.tprAt01Fpr);
   assert.equal(online.memSpurious, r.memorization.spuriousMean);
-  for (const c of ['aucAll', 'aucMatchedClean', 'tpr1Spurious', 'tpr1MatchedClean', 'memPopulation']) assert.equal(typeof online[c], 'number', c);
+  for (const c of ['aucAll', 'aucMatchedClean', 'tpr01Spurious', 'tpr01MatchedClean', 'tpr1Spurious', 'tpr1MatchedClean', 'memPopulation'])
+    assert.equal(typeof online[c], 'number', c);
   const text = await runCommandDirect(resultsCommand, ['--store', join(dir, 'r.db'), '--kind', 'lira']);
   assert.match(text.out[0], /aucSpurious.*tpr01Spurious.*memSpurious/);
 });

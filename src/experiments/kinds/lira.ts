@@ -243,6 +243,7 @@ export const liraKind: RunKind<LiraConfig, LiraResult> = {
     { name: 'aucMatchedClean', value: (r) => r.matchedClean.auc },
     { name: 'tpr01All', value: (r) => r.all.tprAt01Fpr },
     { name: 'tpr01Spurious', value: (r) => r.spurious.tprAt01Fpr },
+    { name: 'tpr01MatchedClean', value: (r) => r.matchedClean.tprAt01Fpr },
     { name: 'tpr1All', value: (r) => r.all.tprAt1Fpr },
     { name: 'tpr1Spurious', value: (r) => r.spurious.tprAt1Fpr },
     { name: 'tpr1MatchedClean', value: (r) => r.matchedClean.tprAt1Fpr },

@@ -145,6 +145,23 @@ test('REPRODUCTION.md from a store: each finding its verdict, reason, figures an
   );
   assert.match(byId.mia.reason, /^In 6 of 6 settings with n ≤ 10/);
   const md = readFileSync(out, 'utf8');
+  // "left" is a ratio of sums over the seeds: Σ(after − retrain) / Σ(before − retrain)
+  const seeds = [0, 1, 2, 3, 4];
+  const sum = (f: (seed: number) => number) => seeds.reduce((acc, seed) => acc + f(seed), 0);
+  const retrained = (seed: number) => 0.05 + wobble(seed + 1);
+  const leftIncremental = sum((seed) => 0.7 + wobble(seed + 2) - retrained(seed)) / sum((seed) => 0.8 + wobble(seed) - retrained(seed));
+  const cells = (line: string) =>
+    line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
+  const lines = md.split('\n');
+  const header = lines.findIndex((l) => l.includes('| incremental: left |'));
+  const leftColumn = cells(lines[header]).indexOf('incremental: left');
+  const after = lines.slice(header + 2);
+  const deletionRows = after.slice(0, after.findIndex((l) => !l.startsWith('|')));
+  assert.equal(deletionRows.length, 3);
+  for (const row of deletionRows) assert.equal(cells(row)[leftColumn], leftIncremental.toFixed(2));
   for (let i = 1; i <= 6; i++) assert.match(md, new RegExp(`^## \\(${i}\\) `, 'm'));
   assert.match(md, /\| 1 \| \[A handful of examples suffices\]\(#1-a-handful-of-examples-suffices\) \| partly reproduced \|/);
   assert.match(md, /Runs: \d+ of 1160 planned runs done/);

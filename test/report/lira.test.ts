@@ -117,6 +117,11 @@ test('the lira section: ROC on log-log axes, TPR against n, memorization histogr
   assert.equal(memRows.filter((r) => r.layer === 'spurious').length, 2 * 111 + 10);
   const { view } = await chartView(mem);
   assert.ok(view.scenegraph(), 'renders');
+  // the symlog count axis is labelled at the powers of ten up to the largest bin
+  const countAxis = find(mem, 'axis').find((o) => o.field === 'count')!.axis as { values: number[] };
+  const largest = Math.max(...(mem as { data: { values: { layer: string; count?: number }[] } }).data.values.map((r) => r.count ?? 0));
+  assert.deepEqual(countAxis.values.slice(0, 3), [0, 1, 10]);
+  assert.ok(countAxis.values.at(-1)! >= largest && countAxis.values.at(-2)! < largest);
   // TPR against n: two rates x three groups x two patterns x three n
   const tprRows = (tpr as { data: { values: { layer: string }[] } }).data.values;
   assert.equal(tprRows.filter((r) => r.layer === 'curve').length, 2 * 3 * 2 * 3);

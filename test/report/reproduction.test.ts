@@ -159,7 +159,10 @@ test('REPRODUCTION.md from a store: each finding its verdict, reason, figures an
   const header = lines.findIndex((l) => l.includes('| incremental: left |'));
   const leftColumn = cells(lines[header]).indexOf('incremental: left');
   const after = lines.slice(header + 2);
-  const deletionRows = after.slice(0, after.findIndex((l) => !l.startsWith('|')));
+  const deletionRows = after.slice(
+    0,
+    after.findIndex((l) => !l.startsWith('|')),
+  );
   assert.equal(deletionRows.length, 3);
   for (const row of deletionRows) assert.equal(cells(row)[leftColumn], leftIncremental.toFixed(2));
   for (let i = 1; i <= 6; i++) assert.match(md, new RegExp(`^## \\(${i}\\) `, 'm'));

@@ -103,6 +103,13 @@ export interface MemorizationPanel {
   spurious: number[];
 }
 
+/** 0, 1, 10, ... up to the first power of ten at or above max. */
+export function powersOfTen(max: number): number[] {
+  const out = [0, 1];
+  while (out[out.length - 1] < max) out.push(out[out.length - 1] * 10);
+  return out;
+}
+
 /**
  * Histogram of the Feldman-Zhang memorization of every pool example (counts on a log
  * axis: most examples sit near 0), one rule per spurious example.
@@ -125,7 +132,14 @@ export function memorizationHistogramChart(panels: MemorizationPanel[], opts: Ch
       encoding: {
         x,
         x2: { field: 'end' },
-        y: { field: 'count', type: 'quantitative', title: scaleTitle('training examples', 'symlog'), scale: { type: 'symlog' } },
+        y: {
+          field: 'count',
+          type: 'quantitative',
+          title: scaleTitle('training examples', 'symlog'),
+          scale: { type: 'symlog' },
+          // a symlog axis left to itself labels 0, 50,000 and 100,000 only: label the powers of ten
+          axis: { values: powersOfTen(Math.max(1, ...bars.map((b) => b.count))), format: ',d' },
+        },
         y2: { datum: 0 },
         color: { field: 'series', type: 'nominal', title: 'pattern', scale: colorScale(series) },
       },

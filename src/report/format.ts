@@ -28,9 +28,15 @@ export function formatPValue(p: number, target: TextTarget = 'plain'): string {
   if (!Number.isFinite(p)) return MISSING;
   // 0 means below the smallest double (or an infinite t): say so rather than print an exact 0.
   if (p === 0) return target === 'latex' ? '$<10^{-300}$' : '< 1e-300';
-  // next to the 0.05 line, three decimals would print 0.0496 and 0.0504 alike as 0.050
-  if (Math.abs(p - 0.05) < 0.0005) return p.toFixed(4);
-  if (p >= 0.001) return p.toFixed(3);
+  if (p >= 0.001) {
+    // next to the 0.05 line three decimals print 0.0496 and 0.0504 alike as 0.050: add
+    // decimals until the printed value lies on p's side of the line
+    const side = (v: number) => Math.sign(v - 0.05);
+    let digits = 3;
+    let text = p.toFixed(digits);
+    while (digits < 8 && side(Number(text)) !== side(p)) text = p.toFixed(++digits);
+    return text;
+  }
   const [mantissa, exponent] = p.toExponential(1).split('e');
   const exp = Number(exponent);
   return target === 'latex' ? `$${mantissa}\\times 10^{${exp}}$` : `${mantissa}e${exp}`;

@@ -2,7 +2,7 @@
 // charts that compile without a warning (log axes say so, the patterns keep their
 // colours, one rule per spurious example), the table, and no section without lira runs.
 import { test } from 'node:test';
-import { formatPercent, formatScore } from '../../src/report/format.ts';
+import { formatScore } from '../../src/report/format.ts';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { collectReportData } from '../../src/report/collect.ts';
@@ -134,7 +134,7 @@ test('the lira section: ROC on log-log axes, TPR against n, memorization histogr
   const expected = syntheticLiraResult('S3', 1, 0) as { spurious: { auc: number; tprAt01Fpr: number }; memorization: { spuriousMean: number } };
   // one seed: the value alone; two seeds (R3, n = 10): mean ± SEM over them
   assert.equal(s3n1[col('AUC (spurious)')], formatScore(expected.spurious.auc));
-  assert.equal(s3n1[col('TPR at 0.1% FPR (spurious)')], formatPercent(expected.spurious.tprAt01Fpr));
+  assert.equal(s3n1[col('TPR at 0.1% FPR (spurious)')], `${(100 * expected.spurious.tprAt01Fpr).toFixed(1)}%`);
   assert.equal(s3n1[col('memorization (spurious)')], formatScore(expected.memorization.spuriousMean));
   assert.equal(s3n1[col('K')], 16);
   const r3n10 = table.rows.find((r) => r[col('pattern')] === 'R3' && r[col('n')] === 10)!;
@@ -143,6 +143,12 @@ test('the lira section: ROC on log-log axes, TPR against n, memorization histogr
   assert.equal(
     r3n10[col('AUC (spurious)')],
     `${formatScore((a.spurious.auc + b.spurious.auc) / 2)} ± ${formatScore(Math.abs(a.spurious.auc - b.spurious.auc) / 2)}`,
+  );
+  const [ta, tb] = [syntheticLiraResult('R3', 10, 0), syntheticLiraResult('R3', 10, 1)] as { spurious: { tprAt1Fpr: number } }[];
+  const pcts = (v: number) => (100 * v).toFixed(1);
+  assert.equal(
+    r3n10[col('TPR at 1% FPR (spurious)')],
+    `${pcts((ta.spurious.tprAt1Fpr + tb.spurious.tprAt1Fpr) / 2)} ± ${pcts(Math.abs(ta.spurious.tprAt1Fpr - tb.spurious.tprAt1Fpr) / 2)}%`,
   );
   assert.match(table.caption, /mean ± SEM over seeds/);
   assert.match(table.caption, /mnist|MNIST/);

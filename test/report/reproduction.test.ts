@@ -39,6 +39,10 @@ function trainScore(c: Config): number {
   return score;
 }
 
+// Seed 4's model retrained without the examples scores almost as its base model (as a
+// seed of the real R3 runs did), so a mean of per-seed "left" ratios would explode there.
+const retrainedScore = (seed: number) => (seed === 4 ? 0.78 : 0.05 + wobble(seed + 1));
+
 function resultOf(kind: string, c: Config): Record<string, unknown> {
   const seed = num(c, 'seed');
   switch (kind) {
@@ -53,14 +57,16 @@ function resultOf(kind: string, c: Config): Record<string, unknown> {
         area: AREAS[String(c.model)] + wobble(seed, 0.01),
         images: 500,
         meanProb: 0.5,
-        // more sensitive: a smaller area, a larger gradient norm (the second measure)
-        inputGradNorm: 1 - AREAS[String(c.model)] + wobble(seed + 1, 0.01),
+        // the second measure disagrees with the first here (it ranks the architectures as
+        // the area does, while more sensitive means a larger norm), so the verdict shows
+        // which of the two it rests on
+        inputGradNorm: AREAS[String(c.model)] + wobble(seed + 1, 0.01),
         ps: [0, 0.5, 1],
         curve: [0.9, 0.5, 0.1],
       };
     case 'forget': {
       const before = { score: 0.8 + wobble(seed), testAcc: 0.97 };
-      const retrain = { score: 0.05 + wobble(seed + 1), testAcc: 0.97 };
+      const retrain = { score: retrainedScore(seed), testAcc: 0.97 };
       const after = c.method === 'retrain' ? retrain : { score: (c.method === 'incremental' ? 0.7 : 0.75) + wobble(seed + 2), testAcc: 0.96 };
       return {
         method: c.method,
@@ -141,15 +147,14 @@ test('REPRODUCTION.md from a store: each finding its verdict, reason, figures an
   assert.match(byId.deletion.reason, /^In 6 of 6 \(method, n\) cases/);
   assert.match(
     byId.architectures.reason,
-    /^4 of 4 \(pattern, n\) settings .* occlusion area .*\. By the input-gradient norm instead \(a second measure of sensitivity, not the verdict's\), 4 of 4 settings show a positive rank correlation/,
+    /^4 of 4 \(pattern, n\) settings .* occlusion area .*\. By the loss's input-gradient norm instead \(a second measure of sensitivity, not the verdict's[^)]*\), 0 of 4 settings show a positive rank correlation/,
   );
   assert.match(byId.mia.reason, /^In 6 of 6 settings with n ≤ 10/);
   const md = readFileSync(out, 'utf8');
   // "left" is a ratio of sums over the seeds: Σ(after − retrain) / Σ(before − retrain)
   const seeds = [0, 1, 2, 3, 4];
   const sum = (f: (seed: number) => number) => seeds.reduce((acc, seed) => acc + f(seed), 0);
-  const retrained = (seed: number) => 0.05 + wobble(seed + 1);
-  const leftIncremental = sum((seed) => 0.7 + wobble(seed + 2) - retrained(seed)) / sum((seed) => 0.8 + wobble(seed) - retrained(seed));
+  const leftIncremental = sum((seed) => 0.7 + wobble(seed + 2) - retrainedScore(seed)) / sum((seed) => 0.8 + wobble(seed) - retrainedScore(seed));
   const cells = (line: string) =>
     line
       .split('|')

@@ -18,6 +18,10 @@ test('number formats: scores, percentages, p-values (scientific when small), mis
   assert.equal(formatPValue(0.04962), '0.0496');
   assert.equal(formatPValue(0.05031), '0.0503');
   assert.equal(formatPValue(0.0512), '0.051');
+  assert.equal(formatPValue(0.04996), '0.04996');
+  assert.equal(formatPValue(0.05004), '0.05004');
+  assert.equal(formatPValue(0.05), '0.050');
+  assert.equal(formatPValue(0.0495), '0.0495');
   assert.equal(formatPValue(3.21e-5), '3.2e-5');
   assert.equal(formatPValue(3.21e-5, 'latex'), '$3.2\\times 10^{-5}$');
   assert.equal(formatPValue(2.5e-120), '2.5e-120');

@@ -5,9 +5,10 @@
  * model's occlusion area and the score at n; then the mean rho over seeds and a
  * one-sided one-sample t-test that it is below 0. The verdict rests on that measure, the
  * protocol's. Beside it, the same test with a second measure of sensitivity the
- * sensitivity runs record, the clean model's mean input-gradient norm (larger: more
- * sensitive, so rho > 0 is the paper's direction); the two measures can rank the
- * architectures differently, and the reason says what the second one finds.
+ * sensitivity runs record, the clean model's mean norm of the loss's input gradient
+ * (larger: more sensitive, so rho > 0 is the paper's direction; it also grows with the
+ * loss, so it partly measures fit); the two measures can rank the architectures
+ * differently, and the reason says what the second one finds.
  */
 import { oneSampleTTest, spearman } from '../../experiments/stats.ts';
 import type { RunRecord } from '../../store/results.ts';
@@ -46,7 +47,7 @@ interface Measure {
 }
 
 const OCCLUSION: Measure = { key: 'area', name: 'occlusion area', alternative: 'less' };
-const GRADIENT: Measure = { key: 'inputGradNorm', name: 'input-gradient norm', alternative: 'greater' };
+const GRADIENT: Measure = { key: 'inputGradNorm', name: "loss's input-gradient norm", alternative: 'greater' };
 
 const contextOf = (r: RunRecord) => trainingContext(r.config, ['model', 'seed', 'n']);
 const at = (r: RunRecord) => JSON.stringify([contextOf(r), String(r.config.model), r.config.seed]);
@@ -88,7 +89,7 @@ export function architectureOutcomes(runs: RunRecord[], measure: Measure = OCCLU
   return { outcomes, areas };
 }
 
-/** Per architecture: the clean model's occlusion area and the score at each (pattern, n), mean ± SEM over seeds. */
+/** Per architecture: the clean model's occlusion area and input-gradient norm, and the score at each (pattern, n), mean ± SEM over seeds. */
 function modelTable(runs: RunRecord[], areas: Map<string, number>, gradients: Map<string, number>): Table {
   const trained = runsOfKind(runs, 'train');
   const models = [...new Set(trained.map((r) => String(r.config.model)))].sort(compareDisplay);
@@ -102,7 +103,7 @@ function modelTable(runs: RunRecord[], areas: Map<string, number>, gradients: Ma
   return {
     name: 'reproduction-architectures',
     caption:
-      'Occlusion area and input-gradient norm of the clean (n = 0) model, and spurious score per architecture, mean ± SEM over seeds (more input-sensitive: a smaller area, a larger gradient norm)',
+      "Occlusion area and the loss's input-gradient norm of the clean (n = 0) model, and spurious score per architecture, mean ± SEM over seeds (more input-sensitive: a smaller area, a larger gradient norm)",
     columns: [
       ...textColumns('architecture', 'occlusion area (clean)', 'input-gradient norm (clean)'),
       ...columnsOf.map((c) => ({ header: `score ${c.replace('|', ', n = ')}`, format: 'text' as const })),
@@ -161,7 +162,7 @@ export function assessArchitectures(f: FindingRuns): Assessment {
       `${hits.length} of ${tested.length} (pattern, n) settings have a negative rank correlation between occlusion area and score over seeds (p < ${ALPHA})` +
       (misses.length > 0 ? `; not: ${listOf(misses)}` : '') +
       (gradientTested.length > 0
-        ? `. By the input-gradient norm instead (a second measure of sensitivity, not the verdict's), ${gradientHits.length} of ${gradientTested.length} settings show a positive rank correlation with the score (p < ${ALPHA}).`
+        ? `. By the loss's input-gradient norm instead (a second measure of sensitivity, not the verdict's; it also grows with the loss, so it partly measures fit), ${gradientHits.length} of ${gradientTested.length} settings show a positive rank correlation with the score (p < ${ALPHA}).`
         : '.'),
     tables: [
       modelTable(f.done, areas, gradient.areas),

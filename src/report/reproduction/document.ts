@@ -123,7 +123,9 @@ function wallTime(runs: RunRecord[]): WallTimeWithPieces {
   if (runs.length === 0) return { span: NaN, busy: NaN, pieces: [] };
   const intervals = runs.map((r) => [Date.parse(r.startedAt), Date.parse(r.finishedAt ?? r.heartbeatAt)] as const);
   const active = activeTime(intervals);
-  return { span: active.seconds, busy: runs.reduce((s, r) => s + (r.seconds ?? 0), 0), pieces: active.pieces };
+  // no run with readable times: no wall time, rather than 0
+  const span = active.pieces.length > 0 ? active.seconds : NaN;
+  return { span, busy: runs.reduce((s, r) => s + (r.seconds ?? 0), 0), pieces: active.pieces };
 }
 
 /** "2026-12-01 12:16–12:50 UTC" */
@@ -219,7 +221,7 @@ export async function buildReproductionReport(store: ResultsStore, opts: Reprodu
     `- Budget: **${opts.budget}** (${(plans[0]!.sweep.description ?? '').replace(/^[^:]*: /, '')}).`,
     `- Runs: ${allDone.length} of ${allPlanned.size} planned runs done (${kindsText(allDone)}).`,
     `- Code: runs recorded by spurlab ${distinct(allDone.map((r) => r.codeVersion))} on ${distinct(allDone.map((r) => r.host))}.`,
-    `- Wall time: ${formatDuration(total.span)} with runs in progress (from the first run's start to the last one's end, less any time when no run was in progress), ${formatDuration(total.busy)} of run time summed over runs${total.pieces.length > 1 ? `; run in ${total.pieces.length} pieces: ${total.pieces.map(formatPiece).join(', ')}` : ''}.`,
+    `- Wall time: ${formatDuration(total.span)} with runs in progress (from the first run's start to the last one's end, less any time when no run was in progress, also inside a piece), ${formatDuration(total.busy)} of run time summed over runs${total.pieces.length > 1 ? `; run in ${total.pieces.length} pieces: ${total.pieces.map(formatPiece).join(', ')}` : ''}.`,
     `- This document was generated on ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}.`,
     `- The runs: [${exportLink}](${exportLink}), one JSON line per run (config, result, times, code version, host); \`spurlab runs import ${exportLink} --store S\` rebuilds a store that gives this document again.`,
     '- Where spurlab departs from the reference code, and why: [DEPARTURES.md](DEPARTURES.md).',

@@ -67,6 +67,11 @@ export function formatMeanSem(mean: number, sem: number, format: (v: number) => 
   return Number.isFinite(sem) ? `${format(mean)} ± ${format(sem)}` : format(mean);
 }
 
+/** A share's mean ± SEM in percent, one decimal and one "%": "62.5 ± 21.7%". */
+export function formatPercentMeanSem(mean: number, sem: number): string {
+  return formatMeanSem(mean, sem, (v) => (100 * v).toFixed(1)) + (Number.isFinite(mean) ? '%' : '');
+}
+
 /** A 95% interval "0.021–0.368" (three decimals, as scores). */
 export function formatInterval(lo: number, hi: number): string {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return MISSING;

@@ -5,7 +5,7 @@
  * setting is every config field but the seed; its runs (seeds) are averaged.
  */
 import { mean, standardError } from '../experiments/stats.ts';
-import { formatMeanSem } from './format.ts';
+import { formatMeanSem, formatPercentMeanSem } from './format.ts';
 import { liraKind } from '../experiments/kinds/lira.ts';
 import type { LiraResult } from '../privacy/liraRun.ts';
 import type { RunRecord } from '../store/results.ts';
@@ -98,8 +98,7 @@ export function collectLira(runs: RunRecord[]): LiraSetting[] {
 
 // cells as "mean ± SEM" over the setting's runs (seeds); one run: the value alone
 const ms = (m: MeanSem) => formatMeanSem(m.mean, m.sem);
-// "62.5 ± 21.7%", as the reproduction's accuracies
-const pct = (m: MeanSem) => formatMeanSem(m.mean, m.sem, (v) => (100 * v).toFixed(1)) + (Number.isFinite(m.mean) ? '%' : '');
+const pct = (m: MeanSem) => formatPercentMeanSem(m.mean, m.sem);
 
 /** AUC, TPR at 0.1% and 1% FPR (spurious against matched clean) and memorization per setting, mean ± SEM over seeds. */
 export function liraTable(settings: LiraSetting[]): Table {

@@ -13,7 +13,7 @@ import type { RunRecord } from '../../store/results.ts';
 import type { MeanSem, ReportData } from '../collect.ts';
 
 export { meanSem } from '../collect.ts';
-import { formatMeanSem as formatMeanSemOf, formatPValue, formatScore } from '../format.ts';
+import { formatMeanSem as formatMeanSemOf, formatPercentMeanSem, formatPValue, formatScore } from '../format.ts';
 import type { Table, TableColumn } from '../tables.ts';
 import { TRAIN_KEYS } from '../../experiments/kinds/train.ts';
 import { settingFields } from '../settings.ts';
@@ -75,7 +75,7 @@ export function formatMeanSem(m: MeanSem, format: (v: number) => string = format
 
 /** An accuracy's mean ± SEM in percent, one decimal. */
 export function formatAccuracy(m: MeanSem): string {
-  return formatMeanSem(m, (v) => (100 * v).toFixed(1)) + (Number.isFinite(m.mean) ? '%' : '');
+  return formatPercentMeanSem(m.mean, m.sem);
 }
 
 /** A p-value with the reason when there is none. */

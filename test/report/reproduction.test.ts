@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ResultsStore } from '../../src/store/results.ts';
 import { FINDING_IDS, planReproduction } from '../../src/experiments/reproduction.ts';
 import { findKind } from '../../src/experiments/kinds/index.ts';
-import { activeSeconds, activeTime, buildReproductionReport } from '../../src/report/reproduction/document.ts';
+import { activeTime, buildReproductionReport } from '../../src/report/reproduction/document.ts';
 import { verdictOf } from '../../src/report/reproduction/types.ts';
 import { runCommandDirect } from '../cli/runCommandDirect.ts';
 import { reportCommand } from '../../src/cli/commands/report.ts';
@@ -240,11 +240,11 @@ test('a finding with runs missing is assessed on what is there and marked incomp
 });
 
 test('wall time counts the time some run was in progress, not the gaps between pieces', () => {
-  assert.equal(activeSeconds([]), 0);
+  assert.equal(activeTime([]).seconds, 0);
   // two overlapping runs (0-10 s, 5-12 s), one inside another (6-8 s), and a piece an hour later
   const s = (a: number, b: number) => [a * 1000, b * 1000] as const;
-  assert.equal(activeSeconds([s(3600, 3630), s(5, 12), s(0, 10), s(6, 8)]), 12 + 30);
-  assert.equal(activeSeconds([s(0, 10), s(10, 20)]), 20);
+  assert.equal(activeTime([s(3600, 3630), s(5, 12), s(0, 10), s(6, 8)]).seconds, 12 + 30);
+  assert.equal(activeTime([s(0, 10), s(10, 20)]).seconds, 20);
   // pieces: stretches with no gap over 10 minutes (a 5-minute pause stays in its piece)
   assert.deepEqual(activeTime([s(3600, 3630), s(5, 12), s(0, 10), s(312, 320)]).pieces, [s(0, 320), s(3600, 3630)]);
 });

@@ -78,54 +78,41 @@ interface WallTime {
   span: number;
   /** Sum of the runs' own times, seconds. */
   busy: number;
+  /** Stretches with no gap over 10 minutes, [start, end] in milliseconds. */
+  pieces: [number, number][];
 }
 
 /** Runs more than this far apart belong to different pieces of a reproduction. */
 const PIECE_GAP_MS = 10 * 60 * 1000;
+
+/** Intervals [start, end] merged where they overlap or lie within `gap` of each other, in order. */
+function mergeIntervals(intervals: readonly (readonly [number, number])[], gap: number): [number, number][] {
+  const merged: [number, number][] = [];
+  for (const [start, end] of [...intervals].sort((x, y) => x[0] - y[0])) {
+    const last = merged.at(-1);
+    if (last && start - last[1] <= gap) last[1] = Math.max(last[1], end);
+    else merged.push([start, end]);
+  }
+  return merged;
+}
 
 /**
  * The union of [start, end] intervals (milliseconds) as its length in seconds, and the
  * pieces it falls into: stretches of it with no gap over 10 minutes.
  */
 export function activeTime(intervals: readonly (readonly [number, number])[]): { seconds: number; pieces: [number, number][] } {
-  const sorted = [...intervals].filter(([a, b]) => Number.isFinite(a + b)).sort((a, b) => a[0] - b[0]);
-  let total = 0;
-  const pieces: [number, number][] = [];
-  let from = Number.NaN;
-  let to = Number.NaN;
-  for (const [start, end] of sorted) {
-    if (!(start <= to)) {
-      if (to > from) total += to - from;
-      const last = pieces.at(-1);
-      if (last && start - last[1] <= PIECE_GAP_MS) last[1] = Math.max(last[1], end);
-      else pieces.push([start, end]);
-      from = start;
-      to = end;
-    } else if (end > to) {
-      to = end;
-      const last = pieces.at(-1)!;
-      last[1] = Math.max(last[1], end);
-    }
-  }
-  if (to > from) total += to - from;
-  return { seconds: total / 1000, pieces };
+  const union = mergeIntervals(
+    intervals.filter(([a, b]) => Number.isFinite(a + b)),
+    0,
+  );
+  return { seconds: union.reduce((t, [a, b]) => t + (b - a), 0) / 1000, pieces: mergeIntervals(union, PIECE_GAP_MS) };
 }
 
-export function activeSeconds(intervals: readonly (readonly [number, number])[]): number {
-  return activeTime(intervals).seconds;
-}
-
-interface WallTimeWithPieces extends WallTime {
-  pieces: [number, number][];
-}
-
-function wallTime(runs: RunRecord[]): WallTimeWithPieces {
-  if (runs.length === 0) return { span: NaN, busy: NaN, pieces: [] };
-  const intervals = runs.map((r) => [Date.parse(r.startedAt), Date.parse(r.finishedAt ?? r.heartbeatAt)] as const);
-  const active = activeTime(intervals);
+function wallTime(runs: RunRecord[]): WallTime {
+  const active = activeTime(runs.map((r) => [Date.parse(r.startedAt), Date.parse(r.finishedAt ?? r.heartbeatAt)] as const));
   // no run with readable times: no wall time, rather than 0
   const span = active.pieces.length > 0 ? active.seconds : NaN;
-  return { span, busy: runs.reduce((s, r) => s + (r.seconds ?? 0), 0), pieces: active.pieces };
+  return { span, busy: runs.length > 0 ? runs.reduce((s, r) => s + (r.seconds ?? 0), 0) : NaN, pieces: active.pieces };
 }
 
 /** "2026-12-01 12:16–12:50 UTC" */

@@ -59,8 +59,8 @@ function cleanValues(runs: RunRecord[], measure: Measure): Map<string, number> {
   return values;
 }
 
-export function architectureOutcomes(runs: RunRecord[], measure: Measure = OCCLUSION): { outcomes: ArchOutcome[]; areas: Map<string, number> } {
-  const areas = cleanValues(runs, measure);
+export function architectureOutcomes(runs: RunRecord[], measure: Measure = OCCLUSION): { outcomes: ArchOutcome[]; values: Map<string, number> } {
+  const values = cleanValues(runs, measure);
   const trained = runsOfKind(runs, 'train').filter((r) => numberAt(r.config, 'n') > 0);
   const settings = groupRuns(trained, (r) => JSON.stringify([contextOf(r), r.config.n]));
   const outcomes: ArchOutcome[] = [];
@@ -68,11 +68,11 @@ export function architectureOutcomes(runs: RunRecord[], measure: Measure = OCCLU
     const perSeed: number[] = [];
     for (const rs of groupRuns(group, (r) => String(r.config.seed)).values()) {
       const pairs = rs
-        .map((r) => ({ area: areas.get(at(r)) ?? NaN, score: numberAt(r.result, 'score') }))
-        .filter((p) => Number.isFinite(p.area + p.score));
+        .map((r) => ({ value: values.get(at(r)) ?? NaN, score: numberAt(r.result, 'score') }))
+        .filter((p) => Number.isFinite(p.value + p.score));
       if (pairs.length < 3) continue;
       const rho = spearman(
-        pairs.map((p) => p.area),
+        pairs.map((p) => p.value),
         pairs.map((p) => p.score),
       ).r;
       if (Number.isFinite(rho)) perSeed.push(rho);
@@ -86,7 +86,7 @@ export function architectureOutcomes(runs: RunRecord[], measure: Measure = OCCLU
     });
   }
   outcomes.sort((a, b) => compareFields(a.context, b.context) || a.n - b.n);
-  return { outcomes, areas };
+  return { outcomes, values };
 }
 
 /** Per architecture: the clean model's occlusion area and input-gradient norm, and the score at each (pattern, n), mean ± SEM over seeds. */
@@ -146,7 +146,7 @@ function correlationTable(outcomes: ArchOutcome[], measure: Measure, name: strin
 }
 
 export function assessArchitectures(f: FindingRuns): Assessment {
-  const { outcomes, areas } = architectureOutcomes(f.done, OCCLUSION);
+  const { outcomes, values: areas } = architectureOutcomes(f.done, OCCLUSION);
   const gradient = architectureOutcomes(f.done, GRADIENT);
   const { labels } = contextLabels(outcomes.map((o) => o.context));
   const label = (o: ArchOutcome) => `${labels[outcomes.indexOf(o)] || 'all'}, n = ${o.n}`;
@@ -165,7 +165,7 @@ export function assessArchitectures(f: FindingRuns): Assessment {
         ? `. By the loss's input-gradient norm instead (a second measure of sensitivity, not the verdict's; it also grows with the loss, so it partly measures fit), ${gradientHits.length} of ${gradientTested.length} settings show a positive rank correlation with the score (p < ${ALPHA}).`
         : '.'),
     tables: [
-      modelTable(f.done, areas, gradient.areas),
+      modelTable(f.done, areas, gradient.values),
       correlationTable(outcomes, OCCLUSION, 'reproduction-architectures-correlation'),
       correlationTable(gradient.outcomes, GRADIENT, 'reproduction-architectures-gradient-correlation'),
     ],
